@@ -1,0 +1,276 @@
+/**
+ * The kernel contract: every primitive a backend must provide, in one place.
+ *
+ * A kernel takes storages (opaque handles owned by one backend) plus the shapes and attributes it needs,
+ * and returns freshly allocated storages. Kernels never see tensors, autograd or models: they are pure
+ * functions from buffers to buffers. Shapes are validated by the ops layer before a kernel is called, so a
+ * kernel may assume well-formed arguments (the wasm backend still never traps: it checks what it indexes).
+ *
+ * Conventions shared by every backend:
+ * - Storage is contiguous, row-major. Shapes are `number[]`; a scalar has shape `[]` and size 1.
+ * - Broadcasting follows NumPy: shapes are right-aligned, a dimension of 1 stretches.
+ * - Reductions keep the reduced axes as size 1 (`keepdims`); the ops layer reshapes.
+ * - Indices are i32; booleans and masks are u8 (0 or 1).
+ * - Ties are broken by the lower flat index everywhere (top-k, argmax, masked top-k), so every backend picks
+ *   the same elements.
+ * - Summation order is fixed per backend (js and wasm: increasing index of the reduced dimension), which is
+ *   what makes runs bit-identical across runtimes.
+ *
+ * `KERNEL_NAMES` lists the contract for tests: a backend lacking one fails the conformance suite by name.
+ */
+
+export type DType = 'f32' | 'i32' | 'u8';
+
+export type TypedArrayFor<D extends DType> = D extends 'f32'
+  ? Float32Array
+  : D extends 'i32'
+    ? Int32Array
+    : Uint8Array;
+
+export type AnyTypedArray = Float32Array | Int32Array | Uint8Array;
+
+/** A buffer owned by a backend. `size` counts elements, not bytes. */
+export interface Storage {
+  readonly backend: string;
+  readonly size: number;
+  readonly dtype: DType;
+}
+
+export const UNARY_OPS = [
+  'neg', 'exp', 'log', 'sqrt', 'rsqrt', 'abs', 'sign', 'tanh', 'sigmoid', 'relu', 'gelu', 'elu', 'sin',
+  'cos', 'erf', 'square', 'reciprocal', 'floor',
+] as const;
+/**
+ * `gelu` is the exact erf form, x·Φ(x). `elu` uses alpha = 1. `sign(0) = 0`. `relu(x) = max(x, 0)`.
+ * `floor` exists for index arithmetic in f32 (e.g. ProbSparse sampling).
+ */
+export type UnaryOp = (typeof UNARY_OPS)[number];
+
+export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'pow', 'max', 'min'] as const;
+export type BinaryOp = (typeof BINARY_OPS)[number];
+
+export const COMPARE_OPS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
+export type CompareOp = (typeof COMPARE_OPS)[number];
+
+export const REDUCE_OPS = ['sum', 'mean', 'max', 'min'] as const;
+export type ReduceOp = (typeof REDUCE_OPS)[number];
+
+export type PadMode = 'zero' | 'circular' | 'replicate';
+
+/** Compressed sparse row matrix of shape [rows, cols]. */
+export interface CsrStorage {
+  readonly rows: number;
+  readonly cols: number;
+  readonly nnz: number;
+  /** i32[rows + 1], non-decreasing, rowPtr[0] = 0, rowPtr[rows] = nnz. */
+  readonly rowPtr: Storage;
+  /** i32[nnz], strictly increasing within a row, each in [0, cols). */
+  readonly colIdx: Storage;
+  /** f32[nnz]. */
+  readonly values: Storage;
+}
+
+export interface MatmulArgs {
+  a: Storage;
+  b: Storage;
+  /** Full shapes, rank ≥ 2; leading (batch) dims broadcast against each other. */
+  aShape: number[];
+  bShape: number[];
+  /** Use the transpose of the last two dims of a / b. */
+  transA: boolean;
+  transB: boolean;
+  /** Optional f32[n] added to every output row (fused bias). */
+  bias?: Storage;
+}
+
+export interface Conv1dArgs {
+  /** [N, Cin, L] */
+  x: Storage;
+  xShape: number[];
+  /** [Cout, Cin, K] */
+  w: Storage;
+  wShape: number[];
+  stride: number;
+  dilation: number;
+  /** Zero padding on the left and right of L (other modes are a `pad` before the conv). */
+  padLeft: number;
+  padRight: number;
+}
+
+/**
+ * Every kernel a backend must implement. Methods return new storages; inputs are never modified.
+ * Output shapes are documented per kernel; the caller (ops layer) already knows them.
+ */
+export interface Kernels {
+  // ---- creation, copies and casts -------------------------------------------------------------
+  /** A storage of `size` elements all equal to `value` (cast to dtype). */
+  fill(size: number, dtype: DType, value: number): Storage;
+  /** Convert element type: f32→i32 truncates toward zero; anything→u8 is (x != 0). */
+  cast(x: Storage, dtype: DType): Storage;
+  /**
+   * Counter-based Philox4x32-10 stream (see src/tensor/random.ts for the exact definition).
+   * uniform: [0,1) from the top 24 bits; normal: Box–Muller on consecutive pairs;
+   * bernoulli: u8 (uniform < p). Element i uses counter `offset + i`.
+   */
+  random(
+    size: number,
+    dist: 'uniform' | 'normal' | 'bernoulli',
+    seed: number,
+    offset: number,
+    p: number,
+  ): Storage;
+
+  // ---- elementwise ------------------------------------------------------------------------------
+  unary(op: UnaryOp, x: Storage): Storage;
+  /** Broadcasting binary op on f32 (i32 inputs allowed for add/sub/mul/max/min). */
+  binary(op: BinaryOp, a: Storage, aShape: number[], b: Storage, bShape: number[]): Storage;
+  /** Broadcasting comparison; result is u8. */
+  compare(op: CompareOp, a: Storage, aShape: number[], b: Storage, bShape: number[]): Storage;
+  /** Broadcasting select: cond (u8) ? a : b. */
+  where(
+    cond: Storage, condShape: number[], a: Storage, aShape: number[], b: Storage, bShape: number[],
+  ): Storage;
+
+  // ---- reductions -----------------------------------------------------------------------------
+  /** Reduce over `axes` (sorted, unique, non-negative); output keeps them as size 1. */
+  reduce(op: ReduceOp, x: Storage, shape: number[], axes: number[]): Storage;
+  /** Index (i32) of the max along `axis` (first one on ties); output keeps the axis as size 1. */
+  argmax(x: Storage, shape: number[], axis: number): Storage;
+  /** Numerically stable softmax over the last axis. */
+  softmax(x: Storage, shape: number[]): Storage;
+  /** Numerically stable log-softmax over the last axis. */
+  logSoftmax(x: Storage, shape: number[]): Storage;
+  /**
+   * Layer norm over the last axis (size D) with affine gamma/beta f32[D].
+   * Returns y (same shape), mean f32[rows], rstd f32[rows] (rstd = 1/sqrt(var + eps), biased var).
+   */
+  layerNorm(
+    x: Storage, shape: number[], gamma: Storage, beta: Storage, eps: number,
+  ): { y: Storage; mean: Storage; rstd: Storage };
+  /** Gradients of layerNorm: dx (shape of x), dgamma f32[D], dbeta f32[D]. */
+  layerNormBackward(
+    dy: Storage, x: Storage, shape: number[], gamma: Storage, mean: Storage, rstd: Storage,
+  ): { dx: Storage; dgamma: Storage; dbeta: Storage };
+  /**
+   * Batch-norm statistics for x of shape [outer, C, inner]: mean f32[C] and biased variance f32[C]
+   * over the outer and inner axes.
+   */
+  batchNormStats(x: Storage, shape: [number, number, number]): { mean: Storage; variance: Storage };
+
+  // ---- linear algebra ---------------------------------------------------------------------------
+  /** Batched matmul: out[..., m, n] = op(a)[..., m, k] · op(b)[..., k, n] (+ bias[n]). */
+  matmul(args: MatmulArgs): Storage;
+
+  // ---- indexing and data movement ---------------------------------------------------------------
+  /** torch.index_select: take `indices` (i32[n]) along `axis`; output has size n on that axis. */
+  indexSelect(x: Storage, shape: number[], axis: number, indices: Storage, n: number): Storage;
+  /** torch.gather: out[..i..] = x[.. indices[..i..] on axis ..]; indices has the output shape. */
+  gather(x: Storage, shape: number[], axis: number, indices: Storage, indexShape: number[]): Storage;
+  /**
+   * torch.scatter_add into zeros of `outShape`: out[.. indices[i] on axis ..] += src[i];
+   * src and indices share `indexShape`. Accumulation order: increasing flat index of src.
+   */
+  scatterAdd(
+    src: Storage, indices: Storage, indexShape: number[], axis: number, outShape: number[],
+  ): Storage;
+  /** Top-k along the last axis: values f32 and indices i32 of shape [..., k], sorted descending
+   * (ascending when largest = false); ties by lower index. */
+  topk(x: Storage, shape: number[], k: number, largest: boolean): { values: Storage; indices: Storage };
+  /** Inclusive cumulative sum along `axis`; `reverse` sums from the end (its own adjoint). */
+  cumsum(x: Storage, shape: number[], axis: number, reverse: boolean): Storage;
+  /** out[i] = x[(i - shift) mod n] along `axis` (torch.roll). */
+  roll(x: Storage, shape: number[], axis: number, shift: number): Storage;
+  /** Pad each axis by pads[axis] = [before, after]; zero, circular (wrap) or replicate (edge). */
+  pad(x: Storage, shape: number[], pads: Array<[number, number]>, mode: PadMode): Storage;
+  /** Concatenate along `axis`; all other dims equal. */
+  concat(xs: Storage[], shapes: number[][], axis: number): Storage;
+  /** Contiguous slice: begin[d] .. begin[d] + size[d] on every axis. */
+  slice(x: Storage, shape: number[], begin: number[], size: number[]): Storage;
+  /** Materialized transpose: out.shape[d] = shape[perm[d]]. */
+  permute(x: Storage, shape: number[], perm: number[]): Storage;
+  /** One-hot f32: indices i32[n] → [n, depth]; out-of-range indices give an all-zero row. */
+  oneHot(indices: Storage, n: number, depth: number): Storage;
+
+  // ---- convolution and pooling ------------------------------------------------------------------
+  /** out [N, Cout, Lout], Lout = floor((L + padL + padR - dilation·(K-1) - 1) / stride) + 1. */
+  conv1d(args: Conv1dArgs): Storage;
+  /** dx [N, Cin, L] from dy [N, Cout, Lout] and w. */
+  conv1dBackwardInput(dy: Storage, dyShape: number[], args: Omit<Conv1dArgs, 'x'>): Storage;
+  /** dw [Cout, Cin, K] from x and dy. */
+  conv1dBackwardWeight(dy: Storage, dyShape: number[], args: Omit<Conv1dArgs, 'w'>): Storage;
+  /**
+   * Pooling over the last axis of x [N, C, L] with window k, stride, zero/ignored padding `pad` on both
+   * sides (avg counts the padded zeros, as PyTorch's count_include_pad = true; max ignores padding).
+   * max also returns the i32 argmax position in L (first on ties) for the backward pass.
+   */
+  avgPool1d(x: Storage, shape: number[], k: number, stride: number, pad: number): Storage;
+  avgPool1dBackward(dy: Storage, dyShape: number[], xShape: number[], k: number, stride: number, pad: number): Storage;
+  maxPool1d(
+    x: Storage, shape: number[], k: number, stride: number, pad: number,
+  ): { values: Storage; indices: Storage };
+  /** Scatter dy back to the argmax positions: dx [N, C, L]. */
+  maxPool1dBackward(dy: Storage, indices: Storage, dyShape: number[], xShape: number[]): Storage;
+
+  // ---- spectral ---------------------------------------------------------------------------------
+  /** Real FFT of the last axis (any length n): [..., n] → [..., floor(n/2)+1, 2] (re, im). */
+  rfft(x: Storage, shape: number[]): Storage;
+  /** Inverse of rfft: [..., m, 2] → [..., n] with m = floor(n/2)+1; imaginary parts of DC (and of
+   * Nyquist for even n) are ignored, as numpy/torch do. Normalised by 1/n. */
+  irfft(x: Storage, shape: number[], n: number): Storage;
+
+  // ---- sparse -----------------------------------------------------------------------------------
+  /** CSR A [m, k] × dense B [k, n] → dense [m, n]. */
+  spmm(a: CsrStorage, b: Storage, n: number): Storage;
+  /** Dense X [m, k] × (CSR W [n, k])ᵀ → dense [m, n]: a Linear layer with a sparse weight. */
+  denseCsrT(x: Storage, m: number, w: CsrStorage): Storage;
+  /**
+   * Sampled dense-dense product at the pattern's positions: for each stored (i, j) of `pattern`,
+   * out[p] = Σ_t op(A)[i, t] · op(B)[t, j] with op(A) [m, k], op(B) [k, n]. Returns f32[nnz].
+   */
+  sddmm(
+    a: Storage, aShape: [number, number], transA: boolean,
+    b: Storage, bShape: [number, number], transB: boolean,
+    pattern: CsrStorage,
+  ): Storage;
+  /** Dense [rows, cols] → CSR keeping positions where mask (u8) is non-zero, or x != 0 without a mask. */
+  denseToCsr(x: Storage, rows: number, cols: number, mask?: Storage): CsrStorage;
+  csrToDense(a: CsrStorage): Storage;
+  /**
+   * u8 mask with 1 at the k positions of largest |x| among positions where candidates (u8) is 1;
+   * ties by lower index. k ≤ number of candidates.
+   */
+  maskedTopK(x: Storage, candidates: Storage, k: number): Storage;
+}
+
+export type KernelName = keyof Kernels;
+
+/** The contract, as data: conformance tests iterate this list. */
+export const KERNEL_NAMES: readonly KernelName[] = [
+  'fill', 'cast', 'random',
+  'unary', 'binary', 'compare', 'where',
+  'reduce', 'argmax', 'softmax', 'logSoftmax', 'layerNorm', 'layerNormBackward', 'batchNormStats',
+  'matmul',
+  'indexSelect', 'gather', 'scatterAdd', 'topk', 'cumsum', 'roll', 'pad', 'concat', 'slice', 'permute',
+  'oneHot',
+  'conv1d', 'conv1dBackwardInput', 'conv1dBackwardWeight', 'avgPool1d', 'avgPool1dBackward',
+  'maxPool1d', 'maxPool1dBackward',
+  'rfft', 'irfft',
+  'spmm', 'denseCsrT', 'sddmm', 'denseToCsr', 'csrToDense', 'maskedTopK',
+] as const;
+
+/** Storage management every backend provides beside its kernels. */
+export interface Backend {
+  readonly name: 'js' | 'wasm' | 'webgpu';
+  readonly kernels: Kernels;
+  /** Allocate `size` elements, zero-filled. */
+  alloc(size: number, dtype: DType): Storage;
+  /** Return the storage's memory; using it afterwards is a bug the backend reports. */
+  free(s: Storage): void;
+  /** Copy host data into a fresh storage. */
+  upload(data: AnyTypedArray): Storage;
+  read(s: Storage): Promise<AnyTypedArray>;
+  /** Synchronous read; CPU backends only. */
+  readSync?(s: Storage): AnyTypedArray;
+  /** Bytes currently held for live storages. */
+  bytesInUse(): number;
+}
