@@ -105,7 +105,7 @@ export interface Kernels {
   // ---- creation, copies and casts -------------------------------------------------------------
   /** A storage of `size` elements all equal to `value` (cast to dtype). */
   fill(size: number, dtype: DType, value: number): Storage;
-  /** Convert element type: f32→i32 truncates toward zero; anything→u8 is (x != 0). */
+  /** Convert element type: f32→i32 truncates toward zero; anything→u8 is (x != 0); same dtype copies. */
   cast(x: Storage, dtype: DType): Storage;
   /**
    * Counter-based Philox4x32-10 stream (see src/tensor/random.ts for the exact definition).

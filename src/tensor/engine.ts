@@ -21,6 +21,12 @@ export class Engine {
   private readonly scopes: Set<Tensor>[] = [];
   private readonly live = new Set<Tensor>();
   private noGradDepth = 0;
+  private backwardDepth = 0;
+  /**
+   * Extra owners of storages shared between tensors (a `reshape` shares its input's storage). A storage is
+   * freed when its last owner releases it; storages owned by one tensor are not listed.
+   */
+  private readonly sharedStorage = new Map<Storage, number>();
   /** Set by tensor.ts at load; avoids a circular import at module-evaluation time. */
   factory: TensorFactory | null = null;
 
@@ -106,12 +112,26 @@ export class Engine {
     this.releaseIfUnused(t);
   }
 
+  /**
+   * Wrap `t`'s storage as a second tensor of another shape (same size): no copy, no kernel. The storage is
+   * reference-counted and freed when the last tensor holding it is released. Storages are immutable (kernels
+   * never write their inputs), so sharing is safe.
+   */
+  shareTensor(t: Tensor, shape: readonly number[], op: string): Tensor {
+    const s = t.use(op);
+    this.sharedStorage.set(s, (this.sharedStorage.get(s) ?? 0) + 1);
+    return this.makeTensor(s, shape, t.dtype, t.backend);
+  }
+
   /** Free the storage once the tensor is disposed and no tape node still needs it. */
   releaseIfUnused(t: Tensor): void {
     if (!t.isDisposed || t.tapeRefs > 0 || t.storage === null) return;
     const node = t.node;
     t.node = null;
-    t.backend.free(t.storage);
+    const owners = this.sharedStorage.get(t.storage);
+    if (owners === undefined) t.backend.free(t.storage);
+    else if (owners === 1) this.sharedStorage.delete(t.storage);
+    else this.sharedStorage.set(t.storage, owners - 1);
     t.storage = null;
     this.live.delete(t);
     if (node) node.onOutputFreed();
@@ -135,6 +155,24 @@ export class Engine {
 
   get gradEnabled(): boolean {
     return this.noGradDepth === 0;
+  }
+
+  /**
+   * True while `backward()` runs node backward functions: they may read tensors that a tidy scope disposed
+   * but the tape still pins (their storage is held until the node is released).
+   */
+  get inBackward(): boolean {
+    return this.backwardDepth > 0;
+  }
+
+  /** Run `fn` as backward code (see `inBackward`); used by autograd/backward.ts. */
+  runBackward<T>(fn: () => T): T {
+    this.backwardDepth++;
+    try {
+      return fn();
+    } finally {
+      this.backwardDepth--;
+    }
   }
 
   /** Run `fn` without recording autograd nodes. */

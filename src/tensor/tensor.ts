@@ -45,9 +45,12 @@ export class Tensor {
     return this.shape.length;
   }
 
-  /** The storage, or a clear error naming the op when the tensor was disposed. */
+  /**
+   * The storage, or a clear error naming the op when the tensor was disposed. During `backward()` a
+   * disposed tensor whose storage the tape still pins is readable (backward functions use saved tensors).
+   */
   use(op: string): Storage {
-    if (this.isDisposed || this.storage === null) {
+    if (this.storage === null || (this.isDisposed && !engine.inBackward)) {
       throw new Error(`${op}: tensor #${this.id}${this.name ? ` (${this.name})` : ''} of shape ${shapeToString(this.shape)} was disposed`);
     }
     return this.storage;

@@ -1,0 +1,568 @@
+// Single-precision GEMM: packed, cache-blocked, register-tiled with f32x4 accumulators.
+//
+//   C[m, n] = op(A)[m, k] · op(B)[k, n] (+ bias[n]),  batched with per-operand batch strides.
+//
+// Operands are described by element strides, so transposes cost nothing here: op(A)[i, p] lives at
+// a + 4·(i·aRs + p·aCs) and op(B)[p, j] at b + 4·(p·bRs + j·bCs). Packing copies an MC×KC block of op(A)
+// into MR-row micro-panels ([kc][MR] each) and a KC×NC block of op(B) into NR-column micro-panels
+// ([kc][NR] each), zero-padding the edges; the micro-kernel then streams both panels with unit stride.
+//
+// Determinism: every output element is accumulated as ((0 + a0·b0) + a1·b1) + … in increasing k (the KC
+// blocks are visited in increasing order and each one resumes from the partial sums stored in C), then the
+// bias is added once at the final write-back. In the default build each step is a separate f32 multiply and
+// add, so the result depends only on the shapes and is bit-identical on every WebAssembly engine. The relaxed
+// build (ASC_FEATURE_RELAXED_SIMD) uses f32x4.relaxed_madd, which may or may not fuse.
+
+// Register tile. V8 on x64 allocates SIMD values to 15 xmm registers (xmm15 is its scratch): the default
+// build needs accumulators + B vectors + one broadcast + one product temporary live at once, the relaxed
+// (FMA) build needs no product temporary.
+const NR: i32 = 8;
+const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
+// Cache blocking for one Zen 4 core (32 KiB L1d, 1 MiB L2): a KC×NR B micro-panel (8 KiB) stays in L1 while
+// the MC×KC packed A block (192 KiB) stays in L2; the KC×NC packed B block streams from L2/L3.
+const KC: i32 = 256;
+const MC: i32 = 192;
+const NC: i32 = 2048;
+
+// Scratch tile for edge micro-tiles (max 8 rows × 16 columns).
+const EDGE: usize = memory.data(8 * 16 * 4, 64);
+
+@inline function madd(acc: v128, a: v128, b: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
+// 4×8 micro-kernel: C[4][8] (+)= Apanel[kc][4] · Bpanel[kc][8], k in increasing order.
+@inline function mk4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc0: bool, bias: usize): void {
+  const r0 = c + 0 * ldc;
+  const r1 = c + 1 * ldc;
+  const r2 = c + 2 * ldc;
+  const r3 = c + 3 * ldc;
+  let c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128;
+  if (acc0) {
+    c00 = v128.load(r0, 0);
+    c01 = v128.load(r0, 16);
+    c10 = v128.load(r1, 0);
+    c11 = v128.load(r1, 16);
+    c20 = v128.load(r2, 0);
+    c21 = v128.load(r2, 16);
+    c30 = v128.load(r3, 0);
+    c31 = v128.load(r3, 16);
+  } else {
+    c00 = f32x4.splat(0);
+    c01 = f32x4.splat(0);
+    c10 = f32x4.splat(0);
+    c11 = f32x4.splat(0);
+    c20 = f32x4.splat(0);
+    c21 = f32x4.splat(0);
+    c30 = f32x4.splat(0);
+    c31 = f32x4.splat(0);
+  }
+  let p = 0;
+  for (; p + 4 <= kc; p += 4) {
+    const b0_0 = v128.load(pb, 0);
+    const b1_0 = v128.load(pb, 16);
+    const a0_0 = v128.load32_splat(pa, 0);
+    c00 = madd(c00, a0_0, b0_0);
+    c01 = madd(c01, a0_0, b1_0);
+    const a1_0 = v128.load32_splat(pa, 4);
+    c10 = madd(c10, a1_0, b0_0);
+    c11 = madd(c11, a1_0, b1_0);
+    const a2_0 = v128.load32_splat(pa, 8);
+    c20 = madd(c20, a2_0, b0_0);
+    c21 = madd(c21, a2_0, b1_0);
+    const a3_0 = v128.load32_splat(pa, 12);
+    c30 = madd(c30, a3_0, b0_0);
+    c31 = madd(c31, a3_0, b1_0);
+    const b0_1 = v128.load(pb, 32);
+    const b1_1 = v128.load(pb, 48);
+    const a0_1 = v128.load32_splat(pa, 16);
+    c00 = madd(c00, a0_1, b0_1);
+    c01 = madd(c01, a0_1, b1_1);
+    const a1_1 = v128.load32_splat(pa, 20);
+    c10 = madd(c10, a1_1, b0_1);
+    c11 = madd(c11, a1_1, b1_1);
+    const a2_1 = v128.load32_splat(pa, 24);
+    c20 = madd(c20, a2_1, b0_1);
+    c21 = madd(c21, a2_1, b1_1);
+    const a3_1 = v128.load32_splat(pa, 28);
+    c30 = madd(c30, a3_1, b0_1);
+    c31 = madd(c31, a3_1, b1_1);
+    const b0_2 = v128.load(pb, 64);
+    const b1_2 = v128.load(pb, 80);
+    const a0_2 = v128.load32_splat(pa, 32);
+    c00 = madd(c00, a0_2, b0_2);
+    c01 = madd(c01, a0_2, b1_2);
+    const a1_2 = v128.load32_splat(pa, 36);
+    c10 = madd(c10, a1_2, b0_2);
+    c11 = madd(c11, a1_2, b1_2);
+    const a2_2 = v128.load32_splat(pa, 40);
+    c20 = madd(c20, a2_2, b0_2);
+    c21 = madd(c21, a2_2, b1_2);
+    const a3_2 = v128.load32_splat(pa, 44);
+    c30 = madd(c30, a3_2, b0_2);
+    c31 = madd(c31, a3_2, b1_2);
+    const b0_3 = v128.load(pb, 96);
+    const b1_3 = v128.load(pb, 112);
+    const a0_3 = v128.load32_splat(pa, 48);
+    c00 = madd(c00, a0_3, b0_3);
+    c01 = madd(c01, a0_3, b1_3);
+    const a1_3 = v128.load32_splat(pa, 52);
+    c10 = madd(c10, a1_3, b0_3);
+    c11 = madd(c11, a1_3, b1_3);
+    const a2_3 = v128.load32_splat(pa, 56);
+    c20 = madd(c20, a2_3, b0_3);
+    c21 = madd(c21, a2_3, b1_3);
+    const a3_3 = v128.load32_splat(pa, 60);
+    c30 = madd(c30, a3_3, b0_3);
+    c31 = madd(c31, a3_3, b1_3);
+    pa += 64;
+    pb += 128;
+  }
+  for (; p < kc; p++) {
+    const b0_0 = v128.load(pb, 0);
+    const b1_0 = v128.load(pb, 16);
+    const a0_0 = v128.load32_splat(pa, 0);
+    c00 = madd(c00, a0_0, b0_0);
+    c01 = madd(c01, a0_0, b1_0);
+    const a1_0 = v128.load32_splat(pa, 4);
+    c10 = madd(c10, a1_0, b0_0);
+    c11 = madd(c11, a1_0, b1_0);
+    const a2_0 = v128.load32_splat(pa, 8);
+    c20 = madd(c20, a2_0, b0_0);
+    c21 = madd(c21, a2_0, b1_0);
+    const a3_0 = v128.load32_splat(pa, 12);
+    c30 = madd(c30, a3_0, b0_0);
+    c31 = madd(c31, a3_0, b1_0);
+    pa += 16;
+    pb += 32;
+  }
+  if (bias) {
+    const v0 = v128.load(bias, 0);
+    const v1 = v128.load(bias, 16);
+    c00 = f32x4.add(c00, v0);
+    c01 = f32x4.add(c01, v1);
+    c10 = f32x4.add(c10, v0);
+    c11 = f32x4.add(c11, v1);
+    c20 = f32x4.add(c20, v0);
+    c21 = f32x4.add(c21, v1);
+    c30 = f32x4.add(c30, v0);
+    c31 = f32x4.add(c31, v1);
+  }
+  v128.store(r0, c00, 0);
+  v128.store(r0, c01, 16);
+  v128.store(r1, c10, 0);
+  v128.store(r1, c11, 16);
+  v128.store(r2, c20, 0);
+  v128.store(r2, c21, 16);
+  v128.store(r3, c30, 0);
+  v128.store(r3, c31, 16);
+}
+
+// 6×8 micro-kernel: C[6][8] (+)= Apanel[kc][6] · Bpanel[kc][8], k in increasing order.
+@inline function mk6x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc0: bool, bias: usize): void {
+  const r0 = c + 0 * ldc;
+  const r1 = c + 1 * ldc;
+  const r2 = c + 2 * ldc;
+  const r3 = c + 3 * ldc;
+  const r4 = c + 4 * ldc;
+  const r5 = c + 5 * ldc;
+  let c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128, c40: v128, c41: v128, c50: v128, c51: v128;
+  if (acc0) {
+    c00 = v128.load(r0, 0);
+    c01 = v128.load(r0, 16);
+    c10 = v128.load(r1, 0);
+    c11 = v128.load(r1, 16);
+    c20 = v128.load(r2, 0);
+    c21 = v128.load(r2, 16);
+    c30 = v128.load(r3, 0);
+    c31 = v128.load(r3, 16);
+    c40 = v128.load(r4, 0);
+    c41 = v128.load(r4, 16);
+    c50 = v128.load(r5, 0);
+    c51 = v128.load(r5, 16);
+  } else {
+    c00 = f32x4.splat(0);
+    c01 = f32x4.splat(0);
+    c10 = f32x4.splat(0);
+    c11 = f32x4.splat(0);
+    c20 = f32x4.splat(0);
+    c21 = f32x4.splat(0);
+    c30 = f32x4.splat(0);
+    c31 = f32x4.splat(0);
+    c40 = f32x4.splat(0);
+    c41 = f32x4.splat(0);
+    c50 = f32x4.splat(0);
+    c51 = f32x4.splat(0);
+  }
+  let p = 0;
+  for (; p + 4 <= kc; p += 4) {
+    const b0_0 = v128.load(pb, 0);
+    const b1_0 = v128.load(pb, 16);
+    const a0_0 = v128.load32_splat(pa, 0);
+    c00 = madd(c00, a0_0, b0_0);
+    c01 = madd(c01, a0_0, b1_0);
+    const a1_0 = v128.load32_splat(pa, 4);
+    c10 = madd(c10, a1_0, b0_0);
+    c11 = madd(c11, a1_0, b1_0);
+    const a2_0 = v128.load32_splat(pa, 8);
+    c20 = madd(c20, a2_0, b0_0);
+    c21 = madd(c21, a2_0, b1_0);
+    const a3_0 = v128.load32_splat(pa, 12);
+    c30 = madd(c30, a3_0, b0_0);
+    c31 = madd(c31, a3_0, b1_0);
+    const a4_0 = v128.load32_splat(pa, 16);
+    c40 = madd(c40, a4_0, b0_0);
+    c41 = madd(c41, a4_0, b1_0);
+    const a5_0 = v128.load32_splat(pa, 20);
+    c50 = madd(c50, a5_0, b0_0);
+    c51 = madd(c51, a5_0, b1_0);
+    const b0_1 = v128.load(pb, 32);
+    const b1_1 = v128.load(pb, 48);
+    const a0_1 = v128.load32_splat(pa, 24);
+    c00 = madd(c00, a0_1, b0_1);
+    c01 = madd(c01, a0_1, b1_1);
+    const a1_1 = v128.load32_splat(pa, 28);
+    c10 = madd(c10, a1_1, b0_1);
+    c11 = madd(c11, a1_1, b1_1);
+    const a2_1 = v128.load32_splat(pa, 32);
+    c20 = madd(c20, a2_1, b0_1);
+    c21 = madd(c21, a2_1, b1_1);
+    const a3_1 = v128.load32_splat(pa, 36);
+    c30 = madd(c30, a3_1, b0_1);
+    c31 = madd(c31, a3_1, b1_1);
+    const a4_1 = v128.load32_splat(pa, 40);
+    c40 = madd(c40, a4_1, b0_1);
+    c41 = madd(c41, a4_1, b1_1);
+    const a5_1 = v128.load32_splat(pa, 44);
+    c50 = madd(c50, a5_1, b0_1);
+    c51 = madd(c51, a5_1, b1_1);
+    const b0_2 = v128.load(pb, 64);
+    const b1_2 = v128.load(pb, 80);
+    const a0_2 = v128.load32_splat(pa, 48);
+    c00 = madd(c00, a0_2, b0_2);
+    c01 = madd(c01, a0_2, b1_2);
+    const a1_2 = v128.load32_splat(pa, 52);
+    c10 = madd(c10, a1_2, b0_2);
+    c11 = madd(c11, a1_2, b1_2);
+    const a2_2 = v128.load32_splat(pa, 56);
+    c20 = madd(c20, a2_2, b0_2);
+    c21 = madd(c21, a2_2, b1_2);
+    const a3_2 = v128.load32_splat(pa, 60);
+    c30 = madd(c30, a3_2, b0_2);
+    c31 = madd(c31, a3_2, b1_2);
+    const a4_2 = v128.load32_splat(pa, 64);
+    c40 = madd(c40, a4_2, b0_2);
+    c41 = madd(c41, a4_2, b1_2);
+    const a5_2 = v128.load32_splat(pa, 68);
+    c50 = madd(c50, a5_2, b0_2);
+    c51 = madd(c51, a5_2, b1_2);
+    const b0_3 = v128.load(pb, 96);
+    const b1_3 = v128.load(pb, 112);
+    const a0_3 = v128.load32_splat(pa, 72);
+    c00 = madd(c00, a0_3, b0_3);
+    c01 = madd(c01, a0_3, b1_3);
+    const a1_3 = v128.load32_splat(pa, 76);
+    c10 = madd(c10, a1_3, b0_3);
+    c11 = madd(c11, a1_3, b1_3);
+    const a2_3 = v128.load32_splat(pa, 80);
+    c20 = madd(c20, a2_3, b0_3);
+    c21 = madd(c21, a2_3, b1_3);
+    const a3_3 = v128.load32_splat(pa, 84);
+    c30 = madd(c30, a3_3, b0_3);
+    c31 = madd(c31, a3_3, b1_3);
+    const a4_3 = v128.load32_splat(pa, 88);
+    c40 = madd(c40, a4_3, b0_3);
+    c41 = madd(c41, a4_3, b1_3);
+    const a5_3 = v128.load32_splat(pa, 92);
+    c50 = madd(c50, a5_3, b0_3);
+    c51 = madd(c51, a5_3, b1_3);
+    pa += 96;
+    pb += 128;
+  }
+  for (; p < kc; p++) {
+    const b0_0 = v128.load(pb, 0);
+    const b1_0 = v128.load(pb, 16);
+    const a0_0 = v128.load32_splat(pa, 0);
+    c00 = madd(c00, a0_0, b0_0);
+    c01 = madd(c01, a0_0, b1_0);
+    const a1_0 = v128.load32_splat(pa, 4);
+    c10 = madd(c10, a1_0, b0_0);
+    c11 = madd(c11, a1_0, b1_0);
+    const a2_0 = v128.load32_splat(pa, 8);
+    c20 = madd(c20, a2_0, b0_0);
+    c21 = madd(c21, a2_0, b1_0);
+    const a3_0 = v128.load32_splat(pa, 12);
+    c30 = madd(c30, a3_0, b0_0);
+    c31 = madd(c31, a3_0, b1_0);
+    const a4_0 = v128.load32_splat(pa, 16);
+    c40 = madd(c40, a4_0, b0_0);
+    c41 = madd(c41, a4_0, b1_0);
+    const a5_0 = v128.load32_splat(pa, 20);
+    c50 = madd(c50, a5_0, b0_0);
+    c51 = madd(c51, a5_0, b1_0);
+    pa += 24;
+    pb += 32;
+  }
+  if (bias) {
+    const v0 = v128.load(bias, 0);
+    const v1 = v128.load(bias, 16);
+    c00 = f32x4.add(c00, v0);
+    c01 = f32x4.add(c01, v1);
+    c10 = f32x4.add(c10, v0);
+    c11 = f32x4.add(c11, v1);
+    c20 = f32x4.add(c20, v0);
+    c21 = f32x4.add(c21, v1);
+    c30 = f32x4.add(c30, v0);
+    c31 = f32x4.add(c31, v1);
+    c40 = f32x4.add(c40, v0);
+    c41 = f32x4.add(c41, v1);
+    c50 = f32x4.add(c50, v0);
+    c51 = f32x4.add(c51, v1);
+  }
+  v128.store(r0, c00, 0);
+  v128.store(r0, c01, 16);
+  v128.store(r1, c10, 0);
+  v128.store(r1, c11, 16);
+  v128.store(r2, c20, 0);
+  v128.store(r2, c21, 16);
+  v128.store(r3, c30, 0);
+  v128.store(r3, c31, 16);
+  v128.store(r4, c40, 0);
+  v128.store(r4, c41, 16);
+  v128.store(r5, c50, 0);
+  v128.store(r5, c51, 16);
+}
+
+@inline function micro(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc0: bool, bias: usize): void {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    mk6x8(kc, pa, pb, c, ldc, acc0, bias);
+  } else {
+    mk4x8(kc, pa, pb, c, ldc, acc0, bias);
+  }
+}
+
+/** Bytes of workspace `gemm` needs for these sizes (packed A block + packed B block). */
+export function gemmWorkspaceBytes(m: i32, n: i32, k: i32): i32 {
+  const kc = min(KC, max(k, 1));
+  const mc = min(MC, (m + MR - 1) / MR * MR);
+  const nc = min(NC, (n + NR - 1) / NR * NR);
+  return (mc * kc + kc * nc) * 4 + 64;
+}
+
+/** Zero-padded 4×4 transpose of four rows r0..r3 into columns, stored at d, d+step, d+2·step, d+3·step. */
+@inline function transpose4Store(r0: v128, r1: v128, r2: v128, r3: v128, d: usize, step: usize): void {
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(d + step, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  v128.store(d + 2 * step, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  v128.store(d + 3 * step, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+}
+
+/** Pack an mc×kc block of op(A) (top-left at src) into MR-row micro-panels [kc][MR] at dst. */
+function packA(mc: i32, kc: i32, src: usize, rs: i32, cs: i32, dst: usize): void {
+  const rsb = <usize>rs << 2;
+  const csb = <usize>cs << 2;
+  const step = <usize>(MR << 2);
+  for (let i0 = 0; i0 < mc; i0 += MR) {
+    const mr = min(MR, mc - i0);
+    const d = dst + ((<usize>i0 * <usize>kc) << 2);
+    const s = src + <usize>i0 * rsb;
+    if (mr == MR && cs == 1) {
+      // Rows are contiguous in k: transpose 4×4 blocks.
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const sp = s + (<usize>p << 2);
+        const dp = d + <usize>p * step;
+        let g = 0;
+        for (; g + 4 <= MR; g += 4) {
+          const sg = sp + <usize>g * rsb;
+          transpose4Store(v128.load(sg), v128.load(sg + rsb), v128.load(sg + 2 * rsb), v128.load(sg + 3 * rsb),
+            dp + (<usize>g << 2), step);
+        }
+        if (MR - g == 2) {
+          const x = v128.load(sp + <usize>g * rsb);
+          const y = v128.load(sp + <usize>(g + 1) * rsb);
+          const lo = v128.shuffle<f32>(x, y, 0, 4, 1, 5);
+          const hi = v128.shuffle<f32>(x, y, 2, 6, 3, 7);
+          const dg = dp + (<usize>g << 2);
+          v128.store64_lane(dg, lo, 0);
+          v128.store64_lane(dg + step, lo, 1);
+          v128.store64_lane(dg + 2 * step, hi, 0);
+          v128.store64_lane(dg + 3 * step, hi, 1);
+        } else {
+          for (; g < MR; g++) {
+            const x = v128.load(sp + <usize>g * rsb);
+            const dg = dp + (<usize>g << 2);
+            v128.store32_lane(dg, x, 0);
+            v128.store32_lane(dg + step, x, 1);
+            v128.store32_lane(dg + 2 * step, x, 2);
+            v128.store32_lane(dg + 3 * step, x, 3);
+          }
+        }
+      }
+      for (; p < kc; p++) {
+        const sp = s + (<usize>p << 2);
+        const dp = d + <usize>p * step;
+        for (let i = 0; i < MR; i++) store<f32>(dp + (<usize>i << 2), load<f32>(sp + <usize>i * rsb));
+      }
+    } else if (mr == MR && rs == 1) {
+      // Columns of op(A) are contiguous (A transposed): copy MR floats per k.
+      for (let p = 0; p < kc; p++) {
+        const sp = s + <usize>p * csb;
+        const dp = d + <usize>p * step;
+        let i = 0;
+        for (; i + 4 <= MR; i += 4) v128.store(dp + (<usize>i << 2), v128.load(sp + (<usize>i << 2)));
+        for (; i < MR; i++) store<f32>(dp + (<usize>i << 2), load<f32>(sp + (<usize>i << 2)));
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const sp = s + <usize>p * csb;
+        const dp = d + <usize>p * step;
+        for (let i = 0; i < MR; i++) {
+          store<f32>(dp + (<usize>i << 2), i < mr ? load<f32>(sp + <usize>i * rsb) : 0);
+        }
+      }
+    }
+  }
+}
+
+/** Pack a kc×nc block of op(B) (top-left at src) into NR-column micro-panels [kc][NR] at dst. */
+function packB(kc: i32, nc: i32, src: usize, rs: i32, cs: i32, dst: usize): void {
+  const rsb = <usize>rs << 2;
+  const csb = <usize>cs << 2;
+  const step = <usize>(NR << 2);
+  for (let j0 = 0; j0 < nc; j0 += NR) {
+    const nr = min(NR, nc - j0);
+    const d = dst + ((<usize>j0 * <usize>kc) << 2);
+    const s = src + <usize>j0 * csb;
+    if (nr == NR && cs == 1) {
+      for (let p = 0; p < kc; p++) {
+        const sp = s + <usize>p * rsb;
+        const dp = d + <usize>p * step;
+        for (let j = 0; j < NR; j += 4) v128.store(dp + (<usize>j << 2), v128.load(sp + (<usize>j << 2)));
+      }
+    } else if (nr == NR && rs == 1) {
+      // B transposed: each column of op(B) is contiguous in k; transpose 4×4 blocks.
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const sp = s + (<usize>p << 2);
+        const dp = d + <usize>p * step;
+        for (let g = 0; g < NR; g += 4) {
+          const sg = sp + <usize>g * csb;
+          transpose4Store(v128.load(sg), v128.load(sg + csb), v128.load(sg + 2 * csb), v128.load(sg + 3 * csb),
+            dp + (<usize>g << 2), step);
+        }
+      }
+      for (; p < kc; p++) {
+        const sp = s + (<usize>p << 2);
+        const dp = d + <usize>p * step;
+        for (let j = 0; j < NR; j++) store<f32>(dp + (<usize>j << 2), load<f32>(sp + <usize>j * csb));
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const sp = s + <usize>p * rsb;
+        const dp = d + <usize>p * step;
+        for (let j = 0; j < NR; j++) {
+          store<f32>(dp + (<usize>j << 2), j < nr ? load<f32>(sp + <usize>j * csb) : 0);
+        }
+      }
+    }
+  }
+}
+
+/** An edge micro-tile (mr < MR or nr < NR): run the full kernel on the scratch tile, copy the valid part. */
+function edgeTile(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, mr: i32, nr: i32, acc0: bool, bias: usize): void {
+  const tl: usize = <usize>(NR << 2);
+  if (acc0) {
+    for (let i = 0; i < mr; i++) {
+      const cr = c + <usize>i * ldc;
+      const er = EDGE + <usize>i * tl;
+      for (let j = 0; j < nr; j++) store<f32>(er + (<usize>j << 2), load<f32>(cr + (<usize>j << 2)));
+    }
+  }
+  micro(kc, pa, pb, EDGE, tl, acc0, 0);
+  for (let i = 0; i < mr; i++) {
+    const cr = c + <usize>i * ldc;
+    const er = EDGE + <usize>i * tl;
+    if (bias) {
+      for (let j = 0; j < nr; j++) {
+        store<f32>(cr + (<usize>j << 2), load<f32>(er + (<usize>j << 2)) + load<f32>(bias + (<usize>j << 2)));
+      }
+    } else {
+      for (let j = 0; j < nr; j++) store<f32>(cr + (<usize>j << 2), load<f32>(er + (<usize>j << 2)));
+    }
+  }
+}
+
+function gemm1(
+  m: i32, n: i32, k: i32,
+  a: usize, aRs: i32, aCs: i32,
+  b: usize, bRs: i32, bCs: i32,
+  c: usize, ldc: i32, bias: usize, ws: usize,
+): void {
+  const ldcb = <usize>ldc << 2;
+  if (k == 0) {
+    for (let i = 0; i < m; i++) {
+      const cr = c + <usize>i * ldcb;
+      for (let j = 0; j < n; j++) store<f32>(cr + (<usize>j << 2), bias ? load<f32>(bias + (<usize>j << 2)) : 0);
+    }
+    return;
+  }
+  const kcMax = min(KC, k);
+  const mcMax = min(MC, (m + MR - 1) / MR * MR);
+  const pA = (ws + 63) & ~(<usize>63);
+  const pB = pA + ((<usize>mcMax * <usize>kcMax) << 2);
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      const acc0 = pc > 0;
+      const last = pc + kc >= k;
+      packB(kc, nc, b + ((<usize>pc * <usize>bRs + <usize>jc * <usize>bCs) << 2), bRs, bCs, pB);
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = min(MC, m - ic);
+        packA(mc, kc, a + ((<usize>ic * <usize>aRs + <usize>pc * <usize>aCs) << 2), aRs, aCs, pA);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = min(NR, nc - jr);
+          const pb = pB + ((<usize>jr * <usize>kc) << 2);
+          const bj: usize = last && bias ? bias + (<usize>(jc + jr) << 2) : 0;
+          const cj = c + ((<usize>ic * <usize>ldc + <usize>(jc + jr)) << 2);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const mr = min(MR, mc - ir);
+            const pa = pA + ((<usize>ir * <usize>kc) << 2);
+            const cp = cj + <usize>ir * ldcb;
+            if (mr == MR && nr == NR) micro(kc, pa, pb, cp, ldcb, acc0, bj);
+            else edgeTile(kc, pa, pb, cp, ldcb, mr, nr, acc0, bj);
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Batched GEMM. For t in [0, batch): C_t[m, n] = op(A_t) · op(B_t) (+ bias), with A_t = a + 4·t·aBs etc.
+ * (element batch strides; 0 broadcasts an operand). op(A)[i, p] = A_t[i·aRs + p·aCs],
+ * op(B)[p, j] = B_t[p·bRs + j·bCs], C_t[i, j] at C_t[i·ldc + j]. `bias` is 0 or the byte offset of f32[n].
+ * `ws` points at gemmWorkspaceBytes(m, n, k) bytes of scratch.
+ */
+export function gemm(
+  m: i32, n: i32, k: i32,
+  a: usize, aRs: i32, aCs: i32,
+  b: usize, bRs: i32, bCs: i32,
+  c: usize, ldc: i32, bias: usize,
+  batch: i32, aBs: i32, bBs: i32, cBs: i32,
+  ws: usize,
+): void {
+  if (m <= 0 || n <= 0) return;
+  for (let t = 0; t < batch; t++) {
+    gemm1(m, n, k,
+      a + ((<usize>t * <usize>aBs) << 2), aRs, aCs,
+      b + ((<usize>t * <usize>bBs) << 2), bRs, bCs,
+      c + ((<usize>t * <usize>cBs) << 2), ldc, bias, ws);
+  }
+}

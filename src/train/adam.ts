@@ -1,0 +1,97 @@
+/**
+ * Adam (Kingma & Ba), as torch.optim.Adam with weight_decay = 0: bias-corrected first and second moments,
+ * `p -= lr · m̂ / (sqrt(v̂) + eps)`. Moments are dense tensors owned by the optimizer; `state()` exposes them
+ * for checkpoints. The update runs under noGrad inside a tidy, so a step leaves the live-tensor count
+ * unchanged.
+ */
+import type { Tensor } from '../tensor/tensor.ts';
+import { engine } from '../tensor/engine.ts';
+import { add, div, mul, sub } from '../ops/binary.ts';
+import { sqrt, square } from '../ops/unary.ts';
+import { zerosLike } from '../ops/creation.ts';
+
+export interface AdamOptions {
+  lr?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+}
+
+export class Adam {
+  lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  /** Number of steps taken (t in the paper). */
+  t = 0;
+  readonly m: Tensor[];
+  readonly v: Tensor[];
+
+  constructor(
+    readonly params: Tensor[],
+    opts: AdamOptions = {},
+  ) {
+    this.lr = opts.lr ?? 1e-3;
+    this.beta1 = opts.beta1 ?? 0.9;
+    this.beta2 = opts.beta2 ?? 0.999;
+    this.eps = opts.eps ?? 1e-8;
+    this.m = params.map((p) => engine.keep(zerosLike(p)));
+    this.v = params.map((p) => engine.keep(zerosLike(p)));
+  }
+
+  /** Apply one update from each parameter's `.grad` (parameters without a gradient are left alone). */
+  step(): void {
+    this.t++;
+    const bc1 = 1 - this.beta1 ** this.t;
+    const bc2 = 1 - this.beta2 ** this.t;
+    // Same arithmetic as PyTorch's single-tensor Adam: step = lr / bc1, denom = sqrt(v)/sqrt(bc2) + eps.
+    const stepSize = this.lr / bc1;
+    const bc2Sqrt = Math.sqrt(bc2);
+    engine.noGrad(() => {
+      this.params.forEach((p, i) => {
+        const g = p.grad;
+        if (!g) return;
+        const [m, v, next] = engine.tidy(() => {
+          const m = add(mul(this.m[i]!, this.beta1), mul(g, 1 - this.beta1));
+          const v = add(mul(this.v[i]!, this.beta2), mul(square(g), 1 - this.beta2));
+          const denom = add(div(sqrt(v), bc2Sqrt), this.eps);
+          const next = sub(p, mul(div(m, denom), stepSize));
+          return [m, v, next] as const;
+        });
+        this.m[i]!.dispose();
+        this.v[i]!.dispose();
+        this.m[i] = engine.keep(m);
+        this.v[i] = engine.keep(v);
+        assignInPlace(p, engine.keep(next));
+      });
+    });
+  }
+
+  /** Drop every parameter's gradient. */
+  zeroGrad(): void {
+    for (const p of this.params) {
+      if (p.grad) {
+        p.grad.dispose();
+        p.grad = null;
+      }
+    }
+  }
+
+  dispose(): void {
+    for (const t of [...this.m, ...this.v]) t.dispose();
+  }
+}
+
+/**
+ * Parameters keep their identity (models hold them by reference): move `next`'s storage into `p` and free
+ * `p`'s old storage.
+ */
+export function assignInPlace(p: Tensor, next: Tensor): void {
+  if (p.tapeRefs > 0) {
+    throw new Error(`assign: parameter ${p.name ?? `#${p.id}`} is still referenced by a recorded graph; call backward (or dispose the graph) before the optimizer step`);
+  }
+  const old = p.use('assign');
+  p.storage = next.use('assign');
+  next.storage = old;
+  next.dispose();
+}
