@@ -17,10 +17,10 @@
 // build needs accumulators + B vectors + one broadcast + one product temporary live at once, the relaxed
 // (FMA) build needs no product temporary.
 const NR: i32 = 8;
-const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
+const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 4 : 4;
 // Cache blocking for one Zen 4 core (32 KiB L1d, 1 MiB L2): a KC×NR B micro-panel (8 KiB) stays in L1 while
 // the MC×KC packed A block (192 KiB) stays in L2; the KC×NC packed B block streams from L2/L3.
-const KC: i32 = 256;
+const KC: i32 = 384;
 const MC: i32 = 192;
 const NC: i32 = 2048;
 
@@ -58,68 +58,8 @@ const EDGE: usize = memory.data(8 * 16 * 4, 64);
     c30 = f32x4.splat(0);
     c31 = f32x4.splat(0);
   }
-  let p = 0;
-  for (; p + 4 <= kc; p += 4) {
-    const b0_0 = v128.load(pb, 0);
-    const b1_0 = v128.load(pb, 16);
-    const a0_0 = v128.load32_splat(pa, 0);
-    c00 = madd(c00, a0_0, b0_0);
-    c01 = madd(c01, a0_0, b1_0);
-    const a1_0 = v128.load32_splat(pa, 4);
-    c10 = madd(c10, a1_0, b0_0);
-    c11 = madd(c11, a1_0, b1_0);
-    const a2_0 = v128.load32_splat(pa, 8);
-    c20 = madd(c20, a2_0, b0_0);
-    c21 = madd(c21, a2_0, b1_0);
-    const a3_0 = v128.load32_splat(pa, 12);
-    c30 = madd(c30, a3_0, b0_0);
-    c31 = madd(c31, a3_0, b1_0);
-    const b0_1 = v128.load(pb, 32);
-    const b1_1 = v128.load(pb, 48);
-    const a0_1 = v128.load32_splat(pa, 16);
-    c00 = madd(c00, a0_1, b0_1);
-    c01 = madd(c01, a0_1, b1_1);
-    const a1_1 = v128.load32_splat(pa, 20);
-    c10 = madd(c10, a1_1, b0_1);
-    c11 = madd(c11, a1_1, b1_1);
-    const a2_1 = v128.load32_splat(pa, 24);
-    c20 = madd(c20, a2_1, b0_1);
-    c21 = madd(c21, a2_1, b1_1);
-    const a3_1 = v128.load32_splat(pa, 28);
-    c30 = madd(c30, a3_1, b0_1);
-    c31 = madd(c31, a3_1, b1_1);
-    const b0_2 = v128.load(pb, 64);
-    const b1_2 = v128.load(pb, 80);
-    const a0_2 = v128.load32_splat(pa, 32);
-    c00 = madd(c00, a0_2, b0_2);
-    c01 = madd(c01, a0_2, b1_2);
-    const a1_2 = v128.load32_splat(pa, 36);
-    c10 = madd(c10, a1_2, b0_2);
-    c11 = madd(c11, a1_2, b1_2);
-    const a2_2 = v128.load32_splat(pa, 40);
-    c20 = madd(c20, a2_2, b0_2);
-    c21 = madd(c21, a2_2, b1_2);
-    const a3_2 = v128.load32_splat(pa, 44);
-    c30 = madd(c30, a3_2, b0_2);
-    c31 = madd(c31, a3_2, b1_2);
-    const b0_3 = v128.load(pb, 96);
-    const b1_3 = v128.load(pb, 112);
-    const a0_3 = v128.load32_splat(pa, 48);
-    c00 = madd(c00, a0_3, b0_3);
-    c01 = madd(c01, a0_3, b1_3);
-    const a1_3 = v128.load32_splat(pa, 52);
-    c10 = madd(c10, a1_3, b0_3);
-    c11 = madd(c11, a1_3, b1_3);
-    const a2_3 = v128.load32_splat(pa, 56);
-    c20 = madd(c20, a2_3, b0_3);
-    c21 = madd(c21, a2_3, b1_3);
-    const a3_3 = v128.load32_splat(pa, 60);
-    c30 = madd(c30, a3_3, b0_3);
-    c31 = madd(c31, a3_3, b1_3);
-    pa += 64;
-    pb += 128;
-  }
-  for (; p < kc; p++) {
+  const pbEnd = pb + <usize>((kc & ~0) * 32);
+  while (pb < pbEnd) {
     const b0_0 = v128.load(pb, 0);
     const b1_0 = v128.load(pb, 16);
     const a0_0 = v128.load32_splat(pa, 0);
@@ -159,184 +99,9 @@ const EDGE: usize = memory.data(8 * 16 * 4, 64);
   v128.store(r3, c31, 16);
 }
 
-// 6×8 micro-kernel: C[6][8] (+)= Apanel[kc][6] · Bpanel[kc][8], k in increasing order.
-@inline function mk6x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc0: bool, bias: usize): void {
-  const r0 = c + 0 * ldc;
-  const r1 = c + 1 * ldc;
-  const r2 = c + 2 * ldc;
-  const r3 = c + 3 * ldc;
-  const r4 = c + 4 * ldc;
-  const r5 = c + 5 * ldc;
-  let c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128, c40: v128, c41: v128, c50: v128, c51: v128;
-  if (acc0) {
-    c00 = v128.load(r0, 0);
-    c01 = v128.load(r0, 16);
-    c10 = v128.load(r1, 0);
-    c11 = v128.load(r1, 16);
-    c20 = v128.load(r2, 0);
-    c21 = v128.load(r2, 16);
-    c30 = v128.load(r3, 0);
-    c31 = v128.load(r3, 16);
-    c40 = v128.load(r4, 0);
-    c41 = v128.load(r4, 16);
-    c50 = v128.load(r5, 0);
-    c51 = v128.load(r5, 16);
-  } else {
-    c00 = f32x4.splat(0);
-    c01 = f32x4.splat(0);
-    c10 = f32x4.splat(0);
-    c11 = f32x4.splat(0);
-    c20 = f32x4.splat(0);
-    c21 = f32x4.splat(0);
-    c30 = f32x4.splat(0);
-    c31 = f32x4.splat(0);
-    c40 = f32x4.splat(0);
-    c41 = f32x4.splat(0);
-    c50 = f32x4.splat(0);
-    c51 = f32x4.splat(0);
-  }
-  let p = 0;
-  for (; p + 4 <= kc; p += 4) {
-    const b0_0 = v128.load(pb, 0);
-    const b1_0 = v128.load(pb, 16);
-    const a0_0 = v128.load32_splat(pa, 0);
-    c00 = madd(c00, a0_0, b0_0);
-    c01 = madd(c01, a0_0, b1_0);
-    const a1_0 = v128.load32_splat(pa, 4);
-    c10 = madd(c10, a1_0, b0_0);
-    c11 = madd(c11, a1_0, b1_0);
-    const a2_0 = v128.load32_splat(pa, 8);
-    c20 = madd(c20, a2_0, b0_0);
-    c21 = madd(c21, a2_0, b1_0);
-    const a3_0 = v128.load32_splat(pa, 12);
-    c30 = madd(c30, a3_0, b0_0);
-    c31 = madd(c31, a3_0, b1_0);
-    const a4_0 = v128.load32_splat(pa, 16);
-    c40 = madd(c40, a4_0, b0_0);
-    c41 = madd(c41, a4_0, b1_0);
-    const a5_0 = v128.load32_splat(pa, 20);
-    c50 = madd(c50, a5_0, b0_0);
-    c51 = madd(c51, a5_0, b1_0);
-    const b0_1 = v128.load(pb, 32);
-    const b1_1 = v128.load(pb, 48);
-    const a0_1 = v128.load32_splat(pa, 24);
-    c00 = madd(c00, a0_1, b0_1);
-    c01 = madd(c01, a0_1, b1_1);
-    const a1_1 = v128.load32_splat(pa, 28);
-    c10 = madd(c10, a1_1, b0_1);
-    c11 = madd(c11, a1_1, b1_1);
-    const a2_1 = v128.load32_splat(pa, 32);
-    c20 = madd(c20, a2_1, b0_1);
-    c21 = madd(c21, a2_1, b1_1);
-    const a3_1 = v128.load32_splat(pa, 36);
-    c30 = madd(c30, a3_1, b0_1);
-    c31 = madd(c31, a3_1, b1_1);
-    const a4_1 = v128.load32_splat(pa, 40);
-    c40 = madd(c40, a4_1, b0_1);
-    c41 = madd(c41, a4_1, b1_1);
-    const a5_1 = v128.load32_splat(pa, 44);
-    c50 = madd(c50, a5_1, b0_1);
-    c51 = madd(c51, a5_1, b1_1);
-    const b0_2 = v128.load(pb, 64);
-    const b1_2 = v128.load(pb, 80);
-    const a0_2 = v128.load32_splat(pa, 48);
-    c00 = madd(c00, a0_2, b0_2);
-    c01 = madd(c01, a0_2, b1_2);
-    const a1_2 = v128.load32_splat(pa, 52);
-    c10 = madd(c10, a1_2, b0_2);
-    c11 = madd(c11, a1_2, b1_2);
-    const a2_2 = v128.load32_splat(pa, 56);
-    c20 = madd(c20, a2_2, b0_2);
-    c21 = madd(c21, a2_2, b1_2);
-    const a3_2 = v128.load32_splat(pa, 60);
-    c30 = madd(c30, a3_2, b0_2);
-    c31 = madd(c31, a3_2, b1_2);
-    const a4_2 = v128.load32_splat(pa, 64);
-    c40 = madd(c40, a4_2, b0_2);
-    c41 = madd(c41, a4_2, b1_2);
-    const a5_2 = v128.load32_splat(pa, 68);
-    c50 = madd(c50, a5_2, b0_2);
-    c51 = madd(c51, a5_2, b1_2);
-    const b0_3 = v128.load(pb, 96);
-    const b1_3 = v128.load(pb, 112);
-    const a0_3 = v128.load32_splat(pa, 72);
-    c00 = madd(c00, a0_3, b0_3);
-    c01 = madd(c01, a0_3, b1_3);
-    const a1_3 = v128.load32_splat(pa, 76);
-    c10 = madd(c10, a1_3, b0_3);
-    c11 = madd(c11, a1_3, b1_3);
-    const a2_3 = v128.load32_splat(pa, 80);
-    c20 = madd(c20, a2_3, b0_3);
-    c21 = madd(c21, a2_3, b1_3);
-    const a3_3 = v128.load32_splat(pa, 84);
-    c30 = madd(c30, a3_3, b0_3);
-    c31 = madd(c31, a3_3, b1_3);
-    const a4_3 = v128.load32_splat(pa, 88);
-    c40 = madd(c40, a4_3, b0_3);
-    c41 = madd(c41, a4_3, b1_3);
-    const a5_3 = v128.load32_splat(pa, 92);
-    c50 = madd(c50, a5_3, b0_3);
-    c51 = madd(c51, a5_3, b1_3);
-    pa += 96;
-    pb += 128;
-  }
-  for (; p < kc; p++) {
-    const b0_0 = v128.load(pb, 0);
-    const b1_0 = v128.load(pb, 16);
-    const a0_0 = v128.load32_splat(pa, 0);
-    c00 = madd(c00, a0_0, b0_0);
-    c01 = madd(c01, a0_0, b1_0);
-    const a1_0 = v128.load32_splat(pa, 4);
-    c10 = madd(c10, a1_0, b0_0);
-    c11 = madd(c11, a1_0, b1_0);
-    const a2_0 = v128.load32_splat(pa, 8);
-    c20 = madd(c20, a2_0, b0_0);
-    c21 = madd(c21, a2_0, b1_0);
-    const a3_0 = v128.load32_splat(pa, 12);
-    c30 = madd(c30, a3_0, b0_0);
-    c31 = madd(c31, a3_0, b1_0);
-    const a4_0 = v128.load32_splat(pa, 16);
-    c40 = madd(c40, a4_0, b0_0);
-    c41 = madd(c41, a4_0, b1_0);
-    const a5_0 = v128.load32_splat(pa, 20);
-    c50 = madd(c50, a5_0, b0_0);
-    c51 = madd(c51, a5_0, b1_0);
-    pa += 24;
-    pb += 32;
-  }
-  if (bias) {
-    const v0 = v128.load(bias, 0);
-    const v1 = v128.load(bias, 16);
-    c00 = f32x4.add(c00, v0);
-    c01 = f32x4.add(c01, v1);
-    c10 = f32x4.add(c10, v0);
-    c11 = f32x4.add(c11, v1);
-    c20 = f32x4.add(c20, v0);
-    c21 = f32x4.add(c21, v1);
-    c30 = f32x4.add(c30, v0);
-    c31 = f32x4.add(c31, v1);
-    c40 = f32x4.add(c40, v0);
-    c41 = f32x4.add(c41, v1);
-    c50 = f32x4.add(c50, v0);
-    c51 = f32x4.add(c51, v1);
-  }
-  v128.store(r0, c00, 0);
-  v128.store(r0, c01, 16);
-  v128.store(r1, c10, 0);
-  v128.store(r1, c11, 16);
-  v128.store(r2, c20, 0);
-  v128.store(r2, c21, 16);
-  v128.store(r3, c30, 0);
-  v128.store(r3, c31, 16);
-  v128.store(r4, c40, 0);
-  v128.store(r4, c41, 16);
-  v128.store(r5, c50, 0);
-  v128.store(r5, c51, 16);
-}
-
 @inline function micro(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc0: bool, bias: usize): void {
   if (ASC_FEATURE_RELAXED_SIMD) {
-    mk6x8(kc, pa, pb, c, ldc, acc0, bias);
+    mk4x8(kc, pa, pb, c, ldc, acc0, bias);
   } else {
     mk4x8(kc, pa, pb, c, ldc, acc0, bias);
   }

@@ -34,14 +34,20 @@ function binaryOp(op: BinaryOp, aIn: Operand, bIn: Operand): Tensor {
   const a = typeof aIn === 'number' ? asTensor(aIn, bIn as Tensor) : aIn;
   const b = typeof bIn === 'number' ? asTensor(bIn, a) : bIn;
   const allowed = op === 'add' || op === 'sub' || op === 'mul' || op === 'max' || op === 'min' ? (['f32', 'i32'] as const) : (['f32'] as const);
-  checkDtype(op, a, allowed, 'left operand');
-  checkDtype(op, b, allowed, 'right operand');
-  if (a.dtype !== b.dtype) throw new Error(`${op}: dtypes differ (${a.dtype} vs ${b.dtype}); cast one operand first`);
-  const outShape = broadcastShapes(op, a.shape, b.shape);
-  const { backend, s } = storages(op, a, b);
-  const out = wrap(backend.kernels.binary(op, s[0]!, [...a.shape], s[1]!, [...b.shape]), outShape, backend);
-  record(op, [a, b], [out], ([g]) => gradients(op, a, b, out, g!), [out]);
-  return out;
+  try {
+    checkDtype(op, a, allowed, 'left operand');
+    checkDtype(op, b, allowed, 'right operand');
+    if (a.dtype !== b.dtype) throw new Error(`${op}: dtypes differ (${a.dtype} vs ${b.dtype}); cast one operand first`);
+    const outShape = broadcastShapes(op, a.shape, b.shape);
+    const { backend, s } = storages(op, a, b);
+    const out = wrap(backend.kernels.binary(op, s[0]!, [...a.shape], s[1]!, [...b.shape]), outShape, backend);
+    record(op, [a, b], [out], ([g]) => gradients(op, a, b, out, g!), [out]);
+    return out;
+  } finally {
+    // A number operand became a temporary scalar: dispose it (the tape pins it while backward needs it).
+    if (a !== aIn) a.dispose();
+    if (b !== bIn) b.dispose();
+  }
 }
 
 function gradients(op: BinaryOp, a: Tensor, b: Tensor, out: Tensor, g: Tensor): (Tensor | null)[] {

@@ -43,9 +43,9 @@ export function softmaxKernels(heap: JsHeap): Pick<Kernels, 'softmax' | 'logSoft
         const m = rowMax(src, base, d);
         let sum = 0;
         for (let j = 0; j < d; j++) sum += Math.exp(src[base + j]! - m);
-        // log Σ e^{x-m} + m, subtracted in f64 before the single rounding.
-        const lse = m + Math.log(sum);
-        for (let j = 0; j < d; j++) out[base + j] = src[base + j]! - lse;
+        // (x − m) − log Σ e^{x−m}: x − m is exact in f64 for f32 inputs, so only the log rounds.
+        const logSum = Math.log(sum);
+        for (let j = 0; j < d; j++) out[base + j] = src[base + j]! - m - logSum;
       }
       return heap.adopt(out);
     },

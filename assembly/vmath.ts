@@ -1,0 +1,215 @@
+// Shared math for the elementwise, softmax and norm kernels (not exported from the module).
+//
+// Transcendentals are evaluated in f64 (two lanes per v128) and rounded to f32 once at the end, so the
+// result is almost always the correctly rounded f32 of the exact value — the same bits the js backend gets
+// from Math.* in f64. Everything here is plain IEEE arithmetic (no relaxed ops): same bits in every runtime.
+//
+// Range reductions use Cody–Waite splits whose high parts have trailing zero bits, so k·HI is exact.
+
+// ln 2 = LN2_HI + LN2_LO, LN2_HI has 33 significant bits.
+const LN2_HI: f64 = 0.6931471803691238;
+const LN2_LO: f64 = 1.9082149292705877e-10;
+const LOG2E: f64 = 1.4426950408889634;
+// π/2 = PIO2_HI + PIO2_LO, PIO2_HI has 33 significant bits.
+const PIO2_HI: f64 = 1.5707963267341256;
+const PIO2_LO: f64 = 6.077100506506192e-11;
+const TWO_OVER_PI: f64 = 0.6366197723675814;
+const SQRT2: f64 = 1.4142135623730951;
+const TWO_OVER_SQRTPI: f64 = 1.1283791670955126;
+const INV_SQRTPI: f64 = 0.5641895835477563;
+const INV_SQRT2: f64 = 0.7071067811865476;
+
+// ---- f32x4 <-> 2 × f64x2 ------------------------------------------------------------------------
+
+@inline export function lo64(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v);
+}
+@inline export function hi64(v: v128): v128 {
+  return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
+}
+@inline export function join32(lo: v128, hi: v128): v128 {
+  return i64x2.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 2);
+}
+
+// ---- exp ----------------------------------------------------------------------------------------
+
+/** e^x for f64x2 lanes holding f32-range values (inputs clamped to [-110, 90]: f32 under/overflow). */
+@inline export function expD(x0: v128): v128 {
+  const x = f64x2.min(f64x2.max(x0, f64x2.splat(-110.0)), f64x2.splat(90.0));
+  const n = f64x2.nearest(f64x2.mul(x, f64x2.splat(LOG2E)));
+  const r = f64x2.sub(f64x2.sub(x, f64x2.mul(n, f64x2.splat(LN2_HI))), f64x2.mul(n, f64x2.splat(LN2_LO)));
+  // Taylor polynomial of degree 11 on |r| ≤ ln2/2 (truncation < 3e-14).
+  let p = f64x2.splat(2.505210838544172e-8); // 1/11!
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(2.755731922398589e-7)); // 1/10!
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(2.7557319223985893e-6)); // 1/9!
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(2.48015873015873e-5)); // 1/8!
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.984126984126984e-4)); // 1/7!
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.388888888888889e-3)); // 1/6!
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(8.333333333333333e-3)); // 1/5!
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(4.1666666666666664e-2)); // 1/4!
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.16666666666666666)); // 1/3!
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.5));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0));
+  const ni = i32x4.trunc_sat_f64x2_s_zero(n);
+  const e = i64x2.shl(i64x2.add(i64x2.extend_low_i32x4_s(ni), i64x2.splat(1023)), 52);
+  return f64x2.mul(p, e);
+}
+
+/** e^x - 1 without cancellation near 0. */
+@inline export function expm1D(x: v128): v128 {
+  const small = f64x2.lt(f64x2.abs(x), f64x2.splat(0.01));
+  let t = f64x2.splat(1.0 / 5040.0);
+  t = f64x2.add(f64x2.mul(t, x), f64x2.splat(1.0 / 720.0));
+  t = f64x2.add(f64x2.mul(t, x), f64x2.splat(1.0 / 120.0));
+  t = f64x2.add(f64x2.mul(t, x), f64x2.splat(1.0 / 24.0));
+  t = f64x2.add(f64x2.mul(t, x), f64x2.splat(1.0 / 6.0));
+  t = f64x2.add(f64x2.mul(t, x), f64x2.splat(0.5));
+  t = f64x2.mul(f64x2.add(f64x2.mul(t, x), f64x2.splat(1.0)), x);
+  const big = f64x2.sub(expD(x), f64x2.splat(1.0));
+  return v128.bitselect(t, big, small);
+}
+
+// ---- log ----------------------------------------------------------------------------------------
+
+/** ln x for f64x2 lanes (positive normal f64; 0 → -inf, negative/NaN → NaN, inf → inf). */
+@inline export function logD(x: v128): v128 {
+  const bits = x;
+  const e64 = i64x2.sub(i64x2.shr_s(bits, 52), i64x2.splat(1023));
+  let m = v128.or(v128.and(bits, i64x2.splat(0x000fffffffffffff)), i64x2.splat(0x3ff0000000000000));
+  const big = f64x2.gt(m, f64x2.splat(SQRT2));
+  m = v128.bitselect(f64x2.mul(m, f64x2.splat(0.5)), m, big);
+  let ef = f64x2.convert_low_i32x4_s(i32x4.shuffle(e64, e64, 0, 2, 0, 2));
+  ef = f64x2.add(ef, v128.and(big, f64x2.splat(1.0)));
+  const f = f64x2.div(f64x2.sub(m, f64x2.splat(1.0)), f64x2.add(m, f64x2.splat(1.0)));
+  const s = f64x2.mul(f, f);
+  let p = f64x2.splat(1.0 / 15.0);
+  p = f64x2.add(f64x2.mul(p, s), f64x2.splat(1.0 / 13.0));
+  p = f64x2.add(f64x2.mul(p, s), f64x2.splat(1.0 / 11.0));
+  p = f64x2.add(f64x2.mul(p, s), f64x2.splat(1.0 / 9.0));
+  p = f64x2.add(f64x2.mul(p, s), f64x2.splat(1.0 / 7.0));
+  p = f64x2.add(f64x2.mul(p, s), f64x2.splat(1.0 / 5.0));
+  p = f64x2.add(f64x2.mul(p, s), f64x2.splat(1.0 / 3.0));
+  p = f64x2.add(f64x2.mul(p, s), f64x2.splat(1.0));
+  const lm = f64x2.mul(f64x2.add(f, f), p);
+  let res = f64x2.add(f64x2.mul(ef, f64x2.splat(LN2_HI)), f64x2.add(f64x2.mul(ef, f64x2.splat(LN2_LO)), lm));
+  res = v128.bitselect(f64x2.splat(-Infinity), res, f64x2.eq(x, f64x2.splat(0.0)));
+  res = v128.bitselect(f64x2.splat(Infinity), res, f64x2.eq(x, f64x2.splat(Infinity)));
+  res = v128.bitselect(res, f64x2.splat(NaN), f64x2.ge(x, f64x2.splat(0.0)));
+  return res;
+}
+
+// ---- sin / cos ----------------------------------------------------------------------------------
+
+@inline function sinPoly(r: v128, z: v128): v128 {
+  let p = f64x2.splat(1.6059043836821613e-10); // 1/13!
+  p = f64x2.sub(f64x2.mul(p, z), f64x2.splat(2.505210838544172e-8)); // 1/11!
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(2.7557319223985893e-6)); // 1/9!
+  p = f64x2.sub(f64x2.mul(p, z), f64x2.splat(1.984126984126984e-4)); // 1/7!
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(8.333333333333333e-3)); // 1/5!
+  p = f64x2.sub(f64x2.mul(p, z), f64x2.splat(0.16666666666666666)); // 1/3!
+  return f64x2.add(r, f64x2.mul(f64x2.mul(r, z), p));
+}
+@inline function cosPoly(z: v128): v128 {
+  let p = f64x2.splat(-1.1470745597729725e-11); // -1/14!
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(2.08767569878681e-9)); // 1/12!
+  p = f64x2.sub(f64x2.mul(p, z), f64x2.splat(2.755731922398589e-7)); // 1/10!
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(2.48015873015873e-5)); // 1/8!
+  p = f64x2.sub(f64x2.mul(p, z), f64x2.splat(1.388888888888889e-3)); // 1/6!
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(4.1666666666666664e-2)); // 1/4!
+  p = f64x2.sub(f64x2.mul(p, z), f64x2.splat(0.5));
+  return f64x2.add(f64x2.mul(p, z), f64x2.splat(1.0));
+}
+
+/** sin (quadShift 0) or cos (quadShift 1) of f64x2 lanes with |x| ≤ 1e5 (callers route larger values to NativeMath). */
+@inline export function sinCosD(x: v128, quadShift: i32): v128 {
+  const k = f64x2.nearest(f64x2.mul(x, f64x2.splat(TWO_OVER_PI)));
+  const r = f64x2.sub(f64x2.sub(x, f64x2.mul(k, f64x2.splat(PIO2_HI))), f64x2.mul(k, f64x2.splat(PIO2_LO)));
+  const z = f64x2.mul(r, r);
+  const s = sinPoly(r, z);
+  const c = cosPoly(z);
+  const q = i64x2.add(i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k)), i64x2.splat(<i64>quadShift));
+  const odd = i64x2.ne(v128.and(q, i64x2.splat(1)), i64x2.splat(0));
+  const neg = i64x2.shl(v128.and(q, i64x2.splat(2)), 62); // bit 1 of q → sign bit
+  return v128.xor(v128.bitselect(c, s, odd), neg);
+}
+
+// ---- tanh / sigmoid -----------------------------------------------------------------------------
+
+@inline export function tanhD(x: v128): v128 {
+  const a = f64x2.abs(x);
+  const z = f64x2.mul(x, x);
+  let p = f64x2.splat(62.0 / 2835.0);
+  p = f64x2.sub(f64x2.mul(p, z), f64x2.splat(17.0 / 315.0));
+  p = f64x2.add(f64x2.mul(p, z), f64x2.splat(2.0 / 15.0));
+  p = f64x2.sub(f64x2.mul(p, z), f64x2.splat(1.0 / 3.0));
+  const small = f64x2.add(x, f64x2.mul(f64x2.mul(x, z), p));
+  const e = expD(f64x2.add(a, a));
+  const t = f64x2.sub(f64x2.splat(1.0), f64x2.div(f64x2.splat(2.0), f64x2.add(e, f64x2.splat(1.0))));
+  const signed = v128.or(t, v128.and(x, i64x2.splat(0x8000000000000000)));
+  return v128.bitselect(small, signed, f64x2.lt(a, f64x2.splat(0.05)));
+}
+
+@inline export function sigmoidD(x: v128): v128 {
+  return f64x2.div(f64x2.splat(1.0), f64x2.add(f64x2.splat(1.0), expD(f64x2.neg(x))));
+}
+
+// ---- erf / erfc (scalar f64) --------------------------------------------------------------------
+
+/** erfc(t) for t ≥ 2 by Laplace's continued fraction, evaluated backwards with a fixed depth. */
+function erfcCF(t: f64): f64 {
+  if (t > 27.0) return 0.0;
+  let f: f64 = 0.0;
+  for (let k = 60; k >= 1; k--) f = (<f64>k * 0.5) / (t + f);
+  return (Math.exp(-t * t) * INV_SQRTPI) / (t + f);
+}
+
+/** erf(x) for |x| < 2 (series), to ~1e-16 absolute. */
+function erfSeries(x: f64): f64 {
+  const a = Math.abs(x);
+  const z = x * x;
+  if (a < 1.0) {
+    // Maclaurin series: Σ (-1)^n x^(2n+1) / (n! (2n+1)).
+    let t = x;
+    let s = x;
+    for (let n = 1; n < 40; n++) {
+      t *= -z / <f64>n;
+      const d = t / <f64>(2 * n + 1);
+      s += d;
+      if (Math.abs(d) < 1e-17 * Math.abs(s)) break;
+    }
+    return TWO_OVER_SQRTPI * s;
+  }
+  // All-positive series: erf x = 2/√π e^{-x²} Σ 2^n x^(2n+1) / (2n+1)!!.
+  let t = x;
+  let s = x;
+  for (let n = 1; n < 200; n++) {
+    t *= (2.0 * z) / <f64>(2 * n + 1);
+    s += t;
+    if (Math.abs(t) < 1e-17 * Math.abs(s)) break;
+  }
+  return TWO_OVER_SQRTPI * Math.exp(-z) * s;
+}
+
+export function erf64(x: f64): f64 {
+  if (x != x) return x;
+  const a = Math.abs(x);
+  if (a < 2.0) return erfSeries(x);
+  if (a >= 6.0) return x > 0 ? 1.0 : -1.0;
+  const r = 1.0 - erfcCF(a);
+  return x > 0 ? r : -r;
+}
+
+/** erfc(t) for t ≥ 0. */
+export function erfcPos(t: f64): f64 {
+  if (t < 2.0) return 1.0 - erfSeries(t);
+  return erfcCF(t);
+}
+
+/** gelu(x) = x Φ(x), Φ by erfc on the far side so small tails keep their relative accuracy. */
+export function gelu64(x: f64): f64 {
+  if (x != x) return x;
+  const t = x * INV_SQRT2;
+  if (x >= 0) return x * (1.0 - 0.5 * erfcPos(t));
+  return x * 0.5 * erfcPos(-t);
+}

@@ -1,0 +1,204 @@
+/**
+ * CSV reading for time-series files: a header row, a date column and numeric columns. The parser is a small
+ * state machine over characters (quoted fields with "" escapes, CRLF or LF line ends), fed in chunks so a
+ * large file streams. Every problem is reported as `file:line:column: what was expected`.
+ */
+
+export interface CsvTable {
+  header: string[];
+  /** Raw date strings (first column named `date`), one per row. */
+  dates: string[];
+  /** Row-major values of the numeric columns, [rows, header.length - 1]. */
+  values: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+export interface CsvOptions {
+  /** Name shown in error messages. */
+  file?: string;
+  /** What to do with an empty cell: 'error' (default), 'previous' (carry the last value forward), 'zero'. */
+  fillEmpty?: 'error' | 'previous' | 'zero';
+  /** Column that must be present (e.g. the target). */
+  requireColumn?: string;
+}
+
+export class CsvError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+    what: string,
+  ) {
+    super(`${file}:${line}:${column}: ${what}`);
+    this.name = 'CsvError';
+  }
+}
+
+/** Incremental tokenizer: feed text chunks, receive records with the line and column of each field. */
+export class CsvTokenizer {
+  private field = '';
+  private record: string[] = [];
+  private fieldCols: number[] = [];
+  private inQuotes = false;
+  private quoteClosed = false;
+  private line = 1;
+  private col = 1;
+  private fieldStartCol = 1;
+  private recordLine = 1;
+  private pendingCR = false;
+
+  constructor(
+    private readonly file: string,
+    private readonly onRecord: (fields: string[], line: number, cols: number[]) => void,
+  ) {}
+
+  feed(chunk: string): void {
+    for (let i = 0; i < chunk.length; i++) {
+      const ch = chunk[i]!;
+      if (this.pendingCR) {
+        this.pendingCR = false;
+        if (ch === '\n') continue;
+      }
+      if (this.inQuotes) {
+        if (ch === '"') {
+          if (chunk[i + 1] === '"') {
+            this.field += '"';
+            i++;
+            this.col += 2;
+            continue;
+          }
+          this.inQuotes = false;
+          this.quoteClosed = true;
+        } else {
+          this.field += ch;
+          if (ch === '\n') {
+            this.line++;
+            this.col = 0;
+          }
+        }
+        this.col++;
+        continue;
+      }
+      if (ch === '"') {
+        if (this.field.length > 0 || this.quoteClosed) {
+          throw new CsvError(this.file, this.line, this.col, 'a quote inside an unquoted field; quote the whole field');
+        }
+        this.inQuotes = true;
+        this.col++;
+        continue;
+      }
+      if (ch === ',') {
+        this.endField();
+        this.col++;
+        this.fieldStartCol = this.col;
+        continue;
+      }
+      if (ch === '\r' || ch === '\n') {
+        this.endRecord();
+        if (ch === '\r') this.pendingCR = true;
+        this.line++;
+        this.col = 1;
+        this.fieldStartCol = 1;
+        this.recordLine = this.line;
+        continue;
+      }
+      if (this.quoteClosed) {
+        throw new CsvError(this.file, this.line, this.col, 'a comma or line end after a closing quote');
+      }
+      this.field += ch;
+      this.col++;
+    }
+  }
+
+  end(): void {
+    if (this.inQuotes) throw new CsvError(this.file, this.line, this.col, 'a closing quote before the end of the file');
+    this.endRecord();
+  }
+
+  private endField(): void {
+    this.record.push(this.field);
+    this.fieldCols.push(this.fieldStartCol);
+    this.field = '';
+    this.quoteClosed = false;
+  }
+
+  private endRecord(): void {
+    if (this.record.length === 0 && this.field === '' && !this.quoteClosed) return; // blank line
+    this.endField();
+    this.onRecord(this.record, this.recordLine, this.fieldCols);
+    this.record = [];
+    this.fieldCols = [];
+  }
+}
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Parse a whole CSV text (or a sequence of chunks) into a table. */
+export function parseCsv(chunks: string | Iterable<string>, opts: CsvOptions = {}): CsvTable {
+  const file = opts.file ?? '<csv>';
+  const fill = opts.fillEmpty ?? 'error';
+  let header: string[] | null = null;
+  const dates: string[] = [];
+  let values = new Float32Array(1024);
+  let n = 0;
+  let cols = 0;
+  const last: number[] = [];
+  const tok = new CsvTokenizer(file, (fields, line, fieldCols) => {
+    if (header === null) {
+      header = fields.map((f) => f.trim());
+      if (header[0] !== 'date') {
+        throw new CsvError(file, line, 1, `a header whose first column is 'date', found '${header[0] ?? ''}'`);
+      }
+      if (header.length < 2) throw new CsvError(file, line, 1, 'at least one value column after date');
+      const seen = new Set<string>();
+      header.forEach((h, i) => {
+        if (h === '') throw new CsvError(file, line, fieldCols[i]!, 'a column name, found an empty header cell');
+        if (seen.has(h)) throw new CsvError(file, line, fieldCols[i]!, `unique column names, '${h}' repeats`);
+        seen.add(h);
+      });
+      if (opts.requireColumn && !seen.has(opts.requireColumn)) {
+        throw new CsvError(file, line, 1, `a column named '${opts.requireColumn}' (columns: ${header.join(', ')})`);
+      }
+      cols = header.length - 1;
+      return;
+    }
+    if (fields.length !== cols + 1) {
+      throw new CsvError(file, line, fieldCols[Math.min(fields.length, cols + 1) - 1] ?? 1, `${cols + 1} fields as in the header, found ${fields.length}`);
+    }
+    const date = fields[0]!.trim();
+    if (date === '') throw new CsvError(file, line, 1, 'a date, found an empty cell');
+    dates.push(date);
+    if (n + cols > values.length) {
+      const grown = new Float32Array(values.length * 2 + cols);
+      grown.set(values);
+      values = grown;
+    }
+    for (let c = 0; c < cols; c++) {
+      const raw = fields[c + 1]!.trim();
+      let v: number;
+      if (raw === '') {
+        if (fill === 'error') {
+          throw new CsvError(file, line, fieldCols[c + 1]!, `a number in column '${header[c + 1]}', found an empty cell (see the fillEmpty option)`);
+        }
+        v = fill === 'zero' ? 0 : (last[c] ?? 0);
+      } else {
+        if (!NUMBER.test(raw)) {
+          throw new CsvError(file, line, fieldCols[c + 1]!, `a finite number in column '${header[c + 1]}', found '${raw}'`);
+        }
+        v = Number(raw);
+        if (!Number.isFinite(Math.fround(v))) {
+          throw new CsvError(file, line, fieldCols[c + 1]!, `a number within f32 range in column '${header[c + 1]}', found '${raw}'`);
+        }
+      }
+      last[c] = v;
+      values[n++] = v;
+    }
+  });
+  if (typeof chunks === 'string') tok.feed(chunks);
+  else for (const c of chunks) tok.feed(c);
+  tok.end();
+  if (header === null) throw new CsvError(file, 1, 1, 'a header row, found an empty file');
+  const h = header as string[];
+  return { header: h, dates, values: values.slice(0, n), rows: dates.length, cols };
+}

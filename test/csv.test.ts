@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { parseCsv, CsvError } from '../src/data/csv.ts';
+import { fitScaler, splitBorders, inferKind } from '../src/data/dataset.ts';
+
+describe('csv reader', () => {
+  it('reads quoted fields, CRLF and chunked input', () => {
+    const text = 'date,"a,b",OT\r\n2016-07-01 00:00:00,1.5,"2"\r\n2016-07-01 01:00:00,-3e-1,4\r\n';
+    const chunks = text.match(/.{1,5}/gs)!;
+    const t = parseCsv(chunks, { file: 'x.csv' });
+    expect(t.header).toEqual(['date', 'a,b', 'OT']);
+    expect(t.dates).toEqual(['2016-07-01 00:00:00', '2016-07-01 01:00:00']);
+    expect(Array.from(t.values)).toEqual([1.5, 2, Math.fround(-0.3), 4]);
+  });
+
+  it('names file, line and column of a bad cell', () => {
+    const text = 'date,a,OT\n2016-07-01,1,2\n2016-07-02,x1,2\n';
+    expect(() => parseCsv(text, { file: 'bad.csv' })).toThrow('bad.csv:3:12: a finite number in column \'a\', found \'x1\'');
+    expect(() => parseCsv('date,a\n2016,\n', { file: 'e.csv' })).toThrow(/e\.csv:2:6: a number in column 'a', found an empty cell/);
+    expect(() => parseCsv('date,a\n2016,1,2\n', { file: 'f.csv' })).toThrow(/f\.csv:2:.*2 fields as in the header, found 3/);
+    expect(() => parseCsv('time,a\n', { file: 'h.csv' })).toThrow(CsvError);
+    expect(() => parseCsv('date,a\n2016,"1\n', { file: 'q.csv' })).toThrow(/closing quote/);
+    expect(() => parseCsv('date,a\n2016,1e999\n', { file: 'i.csv' })).toThrow(/f32 range/);
+  });
+
+  it('fills empty cells only when asked', () => {
+    const t = parseCsv('date,a\n1,5\n2,\n', { fillEmpty: 'previous' });
+    expect(Array.from(t.values)).toEqual([5, 5]);
+  });
+
+  it('reads the shipped ETTh1 with the TSLib splits', () => {
+    const t = parseCsv(readFileSync('data/ETTh1.csv', 'utf8'), { file: 'data/ETTh1.csv' });
+    expect([t.rows, t.cols]).toEqual([17420, 7]);
+    expect(t.header.at(-1)).toBe('OT');
+    expect(inferKind('data/ETTh1.csv')).toBe('ETTh');
+    expect(splitBorders('ETTh', t.rows, 96)).toEqual({ train: [0, 8640], val: [8544, 11520], test: [11424, 14400] });
+    const s = fitScaler(t.values, t.cols, 0, 8640);
+    // Mean of OT over the 8640 training rows, computed independently in f64 here.
+    let m = 0;
+    for (let r = 0; r < 8640; r++) m += t.values[r * 7 + 6]!;
+    expect(s.mean[6]).toBeCloseTo(m / 8640, 4);
+  });
+
+  it('uses the 70/10/20 split for exchange_rate', () => {
+    const t = parseCsv(readFileSync('data/exchange_rate.csv', 'utf8'));
+    expect(t.rows).toBe(7588);
+    expect(splitBorders('custom', t.rows, 96)).toEqual({ train: [0, 5311], val: [5311 - 96, 6071], test: [6071 - 96, 7588] });
+  });
+});
