@@ -123,23 +123,23 @@ async function tfjsStep(s: BlockShape) {
   const E = s.dModel / s.heads;
   type T = import('@tensorflow/tfjs-core').Tensor;
   const linear = (t: T, w: string, b: string) => {
-    const flat = t.reshape([-1, t.shape[t.shape.length - 1]!]) as import('@tensorflow/tfjs-core').Tensor2D;
+    const flat = tf.reshape(t, [-1, t.shape[t.shape.length - 1]!]) as import('@tensorflow/tfjs-core').Tensor2D;
     const y = tf.add(tf.matMul(flat, V[w]! as import('@tensorflow/tfjs-core').Tensor2D, false, true), V[b]!);
-    return y.reshape([...t.shape.slice(0, -1), -1]);
+    return tf.reshape(y, [...t.shape.slice(0, -1), -1]);
   };
   const layerNorm = (t: T, g: string, b: string) => {
     const { mean, variance } = tf.moments(t, -1, true);
     return tf.add(tf.mul(tf.mul(tf.sub(t, mean), tf.rsqrt(tf.add(variance, 1e-5))), V[g]!), V[b]!);
   };
   const gelu = (t: T) => tf.mul(tf.mul(t, 0.5), tf.add(1, tf.erf(tf.mul(t, Math.SQRT1_2))));
-  const heads = (t: T) => tf.transpose(t.reshape([s.batch, s.seq, s.heads, E]), [0, 2, 1, 3]);
+  const heads = (t: T) => tf.transpose(tf.reshape(t, [s.batch, s.seq, s.heads, E]), [0, 2, 1, 3]);
   const forward = () => {
     const q = heads(linear(x, 'attention.query_projection.weight', 'attention.query_projection.bias'));
     const k = heads(linear(x, 'attention.key_projection.weight', 'attention.key_projection.bias'));
     const v = heads(linear(x, 'attention.value_projection.weight', 'attention.value_projection.bias'));
     const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(E));
     const attn = tf.matMul(tf.softmax(scores), v);
-    const merged = tf.transpose(attn, [0, 2, 1, 3]).reshape([s.batch, s.seq, s.dModel]);
+    const merged = tf.reshape(tf.transpose(attn, [0, 2, 1, 3]), [s.batch, s.seq, s.dModel]);
     const o = linear(merged, 'attention.out_projection.weight', 'attention.out_projection.bias');
     const x1 = layerNorm(tf.add(x, o), 'norm1.weight', 'norm1.bias');
     const y = linear(gelu(linear(x1, 'conv1.weight', 'conv1.bias')), 'conv2.weight', 'conv2.bias');

@@ -1,0 +1,80 @@
+/**
+ * Time-Series-Library's FullAttention and AttentionLayer. Scores Q·Kᵀ use the matmul transpose flag (no
+ * copy of K); the causal mask is TSLib's TriangularCausalMask (positions above the diagonal get −∞).
+ */
+import { Module } from './module.ts';
+import { Linear } from './linear.ts';
+import { Dropout } from './dropout.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import type { Rng } from '../tensor/random.ts';
+import { matmul } from '../ops/matmul.ts';
+import { mul } from '../ops/binary.ts';
+import { softmax } from '../ops/nn.ts';
+import { permute } from '../ops/movement.ts';
+import { reshape } from '../ops/reshape.ts';
+import { where } from '../ops/compare.ts';
+import { tensor } from '../ops/creation.ts';
+
+/** An inner attention: queries [B, H, L, E], keys [B, H, S, E], values [B, H, S, D] → [B, H, L, D]. */
+export interface InnerAttention extends Module {
+  forward(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null): Tensor;
+}
+
+/** u8 [L, S] with 1 where position s > l (masked), as TriangularCausalMask. */
+export function causalMaskTensor(l: number, s: number, backend?: string): Tensor {
+  const m = new Uint8Array(l * s);
+  for (let i = 0; i < l; i++) for (let j = i + 1; j < s; j++) m[i * s + j] = 1;
+  return tensor(m, [l, s], { dtype: 'u8', backend });
+}
+
+export class FullAttention extends Module implements InnerAttention {
+  readonly dropout: Dropout;
+  constructor(rng: Rng, readonly maskFlag: boolean, attentionDropout: number, readonly scale: number | null = null) {
+    super();
+    this.dropout = this.module('dropout', new Dropout(rng, attentionDropout));
+  }
+
+  forward(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null): Tensor {
+    const e = q.shape[3]!;
+    const scale = this.scale ?? 1 / Math.sqrt(e);
+    let scores = mul(matmul(q, k, { transB: true }), scale);
+    if (this.maskFlag) {
+      const m = mask ?? causalMaskTensor(q.shape[2]!, k.shape[2]!, q.backend.name);
+      scores = where(m, -Infinity, scores);
+    }
+    const a = this.dropout.forward(softmax(scores));
+    return matmul(a, v);
+  }
+}
+
+export class AttentionLayer extends Module {
+  readonly queryProjection: Linear;
+  readonly keyProjection: Linear;
+  readonly valueProjection: Linear;
+  readonly outProjection: Linear;
+
+  constructor(rng: Rng, readonly innerAttention: InnerAttention, readonly dModel: number, readonly nHeads: number, dKeys?: number, dValues?: number) {
+    super();
+    const dk = dKeys ?? Math.floor(dModel / nHeads);
+    const dv = dValues ?? Math.floor(dModel / nHeads);
+    this.module('inner_attention', innerAttention);
+    this.queryProjection = this.module('query_projection', new Linear(rng, dModel, dk * nHeads));
+    this.keyProjection = this.module('key_projection', new Linear(rng, dModel, dk * nHeads));
+    this.valueProjection = this.module('value_projection', new Linear(rng, dModel, dv * nHeads));
+    this.outProjection = this.module('out_projection', new Linear(rng, dv * nHeads, dModel));
+  }
+
+  /** queries [B, L, d], keys/values [B, S, d] → [B, L, d]. */
+  forward(queries: Tensor, keys: Tensor, values: Tensor, mask: Tensor | null = null): Tensor {
+    const [b, l] = queries.shape as [number, number, number];
+    const s = keys.shape[1]!;
+    const h = this.nHeads;
+    const heads = (t: Tensor, len: number) => permute(reshape(t, [b, len, h, -1]), [0, 2, 1, 3]);
+    const q = heads(this.queryProjection.forward(queries), l);
+    const k = heads(this.keyProjection.forward(keys), s);
+    const v = heads(this.valueProjection.forward(values), s);
+    const out = this.innerAttention.forward(q, k, v, mask);
+    const merged = reshape(permute(out, [0, 2, 1, 3]), [b, l, -1]);
+    return this.outProjection.forward(merged);
+  }
+}
