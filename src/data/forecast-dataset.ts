@@ -1,0 +1,131 @@
+/**
+ * A forecasting data set as Time-Series-Library's Dataset_ETT_hour / Dataset_ETT_minute / Dataset_Custom
+ * build it: column order (custom: date, others, target), features M / S / MS, StandardScaler fit on the
+ * training rows, `timeF` marks, and windows per split. Batches are host arrays; the trainer uploads them.
+ */
+import type { CsvTable } from './csv.ts';
+import { applyScaler, fitScaler, splitBorders, type DataKind, type Scaler, type Split } from './dataset.ts';
+import { parseDate, timeFeatures, toEpochMs, type CalendarTime } from './time-features.ts';
+import type { Rng } from '../tensor/random.ts';
+
+export type Features = 'M' | 'S' | 'MS';
+
+export interface DatasetOptions {
+  kind: DataKind;
+  features: Features;
+  target: string;
+  seqLen: number;
+  labelLen: number;
+  predLen: number;
+  freq: string;
+  /** Name for error messages. */
+  file: string;
+}
+
+export interface Batch {
+  size: number;
+  /** [B, seq, C] */
+  x: Float32Array;
+  /** [B, label + pred, C] */
+  y: Float32Array;
+  /** [B, seq, F] */
+  xMark: Float32Array;
+  /** [B, label + pred, F] */
+  yMark: Float32Array;
+}
+
+export class ForecastDataset {
+  /** Scaled values [rows, channels] in model column order. */
+  readonly data: Float32Array;
+  readonly marks: Float32Array;
+  readonly markDim: number;
+  readonly channels: number;
+  readonly columns: string[];
+  readonly scaler: Scaler;
+  readonly borders: Record<Split, [number, number]>;
+  readonly dates: CalendarTime[];
+
+  constructor(table: CsvTable, readonly opts: DatasetOptions) {
+    const { target, features } = opts;
+    const names = table.header.slice(1);
+    const targetIdx = names.indexOf(target);
+    if (targetIdx < 0) throw new Error(`${opts.file}: --target '${target}' is not a column (columns: ${names.join(', ')})`);
+    // TSLib column order: ETT files keep theirs; custom files move the target last.
+    let order = names.map((_, i) => i);
+    if (opts.kind === 'custom') order = [...order.filter((i) => i !== targetIdx), targetIdx];
+    if (features === 'S') order = [targetIdx];
+    this.columns = order.map((i) => names[i]!);
+    this.channels = order.length;
+    const raw = new Float32Array(table.rows * this.channels);
+    for (let r = 0; r < table.rows; r++) {
+      for (let c = 0; c < this.channels; c++) raw[r * this.channels + c] = table.values[r * table.cols + order[c]!]!;
+    }
+    this.borders = splitBorders(opts.kind, table.rows, opts.seqLen);
+    this.scaler = fitScaler(raw, this.channels, this.borders.train[0], this.borders.train[1]);
+    this.data = applyScaler(raw, this.channels, this.scaler);
+    this.dates = table.dates.map((d, i) => {
+      const t = parseDate(d);
+      // +2: one header line, and lines count from 1.
+      if (!t) throw new Error(`${opts.file}:${i + 2}:1: a date like 2016-07-01 00:00:00, 1990/1/1 0:00 or ISO 8601, found '${d}'`);
+      return t;
+    });
+    for (let i = 1; i < this.dates.length; i++) {
+      if (toEpochMs(this.dates[i]!) <= toEpochMs(this.dates[i - 1]!)) {
+        throw new Error(`${opts.file}:${i + 2}:1: dates in increasing order, found '${table.dates[i]}' after '${table.dates[i - 1]}'`);
+      }
+    }
+    const tf = timeFeatures(this.dates, opts.freq);
+    this.marks = tf.values;
+    this.markDim = tf.count;
+  }
+
+  /** Number of windows in a split: rows − seq_len − pred_len + 1. */
+  count(split: Split): number {
+    const [a, b] = this.borders[split];
+    return Math.max(0, b - a - this.opts.seqLen - this.opts.predLen + 1);
+  }
+
+  /** Windows `ids` of a split as one batch. */
+  batch(split: Split, ids: ArrayLike<number>): Batch {
+    const { seqLen, labelLen, predLen } = this.opts;
+    const C = this.channels;
+    const F = this.markDim;
+    const yLen = labelLen + predLen;
+    const B = ids.length;
+    const out: Batch = {
+      size: B,
+      x: new Float32Array(B * seqLen * C),
+      y: new Float32Array(B * yLen * C),
+      xMark: new Float32Array(B * seqLen * F),
+      yMark: new Float32Array(B * yLen * F),
+    };
+    const start = this.borders[split][0];
+    for (let b = 0; b < B; b++) {
+      const s = start + ids[b]!;
+      const r = s + seqLen - labelLen;
+      out.x.set(this.data.subarray(s * C, (s + seqLen) * C), b * seqLen * C);
+      out.y.set(this.data.subarray(r * C, (r + yLen) * C), b * yLen * C);
+      out.xMark.set(this.marks.subarray(s * F, (s + seqLen) * F), b * seqLen * F);
+      out.yMark.set(this.marks.subarray(r * F, (r + yLen) * F), b * yLen * F);
+    }
+    return out;
+  }
+
+  /**
+   * Batch index lists for one pass over a split, as TSLib's DataLoader: train and val shuffled (seeded),
+   * test in order; drop_last on all three.
+   */
+  batches(split: Split, batchSize: number, rng: Rng | null): Int32Array[] {
+    const n = this.count(split);
+    const order = split !== 'test' && rng ? rng.permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
+    const out: Int32Array[] = [];
+    for (let i = 0; i + batchSize <= n; i += batchSize) out.push(order.subarray(i, i + batchSize));
+    return out;
+  }
+
+  /** Undo the scaler for channel values [.., C]. */
+  inverse(values: Float32Array): Float32Array {
+    const C = this.channels;
+    return values.map((v, i) => v * this.scaler.std[i % C]! + this.scaler.mean[i % C]!);
+  }
+}
