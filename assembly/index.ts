@@ -13,3 +13,14 @@ export function isRelaxed(): i32 {
 }
 
 export * from './gemm';
+export * from './sparse';
+export * from './random';
+export * from './elementwise';
+export * from './reduce';
+export * from './softmax';
+export * from './norm';
+export * from './indexing';
+export * from './movement';
+export * from './conv';
+export * from './pool';
+export * from './fft';

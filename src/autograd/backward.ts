@@ -56,8 +56,8 @@ export function backward(output: Tensor, opts: BackwardOptions = {}): void {
   }
   const root = output.node;
   if (!root) {
-    // A leaf: its gradient is the seed itself.
-    accumulate(output, opts.grad ?? null);
+    // A leaf: its gradient is the seed itself (a copy: the caller owns opts.grad).
+    accumulate(output, opts.grad ?? null, new Set(opts.grad ? [opts.grad] : []));
     return;
   }
   const order = reverseTopo(root);
@@ -80,7 +80,8 @@ export function backward(output: Tensor, opts: BackwardOptions = {}): void {
           grads.set(input, prev ? add(prev, g) : g);
         });
       }
-      const handed = new Set<Tensor>();
+      // The caller owns opts.grad: a leaf that would receive it as is gets a copy.
+      const handed = new Set<Tensor>(opts.grad ? [opts.grad] : []);
       for (const [t, g] of grads) if (t.node === null && t.requiresGrad && t !== output) accumulate(t, g, handed);
     })),
   );

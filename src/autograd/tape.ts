@@ -15,6 +15,8 @@ export type BackwardFn = (grads: Tensor[]) => (Tensor | null)[];
 
 export class TapeNode {
   private released = false;
+  /** Outputs this node saved for its own backward (pinned by the node itself). */
+  private readonly selfSaved: Set<Tensor>;
 
   constructor(
     readonly op: string,
@@ -23,13 +25,22 @@ export class TapeNode {
     readonly backward: BackwardFn,
     readonly saved: Tensor[],
   ) {
+    this.selfSaved = new Set(saved.filter((t) => outputs.includes(t)));
     for (const t of inputs) t.tapeRefs++;
     for (const t of saved) t.tapeRefs++;
   }
 
-  /** An output's storage was freed; once all are, nothing can ask for this node's backward. */
+  /**
+   * An output was freed or disposed. Once every output is freed, or disposed and pinned by nothing but this
+   * node, no backward pass can reach the node (it is reached only through live outputs or through consumers
+   * that pin them), so it is released. Without this, an output saved for its own backward would keep itself
+   * and its node alive forever when no backward pass comes.
+   */
   onOutputFreed(): void {
-    if (this.outputs.every((o) => o.storage === null)) this.release();
+    const unreachable = this.outputs.every(
+      (o) => o.storage === null || (o.isDisposed && o.tapeRefs === (this.selfSaved.has(o) ? 1 : 0)),
+    );
+    if (unreachable) this.release();
   }
 
   /** Drop this node's pins; inputs disposed meanwhile are freed now. */

@@ -116,7 +116,8 @@ export function readSafetensors(bytes: Uint8Array, file = '<safetensors>'): Safe
     }
     ranges.push([begin, end, name]);
     // Copy so the result is aligned and independent of the file buffer.
-    const raw = bytes.slice(dataStart + begin, dataStart + end);
+    // new Uint8Array(view) copies (Node's Buffer#slice would alias the whole file buffer).
+    const raw = new Uint8Array(bytes.subarray(dataStart + begin, dataStart + end));
     const buf = raw.buffer;
     const data: SafeArray =
       dtype === 'F32' ? new Float32Array(buf) : dtype === 'I32' ? new Int32Array(buf) : dtype === 'U8' ? raw

@@ -5,6 +5,7 @@
  */
 import type { Tensor } from '../tensor/tensor.ts';
 import { engine } from '../tensor/engine.ts';
+import { assignInPlace } from '../tensor/assign.ts';
 import { shapeToString, sameShape } from '../tensor/shape.ts';
 
 export abstract class Module {
@@ -88,10 +89,7 @@ export abstract class Module {
       if (v.length !== t.size) {
         throw new Error(`loadStateDict: '${k}' has ${v.length} values; the module's tensor has shape ${shapeToString(t.shape)}`);
       }
-      const s = t.use('loadStateDict');
-      const fresh = t.backend.upload(v);
-      t.backend.free(s);
-      t.storage = fresh;
+      assignInPlace(t, engine.makeTensor(t.backend.upload(v), t.shape, t.dtype, t.backend));
     }
   }
 

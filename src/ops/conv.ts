@@ -12,7 +12,6 @@ import { shapeToString } from '../tensor/shape.ts';
 import { checkDtype, checkInt, checkRank, describe, storages, wrap } from './util.ts';
 import { add } from './binary.ts';
 import { reshape } from './reshape.ts';
-import { sum } from './reduce.ts';
 import { pad } from './movement.ts';
 
 export interface Conv1dOptions {
@@ -92,9 +91,4 @@ export function conv1d(x: Tensor, w: Tensor, bias?: Tensor | null, opts: Conv1dO
   const out = add(y, reshape(bias, [1, Cout, 1]));
   y.dispose();
   return out;
-}
-
-/** Sum of the gradient over N and L: the bias gradient of a conv (exported for nn layers and tests). */
-export function conv1dBiasGrad(g: Tensor): Tensor {
-  return sum(g, [0, 2]);
 }

@@ -11,3 +11,7 @@ export * from './movement.ts';
 export * from './indexing.ts';
 export * from './conv.ts';
 export * from './pool.ts';
+export * from './batchnorm.ts';
+export * from './spectral.ts';
+export * from './sparse.ts';
+export * from './attention.ts';

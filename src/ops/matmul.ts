@@ -58,7 +58,8 @@ function mm(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
 
 /**
  * Batched matrix product op(a)·op(b) over the last two dims; leading dims broadcast. A rank-1 operand is
- * treated as a row (a) or column (b) vector and that dimension is dropped from the result, as in NumPy.
+ * treated as a row (a) or column (b) vector and that dimension is dropped from the result, as in NumPy
+ * (its transpose flag is ignored).
  */
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const transA = opts.transA ?? false;

@@ -207,7 +207,6 @@ export function pad(x: Tensor, pads: ReadonlyArray<readonly [number, number]>, m
     full.push([p[0], p[1]]);
   }
   if (full.every(([b, e]) => b === 0 && e === 0)) return reshape(x, x.shape);
-  if (mode !== 'zero') checkDtype(op, x, ['f32', 'i32', 'u8']);
   const { backend, s } = storages(op, x);
   const outShape = x.shape.map((d, i) => d + full[i]![0] + full[i]![1]);
   const out = wrap(backend.kernels.pad(s[0]!, [...x.shape], full, mode), outShape, backend);

@@ -4,14 +4,14 @@
  * and regression losses.
  */
 import { record } from '../autograd/tape.ts';
-import { normAxis, sameShape, shapeToString } from '../tensor/shape.ts';
+import { sameShape, shapeToString } from '../tensor/shape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Rng } from '../tensor/random.ts';
 import { checkDtype, describe, storages, wrap } from './util.ts';
 import { full } from './creation.ts';
 import { mul, sub } from './binary.ts';
 import { abs, exp, square } from './unary.ts';
-import { mean, sum } from './reduce.ts';
+import { axisOf, mean, sum } from './reduce.ts';
 import { reshape } from './reshape.ts';
 import { where } from './compare.ts';
 import { transpose } from './movement.ts';
@@ -23,7 +23,7 @@ type LastAxisKernel = 'softmax' | 'logSoftmax';
 function lastAxis(op: LastAxisKernel, x: Tensor, axis: number): Tensor {
   checkDtype(op, x, ['f32']);
   if (x.rank === 0) throw new Error(`${op}: input is a scalar (shape []); it needs at least one axis`);
-  const a = normAxis(op, axis, x.rank);
+  const a = axisOf(op, x, axis);
   if (a !== x.rank - 1) {
     // Move the axis last, apply, move it back (both transposes are differentiable).
     const xt = transpose(x, a, x.rank - 1);

@@ -7,7 +7,7 @@
  */
 import type { ReduceOp } from '../backend/kernels.ts';
 import { record } from '../autograd/tape.ts';
-import { normAxes, normAxis, sizeOf } from '../tensor/shape.ts';
+import { normAxes, normAxis, shapeToString, sizeOf } from '../tensor/shape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { checkDtype, storages, wrap } from './util.ts';
 import { div, mul, sub } from './binary.ts';
@@ -27,8 +27,26 @@ interface Plan {
   count: number;
 }
 
+/** Normalise axes against x, naming the op and x's shape when one is out of range. */
+export function axesOf(op: string, x: Tensor, axes: Axes): number[] {
+  try {
+    return normAxes(op, axes, x.rank);
+  } catch (e) {
+    throw new Error(`${(e as Error).message} (input shape ${shapeToString(x.shape)})`);
+  }
+}
+
+/** One axis, normalised, with the same error as `axesOf`. */
+export function axisOf(op: string, x: Tensor, axis: number, rank = x.rank): number {
+  try {
+    return normAxis(op, axis, rank);
+  } catch (e) {
+    throw new Error(`${(e as Error).message} (input shape ${shapeToString(x.shape)})`);
+  }
+}
+
 function plan(op: string, x: Tensor, axes: Axes, keepdims: boolean): Plan {
-  const ax = normAxes(op, axes, x.rank);
+  const ax = axesOf(op, x, axes);
   const kept = x.shape.map((d, i) => (ax.includes(i) ? 1 : d));
   const out = keepdims ? kept : x.shape.filter((_, i) => !ax.includes(i));
   return { axes: ax, kept, out, count: sizeOf(ax.map((a) => x.shape[a]!)) };
@@ -74,10 +92,10 @@ export const min = (x: Tensor, axes?: Axes, keepdims = false): Tensor => reduceO
 export function argmax(x: Tensor, axis = -1, keepdims = false): Tensor {
   checkDtype('argmax', x, ['f32']);
   if (x.rank === 0) throw new Error('argmax: input is a scalar (shape []); it needs at least one axis');
-  const a = normAxis('argmax', axis, x.rank);
+  const a = axisOf('argmax', x, axis);
   const kept = x.shape.map((d, i) => (i === a ? 1 : d));
   const outShape = keepdims ? kept : x.shape.filter((_, i) => i !== a);
-  if (x.shape[a] === 0) throw new Error(`argmax: axis ${axis} of shape [${x.shape.join(', ')}] is empty`);
+  if (x.shape[a] === 0) throw new Error(`argmax: axis ${axis} of shape ${shapeToString(x.shape)} is empty`);
   const { backend, s } = storages('argmax', x);
   return wrap(backend.kernels.argmax(s[0]!, [...x.shape], a), outShape, backend);
 }

@@ -56,8 +56,15 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
  */
 export function flatten(x: Tensor, startAxis = 0, endAxis = -1): Tensor {
   if (x.rank === 0) return reshapeAs('flatten', x, [1]);
-  const s = normAxis('flatten', startAxis, x.rank);
-  const e = normAxis('flatten', endAxis, x.rank);
+  const axis = (a: number): number => {
+    try {
+      return normAxis('flatten', a, x.rank);
+    } catch (err) {
+      throw new Error(`${(err as Error).message} (input shape ${shapeToString(x.shape)})`);
+    }
+  };
+  const s = axis(startAxis);
+  const e = axis(endAxis);
   if (e < s) throw new Error(`flatten: endAxis ${endAxis} comes before startAxis ${startAxis} for shape ${shapeToString(x.shape)}`);
   const shape = [...x.shape.slice(0, s), sizeOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)];
   return reshapeAs('flatten', x, shape);

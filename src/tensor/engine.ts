@@ -125,7 +125,12 @@ export class Engine {
 
   /** Free the storage once the tensor is disposed and no tape node still needs it. */
   releaseIfUnused(t: Tensor): void {
-    if (!t.isDisposed || t.tapeRefs > 0 || t.storage === null) return;
+    if (!t.isDisposed || t.storage === null) return;
+    if (t.tapeRefs > 0) {
+      // Pinned, perhaps only by the node that made it: that node may now be unreachable (see TapeNode).
+      t.node?.onOutputFreed();
+      return;
+    }
     const node = t.node;
     t.node = null;
     const owners = this.sharedStorage.get(t.storage);

@@ -9,6 +9,7 @@ import { engine } from '../tensor/engine.ts';
 import { add, div, mul, sub } from '../ops/binary.ts';
 import { sqrt, square } from '../ops/unary.ts';
 import { zerosLike } from '../ops/creation.ts';
+import { assignInPlace } from '../tensor/assign.ts';
 
 export interface AdamOptions {
   lr?: number;
@@ -80,18 +81,4 @@ export class Adam {
   dispose(): void {
     for (const t of [...this.m, ...this.v]) t.dispose();
   }
-}
-
-/**
- * Parameters keep their identity (models hold them by reference): move `next`'s storage into `p` and free
- * `p`'s old storage.
- */
-export function assignInPlace(p: Tensor, next: Tensor): void {
-  if (p.tapeRefs > 0) {
-    throw new Error(`assign: parameter ${p.name ?? `#${p.id}`} is still referenced by a recorded graph; call backward (or dispose the graph) before the optimizer step`);
-  }
-  const old = p.use('assign');
-  p.storage = next.use('assign');
-  next.storage = old;
-  next.dispose();
 }

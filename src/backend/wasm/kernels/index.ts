@@ -4,7 +4,32 @@
  */
 import type { Kernels } from '../../kernels.ts';
 import type { WasmRuntime } from '../runtime.ts';
+import { matmulFamily } from './matmul.ts';
+import { sparseFamily } from './sparse.ts';
+import { creationFamily } from './creation.ts';
+import { elementwiseFamily } from './elementwise.ts';
+import { reduceFamily } from './reduce.ts';
+import { softmaxFamily } from './softmax.ts';
+import { normFamily } from './norm.ts';
+import { indexingFamily } from './indexing.ts';
+import { movementFamily } from './movement.ts';
+import { convFamily } from './conv.ts';
+import { poolFamily } from './pool.ts';
+import { fftFamily } from './fft.ts';
 
 export type KernelFamily = (rt: WasmRuntime) => Partial<Kernels>;
 
-export const FAMILIES: KernelFamily[] = [];
+export const FAMILIES: KernelFamily[] = [
+  matmulFamily,
+  sparseFamily,
+  creationFamily,
+  elementwiseFamily,
+  reduceFamily,
+  softmaxFamily,
+  normFamily,
+  indexingFamily,
+  movementFamily,
+  convFamily,
+  poolFamily,
+  fftFamily,
+];

@@ -1,0 +1,448 @@
+// Sparse kernels on CSR matrices (rowPtr i32[rows + 1], colIdx i32[nnz], values f32[nnz]).
+//
+// All pointers are byte offsets into linear memory. The TypeScript glue validates CSR structure (rowPtr
+// monotone, colIdx in range) before calling, so these loops index without checks.
+//
+// Summation order: every output element is accumulated from 0 in increasing index of the reduced dimension
+// (increasing stored position p within a CSR row, which is increasing column index; increasing t for sddmm),
+// one multiply and one add per step in the default build, so results are bit-identical across engines and
+// across the SIMD and scalar paths below.
+
+@inline function madd(acc: v128, a: v128, b: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
+@inline function maddf(acc: f32, a: f32, b: f32): f32 {
+  return acc + a * b;
+}
+
+/**
+ * out[rows, n] = A(csr)[rows, k] · B[k, n]. Broadcasts each stored value and streams B rows with f32x4.
+ * Columns are processed in blocks of `jb` so the k×jb panel of B that a block touches stays in L2 while every
+ * row of A visits it; each output element is still one sum over the row's entries in increasing order.
+ */
+export function spmm(rows: i32, n: i32, rowPtr: usize, colIdx: usize, values: usize, b: usize, out: usize, k: i32): void {
+  // ~256 KiB of B per column block, at least 32 columns, a multiple of 32.
+  let jb = k > 0 ? (65536 / k) & ~31 : n;
+  if (jb < 32) jb = 32;
+  for (let j0 = 0; j0 < n; j0 += jb) {
+    spmmCols(rows, n, j0, min(n, j0 + jb), rowPtr, colIdx, values, b, out);
+  }
+}
+
+function spmmCols(
+  rows: i32, n: i32, jStart: i32, jEnd: i32, rowPtr: usize, colIdx: usize, values: usize, b: usize, out: usize,
+): void {
+  const nb = <usize>n << 2;
+  for (let i = 0; i < rows; i++) {
+    const p0 = load<i32>(rowPtr + (<usize>i << 2));
+    const p1 = load<i32>(rowPtr + (<usize>(i + 1) << 2));
+    const orow = out + <usize>i * nb;
+    let j = jStart;
+    // 32 columns at a time: 8 accumulators stay in registers over the row's stored entries.
+    for (; j + 32 <= jEnd; j += 32) {
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+      const jb = <usize>j << 2;
+      for (let p = p0; p < p1; p++) {
+        const v = v128.load32_splat(values + (<usize>p << 2));
+        const br = b + <usize>load<i32>(colIdx + (<usize>p << 2)) * nb + jb;
+        a0 = madd(a0, v, v128.load(br, 0));
+        a1 = madd(a1, v, v128.load(br, 16));
+        a2 = madd(a2, v, v128.load(br, 32));
+        a3 = madd(a3, v, v128.load(br, 48));
+        a4 = madd(a4, v, v128.load(br, 64));
+        a5 = madd(a5, v, v128.load(br, 80));
+        a6 = madd(a6, v, v128.load(br, 96));
+        a7 = madd(a7, v, v128.load(br, 112));
+      }
+      const o = orow + jb;
+      v128.store(o, a0, 0);
+      v128.store(o, a1, 16);
+      v128.store(o, a2, 32);
+      v128.store(o, a3, 48);
+      v128.store(o, a4, 64);
+      v128.store(o, a5, 80);
+      v128.store(o, a6, 96);
+      v128.store(o, a7, 112);
+    }
+    for (; j + 4 <= jEnd; j += 4) {
+      let a0 = f32x4.splat(0);
+      const jb = <usize>j << 2;
+      for (let p = p0; p < p1; p++) {
+        const v = v128.load32_splat(values + (<usize>p << 2));
+        const br = b + <usize>load<i32>(colIdx + (<usize>p << 2)) * nb + jb;
+        a0 = madd(a0, v, v128.load(br));
+      }
+      v128.store(orow + jb, a0);
+    }
+    for (; j < jEnd; j++) {
+      let s: f32 = 0;
+      const jb = <usize>j << 2;
+      for (let p = p0; p < p1; p++) {
+        s = maddf(s, load<f32>(values + (<usize>p << 2)), load<f32>(b + <usize>load<i32>(colIdx + (<usize>p << 2)) * nb + jb));
+      }
+      store<f32>(orow + jb, s);
+    }
+  }
+}
+
+/** dst[cols, rows] = src[rows, cols]ᵀ: 32×32 tiles (cache friendly for large strides), 4×4 f32x4 shuffles inside. */
+export function sparseTranspose(src: usize, rows: i32, cols: i32, dst: usize): void {
+  for (let i0 = 0; i0 < rows; i0 += 32) {
+    const i1 = min(rows, i0 + 32);
+    for (let j0 = 0; j0 < cols; j0 += 32) transposeTile(src, rows, cols, dst, i0, i1, j0, min(cols, j0 + 32));
+  }
+}
+
+function transposeTile(src: usize, rows: i32, cols: i32, dst: usize, i0: i32, i1: i32, j0: i32, j1: i32): void {
+  const sr = <usize>cols << 2; // src row stride (bytes)
+  const dr = <usize>rows << 2; // dst row stride
+  let i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    const s = src + <usize>i * sr;
+    const d = dst + (<usize>i << 2);
+    let j = j0;
+    for (; j + 4 <= j1; j += 4) {
+      const sj = s + (<usize>j << 2);
+      const r0 = v128.load(sj), r1 = v128.load(sj + sr), r2 = v128.load(sj + 2 * sr), r3 = v128.load(sj + 3 * sr);
+      const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+      const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+      const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+      const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      const dj = d + <usize>j * dr;
+      v128.store(dj, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+      v128.store(dj + dr, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+      v128.store(dj + 2 * dr, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+      v128.store(dj + 3 * dr, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+    }
+    for (; j < j1; j++) {
+      for (let q = 0; q < 4; q++) {
+        store<f32>(d + <usize>j * dr + (<usize>q << 2), load<f32>(s + <usize>q * sr + (<usize>j << 2)));
+      }
+    }
+  }
+  for (; i < i1; i++) {
+    const s = src + <usize>i * sr;
+    for (let j = j0; j < j1; j++) store<f32>(dst + <usize>j * dr + (<usize>i << 2), load<f32>(s + (<usize>j << 2)));
+  }
+}
+
+/** Bytes of workspace denseCsrT needs. */
+export function denseCsrTWorkspaceBytes(m: i32, k: i32, n: i32): i32 {
+  return m < 8 ? 0 : (m * k + n * m) * 4;
+}
+
+/**
+ * out[m, n] = X[m, k] · W(csr)[n, k]ᵀ (a Linear layer with a sparse weight). For m ≥ 8 this is
+ * transpose(spmm(W, Xᵀ)) through the workspace (xT: k·m floats, outT: n·m floats), which streams m-wide
+ * rows of Xᵀ with f32x4; for small m it gathers X directly. Same per-element order either way.
+ */
+export function denseCsrT(
+  m: i32, k: i32, x: usize, n: i32, rowPtr: usize, colIdx: usize, values: usize, out: usize, ws: usize,
+): void {
+  if (m >= 8) {
+    const xT = ws;
+    const oT = ws + ((<usize>m * <usize>k) << 2);
+    sparseTranspose(x, m, k, xT);
+    spmm(n, m, rowPtr, colIdx, values, xT, oT, k);
+    sparseTranspose(oT, n, m, out);
+    return;
+  }
+  const kb = <usize>k << 2;
+  for (let i = 0; i < m; i++) {
+    const xr = x + <usize>i * kb;
+    const orow = out + ((<usize>i * <usize>n) << 2);
+    for (let j = 0; j < n; j++) {
+      const p0 = load<i32>(rowPtr + (<usize>j << 2));
+      const p1 = load<i32>(rowPtr + (<usize>(j + 1) << 2));
+      let s: f32 = 0;
+      for (let p = p0; p < p1; p++) {
+        s = maddf(s, load<f32>(values + (<usize>p << 2)), load<f32>(xr + (<usize>load<i32>(colIdx + (<usize>p << 2)) << 2)));
+      }
+      store<f32>(orow + (<usize>j << 2), s);
+    }
+  }
+}
+
+/**
+ * Sampled dense-dense product. `a` is op(A) as rows: A'[m, k] row-major; `bt` is op(B)ᵀ row-major [n, k]
+ * (the glue transposes when needed, so both are contiguous in t). For each stored (i, j) of the pattern,
+ * out[p] = Σ_t A'[i, t] · Bt[j, t] in increasing t. The t range is cut into blocks whose slice of Bt fits in
+ * L2; each block resumes from the partial sums in `out`, so the order is unchanged. Within a block, eight
+ * (then four) entries of a row are computed together: their Bt rows are interleaved into f32x4 columns, so
+ * each lane accumulates in the same order as the scalar path, with two independent chains.
+ */
+export function sddmm(
+  m: i32, k: i32, n: i32, a: usize, bt: usize, rowPtr: usize, colIdx: usize, out: usize,
+): void {
+  const nnz = load<i32>(rowPtr + (<usize>m << 2));
+  if (k == 0) {
+    memory.fill(out, 0, <usize>nnz << 2);
+    return;
+  }
+  let tb = n > 0 ? (65536 / n) & ~7 : k; // ~256 KiB of Bt per block
+  if (tb < 16) tb = 16;
+  for (let t0 = 0; t0 < k; t0 += tb) sddmmBlock(m, k, t0, min(k, t0 + tb), a, bt, rowPtr, colIdx, out);
+}
+
+@inline function gather4(b0: usize, b1: usize, b2: usize, b3: usize, tb: usize): v128 {
+  let col = f32x4.splat(load<f32>(b0 + tb));
+  col = f32x4.replace_lane(col, 1, load<f32>(b1 + tb));
+  col = f32x4.replace_lane(col, 2, load<f32>(b2 + tb));
+  return f32x4.replace_lane(col, 3, load<f32>(b3 + tb));
+}
+
+function sddmmBlock(
+  m: i32, k: i32, t0: i32, t1: i32, a: usize, bt: usize, rowPtr: usize, colIdx: usize, out: usize,
+): void {
+  const kb = <usize>k << 2;
+  const first = t0 == 0;
+  for (let i = 0; i < m; i++) {
+    const ar = a + <usize>i * kb;
+    const p1 = load<i32>(rowPtr + (<usize>(i + 1) << 2));
+    let p = load<i32>(rowPtr + (<usize>i << 2));
+    for (; p + 8 <= p1; p += 8) {
+      const cp = colIdx + (<usize>p << 2);
+      const op = out + (<usize>p << 2);
+      const b0 = bt + <usize>load<i32>(cp) * kb;
+      const b1 = bt + <usize>load<i32>(cp, 4) * kb;
+      const b2 = bt + <usize>load<i32>(cp, 8) * kb;
+      const b3 = bt + <usize>load<i32>(cp, 12) * kb;
+      const b4 = bt + <usize>load<i32>(cp, 16) * kb;
+      const b5 = bt + <usize>load<i32>(cp, 20) * kb;
+      const b6 = bt + <usize>load<i32>(cp, 24) * kb;
+      const b7 = bt + <usize>load<i32>(cp, 28) * kb;
+      let acc = first ? f32x4.splat(0) : v128.load(op);
+      let acd = first ? f32x4.splat(0) : v128.load(op, 16);
+      let t = t0;
+      for (; t + 2 <= t1; t += 2) {
+        const tb = <usize>t << 2;
+        // Rows j0..j3 (and j4..j7) at t, t+1: pairs interleave into columns with two shuffles each.
+        const x0 = v128.load64_zero(b0 + tb), x1 = v128.load64_zero(b1 + tb);
+        const x2 = v128.load64_zero(b2 + tb), x3 = v128.load64_zero(b3 + tb);
+        const u0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5); // b0[t] b1[t] b0[t+1] b1[t+1]
+        const u1 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
+        const a0 = v128.load32_splat(ar + tb);
+        const a1 = v128.load32_splat(ar + tb, 4);
+        acc = madd(acc, a0, v128.shuffle<f32>(u0, u1, 0, 1, 4, 5));
+        const y0 = v128.load64_zero(b4 + tb), y1 = v128.load64_zero(b5 + tb);
+        const y2 = v128.load64_zero(b6 + tb), y3 = v128.load64_zero(b7 + tb);
+        const w0 = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5);
+        const w1 = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5);
+        acd = madd(acd, a0, v128.shuffle<f32>(w0, w1, 0, 1, 4, 5));
+        acc = madd(acc, a1, v128.shuffle<f32>(u0, u1, 2, 3, 6, 7));
+        acd = madd(acd, a1, v128.shuffle<f32>(w0, w1, 2, 3, 6, 7));
+      }
+      for (; t < t1; t++) {
+        const tb = <usize>t << 2;
+        const av = v128.load32_splat(ar + tb);
+        acc = madd(acc, av, gather4(b0, b1, b2, b3, tb));
+        acd = madd(acd, av, gather4(b4, b5, b6, b7, tb));
+      }
+      v128.store(op, acc);
+      v128.store(op, acd, 16);
+    }
+    for (; p + 4 <= p1; p += 4) {
+      const cp = colIdx + (<usize>p << 2);
+      const op = out + (<usize>p << 2);
+      const b0 = bt + <usize>load<i32>(cp) * kb;
+      const b1 = bt + <usize>load<i32>(cp, 4) * kb;
+      const b2 = bt + <usize>load<i32>(cp, 8) * kb;
+      const b3 = bt + <usize>load<i32>(cp, 12) * kb;
+      let acc = first ? f32x4.splat(0) : v128.load(op);
+      for (let t = t0; t < t1; t++) {
+        const tb = <usize>t << 2;
+        acc = madd(acc, v128.load32_splat(ar + tb), gather4(b0, b1, b2, b3, tb));
+      }
+      v128.store(op, acc);
+    }
+    for (; p < p1; p++) {
+      const br = bt + <usize>load<i32>(colIdx + (<usize>p << 2)) * kb;
+      const op = out + (<usize>p << 2);
+      let s: f32 = first ? 0 : load<f32>(op);
+      for (let t = t0; t < t1; t++) s = maddf(s, load<f32>(ar + (<usize>t << 2)), load<f32>(br + (<usize>t << 2)));
+      store<f32>(op, s);
+    }
+  }
+}
+
+/**
+ * First pass of dense → CSR: rowPtr[rows + 1] (prefix sums of per-row counts) of the positions kept:
+ * mask[i] != 0 when `mask` is non-zero, else x[i] != 0 (NaN counts as non-zero, -0 as zero). Returns nnz.
+ */
+export function denseToCsrCount(x: usize, rows: i32, cols: i32, mask: usize, rowPtr: usize): i32 {
+  let nnz = 0;
+  store<i32>(rowPtr, 0);
+  for (let i = 0; i < rows; i++) {
+    const base = <usize>i * <usize>cols;
+    let j = 0;
+    let c = 0;
+    if (mask) {
+      const mr = mask + base;
+      for (; j + 16 <= cols; j += 16) {
+        c += <i32>popcnt<u32>(i8x16.bitmask(i8x16.ne(v128.load(mr + <usize>j), i8x16.splat(0))));
+      }
+      for (; j < cols; j++) c += load<u8>(mr + <usize>j) != 0 ? 1 : 0;
+    } else {
+      const xr = x + (base << 2);
+      for (; j + 4 <= cols; j += 4) {
+        c += <i32>popcnt<u32>(i32x4.bitmask(f32x4.ne(v128.load(xr + (<usize>j << 2)), f32x4.splat(0))));
+      }
+      for (; j < cols; j++) c += load<f32>(xr + (<usize>j << 2)) != 0 ? 1 : 0;
+    }
+    nnz += c;
+    store<i32>(rowPtr + (<usize>(i + 1) << 2), nnz);
+  }
+  return nnz;
+}
+
+/** Second pass of dense → CSR: fill colIdx and values (rowPtr from denseToCsrCount). */
+export function denseToCsrFill(x: usize, rows: i32, cols: i32, mask: usize, colIdx: usize, values: usize): void {
+  let p: usize = 0;
+  for (let i = 0; i < rows; i++) {
+    const base = <usize>i * <usize>cols;
+    const xr = x + (base << 2);
+    let j = 0;
+    if (mask) {
+      const mr = mask + base;
+      for (; j + 16 <= cols; j += 16) {
+        let bits = i8x16.bitmask(i8x16.ne(v128.load(mr + <usize>j), i8x16.splat(0)));
+        while (bits) {
+          const jj = j + <i32>ctz<u32>(bits);
+          bits &= bits - 1;
+          store<i32>(colIdx + (p << 2), jj);
+          store<f32>(values + (p << 2), load<f32>(xr + (<usize>jj << 2)));
+          p++;
+        }
+      }
+      for (; j < cols; j++) {
+        if (load<u8>(mr + <usize>j) != 0) {
+          store<i32>(colIdx + (p << 2), j);
+          store<f32>(values + (p << 2), load<f32>(xr + (<usize>j << 2)));
+          p++;
+        }
+      }
+    } else {
+      for (; j + 4 <= cols; j += 4) {
+        let bits = i32x4.bitmask(f32x4.ne(v128.load(xr + (<usize>j << 2)), f32x4.splat(0)));
+        while (bits) {
+          const jj = j + <i32>ctz<u32>(bits);
+          bits &= bits - 1;
+          store<i32>(colIdx + (p << 2), jj);
+          store<f32>(values + (p << 2), load<f32>(xr + (<usize>jj << 2)));
+          p++;
+        }
+      }
+      for (; j < cols; j++) {
+        const v = load<f32>(xr + (<usize>j << 2));
+        if (v != 0) {
+          store<i32>(colIdx + (p << 2), j);
+          store<f32>(values + (p << 2), v);
+          p++;
+        }
+      }
+    }
+  }
+}
+
+/** CSR → dense into a zero-filled out[rows, cols]. */
+export function csrToDense(rows: i32, cols: i32, rowPtr: usize, colIdx: usize, values: usize, out: usize): void {
+  for (let i = 0; i < rows; i++) {
+    const p0 = load<i32>(rowPtr + (<usize>i << 2));
+    const p1 = load<i32>(rowPtr + (<usize>(i + 1) << 2));
+    const orow = out + ((<usize>i * <usize>cols) << 2);
+    for (let p = p0; p < p1; p++) {
+      store<f32>(orow + (<usize>load<i32>(colIdx + (<usize>p << 2)) << 2), load<f32>(values + (<usize>p << 2)));
+    }
+  }
+}
+
+/** Bytes of workspace maskedTopK needs (one 65536-bin u32 histogram). */
+export function maskedTopKWorkspaceBytes(): i32 {
+  return 65536 * 4;
+}
+
+/**
+ * out[i] = 1 at the k candidates (cand[i] != 0) of largest |x[i]|, ties broken by lower index; else 0.
+ * Exact radix select on the 31-bit key bits(|x|) (monotone in |x|; NaN keys sort above +inf): a histogram
+ * of the high 16 bits finds the bucket holding the k-th largest key, a histogram of the low 16 bits within
+ * that bucket finds the key T itself and how many elements equal to T to take; a final index-ordered scan
+ * keeps every key > T and the first `need` keys == T. Returns the number of candidates.
+ */
+export function maskedTopK(x: usize, cand: usize, size: i32, k: i32, out: usize, ws: usize): i32 {
+  const hist = ws;
+  memory.fill(hist, 0, 65536 * 4);
+  let total = 0;
+  for (let i = 0; i < size; i++) {
+    if (load<u8>(cand + <usize>i) != 0) {
+      const key = load<u32>(x + (<usize>i << 2)) & 0x7fffffff;
+      const h = hist + (<usize>(key >>> 16) << 2);
+      store<u32>(h, load<u32>(h) + 1);
+      total++;
+    }
+  }
+  memory.fill(out, 0, <usize>size);
+  if (k <= 0) return total;
+  if (k >= total) {
+    for (let i = 0; i < size; i++) store<u8>(out + <usize>i, load<u8>(cand + <usize>i) != 0 ? 1 : 0);
+    return total;
+  }
+  // High 16 bits: the bucket hb with (count above hb) < k <= (count above hb) + count(hb).
+  let above = 0;
+  let hb = 0x7fff;
+  for (; hb >= 0; hb--) {
+    const c = <i32>load<u32>(hist + (<usize>hb << 2));
+    if (above + c >= k) break;
+    above += c;
+  }
+  // Low 16 bits inside bucket hb.
+  memory.fill(hist, 0, 65536 * 4);
+  for (let i = 0; i < size; i++) {
+    if (load<u8>(cand + <usize>i) != 0) {
+      const key = load<u32>(x + (<usize>i << 2)) & 0x7fffffff;
+      if (<i32>(key >>> 16) == hb) {
+        const h = hist + (<usize>(key & 0xffff) << 2);
+        store<u32>(h, load<u32>(h) + 1);
+      }
+    }
+  }
+  let lb = 0xffff;
+  for (; lb >= 0; lb--) {
+    const c = <i32>load<u32>(hist + (<usize>lb << 2));
+    if (above + c >= k) break;
+    above += c;
+  }
+  const thr: u32 = (<u32>hb << 16) | <u32>lb;
+  let need = k - above; // how many keys == thr to take, lowest indices first
+  for (let i = 0; i < size; i++) {
+    if (load<u8>(cand + <usize>i) != 0) {
+      const key = load<u32>(x + (<usize>i << 2)) & 0x7fffffff;
+      if (key > thr) {
+        store<u8>(out + <usize>i, 1);
+      } else if (key == thr && need > 0) {
+        store<u8>(out + <usize>i, 1);
+        need--;
+      }
+    }
+  }
+  return total;
+}
+
+/**
+ * out[p] = c[(i - i0)·n + colIdx[p]] for the stored entries of rows i0 ≤ i < i1: picks a row block of a
+ * dense product at the pattern (sddmm's dense path, used when the pattern is dense enough that a GEMM is
+ * cheaper; the GEMM sums in the same order, so the values are the same as the sparse path's).
+ */
+export function csrGatherRows(i0: i32, i1: i32, n: i32, c: usize, rowPtr: usize, colIdx: usize, out: usize): void {
+  const nb = <usize>n << 2;
+  for (let i = i0; i < i1; i++) {
+    const p0 = load<i32>(rowPtr + (<usize>i << 2));
+    const p1 = load<i32>(rowPtr + (<usize>(i + 1) << 2));
+    const cr = c + <usize>(i - i0) * nb;
+    for (let p = p0; p < p1; p++) {
+      store<f32>(out + (<usize>p << 2), load<f32>(cr + (<usize>load<i32>(colIdx + (<usize>p << 2)) << 2)));
+    }
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * GEMM throughput: sparsecast wasm (default deterministic build and relaxed-SIMD build), the single-threaded
+ * SIMD build of @tensorflow/tfjs-backend-wasm, and a naive JS triple loop (≤ 512³ only).
+ *
+ *   npx tsx bench/matmul.ts [--json] [--backend wasm|wasm-relaxed|tfjs|js] [--runs N]
+ *
+ * One line per (impl, shape): {"bench":"matmul","impl","m","n","k","ms","gflops"} with --json, where ms is
+ * the median of ≥ 5 timed runs after warm-up. Node 20 validates relaxed-SIMD wasm only with
+ * --experimental-wasm-relaxed-simd: run directly, this script re-spawns itself with that flag; called from
+ * bench/run.ts (already started with it) it measures in-process.
+ *
+ * The tfjs peer is checked, not assumed, to run tfjs-backend-wasm-simd.wasm on one thread: the wasm file its
+ * Emscripten loader reads is recorded (fs.readFileSync is observed while it initialises), its reported XNNPACK
+ * thread count must be 1, and the process CPU time over wall time of its timed runs is printed (≈ 1 for one
+ * thread). The check goes to stderr with --json so stdout stays one record per line.
+ */
+import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { createWasmBackend, relaxedSimdSupported } from '../src/backend/wasm/backend.ts';
+import type { Backend } from '../src/backend/kernels.ts';
+import { emit, medianMs } from './stats.ts';
+import { loadTfjsWasm } from './tfjs-peer.ts';
+
+export const MATMUL_SHAPES: ReadonlyArray<readonly [number, number, number]> = [
+  [256, 256, 256],
+  [512, 512, 512],
+  [1024, 1024, 1024],
+  [3072, 512, 512],
+  [3072, 512, 2048],
+  [3072, 2048, 512],
+];
+
+const IMPLS = ['sparsecast-wasm', 'sparsecast-wasm-relaxed', 'tfjs-backend-wasm', 'plain-js'] as const;
+type Impl = (typeof IMPLS)[number];
+
+function selectImpls(backend?: string): Impl[] {
+  switch (backend) {
+    case undefined:
+    case '':
+      return [...IMPLS];
+    case 'wasm':
+      return ['sparsecast-wasm', 'sparsecast-wasm-relaxed'];
+    case 'wasm-relaxed':
+      return ['sparsecast-wasm-relaxed'];
+    case 'tfjs':
+      return ['tfjs-backend-wasm'];
+    case 'js':
+      return ['plain-js'];
+    default:
+      if ((IMPLS as readonly string[]).includes(backend)) return [backend as Impl];
+      throw new Error(`bench matmul: unknown backend '${backend}' (wasm, wasm-relaxed, tfjs, js or an impl name)`);
+  }
+}
+
+function random(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 4294967296 - 0.5;
+  }
+  return out;
+}
+
+/** Runs needed so that timing takes about a second, at least 5. */
+function runsFor(flops: number, gflopsGuess: number, requested?: number): number {
+  const ms = flops / (gflopsGuess * 1e6);
+  return Math.max(5, requested ?? 0, Math.min(25, Math.ceil(1000 / ms)));
+}
+
+async function benchSparsecast(
+  be: Backend, impl: Impl, m: number, n: number, k: number, runs?: number,
+): Promise<number> {
+  const a = be.upload(random(m * k, 1));
+  const b = be.upload(random(k * n, 2));
+  const run = () => be.free(be.kernels.matmul({ a, b, aShape: [m, k], bShape: [k, n], transA: false, transB: false }));
+  const ms = await medianMs(run, { warmup: 2, runs: runsFor(2 * m * n * k, impl.endsWith('relaxed') ? 50 : 44, runs) });
+  be.free(a);
+  be.free(b);
+  return ms;
+}
+
+function plainJsMatmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number): void {
+  // Naive triple loop (i, j, p), f64 accumulator.
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[i * k + p]! * b[p * n + j]!;
+      c[i * n + j] = s;
+    }
+  }
+}
+
+interface PeerCheck {
+  binary: string | null;
+  threads: number;
+  cpuOverWall: number[];
+}
+
+async function loadPeer(): Promise<{ tf: Awaited<ReturnType<typeof loadTfjsWasm>>['tf']; check: PeerCheck }> {
+  // Observe which wasm binary Emscripten reads while tfjs initialises.
+  const seen: string[] = [];
+  const original = fs.readFileSync;
+  (fs as { readFileSync: typeof fs.readFileSync }).readFileSync = ((path: unknown, ...rest: unknown[]) => {
+    if (typeof path === 'string' || path instanceof URL) seen.push(String(path));
+    return (original as (...args: unknown[]) => unknown)(path, ...rest);
+  }) as typeof fs.readFileSync;
+  let peer: Awaited<ReturnType<typeof loadTfjsWasm>>;
+  try {
+    peer = await loadTfjsWasm();
+  } finally {
+    (fs as { readFileSync: typeof fs.readFileSync }).readFileSync = original;
+  }
+  const binary = seen.find((p) => p.endsWith('.wasm')) ?? null;
+  if (binary !== null && !binary.endsWith('tfjs-backend-wasm-simd.wasm')) {
+    throw new Error(`bench matmul: tfjs loaded ${binary}, not the single-threaded SIMD build`);
+  }
+  if (peer.threads !== 1) throw new Error(`bench matmul: tfjs reports ${peer.threads} threads, expected 1`);
+  return { tf: peer.tf, check: { binary, threads: peer.threads, cpuOverWall: [] } };
+}
+
+async function benchTfjs(
+  tf: Awaited<ReturnType<typeof loadTfjsWasm>>['tf'], check: PeerCheck, m: number, n: number, k: number, runs?: number,
+): Promise<number> {
+  const a = tf.tensor2d(random(m * k, 1), [m, k]);
+  const b = tf.tensor2d(random(k * n, 2), [k, n]);
+  const run = () => tf.matMul(a, b).dispose(); // the wasm backend runs kernels synchronously
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const ms = await medianMs(run, { warmup: 2, runs: runsFor(2 * m * n * k, 30, runs) });
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  check.cpuOverWall.push((cpu.user + cpu.system) / 1000 / wall);
+  a.dispose();
+  b.dispose();
+  return ms;
+}
+
+export async function benchMatmul(opts: { json: boolean; backend?: string; runs?: number }): Promise<void> {
+  const impls = selectImpls(opts.backend);
+  const backends = new Map<Impl, Backend>();
+  if (impls.includes('sparsecast-wasm')) backends.set('sparsecast-wasm', await createWasmBackend());
+  let relaxedInChild = false;
+  if (impls.includes('sparsecast-wasm-relaxed')) {
+    if (relaxedSimdSupported()) {
+      backends.set('sparsecast-wasm-relaxed', await createWasmBackend({ relaxed: true }));
+    } else if (!process.env.SPARSECAST_BENCH_CHILD) {
+      relaxedInChild = true;
+    } else {
+      console.error('bench matmul: relaxed SIMD not supported by this runtime; skipping sparsecast-wasm-relaxed');
+    }
+  }
+  let peer: Awaited<ReturnType<typeof loadPeer>> | undefined;
+  if (impls.includes('tfjs-backend-wasm')) peer = await loadPeer();
+
+  for (const [m, n, k] of MATMUL_SHAPES) {
+    const flops = 2 * m * n * k;
+    for (const impl of impls) {
+      let ms: number | undefined;
+      if (impl === 'tfjs-backend-wasm' && peer) {
+        ms = await benchTfjs(peer.tf, peer.check, m, n, k, opts.runs);
+      } else if (impl === 'plain-js') {
+        if (m * n * k > 512 ** 3) continue;
+        const a = random(m * k, 1);
+        const b = random(k * n, 2);
+        const c = new Float32Array(m * n);
+        ms = await medianMs(() => plainJsMatmul(a, b, c, m, n, k), { warmup: 1, runs: Math.max(5, opts.runs ?? 5) });
+      } else {
+        const be = backends.get(impl);
+        if (!be) continue;
+        ms = await benchSparsecast(be, impl, m, n, k, opts.runs);
+      }
+      emit(opts.json, { bench: 'matmul', impl, m, n, k, ms: +ms.toFixed(3), gflops: +(flops / ms / 1e6).toFixed(2) });
+    }
+  }
+
+  if (peer) {
+    const c = peer.check;
+    const line = {
+      bench: 'matmul-peer-check', impl: 'tfjs-backend-wasm', binary: c.binary, threads: c.threads,
+      cpuOverWall: c.cpuOverWall.map((x) => +x.toFixed(2)),
+    };
+    if (opts.json) console.error(JSON.stringify(line));
+    else emit(false, line);
+  }
+
+  if (relaxedInChild) {
+    // This runtime lacks relaxed SIMD without a flag: measure the relaxed build in a child that has it.
+    const self = new URL(import.meta.url).pathname;
+    const args = ['--experimental-wasm-relaxed-simd', ...process.execArgv, self, '--backend', 'wasm-relaxed'];
+    if (opts.json) args.push('--json');
+    if (opts.runs) args.push('--runs', String(opts.runs));
+    const r = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, SPARSECAST_BENCH_CHILD: '1' } });
+    if (r.status !== 0) console.error('bench matmul: the relaxed-SIMD child run failed');
+  }
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) {
+  const args = process.argv.slice(2);
+  const flag = (f: string) => {
+    const i = args.indexOf(f);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const json = args.includes('--json');
+  const backend = flag('--backend');
+  const runs = flag('--runs') ? Number(flag('--runs')) : undefined;
+  if (!relaxedSimdSupported() && !process.env.SPARSECAST_BENCH_CHILD && selectImpls(backend).includes('sparsecast-wasm-relaxed')) {
+    // Re-run everything in one process that has relaxed SIMD, so all impls share a process and its timing.
+    const r = spawnSync(
+      process.execPath,
+      ['--experimental-wasm-relaxed-simd', ...process.execArgv, process.argv[1]!, ...args],
+      { stdio: 'inherit', env: { ...process.env, SPARSECAST_BENCH_CHILD: '1' } },
+    );
+    process.exit(r.status ?? 1);
+  }
+  await benchMatmul({ json, backend, runs });
+}

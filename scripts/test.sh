@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# THE test command (README: `bash scripts/test.sh`), also what .ci/run runs on a fresh machine:
+#   1. system packages the tests need (Debian's chromium for the browser suite),
+#   2. node dependencies from the lockfile,
+#   3. the AssemblyScript kernels (build/kernels.wasm and the embedded bytes module),
+#   4. every vitest suite (Node; Deno and headless Chromium runners included).
+# Extra arguments go to vitest (e.g. `bash scripts/test.sh test/conformance.test.ts`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== system packages"
+bash scripts/setup-system.sh
+
+echo "== node dependencies"
+if [ -f package-lock.json ]; then
+  npm ci --no-audit --no-fund
+else
+  npm install --no-audit --no-fund
+fi
+
+echo "== wasm kernels"
+npm run build:wasm
+
+echo "== tests"
+npx vitest run "$@"

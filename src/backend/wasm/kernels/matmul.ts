@@ -1,0 +1,149 @@
+/**
+ * Wasm glue for `matmul`: shapes, transposes and batch broadcasting are turned into element strides for the
+ * AssemblyScript GEMM (assembly/gemm.ts), which packs, blocks and runs the f32x4 micro-kernel.
+ *
+ * Batch handling: the output batch shape is the broadcast of both operands' batch shapes. Each batch dim
+ * gets an element stride per operand (0 where that operand broadcasts); adjacent dims that are contiguous
+ * for all three operands are merged, the innermost merged dim becomes the kernel's own batch loop and any
+ * outer dims are looped here. When B is shared by every batch and op(A) is row-major, the batch is folded
+ * into m (one large GEMM: B is packed once), which does not change any element's summation order.
+ */
+import type { MatmulArgs, Storage } from '../../kernels.ts';
+import type { WasmRuntime } from '../runtime.ts';
+import type { KernelFamily } from './index.ts';
+
+type Fn = (...args: number[]) => number;
+
+function fail(msg: string): never {
+  throw new Error(`matmul: ${msg}`);
+}
+
+function prod(xs: readonly number[]): number {
+  let p = 1;
+  for (const x of xs) p *= x;
+  return p;
+}
+
+function checkDims(shape: readonly number[], what: string): void {
+  if (!Array.isArray(shape) || shape.length < 2) fail(`${what} must have rank >= 2, got [${shape}]`);
+  for (const d of shape) if (!Number.isInteger(d) || d < 0) fail(`${what} has an invalid dimension in [${shape}]`);
+}
+
+interface BatchDim {
+  size: number;
+  a: number;
+  b: number;
+  c: number;
+}
+
+export function matmulWasm(rt: WasmRuntime, args: MatmulArgs): Storage {
+  const { a, b, aShape, bShape, transA, transB, bias } = args;
+  checkDims(aShape, 'aShape');
+  checkDims(bShape, 'bShape');
+  const ra = aShape.length;
+  const rb = bShape.length;
+  const m = transA ? aShape[ra - 1]! : aShape[ra - 2]!;
+  const k = transA ? aShape[ra - 2]! : aShape[ra - 1]!;
+  const kb = transB ? bShape[rb - 1]! : bShape[rb - 2]!;
+  const n = transB ? bShape[rb - 2]! : bShape[rb - 1]!;
+  if (k !== kb) fail(`inner dimensions differ: op(a) is [${m}, ${k}], op(b) is [${kb}, ${n}]`);
+  if (a.size !== prod(aShape)) fail(`a has ${a.size} elements, shape [${aShape}] needs ${prod(aShape)}`);
+  if (b.size !== prod(bShape)) fail(`b has ${b.size} elements, shape [${bShape}] needs ${prod(bShape)}`);
+  if (a.dtype !== 'f32' || b.dtype !== 'f32') fail('operands must be f32');
+  if (bias && (bias.size !== n || bias.dtype !== 'f32')) fail(`bias must be f32[${n}], got ${bias.dtype}[${bias.size}]`);
+
+  // Broadcast batch dims (right-aligned).
+  const aBatch = aShape.slice(0, -2);
+  const bBatch = bShape.slice(0, -2);
+  const nb = Math.max(aBatch.length, bBatch.length);
+  const outBatch: number[] = [];
+  const dims: BatchDim[] = [];
+  for (let d = 0; d < nb; d++) {
+    const da = aBatch[d - (nb - aBatch.length)] ?? 1;
+    const db = bBatch[d - (nb - bBatch.length)] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) fail(`batch dims [${aBatch}] and [${bBatch}] do not broadcast`);
+    outBatch.push(da === 1 ? db : da);
+    dims.push({ size: da === 1 ? db : da, a: da === 1 ? 0 : 1, b: db === 1 ? 0 : 1, c: 1 });
+  }
+  // Element strides, innermost first.
+  let sa = m * k;
+  let sb = k * n;
+  let sc = m * n;
+  for (let d = nb - 1; d >= 0; d--) {
+    const dim = dims[d]!;
+    dim.a = dim.a ? sa : 0;
+    dim.b = dim.b ? sb : 0;
+    dim.c = sc;
+    if (dim.a) sa *= dim.size;
+    if (dim.b) sb *= dim.size;
+    sc *= dim.size;
+  }
+  const batch = prod(outBatch);
+  const out = rt.alloc(batch * m * n, 'f32', false);
+  if (batch === 0 || m === 0 || n === 0) return out;
+
+  // Merge adjacent contiguous dims; drop size-1 dims.
+  const merged: BatchDim[] = [];
+  for (const dim of dims) {
+    if (dim.size === 1) continue;
+    const last = merged[merged.length - 1];
+    if (last && last.a === dim.a * dim.size && last.b === dim.b * dim.size && last.c === dim.c * dim.size) {
+      last.size *= dim.size;
+      last.a = dim.a;
+      last.b = dim.b;
+      last.c = dim.c;
+    } else {
+      merged.push({ ...dim });
+    }
+  }
+  if (merged.length === 0) merged.push({ size: 1, a: 0, b: 0, c: 0 });
+
+  const ex = rt.exports;
+  const gemm = ex.gemm as Fn;
+  const aRs = transA ? 1 : k;
+  const aCs = transA ? m : 1;
+  const bRs = transB ? 1 : n;
+  const bCs = transB ? k : 1;
+  const pa = rt.ptr(a, 'matmul');
+  const pb = rt.ptr(b, 'matmul');
+  const pc = rt.ptr(out, 'matmul');
+  const pbias = bias ? rt.ptr(bias, 'matmul') : 0;
+
+  const inner = merged[merged.length - 1]!;
+  // Fold the batch into m: B shared by all batches, op(A) row-major and batches stacked contiguously.
+  if (merged.length === 1 && inner.size > 1 && inner.b === 0 && !transA && inner.a === m * k && inner.c === m * n) {
+    const mm = m * inner.size;
+    rt.withTemp((tmp) => {
+      const ws = tmp.bytes((ex.gemmWorkspaceBytes as Fn)(mm, n, k));
+      gemm(mm, n, k, pa, aRs, aCs, pb, bRs, bCs, pc, n, pbias, 1, 0, 0, 0, ws);
+    });
+    return out;
+  }
+  const outer = merged.slice(0, -1);
+  const outerCount = prod(outer.map((d) => d.size));
+  rt.withTemp((tmp) => {
+    const ws = tmp.bytes((ex.gemmWorkspaceBytes as Fn)(m, n, k));
+    const idx = new Array<number>(outer.length).fill(0);
+    for (let t = 0; t < outerCount; t++) {
+      let oa = 0;
+      let ob = 0;
+      let oc = 0;
+      for (let d = 0; d < outer.length; d++) {
+        oa += idx[d]! * outer[d]!.a;
+        ob += idx[d]! * outer[d]!.b;
+        oc += idx[d]! * outer[d]!.c;
+      }
+      gemm(m, n, k, pa + 4 * oa, aRs, aCs, pb + 4 * ob, bRs, bCs, pc + 4 * oc, n, pbias,
+        inner.size, inner.a, inner.b, inner.c, ws);
+      for (let d = outer.length - 1; d >= 0; d--) {
+        if (++idx[d]! < outer[d]!.size) break;
+        idx[d] = 0;
+      }
+    }
+  });
+  return out;
+}
+
+export const matmulFamily: KernelFamily = (rt) => ({
+  matmul: (args: MatmulArgs) => matmulWasm(rt, args),
+});

@@ -1,0 +1,100 @@
+/**
+ * The `webgpu` backend: WGSL compute shaders (shaders/*.wgsl) run through WebGPU. Ops are synchronous and
+ * only record work (see runtime.ts for batching); `read` is async and there is no `readSync`.
+ *
+ * Kernels not yet written for WebGPU throw a clear error naming the kernel (no silent fallback), and are
+ * listed in `WEBGPU_MISSING_KERNELS`.
+ */
+import type { AnyTypedArray, Backend, DType, Kernels, Storage } from '../kernels.ts';
+import { KERNEL_NAMES } from '../kernels.ts';
+import { acquireDevice, type AcquireOptions } from './device.ts';
+import { WebGpuRuntime, type WebGpuRuntimeOptions } from './runtime.ts';
+import { elementwiseKernels } from './kernels/elementwise.ts';
+import { reduceKernels } from './kernels/reduce.ts';
+import { MatmulKernel, matmulKernels } from './kernels/matmul.ts';
+import { movementKernels } from './kernels/movement.ts';
+import { convKernels } from './kernels/conv.ts';
+import { sparseKernels } from './kernels/sparse.ts';
+
+export interface WebGpuBackendOptions extends AcquireOptions, WebGpuRuntimeOptions {
+  /** Run the short matmul tile trial now (default true); otherwise a conservative tile is used. */
+  tuneMatmul?: boolean;
+}
+
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  readonly kernels: Kernels;
+  readonly matmul: MatmulKernel;
+  /** Kernels of the contract this backend does not implement yet. */
+  readonly missing: readonly string[];
+
+  constructor(readonly rt: WebGpuRuntime) {
+    this.matmul = new MatmulKernel(rt);
+    const impl: Partial<Kernels> = {
+      ...elementwiseKernels(rt),
+      ...reduceKernels(rt),
+      ...matmulKernels(this.matmul),
+      ...movementKernels(rt),
+      ...convKernels(rt),
+      ...sparseKernels(rt),
+    };
+    const missing: string[] = [];
+    for (const k of KERNEL_NAMES) {
+      if (typeof impl[k] !== 'function') {
+        missing.push(k);
+        (impl as Record<string, unknown>)[k] = () => {
+          throw new Error(`webgpu: kernel '${k}' is not implemented on the webgpu backend yet`);
+        };
+      }
+    }
+    this.missing = missing;
+    this.kernels = impl as Kernels;
+  }
+
+  alloc(size: number, dtype: DType): Storage {
+    return this.rt.alloc(size, dtype, true);
+  }
+
+  free(s: Storage): void {
+    this.rt.free(s);
+  }
+
+  upload(data: AnyTypedArray): Storage {
+    return this.rt.upload(data);
+  }
+
+  read(s: Storage): Promise<AnyTypedArray> {
+    return this.rt.read(s);
+  }
+
+  bytesInUse(): number {
+    return this.rt.bytesInUse;
+  }
+
+  /** Submit recorded work now (reads do this themselves). */
+  flush(): void {
+    this.rt.flush();
+  }
+
+  /** Wait for all submitted work; throws the first asynchronous GPU error, if any. */
+  sync(): Promise<void> {
+    return this.rt.sync();
+  }
+
+  /** Destroy pooled idle buffers. */
+  trim(): void {
+    this.rt.trim();
+  }
+
+  destroy(): void {
+    this.rt.destroy();
+  }
+}
+
+/** Acquire a device and build the backend. Throws one clear Error when no WebGPU adapter exists. */
+export async function createWebGpuBackend(opts: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
+  const ctx = await acquireDevice(opts);
+  const backend = new WebGpuBackend(new WebGpuRuntime(ctx, opts));
+  if (opts.tuneMatmul !== false) await backend.matmul.tune();
+  return backend;
+}

@@ -1,0 +1,213 @@
+/**
+ * `sparsecast train`: the Time-Series-Library long-term forecasting run from the command line, with TSLib's
+ * flag names. Progress on stderr, exactly one JSON line on stdout, and in --out DIR: the checkpoint, the
+ * best weights, `log.jsonl`, `result.txt` (TSLib style), `config.json` and SVG plots.
+ */
+import { mkdirSync, readFileSync, writeFileSync, appendFileSync, existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { engine } from '../tensor/engine.ts';
+import { Rng } from '../tensor/random.ts';
+import { parseCsv } from '../data/csv.ts';
+import { ForecastDataset, type Features } from '../data/forecast-dataset.ts';
+import { inferKind, type DataKind } from '../data/dataset.ts';
+import { parseDate, toEpochMs } from '../data/time-features.ts';
+import { createModel, defaultConfig, PRESETS, type ForecastConfig } from '../models/index.ts';
+import { Trainer, type TrainResult } from '../train/trainer.ts';
+import type { LrAdjust } from '../train/lr-schedule.ts';
+import { numberFlag, parseArgs, type ParsedArgs } from './args.ts';
+import { Progress } from './progress.ts';
+import { lineChart } from './svg-plot.ts';
+import { initBackend } from './backends.ts';
+
+export interface RunSpec {
+  data: string;
+  kind: DataKind;
+  features: Features;
+  target: string;
+  model: string;
+  cfg: ForecastConfig;
+  epochs: number;
+  patience: number;
+  batchSize: number;
+  learningRate: number;
+  lradj: LrAdjust;
+  seed: number;
+  backend: string;
+  maxTrainBatches?: number;
+  checkpointEvery: number;
+  out?: string;
+}
+
+/** ETT files split by months; which months depends on the sampling interval (TSLib's data_dict by name). */
+function detectKind(file: string, text: string): DataKind {
+  const byName = inferKind(file);
+  if (byName === 'custom' && !/ETT/i.test(basename(file))) return 'custom';
+  const lines = text.split(/\r?\n/, 3);
+  const a = parseDate(lines[1]?.split(',')[0] ?? '');
+  const b = parseDate(lines[2]?.split(',')[0] ?? '');
+  if (a && b) {
+    const minutes = (toEpochMs(b) - toEpochMs(a)) / 60000;
+    if (minutes === 15) return 'ETTm';
+    if (minutes === 60) return 'ETTh';
+  }
+  return byName;
+}
+
+export function specFromArgs(args: ParsedArgs): RunSpec {
+  const f = (name: string) => args.flags.get(name);
+  const data = f('data');
+  if (!data) throw new Error('sparsecast train: --data PATH is required');
+  const preset = f('preset') ?? 'small';
+  if (preset !== 'small' && preset !== 'full') throw new Error(`sparsecast train: --preset must be small or full, got '${preset}'`);
+  const features = (f('features') ?? 'M') as Features;
+  if (!['M', 'S', 'MS'].includes(features)) throw new Error(`sparsecast train: --features must be M, S or MS, got '${features}'`);
+  const kindFlag = f('data_kind') ?? 'auto';
+  if (!['auto', 'ETTh', 'ETTm', 'custom'].includes(kindFlag)) throw new Error(`sparsecast train: --data_kind must be auto, ETTh, ETTm or custom, got '${kindFlag}'`);
+  const lradj = (f('lradj') ?? 'type1') as LrAdjust;
+  if (!['type1', 'type2', 'constant'].includes(lradj)) throw new Error(`sparsecast train: --lradj must be type1, type2 or constant, got '${lradj}'`);
+  const p = PRESETS[preset];
+  const cfg: Partial<ForecastConfig> = {
+    seqLen: numberFlag(args, 'seq_len', 96, true),
+    labelLen: numberFlag(args, 'label_len', 48, true),
+    predLen: numberFlag(args, 'pred_len', 96, true),
+    dModel: numberFlag(args, 'd_model', p.dModel, true),
+    nHeads: numberFlag(args, 'n_heads', p.nHeads, true),
+    eLayers: numberFlag(args, 'e_layers', p.eLayers, true),
+    dLayers: numberFlag(args, 'd_layers', p.dLayers, true),
+    dFf: numberFlag(args, 'd_ff', p.dFf, true),
+    dropout: numberFlag(args, 'dropout', p.dropout),
+    factor: numberFlag(args, 'factor', 1, true),
+    movingAvg: numberFlag(args, 'moving_avg', 25, true),
+    freq: f('freq') ?? 'h',
+    activation: (f('activation') ?? 'gelu') as 'gelu' | 'relu',
+  };
+  if (cfg.dModel! % cfg.nHeads! !== 0) throw new Error(`sparsecast train: --d_model ${cfg.dModel} is not divisible by --n_heads ${cfg.nHeads}`);
+  const maxB = f('max_train_batches');
+  return {
+    data,
+    kind: kindFlag === 'auto' ? detectKind(data, readFileSync(data, 'utf8').slice(0, 4096)) : (kindFlag as DataKind),
+    features,
+    target: f('target') ?? 'OT',
+    model: f('model') ?? 'Transformer',
+    cfg: cfg as ForecastConfig,
+    epochs: numberFlag(args, 'train_epochs', 10, true),
+    patience: numberFlag(args, 'patience', 3, true),
+    batchSize: numberFlag(args, 'batch_size', 32, true),
+    learningRate: numberFlag(args, 'learning_rate', 1e-4),
+    lradj,
+    seed: numberFlag(args, 'seed', 2020, true),
+    backend: f('backend') ?? 'wasm',
+    maxTrainBatches: maxB === undefined ? undefined : numberFlag(args, 'max_train_batches', 0, true),
+    checkpointEvery: numberFlag(args, 'checkpoint_every', 100, true),
+    out: f('out'),
+  };
+}
+
+export interface RunOutcome {
+  json: Record<string, unknown>;
+  result: TrainResult;
+}
+
+export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean } = {}): Promise<RunOutcome> {
+  await initBackend(spec.backend);
+  const text = readFileSync(spec.data, 'utf8');
+  const table = parseCsv(text, { file: spec.data, requireColumn: spec.target });
+  const ds = new ForecastDataset(table, {
+    kind: spec.kind, features: spec.features, target: spec.target, seqLen: spec.cfg.seqLen, labelLen: spec.cfg.labelLen,
+    predLen: spec.cfg.predLen, freq: spec.cfg.freq, file: spec.data,
+  });
+  const cfg: ForecastConfig = { ...defaultConfig(ds.channels), ...spec.cfg, encIn: ds.channels, decIn: ds.channels, cOut: ds.channels };
+  const modelRng = new Rng(spec.seed);
+  const model = createModel(spec.model, modelRng, cfg);
+  const out = spec.out;
+  if (out) {
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'config.json'), JSON.stringify({ ...spec, cfg }, null, 2));
+    if (!opts.resume && existsSync(join(out, 'log.jsonl'))) writeFileSync(join(out, 'log.jsonl'), '');
+  }
+  const progress = new Progress(process.stderr, spec.epochs);
+  let stopRequested = false;
+  const onSigint = () => {
+    if (stopRequested) process.exit(130);
+    stopRequested = true;
+    progress.line('interrupt: saving a checkpoint before exiting (Ctrl-C again to quit now)');
+  };
+  process.on('SIGINT', onSigint);
+  const trainer = new Trainer(model, ds, modelRng, {
+    epochs: spec.epochs, patience: spec.patience, batchSize: spec.batchSize, learningRate: spec.learningRate,
+    lradj: spec.lradj, seed: spec.seed, maxTrainBatches: spec.maxTrainBatches,
+    checkpointPath: out ? join(out, 'checkpoint.safetensors') : undefined,
+    bestPath: out ? join(out, 'best.safetensors') : undefined,
+    checkpointEvery: out ? spec.checkpointEvery : 0,
+    resume: opts.resume,
+    shouldStop: () => stopRequested,
+    onStep: ({ epoch, step, steps, loss }) => {
+      if (step === 1) progress.beginEpoch();
+      if (!opts.quiet) progress.step(epoch, step, steps, loss);
+    },
+    onEpoch: (log) => {
+      if (!opts.quiet) progress.line(`epoch ${log.epoch}: train ${log.train_loss.toFixed(5)} val ${log.val_loss.toFixed(5)} test ${log.test_loss.toFixed(5)} lr ${log.lr.toExponential(2)} (${log.seconds.toFixed(1)} s)`);
+      if (out) appendFileSync(join(out, 'log.jsonl'), `${JSON.stringify(log)}\n`);
+    },
+  });
+  let result: TrainResult;
+  try {
+    result = trainer.fit();
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  const params = model.parameters().reduce((a, p) => a + p.size, 0);
+  const json = {
+    model: spec.model, data: basename(spec.data), pred_len: cfg.predLen, method: 'dense', backend: spec.backend,
+    mse: round(result.test.mse), mae: round(result.test.mae), params, nnz: params, sparsity: 0,
+    flops_dense: null, flops_sparse: null,
+    epochs_run: result.epochsRun, train_seconds: +result.trainSeconds.toFixed(2), best_val: round(result.bestVal),
+    ...(result.interrupted ? { interrupted: true } : {}),
+  };
+  if (out && !result.interrupted) {
+    const setting = `${spec.model}_${basename(spec.data).replace(/\.csv$/, '')}_ft${spec.features}_sl${cfg.seqLen}_ll${cfg.labelLen}_pl${cfg.predLen}_dm${cfg.dModel}_nh${cfg.nHeads}_el${cfg.eLayers}_dl${cfg.dLayers}_df${cfg.dFf}_seed${spec.seed}`;
+    appendFileSync(join(out, 'result.txt'), `${setting}  \nmse:${result.test.mse}, mae:${result.test.mae}, rmse:${result.test.rmse}, mape:${result.test.mape}, mspe:${result.test.mspe}\n\n`);
+    writeFileSync(join(out, 'loss.svg'), lineChart(`${spec.model} on ${basename(spec.data)}: loss per epoch`, [
+      { name: 'train', values: result.history.map((h) => h.train_loss), x: result.history.map((h) => h.epoch), color: '#1f77b4' },
+      { name: 'val', values: result.history.map((h) => h.val_loss), x: result.history.map((h) => h.epoch), color: '#ff7f0e' },
+      { name: 'test', values: result.history.map((h) => h.test_loss), x: result.history.map((h) => h.epoch), color: '#2ca02c', dashed: true },
+    ], { xLabel: 'epoch', yLabel: 'MSE (normalised)' }));
+    writeForecastPlots(trainer, ds, out, spec.model);
+  }
+  trainer.dispose();
+  model.dispose();
+  return { json, result };
+}
+
+/** Forecast vs ground truth of the target channel for a few test windows. */
+function writeForecastPlots(trainer: Trainer, ds: ForecastDataset, out: string, model: string): void {
+  const n = ds.count('test');
+  const picks = [0, Math.floor(n / 3), Math.floor((2 * n) / 3)];
+  const { seqLen, labelLen, predLen } = ds.opts;
+  const C = ds.channels;
+  const batch = ds.batch('test', picks);
+  const pred = trainer.predict(batch);
+  picks.forEach((id, k) => {
+    const hist = Array.from({ length: seqLen }, (_, t) => batch.x[(k * seqLen + t) * C + C - 1]!);
+    const truth = Array.from({ length: predLen }, (_, t) => batch.y[(k * (labelLen + predLen) + labelLen + t) * C + C - 1]!);
+    const fc = Array.from({ length: predLen }, (_, t) => pred[(k * predLen + t) * C + C - 1]!);
+    const xs = Array.from({ length: predLen }, (_, t) => seqLen + t);
+    writeFileSync(join(out, `forecast-${k}.svg`), lineChart(`${model}: test window ${id}, ${ds.columns[C - 1]} (normalised)`, [
+      { name: 'history', values: hist, color: '#555' },
+      { name: 'truth', values: truth, x: xs, color: '#2ca02c' },
+      { name: 'forecast', values: fc, x: xs, color: '#d62728', dashed: true },
+    ], { xLabel: 'time step', yLabel: 'value' }));
+  });
+}
+
+function round(v: number): number {
+  return Number.isFinite(v) ? +v.toFixed(6) : v;
+}
+
+export async function trainCommand(argv: string[]): Promise<void> {
+  const args = parseArgs(argv, ['resume']);
+  const spec = specFromArgs(args);
+  const { json } = await runTraining(spec, { resume: args.switches.has('resume') });
+  console.log(JSON.stringify(json));
+  void engine;
+}

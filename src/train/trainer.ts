@@ -1,0 +1,337 @@
+/**
+ * The training loop of Time-Series-Library's long-term forecasting experiment: Adam on MSE, validation and
+ * test loss after every epoch, early stopping on validation, the learning-rate schedule after each epoch,
+ * and the final test metrics from the best (lowest validation loss) weights.
+ *
+ * Reproducible and restartable: every random draw comes from two seeded generators (the model's, for init
+ * and dropout; the data's, for shuffling), whose counters are saved in each checkpoint together with the
+ * weights, Adam's moments and the position in the epoch. Resuming from any checkpoint replays the rest of
+ * the run exactly.
+ */
+import type { Module } from '../nn/module.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import { Rng } from '../tensor/random.ts';
+import { engine, tidy } from '../tensor/engine.ts';
+import { tensor } from '../ops/creation.ts';
+import { sliceAxis } from '../ops/movement.ts';
+import { mseLoss } from '../ops/nn.ts';
+import { backward } from '../autograd/backward.ts';
+import { Adam } from './adam.ts';
+import { EarlyStopping } from './early-stopping.ts';
+import { adjustedLearningRate, type LrAdjust } from './lr-schedule.ts';
+import { MetricAccumulator, type Metrics } from './metrics.ts';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import type { Batch, ForecastDataset } from '../data/forecast-dataset.ts';
+import type { Split } from '../data/dataset.ts';
+import type { SafeArray } from '../io/safetensors.ts';
+
+export interface Forecaster extends Module {
+  forward(xEnc: Tensor, xMarkEnc: Tensor | null, xDec: Tensor, xMarkDec: Tensor | null): Tensor;
+}
+
+export interface TrainOptions {
+  epochs: number;
+  patience: number;
+  batchSize: number;
+  learningRate: number;
+  lradj: LrAdjust;
+  seed: number;
+  /** Cap on training batches per epoch (quick runs). */
+  maxTrainBatches?: number;
+  /** Where `checkpoint.safetensors` and `best.safetensors` go; none → no files. */
+  checkpointPath?: string;
+  bestPath?: string;
+  /** Save a checkpoint every N training steps as well as at each epoch end (0: epoch ends only). */
+  checkpointEvery?: number;
+  /** Continue from `checkpointPath`. */
+  resume?: boolean;
+  onStep?: (p: { epoch: number; step: number; steps: number; loss: number }) => void;
+  onEpoch?: (log: EpochLog) => void;
+  /** Polled after every step (Ctrl-C): save a checkpoint and return early. */
+  shouldStop?: () => boolean;
+  /** Extra state saved in and restored from checkpoints (e.g. sparse masks and controller). */
+  extraState?: { save(): Record<string, unknown>; load(s: Record<string, unknown>): void };
+}
+
+export interface EpochLog {
+  epoch: number;
+  train_loss: number;
+  val_loss: number;
+  test_loss: number;
+  lr: number;
+  seconds: number;
+}
+
+export interface TrainResult {
+  epochsRun: number;
+  bestVal: number;
+  test: Metrics;
+  trainSeconds: number;
+  history: EpochLog[];
+  interrupted: boolean;
+  steps: number;
+}
+
+interface RunState {
+  epoch: number;
+  /** Next batch index within the epoch. */
+  batch: number;
+  step: number;
+  /** Data-RNG counter at the start of the epoch (re-draws its permutation on resume). */
+  epochRngOffset: number;
+  modelRngOffset: number;
+  lr: number;
+  adamT: number;
+  trainLossSum: number;
+  early: ReturnType<EarlyStopping['state']>;
+  history: EpochLog[];
+  bestVal: number;
+  trainSeconds: number;
+  extra?: Record<string, unknown>;
+}
+
+export class NonFiniteLossError extends Error {}
+
+export class Trainer {
+  readonly adam: Adam;
+  private readonly dataRng: Rng;
+  private readonly fDim: number;
+  /** Seconds spent in validation / test passes (the controller's cost when it evaluates). */
+  evalSeconds = 0;
+
+  constructor(
+    readonly model: Forecaster,
+    readonly data: ForecastDataset,
+    readonly modelRng: Rng,
+    readonly opts: TrainOptions,
+  ) {
+    this.adam = new Adam(model.parameters(), { lr: opts.learningRate });
+    this.dataRng = new Rng(opts.seed + 2 ** 32);
+    // TSLib: f_dim = -1 for MS (only the target channel is scored), else all channels.
+    this.fDim = data.opts.features === 'MS' ? data.channels - 1 : 0;
+  }
+
+  /** Decoder input: the label_len known steps of y followed by pred_len zeros. */
+  private decoderInput(b: Batch): Float32Array {
+    const { labelLen, predLen } = this.data.opts;
+    const C = this.data.channels;
+    const yLen = labelLen + predLen;
+    const dec = new Float32Array(b.size * yLen * C);
+    for (let i = 0; i < b.size; i++) dec.set(b.y.subarray(i * yLen * C, (i * yLen + labelLen) * C), i * yLen * C);
+    return dec;
+  }
+
+  /** The scored part: last pred_len steps, channels from f_dim on. */
+  private scored(t: Tensor): Tensor {
+    const p = sliceAxis(t, 1, t.shape[1]! - this.data.opts.predLen, this.data.opts.predLen);
+    return this.fDim === 0 ? p : sliceAxis(p, 2, this.fDim, this.data.channels - this.fDim);
+  }
+
+  private forward(b: Batch): { out: Tensor; target: Tensor } {
+    const { seqLen, labelLen, predLen } = this.data.opts;
+    const C = this.data.channels;
+    const F = this.data.markDim;
+    const yLen = labelLen + predLen;
+    const xEnc = tensor(b.x, [b.size, seqLen, C]);
+    const xMark = tensor(b.xMark, [b.size, seqLen, F]);
+    const xDec = tensor(this.decoderInput(b), [b.size, yLen, C]);
+    const yMark = tensor(b.yMark, [b.size, yLen, F]);
+    const y = tensor(b.y, [b.size, yLen, C]);
+    const out = this.scored(this.model.forward(xEnc, xMark, xDec, yMark));
+    return { out, target: this.scored(y) };
+  }
+
+  /** One optimisation step on a batch; returns the loss. */
+  trainStep(b: Batch): number {
+    this.model.train();
+    return tidy(() => {
+      const { out, target } = this.forward(b);
+      const loss = mseLoss(out, target);
+      const value = (loss.dataSync() as Float32Array)[0]!;
+      if (!Number.isFinite(value)) return value;
+      backward(loss);
+      this.adam.step();
+      this.adam.zeroGrad();
+      return value;
+    });
+  }
+
+  /** Forecasts [B, pred_len, C] (normalised) for a batch, in eval mode. */
+  predict(b: Batch): Float32Array {
+    this.model.eval();
+    const { predLen, labelLen, seqLen } = this.data.opts;
+    const C = this.data.channels;
+    const F = this.data.markDim;
+    const yLen = labelLen + predLen;
+    const out = engine.noGrad(() =>
+      tidy(() => {
+        const y = this.model.forward(
+          tensor(b.x, [b.size, seqLen, C]), tensor(b.xMark, [b.size, seqLen, F]),
+          tensor(this.decoderInput(b), [b.size, yLen, C]), tensor(b.yMark, [b.size, yLen, F]),
+        );
+        return sliceAxis(y, 1, y.shape[1]! - predLen, predLen).dataSync() as Float32Array;
+      }),
+    );
+    this.model.train();
+    return out;
+  }
+
+  /** Mean per-batch MSE over a split (TSLib's vali), and full metrics over all its windows. */
+  evaluate(split: Split, maxBatches = Infinity): { loss: number; metrics: Metrics } {
+    const t0 = performance.now();
+    this.model.eval();
+    const acc = new MetricAccumulator();
+    let sum = 0;
+    let n = 0;
+    const batches = this.data.batches(split, this.opts.batchSize, split === 'test' ? null : new Rng(this.opts.seed + 3 * 2 ** 32));
+    for (const ids of batches.slice(0, maxBatches)) {
+      const b = this.data.batch(split, ids);
+      engine.noGrad(() =>
+        tidy(() => {
+          const { out, target } = this.forward(b);
+          const p = out.dataSync() as Float32Array;
+          const y = target.dataSync() as Float32Array;
+          acc.add(p, y);
+          let se = 0;
+          for (let i = 0; i < p.length; i++) se += (p[i]! - y[i]!) ** 2;
+          sum += se / p.length;
+          n++;
+        }),
+      );
+    }
+    this.model.train();
+    this.evalSeconds += (performance.now() - t0) / 1000;
+    return { loss: sum / n, metrics: acc.result() };
+  }
+
+  private snapshot(state: RunState): void {
+    if (!this.opts.checkpointPath) return;
+    const tensors = new Map<string, { shape: number[]; data: SafeArray }>();
+    for (const [k, t] of this.model.stateDict()) tensors.set(`model.${k}`, { shape: [...t.shape], data: t.dataSync() as SafeArray });
+    this.model.namedParameters().forEach(([k], i) => {
+      tensors.set(`adam.m.${k}`, { shape: [...this.adam.m[i]!.shape], data: this.adam.m[i]!.dataSync() as SafeArray });
+      tensors.set(`adam.v.${k}`, { shape: [...this.adam.v[i]!.shape], data: this.adam.v[i]!.dataSync() as SafeArray });
+    });
+    const extra = this.opts.extraState?.save();
+    saveCheckpoint(this.opts.checkpointPath, { tensors, state: { ...state, extra, modelRngOffset: this.modelRng.offset, lr: this.adam.lr, adamT: this.adam.t } });
+  }
+
+  private saveBest(): void {
+    if (!this.opts.bestPath) return;
+    const tensors = new Map<string, { shape: number[]; data: SafeArray }>();
+    for (const [k, t] of this.model.stateDict()) tensors.set(`model.${k}`, { shape: [...t.shape], data: t.dataSync() as SafeArray });
+    saveCheckpoint(this.opts.bestPath, { tensors, state: { extra: this.opts.extraState?.save() } });
+  }
+
+  private restore(path: string): RunState {
+    const ck = loadCheckpoint(path);
+    const values = new Map<string, Float32Array>();
+    for (const [k, t] of ck.tensors) if (k.startsWith('model.')) values.set(k.slice(6), t.data as Float32Array);
+    this.model.loadStateDict(values);
+    this.model.namedParameters().forEach(([k], i) => {
+      for (const [prefix, list] of [['adam.m.', this.adam.m], ['adam.v.', this.adam.v]] as const) {
+        const t = ck.tensors.get(prefix + k);
+        if (!t) throw new Error(`checkpoint: ${path} lacks ${prefix}${k}`);
+        const old = list[i]!;
+        list[i] = engine.keep(tensor(t.data as Float32Array, old.shape));
+        old.dispose();
+      }
+    });
+    const s = ck.state as unknown as RunState;
+    this.adam.t = s.adamT;
+    this.adam.lr = s.lr;
+    this.modelRng.offset = s.modelRngOffset;
+    if (s.extra && this.opts.extraState) this.opts.extraState.load(s.extra);
+    return s;
+  }
+
+  /** Load the best weights (written during `fit`). */
+  loadBest(): void {
+    if (!this.opts.bestPath) return;
+    const ck = loadCheckpoint(this.opts.bestPath);
+    const values = new Map<string, Float32Array>();
+    for (const [k, t] of ck.tensors) if (k.startsWith('model.')) values.set(k.slice(6), t.data as Float32Array);
+    this.model.loadStateDict(values);
+    const extra = ck.state.extra as Record<string, unknown> | undefined;
+    if (extra && this.opts.extraState) this.opts.extraState.load(extra);
+  }
+
+  fit(): TrainResult {
+    const o = this.opts;
+    const early = new EarlyStopping(o.patience);
+    let st: RunState = {
+      epoch: 1, batch: 0, step: 0, epochRngOffset: this.dataRng.offset, modelRngOffset: this.modelRng.offset,
+      lr: o.learningRate, adamT: 0, trainLossSum: 0, early: early.state(), history: [], bestVal: Infinity, trainSeconds: 0,
+    };
+    if (o.resume) {
+      if (!o.checkpointPath) throw new Error('train: --resume needs a checkpoint path');
+      st = this.restore(o.checkpointPath);
+      early.restore(st.early);
+    }
+    let interrupted = false;
+    let clock = performance.now();
+    const elapsed = () => {
+      const now = performance.now();
+      st.trainSeconds += (now - clock) / 1000;
+      clock = now;
+    };
+    while (st.epoch <= o.epochs && !early.stop) {
+      const epochStart = performance.now();
+      this.dataRng.offset = st.epochRngOffset;
+      const all = this.data.batches('train', o.batchSize, this.dataRng);
+      const batches = all.slice(0, o.maxTrainBatches ?? all.length);
+      for (; st.batch < batches.length; ) {
+        const loss = this.trainStep(this.data.batch('train', batches[st.batch]!));
+        if (!Number.isFinite(loss)) {
+          elapsed();
+          throw new NonFiniteLossError(
+            `train: loss is ${loss} at epoch ${st.epoch}, step ${st.step + 1}; stopped without updating the weights. ` +
+              (o.checkpointPath ? `The last good checkpoint is ${o.checkpointPath}.` : 'No checkpoint path was set.'),
+          );
+        }
+        st.batch++;
+        st.step++;
+        st.trainLossSum += loss;
+        o.onStep?.({ epoch: st.epoch, step: st.batch, steps: batches.length, loss });
+        const every = o.checkpointEvery ?? 0;
+        const stop = o.shouldStop?.() ?? false;
+        if ((every > 0 && st.step % every === 0) || stop) {
+          elapsed();
+          this.snapshot(st);
+        }
+        if (stop) {
+          interrupted = true;
+          break;
+        }
+      }
+      if (interrupted) break;
+      const trainLoss = st.trainLossSum / batches.length;
+      const val = this.evaluate('val');
+      const test = this.evaluate('test');
+      const log: EpochLog = { epoch: st.epoch, train_loss: trainLoss, val_loss: val.loss, test_loss: test.loss, lr: this.adam.lr, seconds: (performance.now() - epochStart) / 1000 };
+      st.history.push(log);
+      o.onEpoch?.(log);
+      if (early.step(val.loss)) {
+        st.bestVal = val.loss;
+        this.saveBest();
+      }
+      const next = adjustedLearningRate(o.lradj, o.learningRate, st.epoch);
+      if (next !== null) this.adam.lr = next;
+      st.epoch++;
+      st.batch = 0;
+      st.trainLossSum = 0;
+      st.epochRngOffset = this.dataRng.offset;
+      st.early = early.state();
+      elapsed();
+      this.snapshot(st);
+    }
+    elapsed();
+    if (!interrupted && o.bestPath) this.loadBest();
+    const test = interrupted ? { mse: NaN, mae: NaN, rmse: NaN, mape: NaN, mspe: NaN } : this.evaluate('test').metrics;
+    return { epochsRun: st.history.length, bestVal: st.bestVal, test, trainSeconds: st.trainSeconds, history: st.history, interrupted, steps: st.step };
+  }
+
+  dispose(): void {
+    this.adam.dispose();
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Headless Chromium: bundles test/browser/entry.ts with esbuild into a temp dir, serves it from 127.0.0.1 on a
+ * random port, drives Debian's /usr/bin/chromium with playwright-core (never a downloaded browser, fresh profile),
+ * and checks that every conformance row is ok there, and that kernel outputs (hashed per row) and the tiny
+ * training run are bit-identical to Node.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SuiteResult } from './shared/suite.ts';
+import { SUITE_BACKENDS, expectRowsOk, expectSameOutputs, expectTinyIdentical, nodeSuite, printRows } from './shared/expect-suite.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const root = fileURLToPath(new URL('..', import.meta.url));
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--enable-unsafe-webgpu',
+];
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+};
+
+/** Serve exactly the files in `dir` (no directory traversal) on 127.0.0.1, random port. */
+async function serve(dir: string, files: string[]): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    const name = path === '/' ? 'index.html' : path.slice(1);
+    if (!files.includes(name)) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    readFile(join(dir, name)).then(
+      (body) => {
+        res.writeHead(200, { 'content-type': MIME[name.slice(name.lastIndexOf('.'))] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+        res.end(body);
+      },
+      () => res.writeHead(500).end('read error'),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}/` };
+}
+
+describe('Chromium (headless, playwright-core)', () => {
+  let result: SuiteResult;
+  let node: SuiteResult;
+  const cleanup: Array<() => Promise<unknown>> = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: run \`bash scripts/setup-system.sh\` (as root) to install Debian's chromium, or run the whole test command \`bash scripts/test.sh\``);
+    }
+    const work = await mkdtemp(join(tmpdir(), 'sparsecast-browser-'));
+    cleanup.push(() => rm(work, { recursive: true, force: true }));
+    await build({
+      entryPoints: [join(root, 'test', 'browser', 'entry.ts')],
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      outfile: join(work, 'app.js'),
+      logLevel: 'warning',
+    });
+    await writeFile(
+      join(work, 'index.html'),
+      '<!doctype html>\n<html><head><meta charset="utf-8"><title>sparsecast conformance</title></head>\n' +
+        '<body>running…<script type="module" src="./app.js"></script></body></html>\n',
+    );
+    const { server, url } = await serve(work, ['index.html', 'app.js']);
+    cleanup.push(() => new Promise((resolve) => server.close(resolve)));
+
+    const profile = await mkdtemp(join(tmpdir(), 'sparsecast-chromium-profile-'));
+    cleanup.push(() => rm(profile, { recursive: true, force: true }));
+    const context: BrowserContext = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
+    cleanup.unshift(() => context.close());
+    const page = context.pages()[0] ?? (await context.newPage());
+    const logs: string[] = [];
+    page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
+    page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+
+    const nodeRuns = nodeSuite();
+    await page.goto(url);
+    try {
+      await page.waitForFunction(() => window.__results !== undefined, undefined, { timeout: 240_000, polling: 200 });
+    } catch (e) {
+      throw new Error(`the page produced no results: ${(e as Error).message}\n${logs.join('\n')}`);
+    }
+    const raw = await page.evaluate(() => window.__results);
+    if (!raw || 'error' in raw && !('rows' in raw)) {
+      throw new Error(`the suite failed in Chromium: ${(raw as { error?: string } | undefined)?.error}\n${logs.join('\n')}`);
+    }
+    result = raw as SuiteResult;
+    node = await nodeRuns;
+    printRows(result);
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const f of cleanup) await f().catch(() => undefined);
+  });
+
+  it('runs the suite in Chromium', () => {
+    expect(result.runtime).toMatch(/^chromium /);
+  });
+
+  it.each(SUITE_BACKENDS)('passes every conformance row on %s (against js) in Chromium', (backend) => {
+    expectRowsOk(result, backend);
+  });
+
+  it.each(SUITE_BACKENDS)('gives kernel outputs on %s bit-identical to Node', (backend) => {
+    expectSameOutputs(result, node, backend);
+  });
+
+  it.each(SUITE_BACKENDS)('gives tiny-run results on %s bit-identical to Node', (backend) => {
+    expectTinyIdentical(result, node, backend);
+  });
+});

@@ -1,0 +1,69 @@
+/**
+ * Deno: spawns test/deno/run.ts (the library's TypeScript sources, no permissions) and checks that every
+ * conformance row is ok there, and that kernel outputs (hashed per row) and the tiny training run are
+ * bit-identical to the same runs in Node, per backend.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { SuiteResult } from './shared/suite.ts';
+import { SUITE_BACKENDS, expectRowsOk, expectSameOutputs, expectTinyIdentical, nodeSuite, printRows } from './shared/expect-suite.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const deno = join(root, 'node_modules', '.bin', 'deno');
+
+function runDeno(): Promise<SuiteResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      deno,
+      ['run', '--no-prompt', '--no-config', join('test', 'deno', 'run.ts')],
+      {
+        cwd: root,
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 300_000,
+        env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' },
+      },
+      (err, stdout, stderr) => {
+        const line = stdout.trim().split('\n').pop() ?? '';
+        if (err) {
+          reject(new Error(`deno run failed (${err.message}):\n${stderr}\n${stdout.slice(-2000)}`));
+          return;
+        }
+        try {
+          resolve(JSON.parse(line) as SuiteResult);
+        } catch {
+          reject(new Error(`deno printed no JSON result line:\n${stderr}\n${stdout.slice(-2000)}`));
+        }
+      },
+    );
+  });
+}
+
+describe('Deno', () => {
+  let result: SuiteResult;
+  let node: SuiteResult;
+
+  beforeAll(async () => {
+    if (!existsSync(deno)) throw new Error(`deno not found at ${deno}: run npm ci (deno is a devDependency)`);
+    [result, node] = await Promise.all([runDeno(), nodeSuite()]);
+    printRows(result);
+  }, 300_000);
+
+  it('runs the suite in Deno', () => {
+    expect(result.runtime).toMatch(/^deno /);
+  });
+
+  it.each(SUITE_BACKENDS)('passes every conformance row on %s (against js) in Deno', (backend) => {
+    expectRowsOk(result, backend);
+  });
+
+  it.each(SUITE_BACKENDS)('gives kernel outputs on %s bit-identical to Node', (backend) => {
+    expectSameOutputs(result, node, backend);
+  });
+
+  it.each(SUITE_BACKENDS)('gives tiny-run results on %s bit-identical to Node', (backend) => {
+    expectTinyIdentical(result, node, backend);
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * Node-side checks shared by test/deno.test.ts and test/browser.test.ts: a suite result from another runtime must
+ * have every conformance row ok, cover the whole contract, and give tiny-run results bit-identical to the same
+ * run in this Node process.
+ */
+import { expect } from 'vitest';
+import { KERNEL_NAMES } from '../../src/backend/kernels.ts';
+import { baseKernel } from '../conformance/cases.ts';
+import { runSuite, type SuiteResult } from './suite.ts';
+
+/** The same suite in this Node process: the baseline other runtimes must match bit for bit. */
+export function nodeSuite(): Promise<SuiteResult> {
+  return runSuite(`node ${process.version}`);
+}
+
+export function printRows(result: SuiteResult): void {
+  const table: Record<string, Record<string, string>> = {};
+  for (const r of result.rows) {
+    const e = typeof r.maxRelErr === 'number' ? r.maxRelErr : Number(r.maxRelErr);
+    (table[r.kernel] ??= {})[r.backend] = r.ok ? (e === 0 ? '0' : e.toExponential(2)) : `FAIL: ${r.error ?? ''}`.slice(0, 80);
+  }
+  console.log(`conformance in ${result.runtime}: ${result.summary.ok}/${result.summary.kernels} rows ok`);
+  console.table(table);
+}
+
+export const SUITE_BACKENDS = ['js', 'wasm'] as const;
+
+/** Every row of `backend` ok, and its rows cover the whole contract. */
+export function expectRowsOk(result: SuiteResult, backend: string): void {
+  expect(result.error, 'suite error').toBeUndefined();
+  const rows = result.rows.filter((r) => r.backend === backend);
+  const covered = new Set(rows.map((r) => baseKernel(r.kernel)));
+  expect([...covered].sort(), `kernels covered on ${backend} in ${result.runtime}`).toEqual([...KERNEL_NAMES].sort());
+  const failed = rows.filter((r) => !r.ok).map((r) => `${r.backend}:${r.kernel}: ${r.error}`);
+  expect(failed, `failed rows in ${result.runtime}`).toEqual([]);
+}
+
+/** The tiny run on `backend` gives the same loss bits and parameter hash as in Node. */
+export function expectTinyIdentical(result: SuiteResult, node: SuiteResult, backend: string): void {
+  {
+    const there = result.tiny.find((t) => t.backend === backend);
+    const here = node.tiny.find((t) => t.backend === backend);
+    expect(here?.error, `tiny run on ${backend} in Node`).toBeUndefined();
+    expect(there?.error, `tiny run on ${backend} in ${result.runtime}`).toBeUndefined();
+    const a = there!.result!;
+    const b = here!.result!;
+    expect(a.leakedTensors, `tiny run on ${backend} in ${result.runtime} leaked tensors`).toBe(0);
+    expect(
+      { finalLossBits: a.finalLossBits, paramHash: a.paramHash, lossBits: a.lossBits },
+      `tiny run on ${backend}: ${result.runtime} vs Node`,
+    ).toEqual({ finalLossBits: b.finalLossBits, paramHash: b.paramHash, lossBits: b.lossBits });
+  }
+}
+
+/** Every kernel row of `backend` produced the same output bytes as in Node (rows that ran in both). */
+export function expectSameOutputs(result: SuiteResult, node: SuiteResult, backend: string): void {
+  const nodeRows = new Map(node.rows.filter((r) => r.backend === backend).map((r) => [r.kernel, r]));
+  const differ: string[] = [];
+  for (const r of result.rows.filter((x) => x.backend === backend)) {
+    const n = nodeRows.get(r.kernel);
+    if (!n || !r.ok || !n.ok) continue;
+    if (r.hash !== n.hash) differ.push(`${backend}:${r.kernel}: ${result.runtime} ${r.hash} vs Node ${n.hash}`);
+  }
+  expect(differ, `kernel outputs on ${backend} that differ between ${result.runtime} and Node`).toEqual([]);
+}
