@@ -43,16 +43,84 @@
   return acc;
 }
 
+/** One output element by the generic path: Σ over (ci, k) in increasing order, bounds-checked. */
+@inline function convOne(x: usize, w: usize, cin: i32, l: i32, k: i32, stride: i32, dil: i32, padL: i32, lo: i32): f32 {
+  let acc: f32 = 0;
+  for (let ci = 0; ci < cin; ci++) {
+    const xr = x + (<usize>ci * <usize>l << 2);
+    const wr = w + (<usize>ci * <usize>k << 2);
+    for (let kk = 0; kk < k; kk++) {
+      const pos = lo * stride + kk * dil - padL;
+      if (pos >= 0 && pos < l) acc += load<f32>(xr + (<usize>pos << 2)) * load<f32>(wr + (<usize>kk << 2));
+    }
+  }
+  return acc;
+}
+
 export function conv1dFwd(
   x: usize, w: usize, out: usize, nb: i32, cin: i32, l: i32, cout: i32, k: i32, lout: i32,
   stride: i32, dil: i32, padL: i32,
 ): void {
   memory.fill(out, 0, <usize>nb * <usize>cout * <usize>lout << 2);
+  // stride 1: register tiles of 4 output channels × 8 positions over the interior range [loA, loB) where
+  // every tap is inside x; the border positions use the generic path. Same summation order either way.
+  const loA = stride == 1 ? min(lout, padL) : lout;
+  const loB = stride == 1 ? max(loA, min(lout, l - (k - 1) * dil + padL)) : lout;
+  const co4 = stride == 1 ? cout & ~3 : 0;
+  const wco = <usize>cin * <usize>k << 2; // bytes per output channel of w
   for (let n = 0; n < nb; n++) {
-    for (let co = 0; co < cout; co++) {
+    const xn = x + (<usize>n * <usize>cin * <usize>l << 2);
+    for (let co = 0; co < co4; co += 4) {
+      const w0 = w + <usize>co * wco;
+      const o0 = out + ((<usize>n * <usize>cout + <usize>co) * <usize>lout << 2);
+      const ls = <usize>lout << 2;
+      let lo = loA;
+      for (; lo + 8 <= loB; lo += 8) {
+        let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+        let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+        for (let ci = 0; ci < cin; ci++) {
+          const xr = xn + (<usize>ci * <usize>l << 2) + (<usize>(lo - padL) << 2);
+          const wr = w0 + (<usize>ci * <usize>k << 2);
+          for (let kk = 0; kk < k; kk++) {
+            const xp = xr + (<usize>(kk * dil) << 2);
+            const x0 = v128.load(xp);
+            const x1 = v128.load(xp, 16);
+            const wp = wr + (<usize>kk << 2);
+            const w0v = v128.load32_splat(wp);
+            const w1v = v128.load32_splat(wp + wco);
+            const w2v = v128.load32_splat(wp + 2 * wco);
+            const w3v = v128.load32_splat(wp + 3 * wco);
+            a00 = f32x4.add(a00, f32x4.mul(x0, w0v));
+            a01 = f32x4.add(a01, f32x4.mul(x1, w0v));
+            a10 = f32x4.add(a10, f32x4.mul(x0, w1v));
+            a11 = f32x4.add(a11, f32x4.mul(x1, w1v));
+            a20 = f32x4.add(a20, f32x4.mul(x0, w2v));
+            a21 = f32x4.add(a21, f32x4.mul(x1, w2v));
+            a30 = f32x4.add(a30, f32x4.mul(x0, w3v));
+            a31 = f32x4.add(a31, f32x4.mul(x1, w3v));
+          }
+        }
+        const op = o0 + (<usize>lo << 2);
+        v128.store(op, a00);
+        v128.store(op, a01, 16);
+        v128.store(op + ls, a10);
+        v128.store(op + ls, a11, 16);
+        v128.store(op + 2 * ls, a20);
+        v128.store(op + 2 * ls, a21, 16);
+        v128.store(op + 3 * ls, a30);
+        v128.store(op + 3 * ls, a31, 16);
+      }
+      for (let j = 0; j < 4; j++) {
+        const wj = w0 + <usize>j * wco;
+        const oj = o0 + <usize>j * ls;
+        for (let p = 0; p < loA; p++) store<f32>(oj + (<usize>p << 2), convOne(xn, wj, cin, l, k, 1, dil, padL, p));
+        for (let p = lo; p < lout; p++) store<f32>(oj + (<usize>p << 2), convOne(xn, wj, cin, l, k, 1, dil, padL, p));
+      }
+    }
+    for (let co = co4; co < cout; co++) {
       const dst = out + ((<usize>n * <usize>cout + <usize>co) * <usize>lout << 2);
       for (let ci = 0; ci < cin; ci++) {
-        const xr = x + ((<usize>n * <usize>cin + <usize>ci) * <usize>l << 2);
+        const xr = xn + (<usize>ci * <usize>l << 2);
         const wr = w + ((<usize>co * <usize>cin + <usize>ci) * <usize>k << 2);
         for (let kk = 0; kk < k; kk++) {
           const wv = load<f32>(wr + (<usize>kk << 2));
@@ -74,16 +142,85 @@ export function conv1dFwd(
   }
 }
 
+/** One dx element by the generic path (stride 1): Σ over (co, k) in increasing order, bounds-checked. */
+@inline function convBwdOne(dy: usize, w: usize, cin: i32, cout: i32, k: i32, lout: i32, dil: i32, padL: i32, pos: i32): f32 {
+  let acc: f32 = 0;
+  for (let co = 0; co < cout; co++) {
+    const gr = dy + (<usize>co * <usize>lout << 2);
+    const wr = w + (<usize>co * <usize>cin * <usize>k << 2);
+    for (let kk = 0; kk < k; kk++) {
+      const lo = pos + padL - kk * dil;
+      if (lo >= 0 && lo < lout) acc += load<f32>(gr + (<usize>lo << 2)) * load<f32>(wr + (<usize>kk << 2));
+    }
+  }
+  return acc;
+}
+
 export function conv1dBwdInput(
   dy: usize, w: usize, dx: usize, nb: i32, cin: i32, l: i32, cout: i32, k: i32, lout: i32,
   stride: i32, dil: i32, padL: i32,
 ): void {
   memory.fill(dx, 0, <usize>nb * <usize>cin * <usize>l << 2);
+  // stride 1: dx[ci, pos] = Σ_{co,k} dy[co, pos + padL − k·dil] · w[co, ci, k], a convolution of dy; tiles of
+  // 4 input channels × 8 positions where every tap is inside dy, the generic path elsewhere.
+  const pA = stride == 1 ? min(l, max(0, (k - 1) * dil - padL)) : l;
+  const pB = stride == 1 ? max(pA, min(l, lout - padL)) : l;
+  const ci4 = stride == 1 ? cin & ~3 : 0;
+  const wk = <usize>k << 2; // bytes between input channels of w
+  const wco = <usize>cin * wk; // bytes between output channels of w
   for (let n = 0; n < nb; n++) {
-    for (let ci = 0; ci < cin; ci++) {
+    const gn = dy + (<usize>n * <usize>cout * <usize>lout << 2);
+    for (let ci = 0; ci < ci4; ci += 4) {
+      const d0 = dx + ((<usize>n * <usize>cin + <usize>ci) * <usize>l << 2);
+      const ls = <usize>l << 2;
+      const wc = w + <usize>ci * wk;
+      let p = pA;
+      for (; p + 8 <= pB; p += 8) {
+        let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+        let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+        for (let co = 0; co < cout; co++) {
+          const gr = gn + (<usize>co * <usize>lout << 2) + (<usize>(p + padL) << 2);
+          const wr = wc + <usize>co * wco;
+          for (let kk = 0; kk < k; kk++) {
+            const gp = gr - (<usize>(kk * dil) << 2);
+            const g0 = v128.load(gp);
+            const g1 = v128.load(gp, 16);
+            const wp = wr + (<usize>kk << 2);
+            const w0v = v128.load32_splat(wp);
+            const w1v = v128.load32_splat(wp + wk);
+            const w2v = v128.load32_splat(wp + 2 * wk);
+            const w3v = v128.load32_splat(wp + 3 * wk);
+            a00 = f32x4.add(a00, f32x4.mul(g0, w0v));
+            a01 = f32x4.add(a01, f32x4.mul(g1, w0v));
+            a10 = f32x4.add(a10, f32x4.mul(g0, w1v));
+            a11 = f32x4.add(a11, f32x4.mul(g1, w1v));
+            a20 = f32x4.add(a20, f32x4.mul(g0, w2v));
+            a21 = f32x4.add(a21, f32x4.mul(g1, w2v));
+            a30 = f32x4.add(a30, f32x4.mul(g0, w3v));
+            a31 = f32x4.add(a31, f32x4.mul(g1, w3v));
+          }
+        }
+        const op = d0 + (<usize>p << 2);
+        v128.store(op, a00);
+        v128.store(op, a01, 16);
+        v128.store(op + ls, a10);
+        v128.store(op + ls, a11, 16);
+        v128.store(op + 2 * ls, a20);
+        v128.store(op + 2 * ls, a21, 16);
+        v128.store(op + 3 * ls, a30);
+        v128.store(op + 3 * ls, a31, 16);
+      }
+      for (let j = 0; j < 4; j++) {
+        const wj = wc + <usize>j * wk;
+        const dj = d0 + <usize>j * ls;
+        for (let q = 0; q < pA; q++) store<f32>(dj + (<usize>q << 2), convBwdOne(gn, wj, cin, cout, k, lout, dil, padL, q));
+        for (let q = p; q < l; q++) store<f32>(dj + (<usize>q << 2), convBwdOne(gn, wj, cin, cout, k, lout, dil, padL, q));
+      }
+    }
+    for (let ci = ci4; ci < cin; ci++) {
       const dst = dx + ((<usize>n * <usize>cin + <usize>ci) * <usize>l << 2);
       for (let co = 0; co < cout; co++) {
-        const gr = dy + ((<usize>n * <usize>cout + <usize>co) * <usize>lout << 2);
+        const gr = gn + (<usize>co * <usize>lout << 2);
         const wr = w + ((<usize>co * <usize>cin + <usize>ci) * <usize>k << 2);
         for (let kk = 0; kk < k; kk++) {
           const wv = load<f32>(wr + (<usize>kk << 2));
@@ -95,8 +232,8 @@ export function conv1dBwdInput(
             axpy(dst + (<usize>(a + off) << 2), gr + (<usize>a << 2), wv, b - a);
           } else {
             for (let lo = a; lo < b; lo++) {
-              const p = dst + (<usize>(lo * stride + off) << 2);
-              store<f32>(p, load<f32>(p) + wv * load<f32>(gr + (<usize>lo << 2)));
+              const q = dst + (<usize>(lo * stride + off) << 2);
+              store<f32>(q, load<f32>(q) + wv * load<f32>(gr + (<usize>lo << 2)));
             }
           }
         }

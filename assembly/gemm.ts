@@ -13,13 +13,16 @@
 // add, so the result depends only on the shapes and is bit-identical on every WebAssembly engine. The relaxed
 // build (ASC_FEATURE_RELAXED_SIMD) uses f32x4.relaxed_madd, which may or may not fuse.
 
-// Register tile: 4 rows × 8 columns = 8 f32x4 accumulators. V8 on x64 gives wasm SIMD values 15 xmm
-// registers (xmm15 is its scratch). Per k step the default build keeps 8 accumulators + 2 B vectors + 1
-// broadcast A value + 1 product temporary live (12); measured on Zen 4 (V8 11.3, Node 20), GFLOP/s at 1024³,
-// default / relaxed: 4×8 44.8 / 51.1, 2×16 44.3 / 49.9, 3×12 15 / 50.7, 5×8 23.6 / 22.3, 6×8 27.3 / 26 — the
-// larger tiles spill accumulators to the stack. Unrolling the k loop hurts (Binaryen nests each accumulator's
-// chain across the unrolled steps, which keeps every step's operands live at once: 26 GFLOP/s at U = 4), so the
-// loop is a plain pointer-bounded loop of one k step.
+// Register tile: 4 rows × 8 columns = 8 f32x4 accumulators. V8 (TurboFan, x64) gives wasm SIMD values 15 xmm
+// registers (xmm15 is its scratch) and issues all loads of a loop iteration before the arithmetic, so the
+// live set per k step is accumulators + every loaded operand (2 B vectors + 4 A broadcasts) + 1 product
+// temporary = 15 here: the largest tile that does not spill. Measured on this Zen 4 (V8 11.3 / Node 20),
+// GFLOP/s at 1024³, default / relaxed build: 4×8 44.8 / 51.1, 2×16 44.3 / 49.9, 3×12 15 / 50.7,
+// 5×8 23.6 / 22.3, 6×8 27.3 / 26 (the larger tiles spill accumulators to the stack every k step).
+// Unrolling the k loop hurts too (Binaryen nests each accumulator's chain across the unrolled steps and V8
+// hoists every step's loads: 26 GFLOP/s at 4 steps), so the loop is one k step bounded by the B pointer;
+// V8 unrolls it itself. Per k step the default build runs 16 FP ops + 6 loads + ~3-5 loop ops, close to the
+// dispatch width; the relaxed build's 8 FMAs make it FMA-port bound (~87% of the 58.6 GFLOP/s peak).
 const NR: i32 = 8;
 const MR: i32 = 4;
 // Cache blocking for one Zen 4 core (32 KiB L1d, 1 MiB L2): a KC×NR B micro-panel (8 KiB) stays in L1 while
@@ -67,19 +70,19 @@ const EDGE: usize = memory.data(4 * 8 * 4, 64);
   while (pb < pbEnd) {
     const b0 = v128.load(pb, 0);
     const b1 = v128.load(pb, 16);
-    const a0 = v128.load(pa, 0);
+    const a0 = v128.load32_splat(pa, 0);
     c00 = madd(c00, a0, b0);
     c01 = madd(c01, a0, b1);
-    const a1 = v128.load(pa, 16);
+    const a1 = v128.load32_splat(pa, 4);
     c10 = madd(c10, a1, b0);
     c11 = madd(c11, a1, b1);
-    const a2 = v128.load(pa, 32);
+    const a2 = v128.load32_splat(pa, 8);
     c20 = madd(c20, a2, b0);
     c21 = madd(c21, a2, b1);
-    const a3 = v128.load(pa, 48);
+    const a3 = v128.load32_splat(pa, 12);
     c30 = madd(c30, a3, b0);
     c31 = madd(c31, a3, b1);
-    pa += 64;
+    pa += 16;
     pb += 32;
   }
   if (bias) {
@@ -116,7 +119,7 @@ export function gemmWorkspaceBytes(m: i32, n: i32, k: i32): i32 {
   return (mc * kc + kc * nc) * 4 + 64;
 }
 
-/** Zero-padded 4×4 transpose of four rows r0..r3 into columns, stored at d, d+step, d+2·step, d+3·step. */
+/** 4×4 transpose of four rows r0..r3: column q is stored at d + q·step. */
 @inline function transpose4Store(r0: v128, r1: v128, r2: v128, r3: v128, d: usize, step: usize): void {
   const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
   const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);

@@ -137,7 +137,8 @@ rc=0
 desc="$(cd "$ROOT" && probe)" || rc=$?
 if [ "$rc" -ne 0 ]; then
   echo "setup-webgpu: Mesa is installed ($(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || echo '?'))" >&2
-  echo "setup-webgpu: but requestAdapter() still returns null in Node. Dawn needs Mesa >= 25 (lavapipe)." >&2
+  echo "setup-webgpu: but requestAdapter() still returns null in Node. Dawn needs Mesa >= 25 (lavapipe) and a" >&2
+  echo "setup-webgpu: Vulkan ICD it can find (check VK_ICD_FILENAMES / VK_DRIVER_FILES are unset or valid)." >&2
   exit 1
 fi
 echo "setup-webgpu: done; WebGPU adapter available in Node ($desc)"

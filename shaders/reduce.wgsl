@@ -66,6 +66,25 @@ fn reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   }
 }
 
+// reduce_small: one invocation per output element, combining in increasing reduced index; used when the
+// reduced count is small (a whole workgroup per output would idle). Same params as reduce.
+@compute @workgroup_size(WG)
+fn reduce_small(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+  let o = flat_id(wid, nwg, lid, WG);
+  if (o >= pu(0u)) { return; }
+  let count = pu(1u);
+  let base = offset_of(o, pu(2u), 8u, 16u);
+  var acc = identity();
+  for (var r = 0u; r < count; r++) {
+    acc = combine(acc, f32(X[base + offset_of(r, pu(3u), 24u, 32u)]));
+  }
+  if (OP == 1u) {
+    if (count == 0u) { acc = f_nan(); } else { acc = acc / f32(count); }
+  }
+  Y[o] = acc;
+}
+
 // argmax: one invocation per output element (outer * inner), scanning the axis in order; first maximum
 // wins, NaN counts as the largest (first NaN wins). Params: [0] outputs, [1] axis length n, [2] inner.
 @group(0) @binding(2) var<storage, read_write> AI: array<i32>;

@@ -81,3 +81,73 @@ fn sddmm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   }
   OUT[p] = acc;
 }
+
+// ---- dense → CSR (three passes; the host reads nnz between the second and third) -------------------
+// Keep rule: mask != 0 when a mask is given (binding 2, HAS_MASK), else x != 0 (NaN kept).
+const HAS_MASK: u32 = 0u;
+const SWG: u32 = 256u;
+
+@group(0) @binding(1) var<storage, read> DX_: array<f32>;
+@group(0) @binding(2) var<storage, read> DMASK: array<u32>;
+@group(0) @binding(3) var<storage, read_write> DROWPTR: array<i32>;
+@group(0) @binding(4) var<storage, read_write> DCOL: array<i32>;
+@group(0) @binding(5) var<storage, read_write> DVAL: array<f32>;
+
+fn keep(i: u32) -> bool {
+  if (HAS_MASK == 1u) { return DMASK[i] != 0u; }
+  let v = DX_[i];
+  return v != 0.0 || is_nan(v);
+}
+
+// rowPtr[i + 1] = count of kept entries in row i (rowPtr[0] = 0). Params: [0] rows, [1] cols.
+@compute @workgroup_size(WG)
+fn csr_count(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+             @builtin(local_invocation_index) lid: u32) {
+  let r = flat_id(wid, nwg, lid, WG);
+  let rows = pu(0u);
+  if (r == 0u) { DROWPTR[0] = 0; }
+  if (r >= rows) { return; }
+  let cols = pu(1u);
+  var c = 0;
+  for (var j = 0u; j < cols; j++) { if (keep(r * cols + j)) { c++; } }
+  DROWPTR[r + 1u] = c;
+}
+
+// In-place inclusive scan of rowPtr[1..rows] by one workgroup: contiguous chunks, chunk totals scanned in
+// workgroup memory. Params: [0] rows.
+var<workgroup> chunk_sum: array<i32, SWG>;
+
+@compute @workgroup_size(SWG)
+fn csr_scan(@builtin(local_invocation_index) lid: u32) {
+  let rows = pu(0u);
+  let per = (rows + SWG - 1u) / SWG;
+  let start = 1u + lid * per;
+  let stop = min(start + per, rows + 1u);
+  var s = 0;
+  for (var i = start; i < stop; i++) { s += DROWPTR[i]; }
+  chunk_sum[lid] = s;
+  workgroupBarrier();
+  var before = 0;
+  for (var j = 0u; j < lid; j++) { before += chunk_sum[j]; }
+  for (var i = start; i < stop; i++) {
+    before += DROWPTR[i];
+    DROWPTR[i] = before;
+  }
+}
+
+// colIdx / values of row r at rowPtr[r] .. in column order. Params: [0] rows, [1] cols.
+@compute @workgroup_size(WG)
+fn csr_fill(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+            @builtin(local_invocation_index) lid: u32) {
+  let r = flat_id(wid, nwg, lid, WG);
+  if (r >= pu(0u)) { return; }
+  let cols = pu(1u);
+  var p = DROWPTR[r];
+  for (var j = 0u; j < cols; j++) {
+    if (keep(r * cols + j)) {
+      DCOL[p] = i32(j);
+      DVAL[p] = DX_[r * cols + j];
+      p++;
+    }
+  }
+}

@@ -138,6 +138,16 @@ describe('wasm elementwise kernels', () => {
     }
   });
 
+  it('unary: dense sweep over [-30, 30] for the transcendental ops', () => {
+    const sweep = new Float32Array(6001);
+    for (let i = 0; i < sweep.length; i++) sweep[i] = -30 + i * 0.01;
+    for (const op of ['exp', 'tanh', 'sigmoid', 'gelu', 'elu', 'sin', 'cos', 'erf', 'rsqrt'] as UnaryOp[]) {
+      check(`unary ${op}`, (b, up) => b.kernels.unary(op, up(sweep)), 1e-6);
+    }
+    const pos = sweep.map((v) => Math.exp(v / 2));
+    check('unary log', (b, up) => b.kernels.unary('log', up(pos)), 1e-6);
+  });
+
   it('unary accepts i32 and u8 inputs (as f32)', () => {
     check('unary', (b, up) => b.kernels.unary('exp', up(new Int32Array([0, 1, -2, 3]))), 1e-6);
     check('unary', (b, up) => b.kernels.unary('neg', up(new Uint8Array([0, 1, 1]))), 0);
@@ -302,7 +312,11 @@ describe('wasm indexing kernels', () => {
     expect(() => wasm.kernels.indexSelect(x, [3, 4], 1, neg, 2)).toThrow(/indexSelect: index -1 at position 1/);
     // oneHot: out-of-range → zero row, no error.
     check('oneHot', (b, up) => b.kernels.oneHot(up(new Int32Array([0, 5, -1, 2, 3])), 5, 4), 0);
-    [x, bad, neg].forEach((s) => wasm.free(s));
+    // maxPool1dBackward: -1 (empty window) is skipped, anything else out of [0, L) is an error.
+    const dy = wasm.upload(randn(4));
+    const pidx = wasm.upload(new Int32Array([0, -1, 7, 2]));
+    expect(() => wasm.kernels.maxPool1dBackward(dy, pidx, [2, 2], [2, 5])).toThrow(/maxPool1dBackward: index 7 at position 2/);
+    [x, bad, neg, dy, pidx].forEach((s) => wasm.free(s));
   });
 
   it('oneHot', () => {

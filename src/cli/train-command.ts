@@ -157,10 +157,11 @@ export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet
     process.off('SIGINT', onSigint);
   }
   const params = model.parameters().reduce((a, p) => a + p.size, 0);
+  const flops = trainer.forwardFlops();
   const json = {
     model: spec.model, data: basename(spec.data), pred_len: cfg.predLen, method: 'dense', backend: spec.backend,
     mse: round(result.test.mse), mae: round(result.test.mae), params, nnz: params, sparsity: 0,
-    flops_dense: null, flops_sparse: null,
+    flops_dense: flops.dense, flops_sparse: flops.sparse,
     epochs_run: result.epochsRun, train_seconds: +result.trainSeconds.toFixed(2), best_val: round(result.bestVal),
     ...(result.interrupted ? { interrupted: true } : {}),
   };

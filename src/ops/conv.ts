@@ -7,6 +7,7 @@
  * through pad's adjoint. The backward uses the contract's conv1dBackwardInput / conv1dBackwardWeight.
  */
 import { record } from '../autograd/tape.ts';
+import { countFlops } from '../tensor/flops.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { shapeToString } from '../tensor/shape.ts';
 import { checkDtype, checkInt, checkRank, describe, storages, wrap } from './util.ts';
@@ -71,6 +72,7 @@ export function conv1d(x: Tensor, w: Tensor, bias?: Tensor | null, opts: Conv1dO
   const args = {
     x: s[0]!, xShape: [N, Cin, L], w: s[1]!, wShape: [Cout, Cin, K], stride, dilation, padLeft: pl, padRight: pr,
   };
+  countFlops(op, 2 * N * Cout * Lout * Cin * K, w);
   const y = wrap(backend.kernels.conv1d(args), [N, Cout, Lout], backend);
   record(op, [x, w], [y], ([g]) => {
     const gs = g!.use('conv1d backward');

@@ -4,6 +4,7 @@
  * [out, in], y = x·Wᵀ + b for x of any rank ≥ 1, run as one 2-D kernel call with the fused bias.
  */
 import { record } from '../autograd/tape.ts';
+import { countFlops, isWeight } from '../tensor/flops.ts';
 import { broadcastShapes, shapeToString, sizeOf } from '../tensor/shape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { checkDtype, storages, wrap } from './util.ts';
@@ -34,6 +35,7 @@ function mm(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
   const batch = broadcastShapes(`${op} (batch dims)`, a.shape.slice(0, -2), b.shape.slice(0, -2));
   const outShape = [...batch, m, n];
   const { backend, s } = storages(op, a, b);
+  countFlops(op, 2 * sizeOf(batch) * m * n * ka, isWeight(a) ? a : isWeight(b) ? b : null);
   const out = wrap(
     backend.kernels.matmul({ a: s[0]!, b: s[1]!, aShape: [...a.shape], bShape: [...b.shape], transA, transB }),
     outShape,
@@ -100,6 +102,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const x2 = reshape(x, [sizeOf(x.shape.slice(0, -1)), inF]);
   const ins = bias ? [x2, weight, bias] : [x2, weight];
   const { backend, s } = storages(op, ...ins);
+  countFlops(op, 2 * x2.shape[0]! * outF * inF, weight);
   const y2 = wrap(
     backend.kernels.matmul({
       a: s[0]!, b: s[1]!, aShape: [...x2.shape], bShape: [outF, inF], transA: false, transB: true, bias: s[2],

@@ -24,6 +24,8 @@ import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import type { Batch, ForecastDataset } from '../data/forecast-dataset.ts';
 import type { Split } from '../data/dataset.ts';
 import type { SafeArray } from '../io/safetensors.ts';
+import type { Storage } from '../backend/kernels.ts';
+import { measureFlops, summarizeFlops } from '../tensor/flops.ts';
 
 export interface Forecaster extends Module {
   forward(xEnc: Tensor, xMarkEnc: Tensor | null, xDec: Tensor, xMarkDec: Tensor | null): Tensor;
@@ -174,6 +176,17 @@ export class Trainer {
     );
     this.model.train();
     return out;
+  }
+
+  /** FLOPs of one forward pass on one window (see tensor/flops.ts), with autograd on so weight views are recognised. */
+  forwardFlops(density?: (weight: Storage) => number): { dense: number; sparse: number } {
+    const b = this.data.batch('test', [0]);
+    const { records } = measureFlops(() => tidy(() => {
+      this.model.eval();
+      this.forward(b);
+      this.model.train();
+    }));
+    return summarizeFlops(records, density);
   }
 
   /** Mean per-batch MSE over a split (TSLib's vali), and full metrics over all its windows. */

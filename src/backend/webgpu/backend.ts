@@ -5,7 +5,7 @@
  * Kernels not yet written for WebGPU throw a clear error naming the kernel (no silent fallback), and are
  * listed in `WEBGPU_MISSING_KERNELS`.
  */
-import type { AnyTypedArray, Backend, DType, Kernels, Storage } from '../kernels.ts';
+import type { AnyTypedArray, Backend, CsrStorage, DType, Kernels, Storage } from '../kernels.ts';
 import { KERNEL_NAMES } from '../kernels.ts';
 import { acquireDevice, type AcquireOptions } from './device.ts';
 import { WebGpuRuntime, type WebGpuRuntimeOptions } from './runtime.ts';
@@ -14,7 +14,7 @@ import { reduceKernels } from './kernels/reduce.ts';
 import { MatmulKernel, matmulKernels } from './kernels/matmul.ts';
 import { movementKernels } from './kernels/movement.ts';
 import { convKernels } from './kernels/conv.ts';
-import { sparseKernels } from './kernels/sparse.ts';
+import { denseToCsrAsync, sparseKernels } from './kernels/sparse.ts';
 
 export interface WebGpuBackendOptions extends AcquireOptions, WebGpuRuntimeOptions {
   /** Run the short matmul tile trial now (default true); otherwise a conservative tile is used. */
@@ -42,13 +42,21 @@ export class WebGpuBackend implements Backend {
     for (const k of KERNEL_NAMES) {
       if (typeof impl[k] !== 'function') {
         missing.push(k);
+        const hint = k === 'denseToCsr'
+          ? ": its nnz is only known after a GPU readback, so it cannot be synchronous here; use `await backend.denseToCsrAsync(...)`"
+          : ' yet';
         (impl as Record<string, unknown>)[k] = () => {
-          throw new Error(`webgpu: kernel '${k}' is not implemented on the webgpu backend yet`);
+          throw new Error(`webgpu: kernel '${k}' is not implemented on the webgpu backend${hint}`);
         };
       }
     }
     this.missing = missing;
     this.kernels = impl as Kernels;
+  }
+
+  /** The GPU version of `denseToCsr` (async: nnz needs a readback). */
+  denseToCsrAsync(x: Storage, rows: number, cols: number, mask?: Storage): Promise<CsrStorage> {
+    return denseToCsrAsync(this.rt, x, rows, cols, mask);
   }
 
   alloc(size: number, dtype: DType): Storage {

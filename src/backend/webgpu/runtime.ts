@@ -10,14 +10,14 @@
  *
  * Batching: kernels record dispatches into one open command encoder (consecutive dispatches share one
  * compute pass; the implementation orders storage accesses between dispatches). The encoder is submitted
- * once per `read`, per explicit `flush()`, when an upload must write into a recycled buffer, or after
- * `maxBatch` dispatches, never per op. Reads copy into a MAP_READ staging buffer and `mapAsync` it.
+ * once per `read`, per explicit `flush()`, or after `maxBatch` dispatches, never per op. Reads copy into a MAP_READ staging buffer and `mapAsync` it.
  *
  * Ordering rules that make buffer reuse safe without waiting on the GPU:
  * - a freed buffer goes straight back to the pool; any later use is recorded after the earlier uses in the
  *   same queue, so the GPU sees them in order;
  * - `queue.writeBuffer` runs at the next queue operation, *before* the open encoder is submitted, so an
- *   upload into a recycled buffer first submits the open encoder;
+ *   upload into a recycled buffer while work is recorded goes through a mapped-at-creation staging buffer
+ *   and a copy inside the encoder instead (fresh buffers use writeBuffer);
  * - zero-filled allocations of recycled buffers use `clearBuffer` inside the encoder.
  * Params (shapes, sizes, scalars) go in a 1 KiB uniform buffer per dispatch, drawn from a pool that is
  * refilled after each submit.
@@ -99,6 +99,8 @@ export class WebGpuRuntime {
   private readonly maxBatch: number;
   private paramFree: GPUBuffer[] = [];
   private paramUsed: GPUBuffer[] = [];
+  private uploadTemps: GPUBuffer[] = [];
+  private uploadTempBytes = 0;
   private firstError: Error | null = null;
   private current = '';
   private lost = false;
@@ -184,9 +186,23 @@ export class WebGpuRuntime {
     const b = this.pool.acquire(bytes);
     const s: GpuStorage = { backend: 'webgpu', size: data.length, dtype, buffer: b.buffer, bytes: b.bytes, freed: false };
     if (data.length === 0) return s;
-    // writeBuffer runs before the open encoder: a recycled buffer may still be read by recorded work.
-    if (!b.fresh && this.encoder) this.flush();
     const words = dtype === 'u8' ? Uint32Array.from(data as Uint8Array) : data;
+    if (!b.fresh && this.encoder) {
+      // writeBuffer would run before the open encoder, and recorded work may still read this recycled
+      // buffer: stage the data in a mapped-at-creation buffer and copy it inside the encoder instead, so
+      // uploads do not force a submit. The staging buffer is destroyed after the batch is submitted.
+      const tmp = this.device.createBuffer({
+        size: Math.ceil(words.byteLength / 4) * 4, usage: GPUBufferUsage.COPY_SRC, mappedAtCreation: true, label: 'upload',
+      });
+      new Uint8Array(tmp.getMappedRange()).set(new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
+      tmp.unmap();
+      this.endPass();
+      this.enc().copyBufferToBuffer(tmp, 0, b.buffer, 0, words.byteLength);
+      this.uploadTemps.push(tmp);
+      this.uploadTempBytes += tmp.size;
+      if (this.uploadTempBytes > 64 << 20) this.flush();
+      return s;
+    }
     this.device.queue.writeBuffer(b.buffer, 0, words.buffer, words.byteOffset, words.byteLength);
     return s;
   }
@@ -356,6 +372,10 @@ export class WebGpuRuntime {
     // Params buffers of submitted work can be rewritten: writeBuffer is ordered after this submit.
     this.paramFree.push(...this.paramUsed);
     this.paramUsed = [];
+    // Destroying after submit is safe: the buffers live until the submitted work that copies them is done.
+    for (const t of this.uploadTemps) t.destroy();
+    this.uploadTemps = [];
+    this.uploadTempBytes = 0;
   }
 
   destroy(): void {

@@ -5,7 +5,7 @@
 import type { Storage } from '../../kernels.ts';
 import { sizeOf, stridesOf } from '../../../tensor/shape.ts';
 import type { KernelFamily } from './index.ts';
-import { checkAxis, checkIndices, elemBytes, inPtr, splitAt, wasmFn, withF32 } from './util.ts';
+import { checkAxis, checkIndices, elemBytes, inPtr, MAX_RANK, splitAt, wasmFn, withF32 } from './util.ts';
 
 function checkIndexShape(op: string, indexShape: readonly number[], dataShape: readonly number[], axis: number): void {
   const ok = indexShape.length === dataShape.length && indexShape.every((d, i) => i === axis || d <= dataShape[i]!);
@@ -23,6 +23,7 @@ export const indexingFamily: KernelFamily = (rt) => {
 
   /** Shapes and walk strides for gather/scatterAdd (a scalar becomes [1]). */
   const walkOf = (shape: number[], indexShape: number[], axis: number) => {
+    if (shape.length > MAX_RANK) throw new Error(`gather/scatterAdd: rank ${shape.length} exceeds the wasm limit of ${MAX_RANK}`);
     const strides = stridesOf(shape);
     const walk = strides.map((s, d) => (d === axis ? 0 : s));
     return {

@@ -6,6 +6,8 @@ import { Params, type WebGpuRuntime } from '../runtime.ts';
 import { MAX_RANK, groups, wgslType } from './util.ts';
 
 const WG = 64;
+/** Reduced counts up to this use one invocation per output element. */
+const SMALL_REDUCE = 32;
 
 /**
  * Split the axes into kept and reduced groups, merging runs of adjacent axes of the same kind (they are
@@ -72,9 +74,11 @@ export function reduceKernels(
       const p = new Params()
         .set(0, nOut).set(1, nRed).set(2, kept.shape.length).set(3, rd.shape.length)
         .setAll(8, kept.shape).setAll(16, kept.strides).setAll(24, rd.shape).setAll(32, rd.strides);
+      // Small reductions: one invocation per output; large ones: one workgroup per output.
+      const small = nRed <= SMALL_REDUCE;
       rt.dispatch({
-        family: 'reduce', entry: 'reduce', spec: { OP: code, TX: wgslType(xs.dtype) },
-        params: p, buffers: [xs, out], groups: nOut,
+        family: 'reduce', entry: small ? 'reduce_small' : 'reduce', spec: { OP: code, TX: wgslType(xs.dtype) },
+        params: p, buffers: [xs, out], groups: small ? groups(nOut, WG) : nOut,
       });
       return out;
     },
@@ -116,6 +120,15 @@ export function reduceKernels(
         family: 'layernorm', entry: 'forward', params: new Params().set(0, rows).set(1, d).setF(2, eps),
         buffers: [xs, rt.check(gamma, op), rt.check(beta, op), y, mean, rstd], groups: rows * d > 0 ? rows : 0,
       });
+      if (d === 0 && rows > 0) {
+        // Statistics of empty rows are 0/0 = NaN, as in the reference.
+        for (const s of [mean, rstd]) {
+          rt.dispatch({
+            family: 'elementwise', entry: 'fill', params: new Params().set(0, rows).set(1, 0x7fc00000),
+            buffers: [s], groups: Math.ceil(rows / 64),
+          });
+        }
+      }
       return { y, mean, rstd };
     },
 

@@ -1,7 +1,9 @@
 /**
- * WebGPU glue for the CSR kernels: spmm, denseCsrT, sddmm, csrToDense. `denseToCsr` is not provided: its
- * result's nnz must be known synchronously, which on WebGPU needs a readback (the contract would need an
- * async variant, or the caller passes the count).
+ * WebGPU glue for the CSR kernels: spmm, denseCsrT, sddmm, csrToDense, and `denseToCsrAsync`.
+ *
+ * The contract's `denseToCsr` is synchronous and returns nnz, which on WebGPU is only known after a
+ * readback; so the kernel table's `denseToCsr` throws, and `denseToCsrAsync` (count rows, scan, read the
+ * row pointers, then fill) does the work on the GPU with one readback of rows + 1 integers.
  */
 import type { CsrStorage, Kernels, Storage } from '../../kernels.ts';
 import { Params, type WebGpuRuntime } from '../runtime.ts';
@@ -64,4 +66,36 @@ export function sparseKernels(rt: WebGpuRuntime): Pick<Kernels, 'spmm' | 'denseC
       return out;
     },
   };
+}
+
+/** Dense [rows, cols] → CSR on the GPU, keeping mask != 0 (u8) or x != 0 (NaN kept) without a mask. */
+export async function denseToCsrAsync(
+  rt: WebGpuRuntime, x: Storage, rows: number, cols: number, mask?: Storage,
+): Promise<CsrStorage> {
+  const op = 'denseToCsr';
+  const xs = rt.check(x, op);
+  if (xs.size !== rows * cols) throw new Error(`${op}: x holds ${xs.size} elements, but [${rows}, ${cols}] needs ${rows * cols}`);
+  const ms = mask ? rt.check(mask, op) : null;
+  const spec = { HAS_MASK: ms ? 1 : 0 };
+  const rowPtr = rt.alloc(rows + 1, 'i32', true, op);
+  const p = new Params().setAll(0, [rows, cols]);
+  rt.dispatch({ family: 'sparse', entry: 'csr_count', spec, params: p, buffers: [xs, ms ?? rt.dummy(), rowPtr], groups: groups(Math.max(rows, 1), WG) });
+  if (rows > 0) rt.dispatch({ family: 'sparse', entry: 'csr_scan', spec, params: p, buffers: [null, null, rowPtr], groups: 1 });
+  let nnz: number;
+  try {
+    const ptr = (await rt.read(rowPtr)) as Int32Array;
+    nnz = ptr[rows]!;
+  } catch (e) {
+    rt.free(rowPtr);
+    throw e;
+  }
+  const colIdx = rt.alloc(nnz, 'i32', false, op);
+  const values = rt.alloc(nnz, 'f32', false, op);
+  if (nnz > 0) {
+    rt.dispatch({
+      family: 'sparse', entry: 'csr_fill', spec, params: p, buffers: [xs, ms ?? rt.dummy(), rowPtr, colIdx, values],
+      groups: groups(rows, WG),
+    });
+  }
+  return { rows, cols, nnz, rowPtr, colIdx, values };
 }
