@@ -3,7 +3,7 @@
  * flag names. Progress on stderr, exactly one JSON line on stdout, and in --out DIR: the checkpoint, the
  * best weights, `log.jsonl`, `result.txt` (TSLib style), `config.json` and SVG plots.
  */
-import { mkdirSync, readFileSync, writeFileSync, appendFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { engine } from '../tensor/engine.ts';
 import { Rng } from '../tensor/random.ts';
@@ -16,6 +16,7 @@ import { Trainer, type TrainResult } from '../train/trainer.ts';
 import type { LrAdjust } from '../train/lr-schedule.ts';
 import { numberFlag, parseArgs, type ParsedArgs } from './args.ts';
 import { Progress } from './progress.ts';
+import { writeFileAtomic } from '../train/checkpoint.ts';
 import { lineChart } from './svg-plot.ts';
 import { initBackend } from './backends.ts';
 
@@ -123,7 +124,6 @@ export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet
   if (out) {
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, 'config.json'), JSON.stringify({ ...spec, cfg }, null, 2));
-    if (!opts.resume && existsSync(join(out, 'log.jsonl'))) writeFileSync(join(out, 'log.jsonl'), '');
   }
   const progress = new Progress(process.stderr, spec.epochs);
   let stopRequested = false;
@@ -145,9 +145,10 @@ export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet
       if (step === 1) progress.beginEpoch();
       if (!opts.quiet) progress.step(epoch, step, steps, loss);
     },
-    onEpoch: (log) => {
+    onEpoch: (log, history) => {
       if (!opts.quiet) progress.line(`epoch ${log.epoch}: train ${log.train_loss.toFixed(5)} val ${log.val_loss.toFixed(5)} test ${log.test_loss.toFixed(5)} lr ${log.lr.toExponential(2)} (${log.seconds.toFixed(1)} s)`);
-      if (out) appendFileSync(join(out, 'log.jsonl'), `${JSON.stringify(log)}\n`);
+      // Rewritten whole from the run's history, so a resumed run's log equals an uninterrupted one's.
+      if (out) writeFileAtomic(join(out, 'log.jsonl'), new TextEncoder().encode(history.map((h) => `${JSON.stringify(h)}\n`).join('')));
     },
   });
   let result: TrainResult;

@@ -17,6 +17,14 @@ export interface ForecastConfig {
   freq: string;
   movingAvg: number;
   distil: boolean;
+  /** FEDformer: number of Fourier modes kept (TSLib default 32). */
+  modes?: number;
+  /** FEDformer: 'random' (seeded) or 'low' frequency selection (TSLib default 'random'). */
+  modeSelect?: 'random' | 'low';
+  /** NSTransformer: hidden sizes of the τ/Δ projector MLPs (TSLib default [128, 128]). */
+  pHiddenDims?: number[];
+  /** NSTransformer: number of hidden layers of the projector MLPs (TSLib default 2). */
+  pHiddenLayers?: number;
 }
 
 export const PRESETS = {
@@ -30,6 +38,7 @@ export function defaultConfig(channels: number, over: Partial<ForecastConfig> = 
     encIn: channels, decIn: channels, cOut: channels,
     ...PRESETS.small,
     factor: 1, activation: 'gelu', freq: 'h', movingAvg: 25, distil: true,
+    modes: 32, modeSelect: 'random', pHiddenDims: [128, 128], pHiddenLayers: 2,
     ...over,
   };
 }

@@ -3,11 +3,19 @@ import type { Rng } from '../tensor/random.ts';
 import type { Forecaster } from '../train/trainer.ts';
 import type { ForecastConfig } from './config.ts';
 import { Transformer } from './transformer.ts';
+import { FEDformer } from './fedformer.ts';
+import { NSTransformer } from './nstransformer.ts';
+import { Informer } from './informer.ts';
+import { Autoformer } from './autoformer.ts';
 
 export type ModelName = 'Transformer' | 'Informer' | 'Autoformer' | 'FEDformer' | 'NSTransformer';
 
 const REGISTRY: Partial<Record<ModelName, (rng: Rng, cfg: ForecastConfig) => Forecaster>> = {
   Transformer: (rng, cfg) => new Transformer(rng, cfg),
+  FEDformer: (rng, cfg) => new FEDformer(rng, cfg),
+  NSTransformer: (rng, cfg) => new NSTransformer(rng, cfg),
+  Informer: (rng, cfg) => new Informer(rng, cfg),
+  Autoformer: (rng, cfg) => new Autoformer(rng, cfg),
 };
 
 export function modelNames(): string[] {

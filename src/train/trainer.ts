@@ -48,7 +48,8 @@ export interface TrainOptions {
   /** Continue from `checkpointPath`. */
   resume?: boolean;
   onStep?: (p: { epoch: number; step: number; steps: number; loss: number }) => void;
-  onEpoch?: (log: EpochLog) => void;
+  /** After each epoch, with the whole history so far (restored from the checkpoint on resume). */
+  onEpoch?: (log: EpochLog, history: readonly EpochLog[]) => void;
   /** Polled after every step (Ctrl-C): save a checkpoint and return early. */
   shouldStop?: () => boolean;
   /** Extra state saved in and restored from checkpoints (e.g. sparse masks and controller). */
@@ -323,7 +324,7 @@ export class Trainer {
       const test = this.evaluate('test');
       const log: EpochLog = { epoch: st.epoch, train_loss: trainLoss, val_loss: val.loss, test_loss: test.loss, lr: this.adam.lr, seconds: (performance.now() - epochStart) / 1000 };
       st.history.push(log);
-      o.onEpoch?.(log);
+      o.onEpoch?.(log, st.history);
       if (early.step(val.loss)) {
         st.bestVal = val.loss;
         this.saveBest();

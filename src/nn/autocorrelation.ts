@@ -1,0 +1,135 @@
+/**
+ * Autoformer's Auto-Correlation (TSLib layers/AutoCorrelation.py) and AutoCorrelationLayer.
+ *
+ * AutoCorrelation(queries [B, L, H, E], keys [B, S, H, E], values [B, S, H, D]) → [B, L, H, D]:
+ * - keys and values are zero-padded (S < L) or truncated (S ≥ L) to L steps;
+ * - period-based dependencies: corr = irfft(rfft(q)·conj(rfft(k))) along time for every head and channel
+ *   ([B, H, E, n], n = 2·(⌊L/2⌋) as torch's irfft without a length gives);
+ * - top_k = ⌊factor·ln L⌋ delays from the mean of corr over heads and channels;
+ * - time-delay aggregation: softmax over the chosen mean correlations, then the values rolled by each delay
+ *   and summed with those weights. Training mode (time_delay_agg_training): the delays are the top-k of the
+ *   batch-mean correlation, shared by the whole batch, each weight per batch row; the values are rolled
+ *   with torch.roll semantics (shift −delay). Inference mode (time_delay_agg_inference): delays and weights
+ *   per batch row, the patterns gathered from the values repeated twice along time.
+ * The gradient reaches queries and keys through the softmax weights and values through the aggregation.
+ * The causal flag and the mask are accepted and unused, as in TSLib; the dropout module is registered and
+ * never applied, as in TSLib.
+ *
+ * Training mode reads the k chosen delays back to the host (TSLib's `int(index[i])` does the same), so it
+ * runs on backends that read synchronously (js, wasm).
+ */
+import { Module } from './module.ts';
+import { Dropout } from './dropout.ts';
+import { Linear } from './linear.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import type { Rng } from '../tensor/random.ts';
+import { engine } from '../tensor/engine.ts';
+import { add, mul } from '../ops/binary.ts';
+import { arange, zerosLike } from '../ops/creation.ts';
+import { softmax } from '../ops/nn.ts';
+import { broadcastTo, concat, pad, permute, roll, sliceAxis } from '../ops/movement.ts';
+import { reshape } from '../ops/reshape.ts';
+import { gather, indexSelect, topk } from '../ops/indexing.ts';
+import { mean } from '../ops/reduce.ts';
+import { complexMulConj, irfft, rfft } from '../ops/spectral.ts';
+
+export class AutoCorrelation extends Module {
+  readonly dropout: Dropout;
+
+  constructor(rng: Rng, readonly maskFlag = true, readonly factor = 1, attentionDropout = 0.1, readonly scale: number | null = null) {
+    super();
+    this.dropout = this.module('dropout', new Dropout(rng, attentionDropout));
+  }
+
+  private topK(length: number): number {
+    return Math.floor(this.factor * Math.log(length));
+  }
+
+  /** values [B, H, D, L], corr [B, H, E, n] → [B, H, D, L]; delays shared across the batch. */
+  timeDelayAggTraining(values: Tensor, corr: Tensor): Tensor {
+    const [b, , , length] = values.shape as [number, number, number, number];
+    const k = this.topK(length);
+    const meanValue = mean(corr, [1, 2]); // [B, n]
+    const index = engine.noGrad(() => engine.tidy(() => topk(mean(meanValue, 0), k).indices));
+    const delays = Int32Array.from(index.dataSync() as Int32Array);
+    const weights = softmax(indexSelect(meanValue, 1, index)); // [B, k]
+    index.dispose();
+    let agg: Tensor | null = null;
+    for (let i = 0; i < k; i++) {
+      const w = reshape(sliceAxis(weights, 1, i, 1), [b, 1, 1, 1]);
+      const term = mul(roll(values, -delays[i]!, 3), w);
+      agg = agg ? add(agg, term) : term;
+    }
+    return agg ?? zerosLike(values);
+  }
+
+  /** values [B, H, D, L], corr [B, H, E, n] → [B, H, D, L]; delays per batch row, gathered. */
+  timeDelayAggInference(values: Tensor, corr: Tensor): Tensor {
+    const [b, h, d, length] = values.shape as [number, number, number, number];
+    const k = this.topK(length);
+    const meanValue = mean(corr, [1, 2]); // [B, n]
+    const { values: top, indices: delay } = topk(meanValue, k); // [B, k]
+    const weights = softmax(top);
+    const twice = concat([values, values], 3); // [B, H, D, 2L]
+    const init = reshape(arange(length, { backend: values.backend.name }), [1, 1, 1, length]);
+    let agg: Tensor | null = null;
+    for (let i = 0; i < k; i++) {
+      const idx = broadcastTo(add(init, reshape(sliceAxis(delay, 1, i, 1), [b, 1, 1, 1])), [b, h, d, length]);
+      const w = reshape(sliceAxis(weights, 1, i, 1), [b, 1, 1, 1]);
+      const term = mul(gather(twice, 3, idx), w);
+      agg = agg ? add(agg, term) : term;
+    }
+    return agg ?? zerosLike(values);
+  }
+
+  forward(queries: Tensor, keysIn: Tensor, valuesIn: Tensor, _mask: Tensor | null = null): Tensor {
+    const l = queries.shape[1]!;
+    const s = keysIn.shape[1]!;
+    let keys = keysIn;
+    let values = valuesIn;
+    if (l > s) {
+      keys = pad(keys, [[0, l - s], [0, 0], [0, 0]], 'zero');
+      values = pad(values, [[0, l - s], [0, 0], [0, 0]], 'zero');
+    } else if (l < s) {
+      keys = sliceAxis(keys, 1, 0, l);
+      values = sliceAxis(values, 1, 0, l);
+    }
+    const qf = rfft(permute(queries, [0, 2, 3, 1])); // [B, H, E, m, 2]
+    const kf = rfft(permute(keys, [0, 2, 3, 1]));
+    const corr = irfft(complexMulConj(qf, kf)); // [B, H, E, n]
+    const v = permute(values, [0, 2, 3, 1]); // [B, H, D, L]
+    const agg = this.training ? this.timeDelayAggTraining(v, corr) : this.timeDelayAggInference(v, corr);
+    return permute(agg, [0, 3, 1, 2]); // [B, L, H, D]
+  }
+}
+
+/** TSLib's AutoCorrelationLayer: q/k/v projections to heads, the inner correlation, out projection. */
+export class AutoCorrelationLayer extends Module {
+  readonly queryProjection: Linear;
+  readonly keyProjection: Linear;
+  readonly valueProjection: Linear;
+  readonly outProjection: Linear;
+
+  constructor(rng: Rng, readonly innerCorrelation: AutoCorrelation, readonly dModel: number, readonly nHeads: number, dKeys?: number, dValues?: number) {
+    super();
+    const dk = dKeys ?? Math.floor(dModel / nHeads);
+    const dv = dValues ?? Math.floor(dModel / nHeads);
+    this.module('inner_correlation', innerCorrelation);
+    this.queryProjection = this.module('query_projection', new Linear(rng, dModel, dk * nHeads));
+    this.keyProjection = this.module('key_projection', new Linear(rng, dModel, dk * nHeads));
+    this.valueProjection = this.module('value_projection', new Linear(rng, dModel, dv * nHeads));
+    this.outProjection = this.module('out_projection', new Linear(rng, dv * nHeads, dModel));
+  }
+
+  /** queries [B, L, d], keys/values [B, S, d] → [B, L, d]. */
+  forward(queries: Tensor, keys: Tensor, values: Tensor, mask: Tensor | null = null): Tensor {
+    const [b, l] = queries.shape as [number, number, number];
+    const s = keys.shape[1]!;
+    const h = this.nHeads;
+    const q = reshape(this.queryProjection.forward(queries), [b, l, h, -1]);
+    const k = reshape(this.keyProjection.forward(keys), [b, s, h, -1]);
+    const v = reshape(this.valueProjection.forward(values), [b, s, h, -1]);
+    const out = this.innerCorrelation.forward(q, k, v, mask); // [B, L, H, D]
+    return this.outProjection.forward(reshape(out, [b, l, -1]));
+  }
+}
