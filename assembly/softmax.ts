@@ -1,6 +1,8 @@
-// Softmax / log-softmax over the last axis of [rows, d]. The row max is an f32x4 scan; exponentials,
-// sums and the final division run in f64x2 (two lanes per v128) and are rounded once, like the reference.
-import { lo64, hi64, join32, expD, logD } from './vmath.ts';
+// Softmax / log-softmax over the last axis of [rows, d]. Row max: f32x4 scan. e^{x−max}: f32x4 (expDiffF4,
+// ~2 ulp, x − max carried exactly). Row sums are accumulated in f64; log-softmax's (x − max) − log Σ is
+// formed in f64x2 and rounded once.
+import { lo64, hi64, join32, logD, expDiffF4 } from './vmath.ts';
+import { TAIL_A, TAIL_B, loadTail, storeTail } from './common.ts';
 
 @inline function rowMax(base: usize, d: i32): f32 {
   const d4 = d & ~3;
@@ -11,37 +13,55 @@ import { lo64, hi64, join32, expD, logD } from './vmath.ts';
   return m;
 }
 
-/** ws: workspace of d f64 (the exponentials of one row). */
+/** Sum of the first t (< 4) lanes of an f32x4, in f64. */
+@inline function tailSum(e: v128, t: i32): f64 {
+  let acc: f64 = <f64>f32x4.extract_lane(e, 0);
+  if (t > 1) acc += <f64>f32x4.extract_lane(e, 1);
+  if (t > 2) acc += <f64>f32x4.extract_lane(e, 2);
+  return acc;
+}
+
+/** Σ e^{x−m} over a row in f64; when `dst` is non-zero the f32 exponentials are stored there too. */
+@inline function expSum(base: usize, dst: usize, d: i32, m: f32): f64 {
+  const d4 = d & ~3;
+  const mv = f32x4.splat(m);
+  let s0 = f64x2.splat(0);
+  let s1 = f64x2.splat(0);
+  for (let j = 0; j < d4; j += 4) {
+    const p = <usize>j << 2;
+    const e = expDiffF4(v128.load(base + p), mv);
+    if (dst) v128.store(dst + p, e);
+    s0 = f64x2.add(s0, lo64(e));
+    s1 = f64x2.add(s1, hi64(e));
+  }
+  const s = f64x2.add(s0, s1);
+  let sum = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+  const t = d - d4;
+  if (t > 0) {
+    const p = <usize>d4 << 2;
+    const e = expDiffF4(loadTail(base + p, t, TAIL_A), mv);
+    if (dst) storeTail(dst + p, e, t, TAIL_B);
+    sum += tailSum(e, t);
+  }
+  return sum;
+}
+
+/** ws is unused (kept for the glue's signature). */
 export function softmaxRows(x: usize, out: usize, rows: i32, d: i32, ws: usize): void {
   const d4 = d & ~3;
   for (let r = 0; r < rows; r++) {
     const base = x + (<usize>r * <usize>d << 2);
     const dst = out + (<usize>r * <usize>d << 2);
-    const mm = f64x2.splat(<f64>rowMax(base, d));
-    let s0 = f64x2.splat(0);
-    let s1 = f64x2.splat(0);
+    const sum = <f32>expSum(base, dst, d, rowMax(base, d));
+    const vs = f32x4.splat(sum);
     for (let j = 0; j < d4; j += 4) {
-      const v = v128.load(base + (<usize>j << 2));
-      const e0 = expD(f64x2.sub(lo64(v), mm));
-      const e1 = expD(f64x2.sub(hi64(v), mm));
-      v128.store(ws + (<usize>j << 3), e0);
-      v128.store(ws + (<usize>j << 3), e1, 16);
-      s0 = f64x2.add(s0, e0);
-      s1 = f64x2.add(s1, e1);
+      const p = dst + (<usize>j << 2);
+      v128.store(p, f32x4.div(v128.load(p), vs));
     }
-    const s = f64x2.add(s0, s1);
-    let sum = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
     for (let j = d4; j < d; j++) {
-      const e = f64x2.extract_lane(expD(f64x2.sub(f64x2.splat(<f64>load<f32>(base + (<usize>j << 2))), mm)), 0);
-      store<f64>(ws + (<usize>j << 3), e);
-      sum += e;
+      const p = dst + (<usize>j << 2);
+      store<f32>(p, load<f32>(p) / sum);
     }
-    const vs = f64x2.splat(sum);
-    for (let j = 0; j < d4; j += 4) {
-      const w = ws + (<usize>j << 3);
-      v128.store(dst + (<usize>j << 2), join32(f64x2.div(v128.load(w), vs), f64x2.div(v128.load(w, 16), vs)));
-    }
-    for (let j = d4; j < d; j++) store<f32>(dst + (<usize>j << 2), <f32>(load<f64>(ws + (<usize>j << 3)) / sum));
   }
 }
 
@@ -51,19 +71,7 @@ export function logSoftmaxRows(x: usize, out: usize, rows: i32, d: i32): void {
     const base = x + (<usize>r * <usize>d << 2);
     const dst = out + (<usize>r * <usize>d << 2);
     const m = <f64>rowMax(base, d);
-    const mm = f64x2.splat(m);
-    let s0 = f64x2.splat(0);
-    let s1 = f64x2.splat(0);
-    for (let j = 0; j < d4; j += 4) {
-      const v = v128.load(base + (<usize>j << 2));
-      s0 = f64x2.add(s0, expD(f64x2.sub(lo64(v), mm)));
-      s1 = f64x2.add(s1, expD(f64x2.sub(hi64(v), mm)));
-    }
-    const s = f64x2.add(s0, s1);
-    let sum = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
-    for (let j = d4; j < d; j++) {
-      sum += f64x2.extract_lane(expD(f64x2.sub(f64x2.splat(<f64>load<f32>(base + (<usize>j << 2))), mm)), 0);
-    }
+    const sum = expSum(base, 0, d, <f32>m);
     const ls = f64x2.extract_lane(logD(f64x2.splat(sum)), 0);
     const sub = f64x2.splat(m + 0.0);
     const vl = f64x2.splat(ls);

@@ -69,6 +69,41 @@ const INV_SQRT2: f64 = 0.7071067811865476;
   return v128.bitselect(t, big, small);
 }
 
+// ---- exp(x − m) in f32x4 (softmax) --------------------------------------------------------------
+
+/**
+ * e^{x−m} for f32x4 lanes, accurate to ~2 ulp: x − m is carried exactly as s + err (two-sum), reduced by
+ * a Cody–Waite ln 2 split (n·LN2F_HI is exact) and evaluated with the degree-7 Taylor polynomial on
+ * |r| ≤ ln2/2 (truncation 5e-9). 2^n is applied in two steps so results down to the denormals are right.
+ * Lanes with x − m < −104 give 0, NaN propagates.
+ */
+@inline export function expDiffF4(x: v128, m: v128): v128 {
+  const s = f32x4.sub(x, m);
+  const bb = f32x4.sub(s, x);
+  const err = f32x4.add(f32x4.sub(x, f32x4.sub(s, bb)), f32x4.sub(f32x4.neg(m), bb));
+  const sc = f32x4.min(s, f32x4.splat(89.0));
+  const n = f32x4.nearest(f32x4.mul(sc, f32x4.splat(1.4426950408889634)));
+  const r = f32x4.add(
+    f32x4.sub(sc, f32x4.mul(n, f32x4.splat(0.693359375))),
+    f32x4.add(err, f32x4.mul(n, f32x4.splat(2.12194440e-4))),
+  );
+  let p = f32x4.splat(1.0 / 5040.0);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 720.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 120.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  const ni = i32x4.trunc_sat_f32x4_s(f32x4.max(n, f32x4.splat(-160.0)));
+  const n1 = i32x4.shr_s(ni, 1);
+  const n2 = i32x4.sub(ni, n1);
+  const e1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
+  const e2 = i32x4.shl(i32x4.add(n2, i32x4.splat(127)), 23);
+  const res = f32x4.mul(f32x4.mul(p, e1), e2);
+  return v128.andnot(res, f32x4.lt(s, f32x4.splat(-104.0)));
+}
+
 // ---- log ----------------------------------------------------------------------------------------
 
 /** ln x for f64x2 lanes (positive normal f64; 0 → -inf, negative/NaN → NaN, inf → inf). */

@@ -320,7 +320,7 @@ describe('wasm indexing kernels', () => {
   });
 
   it('oneHot', () => {
-    for (const [n, depth] of [[0, 3], [1, 1], [7, 3], [33, 17], [4, 0]]) {
+    for (const [n, depth] of [[0, 3], [1, 1], [7, 3], [33, 17], [4, 0]] as [number, number][]) {
       check('oneHot', (b, up) => b.kernels.oneHot(up(randInt(n, -1, depth + 1)), n, depth), 0);
     }
   });

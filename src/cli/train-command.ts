@@ -19,6 +19,10 @@ import { Progress } from './progress.ts';
 import { writeFileAtomic } from '../train/checkpoint.ts';
 import { lineChart } from './svg-plot.ts';
 import { initBackend } from './backends.ts';
+import { createController, DEFAULT_SPARSE, METHODS, type SparseOptions } from '../sparse/methods.ts';
+import type { Growth, UpdateRecord } from '../sparse/controller.ts';
+import type { DensityInit } from '../sparse/density.ts';
+import { readUpdates, writeSparsityPlots } from './sparsity-plots.ts';
 
 export interface RunSpec {
   data: string;
@@ -37,6 +41,9 @@ export interface RunSpec {
   maxTrainBatches?: number;
   checkpointEvery: number;
   out?: string;
+  sparse: SparseOptions;
+  /** Validation batches per PALS decision (fixed seeded subset); all when undefined. */
+  valBatches?: number;
 }
 
 /** ETT files split by months; which months depends on the sampling interval (TSLib's data_dict by name). */
@@ -84,7 +91,33 @@ export function specFromArgs(args: ParsedArgs): RunSpec {
   };
   if (cfg.dModel! % cfg.nHeads! !== 0) throw new Error(`sparsecast train: --d_model ${cfg.dModel} is not divisible by --n_heads ${cfg.nHeads}`);
   const maxB = f('max_train_batches');
+  const growth = (f('growth') ?? 'gradient') as Growth;
+  if (!['gradient', 'random', 'momentum'].includes(growth)) throw new Error(`sparsecast train: --growth must be gradient, random or momentum, got '${growth}'`);
+  const densityInit = (f('density_init') ?? 'erk') as DensityInit;
+  if (!['uniform', 'erk'].includes(densityInit)) throw new Error(`sparsecast train: --density_init must be uniform or erk, got '${densityInit}'`);
+  const sparse: SparseOptions = {
+    method: f('method') ?? 'dense',
+    lambda: numberFlag(args, 'lambda', DEFAULT_SPARSE.lambda),
+    gamma: numberFlag(args, 'gamma', DEFAULT_SPARSE.gamma),
+    updateFrequency: numberFlag(args, 'update_freq', DEFAULT_SPARSE.updateFrequency, true),
+    sMin: numberFlag(args, 's_min', DEFAULT_SPARSE.sMin),
+    sMax: numberFlag(args, 's_max', DEFAULT_SPARSE.sMax),
+    zeta: numberFlag(args, 'zeta', DEFAULT_SPARSE.zeta),
+    initDensity: numberFlag(args, 'init_density', DEFAULT_SPARSE.initDensity),
+    finalDensity: numberFlag(args, 'final_density', DEFAULT_SPARSE.finalDensity),
+    density: numberFlag(args, 'density', DEFAULT_SPARSE.density),
+    growth,
+    densityInit,
+    noExpand: args.switches.has('no_expand'),
+  };
+  if (!(sparse.method in METHODS)) throw new Error(`sparsecast train: --method must be one of ${Object.keys(METHODS).join(', ')}, got '${sparse.method}'`);
+  for (const [k, v] of [['init_density', sparse.initDensity], ['final_density', sparse.finalDensity], ['density', sparse.density]] as const) {
+    if (!(v > 0 && v <= 1)) throw new Error(`sparsecast train: --${k} must be in (0, 1], got ${v}`);
+  }
+  const valB = f('val_batches');
   return {
+    sparse,
+    valBatches: valB === undefined ? undefined : numberFlag(args, 'val_batches', 0, true),
     data,
     kind: kindFlag === 'auto' ? detectKind(data, readFileSync(data, 'utf8').slice(0, 4096)) : (kindFlag as DataKind),
     features,
@@ -120,9 +153,13 @@ export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet
   const cfg: ForecastConfig = { ...defaultConfig(ds.channels), ...spec.cfg, encIn: ds.channels, decIn: ds.channels, cOut: ds.channels };
   const modelRng = new Rng(spec.seed);
   const model = createModel(spec.model, modelRng, cfg);
+  const sparseRng = new Rng(spec.seed + 4 * 2 ** 32);
+  const controller = createController(model, spec.sparse, sparseRng);
+  const updates: UpdateRecord[] = [];
   const out = spec.out;
   if (out) {
     mkdirSync(out, { recursive: true });
+    if (!opts.resume) writeFileSync(join(out, 'sparsity.jsonl'), '');
     writeFileSync(join(out, 'config.json'), JSON.stringify({ ...spec, cfg }, null, 2));
   }
   const progress = new Progress(process.stderr, spec.epochs);
@@ -140,6 +177,11 @@ export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet
     bestPath: out ? join(out, 'best.safetensors') : undefined,
     checkpointEvery: out ? spec.checkpointEvery : 0,
     resume: opts.resume,
+    controller, sparseRng, valBatches: spec.valBatches,
+    onUpdate: (rec) => {
+      updates.push(rec);
+      if (out) appendFileSync(join(out, 'sparsity.jsonl'), `${JSON.stringify(rec)}\n`);
+    },
     shouldStop: () => stopRequested,
     onStep: ({ epoch, step, steps, loss }) => {
       if (step === 1) progress.beginEpoch();
@@ -157,13 +199,18 @@ export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet
   } finally {
     process.off('SIGINT', onSigint);
   }
-  const params = model.parameters().reduce((a, p) => a + p.size, 0);
-  const flops = trainer.forwardFlops();
+  const masking = controller.masking!;
+  const params = masking.denseParams;
+  const density = new Map(masking.layers.map((l) => [l.param.storage!, l.active / l.param.size] as const));
+  const flops = trainer.forwardFlops((w) => density.get(w) ?? 1);
   const json = {
-    model: spec.model, data: basename(spec.data), pred_len: cfg.predLen, method: 'dense', backend: spec.backend,
-    mse: round(result.test.mse), mae: round(result.test.mae), params, nnz: params, sparsity: 0,
+    model: spec.model, data: basename(spec.data), pred_len: cfg.predLen, method: controller.method, backend: spec.backend,
+    mse: round(result.test.mse), mae: round(result.test.mae), params, nnz: masking.nnz(), sparsity: round(masking.sparsity()),
+    masked_sparsity: round(masking.maskedSparsity()),
     flops_dense: flops.dense, flops_sparse: flops.sparse,
     epochs_run: result.epochsRun, train_seconds: +result.trainSeconds.toFixed(2), best_val: round(result.bestVal),
+    controller_seconds: +controller.seconds.toFixed(2),
+    ...(spec.valBatches !== undefined ? { val_batches: spec.valBatches } : {}),
     ...(result.interrupted ? { interrupted: true } : {}),
   };
   if (out && !result.interrupted) {
@@ -175,7 +222,9 @@ export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet
       { name: 'test', values: result.history.map((h) => h.test_loss), x: result.history.map((h) => h.epoch), color: '#2ca02c', dashed: true },
     ], { xLabel: 'epoch', yLabel: 'MSE (normalised)' }));
     writeForecastPlots(trainer, ds, out, spec.model);
+    if (controller.method !== 'dense') writeSparsityPlots(out, readUpdates(join(out, 'sparsity.jsonl')), masking, spec.model);
   }
+  controller.dispose();
   trainer.dispose();
   model.dispose();
   return { json, result };
@@ -207,7 +256,7 @@ function round(v: number): number {
 }
 
 export async function trainCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['resume']);
+  const args = parseArgs(argv, ['resume', 'no_expand']);
   const spec = specFromArgs(args);
   const { json } = await runTraining(spec, { resume: args.switches.has('resume') });
   console.log(JSON.stringify(json));

@@ -6,6 +6,8 @@
  * - Decoder init: seasonal = the input's seasonal part (x − moving average) over the last label_len steps
  *   followed by pred_len zeros; trend = its moving average over the last label_len steps followed by the
  *   input mean repeated pred_len times. The given x_dec is ignored, as in TSLib.
+ * - Layers: Autoformer's encoder/decoder (src/nn/autoformer-layers.ts, series-decomp.ts), as TSLib reuses
+ *   Autoformer_EncDec.
  * - Embeddings: TSLib's current FEDformer uses DataEmbedding (value + positional + temporal); the original
  *   FEDformer code used DataEmbedding_wo_pos. `opts.positionalEmbedding` (default true = TSLib) picks one;
  *   the state dict is the same either way (the `pe` buffer exists in both).
@@ -19,9 +21,11 @@
 import { Module } from '../nn/module.ts';
 import { DataEmbedding } from '../nn/embedding.ts';
 import { Linear } from '../nn/linear.ts';
+import { SeriesDecomp } from '../nn/series-decomp.ts';
 import {
-  DecompDecoder, DecompDecoderLayer, DecompEncoder, DecompEncoderLayer, MyLayernorm, SeriesDecomp,
-} from '../nn/fedformer-layers.ts';
+  AutoformerDecoder, AutoformerDecoderLayer, AutoformerEncoder, AutoformerEncoderLayer, MyLayernorm,
+} from '../nn/autoformer-layers.ts';
+import type { AutoCorrelationLayer as AutoformerCorrelationLayer } from '../nn/autocorrelation.ts';
 import { AutoCorrelationLayer, FourierBlock, FourierCrossAttention, type ModeSelect } from '../nn/fourier-blocks.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Rng } from '../tensor/random.ts';
@@ -29,6 +33,15 @@ import { add } from '../ops/binary.ts';
 import { mean } from '../ops/reduce.ts';
 import { concat, pad, repeat, sliceAxis } from '../ops/movement.ts';
 import type { ForecastConfig } from './config.ts';
+
+/**
+ * Autoformer's layers type their attention slot as Autoformer's AutoCorrelationLayer; they only call its
+ * forward(queries, keys, values, mask) → [B, L, d_model], which the Fourier AutoCorrelationLayer provides
+ * with the same state-dict names.
+ */
+function asSlot(layer: AutoCorrelationLayer): AutoformerCorrelationLayer {
+  return layer as unknown as AutoformerCorrelationLayer;
+}
 
 export interface FEDformerOptions {
   /** DataEmbedding (true, TSLib's FEDformer) or DataEmbedding_wo_pos (false). */
@@ -44,8 +57,8 @@ export class FEDformer extends Module {
   readonly decomp: SeriesDecomp;
   readonly encEmbedding: DataEmbedding;
   readonly decEmbedding: DataEmbedding;
-  readonly encoder: DecompEncoder;
-  readonly decoder: DecompDecoder;
+  readonly encoder: AutoformerEncoder;
+  readonly decoder: AutoformerDecoder;
   readonly encoderSelfAtt: FourierBlock;
   readonly decoderSelfAtt: FourierBlock;
   readonly decoderCrossAtt: FourierCrossAttention;
@@ -65,18 +78,18 @@ export class FEDformer extends Module {
     this.decoderCrossAtt = new FourierCrossAttention(rng, c.dModel, c.dModel, decLen, c.seqLen, {
       modes, modeSelect, numHeads: c.nHeads, index: opts.crossIndexQ, indexKv: opts.crossIndexKv,
     });
-    this.encoder = this.module('encoder', new DecompEncoder(
-      Array.from({ length: c.eLayers }, () => new DecompEncoderLayer(
-        rng, new AutoCorrelationLayer(rng, this.encoderSelfAtt, c.dModel, c.nHeads),
+    this.encoder = this.module('encoder', new AutoformerEncoder(
+      Array.from({ length: c.eLayers }, () => new AutoformerEncoderLayer(
+        rng, asSlot(new AutoCorrelationLayer(rng, this.encoderSelfAtt, c.dModel, c.nHeads)),
         c.dModel, c.dFf, c.movingAvg, c.dropout, c.activation,
       )),
       new MyLayernorm(c.dModel),
     ));
-    this.decoder = this.module('decoder', new DecompDecoder(
-      Array.from({ length: c.dLayers }, () => new DecompDecoderLayer(
+    this.decoder = this.module('decoder', new AutoformerDecoder(
+      Array.from({ length: c.dLayers }, () => new AutoformerDecoderLayer(
         rng,
-        new AutoCorrelationLayer(rng, this.decoderSelfAtt, c.dModel, c.nHeads),
-        new AutoCorrelationLayer(rng, this.decoderCrossAtt, c.dModel, c.nHeads),
+        asSlot(new AutoCorrelationLayer(rng, this.decoderSelfAtt, c.dModel, c.nHeads)),
+        asSlot(new AutoCorrelationLayer(rng, this.decoderCrossAtt, c.dModel, c.nHeads)),
         c.dModel, c.cOut, c.dFf, c.movingAvg, c.dropout, c.activation,
       )),
       new MyLayernorm(c.dModel),

@@ -4,7 +4,7 @@
  * AutoCorrelation(queries [B, L, H, E], keys [B, S, H, E], values [B, S, H, D]) → [B, L, H, D]:
  * - keys and values are zero-padded (S < L) or truncated (S ≥ L) to L steps;
  * - period-based dependencies: corr = irfft(rfft(q)·conj(rfft(k))) along time for every head and channel
- *   ([B, H, E, n], n = 2·(⌊L/2⌋) as torch's irfft without a length gives);
+ *   ([B, H, E, n], n = 2·⌊L/2⌋ as torch's irfft without a length gives);
  * - top_k = ⌊factor·ln L⌋ delays from the mean of corr over heads and channels;
  * - time-delay aggregation: softmax over the chosen mean correlations, then the values rolled by each delay
  *   and summed with those weights. Training mode (time_delay_agg_training): the delays are the top-k of the
@@ -12,6 +12,11 @@
  *   with torch.roll semantics (shift −delay). Inference mode (time_delay_agg_inference): delays and weights
  *   per batch row, the patterns gathered from the values repeated twice along time.
  * The gradient reaches queries and keys through the softmax weights and values through the aggregation.
+ *
+ * Only the mean of corr over heads and channels is ever used (TSLib's output_attention is off), and irfft
+ * is linear, so the mean is taken in the frequency domain and one irfft per batch row gives
+ * mean_value [B, n] directly: the same numbers up to rounding, H·E times fewer inverse transforms forward
+ * and backward.
  * The causal flag and the mask are accepted and unused, as in TSLib; the dropout module is registered and
  * never applied, as in TSLib.
  *
@@ -45,11 +50,10 @@ export class AutoCorrelation extends Module {
     return Math.floor(this.factor * Math.log(length));
   }
 
-  /** values [B, H, D, L], corr [B, H, E, n] → [B, H, D, L]; delays shared across the batch. */
-  timeDelayAggTraining(values: Tensor, corr: Tensor): Tensor {
+  /** values [B, H, D, L], meanValue (corr averaged over heads and channels) [B, n] → [B, H, D, L]; delays shared across the batch. */
+  timeDelayAggTraining(values: Tensor, meanValue: Tensor): Tensor {
     const [b, , , length] = values.shape as [number, number, number, number];
     const k = this.topK(length);
-    const meanValue = mean(corr, [1, 2]); // [B, n]
     const index = engine.noGrad(() => engine.tidy(() => topk(mean(meanValue, 0), k).indices));
     const delays = Int32Array.from(index.dataSync() as Int32Array);
     const weights = softmax(indexSelect(meanValue, 1, index)); // [B, k]
@@ -63,11 +67,10 @@ export class AutoCorrelation extends Module {
     return agg ?? zerosLike(values);
   }
 
-  /** values [B, H, D, L], corr [B, H, E, n] → [B, H, D, L]; delays per batch row, gathered. */
-  timeDelayAggInference(values: Tensor, corr: Tensor): Tensor {
+  /** values [B, H, D, L], meanValue [B, n] → [B, H, D, L]; delays per batch row, gathered. */
+  timeDelayAggInference(values: Tensor, meanValue: Tensor): Tensor {
     const [b, h, d, length] = values.shape as [number, number, number, number];
     const k = this.topK(length);
-    const meanValue = mean(corr, [1, 2]); // [B, n]
     const { values: top, indices: delay } = topk(meanValue, k); // [B, k]
     const weights = softmax(top);
     const twice = concat([values, values], 3); // [B, H, D, 2L]
@@ -96,9 +99,10 @@ export class AutoCorrelation extends Module {
     }
     const qf = rfft(permute(queries, [0, 2, 3, 1])); // [B, H, E, m, 2]
     const kf = rfft(permute(keys, [0, 2, 3, 1]));
-    const corr = irfft(complexMulConj(qf, kf)); // [B, H, E, n]
+    // mean over heads and channels of irfft(q_fft · conj(k_fft)), averaged before the inverse transform.
+    const meanValue = irfft(mean(complexMulConj(qf, kf), [1, 2])); // [B, n]
     const v = permute(values, [0, 2, 3, 1]); // [B, H, D, L]
-    const agg = this.training ? this.timeDelayAggTraining(v, corr) : this.timeDelayAggInference(v, corr);
+    const agg = this.training ? this.timeDelayAggTraining(v, meanValue) : this.timeDelayAggInference(v, meanValue);
     return permute(agg, [0, 3, 1, 2]); // [B, L, H, D]
   }
 }

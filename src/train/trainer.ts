@@ -26,6 +26,7 @@ import type { Split } from '../data/dataset.ts';
 import type { SafeArray } from '../io/safetensors.ts';
 import type { Storage } from '../backend/kernels.ts';
 import { measureFlops, summarizeFlops } from '../tensor/flops.ts';
+import type { SparsityController, UpdateRecord, SparseStepContext } from '../sparse/controller.ts';
 
 export interface Forecaster extends Module {
   forward(xEnc: Tensor, xMarkEnc: Tensor | null, xDec: Tensor, xMarkDec: Tensor | null): Tensor;
@@ -52,7 +53,15 @@ export interface TrainOptions {
   onEpoch?: (log: EpochLog, history: readonly EpochLog[]) => void;
   /** Polled after every step (Ctrl-C): save a checkpoint and return early. */
   shouldStop?: () => boolean;
-  /** Extra state saved in and restored from checkpoints (e.g. sparse masks and controller). */
+  /** Sparse training: masks and a controller that re-masks and updates the topology around each step. */
+  controller?: SparsityController;
+  /** The controller's generator (random growth, random masks); its counter is checkpointed. */
+  sparseRng?: Rng;
+  /** Validation batches per controller decision (a fixed seeded subset); all when undefined. */
+  valBatches?: number;
+  /** Called with every topology update record. */
+  onUpdate?: (rec: UpdateRecord) => void;
+  /** Extra state saved in and restored from checkpoints. */
   extraState?: { save(): Record<string, unknown>; load(s: Record<string, unknown>): void };
 }
 
@@ -144,8 +153,8 @@ export class Trainer {
     return { out, target: this.scored(y) };
   }
 
-  /** One optimisation step on a batch; returns the loss. */
-  trainStep(b: Batch): number {
+  /** One optimisation step on a batch; returns the loss. `ctx` drives the sparse controller, if any. */
+  trainStep(b: Batch, ctx?: SparseStepContext): number {
     this.model.train();
     return tidy(() => {
       const { out, target } = this.forward(b);
@@ -153,10 +162,42 @@ export class Trainer {
       const value = (loss.dataSync() as Float32Array)[0]!;
       if (!Number.isFinite(value)) return value;
       backward(loss);
+      const c = this.opts.controller;
+      if (c && ctx) c.beforeOptimizerStep(ctx);
       this.adam.step();
+      if (c && ctx) {
+        const rec = c.afterOptimizerStep(ctx);
+        if (rec) this.opts.onUpdate?.(rec);
+      }
       this.adam.zeroGrad();
       return value;
     });
+  }
+
+  private sparseContext(step: number, epoch: number, itersPerEpoch: number): SparseStepContext {
+    return {
+      step, epoch, itersPerEpoch, totalEpochs: this.opts.epochs,
+      validate: () => this.evaluate('val', this.opts.valBatches).loss,
+      momentum: (p) => {
+        const i = this.adam.params.indexOf(p);
+        return i >= 0 ? this.adam.m[i]! : null;
+      },
+    };
+  }
+
+  /** Masks (as u8 tensors named `mask.<param>`) for checkpoints. */
+  private maskTensors(into: Map<string, { shape: number[]; data: SafeArray }>): void {
+    const m = this.opts.controller?.masking;
+    if (!m) return;
+    for (const l of m.layers) into.set(`mask.${l.name}`, { shape: [...l.param.shape], data: l.mask });
+  }
+
+  private restoreMasks(tensors: Map<string, { shape: number[]; data: SafeArray }>): void {
+    const m = this.opts.controller?.masking;
+    if (!m) return;
+    const masks = new Map<string, Uint8Array>();
+    for (const [k, t] of tensors) if (k.startsWith('mask.')) masks.set(k.slice(5), t.data as Uint8Array);
+    if (masks.size) m.load(masks);
   }
 
   /** Forecasts [B, pred_len, C] (normalised) for a batch, in eval mode. */
@@ -226,14 +267,17 @@ export class Trainer {
       tensors.set(`adam.m.${k}`, { shape: [...this.adam.m[i]!.shape], data: this.adam.m[i]!.dataSync() as SafeArray });
       tensors.set(`adam.v.${k}`, { shape: [...this.adam.v[i]!.shape], data: this.adam.v[i]!.dataSync() as SafeArray });
     });
+    this.maskTensors(tensors);
     const extra = this.opts.extraState?.save();
-    saveCheckpoint(this.opts.checkpointPath, { tensors, state: { ...state, extra, modelRngOffset: this.modelRng.offset, lr: this.adam.lr, adamT: this.adam.t } });
+    const sparse = this.opts.controller ? { controller: this.opts.controller.state(), rngOffset: this.opts.sparseRng?.offset ?? 0 } : undefined;
+    saveCheckpoint(this.opts.checkpointPath, { tensors, state: { ...state, extra, sparse, modelRngOffset: this.modelRng.offset, lr: this.adam.lr, adamT: this.adam.t } });
   }
 
   private saveBest(): void {
     if (!this.opts.bestPath) return;
     const tensors = new Map<string, { shape: number[]; data: SafeArray }>();
     for (const [k, t] of this.model.stateDict()) tensors.set(`model.${k}`, { shape: [...t.shape], data: t.dataSync() as SafeArray });
+    this.maskTensors(tensors);
     saveCheckpoint(this.opts.bestPath, { tensors, state: { extra: this.opts.extraState?.save() } });
   }
 
@@ -251,7 +295,12 @@ export class Trainer {
         old.dispose();
       }
     });
-    const s = ck.state as unknown as RunState;
+    const s = ck.state as unknown as RunState & { sparse?: { controller: Record<string, unknown>; rngOffset: number } };
+    this.restoreMasks(ck.tensors);
+    if (s.sparse && this.opts.controller) {
+      this.opts.controller.restore(s.sparse.controller);
+      if (this.opts.sparseRng) this.opts.sparseRng.offset = s.sparse.rngOffset;
+    }
     this.adam.t = s.adamT;
     this.adam.lr = s.lr;
     this.modelRng.offset = s.modelRngOffset;
@@ -266,6 +315,7 @@ export class Trainer {
     const values = new Map<string, Float32Array>();
     for (const [k, t] of ck.tensors) if (k.startsWith('model.')) values.set(k.slice(6), t.data as Float32Array);
     this.model.loadStateDict(values);
+    this.restoreMasks(ck.tensors);
     const extra = ck.state.extra as Record<string, unknown> | undefined;
     if (extra && this.opts.extraState) this.opts.extraState.load(extra);
   }
@@ -295,7 +345,7 @@ export class Trainer {
       const all = this.data.batches('train', o.batchSize, this.dataRng);
       const batches = all.slice(0, o.maxTrainBatches ?? all.length);
       for (; st.batch < batches.length; ) {
-        const loss = this.trainStep(this.data.batch('train', batches[st.batch]!));
+        const loss = this.trainStep(this.data.batch('train', batches[st.batch]!), this.sparseContext(st.step + 1, st.epoch, batches.length));
         if (!Number.isFinite(loss)) {
           elapsed();
           throw new NonFiniteLossError(

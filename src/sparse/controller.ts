@@ -1,0 +1,88 @@
+/**
+ * The sparse-training controller interface (one method per file implements it) and the topology update the
+ * methods share: per layer, magnitude death then growth by a criterion, with the reference's exact counts.
+ */
+import type { Masking, MaskedLayer } from './masking.ts';
+import { gradientGrowth, magnitudeDeath, momentumGrowth, randomGrowth } from './criteria.ts';
+import type { Rng } from '../tensor/random.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+
+export type Growth = 'gradient' | 'random' | 'momentum';
+
+/** What a controller sees at iteration `step` (1-based, counting the step being taken). */
+export interface SparseStepContext {
+  step: number;
+  epoch: number;
+  itersPerEpoch: number;
+  totalEpochs: number;
+  /** Validation MSE of the current model (eval mode, no gradients). */
+  validate: () => number;
+  /** Adam's first moment of a parameter (momentum growth). */
+  momentum: (param: Tensor) => Tensor | null;
+}
+
+/** One record per topology update (sparsity.jsonl). */
+export interface UpdateRecord {
+  step: number;
+  epoch: number;
+  zeta: number;
+  decision: string;
+  val_loss: number | null;
+  L_best: number | null;
+  S_best: number | null;
+  sparsity: number;
+  masked_sparsity: number;
+  layers: Record<string, number>;
+}
+
+export interface SparsityController {
+  readonly method: string;
+  readonly masking: Masking | null;
+  /** After backward, before the optimizer step (PALS evaluates here, on the pre-step weights). */
+  beforeOptimizerStep(ctx: SparseStepContext): void;
+  /** After the optimizer step, gradients still present: re-mask, and update the topology when due. */
+  afterOptimizerStep(ctx: SparseStepContext): UpdateRecord | null;
+  /** Seconds spent deciding and updating (validation passes included). */
+  readonly seconds: number;
+  state(): Record<string, unknown>;
+  restore(s: Record<string, unknown>): void;
+  dispose(): void;
+}
+
+export interface LayerUpdate {
+  pruneNominal: number;
+  removed: number;
+  regrown: number;
+}
+
+/** Drop `prune(n)` smallest-magnitude weights of a layer, then grow `regrow(removed)` by the criterion. */
+export function updateLayer(
+  masking: Masking, l: MaskedLayer, prune: (n: number) => number, regrow: (removed: number) => number,
+  growth: Growth, rng: Rng, momentum: Tensor | null,
+): LayerUpdate {
+  const w = l.param.dataSync() as Float32Array;
+  const n = l.active;
+  const pruneNominal = prune(n);
+  const dead = magnitudeDeath(w, l.mask, pruneNominal);
+  const want = Math.min(regrow(dead.removed), l.mask.length - (n - dead.removed));
+  let next: Uint8Array;
+  if (growth === 'random') next = randomGrowth(rng, dead.mask, want);
+  else if (growth === 'momentum' && momentum) next = momentumGrowth(momentum.dataSync() as Float32Array, dead.mask, want);
+  else {
+    const g = l.param.grad;
+    // Without a gradient (the layer did not take part in this loss) growth falls back to random, as the reference does.
+    next = g ? gradientGrowth(g.dataSync() as Float32Array, dead.mask, want) : randomGrowth(rng, dead.mask, want);
+  }
+  masking.setMask(l, next);
+  return { pruneNominal, removed: dead.removed, regrown: want };
+}
+
+export function layerDensities(masking: Masking): Record<string, number> {
+  return Object.fromEntries(masking.layers.map((l) => [l.name, +(l.active / l.param.size).toFixed(6)]));
+}
+
+/** The reference's update window: iterations t with t % ΔT = 0 and floor(t / ΔT) < floor(final_epoch·iters / ΔT). */
+export function inUpdateWindow(step: number, every: number, itersPerEpoch: number, initEpoch: number, finalEpoch: number): boolean {
+  const finalIter = Math.floor((finalEpoch * itersPerEpoch) / every);
+  return step >= initEpoch * itersPerEpoch && step % every === 0 && Math.floor(step / every) < finalIter;
+}

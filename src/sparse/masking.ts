@@ -1,0 +1,100 @@
+/**
+ * Masks over a model's weights, as the reference `Masking` class keeps them: every parameter with ndim ≥ 2
+ * has a 0/1 mask; after each optimizer step the weight is multiplied by it (so forward computes W ⊙ M with
+ * inactive weights exactly 0), gradients stay dense (growth needs them), and Adam's moments stay dense.
+ * Masks live on the host (the topology logic reads them) and on the backend as f32 (for the multiply).
+ */
+import type { Tensor } from '../tensor/tensor.ts';
+import { engine, tidy } from '../tensor/engine.ts';
+import { tensor } from '../ops/creation.ts';
+import { mul } from '../ops/binary.ts';
+import { assignInPlace } from '../tensor/assign.ts';
+import type { Module } from '../nn/module.ts';
+import { countActive } from './criteria.ts';
+
+export interface MaskedLayer {
+  name: string;
+  param: Tensor;
+  mask: Uint8Array;
+  /** f32 copy of the mask on the parameter's backend. */
+  device: Tensor;
+  active: number;
+}
+
+export class Masking {
+  readonly layers: MaskedLayer[] = [];
+  /** All trainable parameters, masked or not (the reference's dense_params). */
+  readonly denseParams: number;
+  readonly maskedParams: number;
+
+  constructor(model: Module, densities?: Map<string, number>, init?: (name: string, size: number, density: number) => Uint8Array) {
+    let all = 0;
+    let masked = 0;
+    for (const [name, p] of model.namedParameters()) {
+      all += p.size;
+      if (p.rank < 2) continue;
+      masked += p.size;
+      const density = densities?.get(name) ?? 1;
+      const mask = density >= 1 || !init ? new Uint8Array(p.size).fill(1) : init(name, p.size, density);
+      this.layers.push({ name, param: p, mask, device: engine.keep(tensor(Float32Array.from(mask), p.shape, { backend: p.backend.name })), active: countActive(mask) });
+    }
+    this.denseParams = all;
+    this.maskedParams = masked;
+  }
+
+  /** Σ nnz of the masks. */
+  nnz(): number {
+    return this.layers.reduce((a, l) => a + l.active, 0);
+  }
+
+  /**
+   * The reference's sparsity_level: 1 − Σnnz(masks) / all trainable parameters. Unmasked biases and norms
+   * sit in the denominator only, so a dense model already shows their share (≈ 0.018 for the small preset).
+   */
+  sparsity(): number {
+    return 1 - this.nnz() / this.denseParams;
+  }
+
+  /** Sparsity over the masked parameters only. */
+  maskedSparsity(): number {
+    return 1 - this.nnz() / this.maskedParams;
+  }
+
+  layerDensity(name: string): number {
+    const l = this.layers.find((x) => x.name === name);
+    return l ? l.active / l.param.size : 1;
+  }
+
+  /** W ← W ⊙ M for every masked weight. */
+  apply(): void {
+    engine.noGrad(() => {
+      for (const l of this.layers) assignInPlace(l.param, tidy(() => engine.keep(mul(l.param, l.device))));
+    });
+  }
+
+  /** Replace a layer's mask (host and device). */
+  setMask(l: MaskedLayer, mask: Uint8Array): void {
+    l.mask = mask;
+    l.active = countActive(mask);
+    const next = tensor(Float32Array.from(mask), l.param.shape, { backend: l.param.backend.name });
+    assignInPlace(l.device, next);
+  }
+
+  /** Host masks by name (checkpoints). */
+  state(): Record<string, Uint8Array> {
+    return Object.fromEntries(this.layers.map((l) => [l.name, l.mask]));
+  }
+
+  load(masks: Map<string, Uint8Array>): void {
+    for (const l of this.layers) {
+      const m = masks.get(l.name);
+      if (!m) throw new Error(`masks: checkpoint has no mask for ${l.name}`);
+      if (m.length !== l.param.size) throw new Error(`masks: mask for ${l.name} has ${m.length} entries, the weight ${l.param.size}`);
+      this.setMask(l, m.slice());
+    }
+  }
+
+  dispose(): void {
+    for (const l of this.layers) l.device.dispose();
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Static magnitude pruning: one dense warm-up epoch, then one-shot global magnitude pruning to the target
+ * density; the mask stays fixed for the rest of training.
+ */
+import type { Masking } from './masking.ts';
+import { layerDensities, type SparseStepContext, type SparsityController, type UpdateRecord } from './controller.ts';
+import { kthSmallest } from './criteria.ts';
+
+export class StaticPruningController implements SparsityController {
+  readonly method = 'static';
+  seconds = 0;
+  private pruned = false;
+
+  constructor(readonly masking: Masking, readonly density: number, readonly warmupEpochs = 1) {}
+
+  beforeOptimizerStep(): void {}
+
+  afterOptimizerStep(ctx: SparseStepContext): UpdateRecord | null {
+    const t0 = performance.now();
+    if (this.pruned) this.masking.apply();
+    if (this.pruned || ctx.step !== this.warmupEpochs * ctx.itersPerEpoch) {
+      this.seconds += (performance.now() - t0) / 1000;
+      return null;
+    }
+    const weights = this.masking.layers.map((l) => l.param.dataSync() as Float32Array);
+    const all = new Float32Array(this.masking.maskedParams);
+    let o = 0;
+    for (const w of weights) for (let j = 0; j < w.length; j++) all[o++] = Math.abs(w[j]!);
+    const keep = Math.floor(all.length * this.density);
+    const threshold = keep > 0 ? kthSmallest(all, all.length - keep + 1) : Infinity;
+    this.masking.layers.forEach((l, i) => {
+      const w = weights[i]!;
+      const m = new Uint8Array(w.length);
+      for (let j = 0; j < w.length; j++) m[j] = Math.abs(w[j]!) >= threshold ? 1 : 0;
+      this.masking.setMask(l, m);
+    });
+    this.masking.apply();
+    this.pruned = true;
+    this.seconds += (performance.now() - t0) / 1000;
+    return {
+      step: ctx.step, epoch: ctx.epoch, zeta: 0, decision: `one-shot-${this.density}`, val_loss: null, L_best: null, S_best: null,
+      sparsity: this.masking.sparsity(), masked_sparsity: this.masking.maskedSparsity(), layers: layerDensities(this.masking),
+    };
+  }
+
+  state(): Record<string, unknown> {
+    return { seconds: this.seconds, pruned: this.pruned };
+  }
+
+  restore(s: Record<string, unknown>): void {
+    this.seconds = s.seconds as number;
+    this.pruned = s.pruned as boolean;
+  }
+
+  dispose(): void {
+    this.masking.dispose();
+  }
+}
