@@ -62,7 +62,21 @@ describe('Chromium (headless, playwright-core)', () => {
   let node: SuiteResult;
   const cleanup: Array<() => Promise<unknown>> = [];
 
+  // A setup failure fails every test with its message (a missing browser must never read as a skip).
+  let initError: unknown = null;
+  const ready = (): void => {
+    if (initError) throw initError;
+  };
+
   beforeAll(async () => {
+    try {
+      await setup();
+    } catch (e) {
+      initError = e;
+    }
+  }, 300_000);
+
+  async function setup(): Promise<void> {
     if (!existsSync(CHROMIUM)) {
       throw new Error(`${CHROMIUM} is missing: run \`bash scripts/setup-system.sh\` (as root) to install Debian's chromium, or run the whole test command \`bash scripts/test.sh\``);
     }
@@ -112,25 +126,35 @@ describe('Chromium (headless, playwright-core)', () => {
     result = raw as SuiteResult;
     node = await nodeRuns;
     printRows(result);
-  }, 300_000);
+  }
 
   afterAll(async () => {
     for (const f of cleanup) await f().catch(() => undefined);
   });
 
   it('runs the suite in Chromium', () => {
+    ready();
     expect(result.runtime).toMatch(/^chromium /);
   });
 
   it.each(SUITE_BACKENDS)('passes every conformance row on %s (against js) in Chromium', (backend) => {
+    ready();
     expectRowsOk(result, backend);
   });
 
+  it('passes every conformance row on the relaxed-SIMD wasm build (runs where the runtime supports it)', () => {
+    ready();
+    if (result.relaxedSimd) expectRowsOk(result, 'wasm-relaxed');
+    else expect(result.rows.filter((r) => r.backend === 'wasm-relaxed')).toEqual([]);
+  });
+
   it.each(SUITE_BACKENDS)('gives kernel outputs on %s bit-identical to Node', (backend) => {
+    ready();
     expectSameOutputs(result, node, backend);
   });
 
   it.each(SUITE_BACKENDS)('gives tiny-run results on %s bit-identical to Node', (backend) => {
+    ready();
     expectTinyIdentical(result, node, backend);
   });
 });

@@ -45,25 +45,45 @@ describe('Deno', () => {
   let result: SuiteResult;
   let node: SuiteResult;
 
+  // A setup failure fails every test with its message (never a skip).
+  let initError: unknown = null;
+  const ready = (): void => {
+    if (initError) throw initError;
+  };
+
   beforeAll(async () => {
-    if (!existsSync(deno)) throw new Error(`deno not found at ${deno}: run npm ci (deno is a devDependency)`);
-    [result, node] = await Promise.all([runDeno(), nodeSuite()]);
-    printRows(result);
+    try {
+      if (!existsSync(deno)) throw new Error(`deno not found at ${deno}: run npm ci (deno is a devDependency)`);
+      [result, node] = await Promise.all([runDeno(), nodeSuite()]);
+      printRows(result);
+    } catch (e) {
+      initError = e;
+    }
   }, 300_000);
 
   it('runs the suite in Deno', () => {
+    ready();
     expect(result.runtime).toMatch(/^deno /);
   });
 
   it.each(SUITE_BACKENDS)('passes every conformance row on %s (against js) in Deno', (backend) => {
+    ready();
     expectRowsOk(result, backend);
   });
 
+  it('passes every conformance row on the relaxed-SIMD wasm build (runs where the runtime supports it)', () => {
+    ready();
+    if (result.relaxedSimd) expectRowsOk(result, 'wasm-relaxed');
+    else expect(result.rows.filter((r) => r.backend === 'wasm-relaxed')).toEqual([]);
+  });
+
   it.each(SUITE_BACKENDS)('gives kernel outputs on %s bit-identical to Node', (backend) => {
+    ready();
     expectSameOutputs(result, node, backend);
   });
 
   it.each(SUITE_BACKENDS)('gives tiny-run results on %s bit-identical to Node', (backend) => {
+    ready();
     expectTinyIdentical(result, node, backend);
   });
 });

@@ -1,5 +1,6 @@
 /** The `sparsecast` command: dispatch to subcommands. */
 import { trainCommand } from './train-command.ts';
+import { evalCommand, predictCommand } from './eval-command.ts';
 
 const USAGE = `usage: sparsecast <command> [flags]
 
@@ -9,6 +10,11 @@ commands:
           [--d_model --n_heads --e_layers --d_layers --d_ff --dropout --factor --moving_avg]
           [--train_epochs 10 --patience 3 --batch_size 32 --learning_rate 1e-4 --lradj type1|type2]
           [--seed 2020 --backend wasm|js|webgpu --out DIR --max_train_batches N --checkpoint_every 100 --resume]
+          [--method dense|pals|granet|rigl|set|static --lambda 1.1 --gamma 1.1 --update_freq 20 --s_min 0.2 --s_max 0.9
+           --init_density 1 --final_density 0.1 --density 0.2 --zeta 0.5 --growth gradient|random|momentum
+           --density_init uniform|erk --no_expand --val_batches N]
+  eval    --checkpoint DIR [--backend]          re-score the run's model on its test split (same JSON line)
+  predict --checkpoint DIR --data PATH [--out forecast.csv]   forecast pred_len steps after the file's end
 `;
 
 export async function main(argv: string[]): Promise<void> {
@@ -16,6 +22,10 @@ export async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'train':
       return trainCommand(rest);
+    case 'eval':
+      return evalCommand(rest);
+    case 'predict':
+      return predictCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -9,10 +9,14 @@ import { engine } from '../tensor/engine.ts';
 import { Rng } from '../tensor/random.ts';
 import { parseCsv } from '../data/csv.ts';
 import { ForecastDataset, type Features } from '../data/forecast-dataset.ts';
-import { inferKind, type DataKind } from '../data/dataset.ts';
+import { inferKind, type DataKind, type Scaler } from '../data/dataset.ts';
 import { parseDate, toEpochMs } from '../data/time-features.ts';
 import { createModel, defaultConfig, PRESETS, type ForecastConfig } from '../models/index.ts';
-import { Trainer, type TrainResult } from '../train/trainer.ts';
+import { Trainer, type TrainResult, type Forecaster } from '../train/trainer.ts';
+import type { Metrics } from '../train/metrics.ts';
+import type { SparsityController } from '../sparse/controller.ts';
+import type { Masking } from '../sparse/masking.ts';
+import { writeSafetensors, type SafeArray } from '../io/safetensors.ts';
 import type { LrAdjust } from '../train/lr-schedule.ts';
 import { numberFlag, parseArgs, type ParsedArgs } from './args.ts';
 import { Progress } from './progress.ts';
@@ -142,25 +146,55 @@ export interface RunOutcome {
   result: TrainResult;
 }
 
-export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean } = {}): Promise<RunOutcome> {
+export interface RunParts {
+  ds: ForecastDataset;
+  cfg: ForecastConfig;
+  model: Forecaster;
+  modelRng: Rng;
+  controller: SparsityController;
+  sparseRng: Rng;
+}
+
+/** Data set, model and sparse controller of a run, from its spec (train, eval and predict share this). */
+export async function buildRun(spec: RunSpec, dataPath = spec.data, scaler?: Scaler): Promise<RunParts> {
   await initBackend(spec.backend);
-  const text = readFileSync(spec.data, 'utf8');
-  const table = parseCsv(text, { file: spec.data, requireColumn: spec.target });
+  const table = parseCsv(readFileSync(dataPath, 'utf8'), { file: dataPath, requireColumn: spec.target });
   const ds = new ForecastDataset(table, {
     kind: spec.kind, features: spec.features, target: spec.target, seqLen: spec.cfg.seqLen, labelLen: spec.cfg.labelLen,
-    predLen: spec.cfg.predLen, freq: spec.cfg.freq, file: spec.data,
+    predLen: spec.cfg.predLen, freq: spec.cfg.freq, file: dataPath, scaler,
   });
   const cfg: ForecastConfig = { ...defaultConfig(ds.channels), ...spec.cfg, encIn: ds.channels, decIn: ds.channels, cOut: ds.channels };
   const modelRng = new Rng(spec.seed);
   const model = createModel(spec.model, modelRng, cfg);
   const sparseRng = new Rng(spec.seed + 4 * 2 ** 32);
   const controller = createController(model, spec.sparse, sparseRng);
+  return { ds, cfg, model, modelRng, controller, sparseRng };
+}
+
+/** The one-line JSON result of a run (train and eval print the same fields). */
+export function resultJson(spec: RunSpec, parts: RunParts, trainer: Trainer, r: { test: Metrics; epochsRun: number; trainSeconds: number; bestVal: number }): Record<string, unknown> {
+  const masking = parts.controller.masking!;
+  const density = new Map(masking.layers.map((l) => [l.param.storage!, l.active / l.param.size] as const));
+  const flops = trainer.forwardFlops((w) => density.get(w) ?? 1);
+  return {
+    model: spec.model, data: basename(spec.data), pred_len: parts.cfg.predLen, method: parts.controller.method, backend: spec.backend,
+    mse: round(r.test.mse), mae: round(r.test.mae), params: masking.denseParams, nnz: masking.nnz(), sparsity: round(masking.sparsity()),
+    masked_sparsity: round(masking.maskedSparsity()), flops_dense: flops.dense, flops_sparse: flops.sparse,
+    epochs_run: r.epochsRun, train_seconds: +r.trainSeconds.toFixed(2), best_val: round(r.bestVal),
+    controller_seconds: +parts.controller.seconds.toFixed(2),
+    ...(spec.valBatches !== undefined ? { val_batches: spec.valBatches } : {}),
+  };
+}
+
+export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean } = {}): Promise<RunOutcome> {
+  const parts = await buildRun(spec);
+  const { ds, cfg, model, modelRng, controller, sparseRng } = parts;
   const updates: UpdateRecord[] = [];
   const out = spec.out;
   if (out) {
     mkdirSync(out, { recursive: true });
     if (!opts.resume) writeFileSync(join(out, 'sparsity.jsonl'), '');
-    writeFileSync(join(out, 'config.json'), JSON.stringify({ ...spec, cfg }, null, 2));
+    writeFileSync(join(out, 'config.json'), JSON.stringify({ ...spec, cfg, scaler: { mean: Array.from(ds.scaler.mean), std: Array.from(ds.scaler.std), columns: ds.columns } }, null, 2));
   }
   const progress = new Progress(process.stderr, spec.epochs);
   let stopRequested = false;
@@ -200,19 +234,7 @@ export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet
     process.off('SIGINT', onSigint);
   }
   const masking = controller.masking!;
-  const params = masking.denseParams;
-  const density = new Map(masking.layers.map((l) => [l.param.storage!, l.active / l.param.size] as const));
-  const flops = trainer.forwardFlops((w) => density.get(w) ?? 1);
-  const json = {
-    model: spec.model, data: basename(spec.data), pred_len: cfg.predLen, method: controller.method, backend: spec.backend,
-    mse: round(result.test.mse), mae: round(result.test.mae), params, nnz: masking.nnz(), sparsity: round(masking.sparsity()),
-    masked_sparsity: round(masking.maskedSparsity()),
-    flops_dense: flops.dense, flops_sparse: flops.sparse,
-    epochs_run: result.epochsRun, train_seconds: +result.trainSeconds.toFixed(2), best_val: round(result.bestVal),
-    controller_seconds: +controller.seconds.toFixed(2),
-    ...(spec.valBatches !== undefined ? { val_batches: spec.valBatches } : {}),
-    ...(result.interrupted ? { interrupted: true } : {}),
-  };
+  const json = { ...resultJson(spec, parts, trainer, result), ...(result.interrupted ? { interrupted: true } : {}) };
   if (out && !result.interrupted) {
     const setting = `${spec.model}_${basename(spec.data).replace(/\.csv$/, '')}_ft${spec.features}_sl${cfg.seqLen}_ll${cfg.labelLen}_pl${cfg.predLen}_dm${cfg.dModel}_nh${cfg.nHeads}_el${cfg.eLayers}_dl${cfg.dLayers}_df${cfg.dFf}_seed${spec.seed}`;
     appendFileSync(join(out, 'result.txt'), `${setting}  \nmse:${result.test.mse}, mae:${result.test.mae}, rmse:${result.test.rmse}, mape:${result.test.mape}, mspe:${result.test.mspe}\n\n`);
@@ -222,6 +244,7 @@ export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet
       { name: 'test', values: result.history.map((h) => h.test_loss), x: result.history.map((h) => h.epoch), color: '#2ca02c', dashed: true },
     ], { xLabel: 'epoch', yLabel: 'MSE (normalised)' }));
     writeForecastPlots(trainer, ds, out, spec.model);
+    writeModelFile(out, model, masking);
     if (controller.method !== 'dense') writeSparsityPlots(out, readUpdates(join(out, 'sparsity.jsonl')), masking, spec.model);
   }
   controller.dispose();
@@ -249,6 +272,14 @@ function writeForecastPlots(trainer: Trainer, ds: ForecastDataset, out: string, 
       { name: 'forecast', values: fc, x: xs, color: '#d62728', dashed: true },
     ], { xLabel: 'time step', yLabel: 'value' }));
   });
+}
+
+/** The best weights under their TSLib state-dict names (plus masks as `mask.<name>` u8), for PyTorch interop. */
+function writeModelFile(out: string, model: Forecaster, masking: Masking): void {
+  const tensors = new Map<string, { shape: number[]; data: SafeArray }>();
+  for (const [k, t] of model.stateDict()) tensors.set(k, { shape: [...t.shape], data: t.dataSync() as SafeArray });
+  for (const l of masking.layers) if (l.active < l.param.size) tensors.set(`mask.${l.name}`, { shape: [...l.param.shape], data: l.mask });
+  writeFileAtomic(join(out, 'model.safetensors'), writeSafetensors(tensors, { format: 'pt', producer: 'sparsecast' }));
 }
 
 function round(v: number): number {

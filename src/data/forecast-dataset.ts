@@ -20,6 +20,8 @@ export interface DatasetOptions {
   freq: string;
   /** Name for error messages. */
   file: string;
+  /** Use these statistics instead of fitting on the training rows (predicting with a trained model). */
+  scaler?: Scaler;
 }
 
 export interface Batch {
@@ -60,8 +62,13 @@ export class ForecastDataset {
     for (let r = 0; r < table.rows; r++) {
       for (let c = 0; c < this.channels; c++) raw[r * this.channels + c] = table.values[r * table.cols + order[c]!]!;
     }
-    this.borders = splitBorders(opts.kind, table.rows, opts.seqLen);
-    this.scaler = fitScaler(raw, this.channels, this.borders.train[0], this.borders.train[1]);
+    this.borders = opts.scaler
+      ? { train: [0, table.rows], val: [0, table.rows], test: [0, table.rows] }
+      : splitBorders(opts.kind, table.rows, opts.seqLen);
+    if (opts.scaler && opts.scaler.mean.length !== this.channels) {
+      throw new Error(`${opts.file}: the model's scaler has ${opts.scaler.mean.length} channels, the data ${this.channels}`);
+    }
+    this.scaler = opts.scaler ?? fitScaler(raw, this.channels, this.borders.train[0], this.borders.train[1]);
     this.data = applyScaler(raw, this.channels, this.scaler);
     this.dates = table.dates.map((d, i) => {
       const t = parseDate(d);

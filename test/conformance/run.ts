@@ -164,8 +164,8 @@ interface RowState {
   hash: number;
 }
 
-function newRow(kernel: string, backend: Backend, runtime: string): RowState {
-  return { row: { kernel, backend: backend.name, runtime, cases: 0, maxRelErr: 0, ok: true }, worstScore: -1, hash: FNV32_OFFSET };
+function newRow(kernel: string, backend: string, runtime: string): RowState {
+  return { row: { kernel, backend, runtime, cases: 0, maxRelErr: 0, ok: true }, worstScore: -1, hash: FNV32_OFFSET };
 }
 
 function missingKernel(c: ConformanceCase, b: Backend): string | null {
@@ -215,14 +215,16 @@ function groupCases(cases: readonly ConformanceCase[]): Map<string, ConformanceC
 
 /**
  * Run every case on `backend` and `reference`; one row per kernel (per op variant for unary, binary, compare and
- * reduce). Synchronous: both backends need `readSync` (js, wasm). `cases` defaults to the full suite.
+ * reduce). Synchronous: both backends need `readSync` (js, wasm). `cases` defaults to the full suite; `label`
+ * (default: the backend's name) names the backend in the rows, e.g. `wasm-relaxed` for the relaxed-SIMD build.
  */
 export function runConformance(
   backend: Backend, reference: Backend, runtime: string, cases: readonly ConformanceCase[] = conformanceCases(),
+  label: string = backend.name,
 ): Row[] {
   const rows: Row[] = [];
   for (const [kernel, group] of groupCases(cases)) {
-    const st = newRow(kernel, backend, runtime);
+    const st = newRow(kernel, label, runtime);
     const missing = missingKernel(group[0]!, backend);
     if (missing) {
       fail(st, missing);
@@ -254,10 +256,11 @@ export function runConformance(
 /** The same suite through async reads, for backends without `readSync` (WebGPU). */
 export async function runConformanceAsync(
   backend: Backend, reference: Backend, runtime: string, cases: readonly ConformanceCase[] = conformanceCases(),
+  label: string = backend.name,
 ): Promise<Row[]> {
   const rows: Row[] = [];
   for (const [kernel, group] of groupCases(cases)) {
-    const st = newRow(kernel, backend, runtime);
+    const st = newRow(kernel, label, runtime);
     const missing = missingKernel(group[0]!, backend);
     if (missing) {
       fail(st, missing);

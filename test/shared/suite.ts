@@ -5,7 +5,7 @@
  */
 import type { Backend } from '../../src/backend/kernels.ts';
 import { createJsBackend } from '../../src/backend/js/backend.ts';
-import { createWasmBackend } from '../../src/backend/wasm/backend.ts';
+import { createWasmBackend, relaxedSimdSupported } from '../../src/backend/wasm/backend.ts';
 import { runConformance, summarize, type Row } from '../conformance/run.ts';
 import { tinyRun, type TinyRunResult } from './tiny-run.ts';
 
@@ -20,6 +20,11 @@ export interface SuiteResult {
   rows: Row[];
   summary: ReturnType<typeof summarize>;
   tiny: TinyRunOutcome[];
+  /**
+   * Whether this runtime accepts relaxed-SIMD wasm; when it does, the opt-in relaxed build is checked too (rows
+   * with backend `wasm-relaxed`: within tolerance, not bit-identical, since FMA contraction is allowed to vary).
+   */
+  relaxedSimd: boolean;
   /** Set when the suite itself could not run (e.g. a backend failed to load). */
   error?: string;
 }
@@ -50,5 +55,16 @@ export async function runSuite(runtime: string): Promise<SuiteResult> {
       tiny.push({ backend: name, error: message(e) });
     }
   }
-  return { runtime, rows, summary: summarize(rows, runtime, [...names]), tiny };
+  const relaxedSimd = relaxedSimdSupported();
+  const backends: string[] = [...names];
+  if (relaxedSimd) {
+    backends.push('wasm-relaxed');
+    try {
+      const relaxed = await createWasmBackend({ relaxed: true });
+      rows.push(...runConformance(relaxed, createJsBackend(), runtime, undefined, 'wasm-relaxed'));
+    } catch (e) {
+      rows.push({ kernel: '(backend)', backend: 'wasm-relaxed', runtime, cases: 0, maxRelErr: 0, ok: false, error: `cannot create backend: ${message(e)}` });
+    }
+  }
+  return { runtime, rows, summary: summarize(rows, runtime, backends), tiny, relaxedSimd };
 }
