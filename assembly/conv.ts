@@ -2,6 +2,7 @@
 // Input position of output lo and tap k: lo·stride + k·dil − padL. Each (n, co) output row is built as a
 // sum of shifted, scaled input rows (a GEMM-like rank-1 update per (ci, k)), vectorised along L with
 // f32x4 when stride = 1; per output element the terms are added in increasing (ci, k).
+import { hsum } from './common.ts';
 
 /** First lo with lo·stride + off ≥ 0, and one past the last lo with lo·stride + off < l, clamped to [0, lout]. */
 @inline function loLo(off: i32, stride: i32): i32 {
@@ -246,8 +247,71 @@ export function conv1dBwdWeight(
   dy: usize, x: usize, dw: usize, nb: i32, cin: i32, l: i32, cout: i32, k: i32, lout: i32,
   stride: i32, dil: i32, padL: i32,
 ): void {
+  // stride 1: tiles of 4 output × 2 input channels share their dy / x loads (8 f32x4 accumulators, one per
+  // weight); each weight is Σ over n, then lo in lanes of 4, horizontal sum, then the lo tail.
+  const co4 = stride == 1 ? cout & ~3 : 0;
+  const ci2 = stride == 1 ? cin & ~1 : 0;
+  const ls = <usize>lout << 2;
+  const xs = <usize>l << 2;
+  for (let co = 0; co < co4; co += 4) {
+    for (let ci = 0; ci < ci2; ci += 2) {
+      for (let kk = 0; kk < k; kk++) {
+        const off = kk * dil - padL;
+        const a = loLo(off, 1);
+        const b = max(a, loHi(off, 1, l, lout));
+        const b4 = a + ((b - a) & ~3);
+        let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+        let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+        let t00: f32 = 0, t01: f32 = 0, t10: f32 = 0, t11: f32 = 0, t20: f32 = 0, t21: f32 = 0, t30: f32 = 0, t31: f32 = 0;
+        for (let n = 0; n < nb; n++) {
+          const g = dy + ((<usize>n * <usize>cout + <usize>co) * <usize>lout << 2);
+          const xr = x + ((<usize>n * <usize>cin + <usize>ci) * <usize>l << 2) + (<usize>off << 2);
+          for (let lo = a; lo < b4; lo += 4) {
+            const p = <usize>lo << 2;
+            const g0 = v128.load(g + p);
+            const g1 = v128.load(g + ls + p);
+            const g2 = v128.load(g + 2 * ls + p);
+            const g3 = v128.load(g + 3 * ls + p);
+            const x0 = v128.load(xr + p);
+            const x1 = v128.load(xr + xs + p);
+            a00 = f32x4.add(a00, f32x4.mul(g0, x0));
+            a01 = f32x4.add(a01, f32x4.mul(g0, x1));
+            a10 = f32x4.add(a10, f32x4.mul(g1, x0));
+            a11 = f32x4.add(a11, f32x4.mul(g1, x1));
+            a20 = f32x4.add(a20, f32x4.mul(g2, x0));
+            a21 = f32x4.add(a21, f32x4.mul(g2, x1));
+            a30 = f32x4.add(a30, f32x4.mul(g3, x0));
+            a31 = f32x4.add(a31, f32x4.mul(g3, x1));
+          }
+          for (let lo = b4; lo < b; lo++) {
+            const p = <usize>lo << 2;
+            const x0 = load<f32>(xr + p);
+            const x1 = load<f32>(xr + xs + p);
+            const g0 = load<f32>(g + p);
+            const g1 = load<f32>(g + ls + p);
+            const g2 = load<f32>(g + 2 * ls + p);
+            const g3 = load<f32>(g + 3 * ls + p);
+            t00 += g0 * x0; t01 += g0 * x1; t10 += g1 * x0; t11 += g1 * x1;
+            t20 += g2 * x0; t21 += g2 * x1; t30 += g3 * x0; t31 += g3 * x1;
+          }
+        }
+        const wk = <usize>k << 2;
+        const wco = <usize>cin * wk;
+        const o = dw + ((<usize>co * <usize>cin + <usize>ci) * <usize>k + <usize>kk << 2);
+        store<f32>(o, hsum(a00) + t00);
+        store<f32>(o + wk, hsum(a01) + t01);
+        store<f32>(o + wco, hsum(a10) + t10);
+        store<f32>(o + wco + wk, hsum(a11) + t11);
+        store<f32>(o + 2 * wco, hsum(a20) + t20);
+        store<f32>(o + 2 * wco + wk, hsum(a21) + t21);
+        store<f32>(o + 3 * wco, hsum(a30) + t30);
+        store<f32>(o + 3 * wco + wk, hsum(a31) + t31);
+      }
+    }
+  }
   for (let co = 0; co < cout; co++) {
     for (let ci = 0; ci < cin; ci++) {
+      if (co < co4 && ci < ci2) continue;
       for (let kk = 0; kk < k; kk++) {
         const off = kk * dil - padL;
         const a = loLo(off, stride);

@@ -1,5 +1,8 @@
 /**
- * `npm run conformance -- [--json] [--backend wasm|js|all]`: the kernel conformance suite in Node.
+ * `npm run conformance -- [--json] [--backend wasm|js|wasm-relaxed|all]`: the kernel conformance suite in Node.
+ * `wasm-relaxed` is the opt-in relaxed-SIMD build (Node 20: node --experimental-wasm-relaxed-simd
+ * --import tsx scripts/conformance.ts --backend wasm-relaxed);
+ * `all` includes it when the runtime supports relaxed SIMD.
  * Each backend is compared against a fresh `js` backend (the reference; `js` against itself is a sanity check
  * that every case runs). With --json: one JSON object per (kernel, backend) per line, then a summary line
  * {"summary":true,"runtime","backends","kernels","ok","failed"}; without it, a readable table.
@@ -7,12 +10,13 @@
  */
 import type { Backend } from '../src/backend/kernels.ts';
 import { createJsBackend } from '../src/backend/js/backend.ts';
-import { createWasmBackendSync } from '../src/backend/wasm/backend.ts';
+import { createWasmBackendSync, relaxedSimdSupported } from '../src/backend/wasm/backend.ts';
+import { conformanceRowNames } from '../test/conformance/cases.ts';
 import { rowToJson, runConformance, summarize, uncoveredKernels, type Row } from '../test/conformance/run.ts';
 
 function usage(msg?: string): never {
   if (msg) console.error(`conformance: ${msg}`);
-  console.error('usage: npm run conformance -- [--json] [--backend wasm|js|all]');
+  console.error('usage: npm run conformance -- [--json] [--backend wasm|js|wasm-relaxed|all]');
   process.exit(2);
 }
 
@@ -27,12 +31,20 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--help' || a === '-h') usage();
   else usage(`unknown argument ${a}`);
 }
-if (!['wasm', 'js', 'all'].includes(which)) usage(`unknown backend '${which}'`);
+if (!['wasm', 'js', 'wasm-relaxed', 'all'].includes(which)) usage(`unknown backend '${which}'`);
 
 const runtime = `node ${process.version}`;
 const backends: Array<[string, () => Backend]> = [];
 if (which === 'js' || which === 'all') backends.push(['js', () => createJsBackend()]);
 if (which === 'wasm' || which === 'all') backends.push(['wasm', () => createWasmBackendSync()]);
+if (which === 'wasm-relaxed' || (which === 'all' && relaxedSimdSupported())) {
+  backends.push(['wasm-relaxed', () => {
+    if (!relaxedSimdSupported()) {
+      throw new Error('this runtime rejects relaxed-SIMD wasm (Node 20: node --experimental-wasm-relaxed-simd --import tsx scripts/conformance.ts --backend wasm-relaxed)');
+    }
+    return createWasmBackendSync({ relaxed: true });
+  }]);
+}
 
 const rows: Row[] = [];
 for (const [name, make] of backends) {
@@ -43,10 +55,10 @@ for (const [name, make] of backends) {
     rows.push({ kernel: '(backend)', backend: name, runtime, cases: 0, maxRelErr: 0, ok: false, error: `cannot create backend: ${(e as Error).message}` });
     continue;
   }
-  rows.push(...runConformance(backend, createJsBackend(), runtime));
+  rows.push(...runConformance(backend, createJsBackend(), runtime, undefined, name));
 }
 
-const uncovered = uncoveredKernels(rows.filter((r) => r.kernel !== '(backend)'));
+const uncovered = uncoveredKernels(conformanceRowNames());
 const summary = summarize(rows, runtime, backends.map(([n]) => n));
 if (uncovered.length > 0) summary.failed.push(...uncovered.map((k) => `uncovered:${k}`));
 

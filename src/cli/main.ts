@@ -1,6 +1,7 @@
 /** The `sparsecast` command: dispatch to subcommands. */
 import { trainCommand } from './train-command.ts';
 import { evalCommand, predictCommand } from './eval-command.ts';
+import { sweepCommand } from './sweep-command.ts';
 
 const USAGE = `usage: sparsecast <command> [flags]
 
@@ -14,6 +15,7 @@ commands:
            --init_density 1 --final_density 0.1 --density 0.2 --zeta 0.5 --growth gradient|random|momentum
            --density_init uniform|erk --no_expand --val_batches N]
   eval    --checkpoint DIR [--backend]          re-score the run's model on its test split (same JSON line)
+  sweep   <train flags> --grid lambda=1.05,1.1,1.2 gamma=1.05,1.1,1.2 --select loss|sparsity [--jobs N] --out DIR
   predict --checkpoint DIR --data PATH [--out forecast.csv]   forecast pred_len steps after the file's end
 `;
 
@@ -26,6 +28,8 @@ export async function main(argv: string[]): Promise<void> {
       return evalCommand(rest);
     case 'predict':
       return predictCommand(rest);
+    case 'sweep':
+      return sweepCommand(rest);
     case undefined:
     case 'help':
     case '--help':
