@@ -1,5 +1,7 @@
 /**
- * `npm run conformance -- [--json] [--backend wasm|js|wasm-relaxed|all]`: the kernel conformance suite in Node.
+ * `npm run conformance -- [--json] [--backend wasm|js|wasm-relaxed|webgpu|all]`: the kernel conformance suite
+ * in Node. `all` is the CPU backends (js, wasm, and wasm-relaxed where supported); `webgpu` (Dawn in Node,
+ * lavapipe without a GPU; scripts/setup-webgpu.sh) runs through async reads and only when asked for.
  * `wasm-relaxed` is the opt-in relaxed-SIMD build (Node 20: node --experimental-wasm-relaxed-simd
  * --import tsx scripts/conformance.ts --backend wasm-relaxed);
  * `all` includes it when the runtime supports relaxed SIMD.
@@ -12,11 +14,13 @@ import type { Backend } from '../src/backend/kernels.ts';
 import { createJsBackend } from '../src/backend/js/backend.ts';
 import { createWasmBackendSync, relaxedSimdSupported } from '../src/backend/wasm/backend.ts';
 import { conformanceRowNames } from '../test/conformance/cases.ts';
-import { rowToJson, runConformance, summarize, uncoveredKernels, type Row } from '../test/conformance/run.ts';
+import {
+  rowToJson, runConformance, runConformanceAsync, summarize, uncoveredKernels, type Row,
+} from '../test/conformance/run.ts';
 
 function usage(msg?: string): never {
   if (msg) console.error(`conformance: ${msg}`);
-  console.error('usage: npm run conformance -- [--json] [--backend wasm|js|wasm-relaxed|all]');
+  console.error('usage: npm run conformance -- [--json] [--backend wasm|js|wasm-relaxed|webgpu|all]');
   process.exit(2);
 }
 
@@ -31,10 +35,10 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--help' || a === '-h') usage();
   else usage(`unknown argument ${a}`);
 }
-if (!['wasm', 'js', 'wasm-relaxed', 'all'].includes(which)) usage(`unknown backend '${which}'`);
+if (!['wasm', 'js', 'wasm-relaxed', 'webgpu', 'all'].includes(which)) usage(`unknown backend '${which}'`);
 
 const runtime = `node ${process.version}`;
-const backends: Array<[string, () => Backend]> = [];
+const backends: Array<[string, () => Backend | Promise<Backend>]> = [];
 if (which === 'js' || which === 'all') backends.push(['js', () => createJsBackend()]);
 if (which === 'wasm' || which === 'all') backends.push(['wasm', () => createWasmBackendSync()]);
 if (which === 'wasm-relaxed' || (which === 'all' && relaxedSimdSupported())) {
@@ -46,16 +50,31 @@ if (which === 'wasm-relaxed' || (which === 'all' && relaxedSimdSupported())) {
   }]);
 }
 
+if (which === 'webgpu') {
+  backends.push(['webgpu', async () => {
+    // Generated shader map (git-ignored) first, as test/webgpu.test.ts does.
+    const { execFileSync } = await import('node:child_process');
+    execFileSync(process.execPath, [new URL('./build-shaders.mjs', import.meta.url).pathname], { stdio: 'ignore' });
+    const { createWebGpuBackend } = await import('../src/backend/webgpu/backend.ts');
+    return createWebGpuBackend();
+  }]);
+}
+
 const rows: Row[] = [];
 for (const [name, make] of backends) {
   let backend: Backend;
   try {
-    backend = make();
+    backend = await make();
   } catch (e) {
     rows.push({ kernel: '(backend)', backend: name, runtime, cases: 0, maxRelErr: 0, ok: false, error: `cannot create backend: ${(e as Error).message}` });
     continue;
   }
-  rows.push(...runConformance(backend, createJsBackend(), runtime, undefined, name));
+  if (backend.readSync) {
+    rows.push(...runConformance(backend, createJsBackend(), runtime, undefined, name));
+  } else {
+    rows.push(...(await runConformanceAsync(backend, createJsBackend(), runtime, undefined, name)));
+    (backend as { destroy?: () => void }).destroy?.();
+  }
 }
 
 const uncovered = uncoveredKernels(conformanceRowNames());
@@ -86,4 +105,5 @@ if (json) {
   console.log(`${runtime}: ${summary.ok}/${summary.kernels} rows ok over backends ${summary.backends.join(', ')}`);
   if (summary.failed.length > 0) console.log(`failed: ${summary.failed.join(', ')}`);
 }
-process.exitCode = summary.failed.length > 0 ? 1 : 0;
+// Exit explicitly: a GPU device can keep the event loop alive.
+process.exit(summary.failed.length > 0 ? 1 : 0);

@@ -3,15 +3,19 @@ import type { Rng } from '../tensor/random.ts';
 import type { Forecaster } from '../train/trainer.ts';
 import type { ForecastConfig } from './config.ts';
 import { Transformer } from './transformer.ts';
+import { DLinear } from './dlinear.ts';
+import { LstmForecaster } from './lstm.ts';
 import { FEDformer } from './fedformer.ts';
 import { NSTransformer } from './nstransformer.ts';
 import { Informer } from './informer.ts';
 import { Autoformer } from './autoformer.ts';
 
-export type ModelName = 'Transformer' | 'Informer' | 'Autoformer' | 'FEDformer' | 'NSTransformer';
+export type ModelName = 'Transformer' | 'Informer' | 'Autoformer' | 'FEDformer' | 'NSTransformer' | 'DLinear' | 'LSTM';
 
 const REGISTRY: Partial<Record<ModelName, (rng: Rng, cfg: ForecastConfig) => Forecaster>> = {
   Transformer: (rng, cfg) => new Transformer(rng, cfg),
+  DLinear: (rng, cfg) => new DLinear(rng, cfg),
+  LSTM: (rng, cfg) => new LstmForecaster(rng, cfg),
   FEDformer: (rng, cfg) => new FEDformer(rng, cfg),
   NSTransformer: (rng, cfg) => new NSTransformer(rng, cfg),
   Informer: (rng, cfg) => new Informer(rng, cfg),

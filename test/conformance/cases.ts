@@ -567,6 +567,10 @@ function matmulCases(): ConformanceCase[] {
     { ba: [], bb: [], m: 64, k: 127, n: 65 },
     { ba: [], bb: [], m: 65, k: 129, n: 63, transA: true, transB: true, bias: true },
     { ba: [], bb: [], m: 31, k: 256, n: 17, transB: true },
+    // Past one cache block in every dimension (packed GEMM paths, edge tiles).
+    { ba: [], bb: [], m: 130, k: 300, n: 97 },
+    { ba: [], bb: [], m: 97, k: 300, n: 130, transA: true, transB: true, bias: true },
+    { ba: [2], bb: [1], m: 67, k: 161, n: 71, transB: true },
     { ba: [2], bb: [2], m: 3, k: 5, n: 4 },
     { ba: [3], bb: [], m: 7, k: 17, n: 33, transB: true },
     { ba: [], bb: [3], m: 7, k: 17, n: 33, transA: true, bias: true },
