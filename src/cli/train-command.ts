@@ -14,6 +14,7 @@ import { parseDate, toEpochMs } from '../data/time-features.ts';
 import { createModel, defaultConfig, PRESETS, type ForecastConfig } from '../models/index.ts';
 import { Trainer, type TrainResult, type Forecaster } from '../train/trainer.ts';
 import type { Metrics } from '../train/metrics.ts';
+import { naiveRepeatLast } from '../train/baseline.ts';
 import type { SparsityController } from '../sparse/controller.ts';
 import type { Masking } from '../sparse/masking.ts';
 import { writeSafetensors, type SafeArray } from '../io/safetensors.ts';
@@ -176,12 +177,14 @@ export function resultJson(spec: RunSpec, parts: RunParts, trainer: Trainer, r: 
   const masking = parts.controller.masking!;
   const density = new Map(masking.layers.map((l) => [l.param.storage!, l.active / l.param.size] as const));
   const flops = trainer.forwardFlops((w) => density.get(w) ?? 1);
+  const naive = naiveRepeatLast(parts.ds, spec.batchSize);
   return {
     model: spec.model, data: basename(spec.data), pred_len: parts.cfg.predLen, method: parts.controller.method, backend: spec.backend,
     mse: round(r.test.mse), mae: round(r.test.mae), params: masking.denseParams, nnz: masking.nnz(), sparsity: round(masking.sparsity()),
     masked_sparsity: round(masking.maskedSparsity()), flops_dense: flops.dense, flops_sparse: flops.sparse,
     epochs_run: r.epochsRun, train_seconds: +r.trainSeconds.toFixed(2), best_val: round(r.bestVal),
     controller_seconds: +parts.controller.seconds.toFixed(2),
+    naive_mse: round(naive.mse), naive_mae: round(naive.mae),
     ...(spec.valBatches !== undefined ? { val_batches: spec.valBatches } : {}),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Node-side checks shared by test/deno.test.ts and test/browser.test.ts: a suite result from another runtime must
- * have every conformance row ok, cover the whole contract, and give tiny-run results bit-identical to the same
- * run in this Node process.
+ * have every conformance row ok, cover the whole contract, and give kernel outputs (per-row hashes) and tiny-run
+ * results bit-identical to the same suite run in this Node process.
  */
 import { expect } from 'vitest';
 import { KERNEL_NAMES } from '../../src/backend/kernels.ts';
@@ -37,19 +37,17 @@ export function expectRowsOk(result: SuiteResult, backend: string): void {
 
 /** The tiny run on `backend` gives the same loss bits and parameter hash as in Node. */
 export function expectTinyIdentical(result: SuiteResult, node: SuiteResult, backend: string): void {
-  {
-    const there = result.tiny.find((t) => t.backend === backend);
-    const here = node.tiny.find((t) => t.backend === backend);
-    expect(here?.error, `tiny run on ${backend} in Node`).toBeUndefined();
-    expect(there?.error, `tiny run on ${backend} in ${result.runtime}`).toBeUndefined();
-    const a = there!.result!;
-    const b = here!.result!;
-    expect(a.leakedTensors, `tiny run on ${backend} in ${result.runtime} leaked tensors`).toBe(0);
-    expect(
-      { finalLossBits: a.finalLossBits, paramHash: a.paramHash, lossBits: a.lossBits },
-      `tiny run on ${backend}: ${result.runtime} vs Node`,
-    ).toEqual({ finalLossBits: b.finalLossBits, paramHash: b.paramHash, lossBits: b.lossBits });
-  }
+  const there = result.tiny.find((t) => t.backend === backend);
+  const here = node.tiny.find((t) => t.backend === backend);
+  expect(here?.error, `tiny run on ${backend} in Node`).toBeUndefined();
+  expect(there?.error, `tiny run on ${backend} in ${result.runtime}`).toBeUndefined();
+  const a = there!.result!;
+  const b = here!.result!;
+  expect(a.leakedTensors, `tiny run on ${backend} in ${result.runtime} leaked tensors`).toBe(0);
+  expect(
+    { finalLossBits: a.finalLossBits, paramHash: a.paramHash, lossBits: a.lossBits },
+    `tiny run on ${backend}: ${result.runtime} vs Node`,
+  ).toEqual({ finalLossBits: b.finalLossBits, paramHash: b.paramHash, lossBits: b.lossBits });
 }
 
 /** Every kernel row of `backend` produced the same output bytes as in Node (rows that ran in both). */

@@ -1,0 +1,112 @@
+/**
+ * Produce the results tables of the README / docs by running the CLI:
+ *
+ *   npx tsx scripts/results.ts forecast [--data_dir ../shared/data] [--jobs 2] [--train_epochs 10] [--max_train_batches N]
+ *       the five Transformer variants (small preset, dense, pred_len 96) on ETTh1, ETTh2, ETTm1, ETTm2 and
+ *       exchange_rate, with the naive repeat-last baseline → docs/results-forecast.md
+ *   npx tsx scripts/results.ts sparse [same flags]
+ *       Transformer small preset: dense, PALS (λ = γ = 1.1), PALS without expand, GraNet (final density 0.2),
+ *       RigL (density 0.2) on the same five sets → docs/results-sparse.md
+ *
+ * Every run's JSON line is kept in docs/runs/<table>.jsonl; the Markdown states the exact command and flags.
+ */
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const args = process.argv.slice(2);
+const table = args[0];
+const flag = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : fallback;
+};
+const dataDir = flag('data_dir', existsSync('../shared/data') ? '../shared/data' : 'data');
+const jobs = Number(flag('jobs', '2'));
+const epochs = flag('train_epochs', '10');
+const maxBatches = flag('max_train_batches', '');
+const valBatches = flag('val_batches', '');
+const datasets = flag('datasets', 'ETTh1,ETTh2,ETTm1,ETTm2,exchange_rate').split(',');
+
+interface Job {
+  key: Record<string, string>;
+  argv: string[];
+}
+
+const common = ['--preset', 'small', '--pred_len', '96', '--train_epochs', epochs, '--seed', '2020', '--backend', 'wasm',
+  ...(maxBatches ? ['--max_train_batches', maxBatches] : []), ...(valBatches ? ['--val_batches', valBatches] : [])];
+const jobsList: Job[] = [];
+if (table === 'forecast') {
+  for (const d of datasets) for (const m of flag('models', 'Transformer,Informer,Autoformer,FEDformer,NSTransformer').split(',')) {
+    jobsList.push({ key: { data: d, model: m }, argv: ['--data', join(dataDir, `${d}.csv`), '--model', m, ...common] });
+  }
+} else if (table === 'sparse') {
+  const methods: Record<string, string[]> = {
+    dense: ['--method', 'dense'],
+    'PALS': ['--method', 'pals', '--lambda', '1.1', '--gamma', '1.1'],
+    'PALS no expand': ['--method', 'pals', '--lambda', '1.1', '--gamma', '1.1', '--no_expand'],
+    'GraNet 0.2': ['--method', 'granet', '--final_density', '0.2'],
+    'RigL 0.2': ['--method', 'rigl', '--density', '0.2'],
+  };
+  for (const d of datasets) for (const [name, m] of Object.entries(methods)) {
+    jobsList.push({ key: { data: d, method: name }, argv: ['--data', join(dataDir, `${d}.csv`), '--model', 'Transformer', ...m, ...common] });
+  }
+} else {
+  console.error('usage: npx tsx scripts/results.ts forecast|sparse [--data_dir DIR] [--jobs N] [--train_epochs N] [--max_train_batches N] [--val_batches N]');
+  process.exit(2);
+}
+
+mkdirSync('docs/runs', { recursive: true });
+const log = join('docs/runs', `${table}.jsonl`);
+const done = new Map<string, Record<string, unknown>>();
+if (existsSync(log)) {
+  for (const l of readFileSync(log, 'utf8').split('\n').filter(Boolean)) {
+    const r = JSON.parse(l) as { key: Record<string, string>; result: Record<string, unknown> };
+    done.set(JSON.stringify(r.key), r.result);
+  }
+}
+
+function run(job: Job): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev-cli.ts', 'train', ...job.argv, '--out', join('/tmp/sparsecast-results', table!, Object.values(job.key).join('-').replace(/\s+/g, '_'))], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`${JSON.stringify(job.key)} failed (${code})`))));
+  });
+}
+
+let next = 0;
+await Promise.all(Array.from({ length: jobs }, async () => {
+  while (next < jobsList.length) {
+    const job = jobsList[next++]!;
+    if (done.has(JSON.stringify(job.key))) continue;
+    const result = await run(job);
+    done.set(JSON.stringify(job.key), result);
+    appendFileSync(log, `${JSON.stringify({ key: job.key, result })}\n`);
+    console.log(JSON.stringify({ ...job.key, ...result }));
+  }
+}));
+
+const f = (v: unknown, d = 3) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '–');
+const cmd = `npx tsx scripts/results.ts ${args.join(' ')}`;
+let md: string;
+if (table === 'forecast') {
+  const models = [...new Set(jobsList.map((j) => j.key.model!))];
+  md = [`| data | ${models.map((m) => `${m} MSE / MAE`).join(' | ')} | naive MSE / MAE |`, `|${' --- |'.repeat(models.length + 2)}`,
+    ...datasets.map((d) => {
+      const rs = models.map((m) => done.get(JSON.stringify({ data: d, model: m })));
+      const naive = rs.find(Boolean);
+      return `| ${d} | ${rs.map((r) => (r ? `${f(r.mse)} / ${f(r.mae)}` : '–')).join(' | ')} | ${naive ? `${f(naive.naive_mse)} / ${f(naive.naive_mae)}` : '–'} |`;
+    })].join('\n');
+} else {
+  const methods = [...new Set(jobsList.map((j) => j.key.method!))];
+  md = ['| data | method | test MSE | test MAE | sparsity | FLOPs reduction | train s | controller s |', '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...datasets.flatMap((d) => methods.map((m) => {
+      const r = done.get(JSON.stringify({ data: d, method: m }));
+      if (!r) return `| ${d} | ${m} | – | – | – | – | – | – |`;
+      const red = 1 - Number(r.flops_sparse) / Number(r.flops_dense);
+      return `| ${d} | ${m} | ${f(r.mse)} | ${f(r.mae)} | ${f(r.sparsity)} | ${(100 * red).toFixed(1)}% | ${f(r.train_seconds, 0)} | ${f(r.controller_seconds, 0)} |`;
+    }))].join('\n');
+}
+const out = join('docs', `results-${table}.md`);
+writeFileSync(out, `<!-- generated by: ${cmd} -->\n\nMade by \`${cmd}\` (small preset, pred_len 96, seed 2020, wasm backend, data from ${dataDir}).\n\n${md}\n`);
+console.error(`results: wrote ${out}`);
