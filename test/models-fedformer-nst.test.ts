@@ -526,6 +526,38 @@ describe.each(['js', 'wasm'])('FEDformer and NSTransformer on %s', (backend) => 
   });
 });
 
+describe('js and wasm agree', () => {
+  for (const name of MODELS) {
+    it(`${name}: same seed, same forecast on js and wasm (eval mode) and the same gradients`, () => {
+      const outs: Float32Array[] = [];
+      const grads: Float32Array[][] = [];
+      for (const backend of ['js', 'wasm']) {
+        engine.useBackend(backend);
+        const cfg = smallCfg();
+        const m = createModel(name, new Rng(3), cfg) as Forecaster;
+        m.eval();
+        outs.push(run(m, cfg));
+        tidy(() => {
+          const d = inputs(new Rng(2), cfg, 2);
+          backward(op.mseLoss(m.forward(d.x, d.xm, d.xd, d.ym), d.y));
+        });
+        grads.push(m.parameters().filter((p) => p.grad).map((p) => values(p.grad!)));
+        m.dispose();
+      }
+      expectClose(outs[1]!, outs[0]!, 1e-4);
+      expect(grads[1]!.length).toBe(grads[0]!.length);
+      // Some gradients are zero in exact arithmetic (e.g. biases whose constant the decomposition or
+      // my_Layernorm removes) and hold only rounding noise: compare against the model-wide gradient scale.
+      let top = 0;
+      for (const g of grads[0]!) for (const v of g) top = Math.max(top, Math.abs(v));
+      grads[0]!.forEach((g, i) => {
+        const w = grads[1]![i]!;
+        for (let j = 0; j < g.length; j++) expect(Math.abs(w[j]! - g[j]!)).toBeLessThanOrEqual(1e-3 * Math.abs(g[j]!) + 1e-5 * top);
+      });
+    });
+  }
+});
+
 // ---- learns something: the small preset on ETTh1 vs. the repeat-last baseline (wasm) -------------------------
 
 describe('FEDformer and NSTransformer learn on ETTh1 (wasm)', () => {

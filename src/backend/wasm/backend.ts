@@ -15,10 +15,10 @@ export interface WasmBackendOptions {
   /** A compiled module (e.g. `import mod from 'sparsecast/kernels.wasm'` on edge runtimes). */
   module?: WebAssembly.Module;
   /** Raw module bytes. */
-  bytes?: Uint8Array;
+  bytes?: Uint8Array<ArrayBuffer>;
 }
 
-function decodeBase64(b64: string): Uint8Array {
+function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   const bin = globalThis.atob(b64);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
@@ -39,7 +39,7 @@ export function relaxedSimdSupported(): boolean {
   return relaxedSupport;
 }
 
-export function wasmBytes(relaxed = false): Uint8Array {
+export function wasmBytes(relaxed = false): Uint8Array<ArrayBuffer> {
   return decodeBase64(relaxed ? RELAXED_BASE64 : WASM_BASE64);
 }
 

@@ -1,0 +1,64 @@
+// The `sparsecast` command end to end: train → one JSON line with every field; eval reproduces the test
+// metrics from the saved model; predict writes de-normalised forecasts with dates; bad flags fail clearly.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readSafetensors } from '../src/io/safetensors.ts';
+
+const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/dev-cli.ts', ...args], { encoding: 'utf8' });
+const SMALL = ['--seq_len', '48', '--label_len', '24', '--pred_len', '24', '--d_model', '16', '--n_heads', '2', '--e_layers', '1', '--d_ff', '32'];
+
+describe('cli', () => {
+  it('train, eval and predict', () => {
+    const out = mkdtempSync(join(tmpdir(), 'sc-cli-'));
+    const t = cli(['train', '--data', 'data/ETTh1.csv', '--backend', 'wasm', ...SMALL, '--train_epochs', '1', '--max_train_batches', '5', '--out', out]);
+    expect(t.status, t.stderr).toBe(0);
+    const lines = t.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1); // exactly one JSON line on stdout
+    const r = JSON.parse(lines[0]!);
+    for (const k of ['model', 'data', 'pred_len', 'method', 'backend', 'mse', 'mae', 'params', 'nnz', 'sparsity', 'flops_dense', 'flops_sparse', 'epochs_run', 'train_seconds', 'best_val']) {
+      expect(r, k).toHaveProperty(k);
+    }
+    expect(r.method).toBe('dense');
+    expect(r.naive_mse).toBeGreaterThan(0);
+    for (const f of ['checkpoint.safetensors', 'best.safetensors', 'model.safetensors', 'config.json', 'log.jsonl', 'result.txt', 'loss.svg', 'forecast-0.svg']) {
+      expect(existsSync(join(out, f)), f).toBe(true);
+    }
+    const model = readSafetensors(readFileSync(join(out, 'model.safetensors')));
+    expect(model.tensors.has('encoder.attn_layers.0.attention.query_projection.weight')).toBe(true);
+    expect(readFileSync(join(out, 'result.txt'), 'utf8')).toMatch(/mse:[\d.]+, mae:[\d.]+/);
+
+    const e = cli(['eval', '--checkpoint', out]);
+    expect(e.status, e.stderr).toBe(0);
+    const re = JSON.parse(e.stdout.trim());
+    expect(re.mse).toBe(r.mse);
+    expect(re.mae).toBe(r.mae);
+
+    const csv = join(out, 'forecast.csv');
+    const p = cli(['predict', '--checkpoint', out, '--data', 'data/ETTh1.csv', '--out', csv]);
+    expect(p.status, p.stderr).toBe(0);
+    const rows = readFileSync(csv, 'utf8').trim().split('\n');
+    expect(rows[0]).toBe('date,HUFL,HULL,MUFL,MULL,LUFL,LULL,OT');
+    expect(rows).toHaveLength(25);
+    expect(rows[1]!.startsWith('2018-06-26 20:00:00,')).toBe(true);
+    // De-normalised: oil temperatures in °C, not z-scores.
+    const ot = rows.slice(1).map((l) => Number(l.split(',')[7]));
+    expect(Math.max(...ot.map(Math.abs))).toBeGreaterThan(2);
+  }, 300_000);
+
+  it('bad input gives one clear line', () => {
+    const a = cli(['train', '--data', 'data/ETTh1.csv', '--preset', 'huge']);
+    expect(a.status).toBe(1);
+    expect(a.stderr).toMatch(/--preset must be small or full, got 'huge'/);
+    const b = cli(['train', '--data', 'data/ETTh1.csv', '--seq_len', 'abc']);
+    expect(b.stderr).toMatch(/--seq_len expects an integer, got 'abc'/);
+    const c = cli(['train', '--data', 'data/ETTh1.csv', '--method', 'magic']);
+    expect(c.stderr).toMatch(/--method must be one of .*pals.*, got 'magic'/);
+    const d = cli(['train', '--data', 'data/ETTh1.csv', '--target', 'XX']);
+    expect(d.stderr).toMatch(/'XX'/);
+    const e = cli(['eval', '--checkpoint', '/nonexistent']);
+    expect(e.stderr).toMatch(/no config\.json/);
+  }, 120_000);
+});
