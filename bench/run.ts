@@ -2,6 +2,7 @@
  * `npm run bench -- <name> [--json] [--backend wasm|js] [--runs N]`
  *   matmul  GEMM GFLOP/s: sparsecast wasm (default and relaxed builds), tfjs-backend-wasm, plain JS
  *   block   one Transformer encoder block training step, sparsecast vs tfjs-backend-wasm
+ *   train   training step and eval batch of each forecasting model (ETTh1, small or full preset)
  * Prints one JSON object per line with --json. Node runs with --experimental-wasm-relaxed-simd (see
  * package.json) so the relaxed build can be measured.
  */
@@ -11,6 +12,7 @@ import { createWasmBackend, relaxedSimdSupported } from '../src/backend/wasm/bac
 import { createJsBackend } from '../src/backend/js/backend.ts';
 import { benchBlock } from './block.ts';
 import { benchMatmul } from './matmul.ts';
+import { benchTrain } from './train.ts';
 
 const args = process.argv.slice(2);
 const name = args.find((a) => !a.startsWith('--'));
@@ -43,7 +45,13 @@ switch (name) {
     }
     break;
   }
+  case 'train': {
+    const preset = flag('--preset') as 'small' | 'full' | undefined;
+    const models = flag('--models')?.split(',');
+    await benchTrain({ json, backend, preset, models, runs });
+    break;
+  }
   default:
-    console.error(`bench: unknown benchmark '${name ?? ''}' (choose: matmul, block)`);
+    console.error(`bench: unknown benchmark '${name ?? ''}' (choose: matmul, block, train)`);
     process.exit(2);
 }

@@ -488,7 +488,9 @@ describe.each(['js', 'wasm'])('FEDformer and NSTransformer on %s', (backend) => 
         if (!p.grad) continue;
         const g = values(p.grad);
         expect(g.every(Number.isFinite), k).toBe(true);
-        expect(g.some((v) => v !== 0), `${k} has an all-zero gradient`).toBe(true);
+        // (Some biases have an exactly-zero gradient in exact arithmetic, in TSLib too: a constant that
+        // my_Layernorm or a series decomposition removes. Weights never do.)
+        if (p.rank >= 2) expect(g.some((v) => v !== 0), `${k} has an all-zero gradient`).toBe(true);
         p.grad.dispose();
         p.grad = null;
       }
