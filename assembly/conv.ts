@@ -1,7 +1,10 @@
 // conv1d and its two backward kernels, x [N, Cin, L], w [Cout, Cin, K], out/dy [N, Cout, Lout].
-// Input position of output lo and tap k: lo·stride + k·dil − padL. Each (n, co) output row is built as a
-// sum of shifted, scaled input rows (a GEMM-like rank-1 update per (ci, k)), vectorised along L with
-// f32x4 when stride = 1; per output element the terms are added in increasing (ci, k).
+// Input position of output lo and tap k: lo·stride + k·dil − padL.
+// stride 1 (the common case) runs GEMM-like register tiles vectorised along L: forward and backward-input
+// keep 4 channels × 8 positions in 8 f32x4 accumulators over the interior where every tap is in range
+// (borders take a bounds-checked scalar path with the same summation order, increasing (ci, k) resp.
+// (co, k)); backward-weight keeps 4 × 2 weights as f32x4 partial sums over (n, lo). Other strides and the
+// leftover channels use row axpy / dot loops.
 import { hsum } from './common.ts';
 
 /** First lo with lo·stride + off ≥ 0, and one past the last lo with lo·stride + off < l, clamped to [0, lout]. */

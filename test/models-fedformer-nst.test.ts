@@ -143,7 +143,7 @@ function irfftRef(z: C[], n: number): number[] {
 }
 
 /** TSLib FourierBlock.forward on host arrays: q [B, L, H, E] → [B, H, O, L]. */
-function fourierBlockRef(q: Float32Array, [B, L, H, E]: number[], w1: Float32Array, w2: Float32Array, O: number, index: number[]): number[] {
+function fourierBlockRef(q: Float32Array, [B, L, H, E]: [number, number, number, number], w1: Float32Array, w2: Float32Array, O: number, index: number[]): number[] {
   const M = index.length;
   const F = Math.floor(L / 2) + 1;
   const out: number[] = [];
@@ -170,7 +170,7 @@ function fourierBlockRef(q: Float32Array, [B, L, H, E]: number[], w1: Float32Arr
 
 /** TSLib FourierCrossAttention.forward (tanh) on host arrays: q [B, Lq, H, E], k [B, Lkv, H, E] → [B, H, O, Lq]. */
 function fourierCrossRef(
-  q: Float32Array, k: Float32Array, [B, Lq, Lkv, H, E]: number[], w1: Float32Array, w2: Float32Array, O: number,
+  q: Float32Array, k: Float32Array, [B, Lq, Lkv, H, E]: [number, number, number, number, number], w1: Float32Array, w2: Float32Array, O: number,
   indexQ: number[], indexKv: number[], inC: number, outC: number,
 ): number[] {
   const Mq = indexQ.length;
@@ -252,7 +252,7 @@ describe.each(['js', 'wasm'])('FEDformer and NSTransformer on %s', (backend) => 
     expect(Math.max(...w)).toBeLessThan(1 / 64);
     expect(Math.min(...w)).toBeGreaterThanOrEqual(0);
     for (const L of [32, 12]) {
-      const shape = [2, L, 2, 4];
+      const shape: [number, number, number, number] = [2, L, 2, 4];
       const q = new Rng(9).normal(2 * L * 8);
       const got = tidy(() => values(blk.forward(op.tensor(q, shape))));
       expectClose(got, fourierBlockRef(q, shape, values(blk.weights1), values(blk.weights2), 4, blk.index), 1e-4);
@@ -265,7 +265,7 @@ describe.each(['js', 'wasm'])('FEDformer and NSTransformer on %s', (backend) => 
     const blk = new FourierCrossAttention(new Rng(5), 8, 8, 12, 16, { modes: 4, modeSelect: 'random', numHeads: 2 });
     expect(blk.weights1.shape).toEqual([2, 4, 4, 4]);
     for (const Lq of [12, 7]) {
-      const shape = [2, Lq, 16, 2, 4];
+      const shape: [number, number, number, number, number] = [2, Lq, 16, 2, 4];
       const q = new Rng(1).normal(2 * Lq * 8).map((v) => v * 3);
       const k = new Rng(2).normal(2 * 16 * 8).map((v) => v * 3);
       const got = tidy(() => values(blk.forward(op.tensor(q, [2, Lq, 2, 4]), op.tensor(k, [2, 16, 2, 4]))));

@@ -225,9 +225,10 @@ describe.each(['js', 'wasm'])('Informer / Autoformer on %s', (backend) => {
         return m.namedParameters().map(([k, p]) => [k, p.grad ? maxAbs(p.grad.dataSync() as Float32Array) : 0] as const);
       });
       const top = Math.max(...sizes.map(([, g]) => g));
-      const zero = sizes.filter(([, g]) => g <= 1e-5 * top).map(([k]) => k);
+      // Measured: the analytically zero ones sit below 4e-8·top (rounding), every other one above 1.5e-4·top.
+      const zero = sizes.filter(([, g]) => g <= 1e-6 * top).map(([k]) => k);
       expect(zero.sort()).toEqual([...ANALYTICALLY_ZERO[name]].sort());
-      for (const [k, g] of sizes) if (!zero.includes(k)) expect(g, k).toBeGreaterThan(1e-4 * top);
+      for (const [k, g] of sizes) if (!zero.includes(k)) expect(g, k).toBeGreaterThan(1e-5 * top);
       for (const p of m.parameters()) {
         p.grad?.dispose();
         p.grad = null;

@@ -8,7 +8,8 @@ const USAGE = `usage: sparsecast <command> [flags]
 commands:
   train   --data PATH [--model Transformer] [--preset small|full] [--seq_len 96 --label_len 48 --pred_len 96]
           [--features M|S|MS --target OT --freq h --data_kind auto|ETTh|ETTm|custom]
-          [--d_model --n_heads --e_layers --d_layers --d_ff --dropout --factor --moving_avg]
+          [--d_model --n_heads --e_layers --d_layers --d_ff --dropout --factor --moving_avg --activation gelu|relu]
+          [--distil (turns Informer's distilling off, as TSLib) --modes 32 --mode_select random|low --p_hidden_dims 128,128 --p_hidden_layers 2]
           [--train_epochs 10 --patience 3 --batch_size 32 --learning_rate 1e-4 --lradj type1|type2]
           [--seed 2020 --backend wasm|js|webgpu --out DIR --max_train_batches N --checkpoint_every 100 --resume]
           [--method dense|pals|granet|rigl|set|static --lambda 1.1 --gamma 1.1 --update_freq 20 --s_min 0.2 --s_max 0.9

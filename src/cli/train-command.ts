@@ -93,7 +93,19 @@ export function specFromArgs(args: ParsedArgs): RunSpec {
     movingAvg: numberFlag(args, 'moving_avg', 25, true),
     freq: f('freq') ?? 'h',
     activation: (f('activation') ?? 'gelu') as 'gelu' | 'relu',
+    // TSLib's `--distil` is store_false: passing it turns distilling off.
+    distil: !args.switches.has('distil'),
+    ...(f('modes') !== undefined ? { modes: numberFlag(args, 'modes', 32, true) } : {}),
+    ...(f('mode_select') !== undefined ? { modeSelect: f('mode_select') as 'random' | 'low' } : {}),
+    ...(f('p_hidden_dims') !== undefined ? { pHiddenDims: f('p_hidden_dims')!.split(/[, ]+/).map((v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n <= 0) throw new Error(`sparsecast train: --p_hidden_dims expects positive integers like 128,128, got '${f('p_hidden_dims')}'`);
+      return n;
+    }) } : {}),
+    ...(f('p_hidden_layers') !== undefined ? { pHiddenLayers: numberFlag(args, 'p_hidden_layers', 2, true) } : {}),
   };
+  if (cfg.activation !== 'gelu' && cfg.activation !== 'relu') throw new Error(`sparsecast train: --activation must be gelu or relu, got '${cfg.activation}'`);
+  if (cfg.modeSelect !== undefined && cfg.modeSelect !== 'random' && cfg.modeSelect !== 'low') throw new Error(`sparsecast train: --mode_select must be random or low, got '${cfg.modeSelect}'`);
   if (cfg.dModel! % cfg.nHeads! !== 0) throw new Error(`sparsecast train: --d_model ${cfg.dModel} is not divisible by --n_heads ${cfg.nHeads}`);
   const maxB = f('max_train_batches');
   const growth = (f('growth') ?? 'gradient') as Growth;
@@ -290,7 +302,7 @@ function round(v: number): number {
 }
 
 export async function trainCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['resume', 'no_expand']);
+  const args = parseArgs(argv, ['resume', 'no_expand', 'distil']);
   const spec = specFromArgs(args);
   const { json } = await runTraining(spec, { resume: args.switches.has('resume') });
   console.log(JSON.stringify(json));

@@ -29,14 +29,29 @@ import { Linear } from './linear.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Rng } from '../tensor/random.ts';
 import { engine } from '../tensor/engine.ts';
-import { add, mul } from '../ops/binary.ts';
-import { arange, zerosLike } from '../ops/creation.ts';
+import { add, div, mul } from '../ops/binary.ts';
+import { arange, tensor, zerosLike } from '../ops/creation.ts';
 import { softmax } from '../ops/nn.ts';
 import { broadcastTo, concat, pad, permute, roll, sliceAxis } from '../ops/movement.ts';
 import { reshape } from '../ops/reshape.ts';
 import { gather, indexSelect, topk } from '../ops/indexing.ts';
-import { mean } from '../ops/reduce.ts';
-import { complexMulConj, irfft, rfft } from '../ops/spectral.ts';
+import { mean, sum } from '../ops/reduce.ts';
+import { complex, irfft, rfft } from '../ops/spectral.ts';
+
+/**
+ * mean over heads and channels of q_fft · conj(k_fft): [B, H, E, m, 2] × 2 → [B, m, 2]. Written as
+ * elementwise products and one reduction each for the real part Σ(qr·kr + qi·ki) and the imaginary part
+ * Σ(qi·kr − qr·ki) (k's pairs swapped by a roll of the size-2 axis, signs (−1, +1)), which keeps the
+ * backward to elementwise kernels.
+ */
+export function meanCrossSpectrum(qf: Tensor, kf: Tensor): Tensor {
+  const [, h, e] = qf.shape as [number, number, number, number, number];
+  const n = h * e;
+  const signs = tensor(new Float32Array([-1, 1]), [2], { backend: qf.backend.name });
+  const re = div(sum(mul(qf, kf), [1, 2, 4]), n); // [B, m]
+  const im = div(sum(mul(qf, mul(roll(kf, 1, 4), signs)), [1, 2, 4]), n);
+  return complex(re, im);
+}
 
 export class AutoCorrelation extends Module {
   readonly dropout: Dropout;
@@ -99,8 +114,7 @@ export class AutoCorrelation extends Module {
     }
     const qf = rfft(permute(queries, [0, 2, 3, 1])); // [B, H, E, m, 2]
     const kf = rfft(permute(keys, [0, 2, 3, 1]));
-    // mean over heads and channels of irfft(q_fft · conj(k_fft)), averaged before the inverse transform.
-    const meanValue = irfft(mean(complexMulConj(qf, kf), [1, 2])); // [B, n]
+    const meanValue = irfft(meanCrossSpectrum(qf, kf)); // [B, n]
     const v = permute(values, [0, 2, 3, 1]); // [B, H, D, L]
     const agg = this.training ? this.timeDelayAggTraining(v, meanValue) : this.timeDelayAggInference(v, meanValue);
     return permute(agg, [0, 3, 1, 2]); // [B, L, H, D]

@@ -32,7 +32,7 @@ import { add, div, mul } from '../ops/binary.ts';
 import { sqrt, square, tanh } from '../ops/unary.ts';
 import { softmax } from '../ops/nn.ts';
 import { reshape } from '../ops/reshape.ts';
-import { concat, pad, permute, sliceAxis } from '../ops/movement.ts';
+import { pad, permute, sliceAxis } from '../ops/movement.ts';
 import { indexSelect } from '../ops/indexing.ts';
 import { complex, complexEinsumBHI_HIO, complexMatmul, irfft, rfft } from '../ops/spectral.ts';
 
@@ -89,11 +89,6 @@ function placeBins(y: Tensor, positions: readonly number[], F: number): Tensor {
   return indexSelect(padded, axis, src);
 }
 
-/** complex(weights1, weights2) as [..., 2]. */
-function complexWeight(re: Tensor, im: Tensor): Tensor {
-  return complex(re, im);
-}
-
 export interface FourierOptions {
   modes?: number;
   modeSelect?: ModeSelect;
@@ -145,7 +140,7 @@ export class FourierBlock extends Module implements InnerCorrelation {
       return full([B, H, O, L], 0, { backend: q.backend.name });
     }
     const xs = selectBins(xft, wis.map((wi) => this.index[wi]!)); // [B, H, I, M, 2]
-    let w = complexWeight(this.weights1, this.weights2); // [H, I, O, modes, 2]
+    let w = complex(this.weights1, this.weights2); // [H, I, O, modes, 2]
     if (wis.length !== this.index.length) w = indexSelect(w, 3, wis);
     const y = complexEinsumBHI_HIO(xs, w); // [B, H, O, M, 2]
     return irfft(placeBins(y, wis, F), L); // [B, H, O, L]
@@ -201,7 +196,7 @@ export class FourierCrossAttention extends Module implements InnerCorrelation {
     }
     // "bhxy,bhey->bhex": xk·qkᵀ.
     const qkv = complexMatmul(xkFt, qk, { transB: true }); // [B, H, E, Mq, 2]
-    const w = complexWeight(this.weights1, this.weights2); // [H, E, O, Mq, 2]
+    const w = complex(this.weights1, this.weights2); // [H, E, O, Mq, 2]
     const qkvw = complexEinsumBHI_HIO(qkv, w); // [B, H, O, Mq, 2]
     const F = Math.floor(L / 2) + 1;
     const outFt = placeBins(qkvw, this.indexQ, F); // [B, H, O, F, 2]
