@@ -82,7 +82,7 @@ fn sddmm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: ve
   OUT[p] = acc;
 }
 
-// ---- dense → CSR (three passes; the host reads nnz between the second and third) -------------------
+// ---- dense → CSR (three passes: count per row, scan, fill; nnz is the caller's, checked by the runtime) --
 // Keep rule: mask != 0 when a mask is given (binding 2, HAS_MASK), else x != 0 (NaN kept).
 const HAS_MASK: u32 = 0u;
 const SWG: u32 = 256u;
@@ -135,15 +135,17 @@ fn csr_scan(@builtin(local_invocation_index) lid: u32) {
   }
 }
 
-// colIdx / values of row r at rowPtr[r] .. in column order. Params: [0] rows, [1] cols.
+// colIdx / values of row r at rowPtr[r] .. in column order. Params: [0] rows, [1] cols, [2] nnz (the
+// caller's count: never written past, whatever the real count is; a mismatch is reported by the host).
 @compute @workgroup_size(WG)
 fn csr_fill(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
             @builtin(local_invocation_index) lid: u32) {
   let r = flat_id(wid, nwg, lid, WG);
   if (r >= pu(0u)) { return; }
   let cols = pu(1u);
+  let nnz = i32(pu(2u));
   var p = DROWPTR[r];
-  for (var j = 0u; j < cols; j++) {
+  for (var j = 0u; j < cols && p < nnz; j++) {
     if (keep(r * cols + j)) {
       DCOL[p] = i32(j);
       DVAL[p] = DX_[r * cols + j];

@@ -878,7 +878,7 @@ describe('sparse', () => {
 
   it('csrToDense and denseToCsr round-trip', () => {
     expect(read(K.csrToDense(A()))).toEqual(Adense);
-    const c = K.denseToCsr(f32(Adense), 4, 3);
+    const c = K.denseToCsr(f32(Adense), 4, 3, 5);
     expect([c.rows, c.cols, c.nnz]).toEqual([4, 3, 5]);
     expect(read(c.rowPtr)).toEqual([0, 2, 2, 3, 5]);
     expect(read(c.colIdx)).toEqual([0, 2, 1, 0, 2]);
@@ -887,13 +887,18 @@ describe('sparse', () => {
   });
 
   it('denseToCsr with a mask keeps explicit zeros', () => {
-    const c = K.denseToCsr(f32([0, 7, 8, 0]), 2, 2, u8([1, 0, 1, 1]));
+    const c = K.denseToCsr(f32([0, 7, 8, 0]), 2, 2, 3, u8([1, 0, 1, 1]));
     expect(c.nnz).toBe(3);
     expect(read(c.rowPtr)).toEqual([0, 1, 3]);
     expect(read(c.colIdx)).toEqual([0, 0, 1]);
     expect(read(c.values)).toEqual([0, 8, 0]);
-    const e = K.denseToCsr(f32([]), 0, 3);
+    const e = K.denseToCsr(f32([]), 0, 3, 0);
     expect([e.nnz, e.rowPtr.size]).toEqual([0, 1]);
+  });
+
+  it('denseToCsr checks the caller\'s nnz against the real count', () => {
+    expect(() => K.denseToCsr(f32([0, 7, 8, 0]), 2, 2, 3)).toThrow(/^denseToCsr: x \[2, 2\] has 2 stored entries, but nnz = 3/);
+    expect(() => K.denseToCsr(f32([0, 7, 8, 0]), 2, 2, 2, u8([1, 0, 1, 1]))).toThrow(/^denseToCsr: the mask \[2, 2\] has 3 stored entries, but nnz = 2/);
   });
 
   it('spmm equals the dense product', () => {
@@ -946,7 +951,7 @@ describe('sparse', () => {
     const w = f32([0.1, -0.9, 0.4, -0.4, 0.05, 0.7]);
     const mask = K.maskedTopK(w, u8([1, 1, 1, 1, 1, 1]), 3);
     expect(read(mask)).toEqual([0, 1, 1, 0, 0, 1]);
-    const c = K.denseToCsr(w, 2, 3, mask);
+    const c = K.denseToCsr(w, 2, 3, 3, mask);
     expect(read(c.values)).toEqual([fr(-0.9), fr(0.4), fr(0.7)]);
     expect(read(c.rowPtr)).toEqual([0, 2, 3]);
   });

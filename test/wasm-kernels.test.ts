@@ -11,6 +11,7 @@ import { sizeOf } from '../src/tensor/shape.ts';
 const js = createJsBackend();
 const wasm = createWasmBackendSync();
 
+const bytesAtStart = wasm.bytesInUse();
 const worst = new Map<string, number>();
 function record(name: string, err: number): void {
   worst.set(name, Math.max(worst.get(name) ?? 0, err));
@@ -426,7 +427,7 @@ describe('wasm convolution and pooling', () => {
   it('avg and max pooling with their backward kernels', () => {
     for (const [shape, k, stride, pad] of [
       [[2, 3, 17], 3, 1, 1], [[1, 1, 7], 2, 2, 0], [[2, 2, 33], 5, 1, 2], [[3, 4, 16], 4, 3, 2], [[1, 2, 5], 5, 1, 2], [[0, 3, 8], 2, 2, 0],
-      [[2, 127], 25, 1, 12], [[6], 3, 1, 0], [[1, 2, 9], 2, 1, 3],
+      [[2, 127], 25, 1, 12], [[6], 3, 1, 0], [[1, 2, 9], 2, 1, 3], [[2, 3, 40], 3, 2, 1], [[1, 2, 33], 4, 2, 2],
     ] as [number[], number, number, number][]) {
       const x = Float32Array.from(randInt(sizeOf(shape), -3, 4)); // ties
       if (x.length > 8) x[8] = NaN;
@@ -469,5 +470,88 @@ describe('wasm spectral kernels', () => {
     check('irfft', (b, up) => b.kernels.irfft(up(randn(2 * 3 * 2)), [2, 3, 2], 10), 1e-4, 0.2);
     check('irfft', (b, up) => b.kernels.irfft(up(randn(9 * 2)), [9, 2], 6), 1e-4, 0.2);
     check('rfft', (b, up) => b.kernels.rfft(up(new Float32Array(0)), [0, 8]), 0);
+  });
+});
+
+describe('wasm kernels: randomized shapes vs js', () => {
+  const ri = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+  const randShape = (maxRank: number, maxDim: number) => Array.from({ length: ri(0, maxRank) }, () => ri(0, maxDim));
+  const shuffle = (a: number[]) => {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = ri(0, i);
+      [a[i], a[j]] = [a[j]!, a[i]!];
+    }
+    return a;
+  };
+
+  it('movement, reductions and broadcasting on random shapes', () => {
+    for (let it = 0; it < 150; it++) {
+      const shape = randShape(4, 5);
+      const r = shape.length;
+      const x = randn(sizeOf(shape));
+      // Broadcast partner: drop leading dims, set some dims to 1.
+      const other = shape.slice(ri(0, r)).map((d) => (rand() < 0.4 ? 1 : d));
+      const y = randn(sizeOf(other));
+      check('binary', (b, up) => b.kernels.binary('sub', up(x), shape, up(y), other), 1e-6);
+      check('where', (b, up) => b.kernels.where(up(Uint8Array.from(randInt(sizeOf(other), 0, 2))), other, up(x), shape, up(y), other), 0);
+      if (r === 0) continue;
+      const axes = [...Array(r).keys()].filter(() => rand() < 0.5);
+      check('reduce', (b, up) => b.kernels.reduce('mean', up(x), shape, axes), 1e-4, 1);
+      check('reduce', (b, up) => b.kernels.reduce('min', up(x), shape, axes), 0);
+      check('permute', (b, up) => b.kernels.permute(up(x), shape, shuffle([...Array(r).keys()])), 0);
+      const begin = shape.map((d) => ri(0, d));
+      const size = shape.map((d, i) => ri(0, d - begin[i]!));
+      check('slice', (b, up) => b.kernels.slice(up(x), shape, begin, size), 0);
+      const pads = shape.map((d) => [ri(-Math.min(d, 2), 3), ri(-1, 3)] as [number, number]);
+      if (pads.every(([p, q], i) => shape[i]! + p + q >= 0)) {
+        const mode = (['zero', 'circular', 'replicate'] as PadMode[])[ri(0, 2)]!;
+        if (mode === 'zero' || sizeOf(shape) > 0) check('pad', (b, up) => b.kernels.pad(up(x), shape, pads, mode), 0);
+      }
+      const axis = ri(0, r - 1);
+      check('cumsum', (b, up) => b.kernels.cumsum(up(x), shape, axis, rand() < 0.5), 1e-5, 1);
+      check('roll', (b, up) => b.kernels.roll(up(x), shape, axis, ri(-7, 7)), 0);
+      if (shape[axis]! > 0) {
+        const ishape = shape.map((d, i) => (i === axis ? ri(0, 4) : ri(0, d)));
+        const idx = randInt(sizeOf(ishape), 0, shape[axis]!);
+        check('gather', (b, up) => b.kernels.gather(up(x), shape, axis, up(idx), ishape), 0);
+        check('scatterAdd', (b, up) => b.kernels.scatterAdd(up(randn(sizeOf(ishape))), up(idx), ishape, axis, shape), 1e-5, 1);
+        check('argmax', (b, up) => b.kernels.argmax(up(x), shape, axis), 0);
+      }
+      const parts = [shape, shape.map((d, i) => (i === axis ? ri(0, 3) : d))];
+      check('concat', (b, up) => b.kernels.concat(parts.map((s) => up(randn(sizeOf(s)))), parts, axis), 0);
+    }
+  });
+
+  it('conv1d and pooling on random geometry', () => {
+    for (let it = 0; it < 60; it++) {
+      const [nb, cin, cout, k, stride, dilation] = [ri(0, 3), ri(1, 6), ri(1, 9), ri(1, 5), ri(1, 3), ri(1, 3)];
+      const [padLeft, padRight] = [ri(0, 3), ri(0, 3)];
+      const l = ri(Math.max(1, dilation * (k - 1) + 1 - padLeft - padRight), 40);
+      const lout = Math.floor((l + padLeft + padRight - dilation * (k - 1) - 1) / stride) + 1;
+      const xShape = [nb, cin, l];
+      const wShape = [cout, cin, k];
+      const x = randn(sizeOf(xShape));
+      const w = randn(sizeOf(wShape));
+      const dy = randn(nb * cout * lout);
+      const geo = { stride, dilation, padLeft, padRight };
+      check('conv1d', (b, up) => b.kernels.conv1d({ x: up(x), xShape, w: up(w), wShape, ...geo }), 1e-5 * Math.sqrt(cin * k), 1);
+      check('conv1dBackwardInput', (b, up) => b.kernels.conv1dBackwardInput(up(dy), [nb, cout, lout], { w: up(w), wShape, xShape, ...geo }), 1e-5 * Math.sqrt(cout * k), 1);
+      check('conv1dBackwardWeight', (b, up) => b.kernels.conv1dBackwardWeight(up(dy), [nb, cout, lout], { x: up(x), xShape, wShape, ...geo }), 1e-5 * Math.sqrt(nb * lout + 1), 1);
+      const pk = ri(1, 6);
+      const pad = ri(0, Math.floor(pk / 2));
+      const ps = ri(1, 3);
+      if (l + 2 * pad < pk) continue;
+      const plout = Math.floor((l + 2 * pad - pk) / ps) + 1;
+      const pdy = randn(nb * cin * plout);
+      check('avgPool1d', (b, up) => b.kernels.avgPool1d(up(x), xShape, pk, ps, pad), 1e-5 * Math.sqrt(pk), 1e-2);
+      check('avgPool1dBackward', (b, up) => b.kernels.avgPool1dBackward(up(pdy), [nb, cin, plout], xShape, pk, ps, pad), 1e-5 * Math.sqrt(pk), 1e-2);
+      check('maxPool1d', (b, up) => b.kernels.maxPool1d(up(x), xShape, pk, ps, pad), 0);
+    }
+  });
+});
+
+describe('wasm kernels: memory', () => {
+  it('leave no temporaries behind (every check freed its inputs and outputs)', () => {
+    expect(wasm.bytesInUse()).toBe(bytesAtStart);
   });
 });

@@ -430,7 +430,15 @@ describe('wasm sparse kernels', () => {
         both((be, bname) => {
           const sx = be.upload(x);
           const sm = mask ? be.upload(mask) : undefined;
-          const csr = be.kernels.denseToCsr(sx, rows, cols, sm);
+          let nnz = 0;
+          for (let i = 0; i < rows * cols; i++) if (mask ? mask[i] !== 0 : x[i] !== 0) nnz++;
+          // A wrong nnz is rejected, naming the kernel and both counts, and leaves nothing allocated.
+          const before = be.bytesInUse();
+          expect(() => be.kernels.denseToCsr(sx, rows, cols, nnz + 1, sm), bname).toThrow(
+            new RegExp(`^denseToCsr: ${mask ? 'the mask' : 'x'} \\[${rows}, ${cols}\\] has ${nnz} stored entries, but nnz = ${nnz + 1}`),
+          );
+          expect(be.bytesInUse(), `${bname}: a rejected nnz frees what the kernel allocated`).toBe(before);
+          const csr = be.kernels.denseToCsr(sx, rows, cols, nnz, sm);
           const rp = be.readSync!(csr.rowPtr) as Int32Array;
           const ci = be.readSync!(csr.colIdx) as Int32Array;
           const vs = readF(be, csr.values);

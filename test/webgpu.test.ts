@@ -513,11 +513,11 @@ describe('webgpu backend', () => {
     }
   });
 
-  it('sparse: denseToCsrAsync, spmm, denseCsrT, sddmm, csrToDense', async () => {
+  it('sparse: denseToCsr (sync, caller nnz) and denseToCsrAsync, spmm, denseCsrT, sddmm, csrToDense', async () => {
     for (const [rows, cols, density] of [[1, 1, 1], [5, 7, 0.4], [9, 4, 0], [16, 33, 0.2], [3, 5, 1], [300, 3, 0.5]] as Array<[number, number, number]>) {
       const dense = rand(rows * cols, 111).map((v, i) => (rand(1, 1000 + i, 0, 1)[0]! < density ? v : 0));
       const jd = js.upload(dense);
-      const jcsr = js.kernels.denseToCsr(jd, rows, cols);
+      const jcsr = js.kernels.denseToCsr(jd, rows, cols, dense.reduce((a, v) => a + (v !== 0 ? 1 : 0), 0));
       js.free(jd);
       const gcsr = {
         rows, cols, nnz: jcsr.nnz,
@@ -526,18 +526,24 @@ describe('webgpu backend', () => {
         values: gpu.upload(await js.read(jcsr.values)),
       };
       const tag = `[${rows}, ${cols}] nnz ${jcsr.nnz}`;
-      // denseToCsr on the GPU (async: nnz needs a readback), without and with a mask (explicit zeros kept).
+      // denseToCsr on the GPU, without and with a mask (explicit zeros kept): the kernel with the caller's
+      // nnz (recorded, no readback), and denseToCsrAsync (reads the count first).
       const mask = Uint8Array.from(rand(rows * cols, 116, 0, 1), (u) => (u < 0.5 ? 1 : 0));
       for (const withMask of [false, true]) {
-        const [gd, jd2] = both(dense);
-        const [gm, jm] = both(mask);
-        const gc = await gpu.denseToCsrAsync(gd, rows, cols, withMask ? gm : undefined);
-        const jc = js.kernels.denseToCsr(jd2, rows, cols, withMask ? jm : undefined);
-        expect(gc.nnz, `denseToCsr nnz ${tag}`).toBe(jc.nnz);
-        await compare(`denseToCsrAsync rowPtr ${tag} ${withMask}`, gc.rowPtr, jc.rowPtr, { kind: 'exact' });
-        await compare(`denseToCsrAsync colIdx ${tag} ${withMask}`, gc.colIdx, jc.colIdx, { kind: 'exact' });
-        await compare(`denseToCsrAsync values ${tag} ${withMask}`, gc.values, jc.values, { kind: 'exact' });
-        gpu.free(gd); gpu.free(gm); js.free(jd2); js.free(jm);
+        for (const how of ['sync', 'async'] as const) {
+          const [gd, jd2] = both(dense);
+          const [gm, jm] = both(mask);
+          const nnz = withMask ? mask.reduce((a, v) => a + v, 0) : dense.reduce((a, v) => a + (v !== 0 ? 1 : 0), 0);
+          const gc = how === 'sync'
+            ? gpu.kernels.denseToCsr(gd, rows, cols, nnz, withMask ? gm : undefined)
+            : await gpu.denseToCsrAsync(gd, rows, cols, withMask ? gm : undefined);
+          const jc = js.kernels.denseToCsr(jd2, rows, cols, nnz, withMask ? jm : undefined);
+          expect(gc.nnz, `denseToCsr nnz ${tag}`).toBe(jc.nnz);
+          await compare(`denseToCsr ${how} rowPtr ${tag} ${withMask}`, gc.rowPtr, jc.rowPtr, { kind: 'exact' });
+          await compare(`denseToCsr ${how} colIdx ${tag} ${withMask}`, gc.colIdx, jc.colIdx, { kind: 'exact' });
+          await compare(`denseToCsr ${how} values ${tag} ${withMask}`, gc.values, jc.values, { kind: 'exact' });
+          gpu.free(gd); gpu.free(gm); js.free(jd2); js.free(jm);
+        }
       }
       await compare(`csrToDense ${tag}`, gpu.kernels.csrToDense(gcsr), js.kernels.csrToDense(jcsr), { kind: 'exact' });
       for (const n of [1, 6]) {
@@ -565,11 +571,30 @@ describe('webgpu backend', () => {
     }
   });
 
-  it('lists exactly the kernels it lacks, and they throw by name', () => {
-    expect([...gpu.missing]).toEqual(['denseToCsr']);
-    const dummy = gpu.upload(new Float32Array(4));
-    expect(() => gpu.kernels.denseToCsr(dummy, 2, 2)).toThrow(/denseToCsrAsync/);
-    gpu.free(dummy);
+  it('implements every kernel of the contract', () => {
+    expect([...gpu.missing]).toEqual([]);
+  });
+
+  it('denseToCsr: a wrong nnz is reported at the next read, naming the kernel and both counts', async () => {
+    await gpu.sync();
+    const base = gpu.bytesInUse();
+    const x = gpu.upload(new Float32Array([0, 7, 8, 0, 0, 1]));
+    const m = gpu.upload(new Uint8Array([1, 1, 0, 0, 1, 1]));
+    for (const [nnz, mask, real, what] of [[2, undefined, 3, 'x'], [5, m, 4, 'the mask']] as const) {
+      const c = gpu.kernels.denseToCsr(x, 2, 3, nnz, mask); // recorded: sizes come from the caller
+      for (const s of [c.rowPtr, c.colIdx, c.values]) gpu.free(s);
+      await expect(gpu.read(x)).rejects.toThrow(
+        new RegExp(`^denseToCsr: ${what} \\[2, 3\\] has ${real} stored entries, but nnz = ${nnz} was passed`),
+      );
+    }
+    // The error is reported once; later reads are fine, and sync() reports it too.
+    expect(Array.from(await gpu.read(x))).toEqual([0, 7, 8, 0, 0, 1]);
+    const c = gpu.kernels.denseToCsr(x, 2, 3, 4, m);
+    await gpu.sync();
+    const bad = gpu.kernels.denseToCsr(x, 2, 3, 0, m);
+    await expect(gpu.sync()).rejects.toThrow(/^denseToCsr: the mask \[2, 3\] has 4 stored entries, but nnz = 0/);
+    for (const s of [c.rowPtr, c.colIdx, c.values, bad.rowPtr, bad.colIdx, bad.values, x, m]) gpu.free(s);
+    expect(gpu.bytesInUse()).toBe(base);
   });
 
   it('the matmul tile was chosen by a measured trial', () => {

@@ -232,8 +232,15 @@ export interface Kernels {
     b: Storage, bShape: [number, number], transB: boolean,
     pattern: CsrStorage,
   ): Storage;
-  /** Dense [rows, cols] → CSR keeping positions where mask (u8) is non-zero, or x != 0 without a mask. */
-  denseToCsr(x: Storage, rows: number, cols: number, mask?: Storage): CsrStorage;
+  /**
+   * Dense [rows, cols] → CSR keeping positions where mask (u8) is non-zero, or x != 0 (NaN kept) without a
+   * mask. The caller passes `nnz`, the number of kept positions (the ops layer counts it on the host, or from
+   * a host mask, or reads it first on the GPU): output sizes are then known before any work runs, which is what
+   * lets WebGPU record this kernel without a readback. Every backend checks that the real count equals `nnz`
+   * and otherwise throws an Error naming `denseToCsr` and both counts — js and wasm at the call, webgpu at the
+   * next `read`/`sync` (its errors are asynchronous; the kernel never writes past `nnz`).
+   */
+  denseToCsr(x: Storage, rows: number, cols: number, nnz: number, mask?: Storage): CsrStorage;
   csrToDense(a: CsrStorage): Storage;
   /**
    * u8 mask with 1 at the k positions of largest |x| among positions where candidates (u8) is 1;

@@ -26,7 +26,8 @@ import { add, mul } from './binary.ts';
 import { tensor } from './creation.ts';
 import { reshape } from './reshape.ts';
 import { matmul } from './matmul.ts';
-import { cast } from './compare.ts';
+import { cast, notEqual } from './compare.ts';
+import { sum } from './reduce.ts';
 import { cumsum, permute, slice } from './movement.ts';
 import { hostValues, indexSelect, scatterAdd } from './indexing.ts';
 
@@ -207,12 +208,16 @@ function csrArg(op: string, a: Csr, ...others: Tensor[]): CsrStorage {
   return a.storage(op);
 }
 
-/**
- * Dense [rows, cols] → CSR keeping the positions where `mask` (u8, same shape) is non-zero, or x ≠ 0 without
- * a mask. The values are differentiable in x (the gradient is scattered back at the pattern).
- */
-export function denseToCsr(x: Tensor, mask?: Tensor | null): Csr {
-  const op = 'denseToCsr';
+export interface DenseToCsrOptions {
+  /**
+   * The number of stored entries when the caller knows it (e.g. a pattern's nnz); the backend checks it. Needed
+   * on backends without synchronous reads (webgpu), where the count cannot be taken on the host: use
+   * `await denseToCsrAsync(x, mask)` there when it is not known.
+   */
+  nnz?: number;
+}
+
+function checkDenseToCsrArgs(op: string, x: Tensor, mask?: Tensor | null): [number, number] {
   checkRank(op, x, 2);
   checkDtype(op, x, ['f32']);
   const [rows, cols] = x.shape as [number, number];
@@ -221,9 +226,44 @@ export function denseToCsr(x: Tensor, mask?: Tensor | null): Csr {
     if (mask.rank !== 2 || mask.shape[0] !== rows || mask.shape[1] !== cols) {
       throw new Error(`${op}: mask ${shapeToString(mask.shape)} must match x ${shapeToString(x.shape)}`);
     }
+    if (mask.backend !== x.backend) throw new Error(`${op}: x and mask live on different backends`);
+  }
+  return [rows, cols];
+}
+
+/** Count the positions denseToCsr keeps (mask ≠ 0, or x ≠ 0 with NaN kept) on the host; null without readSync. */
+function hostKeptCount(x: Tensor, mask?: Tensor | null): number | null {
+  const v = hostValues(mask ?? x);
+  if (!v) return null;
+  let n = 0;
+  for (let i = 0; i < v.length; i++) if (v[i] !== 0) n++;
+  return n;
+}
+
+/**
+ * Dense [rows, cols] → CSR keeping the positions where `mask` (u8, same shape) is non-zero, or x ≠ 0 (NaN
+ * kept) without a mask. The values are differentiable in x (the gradient is scattered back at the pattern).
+ *
+ * The kernel needs the number of stored entries up front: on js and wasm it is counted on the host here; on
+ * webgpu pass `opts.nnz` (checked by the backend at the next read) or use `denseToCsrAsync`.
+ */
+export function denseToCsr(x: Tensor, mask?: Tensor | null, opts: DenseToCsrOptions = {}): Csr {
+  const op = 'denseToCsr';
+  const [rows, cols] = checkDenseToCsrArgs(op, x, mask);
+  let nnz = opts.nnz;
+  if (nnz !== undefined) checkInt(op, 'nnz', nnz, 0);
+  else {
+    const counted = hostKeptCount(x, mask);
+    if (counted === null) {
+      throw new Error(
+        `${op}: backend '${x.backend.name}' cannot count the stored entries of ${shapeToString(x.shape)} synchronously; ` +
+          'pass { nnz } when it is known, or use `await denseToCsrAsync(x, mask)`',
+      );
+    }
+    nnz = counted;
   }
   const { backend, s } = mask ? storages(op, x, mask) : storages(op, x);
-  const c = backend.kernels.denseToCsr(s[0]!, rows, cols, mask ? s[1] : undefined);
+  const c = backend.kernels.denseToCsr(s[0]!, rows, cols, nnz, mask ? s[1] : undefined);
   const rowPtr = wrap(c.rowPtr, [rows + 1], backend);
   const colIdx = wrap(c.colIdx, [c.nnz], backend);
   const values = wrap(c.values, [c.nnz], backend);
@@ -232,6 +272,28 @@ export function denseToCsr(x: Tensor, mask?: Tensor | null): Csr {
     wrap(backend.kernels.csrToDense(out.storageWith(op, g!.use(op))), [rows, cols], backend),
   ], [rowPtr, colIdx]);
   return out;
+}
+
+/**
+ * `denseToCsr` on any backend without knowing nnz: the kept positions are counted on the host (js, wasm) or
+ * on the backend and read back first (webgpu: one readback of a single number), then the kernel runs.
+ */
+export async function denseToCsrAsync(x: Tensor, mask?: Tensor | null): Promise<Csr> {
+  const op = 'denseToCsrAsync';
+  checkDenseToCsrArgs(op, x, mask);
+  let nnz = hostKeptCount(x, mask);
+  if (nnz === null) {
+    // f32 sum of 0/1 flags is exact below 2^24 elements; the kernel checks the count anyway.
+    const count = engine.noGrad(() =>
+      engine.tidy(() => sum(mask ? cast(mask, 'f32') : cast(notEqual(x, 0), 'f32'))),
+    );
+    try {
+      nnz = Math.round((await count.data())[0]!);
+    } finally {
+      count.dispose();
+    }
+  }
+  return denseToCsr(x, mask, { nnz });
 }
 
 /** CSR → dense [rows, cols] (zeros elsewhere); differentiable in the values. */
@@ -371,7 +433,7 @@ export function csrTranspose(a: Csr): Csr {
     const ones = tensor(new Float32Array(a.nnz).fill(1), [a.nnz], { backend: a.backend.name });
     const pat = csrToDense(a.withValues(ones));
     const mask = cast(permute(pat, [1, 0]), 'u8');
-    const out = denseToCsr(t, mask);
+    const out = denseToCsr(t, mask, { nnz: a.nnz });
     for (const u of [d, t, ones, pat, mask]) u.dispose();
     return out;
   });

@@ -1017,10 +1017,17 @@ function denseToCsrCases(): ConformanceCase[] {
     const d = new Data(`denseToCsr ${rows} ${cols}`);
     const x = d.withZeros(rows * cols, rows === 5 ? 1 : 0.6); // 5x5: all zeros
     const mask = d.maskU8(rows * cols, 0.4);
-    out.push(mk('denseToCsr', `[${rows},${cols}] nonzeros`, EXACT, [x], (k, [s]) => csrOut(k.denseToCsr(s!, rows, cols))));
+    // The caller passes nnz (counted here on the host, as the ops layer does).
+    let nnzX = 0;
+    let nnzM = 0;
+    for (let i = 0; i < rows * cols; i++) {
+      if (x[i] !== 0) nnzX++;
+      if (mask[i] !== 0) nnzM++;
+    }
+    out.push(mk('denseToCsr', `[${rows},${cols}] nonzeros`, EXACT, [x], (k, [s]) => csrOut(k.denseToCsr(s!, rows, cols, nnzX))));
     // With a mask, masked-in zeros are stored too.
     out.push(mk('denseToCsr', `[${rows},${cols}] masked`, EXACT, [x, mask], (k, [s, m]) =>
-      csrOut(k.denseToCsr(s!, rows, cols, m!)),
+      csrOut(k.denseToCsr(s!, rows, cols, nnzM, m!)),
     ));
   }
   return out;

@@ -114,12 +114,16 @@ export function sparseKernels(heap: JsHeap): Pick<Kernels, 'spmm' | 'denseCsrT' 
       return heap.adopt(out);
     },
 
-    denseToCsr(x: Storage, rows: number, cols: number, mask?: Storage): CsrStorage {
+    denseToCsr(x: Storage, rows: number, cols: number, nnz: number, mask?: Storage): CsrStorage {
       const src = input('denseToCsr', x, rows * cols);
       const keep = mask ? input('denseToCsr', mask, rows * cols, undefined, 'mask') : src;
+      if (!(Number.isInteger(nnz) && nnz >= 0)) throw new Error(`denseToCsr: nnz must be a non-negative integer, got ${nnz}`);
       // With a mask, stored positions are the mask's (explicit zeros included); without, x != 0 (NaN kept).
-      let nnz = 0;
-      for (let i = 0; i < keep.length; i++) if (keep[i] !== 0) nnz++;
+      let count = 0;
+      for (let i = 0; i < keep.length; i++) if (keep[i] !== 0) count++;
+      if (count !== nnz) {
+        throw new Error(`denseToCsr: ${mask ? 'the mask' : 'x'} [${rows}, ${cols}] has ${count} stored entries, but nnz = ${nnz} was passed`);
+      }
       const rowPtr = new Int32Array(rows + 1);
       const colIdx = new Int32Array(nnz);
       const values = new Float32Array(nnz);

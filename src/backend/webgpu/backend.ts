@@ -2,8 +2,8 @@
  * The `webgpu` backend: WGSL compute shaders (shaders/*.wgsl) run through WebGPU. Ops are synchronous and
  * only record work (see runtime.ts for batching); `read` is async and there is no `readSync`.
  *
- * Kernels not yet written for WebGPU throw a clear error naming the kernel (no silent fallback), and are
- * listed in `WEBGPU_MISSING_KERNELS`.
+ * Every kernel of the contract is implemented (`missing` is empty); a kernel added to the contract later
+ * without a WGSL version throws a clear error naming it (no silent fallback) and is listed in `missing`.
  */
 import type { AnyTypedArray, Backend, CsrStorage, DType, Kernels, Storage } from '../kernels.ts';
 import { KERNEL_NAMES } from '../kernels.ts';
@@ -42,11 +42,8 @@ export class WebGpuBackend implements Backend {
     for (const k of KERNEL_NAMES) {
       if (typeof impl[k] !== 'function') {
         missing.push(k);
-        const hint = k === 'denseToCsr'
-          ? ": its nnz is only known after a GPU readback, so it cannot be synchronous here; use `await backend.denseToCsrAsync(...)`"
-          : ' yet';
         (impl as Record<string, unknown>)[k] = () => {
-          throw new Error(`webgpu: kernel '${k}' is not implemented on the webgpu backend${hint}`);
+          throw new Error(`webgpu: kernel '${k}' is not implemented on the webgpu backend yet`);
         };
       }
     }
@@ -54,7 +51,7 @@ export class WebGpuBackend implements Backend {
     this.kernels = impl as Kernels;
   }
 
-  /** The GPU version of `denseToCsr` (async: nnz needs a readback). */
+  /** `denseToCsr` for callers that do not know nnz: counts on the GPU and reads the count first. */
   denseToCsrAsync(x: Storage, rows: number, cols: number, mask?: Storage): Promise<CsrStorage> {
     return denseToCsrAsync(this.rt, x, rows, cols, mask);
   }

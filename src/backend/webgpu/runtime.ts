@@ -24,6 +24,9 @@
  *
  * Errors: validation and out-of-memory errors arrive asynchronously; the first one is kept and thrown by
  * the next `read`/`sync`, naming the kernel that was being recorded when it was raised where possible.
+ * Kernels whose arguments can only be validated against GPU-computed values (denseToCsr's `nnz`) record a
+ * `expectWord` check: the word is copied into a small mappable buffer inside the batch, and the next
+ * `read`/`sync` compares it and throws the kernel's own message on a mismatch.
  */
 import type { AnyTypedArray, DType, Storage } from '../kernels.ts';
 import { BufferPool } from './buffer-pool.ts';
@@ -102,6 +105,11 @@ export class WebGpuRuntime {
   private uploadTemps: GPUBuffer[] = [];
   private uploadTempBytes = 0;
   private firstError: Error | null = null;
+  /** Deferred value checks (see `expectWord`): the buffer being filled and the checks recorded into it. */
+  private checkBuf: GPUBuffer | null = null;
+  private checkSlots: Array<{ expected: number; message: (actual: number) => string }> = [];
+  private checkBatches: Array<{ buffer: GPUBuffer; slots: Array<{ expected: number; message: (actual: number) => string }> }> = [];
+  private checkFree: GPUBuffer[] = [];
   private current = '';
   private lost = false;
   /** Counters for tests and benchmarks. */
@@ -207,6 +215,60 @@ export class WebGpuRuntime {
     return s;
   }
 
+  // ---- deferred checks ------------------------------------------------------------------------------
+
+  private static readonly CHECK_SLOTS = 64;
+
+  /**
+   * Record a check that word `index` of `src` (as i32) equals `expected` once the recorded work has run; the
+   * next `read`/`sync` throws `message(actual)` otherwise. Costs one 4-byte copy in the batch and, at the next
+   * read, one map of a 256-byte buffer.
+   */
+  expectWord(src: GpuStorage, index: number, expected: number, message: (actual: number) => string): void {
+    if (!this.checkBuf) {
+      this.checkBuf = this.checkFree.pop() ?? this.device.createBuffer({
+        size: WebGpuRuntime.CHECK_SLOTS * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'checks',
+      });
+    }
+    this.endPass();
+    this.enc().copyBufferToBuffer(src.buffer, index * 4, this.checkBuf, this.checkSlots.length * 4, 4);
+    this.checkSlots.push({ expected, message });
+    if (this.checkSlots.length === WebGpuRuntime.CHECK_SLOTS) this.closeChecks();
+  }
+
+  private closeChecks(): void {
+    if (this.checkBuf && this.checkSlots.length > 0) {
+      this.checkBatches.push({ buffer: this.checkBuf, slots: this.checkSlots });
+    }
+    this.checkBuf = null;
+    this.checkSlots = [];
+  }
+
+  /** Map the check buffers of submitted work and throw the first failed check (call after `flush`). */
+  private async runChecks(): Promise<void> {
+    this.closeChecks();
+    if (this.checkBatches.length === 0) return;
+    const batches = this.checkBatches;
+    this.checkBatches = [];
+    let failure: Error | null = null;
+    for (const b of batches) {
+      try {
+        await b.buffer.mapAsync(GPUMapMode.READ, 0, b.slots.length * 4);
+      } catch (e) {
+        b.buffer.destroy();
+        failure ??= new Error(`webgpu: reading a kernel check failed: ${(e as Error).message}`);
+        continue;
+      }
+      const words = new Int32Array(b.buffer.getMappedRange(0, b.slots.length * 4).slice(0));
+      b.buffer.unmap();
+      this.checkFree.push(b.buffer);
+      b.slots.forEach((c, i) => {
+        if (words[i] !== c.expected) failure ??= new Error(c.message(words[i]!));
+      });
+    }
+    if (failure) throw failure;
+  }
+
   /** Copy a storage back to the host (submits all recorded work first). */
   async read(s: Storage): Promise<AnyTypedArray> {
     const g = this.check(s, 'read');
@@ -219,15 +281,19 @@ export class WebGpuRuntime {
     this.endPass();
     this.enc().copyBufferToBuffer(g.buffer, 0, st.buffer, 0, bytes);
     this.flush();
+    const checks = this.runChecks();
+    checks.catch(() => undefined); // awaited below; handled now so an early failure is not 'unhandled'
     try {
       await st.buffer.mapAsync(GPUMapMode.READ, 0, bytes);
     } catch (e) {
+      await checks.catch(() => undefined);
       this.throwIfError();
       throw new Error(`webgpu: read failed: ${(e as Error).message}`);
     }
     const copy = st.buffer.getMappedRange(0, bytes).slice(0);
     st.buffer.unmap();
     this.staging.release(st.buffer, st.bytes);
+    await checks;
     this.throwIfError();
     switch (g.dtype) {
       case 'f32':
@@ -242,7 +308,10 @@ export class WebGpuRuntime {
   /** Submit recorded work and wait for the GPU; throws the first asynchronous error, if any. */
   async sync(): Promise<void> {
     this.flush();
+    const checks = this.runChecks();
+    checks.catch(() => undefined); // awaited below; handled now so an early failure is not 'unhandled'
     await this.device.queue.onSubmittedWorkDone();
+    await checks;
     this.throwIfError();
   }
 
@@ -384,6 +453,8 @@ export class WebGpuRuntime {
     this.staging.trim();
     for (const b of this.paramFree) b.destroy();
     this.paramFree = [];
+    for (const b of this.checkFree) b.destroy();
+    this.checkFree = [];
     this.device.destroy();
   }
 }

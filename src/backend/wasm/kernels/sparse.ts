@@ -148,17 +148,22 @@ export function sddmmWasm(
   return out;
 }
 
-export function denseToCsrWasm(rt: WasmRuntime, x: Storage, rows: number, cols: number, mask?: Storage): CsrStorage {
+export function denseToCsrWasm(rt: WasmRuntime, x: Storage, rows: number, cols: number, nnz: number, mask?: Storage): CsrStorage {
   const K = 'denseToCsr';
   checkDim(K, 'rows', rows);
   checkDim(K, 'cols', cols);
+  checkDim(K, 'nnz', nnz);
   checkSize(K, 'x', x, rows * cols, 'f32');
   if (mask) checkSize(K, 'mask', mask, rows * cols, 'u8');
   const ex = rt.exports;
   const rowPtr = rt.alloc(rows + 1, 'i32', false);
   const px = rt.ptr(x, K);
   const pm = mask ? rt.ptr(mask, K) : 0;
-  const nnz = (ex.denseToCsrCount as Fn)(px, rows, cols, pm, rowPtr.ptr);
+  const count = (ex.denseToCsrCount as Fn)(px, rows, cols, pm, rowPtr.ptr);
+  if (count !== nnz) {
+    rt.free(rowPtr);
+    fail(K, `${mask ? 'the mask' : 'x'} [${rows}, ${cols}] has ${count} stored entries, but nnz = ${nnz} was passed`);
+  }
   const colIdx = rt.alloc(nnz, 'i32', false);
   const values = rt.alloc(nnz, 'f32', false);
   (ex.denseToCsrFill as Fn)(px, rows, cols, pm, colIdx.ptr, values.ptr);
@@ -196,7 +201,7 @@ export const sparseFamily: KernelFamily = (rt) => ({
   denseCsrT: (x, m, w) => denseCsrTWasm(rt, x, m, w),
   sddmm: (a, aShape, transA, b, bShape, transB, pattern) =>
     sddmmWasm(rt, a, aShape, transA, b, bShape, transB, pattern),
-  denseToCsr: (x, rows, cols, mask) => denseToCsrWasm(rt, x, rows, cols, mask),
+  denseToCsr: (x, rows, cols, nnz, mask) => denseToCsrWasm(rt, x, rows, cols, nnz, mask),
   csrToDense: (a) => csrToDenseWasm(rt, a),
   maskedTopK: (x, candidates, k) => maskedTopKWasm(rt, x, candidates, k),
 });
