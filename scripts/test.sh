@@ -20,13 +20,14 @@ else
   npm install --no-audit --no-fund
 fi
 
-if [ -f scripts/setup-webgpu.sh ]; then
-  echo "== WebGPU adapter"
-  bash scripts/setup-webgpu.sh
-fi
+echo "== WebGPU adapter (Mesa lavapipe when there is no GPU)"
+bash scripts/setup-webgpu.sh
 
-echo "== wasm kernels"
-npm run build:wasm
+echo "== build: wasm kernels, WGSL shaders, bundle and type declarations"
+npm run build
+
+echo "== typecheck"
+npm run typecheck
 
 echo "== tests"
 npx vitest run "$@"
