@@ -4,6 +4,7 @@
  * Prints {"bench":"train","model","preset","backend","step_ms","eval_batch_ms"} per model (medians).
  */
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { engine } from '../src/tensor/engine.ts';
@@ -32,8 +33,21 @@ export async function benchTrain(opts: { json: boolean; backend?: string; preset
     const test = ds.batches('test', 32, null);
     let j = 0;
     const evalMs = await medianMs(() => trainer.predict(ds.batch('test', test[j++ % test.length]!)), { warmup: 1, runs: opts.runs ?? 7 });
-    emit(opts.json, { bench: 'train', model: name, preset, backend, step_ms: +stepMs.toFixed(1), eval_batch_ms: +evalMs.toFixed(1) });
+    emit(opts.json, { bench: 'train', impl: `sparsecast-${backend}`, model: name, preset, backend, step_ms: +stepMs.toFixed(1), eval_batch_ms: +evalMs.toFixed(1) });
     trainer.dispose();
     model.dispose();
+    if (name === 'Transformer') torchPeer(opts.json, preset);
   }
+}
+
+/**
+ * The PyTorch peer (bench/peers/torch_transformer_step.py, one thread) in the same run, when a Python with
+ * torch is available: $SPARSECAST_TORCH_PYTHON, else python3. Reported as unavailable otherwise.
+ */
+function torchPeer(json: boolean, preset: string): void {
+  const python = process.env.SPARSECAST_TORCH_PYTHON ?? 'python3';
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'peers', 'torch_transformer_step.py');
+  const r = spawnSync(python, [script, preset], { encoding: 'utf8' });
+  if (r.status === 0) process.stdout.write(json ? r.stdout : r.stdout.replace(/[{}"]/g, ''));
+  else emit(json, { bench: 'train', impl: 'pytorch', model: 'Transformer', preset, unavailable: `no torch in ${python} (set SPARSECAST_TORCH_PYTHON)` });
 }

@@ -2,8 +2,11 @@
  * Headless Chromium: bundles test/browser/entry.ts with esbuild into a temp dir, serves it from 127.0.0.1 on a
  * random port, drives Debian's /usr/bin/chromium with playwright-core (never a downloaded browser, fresh profile),
  * and checks that every conformance row is ok there, and that kernel outputs (hashed per row) and the tiny
- * training run are bit-identical to Node.
+ * training run are bit-identical to Node (CPU backends); the webgpu backend (--enable-unsafe-webgpu: SwiftShader,
+ * navigator.gpu needs the secure 127.0.0.1 origin) must pass every conformance row and train the tiny run within
+ * 1e-4 of wasm's losses.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -15,7 +18,9 @@ import { build } from 'esbuild';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SuiteResult } from './shared/suite.ts';
-import { SUITE_BACKENDS, expectRowsOk, expectSameOutputs, expectTinyIdentical, nodeSuite, printRows } from './shared/expect-suite.ts';
+import {
+  SUITE_BACKENDS, expectRowsOk, expectSameOutputs, expectTinyClose, expectTinyIdentical, nodeSuite, printRows,
+} from './shared/expect-suite.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -80,6 +85,8 @@ describe('Chromium (headless, playwright-core)', () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(`${CHROMIUM} is missing: run \`bash scripts/setup-system.sh\` (as root) to install Debian's chromium, or run the whole test command \`bash scripts/test.sh\``);
     }
+    // The webgpu backend's shader map is generated from shaders/*.wgsl (git-ignored).
+    execFileSync(process.execPath, [join(root, 'scripts', 'build-shaders.mjs')]);
     const work = await mkdtemp(join(tmpdir(), 'sparsecast-browser-'));
     cleanup.push(() => rm(work, { recursive: true, force: true }));
     await build({
@@ -156,5 +163,17 @@ describe('Chromium (headless, playwright-core)', () => {
   it.each(SUITE_BACKENDS)('gives tiny-run results on %s bit-identical to Node', (backend) => {
     ready();
     expectTinyIdentical(result, node, backend);
+  });
+
+  it('passes every conformance row on webgpu (against js, async runner) in Chromium', () => {
+    ready();
+    console.log(`webgpu in ${result.runtime}: adapter ${result.webgpu?.adapter ?? '(none)'}, ${result.webgpu?.ms ?? '?'} ms`);
+    expect(result.webgpu?.error, 'webgpu backend').toBeUndefined();
+    expectRowsOk(result, 'webgpu');
+  });
+
+  it('trains the tiny run on webgpu with every loss within 1e-4 (relative) of wasm in Chromium', () => {
+    ready();
+    expectTinyClose(result, 'webgpu', 'wasm', 1e-4);
   });
 });

@@ -1,15 +1,18 @@
 /**
  * Deno: spawns test/deno/run.ts (the library's TypeScript sources, no permissions) and checks that every
  * conformance row is ok there, and that kernel outputs (hashed per row) and the tiny training run are
- * bit-identical to the same runs in Node, per backend.
+ * bit-identical to the same runs in Node, per CPU backend; and that the webgpu backend (navigator.gpu) passes
+ * every conformance row and trains the tiny run within 1e-4 of wasm's losses.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SuiteResult } from './shared/suite.ts';
-import { SUITE_BACKENDS, expectRowsOk, expectSameOutputs, expectTinyIdentical, nodeSuite, printRows } from './shared/expect-suite.ts';
+import {
+  SUITE_BACKENDS, expectRowsOk, expectSameOutputs, expectTinyClose, expectTinyIdentical, nodeSuite, printRows,
+} from './shared/expect-suite.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const deno = join(root, 'node_modules', '.bin', 'deno');
@@ -54,6 +57,8 @@ describe('Deno', () => {
   beforeAll(async () => {
     try {
       if (!existsSync(deno)) throw new Error(`deno not found at ${deno}: run npm ci (deno is a devDependency)`);
+      // The webgpu backend's shader map is generated from shaders/*.wgsl (git-ignored).
+      execFileSync(process.execPath, [join(root, 'scripts', 'build-shaders.mjs')]);
       [result, node] = await Promise.all([runDeno(), nodeSuite()]);
       printRows(result);
     } catch (e) {
@@ -85,5 +90,17 @@ describe('Deno', () => {
   it.each(SUITE_BACKENDS)('gives tiny-run results on %s bit-identical to Node', (backend) => {
     ready();
     expectTinyIdentical(result, node, backend);
+  });
+
+  it('passes every conformance row on webgpu (against js, async runner) in Deno', () => {
+    ready();
+    console.log(`webgpu in ${result.runtime}: adapter ${result.webgpu?.adapter ?? '(none)'}, ${result.webgpu?.ms ?? '?'} ms`);
+    expect(result.webgpu?.error, 'webgpu backend').toBeUndefined();
+    expectRowsOk(result, 'webgpu');
+  });
+
+  it('trains the tiny run on webgpu with every loss within 1e-4 (relative) of wasm in Deno', () => {
+    ready();
+    expectTinyClose(result, 'webgpu', 'wasm', 1e-4);
   });
 });

@@ -14,7 +14,21 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AnyTypedArray, Backend, Storage } from '../src/backend/kernels.ts';
 import { BINARY_OPS, COMPARE_OPS, REDUCE_OPS, UNARY_OPS } from '../src/backend/kernels.ts';
+import { KERNEL_NAMES } from '../src/backend/kernels.ts';
 import { createJsBackend } from '../src/backend/js/backend.ts';
+import { createWasmBackendSync } from '../src/backend/wasm/backend.ts';
+import '../src/tensor/tensor.ts';
+import { engine, tidy } from '../src/tensor/engine.ts';
+import { Rng } from '../src/tensor/random.ts';
+import type { Tensor } from '../src/tensor/tensor.ts';
+import * as op from '../src/ops/index.ts';
+import { backward } from '../src/autograd/backward.ts';
+import { Adam } from '../src/train/adam.ts';
+import { Transformer } from '../src/models/transformer.ts';
+import { defaultConfig } from '../src/models/config.ts';
+import { baseKernel } from './conformance/cases.ts';
+import { runConformanceAsync } from './conformance/run.ts';
+import { tinyRun, TINY } from './shared/tiny-run.ts';
 
 // The shader map is generated from shaders/*.wgsl (git-ignored); make sure it is current.
 execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/build-shaders.mjs', import.meta.url))]);
@@ -664,3 +678,119 @@ describe('webgpu backend', () => {
     await expect(gpu.read(s)).rejects.toThrow(/freed/);
   });
 });
+
+describe('webgpu end to end (conformance, training, memory)', () => {
+  beforeEach(() => {
+    if (gpu) engine.registerBackend(gpu);
+  });
+
+  it('passes every conformance row through the async runner (72 rows, the whole contract)', async () => {
+    const rows = await runConformanceAsync(gpu, createJsBackend(), `node ${process.version}`);
+    const failed = rows.filter((r) => !r.ok).map((r) => `${r.kernel}: ${r.error}`);
+    console.log(`webgpu conformance (node ${process.version}, ${gpu.rt.description}): ${rows.length - failed.length}/${rows.length} rows ok`);
+    expect(failed).toEqual([]);
+    expect(new Set(rows.map((r) => baseKernel(r.kernel)))).toEqual(new Set(KERNEL_NAMES));
+  });
+
+  it(`the tiny MLP run (${TINY.steps} seeded steps) matches wasm's loss at every step within 1e-4 relative`, async () => {
+    const w = await tinyRun(createWasmBackendSync());
+    const g = await tinyRun(gpu);
+    expect(g.leakedTensors).toBe(0);
+    const bad: string[] = [];
+    for (let i = 0; i < w.steps; i++) {
+      const a = f32FromBits(g.lossBits[i]!);
+      const b = f32FromBits(w.lossBits[i]!);
+      if (!(Math.abs(a - b) <= 1e-4 * Math.abs(b))) bad.push(`step ${i}: webgpu ${a} vs wasm ${b}`);
+    }
+    console.log(`tiny run: final loss webgpu ${g.finalLoss} vs wasm ${w.finalLoss}`);
+    expect(bad).toEqual([]);
+  });
+
+  it('a small Transformer (dropout 0, Adam, 20 seeded steps) matches wasm within 1e-4 relative per step', async () => {
+    if (!engine.hasBackend('wasm')) engine.registerBackend(createWasmBackendSync());
+    const run = async (backend: string): Promise<number[]> => {
+      engine.useBackend(backend);
+      const before = engine.memory().perBackend[backend]?.tensors ?? 0;
+      const cfg = defaultConfig(3, { seqLen: 12, labelLen: 6, predLen: 6, dModel: 16, nHeads: 2, eLayers: 1, dLayers: 1, dFf: 32, dropout: 0 });
+      const model = new Transformer(new Rng(11), cfg);
+      const data = new Rng(12);
+      const B = 4;
+      const xEnc = op.tensor(data.normal(B * cfg.seqLen * 3), [B, cfg.seqLen, 3]);
+      const xDec = op.tensor(data.normal(B * (cfg.labelLen + cfg.predLen) * 3), [B, cfg.labelLen + cfg.predLen, 3]);
+      const y = op.tensor(data.normal(B * cfg.predLen * 3), [B, cfg.predLen, 3]);
+      const opt = new Adam(model.parameters(), { lr: 1e-3 });
+      const losses: number[] = [];
+      try {
+        for (let step = 0; step < 20; step++) {
+          const loss = tidy(() => {
+            const l = op.mseLoss(model.forward(xEnc, null, xDec, null), y);
+            backward(l);
+            opt.step();
+            opt.zeroGrad();
+            return l;
+          });
+          losses.push((await loss.data())[0]!);
+          loss.dispose();
+        }
+      } finally {
+        opt.dispose();
+        model.dispose();
+        for (const t of [xEnc, xDec, y]) t.dispose();
+      }
+      expect(engine.memory().perBackend[backend]?.tensors ?? 0, `${backend}: tensors left`).toBe(before);
+      return losses;
+    };
+    const w = await run('wasm');
+    const g = await run('webgpu');
+    const rel = g.map((v, i) => Math.abs(v - w[i]!) / Math.abs(w[i]!));
+    console.log(`Transformer 20 steps: loss ${w[0]} → ${w[19]} (wasm), ${g[0]} → ${g[19]} (webgpu); worst relative difference ${Math.max(...rel).toExponential(2)}`);
+    expect(w[19]!).toBeLessThan(w[0]!);
+    expect(rel.filter((r) => !(r <= 1e-4))).toEqual([]);
+  });
+
+  it('100 training steps leave GPU bytes and the webgpu tensor count unchanged', async () => {
+    engine.useBackend('webgpu');
+    const on = { backend: 'webgpu' };
+    const rng = new Rng(5);
+    const mk = (shape: number[], scale: number): Tensor => {
+      const t = engine.keep(op.tensor(rng.normal(shape.reduce((a, b) => a * b, 1)).map((v) => v * scale), shape, on));
+      t.requiresGrad = true;
+      return t;
+    };
+    const params = [mk([32, 16], 0.25), mk([32], 0.1), mk([1, 32], 0.2), mk([1], 0.1)];
+    const x = engine.keep(op.tensor(rng.normal(64 * 16), [64, 16], on));
+    const y = engine.keep(op.tensor(rng.normal(64), [64, 1], on));
+    const opt = new Adam(params, { lr: 1e-2 });
+    const step = async (): Promise<number> => {
+      const loss = tidy(() => {
+        const h = op.gelu(op.linear(x, params[0]!, params[1]));
+        const l = op.mseLoss(op.linear(h, params[2]!, params[3]), y);
+        backward(l);
+        opt.step();
+        opt.zeroGrad();
+        return l;
+      });
+      const v = (await loss.data())[0]!;
+      loss.dispose();
+      return v;
+    };
+    const first = await step(); // creates Adam's moments
+    await gpu.sync();
+    const before = engine.memory().perBackend.webgpu!;
+    let last = first;
+    for (let i = 0; i < 100; i++) last = await step();
+    await gpu.sync();
+    const after = engine.memory().perBackend.webgpu!;
+    console.log(`memory over 100 steps: ${JSON.stringify(before)} → ${JSON.stringify(after)}; loss ${first} → ${last}`);
+    expect(after).toEqual(before);
+    expect(last).toBeLessThan(first);
+    opt.dispose();
+    for (const t of [...params, x, y]) t.dispose();
+  });
+});
+
+function f32FromBits(hex: string): number {
+  const dv = new DataView(new ArrayBuffer(4));
+  dv.setUint32(0, parseInt(hex, 16), true);
+  return dv.getFloat32(0, true);
+}

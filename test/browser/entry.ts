@@ -1,5 +1,6 @@
 /**
- * Chromium entry: the same suite as the Deno runner (conformance of js and wasm, tiny run on both), bundled by
+ * Chromium entry: the same suite as the Deno runner (conformance of js, wasm and webgpu — SwiftShader's adapter
+ * under --enable-unsafe-webgpu — and the tiny run on each), bundled by
  * esbuild at test time. The result lands in `window.__results` (or `{ error }` when the suite itself throws).
  */
 import { runSuite, type SuiteResult } from '../shared/suite.ts';
@@ -13,7 +14,7 @@ declare global {
 const ua = navigator.userAgent.match(/(?:Headless)?Chrome\/([\d.]+)/);
 const runtime = `chromium ${ua ? ua[1] : navigator.userAgent}`;
 
-runSuite(runtime).then(
+runSuite(runtime, { webgpu: true }).then(
   (r) => {
     window.__results = r;
     document.body.textContent = `done: ${r.summary.ok}/${r.summary.kernels} rows ok`;

@@ -50,6 +50,29 @@ export function expectTinyIdentical(result: SuiteResult, node: SuiteResult, back
   ).toEqual({ finalLossBits: b.finalLossBits, paramHash: b.paramHash, lossBits: b.lossBits });
 }
 
+/**
+ * The tiny run on `backend` in `result` (webgpu: not bit-identical to the CPU backends) gives every step's loss
+ * within `rel` (relative) of `reference`'s losses in the same result, and leaks no tensor.
+ */
+export function expectTinyClose(result: SuiteResult, backend: string, reference: string, rel = 1e-4): void {
+  const a = result.tiny.find((t) => t.backend === backend);
+  const b = result.tiny.find((t) => t.backend === reference);
+  expect(a?.error, `tiny run on ${backend} in ${result.runtime}`).toBeUndefined();
+  expect(b?.error, `tiny run on ${reference} in ${result.runtime}`).toBeUndefined();
+  const la = a!.result!.lossBits.map(bitsToF32);
+  const lb = b!.result!.lossBits.map(bitsToF32);
+  expect(la.length).toBe(lb.length);
+  const bad = la.flatMap((v, i) => (Math.abs(v - lb[i]!) <= rel * Math.abs(lb[i]!) ? [] : [`step ${i}: ${v} vs ${lb[i]}`]));
+  expect(bad, `tiny-run losses on ${backend} vs ${reference} in ${result.runtime} (rel ${rel})`).toEqual([]);
+  expect(a!.result!.leakedTensors, `tiny run on ${backend} in ${result.runtime} leaked tensors`).toBe(0);
+}
+
+function bitsToF32(hex: string): number {
+  const dv = new DataView(new ArrayBuffer(4));
+  dv.setUint32(0, parseInt(hex, 16), true);
+  return dv.getFloat32(0, true);
+}
+
 /** Every kernel row of `backend` produced the same output bytes as in Node (rows that ran in both). */
 export function expectSameOutputs(result: SuiteResult, node: SuiteResult, backend: string): void {
   const nodeRows = new Map(node.rows.filter((r) => r.backend === backend).map((r) => [r.kernel, r]));
