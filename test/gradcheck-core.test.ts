@@ -1,7 +1,8 @@
 // Finite-difference gradient checks for every differentiable core op (unary, binary, compare/where/cast,
-// reductions, reshape, matmul/linear, softmax/logSoftmax/layerNorm/dropout/losses), on js and wasm,
-// plus the argument errors every op must give (they name the op and the shapes).
-import { describe, expect, it } from 'vitest';
+// reductions, reshape, matmul/linear, softmax/logSoftmax/layerNorm/dropout/losses), on js, wasm and webgpu
+// (Dawn in Node; lavapipe without a GPU: the shapes are tiny), plus the argument errors every op must give
+// (they name the op and the shapes). Values are read with `await data()` so every test runs on every backend.
+import { beforeEach, describe, expect, it } from 'vitest';
 import '../src/tensor/tensor.ts';
 import { engine, tidy } from '../src/tensor/engine.ts';
 import { Rng } from '../src/tensor/random.ts';
@@ -10,9 +11,27 @@ import { createJsBackend } from '../src/backend/js/backend.ts';
 import { createWasmBackendSync } from '../src/backend/wasm/backend.ts';
 import * as op from '../src/ops/index.ts';
 import { gradcheck, type GradcheckOptions } from '../src/autograd/gradcheck.ts';
+import { nodeWebGpu } from './shared/webgpu-node.ts';
 
 engine.registerBackend(createJsBackend());
 engine.registerBackend(createWasmBackendSync());
+const webgpu = await nodeWebGpu();
+if (webgpu.backend) engine.registerBackend(webgpu.backend);
+const BACKENDS = ['js', 'wasm', 'webgpu'];
+/** Without a webgpu adapter the webgpu tests fail with the backend's explanation (never a skip). */
+const requireBackend = (backend: string) => {
+  if (backend === 'webgpu' && webgpu.error) throw webgpu.error;
+};
+
+/** Run `f` in a tidy scope and read its result (async: works on webgpu too). */
+async function values(f: () => Tensor): Promise<number[]> {
+  const t = tidy(f);
+  try {
+    return Array.from(await t.data());
+  } finally {
+    t.dispose();
+  }
+}
 
 /** Seeded values in [lo, hi), kept at least `gap` away from each of `avoid` (non-smooth points). */
 function vals(n: number, seed: number, lo = -2, hi = 2, avoid: number[] = [], gap = 0.1): number[] {
@@ -174,7 +193,8 @@ const groups: [string, Case[]][] = [
   ['nn', nnCases],
 ];
 
-describe.each(['js', 'wasm'])('gradcheck on %s', (backend) => {
+describe.each(BACKENDS)('gradcheck on %s', (backend) => {
+  beforeEach(() => requireBackend(backend));
   for (const [group, cases] of groups) {
     describe(group, () => {
       it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
@@ -209,20 +229,19 @@ describe.each(['js', 'wasm'])('gradcheck on %s', (backend) => {
     expect(res.summary).toMatch(/MISMATCH/);
   });
 
-  it('dropout: same seed, same mask; identity when not training; scaled by 1/(1-p)', () => {
+  it('dropout: same seed, same mask; identity when not training; scaled by 1/(1-p)', async () => {
     engine.useBackend(backend);
-    tidy(() => {
-      const x = op.ones([1000]);
-      const a = op.dropout(x, 0.3, new Rng(3)).dataSync();
-      const b = op.dropout(x, 0.3, new Rng(3)).dataSync();
-      expect(Array.from(a)).toEqual(Array.from(b));
-      const kept = Array.from(a).filter((v) => v !== 0);
-      for (const v of kept) expect(v).toBeCloseTo(1 / 0.7, 5);
-      expect(kept.length).toBeGreaterThan(620);
-      expect(kept.length).toBeLessThan(780);
-      expect(Array.from(op.dropout(x, 0.3, new Rng(3), false).dataSync())).toEqual(Array.from(x.dataSync()));
-      expect(Array.from(op.dropout(x, 1, new Rng(3)).dataSync()).every((v) => v === 0)).toBe(true);
-    });
+    const x = op.ones([1000]);
+    const a = await values(() => op.dropout(x, 0.3, new Rng(3)));
+    const b = await values(() => op.dropout(x, 0.3, new Rng(3)));
+    expect(a).toEqual(b);
+    const kept = a.filter((v) => v !== 0);
+    for (const v of kept) expect(v).toBeCloseTo(1 / 0.7, 5);
+    expect(kept.length).toBeGreaterThan(620);
+    expect(kept.length).toBeLessThan(780);
+    expect(await values(() => op.dropout(x, 0.3, new Rng(3), false))).toEqual(await values(() => op.add(x, 0)));
+    expect((await values(() => op.dropout(x, 1, new Rng(3)))).every((v) => v === 0)).toBe(true);
+    x.dispose();
   });
 
   it('max splits the gradient evenly among ties (amax semantics)', async () => {
@@ -231,36 +250,36 @@ describe.each(['js', 'wasm'])('gradcheck on %s', (backend) => {
     const x = engine.keep(op.tensor([1, 3, 3, 2, 5, 5, 5, 0], [2, 4]));
     x.requiresGrad = true;
     tidy(() => backward(op.sum(op.max(x, 1))));
-    const g = Array.from(x.grad!.dataSync());
+    const g = Array.from(await x.grad!.data());
     [0, 0.5, 0.5, 0, 1 / 3, 1 / 3, 1 / 3, 0].forEach((v, i) => expect(g[i]).toBeCloseTo(v, 6));
     x.grad!.dispose();
     x.dispose();
   });
 
-  it('forward values of composite ops', () => {
+  it('forward values of composite ops', async () => {
     engine.useBackend(backend);
-    tidy(() => {
-      const x = op.tensor([1, 2, 3, 4, 6, 8], [2, 3]);
-      const close = (a: Tensor, e: number[]) =>
-        Array.from(a.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(e[i]!, 5));
-      close(op.variance(x, 1), [2 / 3, 8 / 3]);
-      close(op.variance(x, 1, false, true), [1, 4]);
-      close(op.std(x, 1, false, true), [1, 2]);
-      close(op.mean(x, 0), [2.5, 4, 5.5]);
-      expect(op.sum(x, 1, true).shape).toEqual([2, 1]);
-      expect(Array.from(op.argmax(x, 1).dataSync())).toEqual([2, 2]);
-      expect(op.argmax(x, 0, true).shape).toEqual([1, 3]);
-      close(op.linear(x, op.tensor([1, 0, -1, 2, 1, 0], [2, 3]), op.tensor([0.5, -0.5])), [-1.5, 3.5, -3.5, 13.5]);
-      close(op.mseLoss(x, op.zerosLike(x)), [(1 + 4 + 9 + 16 + 36 + 64) / 6]);
-      close(op.maeLoss(x, op.onesLike(x)), [(0 + 1 + 2 + 3 + 5 + 7) / 6]);
-      close(op.softmax(op.tensor([0, Math.log(3)])), [0.25, 0.75]);
-      expect(Array.from(op.logicalNot(op.greater(x, 3)).dataSync())).toEqual([1, 1, 1, 0, 0, 0]);
-      expect(Array.from(op.equal(op.tensor([1, 2], [2], { dtype: 'i32' }), 2).dataSync())).toEqual([0, 1]);
-    });
+    const x = op.tensor([1, 2, 3, 4, 6, 8], [2, 3]);
+    const close = async (f: () => Tensor, e: number[]) =>
+      (await values(f)).forEach((v, i) => expect(v).toBeCloseTo(e[i]!, 5));
+    await close(() => op.variance(x, 1), [2 / 3, 8 / 3]);
+    await close(() => op.variance(x, 1, false, true), [1, 4]);
+    await close(() => op.std(x, 1, false, true), [1, 2]);
+    await close(() => op.mean(x, 0), [2.5, 4, 5.5]);
+    tidy(() => expect(op.sum(x, 1, true).shape).toEqual([2, 1]));
+    expect(await values(() => op.argmax(x, 1))).toEqual([2, 2]);
+    tidy(() => expect(op.argmax(x, 0, true).shape).toEqual([1, 3]));
+    await close(() => op.linear(x, op.tensor([1, 0, -1, 2, 1, 0], [2, 3]), op.tensor([0.5, -0.5])), [-1.5, 3.5, -3.5, 13.5]);
+    await close(() => op.mseLoss(x, op.zerosLike(x)), [(1 + 4 + 9 + 16 + 36 + 64) / 6]);
+    await close(() => op.maeLoss(x, op.onesLike(x)), [(0 + 1 + 2 + 3 + 5 + 7) / 6]);
+    await close(() => op.softmax(op.tensor([0, Math.log(3)])), [0.25, 0.75]);
+    expect(await values(() => op.logicalNot(op.greater(x, 3)))).toEqual([1, 1, 1, 0, 0, 0]);
+    expect(await values(() => op.equal(op.tensor([1, 2], [2], { dtype: 'i32' }), 2))).toEqual([0, 1]);
+    x.dispose();
   });
 });
 
-describe.each(['js', 'wasm'])('argument errors on %s', (backend) => {
+describe.each(BACKENDS)('argument errors on %s', (backend) => {
+  beforeEach(() => requireBackend(backend));
   const throwsNaming = (f: () => unknown, re: RegExp) => {
     engine.useBackend(backend);
     const before = engine.memory();

@@ -1,6 +1,8 @@
 // Finite-difference gradient checks for every differentiable op in movement, indexing, conv, pool,
-// batchnorm, spectral, sparse and attention, on the js and wasm backends.
-import { describe, expect, it } from 'vitest';
+// batchnorm, spectral, sparse and attention, on the js, wasm and webgpu backends (webgpu: Dawn in Node,
+// lavapipe without a GPU; the shapes are tiny). On webgpu, ops cannot read values to the host synchronously:
+// the one op here that needs a count (denseToCsr) is given it (`{ nnz }`), as csrTranspose does.
+import { beforeEach, describe, expect, it } from 'vitest';
 import '../src/tensor/tensor.ts';
 import { engine } from '../src/tensor/engine.ts';
 import type { Tensor } from '../src/tensor/tensor.ts';
@@ -8,6 +10,7 @@ import { Rng } from '../src/tensor/random.ts';
 import { createJsBackend } from '../src/backend/js/backend.ts';
 import { createWasmBackendSync } from '../src/backend/wasm/backend.ts';
 import { gradcheck, type GradcheckOptions } from '../src/autograd/gradcheck.ts';
+import { nodeWebGpu } from './shared/webgpu-node.ts';
 import { tensor } from '../src/ops/creation.ts';
 import { add, mul } from '../src/ops/binary.ts';
 import { tanh } from '../src/ops/unary.ts';
@@ -22,11 +25,13 @@ import { batchNorm1d } from '../src/ops/batchnorm.ts';
 import {
   complexConj, complexEinsumBHI_HIO, complexMatmul, complexMul, complexMulConj, irfft, rfft,
 } from '../src/ops/spectral.ts';
-import { Csr, csrToDense, denseCsrT, denseToCsr, sddmm, spmm } from '../src/ops/sparse.ts';
+import { Csr, csrToDense, denseCsrT, denseToCsr, denseToCsrAsync, sddmm, spmm } from '../src/ops/sparse.ts';
 import { causalMask, maskedFill, scaledDotProductAttention } from '../src/ops/attention.ts';
 
 engine.registerBackend(createJsBackend());
 engine.registerBackend(createWasmBackendSync());
+const webgpu = await nodeWebGpu();
+if (webgpu.backend) engine.registerBackend(webgpu.backend);
 
 let seed = 100;
 /** Random f32 tensor with well-separated values (no ties for max/topk). */
@@ -53,8 +58,12 @@ async function check(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: Gr
   expect(r.ok).toBe(true);
 }
 
-describe.each(['js', 'wasm'])('gradcheck ops2 on %s', (backend) => {
+describe.each(['js', 'wasm', 'webgpu'])('gradcheck ops2 on %s', (backend) => {
   const use = () => engine.useBackend(backend);
+  // Without a webgpu adapter the webgpu tests fail with the backend's explanation (never a skip).
+  beforeEach(() => {
+    if (backend === 'webgpu' && webgpu.error) throw webgpu.error;
+  });
 
   describe('movement', () => {
     it('permute / transpose', async () => {
@@ -218,7 +227,28 @@ describe.each(['js', 'wasm'])('gradcheck ops2 on %s', (backend) => {
       // Empty first and middle rows.
       await check((v, rp, ci) => csrToDense(new Csr(rp!, ci!, v!, [4, 3])), [rand([3]), ints([0, 0, 2, 2, 3], [5]), ints([0, 2, 1], [3])]);
       const mask = tensor([1, 0, 1, 1, 0, 1], [2, 3], { dtype: 'u8' });
-      await check((x, m) => denseToCsr(x!, m!).values, [rand([2, 3]), mask]);
+      if (backend === 'webgpu') {
+        // No synchronous count on the GPU: a clear error pointing at { nnz } and denseToCsrAsync, and the async
+        // form counts on the GPU first.
+        const x = rand([2, 3]);
+        expect(() => denseToCsr(x, mask)).toThrow(
+          /^denseToCsr: backend 'webgpu' cannot count the stored entries of \[2, 3\] synchronously; pass \{ nnz \}.*denseToCsrAsync/,
+        );
+        const xs = Array.from(await x.data());
+        const c = await denseToCsrAsync(x, mask);
+        expect(c.nnz).toBe(4);
+        expect(Array.from(await c.values.data())).toEqual([0, 2, 3, 5].map((i) => xs[i]!));
+        expect(Array.from(await c.colIdx.data())).toEqual([0, 2, 0, 2]);
+        c.dispose();
+        x.dispose();
+        mask.dispose();
+      } else {
+        await check((x, m) => denseToCsr(x!, m!).values, [rand([2, 3]), mask]);
+      }
+      // With the count given (no host read needed: the form that runs on webgpu), and checked by the backend.
+      await check((x, m) => denseToCsr(x!, m!, { nnz: 4 }).values, [rand([2, 3]), tensor([1, 0, 1, 1, 0, 1], [2, 3], { dtype: 'u8' })]);
+      // Without a mask: the count of x's non-zeros.
+      await check((x) => denseToCsr(mul(x!, tensor([1, 0, 1, 0, 1, 1], [2, 3])), null, { nnz: 4 }).values, [rand([2, 3])]);
     });
   });
 
