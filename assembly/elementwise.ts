@@ -6,6 +6,7 @@
 // 16-byte scratch, so no kernel reads or writes past a storage.
 import { CNT, TAIL_A, TAIL_B, loadTail, storeTail } from './common.ts';
 import { lo64, hi64, join32, expD, expm1D, logD, sinCosD, tanhD, sigmoidD, erfD, geluD } from './vmath.ts';
+import { allIn, expF4, expm1F4, tanhF4, sigmoidF4, logF4, erfF4, geluF4, EXP_LO, EXP_HI, GELU_LO } from './vmath.ts';
 
 // ---- fill and cast ------------------------------------------------------------------------------
 
@@ -107,6 +108,24 @@ export function castU8U8(x: usize, out: usize, n: i32): void {
     case 15: return f32x4.mul(v, v);
     case 16: return f32x4.div(f32x4.splat(1), v);
     case 17: return f32x4.floor(v);
+    // f32x4 fast paths; vectors with a lane outside the fast range (subnormal or overflowing results,
+    // NaN/±∞ where the fast path does not handle them) take the f64x2 path below.
+    case 1:
+      if (allIn(v, EXP_LO, EXP_HI)) return expF4(v, f32x4.splat(0));
+      return join32(fD(op, lo64(v)), fD(op, hi64(v)));
+    case 2:
+      if (allIn(v, 1.17549435e-38, 3.40282347e38)) return logF4(v);
+      return join32(fD(op, lo64(v)), fD(op, hi64(v)));
+    case 4: return f32x4.div(f32x4.splat(1), f32x4.sqrt(v));
+    case 7: return tanhF4(v);
+    case 8:
+      if (allIn(v, EXP_LO, -EXP_LO)) return sigmoidF4(v);
+      return join32(fD(op, lo64(v)), fD(op, hi64(v)));
+    case 10:
+      if (allIn(v, GELU_LO, Infinity)) return geluF4(v);
+      return join32(fD(op, lo64(v)), fD(op, hi64(v)));
+    case 11: return v128.bitselect(v, expm1F4(v), f32x4.gt(v, f32x4.splat(0)));
+    case 14: return erfF4(v);
     case 12:
     case 13: {
       // Beyond 1e5 (or non-finite) the two-part π/2 reduction is not enough: use the scalar f64 path.

@@ -4,8 +4,9 @@
 //
 // Operands are described by element strides, so transposes cost nothing here: op(A)[i, p] lives at
 // a + 4·(i·aRs + p·aCs) and op(B)[p, j] at b + 4·(p·bRs + j·bCs). Packing copies an MC×KC block of op(A)
-// into MR-row micro-panels ([kc][MR] each) and a KC×NC block of op(B) into NR-column micro-panels
-// ([kc][NR] each), zero-padding the edges; the micro-kernel then streams both panels with unit stride.
+// into MR-row micro-panels ([kc][MR] each, every value pre-broadcast to 4 lanes in the default build) and a
+// KC×NC block of op(B) into NR-column micro-panels ([kc][NR] each), zero-padding the edges; the micro-kernel
+// then streams both panels with unit stride.
 //
 // Determinism: every output element is accumulated as ((0 + a0·b0) + a1·b1) + … in increasing k (the KC
 // blocks are visited in increasing order and each one resumes from the partial sums stored in C), then the
@@ -15,7 +16,7 @@
 
 // Register tile: 4 rows × 8 columns = 8 f32x4 accumulators. V8 (TurboFan, x64) gives wasm SIMD values 15 xmm
 // registers (xmm15 is its scratch) and issues all loads of a loop iteration before the arithmetic, so the
-// live set per k step is accumulators + every loaded operand (2 B vectors + 4 A broadcasts) + 1 product
+// live set per k step is accumulators + every loaded operand (2 B vectors + 4 broadcast A values) + 1 product
 // temporary = 15 here: the largest tile that does not spill. Measured on this Zen 4 (V8 11.3 / Node 20),
 // GFLOP/s at 1024³, default / relaxed build: 4×8 44.8 / 51.1, 2×16 44.3 / 49.9, 3×12 15 / 50.7,
 // 5×8 23.6 / 22.3, 6×8 27.3 / 26 (the larger tiles spill accumulators to the stack every k step).
@@ -25,11 +26,18 @@
 // dispatch width; the relaxed build's 8 FMAs make it FMA-port bound (~87% of the 58.6 GFLOP/s peak).
 const NR: i32 = 8;
 const MR: i32 = 4;
+// The default build packs every A value pre-broadcast to an f32x4 (panel [kc][MR][4]), so the micro-kernel
+// reads A with plain 16-byte loads instead of load32_splat: +2–3% (45.0 → 46.3 GFLOP/s at 1024³, best of
+// interleaved runs; the 4× larger A block wants MC = 96 to stay in L2). The relaxed build is FMA-port bound
+// and loses ~1% with it, so it keeps the compact [kc][MR] panel.
+const A_SPLAT: bool = !ASC_FEATURE_RELAXED_SIMD;
+/** log2 of the packed bytes per A element. */
+const A_SHIFT: usize = A_SPLAT ? 4 : 2;
 // Cache blocking for one Zen 4 core (32 KiB L1d, 1 MiB L2): a KC×NR B micro-panel (8 KiB) stays in L1 while
-// the MC×KC packed A block (192 KiB) stays in L2; the KC×NC packed B block (1 MiB) streams from L2/L3.
+// the MC×KC packed A block (384 / 192 KiB) stays in L2; the KC×NC packed B block (1 MiB) streams from L2/L3.
 // (Throughput is flat within ±2% for KC 256–512, MC 96–384, NC 1024–4096; KC = 128 loses ~4%.)
 const KC: i32 = 256;
-const MC: i32 = 192;
+const MC: i32 = A_SPLAT ? 96 : 192;
 const NC: i32 = 1024;
 
 // Scratch tile for edge micro-tiles (MR × NR).
@@ -40,7 +48,8 @@ const EDGE: usize = memory.data(4 * 8 * 4, 64);
   return f32x4.add(acc, f32x4.mul(a, b));
 }
 
-// 4×8 micro-kernel: C[4][8] (+)= Apanel[kc][4] · Bpanel[kc][8], k in increasing order.
+// 4×8 micro-kernel: C[4][8] (+)= Apanel[kc][4] · Bpanel[kc][8], k in increasing order (A values packed
+// pre-broadcast, 16 bytes each, when A_SPLAT).
 @inline function mk4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc0: bool, bias: usize): void {
   const r0 = c;
   const r1 = c + ldc;
@@ -70,19 +79,19 @@ const EDGE: usize = memory.data(4 * 8 * 4, 64);
   while (pb < pbEnd) {
     const b0 = v128.load(pb, 0);
     const b1 = v128.load(pb, 16);
-    const a0 = v128.load32_splat(pa, 0);
+    const a0 = A_SPLAT ? v128.load(pa, 0) : v128.load32_splat(pa, 0);
     c00 = madd(c00, a0, b0);
     c01 = madd(c01, a0, b1);
-    const a1 = v128.load32_splat(pa, 4);
+    const a1 = A_SPLAT ? v128.load(pa, 16) : v128.load32_splat(pa, 4);
     c10 = madd(c10, a1, b0);
     c11 = madd(c11, a1, b1);
-    const a2 = v128.load32_splat(pa, 8);
+    const a2 = A_SPLAT ? v128.load(pa, 32) : v128.load32_splat(pa, 8);
     c20 = madd(c20, a2, b0);
     c21 = madd(c21, a2, b1);
-    const a3 = v128.load32_splat(pa, 12);
+    const a3 = A_SPLAT ? v128.load(pa, 48) : v128.load32_splat(pa, 12);
     c30 = madd(c30, a3, b0);
     c31 = madd(c31, a3, b1);
-    pa += 16;
+    pa += A_SPLAT ? 64 : 16;
     pb += 32;
   }
   if (bias) {
@@ -116,7 +125,7 @@ export function gemmWorkspaceBytes(m: i32, n: i32, k: i32): i32 {
   const kc = min(KC, max(k, 1));
   const mc = min(MC, (m + MR - 1) / MR * MR);
   const nc = min(NC, (n + NR - 1) / NR * NR);
-  return (mc * kc + kc * nc) * 4 + 64;
+  return ((mc * kc) << <i32>A_SHIFT) + kc * nc * 4 + 64;
 }
 
 /** 4×4 transpose of four rows r0..r3: column q is stored at d + q·step. */
@@ -132,7 +141,7 @@ export function gemmWorkspaceBytes(m: i32, n: i32, k: i32): i32 {
 }
 
 /** Pack an mc×kc block of op(A) (top-left at src) into MR-row micro-panels [kc][MR] at dst. */
-function packA(mc: i32, kc: i32, src: usize, rs: i32, cs: i32, dst: usize): void {
+function packACompact(mc: i32, kc: i32, src: usize, rs: i32, cs: i32, dst: usize): void {
   const rsb = <usize>rs << 2;
   const csb = <usize>cs << 2;
   const step = <usize>(MR << 2);
@@ -197,6 +206,55 @@ function packA(mc: i32, kc: i32, src: usize, rs: i32, cs: i32, dst: usize): void
       }
     }
   }
+}
+
+/**
+ * Pack an mc×kc block of op(A) (top-left at src) into MR-row micro-panels at dst, each value pre-broadcast to
+ * an f32x4: panel layout [kc][MR][4]. The micro-kernel then reads A with plain 16-byte loads.
+ */
+function packASplat(mc: i32, kc: i32, src: usize, rs: i32, cs: i32, dst: usize): void {
+  const rsb = <usize>rs << 2;
+  const csb = <usize>cs << 2;
+  for (let i0 = 0; i0 < mc; i0 += MR) {
+    const mr = min(MR, mc - i0);
+    const d = dst + ((<usize>i0 * <usize>kc) << 4);
+    const s = src + <usize>i0 * rsb;
+    if (mr == MR && cs == 1) {
+      // Rows are contiguous in k: load four k values of a row, broadcast each lane.
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const sp = s + (<usize>p << 2);
+        const dp = d + (<usize>p << 6);
+        for (let i = 0; i < MR; i++) {
+          const x = v128.load(sp + <usize>i * rsb);
+          const di = dp + (<usize>i << 4);
+          v128.store(di, v128.shuffle<f32>(x, x, 0, 0, 0, 0));
+          v128.store(di, v128.shuffle<f32>(x, x, 1, 1, 1, 1), 64);
+          v128.store(di, v128.shuffle<f32>(x, x, 2, 2, 2, 2), 128);
+          v128.store(di, v128.shuffle<f32>(x, x, 3, 3, 3, 3), 192);
+        }
+      }
+      for (; p < kc; p++) {
+        const sp = s + (<usize>p << 2);
+        const dp = d + (<usize>p << 6);
+        for (let i = 0; i < MR; i++) v128.store(dp + (<usize>i << 4), v128.load32_splat(sp + <usize>i * rsb));
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const sp = s + <usize>p * csb;
+        const dp = d + (<usize>p << 6);
+        for (let i = 0; i < MR; i++) {
+          v128.store(dp + (<usize>i << 4), i < mr ? v128.load32_splat(sp + <usize>i * rsb) : f32x4.splat(0));
+        }
+      }
+    }
+  }
+}
+
+/** Pack an mc×kc block of op(A) in this build's layout. */
+@inline function packA(mc: i32, kc: i32, src: usize, rs: i32, cs: i32, dst: usize): void {
+  if (A_SPLAT) packASplat(mc, kc, src, rs, cs, dst);
+  else packACompact(mc, kc, src, rs, cs, dst);
 }
 
 /** Pack a kc×nc block of op(B) (top-left at src) into NR-column micro-panels [kc][NR] at dst. */
@@ -284,7 +342,7 @@ function gemm1(
   const kcMax = min(KC, k);
   const mcMax = min(MC, (m + MR - 1) / MR * MR);
   const pA = (ws + 63) & ~(<usize>63);
-  const pB = pA + ((<usize>mcMax * <usize>kcMax) << 2);
+  const pB = pA + ((<usize>mcMax * <usize>kcMax) << A_SHIFT);
   for (let jc = 0; jc < n; jc += NC) {
     const nc = min(NC, n - jc);
     for (let pc = 0; pc < k; pc += KC) {
@@ -302,7 +360,7 @@ function gemm1(
           const cj = c + ((<usize>ic * <usize>ldc + <usize>(jc + jr)) << 2);
           for (let ir = 0; ir < mc; ir += MR) {
             const mr = min(MR, mc - ir);
-            const pa = pA + ((<usize>ir * <usize>kc) << 2);
+            const pa = pA + ((<usize>ir * <usize>kc) << A_SHIFT);
             const cp = cj + <usize>ir * ldcb;
             if (mr == MR && nr == NR) micro(kc, pa, pb, cp, ldcb, acc0, bj);
             else edgeTile(kc, pa, pb, cp, ldcb, mr, nr, acc0, bj);

@@ -245,3 +245,189 @@ const ERF_TAYLOR: usize = memory.data<f64>([
   const r = v128.bitselect(pos, neg, f64x2.ge(x, f64x2.splat(0.0)));
   return v128.bitselect(f64x2.splat(0.0), r, f64x2.eq(x, f64x2.splat(-Infinity)));
 }
+
+// ==== f32x4 transcendentals (the fast paths) =====================================================
+//
+// Four f32 lanes per v128, plain IEEE ops only (no relaxed SIMD, no FMA), so the bits are the same in every
+// runtime. Each function states the input range it is accurate on; callers check the range per vector and
+// send the rare vectors outside it (outputs that would be subnormal, overflow, NaN/±Inf inputs where noted)
+// to the f64x2 functions above, which are correctly rounded almost always. Errors measured against the
+// f64 reference rounded to f32 over dense sweeps are ≤ ~4 ulp (see test/wasm-kernels.test.ts).
+//
+// Polynomial coefficients were fitted for this file (weighted least squares iterated towards minimax
+// on 4000 Chebyshev nodes, then rounded to f32).
+
+// ln 2 = LN2F_HI + LN2F_LO; LN2F_HI = 355/512 has 9 significant bits, so n·LN2F_HI is exact for |n| < 2^15.
+const LN2F_HI: f32 = 0.693359375;
+const LN2F_LO: f32 = -2.12194440e-4;
+const LOG2EF: f32 = 1.44269504;
+const SIGN32: i32 = <i32>0x80000000;
+
+/** expm1 on the reduced argument |r| ≤ ln2/2: r + r²·Q(r) (fit error 1.3e-8 relative). */
+@inline function expm1Red(r: v128): v128 {
+  let q = f32x4.splat(0.0013882520142942667);
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(0.00836651399731636));
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(0.04166720062494278));
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(0.1666654348373413));
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(0.4999999701976776));
+  return f32x4.add(r, f32x4.mul(f32x4.mul(r, r), q));
+}
+
+/** 2^n for integer-valued f32 lanes n ∈ [−126, 127]. */
+@inline function pow2F4(n: v128): v128 {
+  return i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+}
+
+/**
+ * e^{hi+lo} for lanes with hi + lo ∈ [−87.33, 88.37] (results normal and finite), |lo| ≤ 2^-10·|hi| + tiny.
+ * hi − n·LN2F_HI is exact (Sterbenz), so lo carries extra input bits exactly into r.
+ */
+@inline export function expF4(hi: v128, lo: v128): v128 {
+  const n = f32x4.nearest(f32x4.mul(hi, f32x4.splat(LOG2EF)));
+  const r = f32x4.add(
+    f32x4.sub(f32x4.sub(hi, f32x4.mul(n, f32x4.splat(LN2F_HI))), f32x4.mul(n, f32x4.splat(LN2F_LO))),
+    lo,
+  );
+  return f32x4.mul(f32x4.add(f32x4.splat(1.0), expm1Red(r)), pow2F4(n));
+}
+
+/** True when every lane of x lies in [lo, hi] (false for NaN lanes). */
+@inline export function allIn(x: v128, lo: f32, hi: f32): bool {
+  return v128.all_true<i32>(v128.and(f32x4.ge(x, f32x4.splat(lo)), f32x4.le(x, f32x4.splat(hi))));
+}
+
+export const EXP_LO: f32 = -87.33;
+export const EXP_HI: f32 = 88.37;
+
+/** e^x − 1 for any lanes (x is clamped to [−30, 88]; NaN propagates; −∞ → −1): (2^n − 1) + 2^n·expm1(r). */
+@inline export function expm1F4(x0: v128): v128 {
+  const x = f32x4.min(f32x4.max(x0, f32x4.splat(-30.0)), f32x4.splat(88.0));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2EF)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2F_HI))), f32x4.mul(n, f32x4.splat(LN2F_LO)));
+  const t = pow2F4(n);
+  return f32x4.add(f32x4.sub(t, f32x4.splat(1.0)), f32x4.mul(t, expm1Red(r)));
+}
+
+/** tanh for any lanes: ±(−u)/(u + 2) with u = expm1(−2|x|) ∈ (−1, 0] (no cancellation anywhere). */
+@inline export function tanhF4(x: v128): v128 {
+  const a = f32x4.abs(x);
+  const u = expm1F4(f32x4.mul(a, f32x4.splat(-2.0)));
+  const t = f32x4.div(f32x4.neg(u), f32x4.add(u, f32x4.splat(2.0)));
+  return v128.or(f32x4.abs(t), v128.and(x, i32x4.splat(SIGN32)));
+}
+
+/** sigmoid for |x| ≤ 87.33: e = e^{−|x|}, then 1/(1+e) (x ≥ 0) or e/(1+e) (x < 0), one division. */
+@inline export function sigmoidF4(x: v128): v128 {
+  const e = expF4(f32x4.neg(f32x4.abs(x)), f32x4.splat(0.0));
+  const num = v128.bitselect(f32x4.splat(1.0), e, f32x4.ge(x, f32x4.splat(0.0)));
+  return f32x4.div(num, f32x4.add(f32x4.splat(1.0), e));
+}
+
+/** ln x for positive normal finite lanes: x = 2^e·m, m ∈ [√½, √2), ln m = 2·atanh(f/(2+f)), f = m − 1. */
+@inline export function logF4(x: v128): v128 {
+  let e = i32x4.sub(i32x4.shr_u(x, 23), i32x4.splat(127));
+  let m = v128.or(v128.and(x, i32x4.splat(0x007fffff)), i32x4.splat(0x3f800000));
+  const big = f32x4.gt(m, f32x4.splat(1.41421356));
+  m = v128.bitselect(f32x4.mul(m, f32x4.splat(0.5)), m, big);
+  e = i32x4.sub(e, big); // big lanes are −1
+  const ef = f32x4.convert_i32x4_s(e);
+  const f = f32x4.sub(m, f32x4.splat(1.0));
+  const s = f32x4.div(f, f32x4.add(f, f32x4.splat(2.0)));
+  const z = f32x4.mul(s, s);
+  let p = f32x4.splat(2.0 / 9.0);
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.0 / 7.0));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.0 / 5.0));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.0 / 3.0));
+  const lm = f32x4.add(f32x4.add(s, s), f32x4.mul(f32x4.mul(s, z), p));
+  return f32x4.add(f32x4.mul(ef, f32x4.splat(LN2F_HI)), f32x4.add(f32x4.mul(ef, f32x4.splat(LN2F_LO)), lm));
+}
+
+/** erf for any lanes: x·P(x²) for |x| < 0.875, else ±(1 − e^{−a²}·R(s)), s = (a − 2)/(a + 2), a ≤ 4. */
+@inline export function erfF4(x: v128): v128 {
+  const a = f32x4.abs(x);
+  const z = f32x4.mul(x, x);
+  let p = f32x4.splat(8.67553026182577e-05);
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-0.0008211138774640858));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(0.005206750705838203));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-0.026861585676670074));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(0.11283732950687408));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-0.37612634897232056));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.128379225730896));
+  const small = f32x4.mul(x, p);
+  const t = f32x4.min(f32x4.max(a, f32x4.splat(0.875)), f32x4.splat(4.0));
+  const s = f32x4.div(f32x4.sub(t, f32x4.splat(2.0)), f32x4.add(t, f32x4.splat(2.0)));
+  let q = f32x4.splat(-0.0007480840431526303);
+  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(0.006781682837754488));
+  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(0.0037210516165941954));
+  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(-0.07896456867456436));
+  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(0.24165844917297363));
+  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(-0.4271860718727112));
+  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(0.25539568066596985));
+  const ec = f32x4.mul(expF4(f32x4.neg(f32x4.mul(t, t)), f32x4.splat(0.0)), q);
+  const big = v128.or(f32x4.sub(f32x4.splat(1.0), ec), v128.and(x, i32x4.splat(SIGN32)));
+  // NaN lanes: a < 0.875 is false and t is NaN, so big is NaN.
+  return v128.bitselect(small, big, f32x4.lt(a, f32x4.splat(0.875)));
+}
+
+export const GELU_LO: f32 = -13.0;
+
+/**
+ * gelu(x) = x·Φ(x) for x ≥ −13 (outputs normal; +∞ allowed): x·(½ + x·P(x²)) for |x| < 0.75, else with
+ * Q = Φ(−a) = e^{−a²/2}·R(s), s = (a − 3)/(a + 3): x·(1 − Q) for x > 0 and x·R·e^{−a²/2} for x < 0 (the
+ * negative tail is computed directly, no cancellation). a²/2 is split exactly (a = a_hi + a_lo, a_hi with
+ * 12 significant bits) so e^{−a²/2} keeps full relative accuracy up to a²/2 ≈ 85.
+ */
+@inline export function geluF4(x: v128): v128 {
+  const z = f32x4.mul(x, x);
+  let p = f32x4.splat(0.00010294164530932903);
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-0.0011812864104285836));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(0.009972349740564823));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-0.0664902925491333));
+  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(0.3989422917366028));
+  const small = f32x4.mul(x, f32x4.add(f32x4.splat(0.5), f32x4.mul(x, p)));
+  const a = f32x4.abs(x);
+  const t = f32x4.min(f32x4.max(a, f32x4.splat(0.75)), f32x4.splat(13.25));
+  const s = f32x4.div(f32x4.sub(t, f32x4.splat(3.0)), f32x4.add(t, f32x4.splat(3.0)));
+  let q = f32x4.splat(4.524177347775549e-05);
+  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(0.0001214630319736898));
+  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(-0.0003332282940391451));
+  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(-0.0009882921585813165));
+  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(0.0029032016173005104));
+  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(0.006133140996098518));
+  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(-0.04621322453022003));
+  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(0.12322495132684708));
+  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(-0.20640261471271515));
+  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(0.12151394784450531));
+  const th = v128.and(t, i32x4.splat(<i32>0xfffff000));
+  const tl = f32x4.sub(t, th);
+  const hi = f32x4.mul(f32x4.mul(th, th), f32x4.splat(-0.5));
+  const lo = f32x4.neg(f32x4.mul(f32x4.add(th, f32x4.mul(tl, f32x4.splat(0.5))), tl));
+  const e = expF4(hi, lo);
+  const pos = f32x4.mul(x, f32x4.sub(f32x4.splat(1.0), f32x4.mul(q, e)));
+  const neg = f32x4.mul(f32x4.mul(x, q), e);
+  const big = v128.bitselect(pos, neg, f32x4.gt(x, f32x4.splat(0.0)));
+  return v128.bitselect(small, big, f32x4.lt(a, f32x4.splat(0.75)));
+}
+
+/**
+ * e^{x−m} for f32x4 lanes (softmax), any x − m ≤ 0 including −∞: x − m is carried exactly as s + err
+ * (two-sum), 2^n is applied in two steps so results down to the subnormals are right; s < −104 gives 0.
+ */
+@inline export function expDiffF4v2(x: v128, m: v128): v128 {
+  const s = f32x4.sub(x, m);
+  const bb = f32x4.sub(s, x);
+  const err = f32x4.add(f32x4.sub(x, f32x4.sub(s, bb)), f32x4.sub(f32x4.neg(m), bb));
+  const sc = f32x4.max(f32x4.min(s, f32x4.splat(88.0)), f32x4.splat(-110.0));
+  const n = f32x4.nearest(f32x4.mul(sc, f32x4.splat(LOG2EF)));
+  const r = f32x4.add(
+    f32x4.sub(f32x4.sub(sc, f32x4.mul(n, f32x4.splat(LN2F_HI))), f32x4.mul(n, f32x4.splat(LN2F_LO))),
+    err,
+  );
+  const p = f32x4.add(f32x4.splat(1.0), expm1Red(r));
+  const ni = i32x4.trunc_sat_f32x4_s(n);
+  const n1 = i32x4.shr_s(ni, 1);
+  const e1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
+  const e2 = i32x4.shl(i32x4.add(i32x4.sub(ni, n1), i32x4.splat(127)), 23);
+  const res = f32x4.mul(f32x4.mul(p, e1), e2);
+  return v128.andnot(res, f32x4.lt(s, f32x4.splat(-104.0)));
+}

@@ -4,8 +4,9 @@
  *
  *   npx tsx bench/matmul.ts [--json] [--backend wasm|wasm-relaxed|tfjs|js] [--runs N]
  *
- * One line per (impl, shape): {"bench":"matmul","impl","m","n","k","ms","gflops"} with --json, where ms is
- * the median of ≥ 5 timed runs after warm-up. Node 20 validates relaxed-SIMD wasm only with
+ * One line per (impl, shape): {"bench":"matmul","impl","m","n","k","ms","gflops","cpuMs","cpuGflops"} with
+ * --json, where ms is the median wall time of ≥ 5 timed runs after warm-up and cpuMs the median process CPU
+ * time of the same runs (on a shared machine, other processes inflate wall time but not CPU time). Node 20 validates relaxed-SIMD wasm only with
  * --experimental-wasm-relaxed-simd: run directly, this script re-spawns itself with that flag; called from
  * bench/run.ts (already started with it) it measures in-process.
  *
@@ -19,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { createWasmBackend, relaxedSimdSupported } from '../src/backend/wasm/backend.ts';
 import type { Backend } from '../src/backend/kernels.ts';
-import { emit, medianMs } from './stats.ts';
+import { emit } from './stats.ts';
 import { loadTfjsWasm } from './tfjs-peer.ts';
 
 export const MATMUL_SHAPES: ReadonlyArray<readonly [number, number, number]> = [
@@ -63,6 +64,35 @@ function random(n: number, seed: number): Float32Array {
   return out;
 }
 
+interface Timing {
+  /** Median wall time of one run. */
+  ms: number;
+  /** Median process CPU time of one run: robust to other processes taking the core on a shared machine. */
+  cpuMs: number;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+/** Warm-up, then the medians of ≥ 5 timed runs (wall and CPU time). */
+function timeRuns(fn: () => void, warmup: number, runs: number): Timing {
+  for (let i = 0; i < warmup; i++) fn();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < Math.max(5, runs); i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    fn();
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  return { ms: median(wall), cpuMs: median(cpu) };
+}
+
 /** Runs needed so that timing takes about a second, at least 5. */
 function runsFor(flops: number, gflopsGuess: number, requested?: number): number {
   const ms = flops / (gflopsGuess * 1e6);
@@ -71,14 +101,14 @@ function runsFor(flops: number, gflopsGuess: number, requested?: number): number
 
 async function benchSparsecast(
   be: Backend, impl: Impl, m: number, n: number, k: number, runs?: number,
-): Promise<number> {
+): Promise<Timing> {
   const a = be.upload(random(m * k, 1));
   const b = be.upload(random(k * n, 2));
   const run = () => be.free(be.kernels.matmul({ a, b, aShape: [m, k], bShape: [k, n], transA: false, transB: false }));
-  const ms = await medianMs(run, { warmup: 2, runs: runsFor(2 * m * n * k, impl.endsWith('relaxed') ? 50 : 44, runs) });
+  const t = timeRuns(run, 2, runsFor(2 * m * n * k, impl.endsWith('relaxed') ? 50 : 44, runs));
   be.free(a);
   be.free(b);
-  return ms;
+  return t;
 }
 
 function plainJsMatmul(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number): void {
@@ -122,19 +152,19 @@ async function loadPeer(): Promise<{ tf: Awaited<ReturnType<typeof loadTfjsWasm>
 
 async function benchTfjs(
   tf: Awaited<ReturnType<typeof loadTfjsWasm>>['tf'], check: PeerCheck, m: number, n: number, k: number, runs?: number,
-): Promise<number> {
+): Promise<Timing> {
   const a = tf.tensor2d(random(m * k, 1), [m, k]);
   const b = tf.tensor2d(random(k * n, 2), [k, n]);
   const run = () => tf.matMul(a, b).dispose(); // the wasm backend runs kernels synchronously
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const ms = await medianMs(run, { warmup: 2, runs: runsFor(2 * m * n * k, 30, runs) });
+  const t = timeRuns(run, 2, runsFor(2 * m * n * k, 30, runs));
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   check.cpuOverWall.push((cpu.user + cpu.system) / 1000 / wall);
   a.dispose();
   b.dispose();
-  return ms;
+  return t;
 }
 
 export async function benchMatmul(opts: { json: boolean; backend?: string; runs?: number }): Promise<void> {
@@ -157,21 +187,24 @@ export async function benchMatmul(opts: { json: boolean; backend?: string; runs?
   for (const [m, n, k] of MATMUL_SHAPES) {
     const flops = 2 * m * n * k;
     for (const impl of impls) {
-      let ms: number | undefined;
+      let t: Timing | undefined;
       if (impl === 'tfjs-backend-wasm' && peer) {
-        ms = await benchTfjs(peer.tf, peer.check, m, n, k, opts.runs);
+        t = await benchTfjs(peer.tf, peer.check, m, n, k, opts.runs);
       } else if (impl === 'plain-js') {
         if (m * n * k > 512 ** 3) continue;
         const a = random(m * k, 1);
         const b = random(k * n, 2);
         const c = new Float32Array(m * n);
-        ms = await medianMs(() => plainJsMatmul(a, b, c, m, n, k), { warmup: 1, runs: Math.max(5, opts.runs ?? 5) });
+        t = timeRuns(() => plainJsMatmul(a, b, c, m, n, k), 1, opts.runs ?? 5);
       } else {
         const be = backends.get(impl);
         if (!be) continue;
-        ms = await benchSparsecast(be, impl, m, n, k, opts.runs);
+        t = await benchSparsecast(be, impl, m, n, k, opts.runs);
       }
-      emit(opts.json, { bench: 'matmul', impl, m, n, k, ms: +ms.toFixed(3), gflops: +(flops / ms / 1e6).toFixed(2) });
+      emit(opts.json, {
+        bench: 'matmul', impl, m, n, k, ms: +t.ms.toFixed(3), gflops: +(flops / t.ms / 1e6).toFixed(2),
+        cpuMs: +t.cpuMs.toFixed(3), cpuGflops: +(flops / t.cpuMs / 1e6).toFixed(2),
+      });
     }
   }
 

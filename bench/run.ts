@@ -1,8 +1,10 @@
 /**
- * `npm run bench -- <name> [--json] [--backend wasm|js] [--runs N]`
+ * `npm run bench -- <name> [--json] [--backend wasm|js|webgpu] [--runs N]`
  *   matmul  GEMM GFLOP/s: sparsecast wasm (default and relaxed builds), tfjs-backend-wasm, plain JS
  *   block   one Transformer encoder block training step, sparsecast vs tfjs-backend-wasm
  *   train   training step and eval batch of each forecasting model (ETTh1, small or full preset)
+ * `--backend webgpu` (matmul, block: bench/webgpu.ts) adds the adapter to each line; block takes `--small` /
+ * `--full`, and on a software adapter runs a reduced shape unless `--full` is given.
  * Prints one JSON object per line with --json. Node runs with --experimental-wasm-relaxed-simd (see
  * package.json) so the relaxed build can be measured.
  */
@@ -30,9 +32,19 @@ engine.useBackend('wasm');
 
 switch (name) {
   case 'matmul':
+    if (backend === 'webgpu') {
+      const { benchMatmulWebGpu } = await import('./webgpu.ts');
+      await benchMatmulWebGpu({ json, runs });
+      process.exit(0); // a GPU device can keep the event loop alive
+    }
     await benchMatmul({ json, backend });
     break;
   case 'block': {
+    if (backend === 'webgpu') {
+      const { benchBlockWebGpu } = await import('./webgpu.ts');
+      await benchBlockWebGpu({ json, runs, small: args.includes('--small'), full: args.includes('--full') });
+      process.exit(0);
+    }
     const impls = backend && backend !== 'wasm' ? [`sparsecast-${backend}`] : ['sparsecast-wasm', 'tfjs-backend-wasm'];
     await benchBlock({ json, runs, impls });
     if (!backend || backend === 'wasm') {

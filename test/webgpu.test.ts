@@ -527,6 +527,39 @@ describe('webgpu backend', () => {
     }
   });
 
+  it('rfft / irfft through the mixed-radix FFT and Bluestein (composite and prime lengths) match js', async () => {
+    const { fftRadices, fftPlan } = await import('../src/backend/webgpu/kernels/conv.ts');
+    expect(fftRadices(96)).toEqual([4, 4, 2, 3]);
+    expect(fftRadices(1000)).toEqual([4, 2, 5, 5, 5]);
+    expect(fftPlan(1024, 8).kind).toBe('stockham');
+    expect(fftPlan(96, 1).kind).toBe('direct'); // short rows: one pass beats four
+    expect(fftPlan(1021, 4)).toMatchObject({ kind: 'bluestein', m: 2048 });
+    const plan = (shape: number[]) => fftPlan(shape[shape.length - 1]!, size(shape.slice(0, -1)));
+    const passes = (shape: number[]): number => {
+      const p = plan(shape);
+      return p.kind === 'direct' ? 1 : p.kind === 'stockham' ? p.radices.length : 2 * p.mRadices!.length;
+    };
+    const shapes = [[6], [3, 12], [2, 30], [64, 48], [2, 100], [243], [8, 256], [2, 1000], [4, 22], [97], [4, 1021], [1, 4093], [8, 194], [3, 61]];
+    expect(new Set(shapes.map((sh) => plan(sh).kind))).toEqual(new Set(['direct', 'stockham', 'bluestein']));
+    for (const shape of shapes) {
+      const n = shape[shape.length - 1]!;
+      const [gx, jx] = both(rand(size(shape), 103));
+      const before = gpu.rt.stats.dispatches;
+      await compare(`rfft (fft) [${shape}] ${plan(shape).kind}`, gpu.kernels.rfft(gx, shape), js.kernels.rfft(jx, shape), { kind: 'reduce', k: n });
+      expect(gpu.rt.stats.dispatches - before, `passes for [${shape}]`).toBe(passes(shape));
+      const m = Math.floor(n / 2) + 1;
+      for (const mIn of [m, Math.max(1, m - 3), m + 2]) {
+        const specShape = [...shape.slice(0, -1), mIn, 2];
+        const [gs, jsp] = both(rand(size(specShape), 104));
+        await compare(`irfft (fft) [${specShape}] n ${n} ${plan(shape).kind}`, gpu.kernels.irfft(gs, specShape, n), js.kernels.irfft(jsp, specShape, n), { kind: 'reduce', k: n });
+        gpu.free(gs);
+        js.free(jsp);
+      }
+      gpu.free(gx);
+      js.free(jx);
+    }
+  });
+
   it('sparse: denseToCsr (sync, caller nnz) and denseToCsrAsync, spmm, denseCsrT, sddmm, csrToDense', async () => {
     for (const [rows, cols, density] of [[1, 1, 1], [5, 7, 0.4], [9, 4, 0], [16, 33, 0.2], [3, 5, 1], [300, 3, 0.5]] as Array<[number, number, number]>) {
       const dense = rand(rows * cols, 111).map((v, i) => (rand(1, 1000 + i, 0, 1)[0]! < density ? v : 0));

@@ -2,6 +2,8 @@
 import { trainCommand } from './train-command.ts';
 import { evalCommand, predictCommand } from './eval-command.ts';
 import { sweepCommand } from './sweep-command.ts';
+import { reportCommand } from './report-command.ts';
+import { exportCommand } from './export-command.ts';
 
 const USAGE = `usage: sparsecast <command> [flags]
 
@@ -18,6 +20,8 @@ commands:
   eval    --checkpoint DIR [--backend]          re-score the run's model on its test split (same JSON line)
   sweep   <train flags> --grid lambda=1.05,1.1,1.2 gamma=1.05,1.1,1.2 --select loss|sparsity [--jobs N] --out DIR
   predict --checkpoint DIR --data PATH [--out forecast.csv]   forecast pred_len steps after the file's end
+  report  --out DIR                     one self-contained HTML page, DIR/report.html, from a train run's --out folder
+  export  --checkpoint DIR --out model.sc [--csr_threshold 0.5]  one model file for sparsecast/infer (CSR below the density)
 `;
 
 export async function main(argv: string[]): Promise<void> {
@@ -31,6 +35,10 @@ export async function main(argv: string[]): Promise<void> {
       return predictCommand(rest);
     case 'sweep':
       return sweepCommand(rest);
+    case 'report':
+      return reportCommand(rest);
+    case 'export':
+      return exportCommand(rest);
     case undefined:
     case 'help':
     case '--help':

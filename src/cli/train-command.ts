@@ -253,6 +253,7 @@ export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet
   if (out && !result.interrupted) {
     const setting = `${spec.model}_${basename(spec.data).replace(/\.csv$/, '')}_ft${spec.features}_sl${cfg.seqLen}_ll${cfg.labelLen}_pl${cfg.predLen}_dm${cfg.dModel}_nh${cfg.nHeads}_el${cfg.eLayers}_dl${cfg.dLayers}_df${cfg.dFf}_seed${spec.seed}`;
     appendFileSync(join(out, 'result.txt'), `${setting}  \nmse:${result.test.mse}, mae:${result.test.mae}, rmse:${result.test.rmse}, mape:${result.test.mape}, mspe:${result.test.mspe}\n\n`);
+    writeFileSync(join(out, 'result.json'), `${JSON.stringify(json)}\n`);
     writeFileSync(join(out, 'loss.svg'), lineChart(`${spec.model} on ${basename(spec.data)}: loss per epoch`, [
       { name: 'train', values: result.history.map((h) => h.train_loss), x: result.history.map((h) => h.epoch), color: '#1f77b4' },
       { name: 'val', values: result.history.map((h) => h.val_loss), x: result.history.map((h) => h.epoch), color: '#ff7f0e' },

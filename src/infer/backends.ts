@@ -1,0 +1,53 @@
+/**
+ * Backends for the inference entry: one engine-registered instance per kind, created on first use. The wasm
+ * backend instantiates a compiled `WebAssembly.Module` (never compiles bytes itself, which edge runtimes
+ * forbid); the embedded fallback in index.ts compiles the bytes where that is allowed.
+ */
+import type { Backend } from '../backend/kernels.ts';
+import { engine } from '../tensor/engine.ts';
+import { createJsBackend } from '../backend/js/backend.ts';
+import { WasmBackend } from '../backend/wasm/backend.ts';
+import { WasmRuntime } from '../backend/wasm/runtime.ts';
+import { createForecaster, type Forecaster } from './core.ts';
+
+export type InferBackend = 'wasm' | 'js';
+
+export interface LoadOptions {
+  /** The compiled kernels (`import wasm from 'sparsecast/kernels.wasm'` on edge runtimes). */
+  wasmModule?: WebAssembly.Module;
+  /** 'wasm' (default: bit-identical across runtimes, fast) or 'js' (plain TypeScript kernels). */
+  backend?: InferBackend;
+}
+
+let wasmBackend: Backend | null = null;
+let jsBackend: Backend | null = null;
+
+export async function backendFor(kind: InferBackend, module: () => Promise<WebAssembly.Module>): Promise<Backend> {
+  if (kind === 'js') {
+    if (!jsBackend) {
+      jsBackend = createJsBackend();
+      engine.registerBackend(jsBackend);
+    }
+    return jsBackend;
+  }
+  if (kind !== 'wasm') throw new Error(`loadForecaster: backend must be 'wasm' or 'js', got ${JSON.stringify(kind)}`);
+  if (!wasmBackend) {
+    const instance = await WebAssembly.instantiate(await module(), {});
+    wasmBackend = new WasmBackend(new WasmRuntime(instance));
+    engine.registerBackend(wasmBackend);
+  }
+  return wasmBackend;
+}
+
+export async function load(modelBytes: Uint8Array, opts: LoadOptions, fallback: () => Promise<WebAssembly.Module>): Promise<Forecaster> {
+  if (!(modelBytes instanceof Uint8Array)) throw new Error('loadForecaster: modelBytes must be a Uint8Array (e.g. new Uint8Array(await res.arrayBuffer()))');
+  const kind = opts.backend ?? 'wasm';
+  const backend = await backendFor(kind, async () => {
+    if (opts.wasmModule !== undefined) {
+      if (!(opts.wasmModule instanceof WebAssembly.Module)) throw new Error('loadForecaster: wasmModule must be a WebAssembly.Module');
+      return opts.wasmModule;
+    }
+    return fallback();
+  });
+  return createForecaster(modelBytes, backend);
+}

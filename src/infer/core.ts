@@ -1,0 +1,236 @@
+/**
+ * Forward-only forecasting from an exported model file (src/io/model-file.ts): build the model the config
+ * names, bind its weights — CSR weights of Linear layers (and kernel-size-1 convolutions, which are Linear on
+ * the channel axis) run through the `denseCsrT` kernel; other CSR weights (wider convolutions, Fourier and
+ * LSTM weights) are expanded to dense because the model reads them whole — and turn a raw window into a
+ * de-normalised forecast, building the time features of the window and of the forecast steps as
+ * `sparsecast predict` does.
+ *
+ * No autograd runs here (every forward is inside `noGrad`; the inference bundle also replaces the tape by a
+ * no-op), no file or network access: the caller passes the bytes.
+ */
+import '../tensor/tensor.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import type { Backend } from '../backend/kernels.ts';
+import { engine, tidy } from '../tensor/engine.ts';
+import { Rng } from '../tensor/random.ts';
+import { assignInPlace } from '../tensor/assign.ts';
+import { Module } from '../nn/module.ts';
+import { Linear } from '../nn/linear.ts';
+import { Conv1d } from '../nn/conv1d.ts';
+import { tensor } from '../ops/creation.ts';
+import { reshape } from '../ops/reshape.ts';
+import { add } from '../ops/binary.ts';
+import { permute, sliceAxis } from '../ops/movement.ts';
+import { Csr, denseCsrT } from '../ops/sparse.ts';
+import { createModel, type ForecastConfig } from '../models/index.ts';
+import { FEDformer } from '../models/fedformer.ts';
+import type { Forecaster as ForecastModule } from '../train/trainer.ts';
+import { parseDate, timeFeatures, toEpochMs, type CalendarTime } from '../data/time-features.ts';
+import { readModelFile, type CsrWeight, type ModelConfig, type ModelFile } from '../io/model-file.ts';
+
+export interface ForecastWindow {
+  /** Raw (un-normalised) values, row-major [seq_len × C] in the model's column order (config.scaler.columns). */
+  values: Float32Array;
+  /** The seq_len timestamps of the rows ('2018-06-26 19:00:00', ISO 8601, …); the forecast continues their spacing. */
+  dates: string[];
+}
+
+export interface Forecaster {
+  /** Forecast pred_len steps after the window: de-normalised, row-major [pred_len × C]. */
+  forecast(window: ForecastWindow): Float32Array;
+  readonly config: ModelConfig;
+  /** How each stored weight runs: 'dense', 'csr' (denseCsrT kernel) or 'csr→dense' (expanded). */
+  readonly layers: ReadonlyMap<string, 'dense' | 'csr' | 'csr→dense'>;
+  /** Free the model's tensors. */
+  dispose(): void;
+}
+
+function fail(what: string): never {
+  throw new Error(`model file: ${what}`);
+}
+
+function children(m: Module): Map<string, Module> {
+  // Module keeps its submodules in a private map; the state-dict names are paths through it.
+  return (m as unknown as { children: Map<string, Module> }).children;
+}
+
+/** The module that owns parameter `name` (`a.b.0.weight` → module at a.b.0), or null. */
+function ownerOf(root: Module, name: string): Module | null {
+  const path = name.split('.').slice(0, -1);
+  let m: Module | undefined = root;
+  for (const p of path) {
+    m = children(m).get(p);
+    if (!m) return null;
+  }
+  return m;
+}
+
+/** x [..., k] · Wᵀ (+ b) with W a CSR [n, k] → [..., n]. */
+function sparseLinear(x: Tensor, w: Csr, bias: Tensor | null): Tensor {
+  const lead = x.shape.slice(0, -1);
+  const k = x.shape[x.rank - 1]!;
+  const m = lead.reduce((a, b) => a * b, 1);
+  const x2 = reshape(x, [m, k]);
+  let y = denseCsrT(x2, w);
+  if (bias) y = add(y, bias);
+  return reshape(y, [...lead, w.rows]);
+}
+
+function csrToHostDense(c: CsrWeight): Float32Array {
+  const out = new Float32Array(c.rows * c.cols);
+  for (let r = 0; r < c.rows; r++) {
+    for (let p = c.rowPtr[r]!; p < c.rowPtr[r + 1]!; p++) out[r * c.cols + c.colIdx[p]!] = c.values[p]!;
+  }
+  return out;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Build the config's model on `backend` and load the file's weights into it (checking names and shapes). */
+export function bindModelFile(file: ModelFile, backend: Backend): {
+  model: ForecastModule; layers: Map<string, 'dense' | 'csr' | 'csr→dense'>; sparse: Csr[];
+} {
+  const { config } = file;
+  const cfg: ForecastConfig = { ...config.cfg };
+  const rng = new Rng(0); // initial values are overwritten; only FEDformer's indices depend on draws, and they are stored
+  const model = config.model === 'FEDformer'
+    ? new FEDformer(rng, cfg, { ...config.modelOptions })
+    : createModel(config.model, rng, cfg);
+  model.eval();
+  const layers = new Map<string, 'dense' | 'csr' | 'csr→dense'>();
+  const sparse: Csr[] = [];
+  try {
+    const params = new Map<string, Tensor>();
+    const seen = new Set<Tensor>();
+    for (const [k, t] of model.namedParameters()) {
+      if (seen.has(t)) continue;
+      seen.add(t);
+      params.set(k, t);
+    }
+    const buffers = new Map(model.namedBuffers().filter(([, t]) => !seen.has(t)));
+    const values = new Map<string, Float32Array>();
+    for (const [name, d] of file.dense) {
+      const t = params.get(name) ?? buffers.get(name);
+      if (!t) fail(`tensor '${name}' is not a parameter or buffer of ${config.model}`);
+      if (!sameShape(t.shape, d.shape)) fail(`tensor '${name}' has shape [${d.shape.join(', ')}]; ${config.model} expects [${t.shape.join(', ')}]`);
+      values.set(name, d.data);
+      layers.set(name, 'dense');
+    }
+    for (const [name, c] of file.csr) {
+      const t = params.get(name);
+      if (!t) fail(`CSR weight '${name}' is not a parameter of ${config.model}`);
+      if (!sameShape(t.shape, c.shape)) fail(`CSR weight '${name}' has shape [${c.shape.join(', ')}]; ${config.model} expects [${t.shape.join(', ')}]`);
+    }
+    const missing = [...params.keys()].filter((k) => !file.dense.has(k) && !file.csr.has(k));
+    if (missing.length) fail(`${config.model} parameters missing from the file: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (and ${missing.length - 5} more)` : ''}`);
+    model.loadStateDict(values, false);
+    for (const [name, c] of file.csr) {
+      const t = params.get(name)!;
+      const owner = ownerOf(model, name);
+      const leaf = name.slice(name.lastIndexOf('.') + 1);
+      const asLinear = owner instanceof Linear && leaf === 'weight';
+      const asConv1 = owner instanceof Conv1d && leaf === 'weight' && owner.kernelSize === 1 && (owner.cfg.stride ?? 1) === 1
+        && (owner.cfg.padding ?? 0) === 0 && (owner.cfg.dilation ?? 1) === 1;
+      if (asLinear || asConv1) {
+        const w = Csr.fromArrays(c.rowPtr, c.colIdx, c.values, [c.rows, c.cols], { backend: backend.name });
+        sparse.push(w);
+        const bias = (owner as Linear | Conv1d).bias;
+        if (asLinear) {
+          (owner as Linear).forward = (x: Tensor) => sparseLinear(x, w, bias);
+        } else {
+          const conv = owner as Conv1d;
+          conv.forwardChannelsLast = (x: Tensor) => sparseLinear(x, w, bias);
+          conv.forward = (x: Tensor) => permute(sparseLinear(permute(x, [0, 2, 1]), w, bias), [0, 2, 1]);
+        }
+        t.dispose(); // the dense weight is never read again: a stray use fails loudly instead of using init values
+        layers.set(name, 'csr');
+      } else {
+        assignInPlace(t, tensor(csrToHostDense(c), t.shape, { backend: backend.name }));
+        layers.set(name, 'csr→dense');
+      }
+    }
+  } catch (e) {
+    model.dispose();
+    for (const s of sparse) s.dispose();
+    throw e;
+  }
+  return { model, layers, sparse };
+}
+
+function futureDates(last: number, step: number, n: number): CalendarTime[] {
+  return Array.from({ length: n }, (_, k) => {
+    const d = new Date(last + (k + 1) * step);
+    return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
+  });
+}
+
+/** A forecaster over a registered backend (`engine` must know `backend`). */
+export function createForecaster(bytes: Uint8Array, backend: Backend): Forecaster {
+  const file = readModelFile(bytes);
+  const { config } = file;
+  engine.useBackend(backend.name);
+  const { model, layers, sparse } = engine.noGrad(() => bindModelFile(file, backend));
+  const { seqLen, labelLen, predLen, freq } = config.cfg;
+  const C = config.cfg.encIn;
+  const F = config.timeFeatures.count;
+  const mean = Float32Array.from(config.scaler.mean);
+  const std = Float32Array.from(config.scaler.std);
+  let disposed = false;
+
+  const forecast = (window: ForecastWindow): Float32Array => {
+    if (disposed) throw new Error('forecast: this forecaster was disposed');
+    const { values, dates } = window ?? ({} as ForecastWindow);
+    if (!(values instanceof Float32Array)) throw new Error('forecast: window.values must be a Float32Array');
+    if (values.length !== seqLen * C) {
+      throw new Error(`forecast: window.values has ${values.length} numbers; the model needs seq_len × channels = ${seqLen} × ${C} = ${seqLen * C} (columns ${config.scaler.columns.join(', ')})`);
+    }
+    if (!Array.isArray(dates) || dates.length !== seqLen) throw new Error(`forecast: window.dates must list ${seqLen} timestamps, got ${Array.isArray(dates) ? dates.length : typeof dates}`);
+    const times = dates.map((d, i) => {
+      const t = typeof d === 'string' ? parseDate(d) : null;
+      if (!t) throw new Error(`forecast: window.dates[${i}] = ${JSON.stringify(d)} is not a date like 2016-07-01 00:00:00`);
+      return t;
+    });
+    const ms = times.map(toEpochMs);
+    for (let i = 1; i < ms.length; i++) if (!(ms[i]! > ms[i - 1]!)) throw new Error(`forecast: window.dates must increase (index ${i - 1} → ${i})`);
+    const step = seqLen > 1 ? ms[seqLen - 1]! - ms[seqLen - 2]! : 0;
+    if (!(step > 0)) throw new Error('forecast: the window needs at least two timestamps to know the forecast steps');
+    const x = new Float32Array(seqLen * C);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (!Number.isFinite(v)) throw new Error(`forecast: window.values[${i}] (row ${Math.floor(i / C)}, column ${config.scaler.columns[i % C]}) is not finite`);
+      x[i] = (v - mean[i % C]!) / std[i % C]!;
+    }
+    const marks = timeFeatures(times, freq).values;
+    const future = timeFeatures(futureDates(ms[seqLen - 1]!, step, predLen), freq).values;
+    const yLen = labelLen + predLen;
+    const dec = new Float32Array(yLen * C);
+    dec.set(x.subarray((seqLen - labelLen) * C));
+    const yMark = new Float32Array(yLen * F);
+    yMark.set(marks.subarray((seqLen - labelLen) * F));
+    yMark.set(future, labelLen * F);
+    engine.useBackend(backend.name);
+    const out = engine.noGrad(() => tidy(() => {
+      const b = { backend: backend.name };
+      const y = model.forward(tensor(x, [1, seqLen, C], b), tensor(marks, [1, seqLen, F], b), tensor(dec, [1, yLen, C], b), tensor(yMark, [1, yLen, F], b));
+      return sliceAxis(y, 1, y.shape[1]! - predLen, predLen).dataSync() as Float32Array;
+    }));
+    const res = new Float32Array(predLen * C);
+    for (let i = 0; i < res.length; i++) res[i] = out[i]! * std[i % C]! + mean[i % C]!;
+    return res;
+  };
+
+  return {
+    forecast,
+    config,
+    layers,
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      model.dispose();
+      for (const s of sparse) s.dispose();
+    },
+  };
+}

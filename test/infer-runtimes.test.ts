@@ -1,0 +1,344 @@
+/**
+ * `sparsecast/infer` in four runtimes. Trains a tiny sparse Transformer (PALS from 30 % density), exports it
+ * with `sparsecast export`, builds the inference bundles (scripts/build-infer.mjs, into a temp dir) and runs
+ * the same model bytes and window through:
+ *   - Node (dist/infer.js, kernels from the embedded copy loaded on demand),
+ *   - Deno (dist/infer.js, the module compiled from build/kernels.wasm; read permission for the temp dir only),
+ *   - headless Chromium (Debian's /usr/bin/chromium via playwright-core; WebAssembly.compileStreaming),
+ *   - workerd, Cloudflare's Workers runtime (npm `workerd`), on 127.0.0.1: dist/infer-edge.js with the kernels
+ *     imported as a wasm module and the model as a data module.
+ * The four forecasts (wasm backend) must be bit-identical, and agree with `sparsecast predict` (dense weights,
+ * the training code path) to float rounding. The bundle's size is measured: JS ≤ 60 KB gzip, plus the wasm.
+ *
+ * A second block exports every model (synthetic ~30 %-dense masks, a trained BatchNorm buffer, FEDformer's
+ * drawn indices) with all masked layers as CSR and with none, and checks both forecasts against the model's own
+ * forward pass (from the sources, wasm backend).
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../src/tensor/tensor.ts';
+import { engine, tidy } from '../src/tensor/engine.ts';
+import { Rng } from '../src/tensor/random.ts';
+import { createModel, defaultConfig, type ForecastConfig } from '../src/models/index.ts';
+import { tensor } from '../src/ops/creation.ts';
+import { writeSafetensors, type SafeArray } from '../src/io/safetensors.ts';
+import { parseDate, timeFeatures } from '../src/data/time-features.ts';
+import { exportRun } from '../src/cli/export-command.ts';
+import { loadForecaster } from '../src/infer/index.ts';
+import { backendFor } from '../src/infer/backends.ts';
+import { MODEL_NAMES } from '../src/io/model-file.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const fixtures = join(root, 'test', 'fixtures', 'infer');
+const CHROMIUM = '/usr/bin/chromium';
+const SEQ = 48;
+
+interface RunResult {
+  runtime: string;
+  n: number;
+  hex: string;
+  head: number[];
+  csrLayers: number;
+  error?: string;
+}
+
+function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { cwd: root, maxBuffer: 32 << 20, timeout: opts.timeout ?? 120_000, env: { ...process.env, NO_COLOR: '1', ...opts.env } }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stderr.slice(-3000)}\n${stdout.slice(-2000)}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+const lastJson = <T>(out: string): T => JSON.parse(out.trim().split('\n').pop() ?? '') as T;
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm',
+  '.json': 'application/json', '.sc': 'application/octet-stream',
+};
+
+function serve(dir: string, files: string[]): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const name = new URL(req.url ?? '/', 'http://127.0.0.1').pathname.slice(1) || 'index.html';
+    if (!files.includes(name)) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': MIME[name.slice(name.lastIndexOf('.'))] ?? 'application/octet-stream' }).end(readFileSync(join(dir, name)));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` })));
+}
+
+async function inNode(work: string): Promise<RunResult> {
+  return lastJson(await run(process.execPath, [join(fixtures, 'run-node.mjs'), work]));
+}
+
+async function inDeno(work: string): Promise<RunResult> {
+  const deno = join(root, 'node_modules', '.bin', 'deno');
+  if (!existsSync(deno)) throw new Error(`deno not found at ${deno}: run npm ci (deno is a devDependency)`);
+  return lastJson(await run(deno, ['run', '--no-prompt', '--no-config', `--allow-read=${work},${fixtures}`, join(fixtures, 'run-deno.mjs'), work], { env: { DENO_NO_UPDATE_CHECK: '1' } }));
+}
+
+async function inChromium(work: string, cleanup: Array<() => Promise<unknown>>): Promise<RunResult> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`bash scripts/setup-system.sh\` (as root)`);
+  writeFileSync(join(work, 'index.html'), '<!doctype html><meta charset="utf-8"><title>sparsecast infer</title><script type="module" src="./page.mjs"></script>\n');
+  const { server, url } = await serve(work, ['index.html', 'page.mjs', 'result.mjs', 'infer.js', 'kernels.wasm', 'model.sc', 'window.json']);
+  cleanup.push(() => new Promise((r) => server.close(r)));
+  const profile = mkdtempSync(join(tmpdir(), 'sparsecast-infer-chromium-'));
+  cleanup.push(async () => rmSync(profile, { recursive: true, force: true }));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  cleanup.unshift(() => context.close());
+  const page = context.pages()[0] ?? (await context.newPage());
+  const logs: string[] = [];
+  page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+  await page.goto(url);
+  try {
+    await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, undefined, { timeout: 60_000, polling: 100 });
+  } catch (e) {
+    throw new Error(`the page gave no result: ${(e as Error).message}\n${logs.join('\n')}`);
+  }
+  const r = (await page.evaluate(() => (window as unknown as { __result: unknown }).__result)) as RunResult;
+  if (r.error) throw new Error(`Chromium: ${r.error}\n${logs.join('\n')}`);
+  return r;
+}
+
+async function inWorkerd(work: string, cleanup: Array<() => Promise<unknown>>): Promise<RunResult> {
+  const bin = join(root, 'node_modules', '.bin', 'workerd');
+  if (!existsSync(bin)) throw new Error(`workerd not found at ${bin}: run npm ci (workerd is a devDependency)`);
+  const port = await freePort();
+  writeFileSync(join(work, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [ (name = "main", worker = .forecaster) ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+);
+
+const forecaster :Workerd.Worker = (
+  modules = [
+    (name = "worker.mjs", esModule = embed "worker.mjs"),
+    (name = "infer-edge.js", esModule = embed "infer-edge.js"),
+    (name = "result.mjs", esModule = embed "result.mjs"),
+    (name = "kernels.wasm", wasm = embed "kernels.wasm"),
+    (name = "model.sc", data = embed "model.sc"),
+    (name = "window.json", json = embed "window.json"),
+  ],
+  compatibilityDate = "2024-09-23",
+);
+`);
+  const child: ChildProcess = spawn(bin, ['serve', join(work, 'config.capnp')], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout!.on('data', (d) => (log += d));
+  child.stderr!.on('data', (d) => (log += d));
+  cleanup.push(async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`workerd exited (${child.exitCode}):\n${log}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/`);
+      const body = (await res.json()) as RunResult;
+      if (body.error) throw new Error(`workerd: ${body.error}`);
+      return body;
+    } catch (e) {
+      if ((e as Error).message.startsWith('workerd:')) throw e;
+      if (Date.now() > deadline) throw new Error(`workerd did not answer on 127.0.0.1:${port}: ${(e as Error).message}\n${log}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+describe('sparsecast/infer: one exported model in Node, Deno, Chromium and workerd', () => {
+  let work = '';
+  const cleanup: Array<() => Promise<unknown>> = [];
+  let sizes: Record<string, { bytes: number; gzip: number }> = {};
+  let exported: Record<string, unknown> = {};
+  let predicted: Float32Array;
+  const results = new Map<string, RunResult | Error>();
+  let initError: unknown = null;
+
+  beforeAll(async () => {
+    try {
+      work = mkdtempSync(join(tmpdir(), 'sparsecast-infer-'));
+      cleanup.push(async () => rmSync(work, { recursive: true, force: true }));
+      const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'dev-cli.ts'), ...args], { timeout: 150_000 });
+      const bundle = run(process.execPath, [join(root, 'scripts', 'build-infer.mjs'), work], { env: { SPARSECAST_INFER_SIZES: '1' } });
+      const runDir = join(work, 'run');
+      await cli(['train', '--data', 'data/ETTh1.csv', '--backend', 'wasm', '--seq_len', String(SEQ), '--label_len', '24', '--pred_len', '24',
+        '--d_model', '16', '--n_heads', '2', '--e_layers', '1', '--d_ff', '32', '--train_epochs', '1', '--max_train_batches', '10',
+        '--method', 'pals', '--update_freq', '2', '--val_batches', '2', '--init_density', '0.3', '--out', runDir]);
+      exported = lastJson(await cli(['export', '--checkpoint', runDir, '--out', join(work, 'model.sc')]));
+      sizes = lastJson(await bundle);
+      // The last seq_len rows of the data set, raw, in its column order.
+      const lines = readFileSync(join(root, 'data', 'ETTh1.csv'), 'utf8').trim().split(/\r?\n/);
+      const rows = lines.slice(-SEQ).map((l) => l.split(','));
+      writeFileSync(join(work, 'window.json'), JSON.stringify({ dates: rows.map((r) => r[0]), values: rows.flatMap((r) => r.slice(1).map(Number)) }));
+      copyFileSync(join(root, 'build', 'kernels.wasm'), join(work, 'kernels.wasm'));
+      for (const f of ['result.mjs', 'page.mjs', 'worker.mjs']) copyFileSync(join(fixtures, f), join(work, f));
+      // The training code path's forecast (dense weights, `sparsecast predict`), for a sanity check.
+      await cli(['predict', '--checkpoint', runDir, '--data', 'data/ETTh1.csv', '--out', join(work, 'predict.csv')]);
+      predicted = Float32Array.from(readFileSync(join(work, 'predict.csv'), 'utf8').trim().split('\n').slice(1).flatMap((l) => l.split(',').slice(1).map(Number)));
+      const runs: Array<[string, () => Promise<RunResult>]> = [
+        ['node', () => inNode(work)], ['deno', () => inDeno(work)],
+        ['chromium', () => inChromium(work, cleanup)], ['workerd', () => inWorkerd(work, cleanup)],
+      ];
+      const settled = await Promise.allSettled(runs.map(([, f]) => f()));
+      settled.forEach((s, i) => results.set(runs[i]![0], s.status === 'fulfilled' ? s.value : (s.reason as Error)));
+      for (const [k, r] of results) console.log(`${k}: ${r instanceof Error ? `ERROR ${r.message.slice(0, 300)}` : `${r.runtime}: ${r.head.map((v) => v.toFixed(4)).join(' ')} … (${r.n} values, ${r.csrLayers} CSR layers)`}`);
+      console.log(`bundle sizes: ${JSON.stringify(sizes)}; export: ${JSON.stringify(exported)}`);
+    } catch (e) {
+      initError = e;
+    }
+  }, 240_000);
+
+  afterAll(async () => {
+    for (const f of cleanup) await f().catch(() => undefined);
+  });
+
+  const ready = (): void => {
+    if (initError) throw initError;
+  };
+  const get = (name: string): RunResult => {
+    ready();
+    const r = results.get(name);
+    if (r instanceof Error) throw r;
+    return r!;
+  };
+
+  it('exports a model with CSR layers that run through denseCsrT', () => {
+    ready();
+    expect(exported.csr as number).toBeGreaterThan(5);
+    expect(get('node').csrLayers).toBe(exported.csr);
+  });
+
+  it('keeps the inference JS within 60 KB gzip (plus the wasm module)', () => {
+    ready();
+    console.log(`infer.js ${sizes['infer.js']!.gzip} B gzip, infer-edge.js ${sizes['infer-edge.js']!.gzip} B gzip, kernels.wasm ${sizes['kernels.wasm']!.bytes} B (${sizes['kernels.wasm']!.gzip} B gzip)`);
+    expect(sizes['infer.js']!.gzip).toBeLessThanOrEqual(60_000);
+    expect(sizes['infer-edge.js']!.gzip).toBeLessThanOrEqual(60_000);
+    expect(sizes['kernels.wasm']!.bytes).toBeGreaterThan(0);
+    // Forward-only and portable: no tape, no node: imports, no eval / new Function, no embedded wasm.
+    for (const f of ['infer.js', 'infer-edge.js']) {
+      const text = readFileSync(join(work, f), 'utf8');
+      expect(text, f).not.toMatch(/["']node:|new Function\b|(?<![.\w$])eval\((?!\)\{)|TapeNode|AGFzbQ/);
+    }
+  });
+
+  it.each(['node', 'deno', 'chromium', 'workerd'])('forecasts in %s', (name) => {
+    const r = get(name);
+    expect(r.n).toBe(24 * 7);
+    expect(r.head.every(Number.isFinite)).toBe(true);
+  });
+
+  it('gives bit-identical forecasts in all four runtimes', () => {
+    const node = get('node');
+    for (const name of ['deno', 'chromium', 'workerd']) expect(get(name).hex, name).toBe(node.hex);
+  });
+
+  it('agrees with `sparsecast predict` (the training code path, dense weights) to float rounding', () => {
+    const hex = get('node').hex;
+    const bytes = Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+    const y = new Float32Array(bytes.buffer);
+    expect(y.length).toBe(predicted.length);
+    for (let i = 0; i < y.length; i++) expect(Math.abs(y[i]! - predicted[i]!), `value ${i}`).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(predicted[i]!)));
+  });
+});
+
+// ---- every model, from the sources (Node) -----------------------------------------------------------------
+
+describe('export → infer for every model (wasm backend, from the sources)', () => {
+  const C = 3;
+  const cfg: Partial<ForecastConfig> = {
+    seqLen: 24, labelLen: 12, predLen: 6, dModel: 8, nHeads: 2, eLayers: 2, dLayers: 1, dFf: 16, dropout: 0, movingAvg: 5,
+    modes: 4, pHiddenDims: [8, 8], pHiddenLayers: 2, factor: 1,
+  };
+  const dates = Array.from({ length: 24 }, (_, k) => `2020-03-01 ${String(k).padStart(2, '0')}:00:00`);
+  const raw = Float32Array.from({ length: 24 * C }, (_, i) => 10 + Math.sin(i / 3) * (1 + (i % C)));
+  const scaler = { mean: [9, 10, 11], std: [1.5, 2, 0.5], columns: ['a', 'b', 'c'] };
+
+  it.each([...MODEL_NAMES])('%s: the CSR and the dense export both forecast what the trained model forecasts', async (name) => {
+    const dir = mkdtempSync(join(tmpdir(), `sparsecast-export-${name}-`));
+    try {
+      await backendFor('wasm', async () => (await import('../src/infer/embedded-wasm.ts')).embeddedWasmModule());
+      engine.useBackend('wasm');
+      const full = { ...defaultConfig(C), ...cfg };
+      const seed = 5;
+      const model = createModel(name, new Rng(seed), full);
+      // Masks at ~30 % density on every weight matrix (as sparse training leaves them), weights masked.
+      const rng = new Rng(99);
+      const tensors = new Map<string, { shape: number[]; data: SafeArray }>();
+      const values = new Map<string, Float32Array>();
+      for (const [k, t] of model.stateDict()) {
+        let v = Float32Array.from(t.dataSync() as Float32Array);
+        if (k.endsWith('running_var')) v = v.map(() => 1.7); // a trained buffer, different from the constructor's
+        const isParam = model.namedParameters().some(([pk]) => pk === k);
+        if (isParam && t.rank >= 2 && !tensors.has(`mask.${k}`)) {
+          const mask = Uint8Array.from(rng.uniform(t.size), (u) => (u < 0.3 ? 1 : 0));
+          v = v.map((x, i) => (mask[i] ? x : 0));
+          tensors.set(`mask.${k}`, { shape: [...t.shape], data: mask });
+        }
+        values.set(k, v);
+        tensors.set(k, { shape: [...t.shape], data: v });
+      }
+      // FEDformer shares its Fourier weights: every key must hold the first key's values.
+      const byTensor = new Map<unknown, Float32Array>();
+      for (const [k, t] of model.stateDict()) {
+        const first = byTensor.get(t);
+        if (first) {
+          values.set(k, first);
+          tensors.set(k, { shape: [...t.shape], data: first });
+        } else byTensor.set(t, values.get(k)!);
+      }
+      model.loadStateDict(values);
+      writeFileSync(join(dir, 'model.safetensors'), writeSafetensors(tensors));
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ model: name, seed, features: 'M', target: 'c', cfg: full, scaler }));
+      // Reference: the trained model's own forward on the same inputs the forecaster builds.
+      const { seqLen, labelLen, predLen } = full;
+      const x = raw.map((v, i) => (v - scaler.mean[i % C]!) / scaler.std[i % C]!);
+      const times = dates.map((d) => parseDate(d)!);
+      const future = Array.from({ length: predLen }, (_, k) => ({ year: 2020, month: 3, day: 2, hour: k, minute: 0, second: 0 }));
+      const marks = timeFeatures(times, 'h').values;
+      const yMark = new Float32Array((labelLen + predLen) * 4);
+      yMark.set(marks.subarray((seqLen - labelLen) * 4));
+      yMark.set(timeFeatures(future, 'h').values, labelLen * 4);
+      const dec = new Float32Array((labelLen + predLen) * C);
+      dec.set(x.subarray((seqLen - labelLen) * C));
+      model.eval();
+      const ref = engine.noGrad(() => tidy(() => {
+        const y = model.forward(tensor(x, [1, seqLen, C]), tensor(marks, [1, seqLen, 4]), tensor(dec, [1, labelLen + predLen, C]), tensor(yMark, [1, labelLen + predLen, 4]));
+        return (y.dataSync() as Float32Array).slice(-predLen * C).map((v, i) => v * scaler.std[i % C]! + scaler.mean[i % C]!);
+      }));
+      model.dispose();
+      for (const threshold of [1, 0]) {
+        const { bytes, summary } = exportRun(dir, { csrThreshold: threshold });
+        const f = await loadForecaster(bytes);
+        const y = f.forecast({ values: raw, dates });
+        const kinds = [...f.layers.values()];
+        f.dispose();
+        if (threshold === 1) expect(kinds.filter((k) => k !== 'dense').length, `${name} CSR layers`).toBeGreaterThan(0);
+        else expect(summary.csr).toBe(0);
+        expect(y.length).toBe(predLen * C);
+        for (let i = 0; i < y.length; i++) expect(Math.abs(y[i]! - ref[i]!), `${name} threshold ${threshold} value ${i}`).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(ref[i]!)));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

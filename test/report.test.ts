@@ -1,0 +1,153 @@
+/**
+ * `sparsecast report --out DIR`: trains a tiny PALS run through the CLI (scripts/dev-cli.ts, as `npx tsx`
+ * would), turns its --out folder into report.html, and checks the page: one self-contained document (no
+ * external assets, no executable script), well-formed (balanced tags), with the result table and its JSON data
+ * block equal to the run's result line, loss curves, the sparsity curve with decisions marked, per-layer density
+ * and the forecast plots. Also: a dense run's report and a folder that is not a run.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/dev-cli.ts', ...args], { cwd: root, encoding: 'utf8' });
+const TINY = [
+  '--data', 'data/ETTh1.csv', '--backend', 'wasm', '--seq_len', '48', '--label_len', '24', '--pred_len', '24', '--d_model', '16',
+  '--n_heads', '2', '--e_layers', '1', '--d_ff', '32', '--train_epochs', '2', '--max_train_batches', '8',
+];
+
+const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr']);
+
+/** Balanced tags (HTML void elements and `/>` self-closing SVG elements allowed); returns the problems. */
+function tagProblems(html: string): string[] {
+  const body = html.replace(/<!--[\s\S]*?-->/g, '').replace(/<(style|script)\b([^>]*)>[\s\S]*?<\/\1>/gi, '<$1$2></$1>');
+  const stack: string[] = [];
+  const problems: string[] = [];
+  for (const m of body.matchAll(/<(\/?)([a-zA-Z][\w:-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>/g)) {
+    const [, close, rawName, rest] = m;
+    const name = rawName!.toLowerCase();
+    if (close) {
+      const top = stack.pop();
+      if (top !== name) problems.push(`</${name}> closes <${top ?? 'nothing'}> at offset ${m.index}`);
+    } else if (!VOID.has(name) && !rest!.trimEnd().endsWith('/')) {
+      stack.push(name);
+    }
+  }
+  if (stack.length) problems.push(`unclosed: ${stack.join(' > ')}`);
+  return problems;
+}
+
+describe('sparsecast report', () => {
+  let dir: string;
+  let trainJson: Record<string, unknown>;
+  let html: string;
+  let reportOut: Record<string, unknown>;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sparsecast-report-'));
+    const run = join(dir, 'pals');
+    const t = cli(['train', ...TINY, '--method', 'pals', '--update_freq', '2', '--val_batches', '2', '--out', run]);
+    if (t.status !== 0) throw new Error(`train failed (${t.status}): ${t.stderr}`);
+    trainJson = JSON.parse(t.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+    const r = cli(['report', '--out', run]);
+    if (r.status !== 0) throw new Error(`report failed (${r.status}): ${r.stderr}`);
+    reportOut = JSON.parse(r.stdout.trim()) as Record<string, unknown>;
+    html = readFileSync(join(run, 'report.html'), 'utf8');
+  }, 120_000);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('train writes result.json equal to its stdout line', () => {
+    expect(JSON.parse(readFileSync(join(dir, 'pals', 'result.json'), 'utf8'))).toEqual(trainJson);
+  });
+
+  it('writes DIR/report.html and names the sections it filled', () => {
+    expect(reportOut.report).toBe(join(dir, 'pals', 'report.html'));
+    expect(reportOut.sections).toEqual(['result', 'loss', 'sparsity', 'density', 'forecast', 'config']);
+  });
+
+  it('is one well-formed, self-contained HTML document', () => {
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(tagProblems(html)).toEqual([]);
+    expect(html.match(/<html\b/g)).toHaveLength(1);
+    // Nothing fetched, nothing executed.
+    expect(html).not.toMatch(/\bsrc\s*=/i);
+    expect(html).not.toMatch(/<link\b/i);
+    expect(html).not.toMatch(/url\(/i);
+    expect(html).not.toMatch(/href\s*=\s*["'](?!#)/i);
+    expect(html).not.toMatch(/\son[a-z]+\s*=/i);
+    const scripts = [...html.matchAll(/<script\b([^>]*)>/g)].map((m) => m[1]!.trim());
+    expect(scripts).toEqual(['type="application/json" id="result-json"']);
+  });
+
+  it('has the result as a table and as JSON equal to the run result', () => {
+    const data = html.match(/<script type="application\/json" id="result-json">([\s\S]*?)<\/script>/)![1]!;
+    expect(JSON.parse(data)).toEqual(trainJson);
+    const resultTable = html.match(/<table id="result-table">([\s\S]*?)<\/table>/)![1]!;
+    for (const key of ['model', 'mse', 'mae', 'sparsity', 'nnz', 'method']) expect(resultTable).toContain(`<th>${key}</th>`);
+    expect(resultTable).toContain('<td>Transformer</td>');
+    expect(resultTable).toContain('<td>pals</td>');
+  });
+
+  const section = (id: string): string => {
+    const m = html.match(new RegExp(`<section id="${id}">([\\s\\S]*?)</section>`));
+    expect(m, `section #${id}`).not.toBeNull();
+    return m![1]!;
+  };
+
+  it('plots the loss curves of every epoch', () => {
+    const s = section('loss');
+    expect(s).toContain('<svg');
+    const polylines = [...s.matchAll(/<polyline[^>]*points="([^"]*)"/g)].map((m) => m[1]!.trim().split(/\s+/).length);
+    expect(polylines).toEqual([2, 2, 2]); // train, val, test over 2 epochs
+    expect(s.match(/<tr><td>\d+<\/td>/g)).toHaveLength(2);
+  });
+
+  it('plots the sparsity curve with every PALS decision marked', () => {
+    const s = section('sparsity');
+    const records = readFileSync(join(dir, 'pals', 'sparsity.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { decision: string });
+    expect(records.length).toBeGreaterThan(3);
+    const marks = [...s.matchAll(/data-decision="(\w+)"/g)].map((m) => m[1]);
+    expect(marks).toEqual(records.map((r) => r.decision));
+    expect(s).toMatch(/\d+ updates/);
+  });
+
+  it('shows the final density of every masked layer', () => {
+    const s = section('density');
+    const records = readFileSync(join(dir, 'pals', 'sparsity.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { layers: Record<string, number> });
+    const layers = Object.keys(records.at(-1)!.layers);
+    expect(s.match(/class="density-bar"/g)).toHaveLength(layers.length);
+    expect(s).toContain(`<title>${layers[0]}:`);
+  });
+
+  it('inlines the forecast-vs-truth plots', () => {
+    const s = section('forecast');
+    expect(s.match(/<svg/g)).toHaveLength(3);
+    expect(s).toContain('forecast');
+    expect(s).toContain('truth');
+  });
+
+  it('reports a dense run (no topology updates) and refuses a folder that is not a run', () => {
+    const dense = join(dir, 'dense');
+    const t = cli(['train', ...TINY, '--train_epochs', '1', '--max_train_batches', '3', '--out', dense]);
+    expect(t.status, t.stderr).toBe(0);
+    const r = cli(['report', '--out', dense]);
+    expect(r.status, r.stderr).toBe(0);
+    const page = readFileSync(join(dense, 'report.html'), 'utf8');
+    expect(tagProblems(page)).toEqual([]);
+    expect(page).toContain('every layer stays dense');
+    expect(page).toContain('<section id="forecast">');
+
+    const empty = mkdtempSync(join(dir, 'empty-'));
+    const bad = cli(['report', '--out', empty]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/has no config\.json, log\.jsonl or result file/);
+    expect(existsSync(join(empty, 'report.html'))).toBe(false);
+    const missing = cli(['report']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/--out DIR/);
+  }, 90_000);
+});
