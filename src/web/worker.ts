@@ -55,7 +55,8 @@ interface Current {
 let current: Current | null = null;
 let running = false;
 let stopRequested = false;
-let forecastHook: ((w: number) => void) | null = null;
+/** The test window the page shows (its forecast is refreshed during training and after each epoch). */
+let forecastWindow = 0;
 let gpuProbe: { adapter: string | null; why: string } | null = null;
 
 function message(e: unknown): string {
@@ -174,13 +175,12 @@ async function run(config: RunConfig): Promise<void> {
   const model = createModel(config.model, modelRng, cfg);
   const sparseRng = new Rng(config.seed + 4 * 2 ** 32);
   const controller = createController(model, { ...DEFAULT_SPARSE, method: config.method, updateFrequency: config.updateFreq }, sparseRng);
-  let c: Current;
   const trainer = new Trainer(model, ds, modelRng, {
     epochs: config.epochs, patience: config.epochs, batchSize: P.batchSize, learningRate: config.learningRate, lradj: 'type1',
     seed: config.seed, controller, sparseRng, valBatches: config.valBatches,
     onUpdate: (rec) => post({ type: 'sparsity', point: { step: rec.step, sparsity: rec.sparsity, decision: rec.decision, val_loss: rec.val_loss, layers: rec.layers } }),
   });
-  c = current = { config, async: chosen.backend === 'webgpu', ds, cfg, model, controller, trainer, step: 0 };
+  const c: Current = current = { config, async: chosen.backend === 'webgpu', ds, cfg, model, controller, trainer, step: 0 };
   const dataRng = new Rng(config.seed + 2 ** 32);
   const firstBatches = ds.batches('train', P.batchSize, new Rng(config.seed + 2 ** 32)).length;
   const itersPerEpoch = Math.min(firstBatches, config.stepsPerEpoch);
@@ -192,12 +192,8 @@ async function run(config: RunConfig): Promise<void> {
     },
   });
   post({ type: 'sparsity', point: sparsityPoint(c, null, null) });
-  await forecast(c, config.window);
-  let window = config.window;
-  const onForecast = (w: number) => {
-    window = w;
-  };
-  forecastHook = onForecast;
+  forecastWindow = config.window;
+  await forecast(c, forecastWindow);
   for (let epoch = 1; epoch <= config.epochs && !stopRequested; epoch++) {
     const t0 = performance.now();
     const batches = ds.batches('train', P.batchSize, dataRng).slice(0, config.stepsPerEpoch);
@@ -222,7 +218,7 @@ async function run(config: RunConfig): Promise<void> {
       done++;
       sum += loss;
       post({ type: 'step', step: c.step, epoch, loss, ms: performance.now() - ts });
-      if (c.step % 25 === 0) await forecast(c, window);
+      if (c.step % 25 === 0) await forecast(c, forecastWindow);
     }
     if (done === 0) break;
     await yieldNow();
@@ -234,13 +230,12 @@ async function run(config: RunConfig): Promise<void> {
       log: { epoch, train_loss: sum / done, val_loss: val.loss, test_loss: test.loss, lr: trainer.adam.lr, seconds: (performance.now() - t0) / 1000 },
     });
     post({ type: 'sparsity', point: sparsityPoint(c, null, val.loss) });
-    await forecast(c, window);
+    await forecast(c, forecastWindow);
     const next = adjustedLearningRate('type1', config.learningRate, epoch);
     if (next !== null) trainer.adam.lr = next;
   }
   post({ type: 'done', reason: stopRequested ? 'stopped' : 'finished', steps: c.step });
 }
-
 
 /**
  * The trained model as one sparsecast model file (src/io/model-file.ts: config, scaler, time features and
@@ -294,7 +289,7 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
   } else if (m.type === 'stop') {
     stopRequested = true;
   } else if (m.type === 'forecast') {
-    forecastHook?.(m.window);
+    forecastWindow = m.window;
     if (current) forecast(current, m.window).catch(report);
   } else if (m.type === 'export') {
     if (!current) report(new Error('nothing to export yet: train a model first'));
