@@ -42,7 +42,7 @@ interface Image {
 }
 
 /** A minimal PNG reader: 8-bit RGB or RGBA, not interlaced (what Chromium's screenshots are). */
-export function decodePng(buf: Uint8Array): Image {
+function decodePng(buf: Uint8Array): Image {
   const sig = [137, 80, 78, 71, 13, 10, 26, 10];
   if (!sig.every((b, i) => buf[i] === b)) throw new Error('png: bad signature');
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
