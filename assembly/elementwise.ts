@@ -6,7 +6,7 @@
 // 16-byte scratch, so no kernel reads or writes past a storage.
 import { CNT, TAIL_A, TAIL_B, loadTail, storeTail } from './common.ts';
 import { lo64, hi64, join32, expD, expm1D, logD, sinCosD, tanhD, sigmoidD, erfD, geluD } from './vmath.ts';
-import { allIn, expF4, expm1F4, tanhF4, sigmoidF4, logF4, erfF4, geluF4, EXP_LO, EXP_HI, GELU_LO } from './vmath.ts';
+import { allIn, expF4, expm1F4, tanhF4, sigmoidF4, logF4, erfF4, geluF4, kv, K_EXP_LO, K_EXP_HI, K_SIG_HI, K_MIN_NORMAL, K_MAX_F32, K_GELU_LO, K_INF } from './vmath.ts';
 
 // ---- fill and cast ------------------------------------------------------------------------------
 
@@ -94,6 +94,18 @@ export function castU8U8(x: usize, out: usize, n: i32): void {
   return <f32>(op == 12 ? Math.sin(d) : Math.cos(d));
 }
 
+/** The f64x2 path for one vector (not inlined: it is the rare path for exp/log/sigmoid/gelu). */
+function slowU(op: i32, v: v128): v128 {
+  switch (op) {
+    case 1: return join32(fD(1, lo64(v)), fD(1, hi64(v)));
+    case 2: return join32(fD(2, lo64(v)), fD(2, hi64(v)));
+    case 8: return join32(fD(8, lo64(v)), fD(8, hi64(v)));
+    case 10: return join32(fD(10, lo64(v)), fD(10, hi64(v)));
+    case 12: return join32(fD(12, lo64(v)), fD(12, hi64(v)));
+    default: return join32(fD(13, lo64(v)), fD(13, hi64(v)));
+  }
+}
+
 @inline function uV(op: i32, v: v128): v128 {
   switch (op) {
     case 0: return f32x4.neg(v);
@@ -111,19 +123,19 @@ export function castU8U8(x: usize, out: usize, n: i32): void {
     // f32x4 fast paths; vectors with a lane outside the fast range (subnormal or overflowing results,
     // NaN/±∞ where the fast path does not handle them) take the f64x2 path below.
     case 1:
-      if (allIn(v, EXP_LO, EXP_HI)) return expF4(v, f32x4.splat(0));
-      return join32(fD(op, lo64(v)), fD(op, hi64(v)));
+      if (allIn(v, kv(K_EXP_LO), kv(K_EXP_HI))) return expF4(v, i32x4.splat(0));
+      return slowU(op, v);
     case 2:
-      if (allIn(v, 1.17549435e-38, 3.40282347e38)) return logF4(v);
-      return join32(fD(op, lo64(v)), fD(op, hi64(v)));
+      if (allIn(v, kv(K_MIN_NORMAL), kv(K_MAX_F32))) return logF4(v);
+      return slowU(op, v);
     case 4: return f32x4.div(f32x4.splat(1), f32x4.sqrt(v));
     case 7: return tanhF4(v);
     case 8:
-      if (allIn(v, EXP_LO, -EXP_LO)) return sigmoidF4(v);
-      return join32(fD(op, lo64(v)), fD(op, hi64(v)));
+      if (allIn(v, kv(K_EXP_LO), kv(K_SIG_HI))) return sigmoidF4(v);
+      return slowU(op, v);
     case 10:
-      if (allIn(v, GELU_LO, Infinity)) return geluF4(v);
-      return join32(fD(op, lo64(v)), fD(op, hi64(v)));
+      if (allIn(v, kv(K_GELU_LO), kv(K_INF))) return geluF4(v);
+      return slowU(op, v);
     case 11: return v128.bitselect(v, expm1F4(v), f32x4.gt(v, f32x4.splat(0)));
     case 14: return erfF4(v);
     case 12:
@@ -137,7 +149,7 @@ export function castU8U8(x: usize, out: usize, n: i32): void {
       }
       return join32(fD(op, lo64(v)), fD(op, hi64(v)));
     }
-    default: return join32(fD(op, lo64(v)), fD(op, hi64(v)));
+    default: return slowU(op, v);
   }
 }
 

@@ -263,19 +263,104 @@ const LN2F_LO: f32 = -2.12194440e-4;
 const LOG2EF: f32 = 1.44269504;
 const SIGN32: i32 = <i32>0x80000000;
 
+// Constant vectors are loaded from this table instead of being written as v128.const: V8 materialises each
+// v128.const inside the loop with GPR→XMM moves and shuffles (port-5 bound), a load is one cheap uop.
+// Entry i (16 bytes, 4 equal lanes) is read by kv(i); the comment lists what each entry holds.
+// 0: 0.0013882520142942667; 1: 0.00836651399731636; 2: 0.04166720062494278; 3: 0.1666654348373413; 4: 0.4999999701976776; 5: LOG2EF; 6: LN2F_HI; 7: LN2F_LO; 8: 1.0; 9: -30.0; 10: 88.0; 11: -2.0; 12: 2.0; 13: 1.41421356; 14: 0.5; 15: 2.0 / 9.0; 16: 2.0 / 7.0; 17: 2.0 / 5.0; 18: 2.0 / 3.0; 19: 8.67553026182577e-05; 20: -0.0008211138774640858; 21: 0.005206750705838203; 22: -0.026861585676670074; 23: 0.11283732950687408; 24: -0.37612634897232056; 25: 1.128379225730896; 26: 0.875; 27: 4.0; 28: -0.0007480840431526303; 29: 0.006781682837754488; 30: 0.0037210516165941954; 31: -0.07896456867456436; 32: 0.24165844917297363; 33: -0.4271860718727112; 34: 0.25539568066596985; 35: 0.00010294164530932903; 36: -0.0011812864104285836; 37: 0.009972349740564823; 38: -0.0664902925491333; 39: 0.3989422917366028; 40: 0.75; 41: 13.25; 42: 3.0; 43: 4.524177347775549e-05; 44: 0.0001214630319736898; 45: -0.0003332282940391451; 46: -0.0009882921585813165; 47: 0.0029032016173005104; 48: 0.006133140996098518; 49: -0.04621322453022003; 50: 0.12322495132684708; 51: -0.20640261471271515; 52: 0.12151394784450531; 53: -0.5; 54: -110.0; 55: -104.0; 56: 127; 57: SIGN32; 58: 0x007fffff; 59: 0x3f800000; 60: <i32>0xfffff000
+const KT: usize = memory.data<i32>([
+  985003522, 985003522, 985003522, 985003522,
+  1007227828, 1007227828, 1007227828, 1007227828,
+  1026206522, 1026206522, 1026206522, 1026206522,
+  1042983512, 1042983512, 1042983512, 1042983512,
+  1056964607, 1056964607, 1056964607, 1056964607,
+  1069066811, 1069066811, 1069066811, 1069066811,
+  1060208640, 1060208640, 1060208640, 1060208640,
+  -1184989053, -1184989053, -1184989053, -1184989053,
+  1065353216, 1065353216, 1065353216, 1065353216,
+  -1041235968, -1041235968, -1041235968, -1041235968,
+  1118830592, 1118830592, 1118830592, 1118830592,
+  -1073741824, -1073741824, -1073741824, -1073741824,
+  1073741824, 1073741824, 1073741824, 1073741824,
+  1068827891, 1068827891, 1068827891, 1068827891,
+  1056964608, 1056964608, 1056964608, 1056964608,
+  1046711865, 1046711865, 1046711865, 1046711865,
+  1049774373, 1049774373, 1049774373, 1049774373,
+  1053609165, 1053609165, 1053609165, 1053609165,
+  1059760811, 1059760811, 1059760811, 1059760811,
+  951447654, 951447654, 951447654, 951447654,
+  -1168687099, -1168687099, -1168687099, -1168687099,
+  1001037156, 1001037156, 1001037156, 1001037156,
+  -1126429484, -1126429484, -1126429484, -1126429484,
+  1038554946, 1038554946, 1038554946, 1038554946,
+  -1094675550, -1094675550, -1094675550, -1094675550,
+  1066430139, 1066430139, 1066430139, 1066430139,
+  1063256064, 1063256064, 1063256064, 1063256064,
+  1082130432, 1082130432, 1082130432, 1082130432,
+  -1169941742, -1169941742, -1169941742, -1169941742,
+  1004419297, 1004419297, 1004419297, 1004419297,
+  997448931, 997448931, 997448931, 997448931,
+  -1113475027, -1113475027, -1113475027, -1113475027,
+  1048016208, 1048016208, 1048016208, 1048016208,
+  -1092962270, -1092962270, -1092962270, -1092962270,
+  1048757049, 1048757049, 1048757049, 1048757049,
+  953672288, 953672288, 953672288, 953672288,
+  -1164257947, -1164257947, -1164257947, -1164257947,
+  1008952081, 1008952081, 1008952081, 1008952081,
+  -1115149296, -1115149296, -1115149296, -1115149296,
+  1053573674, 1053573674, 1053573674, 1053573674,
+  1061158912, 1061158912, 1061158912, 1061158912,
+  1096024064, 1096024064, 1096024064, 1096024064,
+  1077936128, 1077936128, 1077936128, 1077936128,
+  943571452, 943571452, 943571452, 943571452,
+  956217848, 956217848, 956217848, 956217848,
+  -1179732699, -1179732699, -1179732699, -1179732699,
+  -1165915755, -1165915755, -1165915755, -1165915755,
+  993936292, 993936292, 993936292, 993936292,
+  1003026564, 1003026564, 1003026564, 1003026564,
+  -1120056812, -1120056812, -1120056812, -1120056812,
+  1039949149, 1039949149, 1039949149, 1039949149,
+  -1101833419, -1101833419, -1101833419, -1101833419,
+  1039719502, 1039719502, 1039719502, 1039719502,
+  -1090519040, -1090519040, -1090519040, -1090519040,
+  -1025769472, -1025769472, -1025769472, -1025769472,
+  -1026555904, -1026555904, -1026555904, -1026555904,
+  127, 127, 127, 127,
+  -2147483648, -2147483648, -2147483648, -2147483648,
+  8388607, 8388607, 8388607, 8388607,
+  1065353216, 1065353216, 1065353216, 1065353216,
+  -4096, -4096, -4096, -4096,
+  -1028740874, -1028740874, -1028740874, -1028740874, // 61: K_EXP_LO = -87.33
+  1118879089, 1118879089, 1118879089, 1118879089, // 62: K_EXP_HI = 88.37
+  1118742774, 1118742774, 1118742774, 1118742774, // 63: K_SIG_HI = 87.33
+  8388608, 8388608, 8388608, 8388608, // 64: K_MIN_NORMAL = 1.17549435e-38
+  2139095039, 2139095039, 2139095039, 2139095039, // 65: K_MAX_F32 = 3.40282347e+38
+  -1051721728, -1051721728, -1051721728, -1051721728, // 66: K_GELU_LO = -13.0
+  2139095040, 2139095040, 2139095040, 2139095040, // 67: K_INF = inf
+], 16);
+export const K_EXP_LO: i32 = 61;
+export const K_EXP_HI: i32 = 62;
+export const K_SIG_HI: i32 = 63;
+export const K_MIN_NORMAL: i32 = 64;
+export const K_MAX_F32: i32 = 65;
+export const K_GELU_LO: i32 = 66;
+export const K_INF: i32 = 67;
+@inline export function kv(i: i32): v128 {
+  return v128.load(KT + (<usize>i << 4));
+}
+
 /** expm1 on the reduced argument |r| ≤ ln2/2: r + r²·Q(r) (fit error 1.3e-8 relative). */
 @inline function expm1Red(r: v128): v128 {
-  let q = f32x4.splat(0.0013882520142942667);
-  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(0.00836651399731636));
-  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(0.04166720062494278));
-  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(0.1666654348373413));
-  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(0.4999999701976776));
+  let q = kv(0);
+  q = f32x4.add(f32x4.mul(q, r), kv(1));
+  q = f32x4.add(f32x4.mul(q, r), kv(2));
+  q = f32x4.add(f32x4.mul(q, r), kv(3));
+  q = f32x4.add(f32x4.mul(q, r), kv(4));
   return f32x4.add(r, f32x4.mul(f32x4.mul(r, r), q));
 }
 
 /** 2^n for integer-valued f32 lanes n ∈ [−126, 127]. */
 @inline function pow2F4(n: v128): v128 {
-  return i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), kv(56)), 23);
 }
 
 /**
@@ -283,93 +368,90 @@ const SIGN32: i32 = <i32>0x80000000;
  * hi − n·LN2F_HI is exact (Sterbenz), so lo carries extra input bits exactly into r.
  */
 @inline export function expF4(hi: v128, lo: v128): v128 {
-  const n = f32x4.nearest(f32x4.mul(hi, f32x4.splat(LOG2EF)));
+  const n = f32x4.nearest(f32x4.mul(hi, kv(5)));
   const r = f32x4.add(
-    f32x4.sub(f32x4.sub(hi, f32x4.mul(n, f32x4.splat(LN2F_HI))), f32x4.mul(n, f32x4.splat(LN2F_LO))),
+    f32x4.sub(f32x4.sub(hi, f32x4.mul(n, kv(6))), f32x4.mul(n, kv(7))),
     lo,
   );
-  return f32x4.mul(f32x4.add(f32x4.splat(1.0), expm1Red(r)), pow2F4(n));
+  return f32x4.mul(f32x4.add(kv(8), expm1Red(r)), pow2F4(n));
 }
 
 /** True when every lane of x lies in [lo, hi] (false for NaN lanes). */
-@inline export function allIn(x: v128, lo: f32, hi: f32): bool {
-  return v128.all_true<i32>(v128.and(f32x4.ge(x, f32x4.splat(lo)), f32x4.le(x, f32x4.splat(hi))));
+@inline export function allIn(x: v128, lo: v128, hi: v128): bool {
+  return v128.all_true<i32>(v128.and(f32x4.ge(x, lo), f32x4.le(x, hi)));
 }
 
-export const EXP_LO: f32 = -87.33;
-export const EXP_HI: f32 = 88.37;
 
 /** e^x − 1 for any lanes (x is clamped to [−30, 88]; NaN propagates; −∞ → −1): (2^n − 1) + 2^n·expm1(r). */
 @inline export function expm1F4(x0: v128): v128 {
-  const x = f32x4.min(f32x4.max(x0, f32x4.splat(-30.0)), f32x4.splat(88.0));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2EF)));
-  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2F_HI))), f32x4.mul(n, f32x4.splat(LN2F_LO)));
+  const x = f32x4.min(f32x4.max(x0, kv(9)), kv(10));
+  const n = f32x4.nearest(f32x4.mul(x, kv(5)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, kv(6))), f32x4.mul(n, kv(7)));
   const t = pow2F4(n);
-  return f32x4.add(f32x4.sub(t, f32x4.splat(1.0)), f32x4.mul(t, expm1Red(r)));
+  return f32x4.add(f32x4.sub(t, kv(8)), f32x4.mul(t, expm1Red(r)));
 }
 
 /** tanh for any lanes: ±(−u)/(u + 2) with u = expm1(−2|x|) ∈ (−1, 0] (no cancellation anywhere). */
 @inline export function tanhF4(x: v128): v128 {
   const a = f32x4.abs(x);
-  const u = expm1F4(f32x4.mul(a, f32x4.splat(-2.0)));
-  const t = f32x4.div(f32x4.neg(u), f32x4.add(u, f32x4.splat(2.0)));
-  return v128.or(f32x4.abs(t), v128.and(x, i32x4.splat(SIGN32)));
+  const u = expm1F4(f32x4.mul(a, kv(11)));
+  const t = f32x4.div(f32x4.neg(u), f32x4.add(u, kv(12)));
+  return v128.or(f32x4.abs(t), v128.and(x, kv(57)));
 }
 
 /** sigmoid for |x| ≤ 87.33: e = e^{−|x|}, then 1/(1+e) (x ≥ 0) or e/(1+e) (x < 0), one division. */
 @inline export function sigmoidF4(x: v128): v128 {
   const e = expF4(f32x4.neg(f32x4.abs(x)), f32x4.splat(0.0));
-  const num = v128.bitselect(f32x4.splat(1.0), e, f32x4.ge(x, f32x4.splat(0.0)));
-  return f32x4.div(num, f32x4.add(f32x4.splat(1.0), e));
+  const num = v128.bitselect(kv(8), e, f32x4.ge(x, f32x4.splat(0.0)));
+  return f32x4.div(num, f32x4.add(kv(8), e));
 }
 
 /** ln x for positive normal finite lanes: x = 2^e·m, m ∈ [√½, √2), ln m = 2·atanh(f/(2+f)), f = m − 1. */
 @inline export function logF4(x: v128): v128 {
-  let e = i32x4.sub(i32x4.shr_u(x, 23), i32x4.splat(127));
-  let m = v128.or(v128.and(x, i32x4.splat(0x007fffff)), i32x4.splat(0x3f800000));
-  const big = f32x4.gt(m, f32x4.splat(1.41421356));
-  m = v128.bitselect(f32x4.mul(m, f32x4.splat(0.5)), m, big);
+  let e = i32x4.sub(i32x4.shr_u(x, 23), kv(56));
+  let m = v128.or(v128.and(x, kv(58)), kv(59));
+  const big = f32x4.gt(m, kv(13));
+  m = v128.bitselect(f32x4.mul(m, kv(14)), m, big);
   e = i32x4.sub(e, big); // big lanes are −1
   const ef = f32x4.convert_i32x4_s(e);
-  const f = f32x4.sub(m, f32x4.splat(1.0));
-  const s = f32x4.div(f, f32x4.add(f, f32x4.splat(2.0)));
+  const f = f32x4.sub(m, kv(8));
+  const s = f32x4.div(f, f32x4.add(f, kv(12)));
   const z = f32x4.mul(s, s);
-  let p = f32x4.splat(2.0 / 9.0);
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.0 / 7.0));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.0 / 5.0));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.0 / 3.0));
+  let p = kv(15);
+  p = f32x4.add(f32x4.mul(p, z), kv(16));
+  p = f32x4.add(f32x4.mul(p, z), kv(17));
+  p = f32x4.add(f32x4.mul(p, z), kv(18));
   const lm = f32x4.add(f32x4.add(s, s), f32x4.mul(f32x4.mul(s, z), p));
-  return f32x4.add(f32x4.mul(ef, f32x4.splat(LN2F_HI)), f32x4.add(f32x4.mul(ef, f32x4.splat(LN2F_LO)), lm));
+  return f32x4.add(f32x4.mul(ef, kv(6)), f32x4.add(f32x4.mul(ef, kv(7)), lm));
 }
 
 /** erf for any lanes: x·P(x²) for |x| < 0.875, else ±(1 − e^{−a²}·R(s)), s = (a − 2)/(a + 2), a ≤ 4. */
 @inline export function erfF4(x: v128): v128 {
   const a = f32x4.abs(x);
   const z = f32x4.mul(x, x);
-  let p = f32x4.splat(8.67553026182577e-05);
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-0.0008211138774640858));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(0.005206750705838203));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-0.026861585676670074));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(0.11283732950687408));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-0.37612634897232056));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.128379225730896));
+  let p = kv(19);
+  p = f32x4.add(f32x4.mul(p, z), kv(20));
+  p = f32x4.add(f32x4.mul(p, z), kv(21));
+  p = f32x4.add(f32x4.mul(p, z), kv(22));
+  p = f32x4.add(f32x4.mul(p, z), kv(23));
+  p = f32x4.add(f32x4.mul(p, z), kv(24));
+  p = f32x4.add(f32x4.mul(p, z), kv(25));
   const small = f32x4.mul(x, p);
-  const t = f32x4.min(f32x4.max(a, f32x4.splat(0.875)), f32x4.splat(4.0));
-  const s = f32x4.div(f32x4.sub(t, f32x4.splat(2.0)), f32x4.add(t, f32x4.splat(2.0)));
-  let q = f32x4.splat(-0.0007480840431526303);
-  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(0.006781682837754488));
-  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(0.0037210516165941954));
-  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(-0.07896456867456436));
-  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(0.24165844917297363));
-  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(-0.4271860718727112));
-  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(0.25539568066596985));
+  const t = f32x4.min(f32x4.max(a, kv(26)), kv(27));
+  const s = f32x4.div(f32x4.sub(t, kv(12)), f32x4.add(t, kv(12)));
+  let q = kv(28);
+  q = f32x4.add(f32x4.mul(q, s), kv(29));
+  q = f32x4.add(f32x4.mul(q, s), kv(30));
+  q = f32x4.add(f32x4.mul(q, s), kv(31));
+  q = f32x4.add(f32x4.mul(q, s), kv(32));
+  q = f32x4.add(f32x4.mul(q, s), kv(33));
+  q = f32x4.add(f32x4.mul(q, s), kv(34));
   const ec = f32x4.mul(expF4(f32x4.neg(f32x4.mul(t, t)), f32x4.splat(0.0)), q);
-  const big = v128.or(f32x4.sub(f32x4.splat(1.0), ec), v128.and(x, i32x4.splat(SIGN32)));
+  const big = v128.or(f32x4.sub(kv(8), ec), v128.and(x, kv(57)));
   // NaN lanes: a < 0.875 is false and t is NaN, so big is NaN.
-  return v128.bitselect(small, big, f32x4.lt(a, f32x4.splat(0.875)));
+  return v128.bitselect(small, big, f32x4.lt(a, kv(26)));
 }
 
-export const GELU_LO: f32 = -13.0;
 
 /**
  * gelu(x) = x·Φ(x) for x ≥ −13 (outputs normal; +∞ allowed): x·(½ + x·P(x²)) for |x| < 0.75, else with
@@ -379,34 +461,34 @@ export const GELU_LO: f32 = -13.0;
  */
 @inline export function geluF4(x: v128): v128 {
   const z = f32x4.mul(x, x);
-  let p = f32x4.splat(0.00010294164530932903);
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-0.0011812864104285836));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(0.009972349740564823));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-0.0664902925491333));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(0.3989422917366028));
-  const small = f32x4.mul(x, f32x4.add(f32x4.splat(0.5), f32x4.mul(x, p)));
+  let p = kv(35);
+  p = f32x4.add(f32x4.mul(p, z), kv(36));
+  p = f32x4.add(f32x4.mul(p, z), kv(37));
+  p = f32x4.add(f32x4.mul(p, z), kv(38));
+  p = f32x4.add(f32x4.mul(p, z), kv(39));
+  const small = f32x4.mul(x, f32x4.add(kv(14), f32x4.mul(x, p)));
   const a = f32x4.abs(x);
-  const t = f32x4.min(f32x4.max(a, f32x4.splat(0.75)), f32x4.splat(13.25));
-  const s = f32x4.div(f32x4.sub(t, f32x4.splat(3.0)), f32x4.add(t, f32x4.splat(3.0)));
-  let q = f32x4.splat(4.524177347775549e-05);
-  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(0.0001214630319736898));
-  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(-0.0003332282940391451));
-  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(-0.0009882921585813165));
-  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(0.0029032016173005104));
-  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(0.006133140996098518));
-  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(-0.04621322453022003));
-  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(0.12322495132684708));
-  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(-0.20640261471271515));
-  q = f32x4.add(f32x4.mul(q, s), f32x4.splat(0.12151394784450531));
-  const th = v128.and(t, i32x4.splat(<i32>0xfffff000));
+  const t = f32x4.min(f32x4.max(a, kv(40)), kv(41));
+  const s = f32x4.div(f32x4.sub(t, kv(42)), f32x4.add(t, kv(42)));
+  let q = kv(43);
+  q = f32x4.add(f32x4.mul(q, s), kv(44));
+  q = f32x4.add(f32x4.mul(q, s), kv(45));
+  q = f32x4.add(f32x4.mul(q, s), kv(46));
+  q = f32x4.add(f32x4.mul(q, s), kv(47));
+  q = f32x4.add(f32x4.mul(q, s), kv(48));
+  q = f32x4.add(f32x4.mul(q, s), kv(49));
+  q = f32x4.add(f32x4.mul(q, s), kv(50));
+  q = f32x4.add(f32x4.mul(q, s), kv(51));
+  q = f32x4.add(f32x4.mul(q, s), kv(52));
+  const th = v128.and(t, kv(60));
   const tl = f32x4.sub(t, th);
-  const hi = f32x4.mul(f32x4.mul(th, th), f32x4.splat(-0.5));
-  const lo = f32x4.neg(f32x4.mul(f32x4.add(th, f32x4.mul(tl, f32x4.splat(0.5))), tl));
+  const hi = f32x4.mul(f32x4.mul(th, th), kv(53));
+  const lo = f32x4.neg(f32x4.mul(f32x4.add(th, f32x4.mul(tl, kv(14))), tl));
   const e = expF4(hi, lo);
-  const pos = f32x4.mul(x, f32x4.sub(f32x4.splat(1.0), f32x4.mul(q, e)));
+  const pos = f32x4.mul(x, f32x4.sub(kv(8), f32x4.mul(q, e)));
   const neg = f32x4.mul(f32x4.mul(x, q), e);
   const big = v128.bitselect(pos, neg, f32x4.gt(x, f32x4.splat(0.0)));
-  return v128.bitselect(small, big, f32x4.lt(a, f32x4.splat(0.75)));
+  return v128.bitselect(small, big, f32x4.lt(a, kv(40)));
 }
 
 /**
@@ -417,17 +499,17 @@ export const GELU_LO: f32 = -13.0;
   const s = f32x4.sub(x, m);
   const bb = f32x4.sub(s, x);
   const err = f32x4.add(f32x4.sub(x, f32x4.sub(s, bb)), f32x4.sub(f32x4.neg(m), bb));
-  const sc = f32x4.max(f32x4.min(s, f32x4.splat(88.0)), f32x4.splat(-110.0));
-  const n = f32x4.nearest(f32x4.mul(sc, f32x4.splat(LOG2EF)));
+  const sc = f32x4.max(f32x4.min(s, kv(10)), kv(54));
+  const n = f32x4.nearest(f32x4.mul(sc, kv(5)));
   const r = f32x4.add(
-    f32x4.sub(f32x4.sub(sc, f32x4.mul(n, f32x4.splat(LN2F_HI))), f32x4.mul(n, f32x4.splat(LN2F_LO))),
+    f32x4.sub(f32x4.sub(sc, f32x4.mul(n, kv(6))), f32x4.mul(n, kv(7))),
     err,
   );
-  const p = f32x4.add(f32x4.splat(1.0), expm1Red(r));
+  const p = f32x4.add(kv(8), expm1Red(r));
   const ni = i32x4.trunc_sat_f32x4_s(n);
   const n1 = i32x4.shr_s(ni, 1);
-  const e1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
-  const e2 = i32x4.shl(i32x4.add(i32x4.sub(ni, n1), i32x4.splat(127)), 23);
+  const e1 = i32x4.shl(i32x4.add(n1, kv(56)), 23);
+  const e2 = i32x4.shl(i32x4.add(i32x4.sub(ni, n1), kv(56)), 23);
   const res = f32x4.mul(f32x4.mul(p, e1), e2);
-  return v128.andnot(res, f32x4.lt(s, f32x4.splat(-104.0)));
+  return v128.andnot(res, f32x4.lt(s, kv(55)));
 }

@@ -29,10 +29,10 @@ export async function benchTrain(opts: { json: boolean; backend?: string; preset
     const trainer = new Trainer(model, ds, rng, { epochs: 10, patience: 3, batchSize: 32, learningRate: 1e-4, lradj: 'type1', seed: 2020 });
     const batches = ds.batches('train', 32, new Rng(1));
     let i = 0;
-    const stepMs = await medianMs(() => trainer.trainStep(ds.batch('train', batches[i++ % batches.length]!)), { warmup: 2, runs: opts.runs ?? 7 });
+    const stepMs = await medianMs(async () => await trainer.trainStep(ds.batch('train', batches[i++ % batches.length]!)), { warmup: 2, runs: opts.runs ?? 7 });
     const test = ds.batches('test', 32, null);
     let j = 0;
-    const evalMs = await medianMs(() => trainer.predict(ds.batch('test', test[j++ % test.length]!)), { warmup: 1, runs: opts.runs ?? 7 });
+    const evalMs = await medianMs(async () => await trainer.predict(ds.batch('test', test[j++ % test.length]!)), { warmup: 1, runs: opts.runs ?? 7 });
     emit(opts.json, { bench: 'train', impl: `sparsecast-${backend}`, model: name, preset, backend, step_ms: +stepMs.toFixed(1), eval_batch_ms: +evalMs.toFixed(1) });
     trainer.dispose();
     model.dispose();

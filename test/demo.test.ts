@@ -346,7 +346,7 @@ describe('browser demo (headless Chromium)', () => {
     return { losses, name: await page.textContent('#backend-name'), note: await page.textContent('#backend-note') };
   }
 
-  it('trains dense on WebGPU (async reads) with the wasm run\'s losses, and says why sparse methods use wasm', async () => {
+  it('trains dense and PALS on WebGPU (async reads) with the wasm run\'s losses, and says why Autoformer uses wasm', async () => {
     ready();
     await page.selectOption('#model', 'DLinear');
     await page.selectOption('#method', 'dense');
@@ -359,9 +359,15 @@ describe('browser demo (headless Chromium)', () => {
     expect(cpu.name).toBe('wasm');
     expect(gpu.losses).toHaveLength(6);
     gpu.losses.forEach((l, i) => expect(Math.abs(l - cpu.losses[i]!) / Math.abs(cpu.losses[i]!), `step ${i + 1}`).toBeLessThan(1e-3));
+    await page.fill('#update-freq', '2');
     await page.selectOption('#method', 'pals');
-    const sparse = await trainOn('webgpu');
-    expect(sparse.name).toBe('wasm');
-    expect(sparse.note).toMatch(/synchronously \(dataSync\)/);
-  }, 90_000);
+    const sparseGpu = await trainOn('webgpu');
+    expect(sparseGpu.name, sparseGpu.note ?? '').toBe('webgpu');
+    const sparseCpu = await trainOn('wasm');
+    sparseGpu.losses.forEach((l, i) => expect(Math.abs(l - sparseCpu.losses[i]!) / Math.abs(sparseCpu.losses[i]!), `PALS step ${i + 1}`).toBeLessThan(1e-3));
+    await page.selectOption('#model', 'Autoformer');
+    const auto = await trainOn('webgpu');
+    expect(auto.name).toBe('wasm');
+    expect(auto.note).toMatch(/synchronously \(dataSync\)/);
+  }, 180_000);
 });

@@ -252,7 +252,7 @@ describe.each(['js', 'wasm'])('Informer / Autoformer on %s', (backend) => {
       expect(outputs[0]![1]).not.toEqual(outputs[0]![0]);
     });
 
-    it('training steps and predictions leave the live-tensor count and bytes unchanged', () => {
+    it('training steps and predictions leave the live-tensor count and bytes unchanged', async () => {
       engine.useBackend(backend);
       const table = parseCsv(readFileSync('data/ETTh1.csv', 'utf8'));
       const ds = new ForecastDataset(table, { kind: 'ETTh', features: 'M', target: 'OT', seqLen: 32, labelLen: 16, predLen: 24, freq: 'h', file: 'ETTh1' });
@@ -261,11 +261,11 @@ describe.each(['js', 'wasm'])('Informer / Autoformer on %s', (backend) => {
       const m = createModel(name, rng, cfg);
       const tr = new Trainer(m, ds, rng, { epochs: 1, patience: 3, batchSize: 4, learningRate: 1e-3, lradj: 'type1', seed: 1 });
       const ids = ds.batches('train', 4, new Rng(2));
-      tr.trainStep(ds.batch('train', ids[0]!));
-      tr.predict(ds.batch('test', ids[0]!));
+      await tr.trainStep(ds.batch('train', ids[0]!));
+      await tr.predict(ds.batch('test', ids[0]!));
       const before = engine.memory();
-      for (let i = 1; i <= 3; i++) expect(Number.isFinite(tr.trainStep(ds.batch('train', ids[i]!)))).toBe(true);
-      tr.predict(ds.batch('test', ids[1]!));
+      for (let i = 1; i <= 3; i++) expect(Number.isFinite(await tr.trainStep(ds.batch('train', ids[i]!)))).toBe(true);
+      await tr.predict(ds.batch('test', ids[1]!));
       const after = engine.memory();
       expect(after.tensors).toBe(before.tensors);
       expect(after.perBackend[backend]).toEqual(before.perBackend[backend]);
@@ -310,7 +310,7 @@ describe.each(['js', 'wasm'])('Informer / Autoformer on %s', (backend) => {
 });
 
 describe('learns ETTh1 on wasm (small preset, 2 × 30 batches)', () => {
-  it.each(NAMES)('%s beats the repeat-last forecast on the test windows', (name) => {
+  it.each(NAMES)('%s beats the repeat-last forecast on the test windows', async (name) => {
     engine.useBackend('wasm');
     const seqLen = 96;
     const labelLen = 48;
@@ -325,10 +325,10 @@ describe('learns ETTh1 on wasm (small preset, 2 × 30 batches)', () => {
     const dataRng = new Rng(77);
     for (let epoch = 0; epoch < 2; epoch++) {
       for (const ids of ds.batches('train', batchSize, dataRng).slice(0, 30)) {
-        expect(Number.isFinite(tr.trainStep(ds.batch('train', ids)))).toBe(true);
+        expect(Number.isFinite(await tr.trainStep(ds.batch('train', ids)))).toBe(true);
       }
     }
-    const test = tr.evaluate('test').metrics.mse;
+    const test = (await tr.evaluate('test')).metrics.mse;
     // Naive: the last observed step repeated over the horizon, on exactly the windows evaluate() scores.
     let se = 0;
     let n = 0;

@@ -117,7 +117,7 @@ class Holder extends Module {
 }
 
 describe('masks on weights', () => {
-  it('a shrink step on a hand-built layer: exact counts, zeros, grown weights start at 0, dropped-and-regrown keep their value', () => {
+  it('a shrink step on a hand-built layer: exact counts, zeros, grown weights start at 0, dropped-and-regrown keep their value', async () => {
     // 20 weights, all active; magnitudes 1..20 with the sign alternating.
     const values = Float32Array.from({ length: 20 }, (_, i) => (i % 2 ? -1 : 1) * (i + 1));
     const model = new Holder(values, [4, 5]);
@@ -127,7 +127,7 @@ describe('masks on weights', () => {
     // Gradient: largest at the smallest weights (indices 0..3), so some just-dropped weights regrow.
     l.param.grad = engine.keep(tensor(Float32Array.from({ length: 20 }, (_, i) => 100 - i), [4, 5]));
     const zeta = 0.25;
-    const u = updateLayer(masking, l, (n) => pruneCount('shrink', n, zeta, 1.1), (r) => regrowCount('shrink', r, 1.1), 'gradient', new Rng(1), null);
+    const u = await updateLayer(masking, l, (n) => pruneCount('shrink', n, zeta, 1.1), (r) => regrowCount('shrink', r, 1.1), 'gradient', new Rng(1), null);
     expect(u.pruneNominal).toBe(Math.ceil(0.25 * 20 * 1.1)); // 6 smallest |w| go: values ±1..±6
     expect(u.removed).toBe(6);
     expect(u.regrown).toBe(Math.trunc(6 * (1 / 1.1))); // 5 regrow: the 5 largest |grad| among inactive = indices 0..4
@@ -140,7 +140,7 @@ describe('masks on weights', () => {
     // A weight inactive before an update regrows at 0: grow index 5 back in a stable step.
     l.param.grad.dispose();
     l.param.grad = engine.keep(tensor(Float32Array.from({ length: 20 }, (_, i) => (i === 5 ? 1000 : 0)), [4, 5]));
-    updateLayer(masking, l, () => 1, (r) => r, 'gradient', new Rng(1), null);
+    await updateLayer(masking, l, () => 1, (r) => r, 'gradient', new Rng(1), null);
     masking.apply();
     expect(Math.abs((l.param.dataSync() as Float32Array)[5]!)).toBe(0);
     expect(l.mask[5]).toBe(1);

@@ -26,7 +26,7 @@ const opts = { kind: 'ETTh' as const, features: 'M' as const, target: 'OT', seqL
 const small = () => defaultConfig(7, { seqLen: 48, labelLen: 24, predLen: 24, dModel: 16, nHeads: 2, eLayers: 1, dLayers: 1, dFf: 32 });
 
 describe('trainer', () => {
-  it('a requested stop saves a checkpoint that loads', () => {
+  it('a requested stop saves a checkpoint that loads', async () => {
     const ds = new ForecastDataset(table, opts);
     const rng = new Rng(1);
     const model = new Transformer(rng, small());
@@ -36,7 +36,7 @@ describe('trainer', () => {
       epochs: 1, patience: 3, batchSize: 32, learningRate: 1e-3, lradj: 'type1', seed: 1, maxTrainBatches: 10,
       checkpointPath: join(dir, 'ck.safetensors'), shouldStop: () => ++steps === 3,
     });
-    const r = tr.fit();
+    const r = await tr.fit();
     expect(r.interrupted).toBe(true);
     const ck = loadCheckpoint(join(dir, 'ck.safetensors'));
     expect((ck.state as { step: number }).step).toBe(3);
@@ -45,7 +45,7 @@ describe('trainer', () => {
     model.dispose();
   });
 
-  it('a NaN loss stops training, names the step, and keeps the last good checkpoint', () => {
+  it('a NaN loss stops training, names the step, and keeps the last good checkpoint', async () => {
     const ds = new ForecastDataset(table, opts);
     const rng = new Rng(2);
     const inner = new Transformer(rng, small());
@@ -65,7 +65,7 @@ describe('trainer', () => {
     });
     let error: unknown = null;
     try {
-      tr.fit();
+      await tr.fit();
     } catch (e) {
       error = e;
     }

@@ -54,7 +54,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const parts = await buildRun(spec);
   loadModel(dir, parts);
   const trainer = new Trainer(parts.model, parts.ds, parts.modelRng, { ...spec, epochs: spec.epochs, controller: parts.controller });
-  const test = trainer.evaluate('test').metrics;
+  const test = (await trainer.evaluate('test')).metrics;
   const state = existsSync(join(dir, 'checkpoint.safetensors')) ? (loadCheckpoint(join(dir, 'checkpoint.safetensors')).state as { history?: unknown[]; trainSeconds?: number; bestVal?: number }) : {};
   console.log(JSON.stringify(resultJson(spec, parts, trainer, {
     test, epochsRun: state.history?.length ?? 0, trainSeconds: state.trainSeconds ?? 0, bestVal: state.bestVal ?? NaN,
@@ -104,7 +104,7 @@ export async function predictCommand(argv: string[]): Promise<void> {
   batch.yMark.set(ds.marks.subarray((rows - cfg.labelLen) * F, rows * F));
   batch.yMark.set(timeFeatures(future, cfg.freq).values, cfg.labelLen * F);
   const trainer = new Trainer(parts.model, ds, parts.modelRng, { ...spec, controller: parts.controller });
-  const pred = ds.inverse(trainer.predict(batch));
+  const pred = ds.inverse(await trainer.predict(batch));
   const lines = [['date', ...ds.columns].join(',')];
   future.forEach((_, k) => lines.push([formatDate(last + (k + 1) * step), ...Array.from(pred.subarray(k * C, (k + 1) * C), (v) => String(+v.toPrecision(7)))].join(',')));
   writeFileSync(out, `${lines.join('\n')}\n`);

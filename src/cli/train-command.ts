@@ -244,7 +244,7 @@ export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet
   });
   let result: TrainResult;
   try {
-    result = trainer.fit();
+    result = await trainer.fit();
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -259,8 +259,8 @@ export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet
       { name: 'val', values: result.history.map((h) => h.val_loss), x: result.history.map((h) => h.epoch), color: '#ff7f0e' },
       { name: 'test', values: result.history.map((h) => h.test_loss), x: result.history.map((h) => h.epoch), color: '#2ca02c', dashed: true },
     ], { xLabel: 'epoch', yLabel: 'MSE (normalised)' }));
-    writeForecastPlots(trainer, ds, out, spec.model);
-    writeModelFile(out, model, masking);
+    await writeForecastPlots(trainer, ds, out, spec.model);
+    await writeModelFile(out, model, masking);
     if (controller.method !== 'dense') writeSparsityPlots(out, readUpdates(join(out, 'sparsity.jsonl')), masking, spec.model);
   }
   controller.dispose();
@@ -270,13 +270,13 @@ export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet
 }
 
 /** Forecast vs ground truth of the target channel for a few test windows. */
-function writeForecastPlots(trainer: Trainer, ds: ForecastDataset, out: string, model: string): void {
+async function writeForecastPlots(trainer: Trainer, ds: ForecastDataset, out: string, model: string): Promise<void> {
   const n = ds.count('test');
   const picks = [0, Math.floor(n / 3), Math.floor((2 * n) / 3)];
   const { seqLen, labelLen, predLen } = ds.opts;
   const C = ds.channels;
   const batch = ds.batch('test', picks);
-  const pred = trainer.predict(batch);
+  const pred = await trainer.predict(batch);
   picks.forEach((id, k) => {
     const hist = Array.from({ length: seqLen }, (_, t) => batch.x[(k * seqLen + t) * C + C - 1]!);
     const truth = Array.from({ length: predLen }, (_, t) => batch.y[(k * (labelLen + predLen) + labelLen + t) * C + C - 1]!);
@@ -291,9 +291,9 @@ function writeForecastPlots(trainer: Trainer, ds: ForecastDataset, out: string, 
 }
 
 /** The best weights under their TSLib state-dict names (plus masks as `mask.<name>` u8), for PyTorch interop. */
-function writeModelFile(out: string, model: Forecaster, masking: Masking): void {
+async function writeModelFile(out: string, model: Forecaster, masking: Masking): Promise<void> {
   const tensors = new Map<string, { shape: number[]; data: SafeArray }>();
-  for (const [k, t] of model.stateDict()) tensors.set(k, { shape: [...t.shape], data: t.dataSync() as SafeArray });
+  for (const [k, t] of model.stateDict()) tensors.set(k, { shape: [...t.shape], data: (await t.data()) as SafeArray });
   for (const l of masking.layers) if (l.active < l.param.size) tensors.set(`mask.${l.name}`, { shape: [...l.param.shape], data: l.mask });
   writeFileAtomic(join(out, 'model.safetensors'), writeSafetensors(tensors, { format: 'pt', producer: 'sparsecast' }));
 }

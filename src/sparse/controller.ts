@@ -16,7 +16,7 @@ export interface SparseStepContext {
   itersPerEpoch: number;
   totalEpochs: number;
   /** Validation MSE of the current model (eval mode, no gradients). */
-  validate: () => number;
+  validate: () => Promise<number>;
   /** Adam's first moment of a parameter (momentum growth). */
   momentum: (param: Tensor) => Tensor | null;
 }
@@ -39,9 +39,9 @@ export interface SparsityController {
   readonly method: string;
   readonly masking: Masking | null;
   /** After backward, before the optimizer step (PALS evaluates here, on the pre-step weights). */
-  beforeOptimizerStep(ctx: SparseStepContext): void;
+  beforeOptimizerStep(ctx: SparseStepContext): Promise<void>;
   /** After the optimizer step, gradients still present: re-mask, and update the topology when due. */
-  afterOptimizerStep(ctx: SparseStepContext): UpdateRecord | null;
+  afterOptimizerStep(ctx: SparseStepContext): Promise<UpdateRecord | null>;
   /** Seconds spent deciding and updating (validation passes included). */
   readonly seconds: number;
   state(): Record<string, unknown>;
@@ -56,22 +56,22 @@ export interface LayerUpdate {
 }
 
 /** Drop `prune(n)` smallest-magnitude weights of a layer, then grow `regrow(removed)` by the criterion. */
-export function updateLayer(
+export async function updateLayer(
   masking: Masking, l: MaskedLayer, prune: (n: number) => number, regrow: (removed: number) => number,
   growth: Growth, rng: Rng, momentum: Tensor | null,
-): LayerUpdate {
-  const w = l.param.dataSync() as Float32Array;
+): Promise<LayerUpdate> {
+  const w = (await l.param.data()) as Float32Array;
   const n = l.active;
   const pruneNominal = prune(n);
   const dead = magnitudeDeath(w, l.mask, pruneNominal);
   const want = Math.min(regrow(dead.removed), l.mask.length - (n - dead.removed));
   let next: Uint8Array;
   if (growth === 'random') next = randomGrowth(rng, dead.mask, want);
-  else if (growth === 'momentum' && momentum) next = momentumGrowth(momentum.dataSync() as Float32Array, dead.mask, want);
+  else if (growth === 'momentum' && momentum) next = momentumGrowth((await momentum.data()) as Float32Array, dead.mask, want);
   else {
     const g = l.param.grad;
     // Without a gradient (the layer did not take part in this loss) growth falls back to random, as the reference does.
-    next = g ? gradientGrowth(g.dataSync() as Float32Array, dead.mask, want) : randomGrowth(rng, dead.mask, want);
+    next = g ? gradientGrowth((await g.data()) as Float32Array, dead.mask, want) : randomGrowth(rng, dead.mask, want);
   }
   masking.setMask(l, next);
   return { pruneNominal, removed: dead.removed, regrown: want };

@@ -6,8 +6,8 @@ export class DenseController implements SparsityController {
   readonly method = 'dense';
   readonly seconds = 0;
   constructor(readonly masking: Masking) {}
-  beforeOptimizerStep(): void {}
-  afterOptimizerStep(): UpdateRecord | null {
+  async beforeOptimizerStep(): Promise<void> {}
+  async afterOptimizerStep(): Promise<UpdateRecord | null> {
     return null;
   }
   state(): Record<string, unknown> {

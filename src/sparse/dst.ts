@@ -20,9 +20,9 @@ export class FixedDensityController implements SparsityController {
 
   constructor(readonly method: string, readonly masking: Masking, readonly opts: DstOptions, private readonly rng: Rng) {}
 
-  beforeOptimizerStep(): void {}
+  async beforeOptimizerStep(): Promise<void> {}
 
-  afterOptimizerStep(ctx: SparseStepContext): UpdateRecord | null {
+  async afterOptimizerStep(ctx: SparseStepContext): Promise<UpdateRecord | null> {
     const t0 = performance.now();
     this.masking.apply();
     const finalEpoch = Math.floor((2 / 3) * ctx.totalEpochs) + 1;
@@ -32,7 +32,7 @@ export class FixedDensityController implements SparsityController {
     }
     const zeta = cosineZeta(ctx.step, ctx.itersPerEpoch * ctx.totalEpochs, this.opts.zeta);
     for (const l of this.masking.layers) {
-      updateLayer(this.masking, l, (n) => Math.ceil(zeta * n), (r) => r, this.opts.growth, this.rng, ctx.momentum(l.param));
+      await updateLayer(this.masking, l, (n) => Math.ceil(zeta * n), (r) => r, this.opts.growth, this.rng, ctx.momentum(l.param));
     }
     this.masking.apply();
     this.seconds += (performance.now() - t0) / 1000;

@@ -24,7 +24,7 @@ export class GranetController implements SparsityController {
 
   constructor(readonly masking: Masking, readonly opts: GranetOptions, private readonly rng: Rng) {}
 
-  beforeOptimizerStep(): void {}
+  async beforeOptimizerStep(): Promise<void> {}
 
   /** Target density at `step`, in units of update iterations as the reference counts them. */
   targetDensity(step: number, ctx: SparseStepContext): number {
@@ -34,7 +34,7 @@ export class GranetController implements SparsityController {
     return cubicDensity(Math.floor(step / every), first, last, this.opts.initDensity, this.opts.finalDensity);
   }
 
-  afterOptimizerStep(ctx: SparseStepContext): UpdateRecord | null {
+  async afterOptimizerStep(ctx: SparseStepContext): Promise<UpdateRecord | null> {
     const t0 = performance.now();
     this.masking.apply();
     const finalEpoch = Math.floor((2 / 3) * ctx.totalEpochs) + 1;
@@ -43,10 +43,10 @@ export class GranetController implements SparsityController {
       return null;
     }
     const density = this.targetDensity(ctx.step, ctx);
-    this.globalPrune(density);
+    await this.globalPrune(density);
     const zeta = cosineZeta(ctx.step, ctx.itersPerEpoch * ctx.totalEpochs, this.opts.zeta);
     for (const l of this.masking.layers) {
-      updateLayer(this.masking, l, (n) => Math.ceil(zeta * n), (r) => r, this.opts.growth, this.rng, ctx.momentum(l.param));
+      await updateLayer(this.masking, l, (n) => Math.ceil(zeta * n), (r) => r, this.opts.growth, this.rng, ctx.momentum(l.param));
     }
     this.masking.apply();
     this.seconds += (performance.now() - t0) / 1000;
@@ -57,10 +57,11 @@ export class GranetController implements SparsityController {
   }
 
   /** Keep the int(N·density) largest |w| over all masked layers (ties at the threshold kept, as `>=`). */
-  private globalPrune(density: number): void {
+  private async globalPrune(density: number): Promise<void> {
     const all = new Float32Array(this.masking.maskedParams);
     let o = 0;
-    const weights = this.masking.layers.map((l) => l.param.dataSync() as Float32Array);
+    const weights: Float32Array[] = [];
+    for (const l of this.masking.layers) weights.push((await l.param.data()) as Float32Array);
     this.masking.layers.forEach((l, i) => {
       const w = weights[i]!;
       for (let j = 0; j < w.length; j++) all[o++] = l.mask[j] ? Math.abs(w[j]!) : 0;

@@ -40,15 +40,15 @@ export class PalsController implements SparsityController {
     return Math.floor((2 / 3) * ctx.totalEpochs) + 1;
   }
 
-  beforeOptimizerStep(ctx: SparseStepContext): void {
+  async beforeOptimizerStep(ctx: SparseStepContext): Promise<void> {
     if (!inUpdateWindow(ctx.step, this.opts.updateFrequency, ctx.itersPerEpoch, 0, this.finalEpoch(ctx))) return;
     const t0 = performance.now();
-    this.lastVal = ctx.validate();
+    this.lastVal = await ctx.validate();
     this.decision = this.rule.decide(this.lastVal, this.masking.sparsity());
     this.seconds += (performance.now() - t0) / 1000;
   }
 
-  afterOptimizerStep(ctx: SparseStepContext): UpdateRecord | null {
+  async afterOptimizerStep(ctx: SparseStepContext): Promise<UpdateRecord | null> {
     const t0 = performance.now();
     this.masking.apply();
     if (!inUpdateWindow(ctx.step, this.opts.updateFrequency, ctx.itersPerEpoch, 0, this.finalEpoch(ctx))) {
@@ -58,7 +58,7 @@ export class PalsController implements SparsityController {
     const zeta = cosineZeta(ctx.step, ctx.itersPerEpoch * ctx.totalEpochs, this.opts.zeta);
     const d = this.decision;
     for (const l of this.masking.layers) {
-      updateLayer(this.masking, l, (n) => pruneCount(d, n, zeta, this.opts.gamma), (r) => regrowCount(d, r, this.opts.gamma), this.opts.growth, this.rng, ctx.momentum(l.param));
+      await updateLayer(this.masking, l, (n) => pruneCount(d, n, zeta, this.opts.gamma), (r) => regrowCount(d, r, this.opts.gamma), this.opts.growth, this.rng, ctx.momentum(l.param));
     }
     this.masking.apply();
     this.seconds += (performance.now() - t0) / 1000;

@@ -13,16 +13,17 @@ export class StaticPruningController implements SparsityController {
 
   constructor(readonly masking: Masking, readonly density: number, readonly warmupEpochs = 1) {}
 
-  beforeOptimizerStep(): void {}
+  async beforeOptimizerStep(): Promise<void> {}
 
-  afterOptimizerStep(ctx: SparseStepContext): UpdateRecord | null {
+  async afterOptimizerStep(ctx: SparseStepContext): Promise<UpdateRecord | null> {
     const t0 = performance.now();
     if (this.pruned) this.masking.apply();
     if (this.pruned || ctx.step !== this.warmupEpochs * ctx.itersPerEpoch) {
       this.seconds += (performance.now() - t0) / 1000;
       return null;
     }
-    const weights = this.masking.layers.map((l) => l.param.dataSync() as Float32Array);
+    const weights: Float32Array[] = [];
+    for (const l of this.masking.layers) weights.push((await l.param.data()) as Float32Array);
     const all = new Float32Array(this.masking.maskedParams);
     let o = 0;
     for (const w of weights) for (let j = 0; j < w.length; j++) all[o++] = Math.abs(w[j]!);

@@ -153,31 +153,39 @@ export class Trainer {
     return { out, target: this.scored(y) };
   }
 
-  /** One optimisation step on a batch; returns the loss. `ctx` drives the sparse controller, if any. */
-  trainStep(b: Batch, ctx?: SparseStepContext): number {
+  /**
+   * One optimisation step on a batch; resolves to the loss. `ctx` drives the sparse controller, if any.
+   * Reads are awaited, so the same step runs on the GPU backend: the forward pass is recorded inside a tidy
+   * (its intermediates stay pinned by the tape), the loss is read, and only a finite loss is back-propagated.
+   */
+  async trainStep(b: Batch, ctx?: SparseStepContext): Promise<number> {
     this.model.train();
-    return tidy(() => {
+    const loss = tidy(() => {
       const { out, target } = this.forward(b);
-      const loss = mseLoss(out, target);
-      const value = (loss.dataSync() as Float32Array)[0]!;
+      return engine.keep(mseLoss(out, target));
+    });
+    try {
+      const value = (await loss.data())[0]!;
       if (!Number.isFinite(value)) return value;
       backward(loss);
       const c = this.opts.controller;
-      if (c && ctx) c.beforeOptimizerStep(ctx);
+      if (c && ctx) await c.beforeOptimizerStep(ctx);
       this.adam.step();
       if (c && ctx) {
-        const rec = c.afterOptimizerStep(ctx);
+        const rec = await c.afterOptimizerStep(ctx);
         if (rec) this.opts.onUpdate?.(rec);
       }
-      this.adam.zeroGrad();
       return value;
-    });
+    } finally {
+      this.adam.zeroGrad();
+      loss.dispose();
+    }
   }
 
   private sparseContext(step: number, epoch: number, itersPerEpoch: number): SparseStepContext {
     return {
       step, epoch, itersPerEpoch, totalEpochs: this.opts.epochs,
-      validate: () => this.evaluate('val', this.opts.valBatches).loss,
+      validate: async () => (await this.evaluate('val', this.opts.valBatches)).loss,
       momentum: (p) => {
         const i = this.adam.params.indexOf(p);
         return i >= 0 ? this.adam.m[i]! : null;
@@ -201,7 +209,7 @@ export class Trainer {
   }
 
   /** Forecasts [B, pred_len, C] (normalised) for a batch, in eval mode. */
-  predict(b: Batch): Float32Array {
+  async predict(b: Batch): Promise<Float32Array> {
     this.model.eval();
     const { predLen, labelLen, seqLen } = this.data.opts;
     const C = this.data.channels;
@@ -213,11 +221,15 @@ export class Trainer {
           tensor(b.x, [b.size, seqLen, C]), tensor(b.xMark, [b.size, seqLen, F]),
           tensor(this.decoderInput(b), [b.size, yLen, C]), tensor(b.yMark, [b.size, yLen, F]),
         );
-        return sliceAxis(y, 1, y.shape[1]! - predLen, predLen).dataSync() as Float32Array;
+        return engine.keep(sliceAxis(y, 1, y.shape[1]! - predLen, predLen));
       }),
     );
     this.model.train();
-    return out;
+    try {
+      return (await out.data()) as Float32Array;
+    } finally {
+      out.dispose();
+    }
   }
 
   /** FLOPs of one forward pass on one window (see tensor/flops.ts), with autograd on so weight views are recognised. */
@@ -232,7 +244,7 @@ export class Trainer {
   }
 
   /** Mean per-batch MSE over a split (TSLib's vali), and full metrics over all its windows. */
-  evaluate(split: Split, maxBatches = Infinity): { loss: number; metrics: Metrics } {
+  async evaluate(split: Split, maxBatches = Infinity): Promise<{ loss: number; metrics: Metrics }> {
     const t0 = performance.now();
     this.model.eval();
     const acc = new MetricAccumulator();
@@ -241,42 +253,52 @@ export class Trainer {
     const batches = this.data.batches(split, this.opts.batchSize, split === 'test' ? null : new Rng(this.opts.seed + 3 * 2 ** 32));
     for (const ids of batches.slice(0, maxBatches)) {
       const b = this.data.batch(split, ids);
-      engine.noGrad(() =>
+      const { out, target } = engine.noGrad(() =>
         tidy(() => {
-          const { out, target } = this.forward(b);
-          const p = out.dataSync() as Float32Array;
-          const y = target.dataSync() as Float32Array;
-          acc.add(p, y);
-          let se = 0;
-          for (let i = 0; i < p.length; i++) se += (p[i]! - y[i]!) ** 2;
-          sum += se / p.length;
-          n++;
+          const r = this.forward(b);
+          return { out: engine.keep(r.out), target: engine.keep(r.target) };
         }),
       );
+      const p = (await out.data()) as Float32Array;
+      const y = (await target.data()) as Float32Array;
+      out.dispose();
+      target.dispose();
+      acc.add(p, y);
+      let se = 0;
+      for (let i = 0; i < p.length; i++) se += (p[i]! - y[i]!) ** 2;
+      sum += se / p.length;
+      n++;
     }
     this.model.train();
     this.evalSeconds += (performance.now() - t0) / 1000;
     return { loss: sum / n, metrics: acc.result() };
   }
 
-  private snapshot(state: RunState): void {
-    if (!this.opts.checkpointPath) return;
+  /** The model's state dict as host arrays (`model.<key>`). */
+  private async modelTensors(): Promise<Map<string, { shape: number[]; data: SafeArray }>> {
     const tensors = new Map<string, { shape: number[]; data: SafeArray }>();
-    for (const [k, t] of this.model.stateDict()) tensors.set(`model.${k}`, { shape: [...t.shape], data: t.dataSync() as SafeArray });
-    this.model.namedParameters().forEach(([k], i) => {
-      tensors.set(`adam.m.${k}`, { shape: [...this.adam.m[i]!.shape], data: this.adam.m[i]!.dataSync() as SafeArray });
-      tensors.set(`adam.v.${k}`, { shape: [...this.adam.v[i]!.shape], data: this.adam.v[i]!.dataSync() as SafeArray });
-    });
+    for (const [k, t] of this.model.stateDict()) tensors.set(`model.${k}`, { shape: [...t.shape], data: (await t.data()) as SafeArray });
+    return tensors;
+  }
+
+  private async snapshot(state: RunState): Promise<void> {
+    if (!this.opts.checkpointPath) return;
+    const tensors = await this.modelTensors();
+    const named = this.model.namedParameters();
+    for (let i = 0; i < named.length; i++) {
+      const k = named[i]![0];
+      tensors.set(`adam.m.${k}`, { shape: [...this.adam.m[i]!.shape], data: (await this.adam.m[i]!.data()) as SafeArray });
+      tensors.set(`adam.v.${k}`, { shape: [...this.adam.v[i]!.shape], data: (await this.adam.v[i]!.data()) as SafeArray });
+    }
     this.maskTensors(tensors);
     const extra = this.opts.extraState?.save();
     const sparse = this.opts.controller ? { controller: this.opts.controller.state(), rngOffset: this.opts.sparseRng?.offset ?? 0 } : undefined;
     saveCheckpoint(this.opts.checkpointPath, { tensors, state: { ...state, extra, sparse, modelRngOffset: this.modelRng.offset, lr: this.adam.lr, adamT: this.adam.t } });
   }
 
-  private saveBest(): void {
+  private async saveBest(): Promise<void> {
     if (!this.opts.bestPath) return;
-    const tensors = new Map<string, { shape: number[]; data: SafeArray }>();
-    for (const [k, t] of this.model.stateDict()) tensors.set(`model.${k}`, { shape: [...t.shape], data: t.dataSync() as SafeArray });
+    const tensors = await this.modelTensors();
     this.maskTensors(tensors);
     saveCheckpoint(this.opts.bestPath, { tensors, state: { extra: this.opts.extraState?.save() } });
   }
@@ -320,7 +342,7 @@ export class Trainer {
     if (extra && this.opts.extraState) this.opts.extraState.load(extra);
   }
 
-  fit(): TrainResult {
+  async fit(): Promise<TrainResult> {
     const o = this.opts;
     const early = new EarlyStopping(o.patience);
     let st: RunState = {
@@ -345,7 +367,7 @@ export class Trainer {
       const all = this.data.batches('train', o.batchSize, this.dataRng);
       const batches = all.slice(0, o.maxTrainBatches ?? all.length);
       for (; st.batch < batches.length; ) {
-        const loss = this.trainStep(this.data.batch('train', batches[st.batch]!), this.sparseContext(st.step + 1, st.epoch, batches.length));
+        const loss = await this.trainStep(this.data.batch('train', batches[st.batch]!), this.sparseContext(st.step + 1, st.epoch, batches.length));
         if (!Number.isFinite(loss)) {
           elapsed();
           throw new NonFiniteLossError(
@@ -361,7 +383,7 @@ export class Trainer {
         const stop = o.shouldStop?.() ?? false;
         if ((every > 0 && st.step % every === 0) || stop) {
           elapsed();
-          this.snapshot(st);
+          await this.snapshot(st);
         }
         if (stop) {
           interrupted = true;
@@ -370,14 +392,14 @@ export class Trainer {
       }
       if (interrupted) break;
       const trainLoss = st.trainLossSum / batches.length;
-      const val = this.evaluate('val');
-      const test = this.evaluate('test');
+      const val = await this.evaluate('val');
+      const test = await this.evaluate('test');
       const log: EpochLog = { epoch: st.epoch, train_loss: trainLoss, val_loss: val.loss, test_loss: test.loss, lr: this.adam.lr, seconds: (performance.now() - epochStart) / 1000 };
       st.history.push(log);
       o.onEpoch?.(log, st.history);
       if (early.step(val.loss)) {
         st.bestVal = val.loss;
-        this.saveBest();
+        await this.saveBest();
       }
       const next = adjustedLearningRate(o.lradj, o.learningRate, st.epoch);
       if (next !== null) this.adam.lr = next;
@@ -387,11 +409,11 @@ export class Trainer {
       st.epochRngOffset = this.dataRng.offset;
       st.early = early.state();
       elapsed();
-      this.snapshot(st);
+      await this.snapshot(st);
     }
     elapsed();
     if (!interrupted && o.bestPath) this.loadBest();
-    const test = interrupted ? { mse: NaN, mae: NaN, rmse: NaN, mape: NaN, mspe: NaN } : this.evaluate('test').metrics;
+    const test = interrupted ? { mse: NaN, mae: NaN, rmse: NaN, mape: NaN, mspe: NaN } : (await this.evaluate('test')).metrics;
     return { epochsRun: st.history.length, bestVal: st.bestVal, test, trainSeconds: st.trainSeconds, history: st.history, interrupted, steps: st.step };
   }
 

@@ -20,7 +20,6 @@ import { createController, DEFAULT_SPARSE } from '../sparse/methods.ts';
 import { layerDensities, type SparseStepContext, type SparsityController } from '../sparse/controller.ts';
 import { writeModelFile, type ExportedModelName, type WeightInput } from '../io/model-file.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { asyncEvaluate, asyncPredict, asyncTrainStep } from './async-steps.ts';
 import { PRESET_SIZES, type BackendChoice, type FromWorker, type RunConfig, type SparsityPoint, type ToWorker } from './protocol.ts';
 
 interface WorkerScope {
@@ -42,8 +41,6 @@ const yieldNow = (): Promise<void> => new Promise((resolve) => {
 
 interface Current {
   config: RunConfig;
-  /** Reads are asynchronous (webgpu): steps go through async-steps.ts. */
-  async: boolean;
   ds: ForecastDataset;
   cfg: ForecastConfig;
   model: Forecaster;
@@ -68,9 +65,6 @@ let gpuBackend: GpuBackend | null = null;
 
 /** Why this run cannot train on webgpu (null: it can). */
 function webgpuBlocker(config: RunConfig): string | null {
-  if (config.method !== 'dense') {
-    return `${config.method}'s topology updates read weights on the host synchronously (dataSync), and the webgpu backend only reads asynchronously`;
-  }
   if (config.model === 'Autoformer') return "Autoformer's auto-correlation reads its top-k delays synchronously (dataSync) inside the forward pass, and the webgpu backend only reads asynchronously";
   return null;
 }
@@ -142,7 +136,7 @@ async function forecast(c: Current, window: number): Promise<void> {
   const { seqLen, labelLen, predLen } = c.ds.opts;
   const C = c.ds.channels;
   const b = c.ds.batch('test', [id]);
-  const pred = await serial(() => (c.async ? asyncPredict(c.trainer, b) : c.trainer.predict(b)));
+  const pred = await serial(() => c.trainer.predict(b));
   const unscale = (v: number) => v * c.ds.scaler.std[C - 1]! + c.ds.scaler.mean[C - 1]!;
   post({
     type: 'forecast',
@@ -180,7 +174,7 @@ async function run(config: RunConfig): Promise<void> {
     seed: config.seed, controller, sparseRng, valBatches: config.valBatches,
     onUpdate: (rec) => post({ type: 'sparsity', point: { step: rec.step, sparsity: rec.sparsity, decision: rec.decision, val_loss: rec.val_loss, layers: rec.layers } }),
   });
-  const c: Current = current = { config, async: chosen.backend === 'webgpu', ds, cfg, model, controller, trainer, step: 0 };
+  const c: Current = current = { config, ds, cfg, model, controller, trainer, step: 0 };
   const dataRng = new Rng(config.seed + 2 ** 32);
   const firstBatches = ds.batches('train', P.batchSize, new Rng(config.seed + 2 ** 32)).length;
   const itersPerEpoch = Math.min(firstBatches, config.stepsPerEpoch);
@@ -205,14 +199,14 @@ async function run(config: RunConfig): Promise<void> {
       const ts = performance.now();
       const ctx: SparseStepContext = {
         step: c.step + 1, epoch, itersPerEpoch: batches.length, totalEpochs: config.epochs,
-        validate: () => trainer.evaluate('val', config.valBatches).loss,
+        validate: async () => (await trainer.evaluate('val', config.valBatches)).loss,
         momentum: (p) => {
           const i = trainer.adam.params.indexOf(p);
           return i >= 0 ? trainer.adam.m[i]! : null;
         },
       };
       const b = ds.batch('train', ids);
-      const loss = await serial(() => (c.async ? asyncTrainStep(trainer, b) : trainer.trainStep(b, ctx)));
+      const loss = await serial(() => trainer.trainStep(b, ctx));
       if (!Number.isFinite(loss)) throw new Error(`loss is ${loss} at step ${c.step + 1}; lower the learning rate`);
       c.step++;
       done++;
@@ -222,9 +216,7 @@ async function run(config: RunConfig): Promise<void> {
     }
     if (done === 0) break;
     await yieldNow();
-    const [val, test] = await serial(async () => c.async
-      ? [{ loss: await asyncEvaluate(trainer, 'val', config.valBatches) }, { loss: await asyncEvaluate(trainer, 'test', config.valBatches) }]
-      : [trainer.evaluate('val', config.valBatches), trainer.evaluate('test', config.valBatches)]);
+    const [val, test] = await serial(async () => [await trainer.evaluate('val', config.valBatches), await trainer.evaluate('test', config.valBatches)]);
     post({
       type: 'epoch', step: c.step,
       log: { epoch, train_loss: sum / done, val_loss: val.loss, test_loss: test.loss, lr: trainer.adam.lr, seconds: (performance.now() - t0) / 1000 },
