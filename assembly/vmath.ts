@@ -69,41 +69,6 @@ const INV_SQRT2: f64 = 0.7071067811865476;
   return v128.bitselect(t, big, small);
 }
 
-// ---- exp(x − m) in f32x4 (softmax) --------------------------------------------------------------
-
-/**
- * e^{x−m} for f32x4 lanes, accurate to ~2 ulp: x − m is carried exactly as s + err (two-sum), reduced by
- * a Cody–Waite ln 2 split (n·LN2F_HI is exact) and evaluated with the degree-7 Taylor polynomial on
- * |r| ≤ ln2/2 (truncation 5e-9). 2^n is applied in two steps so results down to the denormals are right.
- * Lanes with x − m < −104 give 0, NaN propagates.
- */
-@inline export function expDiffF4(x: v128, m: v128): v128 {
-  const s = f32x4.sub(x, m);
-  const bb = f32x4.sub(s, x);
-  const err = f32x4.add(f32x4.sub(x, f32x4.sub(s, bb)), f32x4.sub(f32x4.neg(m), bb));
-  const sc = f32x4.min(s, f32x4.splat(89.0));
-  const n = f32x4.nearest(f32x4.mul(sc, f32x4.splat(1.4426950408889634)));
-  const r = f32x4.add(
-    f32x4.sub(sc, f32x4.mul(n, f32x4.splat(0.693359375))),
-    f32x4.add(err, f32x4.mul(n, f32x4.splat(2.12194440e-4))),
-  );
-  let p = f32x4.splat(1.0 / 5040.0);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 720.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 120.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
-  const ni = i32x4.trunc_sat_f32x4_s(f32x4.max(n, f32x4.splat(-160.0)));
-  const n1 = i32x4.shr_s(ni, 1);
-  const n2 = i32x4.sub(ni, n1);
-  const e1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
-  const e2 = i32x4.shl(i32x4.add(n2, i32x4.splat(127)), 23);
-  const res = f32x4.mul(f32x4.mul(p, e1), e2);
-  return v128.andnot(res, f32x4.lt(s, f32x4.splat(-104.0)));
-}
-
 // ---- log ----------------------------------------------------------------------------------------
 
 /** ln x for f64x2 lanes (positive normal f64; 0 → -inf, negative/NaN → NaN, inf → inf). */
@@ -243,7 +208,8 @@ const ERF_TAYLOR: usize = memory.data<f64>([
   const pos = f64x2.mul(x, f64x2.sub(f64x2.splat(1.0), half));
   const neg = f64x2.mul(x, half);
   const r = v128.bitselect(pos, neg, f64x2.ge(x, f64x2.splat(0.0)));
-  return v128.bitselect(f64x2.splat(0.0), r, f64x2.eq(x, f64x2.splat(-Infinity)));
+  // Below −40 the exp clamp in expD would leave a tiny non-zero tail times a huge |x|: the true value is 0.
+  return v128.bitselect(f64x2.splat(0.0), r, f64x2.lt(x, f64x2.splat(-40.0)));
 }
 
 // ==== f32x4 transcendentals (the fast paths) =====================================================
@@ -336,6 +302,7 @@ const KT: usize = memory.data<i32>([
   2139095039, 2139095039, 2139095039, 2139095039, // 65: K_MAX_F32 = 3.40282347e+38
   -1051721728, -1051721728, -1051721728, -1051721728, // 66: K_GELU_LO = -13.0
   2139095040, 2139095040, 2139095040, 2139095040, // 67: K_INF = inf
+  1262485504, 1262485504, 1262485504, 1262485504, // 68: K_MAGIC = 1.5·2^23 (adding it rounds to an integer held in the low mantissa bits)
 ], 16);
 export const K_EXP_LO: i32 = 61;
 export const K_EXP_HI: i32 = 62;
@@ -344,6 +311,7 @@ export const K_MIN_NORMAL: i32 = 64;
 export const K_MAX_F32: i32 = 65;
 export const K_GELU_LO: i32 = 66;
 export const K_INF: i32 = 67;
+const K_MAGIC: i32 = 68;
 @inline export function kv(i: i32): v128 {
   return v128.load(KT + (<usize>i << 4));
 }
@@ -358,9 +326,16 @@ export const K_INF: i32 = 67;
   return f32x4.add(r, f32x4.mul(f32x4.mul(r, r), q));
 }
 
-/** 2^n for integer-valued f32 lanes n ∈ [−126, 127]. */
-@inline function pow2F4(n: v128): v128 {
-  return i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), kv(56)), 23);
+/**
+ * Round-to-nearest by the 1.5·2^23 trick: t = y + MAGIC holds round(y) in its low mantissa bits (|y| < 2^22).
+ * nOf(t) is round(y) as f32; pow2Of(t) is 2^round(y) for round(y) ∈ [−126, 127] (MAGIC's bits shifted
+ * left by 23 vanish, 1.0's bits add the bias). Cheaper than f32x4.nearest + i32x4.trunc_sat_f32x4_s.
+ */
+@inline function nOf(t: v128): v128 {
+  return f32x4.sub(t, kv(K_MAGIC));
+}
+@inline function pow2Of(t: v128): v128 {
+  return i32x4.add(i32x4.shl(t, 23), kv(8));
 }
 
 /**
@@ -368,12 +343,13 @@ export const K_INF: i32 = 67;
  * hi − n·LN2F_HI is exact (Sterbenz), so lo carries extra input bits exactly into r.
  */
 @inline export function expF4(hi: v128, lo: v128): v128 {
-  const n = f32x4.nearest(f32x4.mul(hi, kv(5)));
+  const tm = f32x4.add(f32x4.mul(hi, kv(5)), kv(K_MAGIC));
+  const n = nOf(tm);
   const r = f32x4.add(
     f32x4.sub(f32x4.sub(hi, f32x4.mul(n, kv(6))), f32x4.mul(n, kv(7))),
     lo,
   );
-  return f32x4.mul(f32x4.add(kv(8), expm1Red(r)), pow2F4(n));
+  return f32x4.mul(f32x4.add(kv(8), expm1Red(r)), pow2Of(tm));
 }
 
 /** True when every lane of x lies in [lo, hi] (false for NaN lanes). */
@@ -385,9 +361,10 @@ export const K_INF: i32 = 67;
 /** e^x − 1 for any lanes (x is clamped to [−30, 88]; NaN propagates; −∞ → −1): (2^n − 1) + 2^n·expm1(r). */
 @inline export function expm1F4(x0: v128): v128 {
   const x = f32x4.min(f32x4.max(x0, kv(9)), kv(10));
-  const n = f32x4.nearest(f32x4.mul(x, kv(5)));
+  const tm = f32x4.add(f32x4.mul(x, kv(5)), kv(K_MAGIC));
+  const n = nOf(tm);
   const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, kv(6))), f32x4.mul(n, kv(7)));
-  const t = pow2F4(n);
+  const t = pow2Of(tm);
   return f32x4.add(f32x4.sub(t, kv(8)), f32x4.mul(t, expm1Red(r)));
 }
 
@@ -495,18 +472,19 @@ export const K_INF: i32 = 67;
  * e^{x−m} for f32x4 lanes (softmax), any x − m ≤ 0 including −∞: x − m is carried exactly as s + err
  * (two-sum), 2^n is applied in two steps so results down to the subnormals are right; s < −104 gives 0.
  */
-@inline export function expDiffF4v2(x: v128, m: v128): v128 {
+@inline export function expDiffF4(x: v128, m: v128): v128 {
   const s = f32x4.sub(x, m);
   const bb = f32x4.sub(s, x);
   const err = f32x4.add(f32x4.sub(x, f32x4.sub(s, bb)), f32x4.sub(f32x4.neg(m), bb));
   const sc = f32x4.max(f32x4.min(s, kv(10)), kv(54));
-  const n = f32x4.nearest(f32x4.mul(sc, kv(5)));
+  const tm = f32x4.add(f32x4.mul(sc, kv(5)), kv(K_MAGIC));
+  const n = nOf(tm);
   const r = f32x4.add(
     f32x4.sub(f32x4.sub(sc, f32x4.mul(n, kv(6))), f32x4.mul(n, kv(7))),
     err,
   );
   const p = f32x4.add(kv(8), expm1Red(r));
-  const ni = i32x4.trunc_sat_f32x4_s(n);
+  const ni = i32x4.sub(tm, kv(K_MAGIC)); // round(sc·log2e) as i32 (MAGIC's bits minus themselves)
   const n1 = i32x4.shr_s(ni, 1);
   const e1 = i32x4.shl(i32x4.add(n1, kv(56)), 23);
   const e2 = i32x4.shl(i32x4.add(i32x4.sub(ni, n1), kv(56)), 23);

@@ -120,6 +120,12 @@ describe('wasm creation kernels', () => {
       check('random', (b) => b.kernels.random(n, 'bernoulli', s, off, 0.3), 0);
       check('random', (b) => b.kernels.random(n, 'normal', s, off, 0), 1e-6, 1e-3);
     }
+    // Long streams (the four-blocks-per-vector path) at every alignment, and across a 2^32 block boundary
+    // (the low counter word wraps inside a vector).
+    for (const [s, off, n] of [[3, 0, 1000], [3, 1, 1001], [3, 2, 999], [3, 3, 64], [9, 2 ** 34 - 22, 100], [9, 2 ** 34 - 8, 48], [2 ** 45 + 3, 2 ** 36 - 13, 77]] as const) {
+      check('random', (b) => b.kernels.random(n, 'uniform', s, off, 0), 0);
+      check('random', (b) => b.kernels.random(n, 'bernoulli', s, off, 0.7), 0);
+    }
   });
 });
 
@@ -147,6 +153,37 @@ describe('wasm elementwise kernels', () => {
     }
     const pos = sweep.map((v) => Math.exp(v / 2));
     check('unary log', (b, up) => b.kernels.unary('log', up(pos)), 1e-6);
+  });
+
+  // The f32x4 fast paths (exp, log, tanh, sigmoid, gelu, elu, erf) hand vectors with a lane outside their
+  // range to the f64 path: probe a fine sweep, the range edges, and vectors that mix fast and slow lanes.
+  it('unary: fine sweep over [-30, 30], range edges and mixed vectors for the f32x4 paths', () => {
+    const fine = new Float32Array(60001);
+    for (let i = 0; i < fine.length; i++) fine[i] = -30 + i * 0.001;
+    const edges = [-87.33, -87.34, -87.3365, 87.33, 87.34, 88.37, 88.38, 88.72, 88.73, -88.72, -103.9, -104, -105, -13, -13.01,
+      -13.1, -13.2, -14, -14.3, -15, 13, 13.25, 14, 0.75, -0.75, 0.7499, -0.7501, 0.875, -0.875, 0.8749, 4, -4, 3.99, 4.01,
+      5.5, -5.5, 9, -9, 1e-45, -1e-45, 1e-40, -1e-40, 1.17549435e-38, 1.1754942e-38, 3.4028235e38, -3.4028235e38, 1e-7, -1e-7,
+      0.3466, -0.3466, 0.3467, -0.3467, 1.4142135, 0.70710677, 0.7071068, 1 + 2 ** -23, 1 - 2 ** -24];
+    // Each edge value sits in a vector with three ordinary lanes, at every lane position.
+    const mixed = new Float32Array(edges.length * 16);
+    for (let e = 0; e < edges.length; e++) {
+      for (let k = 0; k < 16; k++) mixed[e * 16 + k] = k % 5 === 0 ? edges[e]! : (rand() * 2 - 1) * 3;
+    }
+    for (const op of ['exp', 'tanh', 'sigmoid', 'gelu', 'elu', 'erf', 'rsqrt', 'log'] as UnaryOp[]) {
+      const pos = (a: Float32Array) => (op === 'log' || op === 'rsqrt' ? a.map((v) => Math.abs(v)) : a);
+      check(`unary ${op}`, (b, up) => b.kernels.unary(op, up(pos(fine))), 1e-6);
+      check(`unary ${op}`, (b, up) => b.kernels.unary(op, up(new Float32Array(edges))), 1e-6);
+      check(`unary ${op}`, (b, up) => b.kernels.unary(op, up(mixed)), 1e-6);
+    }
+    // log over the whole positive range (subnormals to max) on a log-spaced grid.
+    const lg = new Float32Array(4000);
+    for (let i = 0; i < lg.length; i++) lg[i] = Math.fround(2 ** (-149 + (i / lg.length) * 277));
+    check('unary log', (b, up) => b.kernels.unary('log', up(lg)), 1e-6);
+    const ex = new Float32Array(4000);
+    for (let i = 0; i < ex.length; i++) ex[i] = -110 + (i / ex.length) * 200;
+    for (const op of ['exp', 'sigmoid', 'tanh', 'elu', 'gelu', 'erf'] as UnaryOp[]) {
+      check(`unary ${op}`, (b, up) => b.kernels.unary(op, up(ex)), 1e-6);
+    }
   });
 
   it('unary accepts i32 and u8 inputs (as f32)', () => {
@@ -246,6 +283,12 @@ describe('wasm reductions, softmax and norms', () => {
   it('softmax and logSoftmax', () => {
     for (const shape of [[3, 7], [2, 127], [1], [0, 5], [5, 1], [], [4, 33], [2, 3, 17]]) {
       const x = randn(sizeOf(shape), 8);
+      check('softmax', (b, up) => b.kernels.softmax(up(x), shape), 1e-6);
+      check('logSoftmax', (b, up) => b.kernels.logSoftmax(up(x), shape), 1e-6);
+    }
+    for (const shape of [[4, 96], [2, 512], [3, 1001]]) {
+      const x = randn(sizeOf(shape), 8);
+      for (let i = 0; i < x.length; i += 7) x[i] = -1e9;
       check('softmax', (b, up) => b.kernels.softmax(up(x), shape), 1e-6);
       check('logSoftmax', (b, up) => b.kernels.logSoftmax(up(x), shape), 1e-6);
     }
