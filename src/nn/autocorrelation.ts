@@ -65,20 +65,27 @@ export class AutoCorrelation extends Module {
     return Math.floor(this.factor * Math.log(length));
   }
 
-  /** values [B, H, D, L], meanValue (corr averaged over heads and channels) [B, n] → [B, H, D, L]; delays shared across the batch. */
+  /**
+   * values [B, H, D, L], meanValue (corr averaged over heads and channels) [B, n] → [B, H, D, L]; delays shared
+   * across the batch. TSLib rolls by each delay read back as a Python int; here the roll is a gather with
+   * index t + delay into [values, values], built on the device, so no host read is needed (WebGPU works) and
+   * the result is the same data movement.
+   */
   timeDelayAggTraining(values: Tensor, meanValue: Tensor): Tensor {
-    const [b, , , length] = values.shape as [number, number, number, number];
+    const [b, h, d, length] = values.shape as [number, number, number, number];
     const k = this.topK(length);
-    const index = engine.noGrad(() => engine.tidy(() => topk(mean(meanValue, 0), k).indices));
-    const delays = Int32Array.from(index.dataSync() as Int32Array);
+    const index = engine.noGrad(() => engine.tidy(() => topk(mean(meanValue, 0), k).indices)); // [k]
     const weights = softmax(indexSelect(meanValue, 1, index)); // [B, k]
-    index.dispose();
+    const twice = concat([values, values], 3); // [B, H, D, 2L]
+    const init = reshape(arange(length, { backend: values.backend.name }), [1, 1, 1, length]);
     let agg: Tensor | null = null;
     for (let i = 0; i < k; i++) {
+      const idx = broadcastTo(add(init, reshape(sliceAxis(index, 0, i, 1), [1, 1, 1, 1])), [b, h, d, length]);
       const w = reshape(sliceAxis(weights, 1, i, 1), [b, 1, 1, 1]);
-      const term = mul(roll(values, -delays[i]!, 3), w);
+      const term = mul(gather(twice, 3, idx), w);
       agg = agg ? add(agg, term) : term;
     }
+    index.dispose();
     return agg ?? zerosLike(values);
   }
 

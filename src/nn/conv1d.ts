@@ -10,6 +10,7 @@ import { conv1d } from '../ops/conv.ts';
 import { linear } from '../ops/matmul.ts';
 import { reshape } from '../ops/reshape.ts';
 import { uniformInit } from './init.ts';
+import type { LinearExecutor } from './linear.ts';
 
 export interface Conv1dConfig {
   stride?: number;
@@ -22,6 +23,8 @@ export interface Conv1dConfig {
 export class Conv1d extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
+  /** Set by sparse execution for `forwardChannelsLast` (kernel size 1); null runs the dense product. */
+  executor: LinearExecutor | null = null;
 
   constructor(rng: Rng, readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number, readonly cfg: Conv1dConfig = {}) {
     super();
@@ -46,7 +49,7 @@ export class Conv1d extends Module {
       throw new Error(`Conv1d.forwardChannelsLast: needs kernel 1, stride 1, no padding (have kernel ${this.kernelSize})`);
     }
     const w2 = reshape(this.weight, [this.outChannels, this.inChannels]);
-    const y = linear(x, w2, this.bias);
+    const y = this.executor ? this.executor.forward(x, w2, this.bias) : linear(x, w2, this.bias);
     w2.dispose();
     return y;
   }

@@ -21,8 +21,19 @@ export interface MaskedLayer {
   active: number;
 }
 
+/** Told when a layer's mask changes ('mask', after setMask) or its masked values do ('values', after apply). */
+export type MaskListener = (l: MaskedLayer, what: 'mask' | 'values') => void;
+
 export class Masking {
   readonly layers: MaskedLayer[] = [];
+  /** Observers of mask and value changes (sparse execution rebuilds / refreshes its CSR weights). */
+  readonly listeners = new Set<MaskListener>();
+  /**
+   * Whether this step's backward must produce dense weight gradients (gradient growth reads them on topology
+   * updates). Only sparse execution with `weightGrad: 'sparse-between-updates'` reads it; the trainer sets it
+   * per step from the controller when the controller can tell (true otherwise).
+   */
+  denseGradients = true;
   /** All trainable parameters, masked or not (the reference's dense_params). */
   readonly denseParams: number;
   readonly maskedParams: number;
@@ -70,6 +81,7 @@ export class Masking {
     engine.noGrad(() => {
       for (const l of this.layers) assignInPlace(l.param, tidy(() => engine.keep(mul(l.param, l.device))));
     });
+    for (const f of this.listeners) for (const l of this.layers) f(l, 'values');
   }
 
   /** Replace a layer's mask (host and device). */
@@ -78,6 +90,7 @@ export class Masking {
     l.active = countActive(mask);
     const next = tensor(Float32Array.from(mask), l.param.shape, { backend: l.param.backend.name });
     assignInPlace(l.device, next);
+    for (const f of this.listeners) f(l, 'mask');
   }
 
   /** Host masks by name (checkpoints). */

@@ -63,14 +63,8 @@ function message(e: unknown): string {
 type GpuBackend = Backend & { rt: { description: string } };
 let gpuBackend: GpuBackend | null = null;
 
-/** Why this run cannot train on webgpu (null: it can). */
-function webgpuBlocker(config: RunConfig): string | null {
-  if (config.model === 'Autoformer') return "Autoformer's auto-correlation reads its top-k delays synchronously (dataSync) inside the forward pass, and the webgpu backend only reads asynchronously";
-  return null;
-}
-
 /**
- * WebGPU when an adapter exists and the run can use it (dense training; auto: a hardware adapter), else wasm
+ * WebGPU when an adapter exists (auto: a hardware adapter only), else wasm
  * (or js on request); says which, the adapter, and why.
  */
 async function selectBackend(config: RunConfig): Promise<{ backend: string; adapter: string | null; note: string }> {
@@ -87,15 +81,13 @@ async function selectBackend(config: RunConfig): Promise<{ backend: string; adap
         gpuProbe = { adapter: null, why: message(e) };
       }
     }
-    const blocker = webgpuBlocker(config);
     const software = gpuProbe.adapter !== null && /swiftshader|llvmpipe|lavapipe/i.test(gpuProbe.adapter);
     if (gpuProbe.adapter === null || !gpuBackend) note = `WebGPU unavailable (${gpuProbe.why}): training on wasm.`;
-    else if (blocker) note = `WebGPU adapter found, but ${blocker}: training on wasm${config.method !== 'dense' ? ' (dense training runs on WebGPU)' : ''}.`;
     else if (pref === 'auto' && software) note = 'WebGPU adapter is a software renderer, slower than the wasm SIMD kernels: training on wasm (choose backend webgpu to use it anyway).';
     else {
       if (!engine.hasBackend('webgpu')) engine.registerBackend(gpuBackend);
       engine.useBackend('webgpu');
-      return { backend: 'webgpu', adapter: gpuProbe.adapter, note: 'training on WebGPU (asynchronous reads, one per step)' };
+      return { backend: 'webgpu', adapter: gpuProbe.adapter, note: 'training on WebGPU (asynchronous reads)' };
     }
   }
   if (pref === 'js') {

@@ -1,0 +1,278 @@
+/**
+ * Sparse execution of masked layers: every masked Linear weight (and kernel-size-1 Conv1d weight, run as a
+ * Linear on the channel axis by `forwardChannelsLast`) runs dense-masked (the GEMM on W ⊙ M) or as CSR by its
+ * current density, against the crossover measured for its backend and shape (src/sparse/crossover.ts).
+ *
+ * CSR path, for y = X·Wᵀ + b with X [m, k], W [n, k]:
+ * - forward      y  = denseCsrT(X, W)                      (CSR of W)
+ * - input grad   dX = G·W = denseCsrT(G, Wᵀ)               (CSR of Wᵀ, kept beside W's)
+ * - weight grad  'dense' (default): dW = Gᵀ·X, the dense gradient the reference computes (growth reads it,
+ *                Adam's dense moments see it);
+ *                'sparse-between-updates': dW = sddmm(Gᵀ, X) at W's pattern (zeros elsewhere) except on steps
+ *                where `masking.denseGradients` is set (topology updates), which get the dense Gᵀ·X. To keep the
+ *                result independent of which path a layer takes, the dense-masked path then masks its weight
+ *                gradient too, so both paths give the same state; this differs from the reference only in
+ *                Adam's moments at inactive positions (they see zero gradients between updates).
+ * The CSR pair is rebuilt when the layer's mask changes (Masking.setMask) and its values refreshed when the
+ * weight changes (Masking.apply after each optimizer step; the weight's storage is also compared, so any
+ * in-place update is seen) — lazily, at the next forward that runs sparse.
+ *
+ * Equality: the wasm and js kernels sum every output in increasing order of the reduced index with one
+ * multiply and one add per term, and inactive weights are exactly 0 after the re-mask, so the CSR path gives
+ * the dense-masked results bit for bit on those backends (test/sparse-exec.test.ts checks it); hence a
+ * timing-based choice of path never changes a run.
+ */
+import type { Backend, Storage } from '../backend/kernels.ts';
+import { record } from '../autograd/tape.ts';
+import { engine } from '../tensor/engine.ts';
+import { countFlops } from '../tensor/flops.ts';
+import { sizeOf } from '../tensor/shape.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import { Module } from '../nn/module.ts';
+import { Linear, type LinearExecutor } from '../nn/linear.ts';
+import { Conv1d } from '../nn/conv1d.ts';
+import { tensor } from '../ops/creation.ts';
+import { add, mul } from '../ops/binary.ts';
+import { linear, matmul } from '../ops/matmul.ts';
+import { reshape } from '../ops/reshape.ts';
+import { permute } from '../ops/movement.ts';
+import { sum } from '../ops/reduce.ts';
+import { Csr, denseToCsr } from '../ops/sparse.ts';
+import { wrap } from '../ops/util.ts';
+import type { Masking, MaskedLayer } from './masking.ts';
+import { crossoverDensity } from './crossover.ts';
+import { transposeMask } from './crossover.ts';
+
+export type ExecMode = 'auto' | 'dense' | 'sparse';
+export type WeightGrad = 'dense' | 'sparse-between-updates';
+
+export interface SparseExecOptions {
+  /** 'auto' (default): CSR below the measured crossover density; 'dense' / 'sparse' force a path. */
+  mode?: ExecMode;
+  /** How the CSR path computes the weight gradient (see the module comment); default 'dense'. */
+  weightGrad?: WeightGrad;
+}
+
+/** The executor of one masked weight. */
+export class SparseLinearExec implements LinearExecutor {
+  /** The path the last forward took. */
+  lastPath: 'dense' | 'csr' | null = null;
+  private csr: Csr | null = null;
+  private csrT: Csr | null = null;
+  private maskU8: Tensor | null = null;
+  private maskTU8: Tensor | null = null;
+  private maskDirty = true;
+  private builtFrom: Storage | null = null;
+
+  constructor(
+    readonly masking: Masking,
+    readonly layer: MaskedLayer,
+    readonly outFeatures: number,
+    readonly inFeatures: number,
+    public opts: SparseExecOptions = {},
+  ) {}
+
+  /** Called by the Masking listener. */
+  changed(what: 'mask' | 'values'): void {
+    if (what === 'mask') this.maskDirty = true;
+    else this.builtFrom = null;
+  }
+
+  get density(): number {
+    return this.layer.active / this.layer.param.size;
+  }
+
+  /** Whether a forward of m rows would run as CSR now (training: forward + backward products). */
+  useCsr(backend: Backend, m: number, training: boolean): boolean {
+    const mode = this.opts.mode ?? 'auto';
+    if (mode !== 'auto') return mode === 'sparse';
+    if (this.density >= 1) return false;
+    return this.density < crossoverDensity(backend, m, this.outFeatures, this.inFeatures, training ? 'training' : 'forward');
+  }
+
+  private maskedWeightGrad(): boolean {
+    return (this.opts.weightGrad ?? 'dense') === 'sparse-between-updates' && !this.masking.denseGradients;
+  }
+
+  forward(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+    const n = this.outFeatures;
+    const k = this.inFeatures;
+    if (x.rank === 0 || x.shape[x.rank - 1] !== k) return linear(x, weight, bias); // linear reports the error
+    const lead = x.shape.slice(0, -1);
+    const m = sizeOf(lead);
+    const training = engine.gradEnabled && weight.requiresGrad;
+    if (m === 0 || !this.useCsr(x.backend, m, training)) {
+      this.lastPath = 'dense';
+      if (training && this.maskedWeightGrad()) return this.denseMaskedGrad(x, weight, bias);
+      return linear(x, weight, bias);
+    }
+    this.lastPath = 'csr';
+    this.ensureCsr(weight);
+    const x2 = reshape(x, [m, k]);
+    let y2 = this.csrLinear(x2, weight, m, training);
+    if (bias) {
+      const yb = add(y2, bias);
+      y2.dispose();
+      y2 = yb;
+    }
+    const y = reshape(y2, [...lead, n]);
+    x2.dispose();
+    y2.dispose();
+    return y;
+  }
+
+  /** y = X·Wᵀ through CSR; backward as the module comment says. */
+  private csrLinear(x2: Tensor, weight: Tensor, m: number, training: boolean): Tensor {
+    const op = 'sparseLinear';
+    const n = this.outFeatures;
+    const k = this.inFeatures;
+    const csr = this.csr!;
+    const csrT = this.csrT!;
+    const backend = x2.backend;
+    countFlops(op, 2 * m * n * k, weight);
+    const y = wrap(backend.kernels.denseCsrT(x2.use(op), m, csr.storage(op)), [m, n], backend);
+    const sparseDw = training && (this.opts.weightGrad ?? 'dense') === 'sparse-between-updates' && !this.masking.denseGradients;
+    record(op, [x2, weight], [y], ([g]) => {
+      let dx: Tensor | null = null;
+      let dw: Tensor | null = null;
+      if (x2.requiresGrad) dx = wrap(backend.kernels.denseCsrT(g!.use(op), m, csrT.storage(op)), [m, k], backend);
+      if (weight.requiresGrad) {
+        if (sparseDw) {
+          const vals = backend.kernels.sddmm(g!.use(op), [m, n], true, x2.use(op), [m, k], false, csr.storage(op));
+          const dense = backend.kernels.csrToDense(csr.storageWith(op, vals));
+          backend.free(vals);
+          dw = wrap(dense, [n, k], backend);
+        } else {
+          dw = matmul(g!, x2, { transA: true });
+        }
+      }
+      return [dx, dw];
+    }, [csr.rowPtr, csr.colIdx, csr.values, csrT.rowPtr, csrT.colIdx, csrT.values]);
+    return y;
+  }
+
+  /** Dense-masked forward whose weight gradient is masked (the 'sparse-between-updates' semantics). */
+  private denseMaskedGrad(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+    const op = 'maskedLinear';
+    const n = this.outFeatures;
+    const k = this.inFeatures;
+    const lead = x.shape.slice(0, -1);
+    const m = sizeOf(lead);
+    const x2 = reshape(x, [m, k]);
+    const backend = x2.backend;
+    const ins = bias ? [x2, weight, bias] : [x2, weight];
+    countFlops(op, 2 * m * n * k, weight);
+    const y2 = wrap(
+      backend.kernels.matmul({
+        a: x2.use(op), b: weight.use(op), aShape: [m, k], bShape: [n, k], transA: false, transB: true, bias: bias?.use(op),
+      }),
+      [m, n],
+      backend,
+    );
+    const device = this.layer.device;
+    record(op, ins, [y2], ([g]) => [
+      x2.requiresGrad ? matmul(g!, weight) : null,
+      weight.requiresGrad ? mul(matmul(g!, x2, { transA: true }), reshape(device, [n, k])) : null,
+      ...(bias ? [bias.requiresGrad ? sum(g!, 0) : null] : []),
+    ], [device]);
+    const y = reshape(y2, [...lead, n]);
+    x2.dispose();
+    y2.dispose();
+    return y;
+  }
+
+  /** Rebuild the CSR pair when the mask changed, refresh it when the weight did. */
+  private ensureCsr(weight: Tensor): void {
+    const n = this.outFeatures;
+    const k = this.inFeatures;
+    const storage = this.layer.param.use('sparseExec');
+    if (!this.maskDirty && this.csr && this.builtFrom === storage) return;
+    engine.noGrad(() => {
+      const be = { backend: this.layer.param.backend.name };
+      if (this.maskDirty || !this.maskU8) {
+        this.maskU8?.dispose();
+        this.maskTU8?.dispose();
+        this.maskU8 = engine.keep(tensor(this.layer.mask, [n, k], { ...be, dtype: 'u8' }));
+        this.maskTU8 = engine.keep(tensor(transposeMask(this.layer.mask, n, k), [k, n], { ...be, dtype: 'u8' }));
+        this.maskDirty = false;
+      }
+      const nnz = this.layer.active;
+      const next = engine.tidy(() => {
+        const w2 = weight.rank === 2 ? weight : reshape(weight, [n, k]);
+        const c = denseToCsr(w2, this.maskU8, { nnz });
+        const t = denseToCsr(permute(w2, [1, 0]), this.maskTU8, { nnz });
+        for (const u of [c.rowPtr, c.colIdx, c.values, t.rowPtr, t.colIdx, t.values]) engine.keep(u);
+        return [c, t] as const;
+      });
+      this.csr?.dispose();
+      this.csrT?.dispose();
+      [this.csr, this.csrT] = next;
+    });
+    this.builtFrom = storage;
+  }
+
+  dispose(): void {
+    this.csr?.dispose();
+    this.csrT?.dispose();
+    this.maskU8?.dispose();
+    this.maskTU8?.dispose();
+    this.csr = this.csrT = this.maskU8 = this.maskTU8 = null;
+  }
+}
+
+function children(m: Module): Module[] {
+  return [...(m as unknown as { children: Map<string, Module> }).children.values()];
+}
+
+/** The handle `enableSparseExecution` returns. */
+export interface SparseExecution {
+  /** Executors by masked parameter name. */
+  readonly layers: ReadonlyMap<string, SparseLinearExec>;
+  /** The path each layer's last forward took. */
+  paths(): Record<string, 'dense' | 'csr' | null>;
+  setOptions(opts: SparseExecOptions): void;
+  /** Restore the dense forwards and free the CSR copies. */
+  dispose(): void;
+}
+
+/**
+ * Attach sparse execution to every Linear and kernel-size-1 Conv1d (through `forwardChannelsLast`) whose
+ * weight `masking` masks. Other masked weights (wider convolutions, embeddings' convs, LSTM, Fourier weights)
+ * keep running dense-masked.
+ */
+export function enableSparseExecution(model: Module, masking: Masking, opts: SparseExecOptions = {}): SparseExecution {
+  const byParam = new Map(masking.layers.map((l) => [l.param, l]));
+  const execs = new Map<string, SparseLinearExec>();
+  const owners: Array<Linear | Conv1d> = [];
+  const visit = (m: Module) => {
+    if (m instanceof Linear || m instanceof Conv1d) {
+      const l = byParam.get(m.weight);
+      const conv1 = m instanceof Conv1d && m.kernelSize === 1 && (m.cfg.stride ?? 1) === 1 && (m.cfg.padding ?? 0) === 0
+        && (m.cfg.dilation ?? 1) === 1;
+      if (l && (m instanceof Linear || conv1) && !execs.has(l.name)) {
+        const [n, k] = m instanceof Linear ? [m.outFeatures, m.inFeatures] : [m.outChannels, m.inChannels];
+        const ex = new SparseLinearExec(masking, l, n, k, opts);
+        execs.set(l.name, ex);
+        m.executor = ex;
+        owners.push(m);
+      }
+    }
+    for (const c of children(m)) visit(c);
+  };
+  visit(model);
+  const byLayer = new Map([...execs.values()].map((e) => [e.layer, e]));
+  const listener = (l: MaskedLayer, what: 'mask' | 'values') => byLayer.get(l)?.changed(what);
+  masking.listeners.add(listener);
+  return {
+    layers: execs,
+    paths: () => Object.fromEntries([...execs].map(([k, e]) => [k, e.lastPath])),
+    setOptions: (o) => {
+      for (const e of execs.values()) e.opts = { ...e.opts, ...o };
+    },
+    dispose: () => {
+      masking.listeners.delete(listener);
+      for (const m of owners) m.executor = null;
+      for (const e of execs.values()) e.dispose();
+    },
+  };
+}
