@@ -481,12 +481,15 @@ const K_MAGIC: i32 = 68;
   const s = f32x4.sub(x, m);
   const bb = f32x4.sub(s, x);
   const err = f32x4.add(f32x4.sub(x, f32x4.sub(s, bb)), f32x4.sub(f32x4.neg(m), bb));
-  const sc = f32x4.max(f32x4.min(s, kv(10)), kv(54));
+  // Lanes that end up 0 (s < −104, −∞ from masks) are computed at s = 0 instead: producing subnormal
+  // intermediates costs a microcode assist per lane on x86, which made masked attention rows slow.
+  const dead = f32x4.lt(s, kv(55));
+  const sc = v128.andnot(f32x4.min(s, kv(10)), dead);
   const tm = f32x4.add(f32x4.mul(sc, kv(5)), kv(K_MAGIC));
   const n = nOf(tm);
   const r = f32x4.add(
     f32x4.sub(f32x4.sub(sc, f32x4.mul(n, kv(6))), f32x4.mul(n, kv(7))),
-    err,
+    v128.andnot(err, dead),
   );
   const p = f32x4.add(kv(8), expm1Red(r));
   const ni = i32x4.sub(tm, kv(K_MAGIC)); // round(sc·log2e) as i32 (MAGIC's bits minus themselves)
@@ -494,5 +497,5 @@ const K_MAGIC: i32 = 68;
   const e1 = i32x4.shl(i32x4.add(n1, kv(56)), 23);
   const e2 = i32x4.shl(i32x4.add(i32x4.sub(ni, n1), kv(56)), 23);
   const res = f32x4.mul(f32x4.mul(p, e1), e2);
-  return v128.andnot(res, f32x4.lt(s, kv(55)));
+  return v128.andnot(res, dead);
 }

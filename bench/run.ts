@@ -3,6 +3,8 @@
  *   matmul  GEMM GFLOP/s: sparsecast wasm (default and relaxed builds), tfjs-backend-wasm, plain JS
  *   block   one Transformer encoder block training step, sparsecast vs tfjs-backend-wasm
  *   train   training step and eval batch of each forecasting model (ETTh1, small or full preset)
+ *   sparsity  CSR vs dense-masked GEMM swept over density for the presets' layer shapes (bench/sparsity.ts;
+ *             `--preset small|full|all`, `--svg PATH`), with the crossover and an SVG plot
  * `--backend webgpu` (matmul, block: bench/webgpu.ts) adds the adapter to each line; block takes `--small` /
  * `--full`, and on a software adapter runs a reduced shape unless `--full` is given.
  * Prints one JSON object per line with --json. Node runs with --experimental-wasm-relaxed-simd (see
@@ -63,7 +65,12 @@ switch (name) {
     await benchTrain({ json, backend, preset, models, runs });
     break;
   }
+  case 'sparsity': {
+    const { benchSparsity } = await import('./sparsity.ts');
+    await benchSparsity({ json, backend, runs, preset: flag('--preset'), svg: flag('--svg'), densities: flag('--densities')?.split(',').map(Number) });
+    break;
+  }
   default:
-    console.error(`bench: unknown benchmark '${name ?? ''}' (choose: matmul, block, train)`);
+    console.error(`bench: unknown benchmark '${name ?? ''}' (choose: matmul, block, train, sparsity)`);
     process.exit(2);
 }

@@ -14,9 +14,9 @@ const plugin = { name: 'p', setup(b) {
     return { contents: src.replace(/(?<![\w$.])record\(/g, '/* @__PURE__ */ record('), loader: 'ts' };
   });
 }};
-const r = await build({ bundle: true, format: 'esm', target: 'es2022', platform: 'neutral', minify: true, legalComments: 'none', write: false, plugins: [plugin], metafile: true, entryPoints: [join(root, process.argv[2] ?? 'src/infer/index.ts')], outfile: '/tmp/x.js' });
+const r = await build({ bundle: true, format: 'esm', target: 'es2022', platform: 'neutral', minify: true, legalComments: 'none', write: !!process.env.WRITE, plugins: [plugin], metafile: true, entryPoints: [join(root, process.argv[2] ?? 'src/infer/index.ts')], outfile: '/tmp/x.js' });
 const out = Object.values(r.metafile.outputs)[0];
-const text = r.outputFiles[0].text;
+const text = r.outputFiles ? r.outputFiles[0].text : readFileSync('/tmp/x.js','utf8');
 console.log('gzip', gzipSync(text, { level: 9 }).length, 'raw', text.length);
 const rows = Object.entries(out.inputs).map(([k, v]) => [v.bytesInOutput, k]).sort((a, b) => b[0] - a[0]);
 const byDir = {};

@@ -74,7 +74,9 @@ function expectClose(a: Map<string, Float32Array>, b: Map<string, Float32Array>,
   }
 }
 
-describe.each(['wasm', 'js'])('sparse execution on %s', (backend) => {
+// wasm sums both paths in the same order (bit for bit); the js reference backend's GEMM accumulates in another
+// order, so there the paths agree within the conformance tolerance.
+describe.each([['wasm', 0], ['js', 1e-5]] as const)('sparse execution on %s', (backend, tol) => {
   it('Linear and Conv1d(k=1): CSR forward, dX and dW equal the dense-masked path', () => {
     engine.useBackend(backend);
     const rng = new Rng(3);
@@ -88,23 +90,23 @@ describe.each(['wasm', 'js'])('sparse execution on %s', (backend) => {
     const sparse = run(model, fwd, xData, [5, 7, 24]);
     expect(ex.paths()).toEqual({ 'fc.weight': 'csr', 'conv.weight': 'csr' });
     // Same summation order, inactive weights exactly 0: bit for bit.
-    expectClose(sparse, dense, 0);
+    expectClose(sparse, dense, tol);
     // Weight gradient only at active positions (sddmm) between topology updates.
     ex.setOptions({ weightGrad: 'sparse-between-updates' });
     masking.denseGradients = false;
     const sd = run(model, fwd, xData, [5, 7, 24]);
     ex.setOptions({ mode: 'dense' });
     const dm = run(model, fwd, xData, [5, 7, 24]); // dense path masks its weight gradient the same way
-    expectClose(sd, dm, 0);
+    expectClose(sd, dm, tol);
     for (const l of masking.layers) {
       const g = sd.get(`d.${l.name}`)!;
       const full = dense.get(`d.${l.name}`)!;
-      for (let i = 0; i < g.length; i++) expect(g[i]).toBe(l.mask[i] ? full[i] : 0);
+      for (let i = 0; i < g.length; i++) expect(Math.abs(g[i]! - (l.mask[i] ? full[i]! : 0))).toBeLessThanOrEqual(tol);
     }
     // On an update step the dense gradient is back.
     masking.denseGradients = true;
     ex.setOptions({ mode: 'sparse' });
-    expectClose(run(model, fwd, xData, [5, 7, 24]), dense, 0);
+    expectClose(run(model, fwd, xData, [5, 7, 24]), dense, tol);
     ex.dispose();
     masking.dispose();
     model.dispose();
@@ -137,14 +139,14 @@ describe.each(['wasm', 'js'])('sparse execution on %s', (backend) => {
     const sparse = run(model, fwd, xData, [3, 24]);
     ex.setOptions({ mode: 'dense' });
     const dense = run(model, fwd, xData, [3, 24]);
-    expectClose(sparse, dense, 0);
+    expectClose(sparse, dense, tol);
     // Empty and full masks.
     masking.setMask(l, new Uint8Array(l.param.size));
     masking.apply();
     ex.setOptions({ mode: 'sparse' });
     const empty = run(model, fwd, xData, [3, 24]);
     ex.setOptions({ mode: 'dense' });
-    expectClose(empty, run(model, fwd, xData, [3, 24]), 0);
+    expectClose(empty, run(model, fwd, xData, [3, 24]), tol);
     ex.dispose();
     masking.dispose();
     model.dispose();
@@ -177,7 +179,7 @@ describe('sparse execution of a whole small Transformer (wasm)', () => {
     const paths = Object.values(ex.paths());
     expect(paths.filter((p) => p === 'csr').length).toBeGreaterThan(10); // q/k/v/o projections, FFN convs, head
     expect(paths.every((p) => p === 'csr')).toBe(true);
-    expectClose(sparse, dense, 1e-5);
+    expectClose(sparse, dense, 0); // bit for bit on wasm
     ex.dispose();
     masking.dispose();
     model.dispose();

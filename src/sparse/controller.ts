@@ -42,6 +42,11 @@ export interface SparsityController {
   beforeOptimizerStep(ctx: SparseStepContext): Promise<void>;
   /** After the optimizer step, gradients still present: re-mask, and update the topology when due. */
   afterOptimizerStep(ctx: SparseStepContext): Promise<UpdateRecord | null>;
+  /**
+   * Whether the update after this step reads dense weight gradients (gradient growth on an update step;
+   * momentum growth reads Adam's moments, fed by every step's gradient). Absent: always.
+   */
+  needsDenseGradients?(ctx: SparseStepContext): boolean;
   /** Seconds spent deciding and updating (validation passes included). */
   readonly seconds: number;
   state(): Record<string, unknown>;
@@ -85,4 +90,9 @@ export function layerDensities(masking: Masking): Record<string, number> {
 export function inUpdateWindow(step: number, every: number, itersPerEpoch: number, initEpoch: number, finalEpoch: number): boolean {
   const finalIter = Math.floor((finalEpoch * itersPerEpoch) / every);
   return step >= initEpoch * itersPerEpoch && step % every === 0 && Math.floor(step / every) < finalIter;
+}
+
+/** needsDenseGradients for the window-based methods: gradient growth on update steps, momentum growth always. */
+export function denseGradientsFor(growth: Growth, updating: boolean): boolean {
+  return growth === 'momentum' || (growth === 'gradient' && updating);
 }

@@ -7,6 +7,11 @@ export class DenseController implements SparsityController {
   readonly seconds = 0;
   constructor(readonly masking: Masking) {}
   async beforeOptimizerStep(): Promise<void> {}
+
+  /** No gradient-based growth: weight gradients may stay sparse. */
+  needsDenseGradients(): boolean {
+    return false;
+  }
   async afterOptimizerStep(): Promise<UpdateRecord | null> {
     return null;
   }

@@ -6,7 +6,7 @@
  */
 import type { Masking } from './masking.ts';
 import { cosineZeta } from './schedules.ts';
-import { inUpdateWindow, layerDensities, updateLayer, type Growth, type SparseStepContext, type SparsityController, type UpdateRecord } from './controller.ts';
+import { denseGradientsFor, inUpdateWindow, layerDensities, updateLayer, type Growth, type SparseStepContext, type SparsityController, type UpdateRecord } from './controller.ts';
 import type { Rng } from '../tensor/random.ts';
 
 export interface DstOptions {
@@ -21,6 +21,11 @@ export class FixedDensityController implements SparsityController {
   constructor(readonly method: string, readonly masking: Masking, readonly opts: DstOptions, private readonly rng: Rng) {}
 
   async beforeOptimizerStep(): Promise<void> {}
+
+  needsDenseGradients(ctx: SparseStepContext): boolean {
+    const finalEpoch = Math.floor((2 / 3) * ctx.totalEpochs) + 1;
+    return denseGradientsFor(this.opts.growth, inUpdateWindow(ctx.step, this.opts.updateFrequency, ctx.itersPerEpoch, 0, finalEpoch));
+  }
 
   async afterOptimizerStep(ctx: SparseStepContext): Promise<UpdateRecord | null> {
     const t0 = performance.now();

@@ -5,7 +5,7 @@
  */
 import type { Masking } from './masking.ts';
 import { cubicDensity, cosineZeta } from './schedules.ts';
-import { inUpdateWindow, layerDensities, updateLayer, type Growth, type SparseStepContext, type SparsityController, type UpdateRecord } from './controller.ts';
+import { denseGradientsFor, inUpdateWindow, layerDensities, updateLayer, type Growth, type SparseStepContext, type SparsityController, type UpdateRecord } from './controller.ts';
 import { kthSmallest } from './criteria.ts';
 import type { Rng } from '../tensor/random.ts';
 
@@ -25,6 +25,11 @@ export class GranetController implements SparsityController {
   constructor(readonly masking: Masking, readonly opts: GranetOptions, private readonly rng: Rng) {}
 
   async beforeOptimizerStep(): Promise<void> {}
+
+  needsDenseGradients(ctx: SparseStepContext): boolean {
+    const finalEpoch = Math.floor((2 / 3) * ctx.totalEpochs) + 1;
+    return denseGradientsFor(this.opts.growth, inUpdateWindow(ctx.step, this.opts.updateFrequency, ctx.itersPerEpoch, this.opts.initPruneEpoch, finalEpoch));
+  }
 
   /** Target density at `step`, in units of update iterations as the reference counts them. */
   targetDensity(step: number, ctx: SparseStepContext): number {

@@ -9,7 +9,7 @@
 import type { Masking } from './masking.ts';
 import { PalsRule, pruneCount, regrowCount, type Decision } from './pals.ts';
 import { cosineZeta } from './schedules.ts';
-import { inUpdateWindow, layerDensities, updateLayer, type Growth, type SparseStepContext, type SparsityController, type UpdateRecord } from './controller.ts';
+import { denseGradientsFor, inUpdateWindow, layerDensities, updateLayer, type Growth, type SparseStepContext, type SparsityController, type UpdateRecord } from './controller.ts';
 import type { Rng } from '../tensor/random.ts';
 
 export interface PalsOptions {
@@ -38,6 +38,10 @@ export class PalsController implements SparsityController {
 
   private finalEpoch(ctx: SparseStepContext): number {
     return Math.floor((2 / 3) * ctx.totalEpochs) + 1;
+  }
+
+  needsDenseGradients(ctx: SparseStepContext): boolean {
+    return denseGradientsFor(this.opts.growth, inUpdateWindow(ctx.step, this.opts.updateFrequency, ctx.itersPerEpoch, 0, this.finalEpoch(ctx)));
   }
 
   async beforeOptimizerStep(ctx: SparseStepContext): Promise<void> {

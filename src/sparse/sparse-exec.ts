@@ -17,10 +17,12 @@
  * weight changes (Masking.apply after each optimizer step; the weight's storage is also compared, so any
  * in-place update is seen) — lazily, at the next forward that runs sparse.
  *
- * Equality: the wasm and js kernels sum every output in increasing order of the reduced index with one
- * multiply and one add per term, and inactive weights are exactly 0 after the re-mask, so the CSR path gives
- * the dense-masked results bit for bit on those backends (test/sparse-exec.test.ts checks it); hence a
- * timing-based choice of path never changes a run.
+ * Equality: the wasm GEMM and CSR kernels sum every output in increasing order of the reduced index with one
+ * multiply and one add per term, and inactive weights are exactly 0 after the re-mask, so on wasm the CSR path
+ * gives the dense-masked results bit for bit (test/sparse-exec.test.ts checks it, a whole Transformer
+ * included); hence a timing-based choice of path never changes a run. The js reference backend agrees within
+ * the conformance tolerance only, so 'auto' keeps it dense; on WebGPU the choice comes from a loaded or
+ * asynchronously measured crossover (src/sparse/crossover.ts), else dense.
  */
 import type { Backend, Storage } from '../backend/kernels.ts';
 import { record } from '../autograd/tape.ts';
@@ -40,8 +42,7 @@ import { sum } from '../ops/reduce.ts';
 import { Csr, denseToCsr } from '../ops/sparse.ts';
 import { wrap } from '../ops/util.ts';
 import type { Masking, MaskedLayer } from './masking.ts';
-import { crossoverDensity } from './crossover.ts';
-import { transposeMask } from './crossover.ts';
+import { crossoverDensity, transposeMask } from './crossover.ts';
 
 export type ExecMode = 'auto' | 'dense' | 'sparse';
 export type WeightGrad = 'dense' | 'sparse-between-updates';
@@ -86,7 +87,9 @@ export class SparseLinearExec implements LinearExecutor {
   useCsr(backend: Backend, m: number, training: boolean): boolean {
     const mode = this.opts.mode ?? 'auto';
     if (mode !== 'auto') return mode === 'sparse';
-    if (this.density >= 1) return false;
+    // The js reference backend's GEMM sums in another order than its CSR kernels (equal within tolerance, not
+    // bit for bit), so a timing-based choice there could change a run's last bits: it stays dense unless forced.
+    if (this.density >= 1 || backend.name === 'js') return false;
     return this.density < crossoverDensity(backend, m, this.outFeatures, this.inFeatures, training ? 'training' : 'forward');
   }
 

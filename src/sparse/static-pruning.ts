@@ -15,6 +15,11 @@ export class StaticPruningController implements SparsityController {
 
   async beforeOptimizerStep(): Promise<void> {}
 
+  /** No gradient-based growth: weight gradients may stay sparse. */
+  needsDenseGradients(): boolean {
+    return false;
+  }
+
   async afterOptimizerStep(ctx: SparseStepContext): Promise<UpdateRecord | null> {
     const t0 = performance.now();
     if (this.pruned) this.masking.apply();

@@ -27,6 +27,8 @@ import type { SafeArray } from '../io/safetensors.ts';
 import type { Storage } from '../backend/kernels.ts';
 import { measureFlops, summarizeFlops } from '../tensor/flops.ts';
 import type { SparsityController, UpdateRecord, SparseStepContext } from '../sparse/controller.ts';
+import { enableSparseExecution, type SparseExecOptions, type SparseExecution } from '../sparse/sparse-exec.ts';
+import type { Module } from '../nn/module.ts';
 
 export interface Forecaster extends Module {
   forward(xEnc: Tensor, xMarkEnc: Tensor | null, xDec: Tensor, xMarkDec: Tensor | null): Tensor;
@@ -61,6 +63,12 @@ export interface TrainOptions {
   valBatches?: number;
   /** Called with every topology update record. */
   onUpdate?: (rec: UpdateRecord) => void;
+  /**
+   * Sparse execution of the masked Linear / Conv1d(k=1) layers (src/sparse/sparse-exec.ts): each runs
+   * dense-masked or CSR by its density against the measured crossover. On by default when the controller has
+   * masks ({ mode: 'auto' }); false turns it off.
+   */
+  sparseExecution?: SparseExecOptions | false;
   /** Extra state saved in and restored from checkpoints. */
   extraState?: { save(): Record<string, unknown>; load(s: Record<string, unknown>): void };
 }
@@ -110,6 +118,8 @@ export class Trainer {
   private readonly fDim: number;
   /** Seconds spent in validation / test passes (the controller's cost when it evaluates). */
   evalSeconds = 0;
+  /** Sparse execution of the masked layers, when on (see TrainOptions.sparseExecution). */
+  readonly sparseExec: SparseExecution | null;
 
   constructor(
     readonly model: Forecaster,
@@ -121,6 +131,10 @@ export class Trainer {
     this.dataRng = new Rng(opts.seed + 2 ** 32);
     // TSLib: f_dim = -1 for MS (only the target channel is scored), else all channels.
     this.fDim = data.opts.features === 'MS' ? data.channels - 1 : 0;
+    const masking = opts.controller?.masking;
+    this.sparseExec = masking && opts.sparseExecution !== false
+      ? enableSparseExecution(model as unknown as Module, masking, opts.sparseExecution ?? {})
+      : null;
   }
 
   /** Decoder input: the label_len known steps of y followed by pred_len zeros. */
@@ -160,6 +174,9 @@ export class Trainer {
    */
   async trainStep(b: Batch, ctx?: SparseStepContext): Promise<number> {
     this.model.train();
+    const c0 = this.opts.controller;
+    // Dense weight gradients this step? Only sparse execution's 'sparse-between-updates' mode reads it.
+    if (c0?.masking) c0.masking.denseGradients = ctx && c0.needsDenseGradients ? c0.needsDenseGradients(ctx) : true;
     const loss = tidy(() => {
       const { out, target } = this.forward(b);
       return engine.keep(mseLoss(out, target));
@@ -418,6 +435,7 @@ export class Trainer {
   }
 
   dispose(): void {
+    this.sparseExec?.dispose();
     this.adam.dispose();
   }
 }

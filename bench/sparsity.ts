@@ -1,0 +1,288 @@
+/**
+ * The sparsity study: dense-masked GEMM vs CSR products for a masked Linear of shape m×n×k (X [m, k],
+ * W [n, k], y = X·Wᵀ), swept over density, for the layer shapes of the full and small presets.
+ *
+ *   npm run bench -- sparsity [--json] [--backend wasm|js] [--preset small|full|all] [--runs N] [--svg PATH]
+ *
+ * One line per (shape, density, pattern, pass):
+ *   {"bench":"sparsity","backend","m","n","k","density","pattern","pass","dense_ms","sparse_ms","speedup",
+ *    "cpu_speedup","dense_cpu_ms","sparse_cpu_ms","convert_ms"}
+ * - pass "forward":  dense X·Wᵀ (GEMM)            vs denseCsrT(X, W);
+ *   pass "backward": dense G·W and Gᵀ·X (2 GEMMs) vs denseCsrT(G, Wᵀ) (dX) and sddmm(Gᵀ, X) at W's pattern (dW
+ *   only at active positions);
+ * - dense and sparse runs alternate (warm-up, then the medians of ≥ 5 runs each), so load on a shared machine
+ *   hits both alike; *_cpu_ms are the medians of process CPU time of the same runs (robust to other processes
+ *   taking the core); speedup = dense_ms / sparse_ms, cpu_speedup = dense_cpu_ms / sparse_cpu_ms;
+ * - convert_ms: building the CSR of W and of Wᵀ from the weight and its mask (what a mask change costs);
+ * - patterns: "unstructured" (random) at every density; at equal density for comparison, "2:4" (N:M, 50%) and
+ *   "1:4" (25%) along k, and "block4x4" (random 4×4 blocks) at 50%, 25% and 10%.
+ * Then one {"bench":"sparsity-crossover",...} line per (shape, pass): the density where the unstructured
+ * cpu_speedup crosses 1 (wall_crossover_density: the same from wall time) (linear interpolation between the measured densities), and the start-up trial's estimate
+ * (src/sparse/crossover.ts) for comparison. Finally an SVG plot of speedup vs sparsity with the crossovers
+ * marked (default bench/sparsity.svg).
+ */
+import fs from 'node:fs';
+import type { Backend, CsrStorage, Storage } from '../src/backend/kernels.ts';
+import { engine } from '../src/tensor/engine.ts';
+import { crossoverEntry, randomMask, transposeMask } from '../src/sparse/crossover.ts';
+import { emit } from './stats.ts';
+
+export const SPARSITY_SHAPES = {
+  full: [[3072, 512, 512], [3072, 512, 2048], [3072, 2048, 512]],
+  small: [[3072, 64, 64], [3072, 256, 64], [3072, 64, 256]],
+} as const;
+export const SWEEP_DENSITIES = [1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02];
+
+type Pattern = 'unstructured' | '2:4' | '1:4' | 'block4x4';
+type Pass = 'forward' | 'backward';
+
+function rand(size: number, seed: number): Float32Array {
+  const out = new Float32Array(size);
+  let s = seed >>> 0;
+  for (let i = 0; i < size; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 4294967296 - 0.5;
+  }
+  return out;
+}
+
+/** A mask [n, k] of the pattern at `density` (seeded). */
+export function patternMask(pattern: Pattern, n: number, k: number, density: number, seed = 7): Uint8Array {
+  if (pattern === 'unstructured') return randomMask(n * k, density, seed).mask;
+  const u = rand(n * k, seed);
+  const mask = new Uint8Array(n * k);
+  if (pattern === '2:4' || pattern === '1:4') {
+    const keep = pattern === '2:4' ? 2 : 1;
+    for (let i = 0; i < n; i++) {
+      for (let g = 0; g + 4 <= k; g += 4) {
+        // keep the `keep` lanes with the largest random scores
+        const lanes = [0, 1, 2, 3].sort((a, b) => u[i * k + g + b]! - u[i * k + g + a]!);
+        for (let q = 0; q < keep; q++) mask[i * k + g + lanes[q]!] = 1;
+      }
+    }
+    return mask;
+  }
+  // block4x4: each 4×4 block kept with probability `density`
+  const bn = Math.ceil(n / 4);
+  const bk = Math.ceil(k / 4);
+  const blocks = randomMask(bn * bk, density, seed).mask;
+  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) if (blocks[(i >> 2) * bk + (j >> 2)]) mask[i * k + j] = 1;
+  return mask;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+interface Timed {
+  ms: number;
+  cpuMs: number;
+}
+
+/** Alternate dense and sparse runs; medians of each. Each fn returns the storages it made (freed here). */
+function timePair(be: Backend, dense: () => Storage[], sparse: () => Storage[], runs: number): [Timed, Timed] {
+  const one = (fn: () => Storage[]): [number, number] => {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const outs = fn();
+    const ms = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    for (const o of outs) be.free(o);
+    return [ms, (c.user + c.system) / 1000];
+  };
+  one(dense);
+  one(sparse);
+  const d: Array<[number, number]> = [];
+  const s: Array<[number, number]> = [];
+  for (let i = 0; i < Math.max(5, runs); i++) {
+    d.push(one(dense));
+    s.push(one(sparse));
+  }
+  const med = (xs: Array<[number, number]>): Timed => ({ ms: median(xs.map((x) => x[0])), cpuMs: median(xs.map((x) => x[1])) });
+  return [med(d), med(s)];
+}
+
+function freeCsr(be: Backend, c: CsrStorage): void {
+  be.free(c.rowPtr);
+  be.free(c.colIdx);
+  be.free(c.values);
+}
+
+export interface SparsityRecord {
+  bench: 'sparsity';
+  backend: string;
+  m: number;
+  n: number;
+  k: number;
+  density: number;
+  pattern: Pattern;
+  pass: Pass;
+  dense_ms: number;
+  sparse_ms: number;
+  speedup: number;
+  cpu_speedup: number;
+  dense_cpu_ms: number;
+  sparse_cpu_ms: number;
+  convert_ms: number;
+}
+
+function measure(be: Backend, m: number, n: number, k: number, pattern: Pattern, density: number, pass: Pass, runs: number): SparsityRecord {
+  const K = be.kernels;
+  const x = be.upload(rand(m * k, 1));
+  const w = be.upload(rand(n * k, 2));
+  const g = be.upload(rand(m * n, 3));
+  const mask = patternMask(pattern, n, k, density);
+  let nnz = 0;
+  for (let i = 0; i < mask.length; i++) nnz += mask[i]!;
+  const mk = be.upload(mask);
+  const mt = be.upload(transposeMask(mask, n, k));
+  let csr!: CsrStorage;
+  let csrT!: CsrStorage;
+  const t0 = performance.now();
+  const build = () => {
+    csr = K.denseToCsr(w, n, k, nnz, mk);
+    const wt = K.permute(w, [n, k], [1, 0]);
+    csrT = K.denseToCsr(wt, k, n, nnz, mt);
+    be.free(wt);
+  };
+  build();
+  const convertMs = performance.now() - t0;
+  const dense = pass === 'forward'
+    ? () => [K.matmul({ a: x, b: w, aShape: [m, k], bShape: [n, k], transA: false, transB: true })]
+    : () => [
+        K.matmul({ a: g, b: w, aShape: [m, n], bShape: [n, k], transA: false, transB: false }),
+        K.matmul({ a: g, b: x, aShape: [m, n], bShape: [m, k], transA: true, transB: false }),
+      ];
+  const sparse = pass === 'forward'
+    ? () => [K.denseCsrT(x, m, csr)]
+    : () => [K.denseCsrT(g, m, csrT), K.sddmm(g, [m, n], true, x, [m, k], false, csr)];
+  const [d, s] = timePair(be, dense, sparse, runs);
+  freeCsr(be, csr);
+  freeCsr(be, csrT);
+  for (const t of [x, w, g, mk, mt]) be.free(t);
+  const r3 = (v: number) => +v.toFixed(3);
+  return {
+    bench: 'sparsity', backend: be.name, m, n, k, density: +(nnz / (n * k)).toFixed(4), pattern, pass,
+    dense_ms: r3(d.ms), sparse_ms: r3(s.ms), speedup: +(d.ms / s.ms).toFixed(3), cpu_speedup: +(d.cpuMs / s.cpuMs).toFixed(3), dense_cpu_ms: r3(d.cpuMs), sparse_cpu_ms: r3(s.cpuMs),
+    convert_ms: r3(convertMs),
+  };
+}
+
+/** Density where the speedup curve (densities descending) first reaches 1; 0 if never, 1 if already at 100%. */
+export function crossoverOf(points: Array<{ density: number; speedup: number }>): number {
+  const p = [...points].sort((a, b) => b.density - a.density);
+  if (p.length && p[0]!.speedup >= 1) return p[0]!.density;
+  for (let i = 1; i < p.length; i++) {
+    const a = p[i - 1]!;
+    const b = p[i]!;
+    if (b.speedup >= 1) {
+      const t = (1 - a.speedup) / (b.speedup - a.speedup);
+      return +(a.density + t * (b.density - a.density)).toFixed(4);
+    }
+  }
+  return 0;
+}
+
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+
+/** Speedup vs sparsity (log y), one colour per shape, solid forward / dashed backward, crossovers marked. */
+export function sparsitySvg(records: SparsityRecord[], crossovers: Array<{ m: number; n: number; k: number; pass: Pass; density: number }>, title: string): string {
+  const W = 760;
+  const H = 440;
+  const mg = { l: 60, r: 230, t: 40, b: 48 };
+  const uns = records.filter((r) => r.pattern === 'unstructured');
+  const ys = uns.map((r) => r.cpu_speedup).filter((v) => v > 0);
+  const yMin = Math.min(0.1, ...ys);
+  const yMax = Math.max(10, ...ys);
+  const lx = (s: number) => mg.l + (s / 100) * (W - mg.l - mg.r);
+  const ly = (v: number) => H - mg.b - ((Math.log10(v) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) * (H - mg.t - mg.b);
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${(mg.l + W - mg.r) / 2}" y="22" text-anchor="middle" font-size="14">${title.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</text>`,
+    `<line x1="${mg.l}" y1="${H - mg.b}" x2="${W - mg.r}" y2="${H - mg.b}" stroke="#333"/>`,
+    `<line x1="${mg.l}" y1="${mg.t}" x2="${mg.l}" y2="${H - mg.b}" stroke="#333"/>`,
+  ];
+  for (let s = 0; s <= 100; s += 10) {
+    out.push(`<line x1="${lx(s)}" y1="${mg.t}" x2="${lx(s)}" y2="${H - mg.b}" stroke="#f0f0f0"/>`);
+    out.push(`<text x="${lx(s)}" y="${H - mg.b + 16}" text-anchor="middle">${s}</text>`);
+  }
+  for (let e = Math.floor(Math.log10(yMin)); e <= Math.ceil(Math.log10(yMax)); e++) {
+    for (const mlt of [1, 2, 5]) {
+      const v = mlt * 10 ** e;
+      if (v < yMin || v > yMax) continue;
+      out.push(`<line x1="${mg.l}" y1="${ly(v)}" x2="${W - mg.r}" y2="${ly(v)}" stroke="${v === 1 ? '#888' : '#f0f0f0'}"${v === 1 ? ' stroke-dasharray="2 2"' : ''}/>`);
+      out.push(`<text x="${mg.l - 6}" y="${ly(v) + 4}" text-anchor="end">${v}×</text>`);
+    }
+  }
+  out.push(`<text x="${(mg.l + W - mg.r) / 2}" y="${H - 10}" text-anchor="middle">sparsity (%)</text>`);
+  out.push(`<text x="14" y="${H / 2}" transform="rotate(-90 14 ${H / 2})" text-anchor="middle">speedup of CSR over dense-masked GEMM (CPU time, log)</text>`);
+  const shapes = [...new Set(uns.map((r) => `${r.m}x${r.n}x${r.k}`))];
+  let row = 0;
+  shapes.forEach((shape, si) => {
+    const color = COLORS[si % COLORS.length]!;
+    for (const pass of ['forward', 'backward'] as const) {
+      const pts = uns.filter((r) => `${r.m}x${r.n}x${r.k}` === shape && r.pass === pass).sort((a, b) => b.density - a.density);
+      if (!pts.length) continue;
+      const dash = pass === 'backward' ? ' stroke-dasharray="5 3"' : '';
+      out.push(`<polyline fill="none" stroke="${color}" stroke-width="1.8"${dash} points="${pts.map((r) => `${lx(100 * (1 - r.density)).toFixed(1)},${ly(Math.max(r.cpu_speedup, yMin)).toFixed(1)}`).join(' ')}"/>`);
+      const c = crossovers.find((x) => `${x.m}x${x.n}x${x.k}` === shape && x.pass === pass);
+      if (c && c.density > 0 && c.density < 1) {
+        out.push(`<circle cx="${lx(100 * (1 - c.density)).toFixed(1)}" cy="${ly(1).toFixed(1)}" r="4.5" fill="white" stroke="${color}" stroke-width="2"/>`);
+      }
+      const y = mg.t + 8 + 16 * row++;
+      out.push(`<line x1="${W - mg.r + 10}" y1="${y}" x2="${W - mg.r + 32}" y2="${y}" stroke="${color}" stroke-width="2"${dash}/>`);
+      const cs = c ? (c.density > 0 ? ` (×1 at ${(100 * (1 - c.density)).toFixed(0)}%)` : ' (never)') : '';
+      out.push(`<text x="${W - mg.r + 38}" y="${y + 4}">${shape} ${pass}${cs}</text>`);
+    }
+  });
+  out.push(`<text x="${W - mg.r + 10}" y="${mg.t + 16 * row + 24}" fill="#555">○ crossover (speedup 1)</text>`);
+  out.push('</svg>');
+  return out.join('\n');
+}
+
+export async function benchSparsity(opts: { json: boolean; backend?: string; preset?: string; runs?: number; svg?: string; densities?: number[] }): Promise<SparsityRecord[]> {
+  const be = engine.getBackend(opts.backend ?? 'wasm');
+  const preset = opts.preset ?? 'all';
+  const shapes = preset === 'all' ? [...SPARSITY_SHAPES.full, ...SPARSITY_SHAPES.small] : SPARSITY_SHAPES[preset as 'full' | 'small'];
+  if (!shapes) throw new Error(`bench sparsity: unknown preset '${preset}' (small, full, all)`);
+  const runs = opts.runs ?? 5;
+  const densities = opts.densities ?? SWEEP_DENSITIES;
+  const all: SparsityRecord[] = [];
+  const crossovers: Array<{ m: number; n: number; k: number; pass: Pass; density: number }> = [];
+  for (const [m, n, k] of shapes) {
+    for (const pass of ['forward', 'backward'] as const) {
+      const sweep: SparsityRecord[] = [];
+      for (const d of densities) {
+        const r = measure(be, m, n, k, 'unstructured', d, pass, runs);
+        emit(opts.json, r as unknown as Record<string, unknown>);
+        sweep.push(r);
+      }
+      for (const [pattern, d] of [['2:4', 0.5], ['block4x4', 0.5], ['1:4', 0.25], ['block4x4', 0.25], ['block4x4', 0.1]] as const) {
+        if (!densities.includes(d) && opts.densities) continue;
+        const r = measure(be, m, n, k, pattern, d, pass, runs);
+        emit(opts.json, r as unknown as Record<string, unknown>);
+        sweep.push(r);
+      }
+      all.push(...sweep);
+      const uns = sweep.filter((r) => r.pattern === 'unstructured');
+      const density = crossoverOf(uns.map((r) => ({ density: r.density, speedup: r.cpu_speedup })));
+      const wallDensity = crossoverOf(uns);
+      const trial = crossoverEntry(be, m, n, k, pass === 'forward' ? 'forward' : 'training');
+      crossovers.push({ m, n, k, pass, density });
+      emit(opts.json, {
+        bench: 'sparsity-crossover', backend: be.name, m, n, k, pass, pattern: 'unstructured',
+        crossover_density: density, crossover_sparsity: +(1 - density).toFixed(4), wall_crossover_density: wallDensity,
+        trial_density: trial ? +trial.density.toFixed(4) : null, trial_pass: trial?.pass ?? null,
+      });
+    }
+  }
+  const svg = opts.svg ?? 'bench/sparsity.svg';
+  if (svg !== 'none') {
+    fs.writeFileSync(svg, sparsitySvg(all, crossovers, `CSR vs dense-masked GEMM, ${be.name}, one thread (m = ${shapes[0]![0]})`));
+    if (!opts.json) console.log(`wrote ${svg}`);
+  }
+  return all;
+}
