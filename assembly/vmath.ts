@@ -1,8 +1,12 @@
 // Shared math for the elementwise, softmax and norm kernels (not exported from the module).
 //
-// Transcendentals are evaluated in f64 (two lanes per v128) and rounded to f32 once at the end, so the
-// result is almost always the correctly rounded f32 of the exact value — the same bits the js backend gets
-// from Math.* in f64. Everything here is plain IEEE arithmetic (no relaxed ops): same bits in every runtime.
+// Two sets of transcendentals:
+// - f64x2 (this first part): evaluated in f64 (two lanes per v128) and rounded to f32 once at the end, so
+//   the result is almost always the correctly rounded f32 of the exact value — the same bits the js backend
+//   gets from Math.* in f64. sin/cos use them directly; exp, log, sigmoid and gelu use them only for the rare
+//   vectors outside the range of their f32x4 versions (subnormal/overflowing outputs, NaN/±∞ inputs).
+// - f32x4 (second part, "f32x4 transcendentals"): the fast paths, ≤ ~4 ulp.
+// Everything here is plain IEEE arithmetic (no relaxed ops, no FMA): same bits in every runtime.
 //
 // Range reductions use Cody–Waite splits whose high parts have trailing zero bits, so k·HI is exact.
 
@@ -231,7 +235,8 @@ const SIGN32: i32 = <i32>0x80000000;
 
 // Constant vectors are loaded from this table instead of being written as v128.const: V8 materialises each
 // v128.const inside the loop with GPR→XMM moves and shuffles (port-5 bound), a load is one cheap uop.
-// Entry i (16 bytes, 4 equal lanes) is read by kv(i); the comment lists what each entry holds.
+// Entry i (16 bytes, 4 equal lanes) is read by kv(i); the comment lists what each entry holds. Entries 35–40,
+// 42–52 and 54 belong to an earlier two-branch gelu and are unused (kept so the indices stay stable).
 // 0: 0.0013882520142942667; 1: 0.00836651399731636; 2: 0.04166720062494278; 3: 0.1666654348373413; 4: 0.4999999701976776; 5: LOG2EF; 6: LN2F_HI; 7: LN2F_LO; 8: 1.0; 9: -30.0; 10: 88.0; 11: -2.0; 12: 2.0; 13: 1.41421356; 14: 0.5; 15: 2.0 / 9.0; 16: 2.0 / 7.0; 17: 2.0 / 5.0; 18: 2.0 / 3.0; 19: 8.67553026182577e-05; 20: -0.0008211138774640858; 21: 0.005206750705838203; 22: -0.026861585676670074; 23: 0.11283732950687408; 24: -0.37612634897232056; 25: 1.128379225730896; 26: 0.875; 27: 4.0; 28: -0.0007480840431526303; 29: 0.006781682837754488; 30: 0.0037210516165941954; 31: -0.07896456867456436; 32: 0.24165844917297363; 33: -0.4271860718727112; 34: 0.25539568066596985; 35: 0.00010294164530932903; 36: -0.0011812864104285836; 37: 0.009972349740564823; 38: -0.0664902925491333; 39: 0.3989422917366028; 40: 0.75; 41: 13.25; 42: 3.0; 43: 4.524177347775549e-05; 44: 0.0001214630319736898; 45: -0.0003332282940391451; 46: -0.0009882921585813165; 47: 0.0029032016173005104; 48: 0.006133140996098518; 49: -0.04621322453022003; 50: 0.12322495132684708; 51: -0.20640261471271515; 52: 0.12151394784450531; 53: -0.5; 54: -110.0; 55: -104.0; 56: 127; 57: SIGN32; 58: 0x007fffff; 59: 0x3f800000; 60: <i32>0xfffff000
 const KT: usize = memory.data<i32>([
   985003522, 985003522, 985003522, 985003522,

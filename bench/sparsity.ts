@@ -286,3 +286,95 @@ export async function benchSparsity(opts: { json: boolean; backend?: string; pre
   }
   return all;
 }
+
+/**
+ * A full training step (forward, backward, Adam, re-mask) and an inference forward of a Transformer of the
+ * preset (batch 32, seq 96 / label 48 / pred 96, 7 channels as ETTh1) with every masked weight at `density`,
+ * for each execution mode: 'dense' (dense-masked), 'sparse' (every masked Linear / Conv1d(k=1) as CSR; dW dense,
+ * as the reference), 'sparse-dw' (CSR with dW = sddmm at active positions, a non-update step) and 'auto' (each
+ * layer by its measured crossover). Lines: {"bench":"sparsity-train","backend","preset","density","mode",
+ * "step_ms","step_cpu_ms","infer_ms","infer_cpu_ms","csr_layers","layers"}.
+ */
+export async function benchSparseTraining(opts: { json: boolean; backend?: string; preset?: 'small' | 'full'; density?: number; runs?: number; batch?: number }): Promise<void> {
+  const { Rng } = await import('../src/tensor/random.ts');
+  const { tidy, noGrad } = await import('../src/tensor/engine.ts');
+  const { createModel } = await import('../src/models/index.ts');
+  const { defaultConfig, PRESETS } = await import('../src/models/config.ts');
+  const { Masking } = await import('../src/sparse/masking.ts');
+  const { enableSparseExecution } = await import('../src/sparse/sparse-exec.ts');
+  const { Adam } = await import('../src/train/adam.ts');
+  const { backward } = await import('../src/autograd/backward.ts');
+  const op = await import('../src/ops/index.ts');
+  const backend = opts.backend ?? 'wasm';
+  engine.useBackend(backend);
+  const preset = opts.preset ?? 'small';
+  const density = opts.density ?? 0.1;
+  const B = opts.batch ?? 32;
+  const C = 7;
+  const cfg = defaultConfig(C, { ...PRESETS[preset] });
+  const rng = new Rng(1);
+  const model = createModel('Transformer', rng, cfg);
+  const names = model.namedParameters().filter(([, p]) => p.rank >= 2).map(([n]) => n);
+  const masking = new Masking(model, new Map(names.map((n) => [n, density])), (_, size, d) => randomMask(size, d, rng.nextU32()).mask);
+  masking.apply();
+  const adam = new Adam(model.parameters(), { lr: 1e-4 });
+  const ex = enableSparseExecution(model, masking, { mode: 'dense' });
+  const r = new Rng(2);
+  const yLen = cfg.labelLen + cfg.predLen;
+  const data = {
+    xEnc: r.normal(B * cfg.seqLen * C), xMark: r.uniform(B * cfg.seqLen * 4),
+    xDec: r.normal(B * yLen * C), yMark: r.uniform(B * yLen * 4), y: r.normal(B * cfg.predLen * C),
+  };
+  const fwd = () => (model as unknown as { forward: (...a: Tensor4[]) => import('../src/tensor/tensor.ts').Tensor }).forward(
+    op.tensor(data.xEnc, [B, cfg.seqLen, C]), op.tensor(data.xMark, [B, cfg.seqLen, 4]),
+    op.tensor(data.xDec, [B, yLen, C]), op.tensor(data.yMark, [B, yLen, 4]),
+  );
+  type Tensor4 = import('../src/tensor/tensor.ts').Tensor;
+  const step = () => {
+    model.train();
+    tidy(() => {
+      const out = fwd();
+      const pred = op.sliceAxis(out, 1, yLen - cfg.predLen, cfg.predLen);
+      backward(op.mseLoss(pred, op.tensor(data.y, [B, cfg.predLen, C])));
+    });
+    adam.step();
+    adam.zeroGrad();
+    masking.apply();
+  };
+  const infer = () => {
+    model.eval();
+    noGrad(() => tidy(() => fwd().dataSync()));
+  };
+  const time = (fn: () => void, runs: number) => {
+    fn();
+    const w: number[] = [];
+    const c: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      fn();
+      w.push(performance.now() - t0);
+      const u = process.cpuUsage(c0);
+      c.push((u.user + u.system) / 1000);
+    }
+    return { ms: +median(w).toFixed(2), cpuMs: +median(c).toFixed(2) };
+  };
+  const runs = Math.max(3, opts.runs ?? 5);
+  for (const mode of ['dense', 'sparse', 'sparse-dw', 'auto'] as const) {
+    ex.setOptions(mode === 'sparse-dw' ? { mode: 'sparse', weightGrad: 'sparse-between-updates' } : { mode, weightGrad: 'dense' });
+    masking.denseGradients = mode !== 'sparse-dw';
+    const s = time(step, runs);
+    const trainPaths = Object.values(ex.paths());
+    const inf = time(infer, runs);
+    emit(opts.json, {
+      bench: 'sparsity-train', backend, preset, batch: B, density, sparsity: +masking.maskedSparsity().toFixed(4), mode,
+      step_ms: s.ms, step_cpu_ms: s.cpuMs, infer_ms: inf.ms, infer_cpu_ms: inf.cpuMs,
+      csr_layers_train: trainPaths.filter((p) => p === 'csr').length, csr_layers_infer: Object.values(ex.paths()).filter((p) => p === 'csr').length,
+      layers: trainPaths.length,
+    });
+  }
+  ex.dispose();
+  adam.dispose();
+  masking.dispose();
+  model.dispose();
+}

@@ -4,7 +4,7 @@
  *   npx tsx scripts/results.ts forecast [--data_dir ../shared/data] [--jobs 2] [--train_epochs 10] [--max_train_batches N]
  *       the five Transformer variants (small preset, dense, pred_len 96) on ETTh1, ETTh2, ETTm1, ETTm2 and
  *       exchange_rate, with the naive repeat-last baseline → docs/results-forecast.md
- *   npx tsx scripts/results.ts sparse [same flags]
+ *   npx tsx scripts/results.ts sparse [same flags, and --update_freq ΔT]
  *       Transformer small preset: dense, PALS (λ = γ = 1.1), PALS without expand, GraNet (final density 0.2),
  *       RigL (density 0.2) on the same five sets → docs/results-sparse.md
  *
@@ -26,6 +26,7 @@ const epochs = flag('train_epochs', '10');
 const maxBatches = flag('max_train_batches', '');
 const valBatches = flag('val_batches', '');
 const datasets = flag('datasets', 'ETTh1,ETTh2,ETTm1,ETTm2,exchange_rate').split(',');
+const updateFreq = flag('update_freq', '');
 
 interface Job {
   key: Record<string, string>;
@@ -33,7 +34,8 @@ interface Job {
 }
 
 const common = ['--preset', 'small', '--pred_len', '96', '--train_epochs', epochs, '--seed', '2020', '--backend', 'wasm',
-  ...(maxBatches ? ['--max_train_batches', maxBatches] : []), ...(valBatches ? ['--val_batches', valBatches] : [])];
+  ...(maxBatches ? ['--max_train_batches', maxBatches] : []), ...(valBatches ? ['--val_batches', valBatches] : []),
+  ...(updateFreq ? ['--update_freq', updateFreq] : [])];
 const jobsList: Job[] = [];
 if (table === 'forecast') {
   for (const d of datasets) for (const m of flag('models', 'Transformer,Informer,Autoformer,FEDformer,NSTransformer').split(',')) {

@@ -8,7 +8,6 @@
  * weights, Adam's moments and the position in the epoch. Resuming from any checkpoint replays the rest of
  * the run exactly.
  */
-import type { Module } from '../nn/module.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { Rng } from '../tensor/random.ts';
 import { engine, tidy } from '../tensor/engine.ts';
@@ -133,7 +132,7 @@ export class Trainer {
     this.fDim = data.opts.features === 'MS' ? data.channels - 1 : 0;
     const masking = opts.controller?.masking;
     this.sparseExec = masking && opts.sparseExecution !== false
-      ? enableSparseExecution(model as unknown as Module, masking, opts.sparseExecution ?? {})
+      ? enableSparseExecution(model, masking, opts.sparseExecution ?? {})
       : null;
   }
 
