@@ -76,7 +76,9 @@ function run(job: Job): Promise<Record<string, unknown>> {
   });
 }
 
-let next = 0;
+// --tabulate_only: write the table from the runs already in docs/runs (missing ones show as –).
+const tabulateOnly = args.includes('--tabulate_only');
+let next = tabulateOnly ? jobsList.length : 0;
 await Promise.all(Array.from({ length: jobs }, async () => {
   while (next < jobsList.length) {
     const job = jobsList[next++]!;
@@ -89,7 +91,7 @@ await Promise.all(Array.from({ length: jobs }, async () => {
 }));
 
 const f = (v: unknown, d = 3) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '–');
-const cmd = `npx tsx scripts/results.ts ${args.join(' ')}`;
+const cmd = `npx tsx scripts/results.ts ${args.filter((a) => a !== '--tabulate_only').join(' ')}`;
 let md: string;
 if (table === 'forecast') {
   const models = [...new Set(jobsList.map((j) => j.key.model!))];
