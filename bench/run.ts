@@ -4,7 +4,8 @@
  *   block   one Transformer encoder block training step, sparsecast vs tfjs-backend-wasm
  *   train   training step and eval batch of each forecasting model (ETTh1, small or full preset)
  *   sparsity  CSR vs dense-masked GEMM swept over density for the presets' layer shapes (bench/sparsity.ts;
- *             `--preset small|full|all`, `--svg PATH`), with the crossover and an SVG plot
+ *             `--preset small|full|all`, `--svg PATH`), with the crossover and an SVG plot; with `--train`
+ *             a Transformer training step and inference at `--density` (default 0.1), dense vs CSR execution
  * `--backend webgpu` (matmul, block: bench/webgpu.ts) adds the adapter to each line; block takes `--small` /
  * `--full`, and on a software adapter runs a reduced shape unless `--full` is given.
  * Prints one JSON object per line with --json. Node runs with --experimental-wasm-relaxed-simd (see
@@ -67,6 +68,12 @@ switch (name) {
   }
   case 'sparsity': {
     const { benchSparsity } = await import('./sparsity.ts');
+    if (args.includes('--train')) {
+      const { benchSparseTraining } = await import('./sparsity.ts');
+      const density = flag('--density') ? Number(flag('--density')) : undefined;
+      await benchSparseTraining({ json, backend, runs, density, preset: flag('--preset') as 'small' | 'full' | undefined, batch: flag('--batch') ? Number(flag('--batch')) : undefined });
+      break;
+    }
     await benchSparsity({ json, backend, runs, preset: flag('--preset'), svg: flag('--svg'), densities: flag('--densities')?.split(',').map(Number) });
     break;
   }

@@ -16,11 +16,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
 import type { SuiteResult } from './shared/suite.ts';
-import {
-  SUITE_BACKENDS, expectRowsOk, expectSameOutputs, expectTinyClose, expectTinyIdentical, nodeSuite, printRows,
-} from './shared/expect-suite.ts';
+import { nodeSuite, printRows, runtimeChecks } from './shared/expect-suite.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -139,41 +137,8 @@ describe('Chromium (headless, playwright-core)', () => {
     for (const f of cleanup) await f().catch(() => undefined);
   });
 
-  it('runs the suite in Chromium', () => {
+  runtimeChecks('Chromium', /^chromium /, () => {
     ready();
-    expect(result.runtime).toMatch(/^chromium /);
-  });
-
-  it.each(SUITE_BACKENDS)('passes every conformance row on %s (against js) in Chromium', (backend) => {
-    ready();
-    expectRowsOk(result, backend);
-  });
-
-  it('passes every conformance row on the relaxed-SIMD wasm build (runs where the runtime supports it)', () => {
-    ready();
-    if (result.relaxedSimd) expectRowsOk(result, 'wasm-relaxed');
-    else expect(result.rows.filter((r) => r.backend === 'wasm-relaxed')).toEqual([]);
-  });
-
-  it.each(SUITE_BACKENDS)('gives kernel outputs on %s bit-identical to Node', (backend) => {
-    ready();
-    expectSameOutputs(result, node, backend);
-  });
-
-  it.each(SUITE_BACKENDS)('gives tiny-run results on %s bit-identical to Node', (backend) => {
-    ready();
-    expectTinyIdentical(result, node, backend);
-  });
-
-  it('passes every conformance row on webgpu (against js, async runner) in Chromium', () => {
-    ready();
-    console.log(`webgpu in ${result.runtime}: adapter ${result.webgpu?.adapter ?? '(none)'}, ${result.webgpu?.ms ?? '?'} ms`);
-    expect(result.webgpu?.error, 'webgpu backend').toBeUndefined();
-    expectRowsOk(result, 'webgpu');
-  });
-
-  it('trains the tiny run on webgpu with every loss within 1e-4 (relative) of wasm in Chromium', () => {
-    ready();
-    expectTinyClose(result, 'webgpu', 'wasm', 1e-4);
+    return { result, node };
   });
 });

@@ -8,11 +8,9 @@ import { execFile, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe } from 'vitest';
 import type { SuiteResult } from './shared/suite.ts';
-import {
-  SUITE_BACKENDS, expectRowsOk, expectSameOutputs, expectTinyClose, expectTinyIdentical, nodeSuite, printRows,
-} from './shared/expect-suite.ts';
+import { nodeSuite, printRows, runtimeChecks } from './shared/expect-suite.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const deno = join(root, 'node_modules', '.bin', 'deno');
@@ -66,41 +64,8 @@ describe('Deno', () => {
     }
   }, 300_000);
 
-  it('runs the suite in Deno', () => {
+  runtimeChecks('Deno', /^deno /, () => {
     ready();
-    expect(result.runtime).toMatch(/^deno /);
-  });
-
-  it.each(SUITE_BACKENDS)('passes every conformance row on %s (against js) in Deno', (backend) => {
-    ready();
-    expectRowsOk(result, backend);
-  });
-
-  it('passes every conformance row on the relaxed-SIMD wasm build (runs where the runtime supports it)', () => {
-    ready();
-    if (result.relaxedSimd) expectRowsOk(result, 'wasm-relaxed');
-    else expect(result.rows.filter((r) => r.backend === 'wasm-relaxed')).toEqual([]);
-  });
-
-  it.each(SUITE_BACKENDS)('gives kernel outputs on %s bit-identical to Node', (backend) => {
-    ready();
-    expectSameOutputs(result, node, backend);
-  });
-
-  it.each(SUITE_BACKENDS)('gives tiny-run results on %s bit-identical to Node', (backend) => {
-    ready();
-    expectTinyIdentical(result, node, backend);
-  });
-
-  it('passes every conformance row on webgpu (against js, async runner) in Deno', () => {
-    ready();
-    console.log(`webgpu in ${result.runtime}: adapter ${result.webgpu?.adapter ?? '(none)'}, ${result.webgpu?.ms ?? '?'} ms`);
-    expect(result.webgpu?.error, 'webgpu backend').toBeUndefined();
-    expectRowsOk(result, 'webgpu');
-  });
-
-  it('trains the tiny run on webgpu with every loss within 1e-4 (relative) of wasm in Deno', () => {
-    ready();
-    expectTinyClose(result, 'webgpu', 'wasm', 1e-4);
+    return { result, node };
   });
 });

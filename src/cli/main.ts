@@ -4,6 +4,7 @@ import { evalCommand, predictCommand } from './eval-command.ts';
 import { sweepCommand } from './sweep-command.ts';
 import { reportCommand } from './report-command.ts';
 import { exportCommand } from './export-command.ts';
+import { benchCommand } from './bench-command.ts';
 
 const USAGE = `usage: sparsecast <command> [flags]
 
@@ -22,6 +23,8 @@ commands:
   predict --checkpoint DIR --data PATH [--out forecast.csv]   forecast pred_len steps after the file's end
   report  --out DIR                     one self-contained HTML page, DIR/report.html, from a train run's --out folder
   export  --checkpoint DIR --out model.sc [--csr_threshold 0.5]  one model file for sparsecast/infer (CSR below the density)
+  bench   sparsity [--json --preset small|full|all --runs 5 --svg sparsity.svg]   CSR vs dense-masked GEMM by density
+          sparsity --train [--preset small|full --density 0.1 --batch 32]      training step / inference, dense vs CSR
 `;
 
 export async function main(argv: string[]): Promise<void> {
@@ -39,6 +42,8 @@ export async function main(argv: string[]): Promise<void> {
       return reportCommand(rest);
     case 'export':
       return exportCommand(rest);
+    case 'bench':
+      return benchCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,11 +1,12 @@
 /**
  * Backends for the inference entry: one engine-registered instance per kind, created on first use. The wasm
  * backend instantiates a compiled `WebAssembly.Module` (never compiles bytes itself, which edge runtimes
- * forbid); the embedded fallback in index.ts compiles the bytes where that is allowed.
+ * forbid); the embedded fallback in index.ts compiles the bytes where that is allowed. The module is
+ * normally the inference-only build (build/kernels-infer.wasm, forward kernels only); the full
+ * build/kernels.wasm works too. The plain-TypeScript kernels (`backend: 'js'`) load on demand.
  */
 import type { Backend } from '../backend/kernels.ts';
 import { engine } from '../tensor/engine.ts';
-import { createJsBackend } from '../backend/js/backend.ts';
 import { WasmBackend } from '../backend/wasm/backend.ts';
 import { WasmRuntime } from '../backend/wasm/runtime.ts';
 import { createForecaster, type Forecaster } from './core.ts';
@@ -13,18 +14,34 @@ import { createForecaster, type Forecaster } from './core.ts';
 export type InferBackend = 'wasm' | 'js';
 
 export interface LoadOptions {
-  /** The compiled kernels (`import wasm from 'sparsecast/kernels.wasm'` on edge runtimes). */
+  /** The compiled kernels (`import wasm from 'sparsecast/infer-kernels.wasm'` on edge runtimes; `sparsecast/kernels.wasm` works too). */
   wasmModule?: WebAssembly.Module;
   /** 'wasm' (default: bit-identical across runtimes, fast) or 'js' (plain TypeScript kernels). */
   backend?: InferBackend;
 }
 
 let wasmBackend: Backend | null = null;
+
+/**
+ * The instance as the kernel glue sees it: the glue looks up every export of the full module (training kernels
+ * included) when the backend is made; an export the inference module lacks becomes a function that throws when
+ * called, so loading works and only an unexpected call fails, naming the kernel.
+ */
+function forwardOnly(instance: WebAssembly.Instance): WebAssembly.Instance {
+  const exports = new Proxy(instance.exports, {
+    get: (t, k) => (typeof k !== 'string' || k in t ? Reflect.get(t, k) : () => {
+      throw new Error(`sparsecast/infer: wasm kernel '${k}' is not in the inference kernels (kernels-infer.wasm, forward kernels only)`);
+    }),
+  });
+  return { exports } as WebAssembly.Instance;
+}
+
 let jsBackend: Backend | null = null;
 
 export async function backendFor(kind: InferBackend, module: () => Promise<WebAssembly.Module>): Promise<Backend> {
   if (kind === 'js') {
     if (!jsBackend) {
+      const { createJsBackend } = await import('./js-backend.ts');
       jsBackend = createJsBackend();
       engine.registerBackend(jsBackend);
     }
@@ -33,7 +50,7 @@ export async function backendFor(kind: InferBackend, module: () => Promise<WebAs
   if (kind !== 'wasm') throw new Error(`loadForecaster: backend must be 'wasm' or 'js', got ${JSON.stringify(kind)}`);
   if (!wasmBackend) {
     const instance = await WebAssembly.instantiate(await module(), {});
-    wasmBackend = new WasmBackend(new WasmRuntime(instance));
+    wasmBackend = new WasmBackend(new WasmRuntime(forwardOnly(instance)));
     engine.registerBackend(wasmBackend);
   }
   return wasmBackend;

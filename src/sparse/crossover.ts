@@ -10,7 +10,8 @@
  *   `sddmm(Gᵀ, X)` at W's pattern (the weight gradient only at active positions);
  * dense time once, sparse time at two densities; sparse cost is close to affine in density (a fixed part for
  * transposes and setup, a part proportional to nnz), so the crossover is where that line meets the dense time,
- * clamped to [0, 1]. Each time is the minimum of a few runs (robust on a shared machine).
+ * clamped to [0, 1]. Each time is the minimum of a few runs of process CPU time where the runtime reports it
+ * (js and wasm kernels run on the calling thread), else wall time — robust on a shared machine.
  *
  * Only backends that read synchronously (js, wasm) can be timed inside a forward pass; for the others
  * `crossoverDensity` returns a table entry if one was loaded, else 0 (dense) — `measureCrossoverAsync` times
@@ -91,10 +92,26 @@ async function timeOnce(be: Backend, fn: () => Storage[]): Promise<number> {
   return ms;
 }
 
+/**
+ * Process CPU time in ms where the runtime has it (Node, Deno's Node compatibility), else wall time: on a
+ * shared machine other processes inflate wall time but not the CPU time of a single-threaded kernel.
+ */
+const cpuClock: () => number = (() => {
+  const p = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process;
+  if (p?.cpuUsage) {
+    const cu = p.cpuUsage.bind(p);
+    return () => {
+      const u = cu();
+      return (u.user + u.system) / 1000;
+    };
+  }
+  return () => performance.now();
+})();
+
 function timeOnceSync(be: Backend, fn: () => Storage[]): number {
-  const t0 = performance.now();
+  const t0 = cpuClock();
   const outs = fn();
-  const ms = performance.now() - t0;
+  const ms = cpuClock() - t0;
   for (const o of outs) be.free(o);
   return ms;
 }

@@ -3,7 +3,7 @@
  * have every conformance row ok, cover the whole contract, and give kernel outputs (per-row hashes) and tiny-run
  * results bit-identical to the same suite run in this Node process.
  */
-import { expect } from 'vitest';
+import { expect, it } from 'vitest';
 import { KERNEL_NAMES } from '../../src/backend/kernels.ts';
 import { baseKernel } from '../conformance/cases.ts';
 import { runSuite, type SuiteResult } from './suite.ts';
@@ -83,4 +83,45 @@ export function expectSameOutputs(result: SuiteResult, node: SuiteResult, backen
     if (r.hash !== n.hash) differ.push(`${backend}:${r.kernel}: ${result.runtime} ${r.hash} vs Node ${n.hash}`);
   }
   expect(differ, `kernel outputs on ${backend} that differ between ${result.runtime} and Node`).toEqual([]);
+}
+
+/**
+ * The checks every other runtime's suite result must pass, as `it` blocks in the caller's describe:
+ * `get` returns the result and the Node baseline, or throws the setup error (a failure, never a skip).
+ */
+export function runtimeChecks(runtime: string, runtimePattern: RegExp, get: () => { result: SuiteResult; node: SuiteResult }): void {
+  it(`runs the suite in ${runtime}`, () => {
+    expect(get().result.runtime).toMatch(runtimePattern);
+  });
+
+  it.each(SUITE_BACKENDS)(`passes every conformance row on %s (against js) in ${runtime}`, (backend) => {
+    expectRowsOk(get().result, backend);
+  });
+
+  it('passes every conformance row on the relaxed-SIMD wasm build (runs where the runtime supports it)', () => {
+    const { result } = get();
+    if (result.relaxedSimd) expectRowsOk(result, 'wasm-relaxed');
+    else expect(result.rows.filter((r) => r.backend === 'wasm-relaxed')).toEqual([]);
+  });
+
+  it.each(SUITE_BACKENDS)('gives kernel outputs on %s bit-identical to Node', (backend) => {
+    const { result, node } = get();
+    expectSameOutputs(result, node, backend);
+  });
+
+  it.each(SUITE_BACKENDS)('gives tiny-run results on %s bit-identical to Node', (backend) => {
+    const { result, node } = get();
+    expectTinyIdentical(result, node, backend);
+  });
+
+  it(`passes every conformance row on webgpu (against js, async runner) in ${runtime}`, () => {
+    const { result } = get();
+    console.log(`webgpu in ${result.runtime}: adapter ${result.webgpu?.adapter ?? '(none)'}, ${result.webgpu?.ms ?? '?'} ms`);
+    expect(result.webgpu?.error, 'webgpu backend').toBeUndefined();
+    expectRowsOk(result, 'webgpu');
+  });
+
+  it(`trains the tiny run on webgpu with every loss within 1e-4 (relative) of wasm in ${runtime}`, () => {
+    expectTinyClose(get().result, 'webgpu', 'wasm', 1e-4);
+  });
 }
