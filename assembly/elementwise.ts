@@ -155,17 +155,8 @@ function slowU(op: i32, v: v128): v128 {
 
 @inline function mapU(op: i32, x: usize, out: usize, n: i32): void {
   const n4 = n & ~3;
-  const n8 = n & ~7;
-  // Two independent vectors per iteration: the transcendental paths are long dependency chains.
-  for (let i = 0; i < n8; i += 8) {
+  for (let i = 0; i < n4; i += 4) {
     const p = <usize>i << 2;
-    const a = v128.load(x + p);
-    const b = v128.load(x + p, 16);
-    v128.store(out + p, uV(op, a));
-    v128.store(out + p, uV(op, b), 16);
-  }
-  if (n4 > n8) {
-    const p = <usize>n8 << 2;
     v128.store(out + p, uV(op, v128.load(x + p)));
   }
   const t = n - n4;

@@ -497,10 +497,16 @@ const K_MAGIC: i32 = 68;
     v128.andnot(err, dead),
   );
   const p = f32x4.add(kv(8), expm1Red(r));
-  const ni = i32x4.sub(tm, kv(K_MAGIC)); // round(sc·log2e) as i32 (MAGIC's bits minus themselves)
-  const n1 = i32x4.shr_s(ni, 1);
-  const e1 = i32x4.shl(i32x4.add(n1, kv(56)), 23);
-  const e2 = i32x4.shl(i32x4.add(i32x4.sub(ni, n1), kv(56)), 23);
-  const res = f32x4.mul(f32x4.mul(p, e1), e2);
+  // 2^n in one step unless a live lane has a subnormal result (s < −87.33), then in two steps.
+  let res: v128;
+  if (v128.any_true(f32x4.lt(sc, kv(K_EXP_LO)))) {
+    const ni = i32x4.sub(tm, kv(K_MAGIC)); // round(sc·log2e) as i32 (MAGIC's bits minus themselves)
+    const n1 = i32x4.shr_s(ni, 1);
+    const e1 = i32x4.shl(i32x4.add(n1, kv(56)), 23);
+    const e2 = i32x4.shl(i32x4.add(i32x4.sub(ni, n1), kv(56)), 23);
+    res = f32x4.mul(f32x4.mul(p, e1), e2);
+  } else {
+    res = f32x4.mul(p, pow2Of(tm));
+  }
   return v128.andnot(res, dead);
 }

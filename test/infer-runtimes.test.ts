@@ -3,16 +3,20 @@
  * with `sparsecast export`, builds the inference bundles (scripts/build-infer.mjs, into a temp dir) and runs
  * the same model bytes and window through:
  *   - Node (dist/infer.js, kernels from the embedded copy loaded on demand),
- *   - Deno (dist/infer.js, the module compiled from build/kernels.wasm; read permission for the temp dir only),
+ *   - Deno (dist/infer.js, the module compiled from build/kernels-infer.wasm; read permission for the temp dir only),
  *   - headless Chromium (Debian's /usr/bin/chromium via playwright-core; WebAssembly.compileStreaming),
  *   - workerd, Cloudflare's Workers runtime (npm `workerd`), on 127.0.0.1: dist/infer-edge.js with the kernels
  *     imported as a wasm module and the model as a data module.
- * The four forecasts (wasm backend) must be bit-identical, and agree with `sparsecast predict` (dense weights,
- * the training code path) to float rounding. The bundle's size is measured: JS ≤ 60 KB gzip, plus the wasm.
+ * All four use the inference-only kernels (build/kernels-infer.wasm, forward kernels only; in the temp dir under
+ * the name kernels.wasm that the drivers load). The four forecasts (wasm backend) must be bit-identical, equal
+ * to Node's with the full build/kernels.wasm, and agree with `sparsecast predict` (dense weights, the training
+ * code path) to float rounding; Node with `backend: 'js'` (dist/infer-js.js, loaded on demand) agrees too.
+ * The size budget is measured: entry JS gzip + kernels-infer.wasm gzip ≤ 60 KB (60 000 bytes).
  *
  * A second block exports every model (synthetic ~30 %-dense masks, a trained BatchNorm buffer, FEDformer's
  * drawn indices) with all masked layers as CSR and with none, and checks both forecasts against the model's own
- * forward pass (from the sources, wasm backend).
+ * forward pass (from the sources, wasm backend), and the inference kernels' forecast bit for bit against the
+ * full kernels' (same kernel source, built for size).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +37,8 @@ import { parseDate, timeFeatures } from '../src/data/time-features.ts';
 import { exportRun } from '../src/cli/export-command.ts';
 import { loadForecaster } from '../src/infer/index.ts';
 import { backendFor } from '../src/infer/backends.ts';
+import { createForecaster } from '../src/infer/core.ts';
+import { createWasmBackend, type WasmBackend } from '../src/backend/wasm/backend.ts';
 import { MODEL_NAMES } from '../src/io/model-file.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -84,6 +90,20 @@ function serve(dir: string, files: string[]): Promise<{ server: Server; url: str
 
 async function inNode(work: string): Promise<RunResult> {
   return lastJson(await run(process.execPath, [join(fixtures, 'run-node.mjs'), work]));
+}
+
+/** Node, dist/infer.js with other load options (the full kernels module, or the JS kernels loaded on demand). */
+async function inNodeWith(work: string, opts: string): Promise<RunResult> {
+  const script = `import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+const dir = process.argv[1];
+const { loadForecaster } = await import(pathToFileURL(join(dir, 'infer.js')).href);
+const { forecastResult } = await import(pathToFileURL(join(dir, 'result.mjs')).href);
+const win = JSON.parse(readFileSync(join(dir, 'window.json'), 'utf8'));
+const f = await loadForecaster(new Uint8Array(readFileSync(join(dir, 'model.sc'))), ${opts});
+console.log(JSON.stringify(forecastResult(f, win, 'node')));`;
+  return lastJson(await run(process.execPath, ['--input-type=module', '-e', script, work]));
 }
 
 async function inDeno(work: string): Promise<RunResult> {
@@ -190,7 +210,9 @@ describe('sparsecast/infer: one exported model in Node, Deno, Chromium and worke
       const lines = readFileSync(join(root, 'data', 'ETTh1.csv'), 'utf8').trim().split(/\r?\n/);
       const rows = lines.slice(-SEQ).map((l) => l.split(','));
       writeFileSync(join(work, 'window.json'), JSON.stringify({ dates: rows.map((r) => r[0]), values: rows.flatMap((r) => r.slice(1).map(Number)) }));
-      copyFileSync(join(root, 'build', 'kernels.wasm'), join(work, 'kernels.wasm'));
+      // The inference kernels, under the name the drivers load (and the full build, for the Node check below).
+      copyFileSync(join(root, 'build', 'kernels-infer.wasm'), join(work, 'kernels.wasm'));
+      copyFileSync(join(root, 'build', 'kernels.wasm'), join(work, 'kernels-full.wasm'));
       for (const f of ['result.mjs', 'page.mjs', 'worker.mjs']) copyFileSync(join(fixtures, f), join(work, f));
       // The training code path's forecast (dense weights, `sparsecast predict`), for a sanity check.
       await cli(['predict', '--checkpoint', runDir, '--data', 'data/ETTh1.csv', '--out', join(work, 'predict.csv')]);
@@ -198,6 +220,8 @@ describe('sparsecast/infer: one exported model in Node, Deno, Chromium and worke
       const runs: Array<[string, () => Promise<RunResult>]> = [
         ['node', () => inNode(work)], ['deno', () => inDeno(work)],
         ['chromium', () => inChromium(work, cleanup)], ['workerd', () => inWorkerd(work, cleanup)],
+        ['node-full-kernels', () => inNodeWith(work, "{ wasmModule: await WebAssembly.compile(readFileSync(join(dir, 'kernels-full.wasm'))) }")],
+        ['node-js', () => inNodeWith(work, "{ backend: 'js' }")],
       ];
       const settled = await Promise.allSettled(runs.map(([, f]) => f()));
       settled.forEach((s, i) => results.set(runs[i]![0], s.status === 'fulfilled' ? s.value : (s.reason as Error)));
@@ -228,12 +252,20 @@ describe('sparsecast/infer: one exported model in Node, Deno, Chromium and worke
     expect(get('node').csrLayers).toBe(exported.csr);
   });
 
-  it('keeps the inference JS within 60 KB gzip (plus the wasm module)', () => {
+  it('keeps the inference JS plus the wasm module within 60 KB gzip', () => {
     ready();
-    console.log(`infer.js ${sizes['infer.js']!.gzip} B gzip, infer-edge.js ${sizes['infer-edge.js']!.gzip} B gzip, kernels.wasm ${sizes['kernels.wasm']!.bytes} B (${sizes['kernels.wasm']!.gzip} B gzip)`);
-    expect(sizes['infer.js']!.gzip).toBeLessThanOrEqual(60_000);
-    expect(sizes['infer-edge.js']!.gzip).toBeLessThanOrEqual(60_000);
-    expect(sizes['kernels.wasm']!.bytes).toBeGreaterThan(0);
+    const wasm = sizes['kernels-infer.wasm']!;
+    console.log(`infer.js ${sizes['infer.js']!.gzip} B gzip, infer-edge.js ${sizes['infer-edge.js']!.gzip} B gzip, kernels-infer.wasm ${wasm.bytes} B (${wasm.gzip} B gzip); on demand: infer-js.js ${sizes['infer-js.js']!.gzip} B gzip, infer-wasm.js ${sizes['infer-wasm.js']!.gzip} B gzip`);
+    expect(wasm.bytes).toBeGreaterThan(0);
+    expect(readFileSync(join(work, 'kernels.wasm')).length, 'the drivers load the inference kernels').toBe(wasm.bytes);
+    expect(sizes['infer.js']!.gzip + wasm.gzip).toBeLessThanOrEqual(60_000);
+    expect(sizes['infer-edge.js']!.gzip + wasm.gzip).toBeLessThanOrEqual(60_000);
+    // Forward-only kernels: no backward, SDDMM, masked top-k, CSR construction or random draws in the module.
+    const names = WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(join(work, 'kernels.wasm')))).map((e) => e.name);
+    for (const k of ['gemm', 'denseCsrT', 'unaryF32', 'conv1dFwd', 'rfftRows', 'topkRows']) expect(names, k).toContain(k);
+    for (const k of ['conv1dBwdInput', 'conv1dBwdWeight', 'layerNormBackwardRows', 'avgPool1dBackwardRows', 'maxPool1dBackwardRows', 'sddmm', 'spmm', 'maskedTopK', 'denseToCsrCount', 'randomNormal']) {
+      expect(names, k).not.toContain(k);
+    }
     // Forward-only and portable: no tape, no node: imports, no eval / new Function, no embedded wasm.
     for (const f of ['infer.js', 'infer-edge.js']) {
       const text = readFileSync(join(work, f), 'utf8');
@@ -247,9 +279,17 @@ describe('sparsecast/infer: one exported model in Node, Deno, Chromium and worke
     expect(r.head.every(Number.isFinite)).toBe(true);
   });
 
-  it('gives bit-identical forecasts in all four runtimes', () => {
+  it('gives bit-identical forecasts in all four runtimes, equal to the full kernels\' forecast', () => {
     const node = get('node');
-    for (const name of ['deno', 'chromium', 'workerd']) expect(get(name).hex, name).toBe(node.hex);
+    for (const name of ['deno', 'chromium', 'workerd', 'node-full-kernels']) expect(get(name).hex, name).toBe(node.hex);
+  });
+
+  it('forecasts with the JS kernels (loaded on demand) to float rounding of the wasm forecast', () => {
+    const f32 = (hex: string) => new Float32Array(Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16))).buffer);
+    const wasm = f32(get('node').hex);
+    const js = f32(get('node-js').hex);
+    expect(js.length).toBe(wasm.length);
+    for (let i = 0; i < js.length; i++) expect(Math.abs(js[i]! - wasm[i]!), `value ${i}`).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(wasm[i]!)));
   });
 
   it('agrees with `sparsecast predict` (the training code path, dense weights) to float rounding', () => {
@@ -272,11 +312,12 @@ describe('export → infer for every model (wasm backend, from the sources)', ()
   const dates = Array.from({ length: 24 }, (_, k) => `2020-03-01 ${String(k).padStart(2, '0')}:00:00`);
   const raw = Float32Array.from({ length: 24 * C }, (_, i) => 10 + Math.sin(i / 3) * (1 + (i % C)));
   const scaler = { mean: [9, 10, 11], std: [1.5, 2, 0.5], columns: ['a', 'b', 'c'] };
+  let fullKernels: WasmBackend | undefined;
 
   it.each([...MODEL_NAMES])('%s: the CSR and the dense export both forecast what the trained model forecasts', async (name) => {
     const dir = mkdtempSync(join(tmpdir(), `sparsecast-export-${name}-`));
     try {
-      await backendFor('wasm', async () => (await import('../src/infer/embedded-wasm.ts')).embeddedWasmModule());
+      const inferKernels = await backendFor('wasm', async () => (await import('../src/infer/embedded-wasm.ts')).embeddedWasmModule());
       engine.useBackend('wasm');
       const full = { ...defaultConfig(C), ...cfg };
       const seed = 5;
@@ -336,9 +377,30 @@ describe('export → infer for every model (wasm backend, from the sources)', ()
         else expect(summary.csr).toBe(0);
         expect(y.length).toBe(predLen * C);
         for (let i = 0; i < y.length; i++) expect(Math.abs(y[i]! - ref[i]!), `${name} threshold ${threshold} value ${i}`).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(ref[i]!)));
+        // The full kernels (the library's wasm backend) give the same bits: same kernel source, built for size.
+        fullKernels ??= await createWasmBackend();
+        engine.registerBackend(fullKernels);
+        try {
+          const g = createForecaster(bytes, fullKernels);
+          const y2 = g.forecast({ values: raw, dates });
+          g.dispose();
+          expect(Buffer.from(y2.buffer).equals(Buffer.from(y.buffer)), `${name} threshold ${threshold}: inference vs full kernels`).toBe(true);
+        } finally {
+          engine.registerBackend(inferKernels);
+          engine.useBackend('wasm');
+        }
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the inference kernels (forward only)', () => {
+  it('load without the training kernels; calling one fails with an error naming it', async () => {
+    const b = (await backendFor('wasm', async () => (await import('../src/infer/embedded-wasm.ts')).embeddedWasmModule())) as WasmBackend;
+    expect(() => (b.rt.exports.sddmm as () => void)()).toThrow(/wasm kernel 'sddmm' is not in the inference kernels/);
+    expect(() => (b.rt.exports.conv1dBwdInput as () => void)()).toThrow(/conv1dBwdInput/);
+    expect(typeof b.rt.exports.denseCsrT).toBe('function');
   });
 });
