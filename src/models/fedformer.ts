@@ -110,13 +110,6 @@ export class FEDformer extends Module {
     return out;
   }
 
-  /** Every key, shared tensors under each of their names, as torch's state_dict. */
-  override stateDict(): Map<string, Tensor> {
-    const all = super.namedParameters();
-    this.namedParameters(); // restore first-key names on shared tensors
-    return new Map([...all, ...this.namedBuffers()]);
-  }
-
   /** x_enc [B, seq, C], x_mark_enc [B, seq, F], x_dec (ignored), x_mark_dec [B, label+pred, F] → [B, pred, c_out]. */
   forward(xEnc: Tensor, xMarkEnc: Tensor | null, _xDec: Tensor, xMarkDec: Tensor | null): Tensor {
     const { labelLen, predLen, seqLen } = this.cfg;

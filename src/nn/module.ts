@@ -68,9 +68,15 @@ export abstract class Module {
     return this.namedParameters().map(([, p]) => p);
   }
 
-  /** Parameters then buffers, keyed by their state-dict names. */
-  stateDict(): Map<string, Tensor> {
-    return new Map([...this.namedParameters(), ...this.namedBuffers()]);
+  /**
+   * Parameters and buffers keyed by their state-dict names, in PyTorch's order: each module's own
+   * parameters, then its own buffers, then its children's, depth first.
+   */
+  stateDict(prefix = '', out: Map<string, Tensor> = new Map()): Map<string, Tensor> {
+    for (const [n, p] of this.ownParams) out.set(prefix + n, p);
+    for (const [n, b] of this.ownBuffers) out.set(prefix + n, b);
+    for (const [n, c] of this.children) c.stateDict(`${prefix}${n}.`, out);
+    return out;
   }
 
   /** Copy values into this module's tensors; every key must exist with the same shape. */
