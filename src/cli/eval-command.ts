@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from './args.ts';
-import { buildRun, resultJson, type RunParts, type RunSpec } from './train-command.ts';
+import { buildRun, resultJson, sparseInferenceTimes, type RunParts, type RunSpec } from './train-command.ts';
 import { readSafetensors } from '../io/safetensors.ts';
 import { Trainer } from '../train/trainer.ts';
 import { loadCheckpoint } from '../train/checkpoint.ts';
@@ -56,9 +56,12 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const trainer = new Trainer(parts.model, parts.ds, parts.modelRng, { ...spec, epochs: spec.epochs, controller: parts.controller });
   const test = (await trainer.evaluate('test')).metrics;
   const state = existsSync(join(dir, 'checkpoint.safetensors')) ? (loadCheckpoint(join(dir, 'checkpoint.safetensors')).state as { history?: unknown[]; trainSeconds?: number; bestVal?: number }) : {};
-  console.log(JSON.stringify(resultJson(spec, parts, trainer, {
-    test, epochsRun: state.history?.length ?? 0, trainSeconds: state.trainSeconds ?? 0, bestVal: state.bestVal ?? NaN,
-  })));
+  console.log(JSON.stringify({
+    ...resultJson(spec, parts, trainer, {
+      test, epochsRun: state.history?.length ?? 0, trainSeconds: state.trainSeconds ?? 0, bestVal: state.bestVal ?? NaN,
+    }),
+    ...(await sparseInferenceTimes(trainer, parts.ds, spec.batchSize)),
+  }));
   trainer.dispose();
   parts.controller.dispose();
   parts.model.dispose();
