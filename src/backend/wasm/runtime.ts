@@ -155,14 +155,14 @@ export class WasmRuntime {
         const b = this.allocBytes(Math.max(4, values.length * 4));
         blocks.push(b);
         const v = this.i32();
-        for (let i = 0; i < values.length; i++) v[(b.ptr >> 2) + i] = values[i]!;
+        for (let i = 0; i < values.length; i++) v[(b.ptr >>> 2) + i] = values[i]!;
         return b.ptr;
       },
       floats: (values: ArrayLike<number>) => {
         const b = this.allocBytes(Math.max(4, values.length * 4));
         blocks.push(b);
         const v = this.f32();
-        for (let i = 0; i < values.length; i++) v[(b.ptr >> 2) + i] = values[i]!;
+        for (let i = 0; i < values.length; i++) v[(b.ptr >>> 2) + i] = values[i]!;
         return b.ptr;
       },
     };

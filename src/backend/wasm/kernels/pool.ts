@@ -65,7 +65,7 @@ export const poolFamily: KernelFamily = (rt) => {
       // -1 marks an empty window (skipped); anything else must lie in [0, L).
       const v = rt.i32();
       for (let j = 0; j < rows * lout; j++) {
-        const pos = v[(pi >> 2) + j]!;
+        const pos = v[(pi >>> 2) + j]!;
         if (pos !== -1 && !(pos >= 0 && pos < l)) {
           throw new Error(`${op}: index ${pos} at position ${j} is out of range [0, ${l})`);
         }

@@ -38,7 +38,7 @@ export function validateCsr(
   const colIdx = rt.ptr(a.colIdx, kernel);
   const values = rt.ptr(a.values, kernel);
   const iv = rt.i32();
-  const rp = rowPtr >> 2;
+  const rp = rowPtr >>> 2;
   if (iv[rp] !== 0) fail(kernel, `rowPtr[0] = ${iv[rp]}, expected 0`);
   for (let i = 1; i <= rows; i++) {
     const lo = iv[rp + i - 1]!;
@@ -46,7 +46,7 @@ export function validateCsr(
     if (hi < lo || hi > nnz) fail(kernel, `rowPtr[${i}] = ${hi} is not monotone within [${lo}, ${nnz}]`);
   }
   if (iv[rp + rows] !== nnz) fail(kernel, `rowPtr[${rows}] = ${iv[rp + rows]}, expected nnz = ${nnz}`);
-  const ci = colIdx >> 2;
+  const ci = colIdx >>> 2;
   for (let p = 0; p < nnz; p++) {
     const c = iv[ci + p]!;
     if (c < 0 || c >= cols) fail(kernel, `colIdx[${p}] = ${c} is out of range [0, ${cols})`);

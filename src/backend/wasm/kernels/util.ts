@@ -109,7 +109,7 @@ export function convert(rt: WasmRuntime, s: Storage, dtype: DType): Storage {
 /** Validate i32 indices held in wasm memory: each must be in [0, limit) (the error names op, index, position). */
 export function checkIndices(rt: WasmRuntime, op: string, ptr: number, count: number, limit: number): void {
   const v = rt.i32();
-  const base = ptr >> 2;
+  const base = ptr >>> 2;
   for (let j = 0; j < count; j++) {
     const i = v[base + j]!;
     if (!(i >= 0 && i < limit)) throw new Error(`${op}: index ${i} at position ${j} is out of range [0, ${limit})`);
