@@ -36,9 +36,9 @@ const A_SHIFT: usize = A_SPLAT ? 4 : 2;
 // Cache blocking for one Zen 4 core (32 KiB L1d, 1 MiB L2): a KC×NR B micro-panel (8 KiB) stays in L1 while
 // the MC×KC packed A block (384 / 192 KiB) stays in L2; the KC×NC packed B block (1 MiB) streams from L2/L3.
 // (Throughput is flat within ±2% for KC 256–512, MC 96–384, NC 1024–4096; KC = 128 loses ~4%.)
-const KC: i32 = 256;
-const MC: i32 = A_SPLAT ? 96 : 192;
-const NC: i32 = 1024;
+const KC: i32 = 1024;
+const MC: i32 = A_SPLAT ? 24 : 192;
+const NC: i32 = 2048;
 
 // Scratch tile for edge micro-tiles (MR × NR).
 const EDGE: usize = memory.data(4 * 8 * 4, 64);
@@ -76,7 +76,76 @@ const EDGE: usize = memory.data(4 * 8 * 4, 64);
     c31 = f32x4.splat(0);
   }
   const pbEnd = pb + (<usize>kc << 5);
-  while (pb < pbEnd) {
+  if (A_SPLAT) {
+    // k unrolled by 4 with an exit test after each step: the exits keep V8 from hoisting every step's loads
+    // ahead of the arithmetic (which would spill), and the immediate offsets save the pointer bumps.
+    const e1 = pbEnd - 32, e2 = pbEnd - 64, e3 = pbEnd - 96;
+    let b0: v128, b1: v128, a0: v128, a1: v128, a2: v128, a3: v128;
+    while (true) {
+      b0 = v128.load(pb, 0);
+      b1 = v128.load(pb, 16);
+      a0 = v128.load(pa, 0);
+      c00 = f32x4.add(c00, f32x4.mul(a0, b0));
+      c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+      a1 = v128.load(pa, 16);
+      c10 = f32x4.add(c10, f32x4.mul(a1, b0));
+      c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+      a2 = v128.load(pa, 32);
+      c20 = f32x4.add(c20, f32x4.mul(a2, b0));
+      c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+      a3 = v128.load(pa, 48);
+      c30 = f32x4.add(c30, f32x4.mul(a3, b0));
+      c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+      if (pb >= e1) break;
+      b0 = v128.load(pb, 32);
+      b1 = v128.load(pb, 48);
+      a0 = v128.load(pa, 64);
+      c00 = f32x4.add(c00, f32x4.mul(a0, b0));
+      c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+      a1 = v128.load(pa, 80);
+      c10 = f32x4.add(c10, f32x4.mul(a1, b0));
+      c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+      a2 = v128.load(pa, 96);
+      c20 = f32x4.add(c20, f32x4.mul(a2, b0));
+      c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+      a3 = v128.load(pa, 112);
+      c30 = f32x4.add(c30, f32x4.mul(a3, b0));
+      c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+      if (pb >= e2) break;
+      b0 = v128.load(pb, 64);
+      b1 = v128.load(pb, 80);
+      a0 = v128.load(pa, 128);
+      c00 = f32x4.add(c00, f32x4.mul(a0, b0));
+      c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+      a1 = v128.load(pa, 144);
+      c10 = f32x4.add(c10, f32x4.mul(a1, b0));
+      c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+      a2 = v128.load(pa, 160);
+      c20 = f32x4.add(c20, f32x4.mul(a2, b0));
+      c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+      a3 = v128.load(pa, 176);
+      c30 = f32x4.add(c30, f32x4.mul(a3, b0));
+      c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+      if (pb >= e3) break;
+      b0 = v128.load(pb, 96);
+      b1 = v128.load(pb, 112);
+      a0 = v128.load(pa, 192);
+      c00 = f32x4.add(c00, f32x4.mul(a0, b0));
+      c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+      a1 = v128.load(pa, 208);
+      c10 = f32x4.add(c10, f32x4.mul(a1, b0));
+      c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+      a2 = v128.load(pa, 224);
+      c20 = f32x4.add(c20, f32x4.mul(a2, b0));
+      c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+      a3 = v128.load(pa, 240);
+      c30 = f32x4.add(c30, f32x4.mul(a3, b0));
+      c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+      pa += 256;
+      pb += 128;
+      if (pb >= pbEnd) break;
+    }
+  } else while (pb < pbEnd) {
     const b0 = v128.load(pb, 0);
     const b1 = v128.load(pb, 16);
     const a0 = A_SPLAT ? v128.load(pa, 0) : v128.load32_splat(pa, 0);
