@@ -21,8 +21,9 @@
 // GFLOP/s at 1024³, default / relaxed build: 4×8 44.8 / 51.1, 2×16 44.3 / 49.9, 3×12 15 / 50.7,
 // 5×8 23.6 / 22.3, 6×8 27.3 / 26 (the larger tiles spill accumulators to the stack every k step).
 // Unrolling the k loop hurts too (Binaryen nests each accumulator's chain across the unrolled steps and V8
-// hoists every step's loads: 26 GFLOP/s at 4 steps), so the loop is one k step bounded by the B pointer;
-// V8 unrolls it itself. Per k step the default build runs 16 FP ops + 6 loads + ~3-5 loop ops, close to the
+// hoists every step's loads: 26 GFLOP/s at 4 steps). The relaxed build's loop is one k step bounded by the B
+// pointer (V8 unrolls it itself); the default build's is unrolled by 4 with an exit test between the steps
+// (see mk4x8), which keeps the loads of each step in their own block. Per k step the default build runs 16 FP ops + 6 loads + ~3-5 loop ops, close to the
 // dispatch width; the relaxed build's 8 FMAs make it FMA-port bound (~87% of the 58.6 GFLOP/s peak).
 const NR: i32 = 8;
 const MR: i32 = 4;
@@ -33,12 +34,15 @@ const MR: i32 = 4;
 const A_SPLAT: bool = !ASC_FEATURE_RELAXED_SIMD;
 /** log2 of the packed bytes per A element. */
 const A_SHIFT: usize = A_SPLAT ? 4 : 2;
-// Cache blocking for one Zen 4 core (32 KiB L1d, 1 MiB L2): a KC×NR B micro-panel (8 KiB) stays in L1 while
-// the MC×KC packed A block (384 / 192 KiB) stays in L2; the KC×NC packed B block (1 MiB) streams from L2/L3.
-// (Throughput is flat within ±2% for KC 256–512, MC 96–384, NC 1024–4096; KC = 128 loses ~4%.)
-const KC: i32 = 1024;
+// Cache blocking for one Zen 4 core (32 KiB L1d, 1 MiB L2). Relaxed build: a KC×NR B micro-panel (8 KiB)
+// stays in L1 while the MC×KC packed A block (192 KiB) stays in L2; the KC×NC packed B block (1 MiB) streams
+// from L2/L3. (Flat within ±2% for KC 256–512, MC 96–384, NC 1024–4096; KC = 128 loses ~4%.)
+// Default build: a deep KC = 1024 (one pass over C for k ≤ 1024, so the C tiles are loaded and stored a
+// quarter as often) with a shallow MC = 24 (the 384 KiB pre-broadcast A block stays in L2): +2–3% over
+// KC 256 / MC 96 at 512³–3072×512×2048 (KC 512 / MC 24–48 and KC 2048 / MC 12 measure within 1%).
+const KC: i32 = A_SPLAT ? 1024 : 256;
 const MC: i32 = A_SPLAT ? 24 : 192;
-const NC: i32 = 2048;
+const NC: i32 = 1024;
 
 // Scratch tile for edge micro-tiles (MR × NR).
 const EDGE: usize = memory.data(4 * 8 * 4, 64);
@@ -77,8 +81,9 @@ const EDGE: usize = memory.data(4 * 8 * 4, 64);
   }
   const pbEnd = pb + (<usize>kc << 5);
   if (A_SPLAT) {
-    // k unrolled by 4 with an exit test after each step: the exits keep V8 from hoisting every step's loads
-    // ahead of the arithmetic (which would spill), and the immediate offsets save the pointer bumps.
+    // k unrolled by 4 with an exit test after each step (same per-element order: one k step at a time). The
+    // exits split the body into blocks, so V8 cannot hoist all four steps' loads ahead of the arithmetic (that
+    // spilled: 26 GFLOP/s), and the constant load offsets replace three of the four pointer bumps: +1.5–2%.
     const e1 = pbEnd - 32, e2 = pbEnd - 64, e3 = pbEnd - 96;
     let b0: v128, b1: v128, a0: v128, a1: v128, a2: v128, a3: v128;
     while (true) {
