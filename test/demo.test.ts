@@ -196,8 +196,9 @@ describe('browser demo (headless Chromium)', () => {
     await page.selectOption('#method', 'pals');
     await page.selectOption('#backend', 'auto');
     await page.fill('#epochs', '2');
-    await page.fill('#steps', '12');
-    await page.fill('#update-freq', '2');
+    // Enough steps that the throttled charts (≤ 1 redraw per 150 ms) redraw several times even on fast kernels.
+    await page.fill('#steps', '60');
+    await page.fill('#update-freq', '10');
     await page.fill('#val-batches', '2');
     const before = await chartHtml();
     // Count redraws of the two live charts that happen while the worker is still training.
@@ -220,7 +221,7 @@ describe('browser demo (headless Chromium)', () => {
       throw new Error(`training did not finish: ${(e as Error).message}\n${logs.join('\n')}`);
     }
     const status = await page.textContent('#status');
-    expect(status, logs.join('\n')).toMatch(/^finished after 24 steps/);
+    expect(status, logs.join('\n')).toMatch(/^finished after 120 steps/);
     await page.waitForTimeout(300); // the last redraw is throttled
     const after = await chartHtml();
     expect(after.loss).not.toBe(during.loss);
@@ -246,11 +247,11 @@ describe('browser demo (headless Chromium)', () => {
     console.log(`demo backend: ${facts.backend} ${facts.adapter} ${facts.note}`);
     expect(['wasm', 'webgpu']).toContain(facts.backend);
     expect(facts.note).not.toBe('');
-    // train per step (24 points), train/val/test per epoch (2 each).
-    expect(facts.lossPoints[0]).toBe(24);
+    // train per step (120 points), train/val/test per epoch (2 each).
+    expect(facts.lossPoints[0]).toBe(120);
     expect(facts.lossPoints.slice(1)).toEqual([2, 2, 2]);
-    // PALS decides every 2 steps inside its update window (steps 2, 4, …, 22): 11 decisions, each marked; the
-    // curve also has the start and epoch-end samples.
+    // PALS decides every 10 steps inside its update window (steps 10, 20, …, 110; 120 is past final_iter):
+    // 11 decisions, each marked; the curve also has the start and epoch-end samples.
     expect(facts.decisions.length).toBe(11);
     for (const d of facts.decisions) expect(['shrink', 'expand', 'stable']).toContain(d);
     expect(facts.sparsityPoints.some((n) => n >= 11 + 3)).toBe(true);
