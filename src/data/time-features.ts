@@ -73,6 +73,14 @@ const BY_FREQ: Record<string, Feature[]> = {
   s: [secondOfMinute, minuteOfHour, hourOfDay, dayOfWeekF, dayOfMonth, dayOfYearF],
 };
 
+/**
+ * `timeF` feature count per frequency code (TSLib's freq_map: h 4, t 5, s 6, m 1, a 1, w 2, d 3, b 3); yearly data
+ * has no feature but its embedding still takes one input.
+ */
+export const TIME_FEATURE_COUNTS: Readonly<Record<string, number>> = Object.fromEntries(
+  Object.entries(BY_FREQ).map(([code, feats]) => [code, Math.max(feats.length, 1)]),
+);
+
 /** Normalise a TSLib/pandas frequency string ('h', '15min', 't', 'd', …) to its code. */
 export function freqCode(freq: string): string {
   const f = freq.trim().toLowerCase().replace(/^\d+/, '');
@@ -83,9 +91,10 @@ export function freqCode(freq: string): string {
 
 /** Row-major features [rows, F] for the given dates. */
 export function timeFeatures(dates: readonly CalendarTime[], freq: string): { values: Float32Array; count: number } {
-  const feats = BY_FREQ[freqCode(freq)]!;
+  const code = freqCode(freq);
+  const feats = BY_FREQ[code]!;
   // TSLib's 'a' (yearly) has no features but its embedding still expects 1 input: keep [rows, 1] of zeros.
-  const count = Math.max(feats.length, 1);
+  const count = TIME_FEATURE_COUNTS[code]!;
   const values = new Float32Array(dates.length * count);
   dates.forEach((t, r) => feats.forEach((f, i) => (values[r * count + i] = f(t))));
   return { values, count };

@@ -34,6 +34,8 @@
  * errors.
  */
 import { readSafetensors, writeSafetensors, type SafeArray, type SafeDType } from './safetensors.ts';
+import { TIME_FEATURE_COUNTS } from '../data/time-features.ts';
+import type { ForecastConfig } from '../models/config.ts';
 
 export const MODEL_FORMAT = 'sparsecast-model';
 export const MODEL_FORMAT_VERSION = 1;
@@ -49,32 +51,11 @@ export const MAX_MODEL_ELEMENTS = 2 ** 26;
 
 export const MODEL_NAMES = ['Transformer', 'Informer', 'Autoformer', 'FEDformer', 'NSTransformer', 'DLinear', 'LSTM'] as const;
 export type ExportedModelName = (typeof MODEL_NAMES)[number];
-/** `timeF` feature counts per frequency code (TSLib's freq_map). */
-export const TIME_FEATURE_COUNT: Record<string, number> = { h: 4, t: 5, s: 6, m: 1, a: 1, w: 2, d: 3, b: 3 };
+/** `timeF` feature counts per frequency code (the one table, in data/time-features.ts). */
+export const TIME_FEATURE_COUNT = TIME_FEATURE_COUNTS;
 
-export interface ModelHyperParams {
-  seqLen: number;
-  labelLen: number;
-  predLen: number;
-  encIn: number;
-  decIn: number;
-  cOut: number;
-  dModel: number;
-  nHeads: number;
-  eLayers: number;
-  dLayers: number;
-  dFf: number;
-  dropout: number;
-  factor: number;
-  activation: 'gelu' | 'relu';
-  freq: string;
-  movingAvg: number;
-  distil: boolean;
-  modes?: number;
-  modeSelect?: 'random' | 'low';
-  pHiddenDims?: number[];
-  pHiddenLayers?: number;
-}
+/** The model hyper-parameters a file carries: exactly the models' config. */
+export type ModelHyperParams = ForecastConfig;
 
 export interface ModelConfig {
   format: typeof MODEL_FORMAT;

@@ -4,6 +4,7 @@
  * time features), summed, then dropout. Parameter names follow TSLib's layers/Embed.py.
  */
 import { Module } from './module.ts';
+import { TIME_FEATURE_COUNTS } from '../data/time-features.ts';
 import { Dropout } from './dropout.ts';
 import { Linear } from './linear.ts';
 import type { Tensor } from '../tensor/tensor.ts';
@@ -15,7 +16,7 @@ import { add } from '../ops/binary.ts';
 import { normalInit } from './init.ts';
 
 /** Number of `timeF` features per frequency code (TSLib's freq_map). */
-export const TIME_FEATURES: Record<string, number> = { h: 4, t: 5, s: 6, m: 1, a: 1, w: 2, d: 3, b: 3 };
+export const TIME_FEATURES = TIME_FEATURE_COUNTS;
 
 export class TokenEmbedding extends Module {
   readonly tokenConv: TokenConv;
