@@ -27,6 +27,8 @@ const maxBatches = flag('max_train_batches', '');
 const valBatches = flag('val_batches', '');
 const datasets = flag('datasets', 'ETTh1,ETTh2,ETTm1,ETTm2,exchange_rate').split(',');
 const updateFreq = flag('update_freq', '');
+// The per-epoch test pass only feeds log.jsonl; skipping it saves a third of the evaluation time on ETTm.
+const epochTest = !args.includes('--no_epoch_test');
 
 interface Job {
   key: Record<string, string>;
@@ -35,7 +37,7 @@ interface Job {
 
 const common = ['--preset', 'small', '--pred_len', '96', '--train_epochs', epochs, '--seed', '2020', '--backend', 'wasm',
   ...(maxBatches ? ['--max_train_batches', maxBatches] : []), ...(valBatches ? ['--val_batches', valBatches] : []),
-  ...(updateFreq ? ['--update_freq', updateFreq] : [])];
+  ...(updateFreq ? ['--update_freq', updateFreq] : []), ...(epochTest ? [] : ['--no_epoch_test'])];
 const jobsList: Job[] = [];
 if (table === 'forecast') {
   for (const d of datasets) for (const m of flag('models', 'Transformer,Informer,Autoformer,FEDformer,NSTransformer').split(',')) {
@@ -62,8 +64,10 @@ const log = join('docs/runs', `${table}.jsonl`);
 const done = new Map<string, Record<string, unknown>>();
 if (existsSync(log)) {
   for (const l of readFileSync(log, 'utf8').split('\n').filter(Boolean)) {
-    const r = JSON.parse(l) as { key: Record<string, string>; result: Record<string, unknown> };
-    done.set(JSON.stringify(r.key), r.result);
+    // A run counts only when it was made with exactly this command line (same budget, flags and data).
+    const r = JSON.parse(l) as { key: Record<string, string>; argv?: string[]; result: Record<string, unknown> };
+    const job = jobsList.find((j) => JSON.stringify(j.key) === JSON.stringify(r.key));
+    if (job && JSON.stringify(job.argv) === JSON.stringify(r.argv)) done.set(JSON.stringify(r.key), r.result);
   }
 }
 
@@ -85,7 +89,7 @@ await Promise.all(Array.from({ length: jobs }, async () => {
     if (done.has(JSON.stringify(job.key))) continue;
     const result = await run(job);
     done.set(JSON.stringify(job.key), result);
-    appendFileSync(log, `${JSON.stringify({ key: job.key, result })}\n`);
+    appendFileSync(log, `${JSON.stringify({ key: job.key, argv: job.argv, result })}\n`);
     console.log(JSON.stringify({ ...job.key, ...result }));
   }
 }));
@@ -103,12 +107,12 @@ if (table === 'forecast') {
     })].join('\n');
 } else {
   const methods = [...new Set(jobsList.map((j) => j.key.method!))];
-  md = ['| data | method | test MSE | test MAE | sparsity | FLOPs reduction | train s | controller s |', '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  md = ['| data | method | test MSE | test MAE | sparsity | FLOPs reduction | epochs | train s | controller s |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...datasets.flatMap((d) => methods.map((m) => {
       const r = done.get(JSON.stringify({ data: d, method: m }));
-      if (!r) return `| ${d} | ${m} | – | – | – | – | – | – |`;
+      if (!r) return `| ${d} | ${m} | – | – | – | – | – | – | – |`;
       const red = 1 - Number(r.flops_sparse) / Number(r.flops_dense);
-      return `| ${d} | ${m} | ${f(r.mse)} | ${f(r.mae)} | ${f(r.sparsity)} | ${(100 * red).toFixed(1)}% | ${f(r.train_seconds, 0)} | ${f(r.controller_seconds, 0)} |`;
+      return `| ${d} | ${m} | ${f(r.mse)} | ${f(r.mae)} | ${f(r.sparsity)} | ${(100 * red).toFixed(1)}% | ${f(r.epochs_run, 0)} | ${f(r.train_seconds, 0)} | ${f(r.controller_seconds, 0)} |`;
     }))].join('\n');
 }
 const out = join('docs', `results-${table}.md`);

@@ -44,6 +44,8 @@ export interface RunSpec {
   seed: number;
   backend: string;
   maxTrainBatches?: number;
+  /** False with `--no_epoch_test`: skip the per-epoch test pass (logged as null; the final test is unchanged). */
+  epochTest: boolean;
   checkpointEvery: number;
   out?: string;
   sparse: SparseOptions;
@@ -149,6 +151,7 @@ export function specFromArgs(args: ParsedArgs): RunSpec {
     seed: numberFlag(args, 'seed', 2020, true),
     backend: f('backend') ?? 'wasm',
     maxTrainBatches: maxB === undefined ? undefined : numberFlag(args, 'max_train_batches', 0, true),
+    epochTest: !args.switches.has('no_epoch_test'),
     checkpointEvery: numberFlag(args, 'checkpoint_every', 100, true),
     out: f('out'),
   };
@@ -255,6 +258,7 @@ export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet
   const trainer = new Trainer(model, ds, modelRng, {
     epochs: spec.epochs, patience: spec.patience, batchSize: spec.batchSize, learningRate: spec.learningRate,
     lradj: spec.lradj, seed: spec.seed, maxTrainBatches: spec.maxTrainBatches,
+    epochTest: spec.epochTest,
     checkpointPath: out ? join(out, 'checkpoint.safetensors') : undefined,
     bestPath: out ? join(out, 'best.safetensors') : undefined,
     checkpointEvery: out ? spec.checkpointEvery : 0,
@@ -270,7 +274,7 @@ export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet
       if (!opts.quiet) progress.step(epoch, step, steps, loss);
     },
     onEpoch: (log, history) => {
-      if (!opts.quiet) progress.line(`epoch ${log.epoch}: train ${log.train_loss.toFixed(5)} val ${log.val_loss.toFixed(5)} test ${log.test_loss.toFixed(5)} lr ${log.lr.toExponential(2)} (${log.seconds.toFixed(1)} s)`);
+      if (!opts.quiet) progress.line(`epoch ${log.epoch}: train ${log.train_loss.toFixed(5)} val ${log.val_loss.toFixed(5)} test ${Number.isFinite(log.test_loss) ? log.test_loss.toFixed(5) : '–'} lr ${log.lr.toExponential(2)} (${log.seconds.toFixed(1)} s)`);
       // Rewritten whole from the run's history, so a resumed run's log equals an uninterrupted one's.
       if (out) writeFileAtomic(join(out, 'log.jsonl'), new TextEncoder().encode(history.map((h) => `${JSON.stringify(h)}\n`).join('')));
     },
@@ -338,8 +342,11 @@ function round(v: number): number {
   return Number.isFinite(v) ? +v.toFixed(6) : v;
 }
 
+/** `sparsecast train`'s bare switches (flags that take no value). */
+export const TRAIN_SWITCHES = ['resume', 'no_expand', 'distil', 'no_epoch_test'] as const;
+
 export async function trainCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['resume', 'no_expand', 'distil']);
+  const args = parseArgs(argv, TRAIN_SWITCHES);
   const spec = specFromArgs(args);
   const { json } = await runTraining(spec, { resume: args.switches.has('resume') });
   console.log(JSON.stringify(json));

@@ -42,6 +42,11 @@ export interface TrainOptions {
   seed: number;
   /** Cap on training batches per epoch (quick runs). */
   maxTrainBatches?: number;
+  /**
+   * Evaluate the test split after every epoch, as TSLib does (default true). It only feeds `log.jsonl` and the
+   * loss plot; false skips it (logged as NaN) to save time on long benchmark runs. The final test is unchanged.
+   */
+  epochTest?: boolean;
   /** Where `checkpoint.safetensors` and `best.safetensors` go; none → no files. */
   checkpointPath?: string;
   bestPath?: string;
@@ -409,8 +414,8 @@ export class Trainer {
       if (interrupted) break;
       const trainLoss = st.trainLossSum / batches.length;
       const val = await this.evaluate('val');
-      const test = await this.evaluate('test');
-      const log: EpochLog = { epoch: st.epoch, train_loss: trainLoss, val_loss: val.loss, test_loss: test.loss, lr: this.adam.lr, seconds: (performance.now() - epochStart) / 1000 };
+      const testLoss = o.epochTest === false ? NaN : (await this.evaluate('test')).loss;
+      const log: EpochLog = { epoch: st.epoch, train_loss: trainLoss, val_loss: val.loss, test_loss: testLoss, lr: this.adam.lr, seconds: (performance.now() - epochStart) / 1000 };
       st.history.push(log);
       o.onEpoch?.(log, st.history);
       if (early.step(val.loss)) {
