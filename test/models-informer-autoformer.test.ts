@@ -14,7 +14,7 @@ import { backward } from '../src/autograd/backward.ts';
 import { createModel, defaultConfig, modelNames, type ForecastConfig } from '../src/models/index.ts';
 import { Informer } from '../src/models/informer.ts';
 import { Autoformer } from '../src/models/autoformer.ts';
-import { probSampleCount, probSampleIndices } from '../src/nn/prob-attention.ts';
+import { ProbAttention, probSampleCount, probSampleIndices } from '../src/nn/prob-attention.ts';
 import { parseCsv } from '../src/data/csv.ts';
 import { ForecastDataset } from '../src/data/forecast-dataset.ts';
 import { Trainer, type Forecaster } from '../src/train/trainer.ts';
@@ -167,6 +167,44 @@ describe('model registry', () => {
     expect(idx.length).toBe(120);
     expect(Math.min(...idx)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...idx)).toBeLessThan(17);
+  });
+});
+
+describe.each(['js', 'wasm'])('ProbSparse query selection on %s', (backend) => {
+  it('scores only the sampled keys (duplicates counted) and picks the same top-u queries as the dense definition', () => {
+    engine.useBackend(backend);
+    const [b, h, lq, lk, e] = [2, 3, 11, 9, 5];
+    const r = new Rng(41);
+    const qd = r.normal(b * h * lq * e);
+    const kd = r.normal(b * h * lk * e);
+    const sampleK = 6;
+    const sample = probSampleIndices(new Rng(7), lq, lk, sampleK);
+    // Force duplicates in some rows, as torch.randint with replacement produces.
+    sample[0] = sample[1]!;
+    sample[sampleK * 3] = sample[sampleK * 3 + 2] = sample[sampleK * 3 + 4]!;
+    const u = 4;
+    const attn = new ProbAttention(new Rng(1), false, 1);
+    const got = tidy(() => [...(attn.selectQueries(op.tensor(qd, [b, h, lq, e]), op.tensor(kd, [b, h, lk, e]), sample, sampleK, u).dataSync() as Int32Array)]);
+    // Reference, straight from TSLib's definition in float64: M = max_s q·k_s − Σ_s q·k_s / L_K, top-u by M.
+    const want: number[] = [];
+    for (let g = 0; g < b * h; g++) {
+      const m: number[] = [];
+      for (let i = 0; i < lq; i++) {
+        let mx = -Infinity;
+        let sum = 0;
+        for (let s = 0; s < sampleK; s++) {
+          const j = sample[i * sampleK + s]!;
+          let dot = 0;
+          for (let t = 0; t < e; t++) dot += qd[(g * lq + i) * e + t]! * kd[(g * lk + j) * e + t]!;
+          mx = Math.max(mx, dot);
+          sum += dot;
+        }
+        m.push(mx - sum / lk);
+      }
+      want.push(...m.map((v, i) => [v, i] as const).sort((x, y) => y[0] - x[0] || x[1] - y[1]).slice(0, u).map(([, i]) => i));
+    }
+    expect(got).toEqual(want);
+    attn.dispose();
   });
 });
 

@@ -15,8 +15,8 @@
  *    L_Q = L_K) and the chosen rows are replaced by their attention outputs.
  *
  * Steps 1–3 only pick indices, so they run without a tape (TSLib's gradient does not flow through them
- * either); the sampled scores are read from one full Q·Kᵀ product (cheap at forecasting lengths) at the
- * sampled positions. Steps 4–5 use gather / scatterAdd / where, so the gradient reaches Q (chosen rows), K
+ * either); only the sampled scores are computed (a sampled dense-dense product), and step 4 scores only the
+ * u chosen queries, so no [L_Q, L_K] score matrix is ever formed. Steps 4–5 use gather / scatterAdd / where, so the gradient reaches Q (chosen rows), K
  * and V. The attention dropout module exists (TSLib registers it) but ProbAttention never applies it.
  */
 import { Module } from './module.ts';
@@ -33,6 +33,7 @@ import { reshape } from '../ops/reshape.ts';
 import { cast, greater, where } from '../ops/compare.ts';
 import { arange, ones, tensor } from '../ops/creation.ts';
 import { gather, scatterAdd, topk } from '../ops/indexing.ts';
+import { Csr, sddmm } from '../ops/sparse.ts';
 import { max, mean, sum } from '../ops/reduce.ts';
 
 /** factor·⌈ln L⌉ capped at L, as TSLib computes U_part and u. */
@@ -66,15 +67,47 @@ export class ProbAttention extends Module implements InnerAttention {
   /**
    * The chosen query indices [B, H, u] (i32): sampled scores, sparsity measure, top-u. No tape.
    * `sample` is the [L_Q, sample_k] key table.
+   *
+   * Only the sampled scores are computed — B·H·L_Q·sample_k dot products, never the dense [L_Q, L_K] score
+   * matrix — with one sampled dense-dense product (sddmm) over all batch rows and heads at once: the pattern is
+   * block-diagonal, row (bh, i) holding keys bh·L_K + sample[i, ·]. CSR wants strictly increasing columns and
+   * TSLib samples with replacement, so each row stores its distinct keys once and a gather puts every draw
+   * (duplicates included, as TSLib counts them in the sum) back into a [B, H, L_Q, sample_k] table.
    */
   selectQueries(q: Tensor, k: Tensor, sample: Int32Array, sampleK: number, u: number): Tensor {
-    const [b, h, lq] = q.shape as [number, number, number, number];
+    const [b, h, lq, e] = q.shape as [number, number, number, number];
     const lk = k.shape[2]!;
+    const bh = b * h;
+    const backend = q.backend.name;
+    // Distinct sampled keys of each query row (sorted), and where each draw sits among them.
+    const distinct: Int32Array[] = [];
+    const rank = new Int32Array(lq * sampleK);
+    let perHead = 0;
+    for (let i = 0; i < lq; i++) {
+      const row = sample.subarray(i * sampleK, (i + 1) * sampleK);
+      const keys = Int32Array.from(new Set(row)).sort();
+      distinct.push(keys);
+      perHead += keys.length;
+      for (let s = 0; s < sampleK; s++) rank[i * sampleK + s] = keys.indexOf(row[s]!);
+    }
+    const rowPtr = new Int32Array(bh * lq + 1);
+    const colIdx = new Int32Array(bh * perHead);
+    const draw = new Int32Array(bh * lq * sampleK);
+    for (let g = 0, p = 0; g < bh; g++) {
+      for (let i = 0; i < lq; i++) {
+        const row = g * lq + i;
+        const keys = distinct[i]!;
+        for (let t = 0; t < keys.length; t++) colIdx[p + t] = g * lk + keys[t]!;
+        for (let s = 0; s < sampleK; s++) draw[row * sampleK + s] = p + rank[i * sampleK + s]!;
+        p += keys.length;
+        rowPtr[row + 1] = p;
+      }
+    }
     return engine.noGrad(() =>
       engine.tidy(() => {
-        const scores = matmul(q, k, { transB: true }); // [B, H, L_Q, L_K]
-        const table = tensor(sample, [1, 1, lq, sampleK], { dtype: 'i32', backend: q.backend.name });
-        const sampled = gather(scores, 3, broadcastTo(table, [b, h, lq, sampleK])); // [B, H, L_Q, sample_k]
+        const pattern = Csr.fromArrays(rowPtr, colIdx, new Float32Array(colIdx.length), [bh * lq, bh * lk], { backend });
+        const scores = sddmm(reshape(q, [bh * lq, e]), reshape(k, [bh * lk, e]), pattern, { transB: true }); // [nnz]
+        const sampled = reshape(gather(scores, 0, tensor(draw, [draw.length], { dtype: 'i32', backend })), [b, h, lq, sampleK]);
         const m = sub(max(sampled, -1), div(sum(sampled, -1), lk)); // [B, H, L_Q]
         return topk(m, u).indices;
       }),
