@@ -6,6 +6,8 @@
  *   sparsity  CSR vs dense-masked GEMM swept over density for the presets' layer shapes (bench/sparsity.ts;
  *             `--preset small|full|all`, `--svg PATH`), with the crossover and an SVG plot; with `--train`
  *             a Transformer training step and inference at `--density` (default 0.1), dense vs CSR execution
+ *   csr-update  keeping a layer's CSR pair current: value refresh (gather vs dense-to-CSR) and topology
+ *             updates (incremental vs full rebuild) — bench/csr-update.ts
  * `--backend webgpu` (matmul, block: bench/webgpu.ts) adds the adapter to each line; block takes `--small` /
  * `--full`, and on a software adapter runs a reduced shape unless `--full` is given.
  * Prints one JSON object per line with --json. Node runs with --experimental-wasm-relaxed-simd (see
@@ -77,7 +79,12 @@ switch (name) {
     await benchSparsity({ json, backend, runs, preset: flag('--preset'), svg: flag('--svg'), densities: flag('--densities')?.split(',').map(Number) });
     break;
   }
+  case 'csr-update': {
+    const { benchCsrUpdate } = await import('./csr-update.ts');
+    await benchCsrUpdate({ json, runs });
+    break;
+  }
   default:
-    console.error(`bench: unknown benchmark '${name ?? ''}' (choose: matmul, block, train, sparsity)`);
+    console.error(`bench: unknown benchmark '${name ?? ''}' (choose: matmul, block, train, sparsity, csr-update)`);
     process.exit(2);
 }

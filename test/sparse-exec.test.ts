@@ -137,6 +137,8 @@ describe.each([['wasm', 0], ['js', 1e-5]] as const)('sparse execution on %s', (b
     masking.setMask(l, randomMask(rng, l.param.size, 0.25));
     masking.apply();
     const sparse = run(model, fwd, xData, [3, 24]);
+    // The topology update went through the incremental pattern update (rows of W and of Wᵀ rebuilt).
+    expect(ex.layers.get('fc.weight')!.lastRebuiltRows).toEqual([40, 24]);
     ex.setOptions({ mode: 'dense' });
     const dense = run(model, fwd, xData, [3, 24]);
     expectClose(sparse, dense, tol);

@@ -31,6 +31,9 @@ import { sum } from './reduce.ts';
 import { cumsum, permute, slice } from './movement.ts';
 import { hostValues, indexSelect, scatterAdd } from './indexing.ts';
 
+/** Passed by `Csr.fromArrays` (which validated the host arrays already) so the pattern is not read back and checked twice. */
+const VALIDATED: unique symbol = Symbol('validated');
+
 export class Csr {
   readonly rows: number;
   readonly cols: number;
@@ -46,6 +49,7 @@ export class Csr {
     readonly colIdx: Tensor,
     readonly values: Tensor,
     readonly shape: readonly [number, number],
+    validated?: typeof VALIDATED,
   ) {
     const op = 'Csr';
     const [rows, cols] = shape;
@@ -67,7 +71,7 @@ export class Csr {
     this.rows = rows;
     this.cols = cols;
     this.nnz = colIdx.shape[0]!;
-    validatePattern(op, hostValues(rowPtr), hostValues(colIdx), rows, cols, this.nnz);
+    if (validated !== VALIDATED) validatePattern(op, hostValues(rowPtr), hostValues(colIdx), rows, cols, this.nnz);
   }
 
   /** Build from host arrays (validated before upload). */
@@ -92,6 +96,7 @@ export class Csr {
       tensor(Int32Array.from(colIdx), [colIdx.length], { ...b, dtype: 'i32' }),
       tensor(Float32Array.from(values), [values.length], { ...b, dtype: 'f32' }),
       shape,
+      VALIDATED,
     );
   }
 

@@ -13,9 +13,10 @@
  *                result independent of which path a layer takes, the dense-masked path then masks its weight
  *                gradient too, so both paths give the same state; this differs from the reference only in
  *                Adam's moments at inactive positions (they see zero gradients between updates).
- * The CSR pair is rebuilt when the layer's mask changes (Masking.setMask) and its values refreshed when the
- * weight changes (Masking.apply after each optimizer step; the weight's storage is also compared, so any
- * in-place update is seen) — lazily, at the next forward that runs sparse.
+ * The CSR pair's structure follows the layer's mask (Masking.setMask) through host patterns updated
+ * incrementally (src/sparse/csr-pattern.ts: only changed rows are rebuilt), and its values are gathered from W
+ * when the weight changes (Masking.apply after each optimizer step; the weight's storage is also compared, so
+ * any in-place update is seen) — lazily, at the next forward that runs sparse.
  *
  * Equality: the wasm GEMM and CSR kernels sum every output in increasing order of the reduced index with one
  * multiply and one add per term, and inactive weights are exactly 0 after the re-mask, so on wasm the CSR path
@@ -37,12 +38,13 @@ import { tensor } from '../ops/creation.ts';
 import { add, mul } from '../ops/binary.ts';
 import { linear, matmul } from '../ops/matmul.ts';
 import { reshape } from '../ops/reshape.ts';
-import { permute } from '../ops/movement.ts';
 import { sum } from '../ops/reduce.ts';
-import { Csr, denseToCsr } from '../ops/sparse.ts';
+import { Csr } from '../ops/sparse.ts';
+import { gather } from '../ops/indexing.ts';
+import { CsrPattern } from './csr-pattern.ts';
 import { wrap } from '../ops/util.ts';
 import type { Masking, MaskedLayer } from './masking.ts';
-import { crossoverDensity, transposeMask } from './crossover.ts';
+import { crossoverDensity } from './crossover.ts';
 
 export type ExecMode = 'auto' | 'dense' | 'sparse';
 export type WeightGrad = 'dense' | 'sparse-between-updates';
@@ -58,12 +60,23 @@ export interface SparseExecOptions {
 export class SparseLinearExec implements LinearExecutor {
   /** The path the last forward took. */
   lastPath: 'dense' | 'csr' | null = null;
+  /** Host patterns of W and Wᵀ, updated incrementally on mask changes (src/sparse/csr-pattern.ts). */
+  private pattern: CsrPattern | null = null;
+  private patternT: CsrPattern | null = null;
+  /** The mask the patterns were built for (diffed against the next one). */
+  private builtMask: Uint8Array | null = null;
+  /** Device copies of the patterns (their values are unused placeholders) and the gather positions into W. */
   private csr: Csr | null = null;
   private csrT: Csr | null = null;
-  private maskU8: Tensor | null = null;
-  private maskTU8: Tensor | null = null;
+  private positions: Tensor | null = null;
+  private positionsT: Tensor | null = null;
+  /** W's active values in the order of each pattern, refreshed by a gather whenever W changes. */
+  private values: Tensor | null = null;
+  private valuesT: Tensor | null = null;
   private maskDirty = true;
   private builtFrom: Storage | null = null;
+  /** Rows rebuilt by the last incremental pattern update (W's and Wᵀ's), for the bench and tests. */
+  lastRebuiltRows: [number, number] | null = null;
 
   constructor(
     readonly masking: Masking,
@@ -131,17 +144,19 @@ export class SparseLinearExec implements LinearExecutor {
     const k = this.inFeatures;
     const csr = this.csr!;
     const csrT = this.csrT!;
+    const values = this.values!;
+    const valuesT = this.valuesT!;
     const backend = x2.backend;
     countFlops(op, 2 * m * n * k, weight);
-    const y = wrap(backend.kernels.denseCsrT(x2.use(op), m, csr.storage(op)), [m, n], backend);
+    const y = wrap(backend.kernels.denseCsrT(x2.use(op), m, csr.storageWith(op, values.use(op))), [m, n], backend);
     const sparseDw = training && (this.opts.weightGrad ?? 'dense') === 'sparse-between-updates' && !this.masking.denseGradients;
     record(op, [x2, weight], [y], ([g]) => {
       let dx: Tensor | null = null;
       let dw: Tensor | null = null;
-      if (x2.requiresGrad) dx = wrap(backend.kernels.denseCsrT(g!.use(op), m, csrT.storage(op)), [m, k], backend);
+      if (x2.requiresGrad) dx = wrap(backend.kernels.denseCsrT(g!.use(op), m, csrT.storageWith(op, valuesT.use(op))), [m, k], backend);
       if (weight.requiresGrad) {
         if (sparseDw) {
-          const vals = backend.kernels.sddmm(g!.use(op), [m, n], true, x2.use(op), [m, k], false, csr.storage(op));
+          const vals = backend.kernels.sddmm(g!.use(op), [m, n], true, x2.use(op), [m, k], false, csr.storageWith(op, values.use(op)));
           const dense = backend.kernels.csrToDense(csr.storageWith(op, vals));
           backend.free(vals);
           dw = wrap(dense, [n, k], backend);
@@ -150,7 +165,7 @@ export class SparseLinearExec implements LinearExecutor {
         }
       }
       return [dx, dw];
-    }, [csr.rowPtr, csr.colIdx, csr.values, csrT.rowPtr, csrT.colIdx, csrT.values]);
+    }, [csr.rowPtr, csr.colIdx, values, csrT.rowPtr, csrT.colIdx, valuesT]);
     return y;
   }
 
@@ -184,7 +199,11 @@ export class SparseLinearExec implements LinearExecutor {
     return y;
   }
 
-  /** Rebuild the CSR pair when the mask changed, refresh it when the weight did. */
+  /**
+   * Bring the CSR pair up to date: after a mask change, update the host patterns (incrementally when there is
+   * a previous mask: only changed rows are rebuilt) and upload them; after a weight change, gather W's values
+   * at the patterns' positions. Neither scans or transposes the dense weight.
+   */
   private ensureCsr(weight: Tensor): void {
     const n = this.outFeatures;
     const k = this.inFeatures;
@@ -192,34 +211,55 @@ export class SparseLinearExec implements LinearExecutor {
     if (!this.maskDirty && this.csr && this.builtFrom === storage) return;
     engine.noGrad(() => {
       const be = { backend: this.layer.param.backend.name };
-      if (this.maskDirty || !this.maskU8) {
-        this.maskU8?.dispose();
-        this.maskTU8?.dispose();
-        this.maskU8 = engine.keep(tensor(this.layer.mask, [n, k], { ...be, dtype: 'u8' }));
-        this.maskTU8 = engine.keep(tensor(transposeMask(this.layer.mask, n, k), [k, n], { ...be, dtype: 'u8' }));
+      if (this.maskDirty || !this.csr) {
+        const mask = this.layer.mask;
+        if (this.pattern && this.patternT && this.builtMask) {
+          this.lastRebuiltRows = [this.pattern.update(this.builtMask, mask), this.patternT.update(this.builtMask, mask)];
+        } else {
+          this.pattern = CsrPattern.fromMask(mask, n, k);
+          this.patternT = CsrPattern.fromMask(mask, n, k, true);
+          this.lastRebuiltRows = null;
+        }
+        this.builtMask = mask.slice();
+        this.disposeDevice();
+        const upload = (p: CsrPattern, shape: [number, number]) => {
+          const c = Csr.fromArrays(p.rowPtr, p.colIdx, new Float32Array(p.nnz), shape, be);
+          for (const t of [c.rowPtr, c.colIdx, c.values]) engine.keep(t);
+          return c;
+        };
+        this.csr = upload(this.pattern, [n, k]);
+        this.csrT = upload(this.patternT!, [k, n]);
+        this.positions = engine.keep(tensor(this.pattern.positions(), [this.pattern.nnz], { ...be, dtype: 'i32' }));
+        this.positionsT = engine.keep(tensor(this.patternT!.positions(), [this.patternT!.nnz], { ...be, dtype: 'i32' }));
         this.maskDirty = false;
+        this.builtFrom = null;
       }
-      const nnz = this.layer.active;
-      const next = engine.tidy(() => {
-        const w2 = weight.rank === 2 ? weight : reshape(weight, [n, k]);
-        const c = denseToCsr(w2, this.maskU8, { nnz });
-        const t = denseToCsr(permute(w2, [1, 0]), this.maskTU8, { nnz });
-        for (const u of [c.rowPtr, c.colIdx, c.values, t.rowPtr, t.colIdx, t.values]) engine.keep(u);
-        return [c, t] as const;
-      });
-      this.csr?.dispose();
-      this.csrT?.dispose();
-      [this.csr, this.csrT] = next;
+      if (this.builtFrom !== storage) {
+        const [v, vt] = engine.tidy(() => {
+          const flat = reshape(weight, [n * k]);
+          return [engine.keep(gather(flat, 0, this.positions!)), engine.keep(gather(flat, 0, this.positionsT!))] as const;
+        });
+        this.values?.dispose();
+        this.valuesT?.dispose();
+        this.values = v;
+        this.valuesT = vt;
+      }
     });
     this.builtFrom = storage;
   }
 
-  dispose(): void {
+  private disposeDevice(): void {
+    for (const t of [this.positions, this.positionsT, this.values, this.valuesT]) t?.dispose();
     this.csr?.dispose();
     this.csrT?.dispose();
-    this.maskU8?.dispose();
-    this.maskTU8?.dispose();
-    this.csr = this.csrT = this.maskU8 = this.maskTU8 = null;
+    this.csr = this.csrT = null;
+    this.positions = this.positionsT = this.values = this.valuesT = null;
+  }
+
+  dispose(): void {
+    this.disposeDevice();
+    this.pattern = this.patternT = null;
+    this.builtMask = null;
   }
 }
 
