@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from './args.ts';
-import { buildRun, resultJson, sparseInferenceTimes, type RunParts, type RunSpec } from './train-command.ts';
+import { buildRun, resultJson, sparseExecutionTimes, type RunParts, type RunSpec } from './train-command.ts';
 import { readSafetensors } from '../io/safetensors.ts';
 import { Trainer } from '../train/trainer.ts';
 import { loadCheckpoint } from '../train/checkpoint.ts';
@@ -60,7 +60,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     ...resultJson(spec, parts, trainer, {
       test, epochsRun: state.history?.length ?? 0, trainSeconds: state.trainSeconds ?? 0, bestVal: state.bestVal ?? NaN,
     }),
-    ...(await sparseInferenceTimes(trainer, parts.ds, spec.batchSize)),
+    ...(await sparseExecutionTimes(trainer, parts.ds, spec.batchSize)),
   }));
   trainer.dispose();
   parts.controller.dispose();

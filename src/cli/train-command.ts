@@ -205,33 +205,41 @@ export function resultJson(spec: RunSpec, parts: RunParts, trainer: Trainer, r: 
 }
 
 /**
- * Inference time of one test batch (batch_size windows, median of 3 after a warm-up) with the masked layers
- * dense-masked and with sparse execution as the trainer runs it ('auto': CSR below each layer's measured
- * crossover): `infer_ms_dense`, `infer_ms_sparse`, and `csr_layers` (how many masked layers ran as CSR).
- * Empty when the run has no sparse execution.
+ * What sparse execution buys the trained model: one test batch (batch_size windows) predicted, and one training
+ * batch's forward + backward (no optimizer step), each timed (median of 3 after a warm-up) with the masked
+ * layers dense-masked and with sparse execution as the trainer runs it ('auto': CSR below each layer's measured
+ * crossover): `infer_ms_dense`, `infer_ms_sparse`, `step_ms_dense`, `step_ms_sparse`, and `csr_layers` (how many
+ * masked layers ran as CSR). Empty when the run has no sparse execution. Runs after the final test, so the
+ * dropout draws it makes change nothing reported.
  */
-export async function sparseInferenceTimes(trainer: Trainer, ds: ForecastDataset, batchSize: number): Promise<Record<string, number>> {
+export async function sparseExecutionTimes(trainer: Trainer, ds: ForecastDataset, batchSize: number): Promise<Record<string, number>> {
   const ex = trainer.sparseExec;
   const n = Math.min(batchSize, ds.count('test'));
   if (!ex || n === 0) return {};
   const batch = ds.batch('test', Array.from({ length: n }, (_, i) => i));
+  const trainBatch = ds.batch('train', Array.from({ length: Math.min(batchSize, ds.count('train')) }, (_, i) => i));
   const prev = [...ex.layers.values()][0]?.opts.mode ?? 'auto';
-  const time = async (mode: 'dense' | 'auto') => {
-    ex.setOptions({ mode });
-    await trainer.predict(batch);
+  const median3 = async (fn: () => unknown) => {
+    await fn();
     const t: number[] = [];
     for (let i = 0; i < 3; i++) {
       const t0 = performance.now();
-      await trainer.predict(batch);
+      await fn();
       t.push(performance.now() - t0);
     }
     return +t.sort((a, b) => a - b)[1]!.toFixed(2);
   };
+  const time = async (mode: 'dense' | 'auto') => {
+    ex.setOptions({ mode });
+    const infer = await median3(() => trainer.predict(batch));
+    const csr = Object.values(ex.paths()).filter((p) => p === 'csr').length;
+    const step = await median3(() => trainer.lossAndGradients(trainBatch));
+    return { infer, step, csr };
+  };
   try {
     const dense = await time('dense');
     const sparse = await time('auto');
-    const csr = Object.values(ex.paths()).filter((p) => p === 'csr').length;
-    return { infer_ms_dense: dense, infer_ms_sparse: sparse, csr_layers: csr };
+    return { infer_ms_dense: dense.infer, infer_ms_sparse: sparse.infer, step_ms_dense: dense.step, step_ms_sparse: sparse.step, csr_layers: sparse.csr };
   } finally {
     ex.setOptions({ mode: prev });
   }
@@ -288,7 +296,7 @@ export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet
   const masking = controller.masking!;
   const json = {
     ...resultJson(spec, parts, trainer, result),
-    ...(result.interrupted ? { interrupted: true } : await sparseInferenceTimes(trainer, ds, spec.batchSize)),
+    ...(result.interrupted ? { interrupted: true } : await sparseExecutionTimes(trainer, ds, spec.batchSize)),
   };
   if (out && !result.interrupted) {
     const setting = `${spec.model}_${basename(spec.data).replace(/\.csv$/, '')}_ft${spec.features}_sl${cfg.seqLen}_ll${cfg.labelLen}_pl${cfg.predLen}_dm${cfg.dModel}_nh${cfg.nHeads}_el${cfg.eLayers}_dl${cfg.dLayers}_df${cfg.dFf}_seed${spec.seed}`;

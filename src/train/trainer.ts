@@ -203,6 +203,25 @@ export class Trainer {
     }
   }
 
+  /**
+   * Forward and backward of one training batch without an optimizer step or controller hook (the gradients
+   * are dropped): what a training step costs apart from Adam, for timing sparse vs dense-masked execution.
+   * Draws dropout from the model's generator like a real step.
+   */
+  lossAndGradients(b: Batch): void {
+    this.model.train();
+    const loss = tidy(() => {
+      const { out, target } = this.forward(b);
+      return engine.keep(mseLoss(out, target));
+    });
+    try {
+      backward(loss);
+    } finally {
+      this.adam.zeroGrad();
+      loss.dispose();
+    }
+  }
+
   private sparseContext(step: number, epoch: number, itersPerEpoch: number): SparseStepContext {
     return {
       step, epoch, itersPerEpoch, totalEpochs: this.opts.epochs,
