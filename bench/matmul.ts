@@ -2,7 +2,7 @@
  * GEMM throughput: sparsecast wasm (default deterministic build and relaxed-SIMD build), the single-threaded
  * SIMD build of @tensorflow/tfjs-backend-wasm, and a naive JS triple loop (≤ 512³ only).
  *
- *   npx tsx bench/matmul.ts [--json] [--backend wasm|wasm-relaxed|tfjs|js] [--runs N]
+ *   npx tsx bench/matmul.ts [--json] [--backend wasm|wasm-relaxed|tfjs|js] [--runs N] [--shapes 512x512x512,…]
  *
  * One line per (impl, shape): {"bench":"matmul","impl","m","n","k","ms","gflops","cpuMs","cpuGflops"} with
  * --json, where ms is the median wall time of ≥ 5 timed runs after warm-up and cpuMs the median process CPU
@@ -167,7 +167,17 @@ async function benchTfjs(
   return t;
 }
 
-export async function benchMatmul(opts: { json: boolean; backend?: string; runs?: number }): Promise<void> {
+/** `--shapes 512x512x512,1024x1024x1024` (m×n×k) → a subset of shapes; none → MATMUL_SHAPES. */
+export function parseShapes(spec: string | undefined): ReadonlyArray<readonly [number, number, number]> {
+  if (!spec) return MATMUL_SHAPES;
+  return spec.split(',').map((t) => {
+    const d = t.split('x').map(Number);
+    if (d.length !== 3 || !d.every((v) => Number.isInteger(v) && v > 0)) throw new Error(`bench matmul: --shapes expects m×n×k like 512x512x512, got '${t}'`);
+    return d as unknown as readonly [number, number, number];
+  });
+}
+
+export async function benchMatmul(opts: { json: boolean; backend?: string; runs?: number; shapes?: string }): Promise<void> {
   const impls = selectImpls(opts.backend);
   const backends = new Map<Impl, Backend>();
   if (impls.includes('sparsecast-wasm')) backends.set('sparsecast-wasm', await createWasmBackend());
@@ -184,7 +194,7 @@ export async function benchMatmul(opts: { json: boolean; backend?: string; runs?
   let peer: Awaited<ReturnType<typeof loadPeer>> | undefined;
   if (impls.includes('tfjs-backend-wasm')) peer = await loadPeer();
 
-  for (const [m, n, k] of MATMUL_SHAPES) {
+  for (const [m, n, k] of parseShapes(opts.shapes)) {
     const flops = 2 * m * n * k;
     for (const impl of impls) {
       let t: Timing | undefined;
@@ -224,6 +234,7 @@ export async function benchMatmul(opts: { json: boolean; backend?: string; runs?
     const args = ['--experimental-wasm-relaxed-simd', ...process.execArgv, self, '--backend', 'wasm-relaxed'];
     if (opts.json) args.push('--json');
     if (opts.runs) args.push('--runs', String(opts.runs));
+    if (opts.shapes) args.push('--shapes', opts.shapes);
     const r = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, SPARSECAST_BENCH_CHILD: '1' } });
     if (r.status !== 0) console.error('bench matmul: the relaxed-SIMD child run failed');
   }
@@ -248,5 +259,5 @@ if (isMain) {
     );
     process.exit(r.status ?? 1);
   }
-  await benchMatmul({ json, backend, runs });
+  await benchMatmul({ json, backend, runs, shapes: flag("--shapes") });
 }

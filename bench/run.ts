@@ -42,7 +42,7 @@ switch (name) {
       await benchMatmulWebGpu({ json, runs });
       process.exit(0); // a GPU device can keep the event loop alive
     }
-    await benchMatmul({ json, backend });
+    await benchMatmul({ json, backend, shapes: flag('--shapes') });
     break;
   case 'block': {
     if (backend === 'webgpu') {
