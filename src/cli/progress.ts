@@ -19,11 +19,16 @@ export class Progress {
     this.lastLine = -1;
   }
 
+  /**
+   * Report a finished step. `beginEpoch` runs when the epoch's first step has finished, so the rate counts the
+   * steps since then (the first step has no rate yet: shown as –).
+   */
   step(epoch: number, step: number, steps: number, loss: number): void {
     const secs = (performance.now() - this.start) / 1000;
-    const rate = step / Math.max(secs, 1e-9);
-    const eta = (steps - step) / Math.max(rate, 1e-9);
-    const text = `epoch ${epoch}/${this.epochs} step ${step}/${steps} loss ${loss.toFixed(4)} ${rate.toFixed(2)} it/s ETA ${formatSeconds(eta)}`;
+    const rate = step > 1 && secs > 0 ? (step - 1) / secs : NaN;
+    const eta = (steps - step) / rate;
+    const shown = Number.isFinite(rate) ? `${rate.toFixed(2)} it/s ETA ${formatSeconds(eta)}` : step === steps ? '– it/s ETA 0.0s' : '– it/s ETA ?';
+    const text = `epoch ${epoch}/${this.epochs} step ${step}/${steps} loss ${loss.toFixed(4)} ${shown}`;
     if (this.tty) {
       const width = 24;
       const filled = Math.round((step / steps) * width);
