@@ -45,7 +45,24 @@ function spmmCols(
       let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
       let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
       const jb = <usize>j << 2;
-      for (let p = p0; p < p1; p++) {
+      let p = p0;
+      // Two stored entries per iteration (each accumulator still adds them in order p, p + 1): twice the
+      // independent loads in flight per loop test (+20% at full density, +8% at 10%).
+      for (; p + 1 < p1; p += 2) {
+        const v = v128.load32_splat(values + (<usize>p << 2));
+        const w = v128.load32_splat(values + (<usize>p << 2), 4);
+        const br = b + <usize>load<i32>(colIdx + (<usize>p << 2)) * nb + jb;
+        const bs = b + <usize>load<i32>(colIdx + (<usize>p << 2), 4) * nb + jb;
+        a0 = madd(madd(a0, v, v128.load(br, 0)), w, v128.load(bs, 0));
+        a1 = madd(madd(a1, v, v128.load(br, 16)), w, v128.load(bs, 16));
+        a2 = madd(madd(a2, v, v128.load(br, 32)), w, v128.load(bs, 32));
+        a3 = madd(madd(a3, v, v128.load(br, 48)), w, v128.load(bs, 48));
+        a4 = madd(madd(a4, v, v128.load(br, 64)), w, v128.load(bs, 64));
+        a5 = madd(madd(a5, v, v128.load(br, 80)), w, v128.load(bs, 80));
+        a6 = madd(madd(a6, v, v128.load(br, 96)), w, v128.load(bs, 96));
+        a7 = madd(madd(a7, v, v128.load(br, 112)), w, v128.load(bs, 112));
+      }
+      for (; p < p1; p++) {
         const v = v128.load32_splat(values + (<usize>p << 2));
         const br = b + <usize>load<i32>(colIdx + (<usize>p << 2)) * nb + jb;
         a0 = madd(a0, v, v128.load(br, 0));
@@ -129,25 +146,50 @@ function transposeTile(src: usize, rows: i32, cols: i32, dst: usize, i0: i32, i1
   }
 }
 
+/**
+ * Rows of X per denseCsrT tile: the transposed output tile (n × mb floats) stays within ~64 KiB beside the
+ * transposed X tile (k × mb) and the CSR weight; a multiple of 32 (the spmm register block) in [32, 256], or all
+ * of m when smaller. (Measured at 3072×512×2048 and 3072×2048×512, 10% density: 32 rows beat 64 and 128.)
+ */
+function csrTTileRows(m: i32, n: i32): i32 {
+  let mb = (16384 / max(n, 1)) & ~31;
+  if (mb < 32) mb = 32;
+  if (mb > 256) mb = 256;
+  return min(mb, m);
+}
+
 /** Bytes of workspace denseCsrT needs. */
 export function denseCsrTWorkspaceBytes(m: i32, k: i32, n: i32): i32 {
-  return m < 8 ? 0 : (m * k + n * m) * 4;
+  if (m < 8) return 0;
+  const mb = csrTTileRows(m, n);
+  return (k * mb + n * mb) * 4;
 }
 
 /**
- * out[m, n] = X[m, k] · W(csr)[n, k]ᵀ (a Linear layer with a sparse weight). For m ≥ 8 this is
- * transpose(spmm(W, Xᵀ)) through the workspace (xT: k·m floats, outT: n·m floats), which streams m-wide
- * rows of Xᵀ with f32x4; for small m it gathers X directly. Same per-element order either way.
+ * out[m, n] = X[m, k] · W(csr)[n, k]ᵀ (a Linear layer with a sparse weight). For m ≥ 8, X is processed in
+ * tiles of mb rows: the tile is transposed into the workspace (Xᵀ tile, k × mb, contiguous), spmm streams its
+ * mb-wide rows with f32x4 into a transposed output tile (n × mb), which is transposed into the tile's rows of
+ * out (a contiguous block, since tiles are whole rows). Both transposes stay in cache, and the Xᵀ tile's rows
+ * are mb·4 bytes apart instead of m·4: with m a multiple of 1024 (3072 = 32·96 batch rows) a whole-matrix Xᵀ
+ * put every row of a column panel in the same few cache sets, and the panel thrashed L1 and L2 (the tiles
+ * made the 10%-density forward 1.7× faster). For small m it gathers X directly. Each output element is the
+ * same sum in the same order either way. (Sweeping the reduced dimension in L1-sized chunks, with partial
+ * sums kept in the output tile, measured 1.5× slower: the per-chunk scans and reloads cost more than the
+ * L2 hits they save.)
  */
 export function denseCsrT(
   m: i32, k: i32, x: usize, n: i32, rowPtr: usize, colIdx: usize, values: usize, out: usize, ws: usize,
 ): void {
   if (m >= 8) {
+    const mb = csrTTileRows(m, n);
     const xT = ws;
-    const oT = ws + ((<usize>m * <usize>k) << 2);
-    sparseTranspose(x, m, k, xT);
-    spmm(n, m, rowPtr, colIdx, values, xT, oT, k);
-    sparseTranspose(oT, n, m, out);
+    const oT = ws + ((<usize>k * <usize>mb) << 2);
+    for (let i0 = 0; i0 < m; i0 += mb) {
+      const rows = min(mb, m - i0);
+      sparseTranspose(x + ((<usize>i0 * <usize>k) << 2), rows, k, xT);
+      spmmCols(n, rows, 0, rows, rowPtr, colIdx, values, xT, oT);
+      sparseTranspose(oT, n, rows, out + ((<usize>i0 * <usize>n) << 2));
+    }
     return;
   }
   const kb = <usize>k << 2;

@@ -76,7 +76,7 @@ switch (name) {
       await benchSparseTraining({ json, backend, runs, density, preset: flag('--preset') as 'small' | 'full' | undefined, batch: flag('--batch') ? Number(flag('--batch')) : undefined });
       break;
     }
-    await benchSparsity({ json, backend, runs, preset: flag('--preset'), svg: flag('--svg'), densities: flag('--densities')?.split(',').map(Number) });
+    await benchSparsity({ json, backend, runs, preset: flag('--preset'), svg: flag('--svg'), densities: flag('--densities')?.split(',').map(Number), shapes: flag('--shapes') });
     break;
   }
   case 'csr-update': {

@@ -244,11 +244,13 @@ export function sparsitySvg(records: SparsityRecord[], crossovers: Array<{ m: nu
   return out.join('\n');
 }
 
-export async function benchSparsity(opts: { json: boolean; backend?: string; preset?: string; runs?: number; svg?: string; densities?: number[] }): Promise<SparsityRecord[]> {
+export async function benchSparsity(opts: { json: boolean; backend?: string; preset?: string; runs?: number; svg?: string; densities?: number[]; shapes?: string }): Promise<SparsityRecord[]> {
   const be = engine.getBackend(opts.backend ?? 'wasm');
   const preset = opts.preset ?? 'all';
-  const shapes = preset === 'all' ? [...SPARSITY_SHAPES.full, ...SPARSITY_SHAPES.small] : SPARSITY_SHAPES[preset as 'full' | 'small'];
-  if (!shapes) throw new Error(`bench sparsity: unknown preset '${preset}' (small, full, all)`);
+  const presetShapes = preset === 'all' ? [...SPARSITY_SHAPES.full, ...SPARSITY_SHAPES.small] : SPARSITY_SHAPES[preset as 'full' | 'small'];
+  // `--shapes 3072x512x2048,…` (m×n×k) replaces the preset's list.
+  const shapes = opts.shapes ? opts.shapes.split(',').map((t) => t.split('x').map(Number) as unknown as readonly [number, number, number]) : presetShapes;
+  if (!shapes || shapes.some((s) => s.length !== 3 || !s.every((v) => Number.isInteger(v) && v > 0))) throw new Error(`bench sparsity: unknown preset '${preset}' (small, full, all)`);
   const runs = opts.runs ?? 5;
   const densities = opts.densities ?? SWEEP_DENSITIES;
   const all: SparsityRecord[] = [];
