@@ -7,10 +7,14 @@
  * for all three operands are merged, the innermost merged dim becomes the kernel's own batch loop and any
  * outer dims are looped here. When B is shared by every batch and op(A) is row-major, the batch is folded
  * into m (one large GEMM: B is packed once), which does not change any element's summation order.
+ *
+ * Threads: a large product is cut into items (one batch entry × one block of rows of C) and each thread runs
+ * a contiguous range of items through `gemmRows` with its own workspace; see gemmPlan.
  */
 import type { MatmulArgs, Storage } from '../../kernels.ts';
-import type { WasmRuntime } from '../runtime.ts';
+import type { TempArena, WasmRuntime } from '../runtime.ts';
 import type { KernelFamily } from './index.ts';
+import { MIN_GEMM_FLOPS_PER_THREAD, splitRange, threadsFor } from './parallel.ts';
 
 type Fn = (...args: number[]) => number;
 
@@ -34,6 +38,47 @@ interface BatchDim {
   a: number;
   b: number;
   c: number;
+}
+
+/** A batched GEMM's shapes, strides and operands (byte offsets), as the `gemm` export takes them. */
+interface GemmJob {
+  m: number; n: number; k: number;
+  a: number; aRs: number; aCs: number;
+  b: number; bRs: number; bCs: number;
+  c: number; ldc: number; bias: number;
+  batch: number; aBs: number; bBs: number; cBs: number;
+}
+
+/** Run a GEMM job on one thread or split over the pool: returns a function taking the operand offsets. */
+type GemmRunner = (a: number, b: number, c: number) => void;
+
+/**
+ * Plan a GEMM of fixed shape (reused for every outer batch index): how many threads, how the work is cut,
+ * and one workspace per thread (from `tmp`, freed with it).
+ *
+ * Items are (batch entry, block of rb rows of C). With enough batch entries to share evenly (a multiple of
+ * the thread count, or ≥ 8 per thread) a block is a whole C_t; otherwise each C_t is cut into one row block
+ * per thread (rows a multiple of the 4-row micro-tile), so threads get equal work. Every thread packs the B
+ * panels it needs itself, which repeats the (cheap, O(k·n)) packing of B once per thread in exchange for no
+ * synchronisation inside the kernel.
+ */
+function gemmPlan(rt: WasmRuntime, tmp: TempArena, j: Omit<GemmJob, 'a' | 'b' | 'c'>): GemmRunner {
+  const ex = rt.exports;
+  const wsBytes = ex.gemmWorkspaceBytes as Fn;
+  const T = threadsFor(rt, 2 * j.m * j.n * j.k * j.batch, MIN_GEMM_FLOPS_PER_THREAD);
+  if (T <= 1) {
+    const ws = tmp.bytes(wsBytes(j.m, j.n, j.k));
+    const gemm = ex.gemm as Fn;
+    return (a, b, c) => void gemm(j.m, j.n, j.k, a, j.aRs, j.aCs, b, j.bRs, j.bCs, c, j.ldc, j.bias, j.batch, j.aBs, j.bBs, j.cBs, ws);
+  }
+  const wholeBatches = j.batch % T === 0 || j.batch >= 8 * T;
+  const rb = wholeBatches ? j.m : Math.ceil(j.m / T / 4) * 4;
+  const items = j.batch * Math.ceil(j.m / rb);
+  const ranges = splitRange(items, T);
+  const ws = ranges.map(([w0, w1]) => (w1 > w0 ? tmp.bytes(wsBytes(rb, j.n, j.k)) : 0));
+  return (a, b, c) => rt.parallel('gemmRows', ranges.map(([w0, w1], t) => (w1 > w0
+    ? [j.m, j.n, j.k, a, j.aRs, j.aCs, b, j.bRs, j.bCs, c, j.ldc, j.bias, j.aBs, j.bBs, j.cBs, ws[t]!, rb, w0, w1]
+    : null)));
 }
 
 export function matmulWasm(rt: WasmRuntime, args: MatmulArgs): Storage {
@@ -98,8 +143,6 @@ export function matmulWasm(rt: WasmRuntime, args: MatmulArgs): Storage {
   }
   if (merged.length === 0) merged.push({ size: 1, a: 0, b: 0, c: 0 });
 
-  const ex = rt.exports;
-  const gemm = ex.gemm as Fn;
   const aRs = transA ? 1 : k;
   const aCs = transA ? m : 1;
   const bRs = transB ? 1 : n;
@@ -114,15 +157,15 @@ export function matmulWasm(rt: WasmRuntime, args: MatmulArgs): Storage {
   if (merged.length === 1 && inner.size > 1 && inner.b === 0 && !transA && inner.a === m * k && inner.c === m * n) {
     const mm = m * inner.size;
     rt.withTemp((tmp) => {
-      const ws = tmp.bytes((ex.gemmWorkspaceBytes as Fn)(mm, n, k));
-      gemm(mm, n, k, pa, aRs, aCs, pb, bRs, bCs, pc, n, pbias, 1, 0, 0, 0, ws);
+      const run = gemmPlan(rt, tmp, { m: mm, n, k, aRs, aCs, bRs, bCs, ldc: n, bias: pbias, batch: 1, aBs: 0, bBs: 0, cBs: 0 });
+      run(pa, pb, pc);
     });
     return out;
   }
   const outer = merged.slice(0, -1);
   const outerCount = prod(outer.map((d) => d.size));
   rt.withTemp((tmp) => {
-    const ws = tmp.bytes((ex.gemmWorkspaceBytes as Fn)(m, n, k));
+    const run = gemmPlan(rt, tmp, { m, n, k, aRs, aCs, bRs, bCs, ldc: n, bias: pbias, batch: inner.size, aBs: inner.a, bBs: inner.b, cBs: inner.c });
     const idx = new Array<number>(outer.length).fill(0);
     for (let t = 0; t < outerCount; t++) {
       let oa = 0;
@@ -133,8 +176,7 @@ export function matmulWasm(rt: WasmRuntime, args: MatmulArgs): Storage {
         ob += idx[d]! * outer[d]!.b;
         oc += idx[d]! * outer[d]!.c;
       }
-      gemm(m, n, k, pa + 4 * oa, aRs, aCs, pb + 4 * ob, bRs, bCs, pc + 4 * oc, n, pbias,
-        inner.size, inner.a, inner.b, inner.c, ws);
+      run(pa + 4 * oa, pb + 4 * ob, pc + 4 * oc);
       for (let d = outer.length - 1; d >= 0; d--) {
         if (++idx[d]! < outer[d]!.size) break;
         idx[d] = 0;

@@ -1,0 +1,83 @@
+/**
+ * How kernels split work across the wasm thread pool, and when they do not.
+ *
+ * The rule that keeps results bit-identical to one thread: a kernel is split only along a dimension whose
+ * elements are computed independently (rows of a GEMM's C, batch entries, CSR output rows, elements of an
+ * elementwise op, rows of a softmax/layer norm), every output element is written by exactly one thread, and
+ * the kernel called on a part runs the same per-element arithmetic in the same order as on the whole. Nothing
+ * is ever reduced across threads.
+ *
+ * Small problems stay on one thread: handing a job to a worker and waiting for it costs a few microseconds
+ * when the workers are spinning and tens of microseconds when they sleep, so a split pays only above a
+ * minimum amount of work per thread. The thresholds below are in the kernel's own unit (flops, elements) and
+ * were measured with `npm run bench -- threads --sweep` (bench/threads.ts): the smallest sizes at which two
+ * threads beat one.
+ */
+import type { WasmRuntime } from '../runtime.ts';
+
+/** GEMM: multiply-adds ×2 per thread (≈ 25 µs of work at ~40 GFLOP/s). */
+export const MIN_GEMM_FLOPS_PER_THREAD = 1 << 20;
+/** Cheap elementwise ops (add, mul, copy): elements per thread. */
+export const MIN_ELEMENTS_PER_THREAD = 1 << 15;
+/** Transcendental elementwise ops (exp, erf, gelu, tanh, …): elements per thread. */
+export const MIN_HEAVY_ELEMENTS_PER_THREAD = 1 << 12;
+/** Row kernels (softmax, layer norm): elements per thread. */
+export const MIN_ROW_ELEMENTS_PER_THREAD = 1 << 13;
+/** Sparse products: multiply-adds per thread (stored entries × dense width). */
+export const MIN_SPARSE_MACS_PER_THREAD = 1 << 17;
+
+/** Threads to use for `work` units when each thread should get at least `minPerThread`. */
+export function threadsFor(rt: WasmRuntime, work: number, minPerThread: number): number {
+  const t = rt.threads;
+  if (t <= 1) return 1;
+  if (rt.splitAll) return t;
+  return Math.max(1, Math.min(t, Math.floor(work / minPerThread)));
+}
+
+/**
+ * Cut [0, total) into `parts` contiguous ranges as equal as possible, every boundary a multiple of `align`
+ * (except the end). Ranges may be empty when there is little work.
+ */
+export function splitRange(total: number, parts: number, align = 1): Array<[number, number]> {
+  const units = Math.ceil(total / align);
+  const out: Array<[number, number]> = [];
+  let start = 0;
+  for (let t = 0; t < parts; t++) {
+    const endUnits = Math.round((units * (t + 1)) / parts);
+    const end = Math.min(total, endUnits * align);
+    out.push([start, end]);
+    start = end;
+  }
+  return out;
+}
+
+/**
+ * Cut CSR rows [0, rows) into `parts` contiguous ranges of about equal work, where row i costs
+ * (rowPtr[i+1] − rowPtr[i]) + 1 (the +1 stands for the per-row overhead, so empty rows still spread).
+ * `rowPtr` is read from wasm memory at i32 index `rp`.
+ */
+export function splitCsrRows(i32: Int32Array, rp: number, rows: number, parts: number): Array<[number, number]> {
+  const nnz = i32[rp + rows]! - i32[rp]!;
+  const total = nnz + rows;
+  const out: Array<[number, number]> = [];
+  let start = 0;
+  for (let t = 0; t < parts; t++) {
+    const target = (total * (t + 1)) / parts;
+    let end = start;
+    if (t === parts - 1) end = rows;
+    else {
+      // First row index whose cumulative cost reaches the target (binary search on rowPtr[i] + i).
+      let lo = start;
+      let hi = rows;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (i32[rp + mid]! - i32[rp]! + mid < target) lo = mid + 1;
+        else hi = mid;
+      }
+      end = lo;
+    }
+    out.push([start, end]);
+    start = end;
+  }
+  return out;
+}
