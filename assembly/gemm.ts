@@ -496,3 +496,13 @@ export function gemmRows(
       c + ((<usize>t * <usize>cBs + <usize>i0 * <usize>ldc) << 2), ldc, bias, ws);
   }
 }
+
+/** NC, the column block of op(B) packed at a time (the host splits columns across threads at its multiples). */
+export function gemmColumnBlock(): i32 {
+  return NC;
+}
+
+/** Bytes one packed element of op(A) takes (16 when pre-broadcast to f32x4): the host's packing-cost model. */
+export function gemmPackedABytes(): i32 {
+  return 1 << <i32>A_SHIFT;
+}

@@ -6,6 +6,10 @@
  *   sparsity  CSR vs dense-masked GEMM swept over density for the presets' layer shapes (bench/sparsity.ts;
  *             `--preset small|full|all`, `--svg PATH`), with the crossover and an SVG plot; with `--train`
  *             a Transformer training step and inference at `--density` (default 0.1), dense vs CSR execution
+ *   threads the wasm thread pool vs one thread: GEMMs (1024³, the block's shapes) and the block step side by
+ *           side with the speedup (bench/threads.ts; `--threads N`, default 2; `--only matmul|block`; `--sweep`
+ *           for the size thresholds)
+ * `--threads N` (other benches): the registered wasm backend runs its kernels on N threads (default 1).
  * `--backend webgpu` (matmul, block: bench/webgpu.ts) adds the adapter to each line; block takes `--small` /
  * `--full`, and on a software adapter runs a reduced shape unless `--full` is given.
  * Prints one JSON object per line with --json. Node runs with --experimental-wasm-relaxed-simd (see
@@ -29,8 +33,10 @@ const flag = (f: string) => {
 const runs = flag('--runs') ? Number(flag('--runs')) : undefined;
 const backend = flag('--backend');
 
+const threads = flag('--threads') ? Number(flag('--threads')) : undefined;
+
 engine.registerBackend(createJsBackend());
-engine.registerBackend(await createWasmBackend());
+engine.registerBackend(await createWasmBackend({ threads: name === 'threads' ? 1 : threads }));
 engine.useBackend('wasm');
 
 switch (name) {
@@ -77,7 +83,12 @@ switch (name) {
     await benchSparsity({ json, backend, runs, preset: flag('--preset'), svg: flag('--svg'), densities: flag('--densities')?.split(',').map(Number) });
     break;
   }
+  case 'threads': {
+    const { benchThreads } = await import('./threads.ts');
+    await benchThreads({ json, runs, threads, only: flag('--only'), sweep: args.includes('--sweep') });
+    break;
+  }
   default:
-    console.error(`bench: unknown benchmark '${name ?? ''}' (choose: matmul, block, train, sparsity)`);
+    console.error(`bench: unknown benchmark '${name ?? ''}' (choose: matmul, block, train, sparsity, threads)`);
     process.exit(2);
 }

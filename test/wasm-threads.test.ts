@@ -116,6 +116,9 @@ describe('wasm threads: bit-identical to one thread', () => {
     { a: [130, 1030], b: [1030, 67] }, // k > KC: partial sums resumed from C
     { a: [64, 40], b: [1030, 40], transB: true, bias: true }, // n > NC
     { a: [96, 96], b: [96, 96], transA: true },
+    { a: [40, 33], b: [33, 2100], bias: true }, // column split (op(B) packed per thread, op(A) per NC block)
+    { a: [16, 24], b: [2048, 24], transB: true }, // column split at NC boundaries
+    { a: [3, 20, 16], b: [3, 16, 2060] }, // batched column split
     { a: [5, 37, 29], b: [5, 29, 41] }, // batch 5: rows split within each entry
     { a: [17, 9, 12], b: [17, 12, 10], transB: false }, // batch ≥ 8 per thread: whole entries
     { a: [4, 10, 8], b: [8, 6], bias: true }, // shared B: folded into m

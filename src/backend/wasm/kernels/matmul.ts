@@ -8,8 +8,8 @@
  * outer dims are looped here. When B is shared by every batch and op(A) is row-major, the batch is folded
  * into m (one large GEMM: B is packed once), which does not change any element's summation order.
  *
- * Threads: a large product is cut into items (one batch entry × one block of rows of C) and each thread runs
- * a contiguous range of items through `gemmRows` with its own workspace; see gemmPlan.
+ * Threads: a large product is cut by batch entries, column blocks or row blocks of C, each thread with its own
+ * workspace; see gemmPlan.
  */
 import type { MatmulArgs, Storage } from '../../kernels.ts';
 import type { TempArena, WasmRuntime } from '../runtime.ts';
@@ -56,11 +56,17 @@ type GemmRunner = (a: number, b: number, c: number) => void;
  * Plan a GEMM of fixed shape (reused for every outer batch index): how many threads, how the work is cut,
  * and one workspace per thread (from `tmp`, freed with it).
  *
- * Items are (batch entry, block of rb rows of C). With enough batch entries to share evenly (a multiple of
- * the thread count, or ≥ 8 per thread) a block is a whole C_t; otherwise each C_t is cut into one row block
- * per thread (rows a multiple of the 4-row micro-tile), so threads get equal work. Every thread packs the B
- * panels it needs itself, which repeats the (cheap, O(k·n)) packing of B once per thread in exchange for no
- * synchronisation inside the kernel.
+ * The kernel packs, per NC-column block of C, the whole op(B) block once and every MC-row block of op(A) once
+ * (gemm1 in assembly/gemm.ts). A split must not change what each element sums, only who sums it; what it
+ * changes is how much packing is repeated, so the plan picks the cut that repeats the least:
+ *  - batches: with enough batch entries to share evenly (a multiple of the thread count, or ≥ 8 per
+ *    thread), each thread takes whole entries: nothing is repeated;
+ *  - columns: thread t takes columns [j0, j1) of C (a multiple of NR wide; of NC when that balances): it packs
+ *    only its part of op(B), but op(A) once per NC block it touches — free when every thread's share is a
+ *    whole number of NC blocks (n ≥ T·NC), as for the block step's d_ff products;
+ *  - rows: thread t takes a block of rows (multiple of the 4-row micro-tile) of each C_t: it packs its rows of
+ *    op(A) and all of op(B), so B's packing (4·k·n bytes) is repeated once per extra thread.
+ * Columns or rows: whichever repeats fewer packed bytes.
  */
 function gemmPlan(rt: WasmRuntime, tmp: TempArena, j: Omit<GemmJob, 'a' | 'b' | 'c'>): GemmRunner {
   const ex = rt.exports;
@@ -72,6 +78,22 @@ function gemmPlan(rt: WasmRuntime, tmp: TempArena, j: Omit<GemmJob, 'a' | 'b' | 
     return (a, b, c) => void gemm(j.m, j.n, j.k, a, j.aRs, j.aCs, b, j.bRs, j.bCs, c, j.ldc, j.bias, j.batch, j.aBs, j.bBs, j.cBs, ws);
   }
   const wholeBatches = j.batch % T === 0 || j.batch >= 8 * T;
+  if (!wholeBatches) {
+    const NC = (ex.gemmColumnBlock as Fn)();
+    const aBytes = (ex.gemmPackedABytes as Fn)();
+    const ncAligned = j.n % (T * NC) === 0;
+    const cols = splitRange(j.n, T, ncAligned ? NC : 8);
+    const blocks = (w: number) => Math.ceil(w / NC);
+    const extraA = (cols.reduce((s, [j0, j1]) => s + blocks(j1 - j0), 0) - blocks(j.n)) * j.m * j.k * aBytes;
+    const extraB = (T - 1) * j.k * j.n * 4;
+    if (extraA < extraB) {
+      const ws = cols.map(([j0, j1]) => (j1 > j0 ? tmp.bytes(wsBytes(j.m, j1 - j0, j.k)) : 0));
+      return (a, b, c) => rt.parallel('gemm', cols.map(([j0, j1], t) => (j1 > j0
+        ? [j.m, j1 - j0, j.k, a, j.aRs, j.aCs, b + 4 * j0 * j.bCs, j.bRs, j.bCs, c + 4 * j0, j.ldc, j.bias && j.bias + 4 * j0,
+          j.batch, j.aBs, j.bBs, j.cBs, ws[t]!]
+        : null)));
+    }
+  }
   const rb = wholeBatches ? j.m : Math.ceil(j.m / T / 4) * 4;
   const items = j.batch * Math.ceil(j.m / rb);
   const ranges = splitRange(items, T);
