@@ -8,7 +8,7 @@
  *             a Transformer training step and inference at `--density` (default 0.1), dense vs CSR execution
  *   threads the wasm thread pool vs one thread: GEMMs (1024³, the block's shapes) and the block step side by
  *           side with the speedup (bench/threads.ts; `--threads N`, default 2; `--only matmul|block`; `--sweep`
- *           for the size thresholds)
+ *           for the size thresholds; `--model` estimates the speedup on a machine without an idle core)
  * `--threads N` (other benches): the registered wasm backend runs its kernels on N threads (default 1).
  * `--backend webgpu` (matmul, block: bench/webgpu.ts) adds the adapter to each line; block takes `--small` /
  * `--full`, and on a software adapter runs a reduced shape unless `--full` is given.
@@ -85,7 +85,7 @@ switch (name) {
   }
   case 'threads': {
     const { benchThreads } = await import('./threads.ts');
-    await benchThreads({ json, runs, threads, only: flag('--only'), sweep: args.includes('--sweep') });
+    await benchThreads({ json, runs, threads, only: flag('--only'), sweep: args.includes('--sweep'), model: args.includes('--model') });
     break;
   }
   default:

@@ -5,7 +5,7 @@
  * change in machine load hits both alike; the records give medians and the speedup, and say whether the two
  * outputs are bit-identical.
  *
- *   npm run bench -- threads [--json] [--threads N] [--runs R] [--only matmul|block] [--sweep]
+ *   npm run bench -- threads [--json] [--threads N] [--runs R] [--only matmul|block] [--sweep | --model]
  *
  * One line per case, e.g.
  *   {"bench":"threads","kernel":"matmul","m":1024,"n":1024,"k":1024,"threads":2,"ms":..,"ms1":..,"speedup":..,
@@ -15,6 +15,13 @@
  * where ms / cpuMs are the N-thread medians and ms1 / cpuMs1 the one-thread ones. cpuMs is process CPU time
  * over all threads: cpuMs / ms ≈ threads kept busy, and cpuMs / cpuMs1 is the work the split adds (duplicate
  * packing, waiting) — a load-independent check on a machine too busy for wall-clock speedups.
+ *
+ * `--model` is for a machine with no idle core (where a real speedup cannot show): the same cases on one
+ * thread, and on one thread with kernels planned for N threads but their parts run one after another, each
+ * part timed. A job's parts would overlap on N free cores, so its time would be that of its longest part:
+ * `estMs` = that run's time − Σ over jobs of (sum of parts − longest part), with no dispatch cost (`jobs`
+ * says how many hand-offs to add at a few µs each), and `estSpeedup` = ms1 / estMs. It accounts for split
+ * imbalance, repeated packing and the work left on one thread, not for memory bandwidth shared by the cores.
  *
  * `--sweep` instead times small problems with every kernel split (threadSplitAll) against one thread, to place
  * the size thresholds in src/backend/wasm/kernels/parallel.ts: the smallest size where the split wins.
@@ -199,10 +206,102 @@ async function sweep(one: WasmBackend, many: WasmBackend, json: boolean, runs: n
   }
 }
 
-export async function benchThreads(opts: { json: boolean; threads?: number; runs?: number; only?: string; sweep?: boolean }): Promise<void> {
+/** The `--model` estimate for one case: `run` on `one` and on `modelled` (parts timed one by one). */
+async function modelCase(
+  one: WasmBackend, modelled: WasmBackend, threads: number, runs: number,
+  run: (be: WasmBackend) => Promise<void>,
+): Promise<{ ms1: number; msSerial: number; estMs: number; jobs: number }> {
+  let saved = 0;
+  let jobs = 0;
+  modelled.rt.model = {
+    threads,
+    onJob: (_name, ms) => {
+      jobs++;
+      saved += ms.reduce((a, b) => a + b, 0) - Math.max(...ms);
+    },
+  };
+  await run(one);
+  await run(modelled);
+  const t1: number[] = [];
+  const tm: number[] = [];
+  const est: number[] = [];
+  const jobCounts: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    let t0 = performance.now();
+    await run(one);
+    t1.push(performance.now() - t0);
+    saved = 0;
+    jobs = 0;
+    t0 = performance.now();
+    await run(modelled);
+    const wall = performance.now() - t0;
+    tm.push(wall);
+    est.push(wall - saved);
+    jobCounts.push(jobs);
+  }
+  modelled.rt.model = null;
+  return { ms1: median(t1), msSerial: median(tm), estMs: median(est), jobs: median(jobCounts) };
+}
+
+async function model(one: WasmBackend, json: boolean, runs: number, threads: number, only?: string): Promise<void> {
+  const modelled = await createWasmBackend();
+  if (!only || only === 'matmul') {
+    for (const s of SHAPES) {
+      const batch = s.batch ?? 1;
+      const aShape = batch > 1 ? [batch, s.m, s.k] : [s.m, s.k];
+      const bShape = batch > 1 ? (s.transB ? [batch, s.n, s.k] : [batch, s.k, s.n]) : (s.transB ? [s.n, s.k] : [s.k, s.n]);
+      const a = random(batch * s.m * s.k, 1);
+      const b = random(batch * s.k * s.n, 2);
+      const ops = new Map<WasmBackend, [Storage, Storage]>();
+      for (const be of [one, modelled]) ops.set(be, [be.upload(a), be.upload(b)]);
+      const t = await modelCase(one, modelled, threads, runs, async (be) => {
+        const [sa, sb] = ops.get(be)!;
+        be.free(be.kernels.matmul({ a: sa, b: sb, aShape, bShape, transA: false, transB: !!s.transB }));
+      });
+      for (const [be, xs] of ops) xs.forEach((x) => be.free(x));
+      emit(json, {
+        bench: 'threads-model', kernel: 'matmul', m: s.m, n: s.n, k: s.k, batch, transB: !!s.transB, threads,
+        ms1: +t.ms1.toFixed(2), msSerial: +t.msSerial.toFixed(2), estMs: +t.estMs.toFixed(2), estSpeedup: +(t.ms1 / t.estMs).toFixed(3), jobs: t.jobs,
+      });
+    }
+  }
+  if (!only || only === 'block') {
+    const use = (be: WasmBackend) => {
+      engine.registerBackend(be);
+      engine.useBackend('wasm');
+    };
+    use(one);
+    const s1 = sparsecastStep(FULL_BLOCK, 'wasm');
+    use(modelled);
+    const sm = sparsecastStep(FULL_BLOCK, 'wasm');
+    const t = await modelCase(one, modelled, threads, runs, async (be) => {
+      use(be);
+      await (be === one ? s1 : sm).step();
+    });
+    use(one);
+    s1.dispose();
+    use(modelled);
+    sm.dispose();
+    emit(json, {
+      bench: 'threads-model', kernel: 'block', ...FULL_BLOCK, threads,
+      ms1: +t.ms1.toFixed(1), msSerial: +t.msSerial.toFixed(1), estMs: +t.estMs.toFixed(1), estSpeedup: +(t.ms1 / t.estMs).toFixed(3), jobs: t.jobs,
+    });
+  }
+}
+
+export async function benchThreads(opts: { json: boolean; threads?: number; runs?: number; only?: string; sweep?: boolean; model?: boolean }): Promise<void> {
   const threads = opts.threads ?? 2;
   const runs = Math.max(3, opts.runs ?? 5);
   const one = await createWasmBackend();
+  if (opts.model) {
+    const previous = engine.hasBackend('wasm') ? engine.getBackend('wasm') : null;
+    await model(one, opts.json, runs, threads, opts.only);
+    if (previous) {
+      engine.registerBackend(previous);
+      engine.useBackend('wasm');
+    }
+    return;
+  }
   const many = await createWasmBackend({ threads, threadSplitAll: !!opts.sweep });
   const previous = engine.hasBackend('wasm') ? engine.getBackend('wasm') : null;
   try {

@@ -56,6 +56,12 @@ export class WasmRuntime {
   pool: ThreadPool | null = null;
   /** Split every kernel that can be split, whatever its size (tests and the threshold sweep; default off). */
   splitAll = false;
+  /**
+   * A bench instrument (bench/threads.ts --model), for machines with no idle core to measure a speedup on:
+   * without a pool, plan kernels for `threads` threads but run the parts one after another on this thread,
+   * reporting each part's time to `onJob`. Null in normal use.
+   */
+  model: { threads: number; onJob: (name: string, partMs: number[]) => void } | null = null;
 
   constructor(instance: WebAssembly.Instance) {
     this.exports = instance.exports as unknown as KernelExports;
@@ -77,7 +83,7 @@ export class WasmRuntime {
 
   /** Threads a kernel may split its work over (1 without a pool, or once the pool is shut down). */
   get threads(): number {
-    return this.pool ? this.pool.size : 1;
+    return this.pool ? this.pool.size : (this.model?.threads ?? 1);
   }
 
   /**
@@ -92,6 +98,15 @@ export class WasmRuntime {
     }
     const fn = this.exports[name];
     if (typeof fn !== 'function') throw new Error(`wasm: kernel export '${name}' is missing from the module`);
+    if (this.model && parts.length > 1) {
+      const ms = parts.map((p) => {
+        const t0 = performance.now();
+        if (p) fn(...p);
+        return performance.now() - t0;
+      });
+      this.model.onJob(name, ms);
+      return;
+    }
     for (const p of parts) if (p) fn(...p);
   }
 

@@ -7,23 +7,26 @@
  * the kernel called on a part runs the same per-element arithmetic in the same order as on the whole. Nothing
  * is ever reduced across threads.
  *
- * Small problems stay on one thread: handing a job to a worker and waiting for it costs a few microseconds
- * when the workers are spinning and tens of microseconds when they sleep, so a split pays only above a
- * minimum amount of work per thread. The thresholds below are in the kernel's own unit (flops, elements) and
- * were measured with `npm run bench -- threads --sweep` (bench/threads.ts): the smallest sizes at which two
- * threads beat one.
+ * Small problems stay on one thread. Handing a job to the workers and waiting for the last one costs a
+ * fixed time per kernel call, so each thread should get enough work to hide it. The thresholds below give each
+ * thread about 30 µs of one-thread work, computed from one-thread costs measured with
+ * `npm run bench -- threads --sweep` (bench/threads.ts, Zen 4 core under load): GEMM ~40 GFLOP/s, neg
+ * ~0.3 ns and add ~0.15 ns per element, exp ~1.3 ns, softmax over 64-wide rows ~2.2 ns, CSR products
+ * ~5 G multiply-adds/s. 30 µs is several times the hand-off on idle cores (a futex wake is a few µs; workers
+ * spin briefly first), and the same sweep measured the hand-off at ~45 µs on a 2-core machine running four
+ * other busy processes, where no split paid at any size: rerun the sweep on the target machine to move them.
  */
 import type { WasmRuntime } from '../runtime.ts';
 
-/** GEMM: multiply-adds ×2 per thread (≈ 25 µs of work at ~40 GFLOP/s). */
+/** GEMM: flops (2·m·n·k) per thread. */
 export const MIN_GEMM_FLOPS_PER_THREAD = 1 << 20;
-/** Cheap elementwise ops (add, mul, copy): elements per thread. */
-export const MIN_ELEMENTS_PER_THREAD = 1 << 15;
-/** Transcendental elementwise ops (exp, erf, gelu, tanh, …): elements per thread. */
-export const MIN_HEAVY_ELEMENTS_PER_THREAD = 1 << 12;
-/** Row kernels (softmax, layer norm): elements per thread. */
+/** Cheap elementwise ops (add, mul, neg, square, …): elements per thread. */
+export const MIN_ELEMENTS_PER_THREAD = 1 << 17;
+/** Transcendental elementwise ops (exp, erf, gelu, tanh, …) and pow: elements per thread. */
+export const MIN_HEAVY_ELEMENTS_PER_THREAD = 1 << 14;
+/** Row kernels (softmax, log-softmax, layer norm): elements per thread. */
 export const MIN_ROW_ELEMENTS_PER_THREAD = 1 << 13;
-/** Sparse products: multiply-adds per thread (stored entries × dense width). */
+/** Sparse products: multiply-adds (stored entries × dense width) per thread. */
 export const MIN_SPARSE_MACS_PER_THREAD = 1 << 17;
 
 /** Threads to use for `work` units when each thread should get at least `minPerThread`. */
