@@ -10,7 +10,7 @@
  * Small problems stay on one thread. Handing a job to the workers and waiting for the last one costs a
  * fixed time per kernel call, so each thread should get enough work to hide it. The thresholds below give each
  * thread about 30 µs of one-thread work, computed from one-thread costs measured with
- * `npm run bench -- threads --sweep` (bench/threads.ts, Zen 4 core under load): GEMM ~40 GFLOP/s, neg
+ * `npm run bench -- threads --sweep` (bench/threads.ts, one core of this AMD EPYC machine, under load): GEMM ~40 GFLOP/s, neg
  * ~0.3 ns and add ~0.15 ns per element, exp ~1.3 ns, softmax over 64-wide rows ~2.2 ns, CSR products
  * ~5 G multiply-adds/s. 30 µs is several times the hand-off on idle cores (a futex wake is a few µs; workers
  * spin briefly first), and the same sweep measured the hand-off at ~45 µs on a 2-core machine running four
