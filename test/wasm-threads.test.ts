@@ -14,6 +14,7 @@ import { engine } from '../src/tensor/engine.ts';
 import '../src/tensor/tensor.ts';
 import { sparsecastStep } from '../bench/block.ts';
 import { tinyRun } from './shared/tiny-run.ts';
+import { runConformance } from './conformance/run.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -234,6 +235,15 @@ describe('wasm threads: bit-identical to one thread', () => {
     const ref = await losses(one);
     for (const [name, b] of pools) expect(await losses(b), name).toEqual(ref);
     expect(ref.every(Number.isFinite)).toBe(true);
+  });
+
+  it('every conformance case (all kernels, split or not, on the shared-memory build) equals one thread exactly', () => {
+    for (const [name, b] of pools) {
+      const rows = runConformance(b, one, `node ${process.version} ${name}`);
+      const off = rows.filter((r) => !r.ok || r.maxRelErr !== 0).map((r) => `${r.kernel}: ${r.error ?? r.maxRelErr}`);
+      expect(off, name).toEqual([]);
+      expect(rows.length).toBeGreaterThan(50);
+    }
   });
 
   it('the tiny training run (20 Adam steps of an MLP) ends with the same parameter bytes', async () => {
