@@ -4,7 +4,8 @@
  * Why a string: the worker must start the same way under Node (worker_threads, `eval: true`), Deno (module
  * Worker from a blob URL) and browsers (Worker from a blob URL), from the TypeScript sources (tsx, vitest),
  * from the esbuild bundles and from the demo page, without a separate file to locate at run time. It imports
- * nothing, so the text is complete as written.
+ * nothing, so the text is complete as written. (A plain template literal, no backslashes or substitutions: an
+ * untagged literal is what lets bundlers drop it from builds that never start a pool, e.g. sparsecast/infer.)
  *
  * What it does: on its first message ({ module, memory, control, slot, scratch, names }) it instantiates the
  * shared-memory kernel module on the shared memory, points the instance's kernel scratch at its own block
@@ -17,7 +18,7 @@
  * memory again; that is harmless only because the pool starts every worker before the backend runs any
  * kernel, and never starts one later.
  */
-export const WORKER_SOURCE = String.raw`
+export const WORKER_SOURCE = `
 'use strict';
 const isNode = typeof Deno === 'undefined' && typeof process === 'object' && process !== null &&
   !!(process.versions && process.versions.node);
