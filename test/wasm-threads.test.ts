@@ -246,6 +246,21 @@ describe('wasm threads: bit-identical to one thread', () => {
     }
   });
 
+  it('permute (strided walk and batched transpose)', () => {
+    const x = randn(6 * 5 * 7 * 9, 30);
+    sameBytes('permute', (be) => {
+      const sx = upload(be, x);
+      const outs = [
+        be.kernels.permute(sx, [6, 5, 7, 9], [0, 2, 1, 3]),
+        be.kernels.permute(sx, [6, 5, 7, 9], [3, 1, 0, 2]),
+        be.kernels.permute(sx, [6, 35, 9], [0, 2, 1]),
+        be.kernels.permute(sx, [30, 63], [1, 0]),
+      ];
+      be.free(sx);
+      return outs;
+    });
+  });
+
   it('the tiny training run (20 Adam steps of an MLP) ends with the same parameter bytes', async () => {
     const ref = await tinyRun(one);
     for (const [name, b] of pools) {
