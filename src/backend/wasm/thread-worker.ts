@@ -1,8 +1,8 @@
 /**
  * The program each worker of the wasm thread pool (threads.ts) runs, as JavaScript source text.
  *
- * Why a string: the worker must start the same way under Node (worker_threads, `eval: true`), Deno (module
- * Worker from a blob URL) and browsers (Worker from a blob URL), from the TypeScript sources (tsx, vitest),
+ * Why a string: the worker must start the same way under Node and Deno (node:worker_threads, `eval: true`) and
+ * in browsers (module Worker from a blob URL), from the TypeScript sources (tsx, vitest),
  * from the esbuild bundles and from the demo page, without a separate file to locate at run time. It imports
  * nothing, so the text is complete as written. (A plain template literal, no backslashes or substitutions: an
  * untagged literal is what lets bundlers drop it from builds that never start a pool, e.g. sparsecast/infer.)
@@ -20,7 +20,8 @@
  */
 export const WORKER_SOURCE = `
 'use strict';
-const isNode = typeof Deno === 'undefined' && typeof process === 'object' && process !== null &&
+// Started by node:worker_threads (Node, and Deno's implementation of it) or as a web Worker (browsers).
+const isNode = typeof WorkerGlobalScope === 'undefined' && typeof process === 'object' && process !== null &&
   !!(process.versions && process.versions.node);
 let port = null;
 function start(init) {

@@ -13,8 +13,9 @@
  *   Float64 args  per worker: up to ARGS_PER_SLOT arguments (byte offsets and sizes are exact in f64)
  *   Uint8 errors  per worker: the failure message, UTF-8, truncated to ERR_BYTES
  *
- * The calling thread blocks in Atomics.wait while workers finish. That is allowed in Node, Deno and browser
- * Workers, not on a browser page's main thread, and SharedArrayBuffer exists in browsers only when the page
+ * Workers are node:worker_threads workers in Node and Deno (unref'd, so they never keep a process alive) and
+ * module Workers in browsers. The calling thread blocks in Atomics.wait while workers finish. That is allowed
+ * in Node, Deno and browser Workers, not on a browser page's main thread, and SharedArrayBuffer exists in browsers only when the page
  * is cross-origin isolated: `threadSupport()` says which, and the backend falls back to one thread (with one
  * console.warn) when threads are asked for and unavailable.
  *
@@ -71,8 +72,7 @@ export function threadSupport(): { ok: boolean; why?: string } {
   if (typeof g.document !== 'undefined') {
     return { ok: false, why: "a browser page's main thread may not block in Atomics.wait; create the backend inside a Worker" };
   }
-  const isNode = typeof g.process === 'object' && !!(g.process as { versions?: { node?: string } }).versions?.node && typeof g.Deno === 'undefined';
-  if (!isNode && typeof g.Worker !== 'function') return { ok: false, why: 'this runtime has no Worker' };
+  if (!hasNodeWorkers() && typeof g.Worker !== 'function') return { ok: false, why: 'this runtime has no Worker' };
   return { ok: true };
 }
 
@@ -86,10 +86,15 @@ interface WorkerHandle {
   terminate(): void;
 }
 
+/** Node, or Deno (whose node:worker_threads can unref a worker; its web Workers would keep the process alive). */
+function hasNodeWorkers(): boolean {
+  const g = globalThis as Record<string, unknown>;
+  return typeof g.process === 'object' && !!(g.process as { versions?: { node?: string } }).versions?.node && typeof g.document === 'undefined';
+}
+
 async function spawnWorker(): Promise<WorkerHandle> {
   const g = globalThis as Record<string, unknown>;
-  const isNode = typeof g.process === 'object' && !!(g.process as { versions?: { node?: string } }).versions?.node && typeof g.Deno === 'undefined';
-  if (isNode) {
+  if (hasNodeWorkers()) {
     // A computed specifier keeps bundlers for the browser from trying to resolve a Node builtin.
     const spec = 'node:worker_threads';
     const { Worker } = (await import(spec)) as typeof import('node:worker_threads');
@@ -108,7 +113,7 @@ async function spawnWorker(): Promise<WorkerHandle> {
       terminate: () => void w.terminate(),
     };
   }
-  // Deno and browsers: a module worker from a blob URL (Deno accepts only module workers).
+  // Browsers: a module worker from a blob URL.
   const WorkerCtor = g.Worker as typeof Worker;
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
   const w = new WorkerCtor(url, { type: 'module' });
