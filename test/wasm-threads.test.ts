@@ -280,6 +280,9 @@ describe('wasm threads: failures, shutdown, fallback', () => {
     expect(() => b.rt.parallel('unaryF32', [[0, px, y.ptr, 32], [0, 0xfffffff0, y.ptr + 128, 32]])).toThrow(
       /^unaryF32: failed in wasm worker thread 1: .*(out of bounds|memory access)/,
     );
+    expect(() => b.rt.parallel('unaryF32', [[0, 0xfffffff0, y.ptr, 32], [0, px + 128, y.ptr + 128, 32]])).toThrow(
+      /^unaryF32: failed on the calling thread: .*(out of bounds|memory access)/,
+    );
     // The pool still works after a failed job.
     b.rt.parallel('unaryF32', [[0, px, y.ptr, 32], [0, px + 128, y.ptr + 128, 32]]);
     b.free(x);

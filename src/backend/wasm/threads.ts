@@ -15,9 +15,9 @@
  *
  * Workers are node:worker_threads workers in Node and Deno (unref'd, so they never keep a process alive) and
  * module Workers in browsers. The calling thread blocks in Atomics.wait while workers finish. That is allowed
- * in Node, Deno and browser Workers, not on a browser page's main thread, and SharedArrayBuffer exists in browsers only when the page
- * is cross-origin isolated: `threadSupport()` says which, and the backend falls back to one thread (with one
- * console.warn) when threads are asked for and unavailable.
+ * in Node, Deno and browser Workers but not on a browser page's main thread, and browsers have
+ * SharedArrayBuffer only on cross-origin-isolated pages: `threadSupport()` says which, and the backend falls
+ * back to one thread (with one console.warn) when threads are asked for and unavailable.
  *
  * Failures never hang the caller: a kernel that throws in a worker is reported by the caller as an Error
  * naming the kernel and the worker's message; a worker that does not answer within `timeoutMs` (crashed,
@@ -61,16 +61,18 @@ function layoutFor(slots: number): ThreadLayout {
 export function threadSupport(): { ok: boolean; why?: string } {
   const g = globalThis as Record<string, unknown>;
   if (typeof SharedArrayBuffer === 'undefined') {
-    return {
-      ok: false,
-      why: g.crossOriginIsolated === false
-        ? 'the page is not cross-origin isolated (serve it with COOP: same-origin and COEP: require-corp), so SharedArrayBuffer is unavailable'
-        : 'SharedArrayBuffer is unavailable in this runtime',
-    };
+    const why = g.crossOriginIsolated === false
+      ? 'the page is not cross-origin isolated (serve it with COOP: same-origin and COEP: require-corp), ' +
+        'so SharedArrayBuffer is unavailable'
+      : 'SharedArrayBuffer is unavailable in this runtime';
+    return { ok: false, why };
   }
-  if (g.crossOriginIsolated === false) return { ok: false, why: 'the page is not cross-origin isolated (COOP/COEP headers)' };
+  if (g.crossOriginIsolated === false) {
+    return { ok: false, why: 'the page is not cross-origin isolated (COOP/COEP headers)' };
+  }
   if (typeof g.document !== 'undefined') {
-    return { ok: false, why: "a browser page's main thread may not block in Atomics.wait; create the backend inside a Worker" };
+    const why = "a browser page's main thread may not block in Atomics.wait; create the backend inside a Worker";
+    return { ok: false, why };
   }
   if (!hasNodeWorkers() && typeof g.Worker !== 'function') return { ok: false, why: 'this runtime has no Worker' };
   return { ok: true };
@@ -86,10 +88,11 @@ interface WorkerHandle {
   terminate(): void;
 }
 
-/** Node, or Deno (whose node:worker_threads can unref a worker; its web Workers would keep the process alive). */
+/** Node, or Deno (whose node:worker_threads can unref a worker; its web Workers keep the process alive). */
 function hasNodeWorkers(): boolean {
   const g = globalThis as Record<string, unknown>;
-  return typeof g.process === 'object' && !!(g.process as { versions?: { node?: string } }).versions?.node && typeof g.document === 'undefined';
+  const node = (g.process as { versions?: { node?: string } } | undefined)?.versions?.node;
+  return typeof g.process === 'object' && !!node && typeof g.document === 'undefined';
 }
 
 async function spawnWorker(): Promise<WorkerHandle> {
@@ -117,7 +120,6 @@ async function spawnWorker(): Promise<WorkerHandle> {
   const WorkerCtor = g.Worker as typeof Worker;
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
   const w = new WorkerCtor(url, { type: 'module' });
-  URL.revokeObjectURL(url);
   return {
     post: (m) => w.postMessage(m),
     onMessage: (fn) => w.addEventListener('message', (e) => fn((e as MessageEvent).data)),
@@ -125,9 +127,35 @@ async function spawnWorker(): Promise<WorkerHandle> {
       (e as Event).preventDefault?.();
       fn((e as ErrorEvent).message ?? e);
     }),
-    detach: () => {},
-    terminate: () => w.terminate(),
+    // The URL stays valid until the worker has loaded its script (it has, once it says ready).
+    detach: () => URL.revokeObjectURL(url),
+    terminate: () => {
+      URL.revokeObjectURL(url);
+      w.terminate();
+    },
   };
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Send worker `t` its start message; resolves when it says ready, rejects on its error or after timeoutMs. */
+function startWorker(w: WorkerHandle, t: number, init: unknown, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`wasm threads: worker ${t} did not start within ${timeoutMs} ms`)), timeoutMs);
+    const done = (e?: Error) => {
+      clearTimeout(timer);
+      if (e) reject(e);
+      else resolve();
+    };
+    w.onMessage((m) => {
+      if (m.error !== undefined) done(new Error(`wasm threads: worker ${t} failed to start: ${m.error}`));
+      else if (m.ready) done();
+    });
+    w.onError((e) => done(new Error(`wasm threads: worker ${t} failed: ${message(e)}`)));
+    w.post(init);
+  });
 }
 
 export interface ThreadPoolOptions {
@@ -159,7 +187,9 @@ export class ThreadPool {
   /** The first error a worker reported after start-up, if any. */
   lost: string | undefined;
 
-  private constructor(opts: ThreadPoolOptions, workers: WorkerHandle[], layout: ThreadLayout, control: SharedArrayBuffer, names: string[]) {
+  private constructor(
+    opts: ThreadPoolOptions, workers: WorkerHandle[], layout: ThreadLayout, control: SharedArrayBuffer, names: string[],
+  ) {
     this.threads = opts.threads;
     this.workers = workers;
     this.layout = layout;
@@ -174,25 +204,21 @@ export class ThreadPool {
   /** Start threads − 1 workers and wait until each has instantiated the module. */
   static async create(opts: ThreadPoolOptions): Promise<ThreadPool> {
     const slots = opts.threads - 1;
-    if (!(Number.isInteger(opts.threads) && opts.threads >= 2)) throw new Error(`wasm threads: thread count must be an integer ≥ 2, got ${opts.threads}`);
+    if (!(Number.isInteger(opts.threads) && opts.threads >= 2)) {
+      throw new Error(`wasm threads: thread count must be an integer ≥ 2, got ${opts.threads}`);
+    }
     if (opts.scratch.length !== slots) throw new Error(`wasm threads: ${slots} scratch blocks needed, got ${opts.scratch.length}`);
     const layout = layoutFor(slots);
     const control = new SharedArrayBuffer(layout.errByteOffset + layout.errBytes * slots);
     const names = Object.keys(opts.exports).filter((n) => typeof opts.exports[n] === 'function');
+    const timeoutMs = opts.timeoutMs ?? 120_000;
     const workers: WorkerHandle[] = [];
     try {
       for (let s = 0; s < slots; s++) workers.push(await spawnWorker());
-      await Promise.all(workers.map((w, s) => new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`wasm threads: worker ${s + 1} did not start within ${opts.timeoutMs ?? 120_000} ms`)), opts.timeoutMs ?? 120_000);
-        const done = (e?: Error) => {
-          clearTimeout(timer);
-          if (e) reject(e);
-          else resolve();
-        };
-        w.onMessage((m) => (m.error !== undefined ? done(new Error(`wasm threads: worker ${s + 1} failed to start: ${m.error}`)) : m.ready && done()));
-        w.onError((e) => done(new Error(`wasm threads: worker ${s + 1} failed: ${e instanceof Error ? e.message : String(e)}`)));
-        w.post({ module: opts.module, memory: opts.memory, control, slot: s, scratch: opts.scratch[s], names, layout });
-      })));
+      await Promise.all(workers.map((w, s) => {
+        const init = { module: opts.module, memory: opts.memory, control, slot: s, scratch: opts.scratch[s], names, layout };
+        return startWorker(w, s + 1, init, timeoutMs);
+      }));
     } catch (e) {
       for (const w of workers) w.terminate();
       throw e;
@@ -202,7 +228,7 @@ export class ThreadPool {
       w.detach();
       // A worker that dies later (it never should: kernel errors are caught in the worker) is remembered for
       // the time-out message; the calling thread cannot see the event while it blocks.
-      w.onError((e) => (pool.lost ??= `worker ${s + 1}: ${e instanceof Error ? e.message : String(e)}`));
+      w.onError((e) => (pool.lost ??= `worker ${s + 1}: ${message(e)}`));
     });
     return pool;
   }
@@ -223,7 +249,9 @@ export class ThreadPool {
     if (parts.length > this.threads) throw new Error(`${name}: ${parts.length} parts for ${this.threads} threads`);
     const fi = this.index.get(name);
     const fn = this.exports[name];
-    if (fi === undefined || typeof fn !== 'function') throw new Error(`${name}: no such kernel export in the shared-memory module`);
+    if (fi === undefined || typeof fn !== 'function') {
+      throw new Error(`${name}: no such kernel export in the shared-memory module`);
+    }
     const L = this.layout;
     const ctl = this.ctl;
     for (let s = 0; s < L.slots; s++) {
@@ -253,7 +281,7 @@ export class ThreadPool {
     }
     this.wait(name);
 
-    if (own !== null) throw own instanceof Error ? own : new Error(`${name}: ${String(own)}`);
+    if (own !== null) throw new Error(`${name}: failed on the calling thread: ${message(own)}`, { cause: own });
     for (let s = 0; s < L.slots; s++) {
       const slot = L.header + s * L.slotInts;
       if (ctl[slot + L.STATUS] !== 0) {
