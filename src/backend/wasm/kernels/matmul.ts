@@ -40,16 +40,16 @@ interface BatchDim {
   c: number;
 }
 
-/** A batched GEMM's shapes, strides and operands (byte offsets), as the `gemm` export takes them. */
-interface GemmJob {
+/** A batched GEMM's shapes and element strides (and bias offset), as the `gemm` export takes them. */
+interface GemmShape {
   m: number; n: number; k: number;
-  a: number; aRs: number; aCs: number;
-  b: number; bRs: number; bCs: number;
-  c: number; ldc: number; bias: number;
+  aRs: number; aCs: number;
+  bRs: number; bCs: number;
+  ldc: number; bias: number;
   batch: number; aBs: number; bBs: number; cBs: number;
 }
 
-/** Run a GEMM job on one thread or split over the pool: returns a function taking the operand offsets. */
+/** Runs a planned GEMM on operands at these byte offsets (on one thread or split over the pool). */
 type GemmRunner = (a: number, b: number, c: number) => void;
 
 /**
@@ -68,7 +68,7 @@ type GemmRunner = (a: number, b: number, c: number) => void;
  *    op(A) and all of op(B), so B's packing (4·k·n bytes) is repeated once per extra thread.
  * Columns or rows: whichever repeats fewer packed bytes.
  */
-function gemmPlan(rt: WasmRuntime, tmp: TempArena, j: Omit<GemmJob, 'a' | 'b' | 'c'>): GemmRunner {
+function gemmPlan(rt: WasmRuntime, tmp: TempArena, j: GemmShape): GemmRunner {
   const ex = rt.exports;
   const wsBytes = ex.gemmWorkspaceBytes as Fn;
   const T = threadsFor(rt, 2 * j.m * j.n * j.k * j.batch, MIN_GEMM_FLOPS_PER_THREAD);
