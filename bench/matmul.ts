@@ -2,7 +2,7 @@
  * GEMM throughput: sparsecast wasm (default deterministic build and relaxed-SIMD build), the single-threaded
  * SIMD build of @tensorflow/tfjs-backend-wasm, and a naive JS triple loop (≤ 512³ only).
  *
- *   npx tsx bench/matmul.ts [--json] [--backend wasm|wasm-relaxed|tfjs|js] [--runs N]
+ *   npx tsx bench/matmul.ts [--json] [--backend wasm|wasm-relaxed|tfjs|js] [--runs N] [--threads N]
  *
  * One line per (impl, shape): {"bench":"matmul","impl","m","n","k","ms","gflops","cpuMs","cpuGflops"} with
  * --json, where ms is the median wall time of ≥ 5 timed runs after warm-up and cpuMs the median process CPU
@@ -167,10 +167,12 @@ async function benchTfjs(
   return t;
 }
 
-export async function benchMatmul(opts: { json: boolean; backend?: string; runs?: number }): Promise<void> {
+export async function benchMatmul(opts: { json: boolean; backend?: string; runs?: number; threads?: number }): Promise<void> {
   const impls = selectImpls(opts.backend);
   const backends = new Map<Impl, Backend>();
-  if (impls.includes('sparsecast-wasm')) backends.set('sparsecast-wasm', await createWasmBackend());
+  // --threads N: the default build's line is the wasm thread pool on N threads (the relaxed build has none).
+  const threads = opts.threads ?? 1;
+  if (impls.includes('sparsecast-wasm')) backends.set('sparsecast-wasm', await createWasmBackend({ threads }));
   let relaxedInChild = false;
   if (impls.includes('sparsecast-wasm-relaxed')) {
     if (relaxedSimdSupported()) {
@@ -204,6 +206,7 @@ export async function benchMatmul(opts: { json: boolean; backend?: string; runs?
       emit(opts.json, {
         bench: 'matmul', impl, m, n, k, ms: +t.ms.toFixed(3), gflops: +(flops / t.ms / 1e6).toFixed(2),
         cpuMs: +t.cpuMs.toFixed(3), cpuGflops: +(flops / t.cpuMs / 1e6).toFixed(2),
+        ...(impl === 'sparsecast-wasm' && threads > 1 ? { threads } : {}),
       });
     }
   }
@@ -217,6 +220,8 @@ export async function benchMatmul(opts: { json: boolean; backend?: string; runs?
     if (opts.json) console.error(JSON.stringify(line));
     else emit(false, line);
   }
+
+  for (const be of backends.values()) (be as { dispose?: () => void }).dispose?.();
 
   if (relaxedInChild) {
     // This runtime lacks relaxed SIMD without a flag: measure the relaxed build in a child that has it.
@@ -239,6 +244,7 @@ if (isMain) {
   const json = args.includes('--json');
   const backend = flag('--backend');
   const runs = flag('--runs') ? Number(flag('--runs')) : undefined;
+  const threads = flag('--threads') ? Number(flag('--threads')) : undefined;
   if (!relaxedSimdSupported() && !process.env.SPARSECAST_BENCH_CHILD && selectImpls(backend).includes('sparsecast-wasm-relaxed')) {
     // Re-run everything in one process that has relaxed SIMD, so all impls share a process and its timing.
     const r = spawnSync(
@@ -248,5 +254,5 @@ if (isMain) {
     );
     process.exit(r.status ?? 1);
   }
-  await benchMatmul({ json, backend, runs });
+  await benchMatmul({ json, backend, runs, threads });
 }

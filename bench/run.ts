@@ -46,7 +46,7 @@ switch (name) {
       await benchMatmulWebGpu({ json, runs });
       process.exit(0); // a GPU device can keep the event loop alive
     }
-    await benchMatmul({ json, backend });
+    await benchMatmul({ json, backend, threads });
     break;
   case 'block': {
     if (backend === 'webgpu') {
