@@ -41,8 +41,8 @@ function start(init) {
   let seen = Atomics.load(ctl, L.GEN);
   port.postMessage({ ready: true });
   for (;;) {
-    // Spin briefly before sleeping: kernels of a training step come back to back, and a futex wake costs
-    // tens of microseconds.
+    // Spin briefly before sleeping: kernels of a training step come back to back, and waking a sleeping
+    // thread costs microseconds on idle cores (tens of them, or more, on busy ones).
     let g = seen;
     for (let i = 0; i < L.spin && (g = Atomics.load(ctl, L.GEN)) === seen; i++);
     while (g === seen) {
