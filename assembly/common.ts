@@ -1,10 +1,50 @@
 // Helpers shared by the kernel families (nothing here is exported from the module).
 
+// Kernel scratch in linear memory. In the single-threaded builds these are fixed static blocks. In the
+// shared-memory build (kernels-threads.wasm) one module instance runs per thread on the same memory, so a
+// static block would be written by several threads at once: there each instance gets its own block
+// (setThreadScratch, called once by the thread pool), and the accessors below read the instance's pointer
+// (wasm globals are per instance). ASC_FEATURE_THREADS is a compile-time constant, so the single-threaded
+// builds still see plain constants.
+
+/** Bytes of per-thread scratch a thread pool hands each worker instance (layout: the offsets below). */
+export const THREAD_SCRATCH_BYTES: i32 = 320;
+const STATIC_SCRATCH: usize = memory.data(THREAD_SCRATCH_BYTES, 64);
+const CNT_OFF: usize = 0; // 32 × i32
+const TAIL_A_OFF: usize = 128; // 16 bytes
+const TAIL_B_OFF: usize = 144; // 16 bytes
+const EDGE_OFF: usize = 192; // 128 bytes: gemm's MR × NR (4 × 8) f32 edge tile
+let threadScratch: usize = STATIC_SCRATCH;
+
+/** Point this instance's scratch at `ptr` (THREAD_SCRATCH_BYTES bytes, 64-byte aligned; threads build). */
+export function setThreadScratch(ptr: usize): void {
+  threadScratch = ptr;
+}
+
+/** The size of the per-thread scratch block the host must allocate. */
+export function threadScratchBytes(): i32 {
+  return THREAD_SCRATCH_BYTES;
+}
+
+@inline function scratch(off: usize): usize {
+  return ASC_FEATURE_THREADS ? threadScratch + off : STATIC_SCRATCH + off;
+}
+
 /** Odometer counters for N-d walks (rank ≤ 32, checked by the glue). */
-export const CNT: usize = memory.data(32 * 4, 16);
+@inline export function cnt(): usize {
+  return scratch(CNT_OFF);
+}
 /** 16-byte scratch for partial vectors at the end of a row (never read or write past a storage). */
-export const TAIL_A: usize = memory.data(16, 16);
-export const TAIL_B: usize = memory.data(16, 16);
+@inline export function tailA(): usize {
+  return scratch(TAIL_A_OFF);
+}
+@inline export function tailB(): usize {
+  return scratch(TAIL_B_OFF);
+}
+/** GEMM's scratch tile for edge micro-tiles (4 × 8 f32). */
+@inline export function edgeScratch(): usize {
+  return scratch(EDGE_OFF);
+}
 
 /** Load `t` (< 4) f32/i32 lanes from `ptr` into a vector (other lanes 0). */
 @inline export function loadTail(ptr: usize, t: i32, scratch: usize): v128 {

@@ -4,7 +4,7 @@
 // (stride 0) for every operand; each output row then runs one of the SIMD loops vv / vs / sv. Outer
 // dimensions are walked with an odometer over element strides. Rows that end in a partial vector use a
 // 16-byte scratch, so no kernel reads or writes past a storage.
-import { CNT, TAIL_A, TAIL_B, loadTail, storeTail } from './common.ts';
+import { cnt, tailA, tailB, loadTail, storeTail } from './common.ts';
 import { lo64, hi64, join32, expD, expm1D, logD, sinCosD, tanhD, sigmoidD, erfD, geluD } from './vmath.ts';
 import { allIn, expF4, expm1F4, tanhF4, sigmoidF4, logF4, erfF4, geluF4, kv, K_EXP_LO, K_EXP_HI, K_SIG_HI, K_MIN_NORMAL, K_MAX_F32, K_GELU_LO, K_INF } from './vmath.ts';
 
@@ -162,7 +162,7 @@ function slowU(op: i32, v: v128): v128 {
   const t = n - n4;
   if (t > 0) {
     const p = <usize>n4 << 2;
-    storeTail(out + p, uV(op, loadTail(x + p, t, TAIL_A)), t, TAIL_B);
+    storeTail(out + p, uV(op, loadTail(x + p, t, tailA())), t, tailB());
   }
 }
 
@@ -233,21 +233,21 @@ export function unaryF32(op: i32, x: usize, out: usize, n: i32): void {
       const p = <usize>i << 2;
       v128.store(out + p, bV(op, isInt, v128.load(a + p), v128.load(b + p)));
     }
-    if (t > 0) storeTail(out + tp, bV(op, isInt, loadTail(a + tp, t, TAIL_A), loadTail(b + tp, t, TAIL_B)), t, TAIL_A);
+    if (t > 0) storeTail(out + tp, bV(op, isInt, loadTail(a + tp, t, tailA()), loadTail(b + tp, t, tailB())), t, tailA());
   } else if (ia == 1) {
     const vb = v128.load32_splat(b);
     for (let i = 0; i < n4; i += 4) {
       const p = <usize>i << 2;
       v128.store(out + p, bV(op, isInt, v128.load(a + p), vb));
     }
-    if (t > 0) storeTail(out + tp, bV(op, isInt, loadTail(a + tp, t, TAIL_A), vb), t, TAIL_B);
+    if (t > 0) storeTail(out + tp, bV(op, isInt, loadTail(a + tp, t, tailA()), vb), t, tailB());
   } else if (ib == 1) {
     const va = v128.load32_splat(a);
     for (let i = 0; i < n4; i += 4) {
       const p = <usize>i << 2;
       v128.store(out + p, bV(op, isInt, va, v128.load(b + p)));
     }
-    if (t > 0) storeTail(out + tp, bV(op, isInt, va, loadTail(b + tp, t, TAIL_A)), t, TAIL_B);
+    if (t > 0) storeTail(out + tp, bV(op, isInt, va, loadTail(b + tp, t, tailA())), t, tailB());
   } else {
     const r = i32x4.extract_lane(bV(op, isInt, v128.load32_splat(a), v128.load32_splat(b)), 0);
     for (let i = 0; i < n; i++) store<i32>(out + (<usize>i << 2), r);
@@ -264,7 +264,7 @@ export function unaryF32(op: i32, x: usize, out: usize, n: i32): void {
   let rows = 1;
   for (let d = 0; d < rank - 1; d++) {
     rows *= load<i32>(shp + (<usize>d << 2));
-    store<i32>(CNT + (<usize>d << 2), 0);
+    store<i32>(cnt() + (<usize>d << 2), 0);
   }
   let oa = 0;
   let ob = 0;
@@ -272,16 +272,16 @@ export function unaryF32(op: i32, x: usize, out: usize, n: i32): void {
     binRow(op, isInt, a + (<usize>oa << 2), ia, b + (<usize>ob << 2), ib, out + (<usize>(r * n) << 2), n);
     for (let d = rank - 2; d >= 0; d--) {
       const dp = <usize>d << 2;
-      const c = load<i32>(CNT + dp) + 1;
+      const c = load<i32>(cnt() + dp) + 1;
       oa += load<i32>(sa + dp);
       ob += load<i32>(sb + dp);
       if (c < load<i32>(shp + dp)) {
-        store<i32>(CNT + dp, c);
+        store<i32>(cnt() + dp, c);
         break;
       }
       oa -= load<i32>(sa + dp) * c;
       ob -= load<i32>(sb + dp) * c;
-      store<i32>(CNT + dp, 0);
+      store<i32>(cnt() + dp, 0);
     }
   }
 }
@@ -354,19 +354,19 @@ export function binaryI32(op: i32, a: usize, b: usize, out: usize, rank: i32, sh
       const p = <usize>i << 2;
       store<i32>(out + <usize>i, packMask(cV(op, isInt, v128.load(a + p), v128.load(b + p))));
     }
-    if (t > 0) storeMaskTail(out + <usize>n4, cV(op, isInt, loadTail(a + tp, t, TAIL_A), loadTail(b + tp, t, TAIL_B)), t);
+    if (t > 0) storeMaskTail(out + <usize>n4, cV(op, isInt, loadTail(a + tp, t, tailA()), loadTail(b + tp, t, tailB())), t);
   } else if (ia == 1) {
     const vb = v128.load32_splat(b);
     for (let i = 0; i < n4; i += 4) {
       store<i32>(out + <usize>i, packMask(cV(op, isInt, v128.load(a + (<usize>i << 2)), vb)));
     }
-    if (t > 0) storeMaskTail(out + <usize>n4, cV(op, isInt, loadTail(a + tp, t, TAIL_A), vb), t);
+    if (t > 0) storeMaskTail(out + <usize>n4, cV(op, isInt, loadTail(a + tp, t, tailA()), vb), t);
   } else if (ib == 1) {
     const va = v128.load32_splat(a);
     for (let i = 0; i < n4; i += 4) {
       store<i32>(out + <usize>i, packMask(cV(op, isInt, va, v128.load(b + (<usize>i << 2)))));
     }
-    if (t > 0) storeMaskTail(out + <usize>n4, cV(op, isInt, va, loadTail(b + tp, t, TAIL_A)), t);
+    if (t > 0) storeMaskTail(out + <usize>n4, cV(op, isInt, va, loadTail(b + tp, t, tailA())), t);
   } else {
     const r = <u8>(packMask(cV(op, isInt, v128.load32_splat(a), v128.load32_splat(b))) & 1);
     memory.fill(out, r, <usize>n);
@@ -383,7 +383,7 @@ export function binaryI32(op: i32, a: usize, b: usize, out: usize, rank: i32, sh
   let rows = 1;
   for (let d = 0; d < rank - 1; d++) {
     rows *= load<i32>(shp + (<usize>d << 2));
-    store<i32>(CNT + (<usize>d << 2), 0);
+    store<i32>(cnt() + (<usize>d << 2), 0);
   }
   let oa = 0;
   let ob = 0;
@@ -391,16 +391,16 @@ export function binaryI32(op: i32, a: usize, b: usize, out: usize, rank: i32, sh
     cmpRow(op, isInt, a + (<usize>oa << 2), ia, b + (<usize>ob << 2), ib, out + <usize>(r * n), n);
     for (let d = rank - 2; d >= 0; d--) {
       const dp = <usize>d << 2;
-      const c = load<i32>(CNT + dp) + 1;
+      const c = load<i32>(cnt() + dp) + 1;
       oa += load<i32>(sa + dp);
       ob += load<i32>(sb + dp);
       if (c < load<i32>(shp + dp)) {
-        store<i32>(CNT + dp, c);
+        store<i32>(cnt() + dp, c);
         break;
       }
       oa -= load<i32>(sa + dp) * c;
       ob -= load<i32>(sb + dp) * c;
-      store<i32>(CNT + dp, 0);
+      store<i32>(cnt() + dp, 0);
     }
   }
 }
@@ -450,7 +450,7 @@ export function where32(
   let rows = 1;
   for (let d = 0; d < rank - 1; d++) {
     rows *= load<i32>(shp + (<usize>d << 2));
-    store<i32>(CNT + (<usize>d << 2), 0);
+    store<i32>(cnt() + (<usize>d << 2), 0);
   }
   let oc = 0;
   let oa = 0;
@@ -484,18 +484,18 @@ export function where32(
     }
     for (let d = rank - 2; d >= 0; d--) {
       const dp = <usize>d << 2;
-      const k = load<i32>(CNT + dp) + 1;
+      const k = load<i32>(cnt() + dp) + 1;
       oc += load<i32>(sc + dp);
       oa += load<i32>(sa + dp);
       ob += load<i32>(sb + dp);
       if (k < load<i32>(shp + dp)) {
-        store<i32>(CNT + dp, k);
+        store<i32>(cnt() + dp, k);
         break;
       }
       oc -= load<i32>(sc + dp) * k;
       oa -= load<i32>(sa + dp) * k;
       ob -= load<i32>(sb + dp) * k;
-      store<i32>(CNT + dp, 0);
+      store<i32>(cnt() + dp, 0);
     }
   }
 }

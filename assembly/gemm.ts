@@ -25,6 +25,8 @@
 // pointer (V8 unrolls it itself); the default build's is unrolled by 4 with an exit test between the steps
 // (see mk4x8), which keeps the loads of each step in their own block. Per k step the default build runs 16 FP ops + 6 loads + ~3-5 loop ops, close to the
 // dispatch width; the relaxed build's 8 FMAs make it FMA-port bound (~87% of the 58.6 GFLOP/s peak).
+import { edgeScratch } from './common.ts';
+
 const NR: i32 = 8;
 const MR: i32 = 4;
 // The default build packs every A value pre-broadcast to an f32x4 (panel [kc][MR][4]), so the micro-kernel
@@ -44,8 +46,7 @@ const KC: i32 = A_SPLAT ? 1024 : 256;
 const MC: i32 = A_SPLAT ? 24 : 192;
 const NC: i32 = 1024;
 
-// Scratch tile for edge micro-tiles (MR × NR).
-const EDGE: usize = memory.data(4 * 8 * 4, 64);
+// Edge micro-tiles (MR × NR) run on a scratch tile: edgeScratch() in common.ts (one per thread).
 
 @inline function madd(acc: v128, a: v128, b: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
@@ -378,6 +379,7 @@ function packB(kc: i32, nc: i32, src: usize, rs: i32, cs: i32, dst: usize): void
 /** An edge micro-tile (mr < MR or nr < NR): run the full kernel on the scratch tile, copy the valid part. */
 function edgeTile(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, mr: i32, nr: i32, acc0: bool, bias: usize): void {
   const tl: usize = <usize>(NR << 2);
+  const EDGE = edgeScratch();
   if (acc0) {
     for (let i = 0; i < mr; i++) {
       const cr = c + <usize>i * ldc;
@@ -466,4 +468,41 @@ export function gemm(
       b + ((<usize>t * <usize>bBs) << 2), bRs, bCs,
       c + ((<usize>t * <usize>cBs) << 2), ldc, bias, ws);
   }
+}
+
+/**
+ * One thread's share of a batched GEMM (the shared-memory build splits a product across threads with it).
+ * The work is cut into items: batch t, rows [r·rb, min(m, (r+1)·rb)) of C_t, numbered w = t·⌈m/rb⌉ + r;
+ * this call runs items [w0, w1), each as its own gemm1 on its rows (pointers offset, same k blocking), so
+ * every element of C is summed in exactly the order `gemm` uses, whichever thread computes it. `ws` is this
+ * thread's workspace of gemmWorkspaceBytes(rb, n, k) bytes.
+ */
+export function gemmRows(
+  m: i32, n: i32, k: i32,
+  a: usize, aRs: i32, aCs: i32,
+  b: usize, bRs: i32, bCs: i32,
+  c: usize, ldc: i32, bias: usize,
+  aBs: i32, bBs: i32, cBs: i32,
+  ws: usize, rb: i32, w0: i32, w1: i32,
+): void {
+  if (m <= 0 || n <= 0 || rb <= 0) return;
+  const per = (m + rb - 1) / rb;
+  for (let w = w0; w < w1; w++) {
+    const t = w / per;
+    const i0 = (w - t * per) * rb;
+    gemm1(min(rb, m - i0), n, k,
+      a + ((<usize>t * <usize>aBs + <usize>i0 * <usize>aRs) << 2), aRs, aCs,
+      b + ((<usize>t * <usize>bBs) << 2), bRs, bCs,
+      c + ((<usize>t * <usize>cBs + <usize>i0 * <usize>ldc) << 2), ldc, bias, ws);
+  }
+}
+
+/** NC, the column block of op(B) packed at a time (the host splits columns across threads at its multiples). */
+export function gemmColumnBlock(): i32 {
+  return NC;
+}
+
+/** Bytes one packed element of op(A) takes (16 when pre-broadcast to f32x4): the host's packing-cost model. */
+export function gemmPackedABytes(): i32 {
+  return 1 << <i32>A_SHIFT;
 }

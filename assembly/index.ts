@@ -12,6 +12,7 @@ export function isRelaxed(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
 
+export { setThreadScratch, threadScratchBytes } from './common';
 export * from './gemm';
 export * from './sparse';
 export * from './random';

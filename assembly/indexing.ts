@@ -1,6 +1,6 @@
 // Indexing kernels: indexSelect, gather, scatterAdd, topk, oneHot. The glue validates every index before
 // calling these (an out-of-range index is an Error there, never a trap or a stray write here).
-import { CNT } from './common.ts';
+import { cnt } from './common.ts';
 
 /** out[o, j, :] = x[o, idx[j], :] for x [outer, len, inner]; es: element size in bytes. */
 export function indexSelect3(x: usize, idx: usize, out: usize, outer: i32, len: i32, inner: i32, n: i32, es: i32): void {
@@ -25,7 +25,7 @@ export function indexSelect3(x: usize, idx: usize, out: usize, outer: i32, len: 
   let rows = 1;
   for (let d = 0; d < rank - 1; d++) {
     rows *= load<i32>(shp + (<usize>d << 2));
-    store<i32>(CNT + (<usize>d << 2), 0);
+    store<i32>(cnt() + (<usize>d << 2), 0);
   }
   let off = 0;
   for (let r = 0; r < rows; r++) {
@@ -44,14 +44,14 @@ export function indexSelect3(x: usize, idx: usize, out: usize, outer: i32, len: 
     }
     for (let d = rank - 2; d >= 0; d--) {
       const dp = <usize>d << 2;
-      const c = load<i32>(CNT + dp) + 1;
+      const c = load<i32>(cnt() + dp) + 1;
       off += load<i32>(walk + dp);
       if (c < load<i32>(shp + dp)) {
-        store<i32>(CNT + dp, c);
+        store<i32>(cnt() + dp, c);
         break;
       }
       off -= load<i32>(walk + dp) * c;
-      store<i32>(CNT + dp, 0);
+      store<i32>(cnt() + dp, 0);
     }
   }
 }

@@ -1,6 +1,6 @@
 // Data movement: roll, pad, concat (2-d block copies), slice / general permute (strided row copies) and a
 // blocked 4×4 SIMD transpose for permutes that swap the last two (merged) dimensions.
-import { CNT } from './common.ts';
+import { cnt } from './common.ts';
 
 /** out[o, i, :] = x[o, (i - s) mod n, :] with 0 ≤ s < n, x viewed as [outer, n, inner]. */
 export function roll3(x: usize, out: usize, outer: i32, n: i32, inner: i32, s: i32, es: i32): void {
@@ -30,7 +30,7 @@ export function stridedCopy(x: usize, out: usize, es: i32, rank: i32, shp: usize
   let rows = 1;
   for (let d = 0; d < rank - 1; d++) {
     rows *= load<i32>(shp + (<usize>d << 2));
-    store<i32>(CNT + (<usize>d << 2), 0);
+    store<i32>(cnt() + (<usize>d << 2), 0);
   }
   let off = base;
   const rowBytes = <usize>n * <usize>es;
@@ -45,14 +45,14 @@ export function stridedCopy(x: usize, out: usize, es: i32, rank: i32, shp: usize
     }
     for (let d = rank - 2; d >= 0; d--) {
       const dp = <usize>d << 2;
-      const c = load<i32>(CNT + dp) + 1;
+      const c = load<i32>(cnt() + dp) + 1;
       off += load<i32>(str + dp);
       if (c < load<i32>(shp + dp)) {
-        store<i32>(CNT + dp, c);
+        store<i32>(cnt() + dp, c);
         break;
       }
       off -= load<i32>(str + dp) * c;
-      store<i32>(CNT + dp, 0);
+      store<i32>(cnt() + dp, 0);
     }
   }
 }
@@ -127,7 +127,7 @@ export function padND(x: usize, out: usize, es: i32, rank: i32, shp: usize, oshp
   let rows = 1;
   for (let d = 0; d < rank - 1; d++) {
     rows *= load<i32>(oshp + (<usize>d << 2));
-    store<i32>(CNT + (<usize>d << 2), 0);
+    store<i32>(cnt() + (<usize>d << 2), 0);
   }
   const rowBytes = <usize>on * <usize>es;
   const lo = max(0, bl);
@@ -140,7 +140,7 @@ export function padND(x: usize, out: usize, es: i32, rank: i32, shp: usize, oshp
     let stride = n;
     for (let d = rank - 2; d >= 0; d--) {
       const dp = <usize>d << 2;
-      const s = padMap(load<i32>(CNT + dp), load<i32>(before + dp), load<i32>(shp + dp), mode);
+      const s = padMap(load<i32>(cnt() + dp), load<i32>(before + dp), load<i32>(shp + dp), mode);
       if (s < 0) zero = true;
       src += s * stride;
       stride *= load<i32>(shp + dp);
@@ -162,12 +162,12 @@ export function padND(x: usize, out: usize, es: i32, rank: i32, shp: usize, oshp
     }
     for (let d = rank - 2; d >= 0; d--) {
       const dp = <usize>d << 2;
-      const c = load<i32>(CNT + dp) + 1;
+      const c = load<i32>(cnt() + dp) + 1;
       if (c < load<i32>(oshp + dp)) {
-        store<i32>(CNT + dp, c);
+        store<i32>(cnt() + dp, c);
         break;
       }
-      store<i32>(CNT + dp, 0);
+      store<i32>(cnt() + dp, 0);
     }
   }
 }

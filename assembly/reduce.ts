@@ -1,7 +1,7 @@
 // Reductions (sum / max / min; mean is sum then divide), argmax and cumsum on [outer, R, inner] views.
 // Along the last axis (inner = 1) rows are reduced with two f32x4 accumulators; along an outer axis the
 // reduction is vectorised across the kept inner dimension, which keeps increasing-r order per output.
-import { TAIL_A, TAIL_B, loadTail, storeTail, hsum } from './common.ts';
+import { tailA, tailB, loadTail, storeTail, hsum } from './common.ts';
 
 @inline function rInit(op: i32): f32 {
   return op == 2 ? -Infinity : op == 3 ? Infinity : 0;
@@ -48,7 +48,7 @@ import { TAIL_A, TAIL_B, loadTail, storeTail, hsum } from './common.ts';
         const p = <usize>i << 2;
         v128.store(dst + p, rV(op, v128.load(dst + p), v128.load(src + p)));
       }
-      if (t > 0) storeTail(dst + tp, rV(op, loadTail(dst + tp, t, TAIL_A), loadTail(src + tp, t, TAIL_B)), t, TAIL_A);
+      if (t > 0) storeTail(dst + tp, rV(op, loadTail(dst + tp, t, tailA()), loadTail(src + tp, t, tailB())), t, tailA());
     }
   }
 }

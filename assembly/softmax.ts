@@ -3,7 +3,7 @@
 // softmax scales by the f32 reciprocal of the sum (≤ 1 ulp more than a division, much cheaper);
 // log-softmax's (x − max) − log Σ is formed in f64x2 and rounded once.
 import { lo64, hi64, join32, logD, expDiffF4 } from './vmath.ts';
-import { TAIL_A, TAIL_B, loadTail, storeTail } from './common.ts';
+import { tailA, tailB, loadTail, storeTail } from './common.ts';
 
 @inline function rowMax(base: usize, d: i32): f32 {
   const d4 = d & ~3;
@@ -42,8 +42,8 @@ import { TAIL_A, TAIL_B, loadTail, storeTail } from './common.ts';
   const t = d - d4;
   if (t > 0) {
     const p = <usize>d4 << 2;
-    const e = expDiffF4(loadTail(base + p, t, TAIL_A), mv);
-    if (dst) storeTail(dst + p, e, t, TAIL_B);
+    const e = expDiffF4(loadTail(base + p, t, tailA()), mv);
+    if (dst) storeTail(dst + p, e, t, tailB());
     sum += tailSum(e, t);
   }
   return sum;

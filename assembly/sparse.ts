@@ -8,6 +8,8 @@
 // one multiply and one add per step in the default build, so results are bit-identical across engines and
 // across the SIMD and scalar paths below.
 
+import { gemm } from './gemm';
+
 @inline function madd(acc: v128, a: v128, b: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
   return f32x4.add(acc, f32x4.mul(a, b));
@@ -486,5 +488,23 @@ export function csrGatherRows(i0: i32, i1: i32, n: i32, c: usize, rowPtr: usize,
     for (let p = p0; p < p1; p++) {
       store<f32>(out + (<usize>p << 2), load<f32>(cr + (<usize>load<i32>(colIdx + (<usize>p << 2)) << 2)));
     }
+  }
+}
+
+/**
+ * sddmm's dense path for pattern rows [i0, i1): blocks of rb rows of op(A)·op(B) by the GEMM into `c`
+ * (rb·n floats), then the pattern's entries gathered into `out` (csrGatherRows). The same per-element order
+ * as the sparse path; a thread pool hands each thread its own row range, `c` and `ws`
+ * (gemmWorkspaceBytes(rb, n, k) bytes).
+ */
+export function sddmmDenseRows(
+  i0: i32, i1: i32, rb: i32, n: i32, k: i32,
+  a: usize, aRs: i32, aCs: i32, b: usize, bRs: i32, bCs: i32,
+  rowPtr: usize, colIdx: usize, out: usize, c: usize, ws: usize,
+): void {
+  for (let r0 = i0; r0 < i1; r0 += rb) {
+    const r = min(rb, i1 - r0);
+    gemm(r, n, k, a + ((<usize>r0 * <usize>aRs) << 2), aRs, aCs, b, bRs, bCs, c, n, 0, 1, 0, 0, 0, ws);
+    csrGatherRows(r0, r0 + r, n, c, rowPtr, colIdx, out);
   }
 }

@@ -192,6 +192,10 @@ export async function benchBlock(opts: { json: boolean; runs?: number; backend?:
       loss = await runner.step();
     }, { warmup: 1, runs: opts.runs ?? 5 });
     runner.dispose();
-    emit(opts.json, { bench: 'block', impl, ms: +ms.toFixed(1), gflops: +(flops / ms / 1e6).toFixed(2), loss: +loss.toFixed(6), ...s });
+    const threads = impl.startsWith('sparsecast-wasm') ? (engine.getBackend('wasm') as { threads?: number }).threads ?? 1 : 1;
+    emit(opts.json, {
+      bench: 'block', impl, ms: +ms.toFixed(1), gflops: +(flops / ms / 1e6).toFixed(2), loss: +loss.toFixed(6), ...s,
+      ...(threads > 1 ? { threads } : {}),
+    });
   }
 }

@@ -2,7 +2,7 @@
  * GEMM throughput: sparsecast wasm (default deterministic build and relaxed-SIMD build), the single-threaded
  * SIMD build of @tensorflow/tfjs-backend-wasm, and a naive JS triple loop (≤ 512³ only).
  *
- *   npx tsx bench/matmul.ts [--json] [--backend wasm|wasm-relaxed|tfjs|js] [--runs N] [--shapes 512x512x512,…]
+ *   npx tsx bench/matmul.ts [--json] [--backend wasm|wasm-relaxed|tfjs|js] [--runs N] [--threads N] [--shapes 512x512x512,…]
  *
  * One line per (impl, shape): {"bench":"matmul","impl","m","n","k","ms","gflops","cpuMs","cpuGflops"} with
  * --json, where ms is the median wall time of ≥ 5 timed runs after warm-up and cpuMs the median process CPU
@@ -177,10 +177,12 @@ export function parseShapes(spec: string | undefined): ReadonlyArray<readonly [n
   });
 }
 
-export async function benchMatmul(opts: { json: boolean; backend?: string; runs?: number; shapes?: string }): Promise<void> {
+export async function benchMatmul(opts: { json: boolean; backend?: string; runs?: number; shapes?: string; threads?: number }): Promise<void> {
   const impls = selectImpls(opts.backend);
   const backends = new Map<Impl, Backend>();
-  if (impls.includes('sparsecast-wasm')) backends.set('sparsecast-wasm', await createWasmBackend());
+  // --threads N: the default build's line is the wasm thread pool on N threads (the relaxed build has none).
+  const threads = opts.threads ?? 1;
+  if (impls.includes('sparsecast-wasm')) backends.set('sparsecast-wasm', await createWasmBackend({ threads }));
   let relaxedInChild = false;
   if (impls.includes('sparsecast-wasm-relaxed')) {
     if (relaxedSimdSupported()) {
@@ -214,6 +216,7 @@ export async function benchMatmul(opts: { json: boolean; backend?: string; runs?
       emit(opts.json, {
         bench: 'matmul', impl, m, n, k, ms: +t.ms.toFixed(3), gflops: +(flops / t.ms / 1e6).toFixed(2),
         cpuMs: +t.cpuMs.toFixed(3), cpuGflops: +(flops / t.cpuMs / 1e6).toFixed(2),
+        ...(impl === 'sparsecast-wasm' && threads > 1 ? { threads } : {}),
       });
     }
   }
@@ -227,6 +230,8 @@ export async function benchMatmul(opts: { json: boolean; backend?: string; runs?
     if (opts.json) console.error(JSON.stringify(line));
     else emit(false, line);
   }
+
+  for (const be of backends.values()) (be as { dispose?: () => void }).dispose?.();
 
   if (relaxedInChild) {
     // This runtime lacks relaxed SIMD without a flag: measure the relaxed build in a child that has it.
@@ -250,6 +255,7 @@ if (isMain) {
   const json = args.includes('--json');
   const backend = flag('--backend');
   const runs = flag('--runs') ? Number(flag('--runs')) : undefined;
+  const threads = flag('--threads') ? Number(flag('--threads')) : undefined;
   if (!relaxedSimdSupported() && !process.env.SPARSECAST_BENCH_CHILD && selectImpls(backend).includes('sparsecast-wasm-relaxed')) {
     // Re-run everything in one process that has relaxed SIMD, so all impls share a process and its timing.
     const r = spawnSync(
@@ -259,5 +265,5 @@ if (isMain) {
     );
     process.exit(r.status ?? 1);
   }
-  await benchMatmul({ json, backend, runs, shapes: flag("--shapes") });
+  await benchMatmul({ json, backend, runs, threads, shapes: flag("--shapes") });
 }

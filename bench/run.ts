@@ -8,6 +8,10 @@
  *             a Transformer training step and inference at `--density` (default 0.1), dense vs CSR execution
  *   csr-update  keeping a layer's CSR pair current: value refresh (gather vs dense-to-CSR) and topology
  *             updates (incremental vs full rebuild) — bench/csr-update.ts
+ *   threads the wasm thread pool vs one thread: GEMMs (1024³, the block's shapes) and the block step side by
+ *           side with the speedup (bench/threads.ts; `--threads N`, default 2; `--only matmul|block`; `--sweep`
+ *           for the size thresholds; `--model` estimates the speedup on a machine without an idle core)
+ * `--threads N` (other benches): the registered wasm backend runs its kernels on N threads (default 1).
  * `--backend webgpu` (matmul, block: bench/webgpu.ts) adds the adapter to each line; block takes `--small` /
  * `--full`, and on a software adapter runs a reduced shape unless `--full` is given.
  * Prints one JSON object per line with --json. Node runs with --experimental-wasm-relaxed-simd (see
@@ -31,8 +35,10 @@ const flag = (f: string) => {
 const runs = flag('--runs') ? Number(flag('--runs')) : undefined;
 const backend = flag('--backend');
 
+const threads = flag('--threads') ? Number(flag('--threads')) : undefined;
+
 engine.registerBackend(createJsBackend());
-engine.registerBackend(await createWasmBackend());
+engine.registerBackend(await createWasmBackend({ threads: name === 'threads' ? 1 : threads }));
 engine.useBackend('wasm');
 
 switch (name) {
@@ -42,7 +48,7 @@ switch (name) {
       await benchMatmulWebGpu({ json, runs });
       process.exit(0); // a GPU device can keep the event loop alive
     }
-    await benchMatmul({ json, backend, shapes: flag('--shapes') });
+    await benchMatmul({ json, backend, threads, shapes: flag('--shapes') });
     break;
   case 'block': {
     if (backend === 'webgpu') {
@@ -84,7 +90,12 @@ switch (name) {
     await benchCsrUpdate({ json, runs });
     break;
   }
+  case 'threads': {
+    const { benchThreads } = await import('./threads.ts');
+    await benchThreads({ json, runs, threads, only: flag('--only'), sweep: args.includes('--sweep'), model: args.includes('--model') });
+    break;
+  }
   default:
-    console.error(`bench: unknown benchmark '${name ?? ''}' (choose: matmul, block, train, sparsity, csr-update)`);
+    console.error(`bench: unknown benchmark '${name ?? ''}' (choose: matmul, block, train, sparsity, csr-update, threads)`);
     process.exit(2);
 }

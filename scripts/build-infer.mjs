@@ -56,7 +56,7 @@ const ENTRIES = {
 };
 const FORBIDDEN_INPUTS = [/src\/autograd\//, /src\/train\//, /src\/data\/(csv|dataset|forecast-dataset)\.ts$/, /src\/cli\//, /src\/sparse\//, /src\/backend\/webgpu\//];
 /** The entries load the JS kernels and the embedded wasm on demand only. */
-const ENTRY_FORBIDDEN = [/src\/backend\/js\//, /generated\/kernels(-relaxed)?\.bytes\.ts$/];
+const ENTRY_FORBIDDEN = [/src\/backend\/js\//, /generated\/kernels(-relaxed|-threads)?\.bytes\.ts$/];
 mkdirSync(outdir, { recursive: true });
 const sizes = {};
 for (const [name, entry] of Object.entries(ENTRIES)) {

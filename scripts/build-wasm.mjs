@@ -1,5 +1,7 @@
-// Build the AssemblyScript kernels (default deterministic build and the opt-in relaxed-SIMD build) and
-// embed the default bytes as base64 in a generated module, so the wasm loads anywhere without file access.
+// Build the AssemblyScript kernels (default deterministic build, the opt-in relaxed-SIMD build, and the
+// shared-memory build that the thread pool runs: the default build's code with an imported shared memory and
+// per-thread scratch) and embed the bytes as base64 in generated modules, so the wasm loads anywhere without
+// file access.
 // Also the inference-only module (assembly/infer.ts → build/kernels-infer.wasm: forward kernels only, built
 // for size), embedded the same way for `sparsecast/infer`.
 import { execFileSync } from 'node:child_process';
@@ -10,10 +12,10 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const asc = join(root, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
 mkdirSync(join(root, 'build'), { recursive: true });
-for (const [entry, target] of [['assembly/index.ts', 'release'], ['assembly/index.ts', 'relaxed'], ['assembly/infer.ts', 'infer']]) {
+for (const [entry, target] of [['assembly/index.ts', 'release'], ['assembly/index.ts', 'relaxed'], ['assembly/index.ts', 'threads'], ['assembly/infer.ts', 'infer']]) {
   execFileSync(process.execPath, [asc, entry, '--target', target], { cwd: root, stdio: 'inherit' });
 }
-for (const [file, name] of [['kernels.wasm', 'kernels'], ['kernels-relaxed.wasm', 'kernels-relaxed'], ['kernels-infer.wasm', 'kernels-infer']]) {
+for (const [file, name] of [['kernels.wasm', 'kernels'], ['kernels-relaxed.wasm', 'kernels-relaxed'], ['kernels-threads.wasm', 'kernels-threads'], ['kernels-infer.wasm', 'kernels-infer']]) {
   const bytes = readFileSync(join(root, 'build', file));
   const out = join(root, 'src', 'backend', 'wasm', 'generated', `${name}.bytes.ts`);
   mkdirSync(dirname(out), { recursive: true });

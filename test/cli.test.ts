@@ -35,6 +35,11 @@ describe('cli', () => {
     const re = JSON.parse(e.stdout.trim());
     expect(re.mse).toBe(r.mse);
     expect(re.mae).toBe(r.mae);
+    // Two wasm threads: the same metrics (kernels split bit-identically), and the process still exits.
+    const e2 = cli(['eval', '--checkpoint', out, '--threads', '2']);
+    expect(e2.status, e2.stderr).toBe(0);
+    const re2 = JSON.parse(e2.stdout.trim());
+    expect([re2.mse, re2.mae]).toEqual([r.mse, r.mae]);
 
     const csv = join(out, 'forecast.csv');
     const p = cli(['predict', '--checkpoint', out, '--data', 'data/ETTh1.csv', '--out', csv]);
@@ -60,5 +65,7 @@ describe('cli', () => {
     expect(d.stderr).toMatch(/'XX'/);
     const e = cli(['eval', '--checkpoint', '/nonexistent']);
     expect(e.stderr).toMatch(/no config\.json/);
+    const f = cli(['train', '--data', 'data/ETTh1.csv', '--threads', '0']);
+    expect(f.stderr).toMatch(/--threads must be at least 1, got 0/);
   }, 120_000);
 });

@@ -3,10 +3,23 @@ import { engine } from '../tensor/engine.ts';
 import '../tensor/tensor.ts';
 import { createJsBackend } from '../backend/js/backend.ts';
 import { createWasmBackend } from '../backend/wasm/backend.ts';
+import { numberFlag, type ParsedArgs } from './args.ts';
 
-export async function initBackend(name: string): Promise<void> {
+export interface InitOptions {
+  /** Threads for the wasm kernels when this call creates the wasm backend (default 1). */
+  threads?: number;
+}
+
+/** `--threads N` (an integer ≥ 1, default 1). */
+export function threadsFlag(args: ParsedArgs): number {
+  const t = numberFlag(args, 'threads', 1, true);
+  if (t < 1) throw new Error(`sparsecast: --threads must be at least 1, got ${t}`);
+  return t;
+}
+
+export async function initBackend(name: string, opts: InitOptions = {}): Promise<void> {
   if (!engine.hasBackend('js')) engine.registerBackend(createJsBackend());
-  if (name === 'wasm' && !engine.hasBackend('wasm')) engine.registerBackend(await createWasmBackend());
+  if (name === 'wasm' && !engine.hasBackend('wasm')) engine.registerBackend(await createWasmBackend({ threads: opts.threads ?? 1 }));
   if (name === 'webgpu' && !engine.hasBackend('webgpu')) {
     const mod = await import('../backend/webgpu/backend.ts' as string);
     engine.registerBackend(await mod.createWebGpuBackend());

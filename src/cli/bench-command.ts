@@ -1,5 +1,5 @@
 /**
- * `sparsecast bench sparsity [--json] [--preset small|full|all] [--runs N] [--svg PATH] [--backend wasm|js]`
+ * `sparsecast bench sparsity [--json] [--preset small|full|all] [--runs N] [--svg PATH] [--backend wasm|js] [--threads N]`
  * and `sparsecast bench sparsity --train [--preset small|full] [--density 0.1] [--batch 32]`: the sparsity
  * study of bench/sparsity.ts (which only needs the engine, so it is bundled with the CLI). The other benches
  * compare against peers from dev dependencies: run them from a checkout with `npm run bench -- <name>`.
@@ -17,8 +17,10 @@ export async function benchCommand(argv: string[]): Promise<void> {
   };
   const num = (f: string) => (flag(f) !== undefined ? Number(flag(f)) : undefined);
   const backend = flag('--backend') ?? 'wasm';
-  if (backend !== 'wasm') await initBackend('wasm');
-  await initBackend(backend);
+  const threads = num('--threads') ?? 1;
+  if (!(Number.isInteger(threads) && threads >= 1)) throw new Error(`sparsecast bench: --threads must be an integer ≥ 1, got ${flag('--threads')}`);
+  if (backend !== 'wasm') await initBackend('wasm', { threads });
+  await initBackend(backend, { threads });
   const json = rest.includes('--json');
   const { benchSparsity, benchSparseTraining } = await import('../../bench/sparsity.ts');
   if (rest.includes('--train')) {

@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from './args.ts';
+import { threadsFlag } from './backends.ts';
 import { buildRun, resultJson, sparseExecutionTimes, type RunParts, type RunSpec } from './train-command.ts';
 import { readSafetensors } from '../io/safetensors.ts';
 import { Trainer } from '../train/trainer.ts';
@@ -51,6 +52,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   if (!dir) throw new Error('sparsecast eval: --checkpoint DIR is required');
   const spec = readRun(dir);
   if (args.flags.has('backend')) spec.backend = args.flags.get('backend')!;
+  if (args.flags.has('threads')) spec.threads = threadsFlag(args);
   const parts = await buildRun(spec);
   loadModel(dir, parts);
   const trainer = new Trainer(parts.model, parts.ds, parts.modelRng, { ...spec, epochs: spec.epochs, controller: parts.controller });

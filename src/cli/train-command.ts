@@ -23,7 +23,7 @@ import { numberFlag, parseArgs, type ParsedArgs } from './args.ts';
 import { Progress } from './progress.ts';
 import { writeFileAtomic } from '../train/checkpoint.ts';
 import { lineChart } from './svg-plot.ts';
-import { initBackend } from './backends.ts';
+import { initBackend, threadsFlag } from './backends.ts';
 import { createController, DEFAULT_SPARSE, METHODS, type SparseOptions } from '../sparse/methods.ts';
 import type { Growth, UpdateRecord } from '../sparse/controller.ts';
 import type { DensityInit } from '../sparse/density.ts';
@@ -43,6 +43,8 @@ export interface RunSpec {
   lradj: LrAdjust;
   seed: number;
   backend: string;
+  /** Threads for the wasm kernels (`--threads N`, default 1); results are the same bytes for any count. */
+  threads?: number;
   maxTrainBatches?: number;
   /** False with `--no_epoch_test`: skip the per-epoch test pass (logged as null; the final test is unchanged). */
   epochTest: boolean;
@@ -150,6 +152,7 @@ export function specFromArgs(args: ParsedArgs): RunSpec {
     lradj,
     seed: numberFlag(args, 'seed', 2020, true),
     backend: f('backend') ?? 'wasm',
+    threads: threadsFlag(args),
     maxTrainBatches: maxB === undefined ? undefined : numberFlag(args, 'max_train_batches', 0, true),
     epochTest: !args.switches.has('no_epoch_test'),
     checkpointEvery: numberFlag(args, 'checkpoint_every', 100, true),
@@ -173,7 +176,7 @@ export interface RunParts {
 
 /** Data set, model and sparse controller of a run, from its spec (train, eval and predict share this). */
 export async function buildRun(spec: RunSpec, dataPath = spec.data, scaler?: Scaler): Promise<RunParts> {
-  await initBackend(spec.backend);
+  await initBackend(spec.backend, { threads: spec.threads });
   const table = parseCsv(readFileSync(dataPath, 'utf8'), { file: dataPath, requireColumn: spec.target });
   const ds = new ForecastDataset(table, {
     kind: spec.kind, features: spec.features, target: spec.target, seqLen: spec.cfg.seqLen, labelLen: spec.cfg.labelLen,

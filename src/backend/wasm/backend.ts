@@ -2,12 +2,20 @@
  * The `wasm` backend: AssemblyScript SIMD kernels in one module. Loads from the embedded bytes (works
  * anywhere, no file access), from a precompiled `WebAssembly.Module` (edge runtimes that forbid compiling
  * from bytes import build/kernels.wasm as a module), or from bytes the caller supplies.
+ *
+ * With `threads: N > 1` it loads the shared-memory build instead (same kernels, imported shared memory,
+ * per-thread scratch) and starts a pool of N − 1 workers on that memory (threads.ts); kernels then split
+ * large problems across the threads with results bit-identical to one thread. Where threads cannot run
+ * (no SharedArrayBuffer, a page that is not cross-origin isolated, a browser page's main thread) it says so
+ * once with console.warn and runs the single-threaded build.
  */
 import type { AnyTypedArray, Backend, DType, Kernels, Storage } from '../kernels.ts';
 import { WasmRuntime } from './runtime.ts';
 import { FAMILIES } from './kernels/index.ts';
+import { ThreadPool, threadSupport } from './threads.ts';
 import { WASM_BASE64 } from './generated/kernels.bytes.ts';
 import { WASM_BASE64 as RELAXED_BASE64 } from './generated/kernels-relaxed.bytes.ts';
+import { WASM_BASE64 as THREADS_BASE64 } from './generated/kernels-threads.bytes.ts';
 
 export interface WasmBackendOptions {
   /** Use the relaxed-SIMD FMA build (faster, not bit-reproducible across CPUs). Default false. */
@@ -16,6 +24,19 @@ export interface WasmBackendOptions {
   module?: WebAssembly.Module;
   /** Raw module bytes. */
   bytes?: Uint8Array<ArrayBuffer>;
+  /**
+   * Threads kernels may use, the calling thread included (default 1: no workers). Needs the async
+   * createWasmBackend; not combinable with `relaxed`, `module` or `bytes` (the shared-memory build is
+   * embedded).
+   */
+  threads?: number;
+  /** How long a kernel waits for a worker thread before it throws (default 120 000 ms). */
+  threadTimeoutMs?: number;
+  /**
+   * Split every splittable kernel across the threads however small (tests of the partitioning, threshold
+   * sweeps); default false: small problems stay on one thread.
+   */
+  threadSplitAll?: boolean;
 }
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
@@ -79,14 +100,65 @@ export class WasmBackend implements Backend {
   bytesInUse(): number {
     return this.rt.bytesInUse;
   }
+
+  /** Threads kernels currently split work over (1 without a pool or after dispose). */
+  get threads(): number {
+    return this.rt.threads;
+  }
+
+  /** Stop the worker threads (if any). Tensors stay usable; kernels then run on the calling thread only. */
+  dispose(): void {
+    this.rt.pool?.shutdown();
+  }
 }
 
 function instantiateSync(module: WebAssembly.Module): WasmRuntime {
   return new WasmRuntime(new WebAssembly.Instance(module, {}));
 }
 
+let warnedNoThreads = false;
+
+/** The thread count asked for, checked: an integer ≥ 1. */
+function threadCount(opts: WasmBackendOptions): number {
+  const t = opts.threads ?? 1;
+  if (!Number.isInteger(t) || t < 1) throw new Error(`wasm: threads must be an integer ≥ 1, got ${t}`);
+  if (t > 1 && (opts.relaxed || opts.module || opts.bytes)) {
+    throw new Error('wasm: threads > 1 runs the embedded shared-memory build; it cannot be combined with relaxed, module or bytes');
+  }
+  return t;
+}
+
+/** Linear memory for the shared-memory build: 4 GiB maximum where the runtime reserves it, else 1 GiB. */
+function sharedMemory(): WebAssembly.Memory {
+  try {
+    return new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
+  } catch {
+    return new WebAssembly.Memory({ initial: 64, maximum: 16384, shared: true });
+  }
+}
+
+async function createThreadedBackend(threads: number, opts: WasmBackendOptions): Promise<WasmBackend> {
+  const module = await WebAssembly.compile(decodeBase64(THREADS_BASE64));
+  const memory = sharedMemory();
+  const rt = new WasmRuntime(await WebAssembly.instantiate(module, { env: { memory } }));
+  const scratchBytes = (rt.exports.threadScratchBytes as () => number)();
+  const scratch = Array.from({ length: threads - 1 }, () => rt.reserveStatic(scratchBytes));
+  rt.pool = await ThreadPool.create({ threads, module, memory, exports: rt.exports, scratch, timeoutMs: opts.threadTimeoutMs });
+  rt.splitAll = opts.threadSplitAll ?? false;
+  return new WasmBackend(rt);
+}
+
 /** Create the wasm backend (async: browsers refuse synchronous compilation of large modules). */
 export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<WasmBackend> {
+  const threads = threadCount(opts);
+  if (threads > 1) {
+    const support = threadSupport();
+    if (support.ok) return createThreadedBackend(threads, opts);
+    if (!warnedNoThreads) {
+      warnedNoThreads = true;
+      console.warn(`sparsecast: wasm threads unavailable (${support.why}); running on one thread`);
+    }
+  }
   if (opts.relaxed && !opts.module && !opts.bytes && !relaxedSimdSupported()) {
     throw new Error(
       'wasm: the relaxed-SIMD build is not supported by this runtime (Node 20 needs --experimental-wasm-relaxed-simd); use the default build',
@@ -99,6 +171,7 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
 
 /** Synchronous variant for Node, Deno and workers. */
 export function createWasmBackendSync(opts: WasmBackendOptions = {}): WasmBackend {
+  if (threadCount(opts) > 1) throw new Error('wasm: threads > 1 need the async createWasmBackend (workers start asynchronously)');
   const module = opts.module ?? new WebAssembly.Module(opts.bytes ?? wasmBytes(opts.relaxed));
   return new WasmBackend(instantiateSync(module));
 }

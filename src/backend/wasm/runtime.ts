@@ -8,8 +8,12 @@
  * go to an exact-size-class free list for reuse, which suits training loops that make the same shapes every
  * step. A block freed at the top of the heap lowers the bump pointer instead. Freed storages are poisoned so a
  * use-after-free is reported, not read.
+ *
+ * Threads: with a thread pool (threads.ts) the memory is a shared one and `parallel` runs one kernel export
+ * split across threads. Only this (calling) thread allocates, frees, grows memory or touches the views.
  */
 import type { DType, Storage } from '../kernels.ts';
+import type { ThreadPool } from './threads.ts';
 
 export interface WasmStorage extends Storage {
   readonly backend: 'wasm';
@@ -48,6 +52,16 @@ export class WasmRuntime {
   private f32View: Float32Array | null = null;
   private i32View: Int32Array | null = null;
   private u8View: Uint8Array | null = null;
+  /** The worker pool sharing this memory, when the backend was created with threads > 1. */
+  pool: ThreadPool | null = null;
+  /** Split every kernel that can be split, whatever its size (tests and the threshold sweep; default off). */
+  splitAll = false;
+  /**
+   * A bench instrument (bench/threads.ts --model), for machines with no idle core to measure a speedup on:
+   * without a pool, plan kernels for `threads` threads but run the parts one after another on this thread,
+   * reporting each part's time to `onJob`. Null in normal use.
+   */
+  model: { threads: number; onJob: (name: string, partMs: number[]) => void } | null = null;
 
   constructor(instance: WebAssembly.Instance) {
     this.exports = instance.exports as unknown as KernelExports;
@@ -65,6 +79,45 @@ export class WasmRuntime {
   /** Total linear memory (grows, never shrinks). */
   get heapBytes(): number {
     return this.memory.buffer.byteLength;
+  }
+
+  /** Threads a kernel may split its work over (1 without a pool, or once the pool is shut down). */
+  get threads(): number {
+    return this.pool ? this.pool.size : (this.model?.threads ?? 1);
+  }
+
+  /**
+   * Run kernel export `name` once per part, parts[t] being thread t's arguments (null: nothing for that
+   * thread), and return when all are done. Without a working pool the parts run one after another on this
+   * thread: kernels split their work so that any order of the parts gives the same bytes.
+   */
+  parallel(name: string, parts: ReadonlyArray<ReadonlyArray<number> | null>): void {
+    if (this.pool && this.pool.size >= parts.length && parts.length > 1) {
+      this.pool.run(name, parts);
+      return;
+    }
+    const fn = this.exports[name];
+    if (typeof fn !== 'function') throw new Error(`wasm: kernel export '${name}' is missing from the module`);
+    if (this.model && parts.length > 1) {
+      const ms = parts.map((p) => {
+        const t0 = performance.now();
+        if (p) fn(...p);
+        return performance.now() - t0;
+      });
+      this.model.onJob(name, ms);
+      return;
+    }
+    for (const p of parts) if (p) fn(...p);
+  }
+
+  /**
+   * Reserve `bytes` for the runtime's whole life (per-thread kernel scratch): taken from the top of the heap,
+   * 64-byte aligned, never freed and not counted in bytesInUse (it holds no tensor).
+   */
+  reserveStatic(bytes: number): number {
+    const b = this.allocBytes(bytes);
+    this.inUse -= b.bytes;
+    return b.ptr;
   }
 
   /** Reserve `bytes` of linear memory and return the byte offset (64-byte aligned). */

@@ -1,6 +1,9 @@
 /**
  * wasm glue: unary, broadcasting binary, compare, where. Dimensions are merged so the innermost one is
  * contiguous or broadcast for every operand (SIMD rows); outer dims are walked by strides in the kernel.
+ *
+ * Threads: unary splits its elements, binary the outermost merged dimension (or the elements, when
+ * everything merged into one dimension); every element is computed exactly as on one thread.
  */
 import type { BinaryOp, CompareOp, Storage, UnaryOp } from '../../kernels.ts';
 import { BINARY_OPS, COMPARE_OPS, UNARY_OPS } from '../../kernels.ts';
@@ -8,8 +11,13 @@ import { broadcastShapes, broadcastStrides, sizeOf } from '../../../tensor/shape
 import type { WasmRuntime } from '../runtime.ts';
 import type { KernelFamily } from './index.ts';
 import { convert, inPtr, mergeDims, wasmFn } from './util.ts';
+import { MIN_ELEMENTS_PER_THREAD, MIN_HEAVY_ELEMENTS_PER_THREAD, splitRange, threadsFor } from './parallel.ts';
 
 const INT_BINARY = new Set<BinaryOp>(['add', 'sub', 'mul', 'max', 'min']);
+/** Unary ops that cost a polynomial or more per element: worth splitting at smaller sizes. */
+const HEAVY_UNARY = new Set<UnaryOp>(['exp', 'log', 'tanh', 'sigmoid', 'gelu', 'elu', 'sin', 'cos', 'erf']);
+/** Chunk boundaries are multiples of 16 elements (64 bytes): SIMD-aligned, no cache line written by two threads. */
+const ALIGN = 16;
 
 /** Convert the listed storages to `dtype` where they differ; returns the storages to use and a cleanup. */
 function asDtype(rt: WasmRuntime, xs: Storage[], dtype: 'f32' | 'i32'): { s: Storage[]; done: () => void } {
@@ -38,7 +46,15 @@ export const elementwiseFamily: KernelFamily = (rt) => {
       const { s, done } = asDtype(rt, [x], 'f32');
       try {
         const out = rt.alloc(x.size, 'f32', false);
-        if (x.size > 0) unaryF32(code, rt.ptr(s[0]!), out.ptr, x.size);
+        if (x.size === 0) return out;
+        const px = rt.ptr(s[0]!);
+        const T = threadsFor(rt, x.size, HEAVY_UNARY.has(op) ? MIN_HEAVY_ELEMENTS_PER_THREAD : MIN_ELEMENTS_PER_THREAD);
+        if (T <= 1) unaryF32(code, px, out.ptr, x.size);
+        else {
+          rt.parallel('unaryF32', splitRange(x.size, T, ALIGN).map(([i0, i1]) => (i1 > i0
+            ? [code, px + 4 * i0, out.ptr + 4 * i0, i1 - i0]
+            : null)));
+        }
         return out;
       } finally {
         done();
@@ -59,10 +75,24 @@ export const elementwiseFamily: KernelFamily = (rt) => {
       try {
         const m = mergeDims('binary', outShape, [broadcastStrides(aShape, outShape), broadcastStrides(bShape, outShape)]);
         rt.withTemp((tmp) => {
-          (isInt ? binaryI32 : binaryF32)(
-            code, rt.ptr(s[0]!), rt.ptr(s[1]!), out.ptr, m.shape.length,
-            tmp.ints(m.shape), tmp.ints(m.strides[0]!), tmp.ints(m.strides[1]!),
-          );
+          const pa = rt.ptr(s[0]!);
+          const pb = rt.ptr(s[1]!);
+          const sa = tmp.ints(m.strides[0]!);
+          const sb = tmp.ints(m.strides[1]!);
+          const T = threadsFor(rt, n, op === 'pow' ? MIN_HEAVY_ELEMENTS_PER_THREAD : MIN_ELEMENTS_PER_THREAD);
+          if (T <= 1) {
+            (isInt ? binaryI32 : binaryF32)(code, pa, pb, out.ptr, m.shape.length, tmp.ints(m.shape), sa, sb);
+            return;
+          }
+          // Split the outermost merged dim: thread t takes its indices [i0, i1), operands offset by their
+          // strides along it, its own shape array with that dim shortened. One merged dim: split elements.
+          const d0 = m.shape[0]!;
+          const inner = n / d0;
+          const ranges = splitRange(d0, T, m.shape.length === 1 ? ALIGN : 1);
+          rt.parallel(isInt ? 'binaryI32' : 'binaryF32', ranges.map(([i0, i1]) => (i1 > i0
+            ? [code, pa + 4 * i0 * m.strides[0]![0]!, pb + 4 * i0 * m.strides[1]![0]!, out.ptr + 4 * i0 * inner,
+              m.shape.length, tmp.ints([i1 - i0, ...m.shape.slice(1)]), sa, sb]
+            : null)));
         });
         return out;
       } finally {

@@ -7,10 +7,14 @@
  * for all three operands are merged, the innermost merged dim becomes the kernel's own batch loop and any
  * outer dims are looped here. When B is shared by every batch and op(A) is row-major, the batch is folded
  * into m (one large GEMM: B is packed once), which does not change any element's summation order.
+ *
+ * Threads: a large product is cut by batch entries, column blocks or row blocks of C, each thread with its own
+ * workspace; see gemmPlan.
  */
 import type { MatmulArgs, Storage } from '../../kernels.ts';
-import type { WasmRuntime } from '../runtime.ts';
+import type { TempArena, WasmRuntime } from '../runtime.ts';
 import type { KernelFamily } from './index.ts';
+import { MIN_GEMM_FLOPS_PER_THREAD, splitRange, threadsFor } from './parallel.ts';
 
 type Fn = (...args: number[]) => number;
 
@@ -34,6 +38,69 @@ interface BatchDim {
   a: number;
   b: number;
   c: number;
+}
+
+/** A batched GEMM's shapes and element strides (and bias offset), as the `gemm` export takes them. */
+interface GemmShape {
+  m: number; n: number; k: number;
+  aRs: number; aCs: number;
+  bRs: number; bCs: number;
+  ldc: number; bias: number;
+  batch: number; aBs: number; bBs: number; cBs: number;
+}
+
+/** Runs a planned GEMM on operands at these byte offsets (on one thread or split over the pool). */
+type GemmRunner = (a: number, b: number, c: number) => void;
+
+/**
+ * Plan a GEMM of fixed shape (reused for every outer batch index): how many threads, how the work is cut,
+ * and one workspace per thread (from `tmp`, freed with it).
+ *
+ * The kernel packs, per NC-column block of C, the whole op(B) block once and every MC-row block of op(A) once
+ * (gemm1 in assembly/gemm.ts). A split must not change what each element sums, only who sums it; what it
+ * changes is how much packing is repeated, so the plan picks the cut that repeats the least:
+ *  - batches: with enough batch entries to share evenly (a multiple of the thread count, or ≥ 8 per
+ *    thread), each thread takes whole entries: nothing is repeated;
+ *  - columns: thread t takes columns [j0, j1) of C (a multiple of NR wide; of NC when that balances): it packs
+ *    only its part of op(B), but op(A) once per NC block it touches — free when every thread's share is a
+ *    whole number of NC blocks (n ≥ T·NC), as for the block step's d_ff products;
+ *  - rows: thread t takes a block of rows (multiple of the 4-row micro-tile) of each C_t: it packs its rows of
+ *    op(A) and all of op(B), so B's packing (4·k·n bytes) is repeated once per extra thread.
+ * Columns or rows: whichever repeats fewer packed bytes.
+ */
+function gemmPlan(rt: WasmRuntime, tmp: TempArena, j: GemmShape): GemmRunner {
+  const ex = rt.exports;
+  const wsBytes = ex.gemmWorkspaceBytes as Fn;
+  const T = threadsFor(rt, 2 * j.m * j.n * j.k * j.batch, MIN_GEMM_FLOPS_PER_THREAD);
+  if (T <= 1) {
+    const ws = tmp.bytes(wsBytes(j.m, j.n, j.k));
+    const gemm = ex.gemm as Fn;
+    return (a, b, c) => void gemm(j.m, j.n, j.k, a, j.aRs, j.aCs, b, j.bRs, j.bCs, c, j.ldc, j.bias, j.batch, j.aBs, j.bBs, j.cBs, ws);
+  }
+  const wholeBatches = j.batch % T === 0 || j.batch >= 8 * T;
+  if (!wholeBatches) {
+    const NC = (ex.gemmColumnBlock as Fn)();
+    const aBytes = (ex.gemmPackedABytes as Fn)();
+    const ncAligned = j.n % (T * NC) === 0;
+    const cols = splitRange(j.n, T, ncAligned ? NC : 8);
+    const blocks = (w: number) => Math.ceil(w / NC);
+    const extraA = (cols.reduce((s, [j0, j1]) => s + blocks(j1 - j0), 0) - blocks(j.n)) * j.m * j.k * aBytes;
+    const extraB = (T - 1) * j.k * j.n * 4;
+    if (extraA < extraB) {
+      const ws = cols.map(([j0, j1]) => (j1 > j0 ? tmp.bytes(wsBytes(j.m, j1 - j0, j.k)) : 0));
+      return (a, b, c) => rt.parallel('gemm', cols.map(([j0, j1], t) => (j1 > j0
+        ? [j.m, j1 - j0, j.k, a, j.aRs, j.aCs, b + 4 * j0 * j.bCs, j.bRs, j.bCs, c + 4 * j0, j.ldc, j.bias && j.bias + 4 * j0,
+          j.batch, j.aBs, j.bBs, j.cBs, ws[t]!]
+        : null)));
+    }
+  }
+  const rb = wholeBatches ? j.m : Math.ceil(j.m / T / 4) * 4;
+  const items = j.batch * Math.ceil(j.m / rb);
+  const ranges = splitRange(items, T);
+  const ws = ranges.map(([w0, w1]) => (w1 > w0 ? tmp.bytes(wsBytes(rb, j.n, j.k)) : 0));
+  return (a, b, c) => rt.parallel('gemmRows', ranges.map(([w0, w1], t) => (w1 > w0
+    ? [j.m, j.n, j.k, a, j.aRs, j.aCs, b, j.bRs, j.bCs, c, j.ldc, j.bias, j.aBs, j.bBs, j.cBs, ws[t]!, rb, w0, w1]
+    : null)));
 }
 
 export function matmulWasm(rt: WasmRuntime, args: MatmulArgs): Storage {
@@ -98,8 +165,6 @@ export function matmulWasm(rt: WasmRuntime, args: MatmulArgs): Storage {
   }
   if (merged.length === 0) merged.push({ size: 1, a: 0, b: 0, c: 0 });
 
-  const ex = rt.exports;
-  const gemm = ex.gemm as Fn;
   const aRs = transA ? 1 : k;
   const aCs = transA ? m : 1;
   const bRs = transB ? 1 : n;
@@ -114,15 +179,15 @@ export function matmulWasm(rt: WasmRuntime, args: MatmulArgs): Storage {
   if (merged.length === 1 && inner.size > 1 && inner.b === 0 && !transA && inner.a === m * k && inner.c === m * n) {
     const mm = m * inner.size;
     rt.withTemp((tmp) => {
-      const ws = tmp.bytes((ex.gemmWorkspaceBytes as Fn)(mm, n, k));
-      gemm(mm, n, k, pa, aRs, aCs, pb, bRs, bCs, pc, n, pbias, 1, 0, 0, 0, ws);
+      const run = gemmPlan(rt, tmp, { m: mm, n, k, aRs, aCs, bRs, bCs, ldc: n, bias: pbias, batch: 1, aBs: 0, bBs: 0, cBs: 0 });
+      run(pa, pb, pc);
     });
     return out;
   }
   const outer = merged.slice(0, -1);
   const outerCount = prod(outer.map((d) => d.size));
   rt.withTemp((tmp) => {
-    const ws = tmp.bytes((ex.gemmWorkspaceBytes as Fn)(m, n, k));
+    const run = gemmPlan(rt, tmp, { m, n, k, aRs, aCs, bRs, bCs, ldc: n, bias: pbias, batch: inner.size, aBs: inner.a, bBs: inner.b, cBs: inner.c });
     const idx = new Array<number>(outer.length).fill(0);
     for (let t = 0; t < outerCount; t++) {
       let oa = 0;
@@ -133,8 +198,7 @@ export function matmulWasm(rt: WasmRuntime, args: MatmulArgs): Storage {
         ob += idx[d]! * outer[d]!.b;
         oc += idx[d]! * outer[d]!.c;
       }
-      gemm(m, n, k, pa + 4 * oa, aRs, aCs, pb + 4 * ob, bRs, bCs, pc + 4 * oc, n, pbias,
-        inner.size, inner.a, inner.b, inner.c, ws);
+      run(pa + 4 * oa, pb + 4 * ob, pc + 4 * oc);
       for (let d = outer.length - 1; d >= 0; d--) {
         if (++idx[d]! < outer[d]!.size) break;
         idx[d] = 0;

@@ -3,6 +3,7 @@ import type { PadMode, Storage } from '../../kernels.ts';
 import { sizeOf, stridesOf } from '../../../tensor/shape.ts';
 import type { KernelFamily } from './index.ts';
 import { checkAxis, elemBytes, inPtr, mergeDims, MAX_RANK, splitAt, wasmFn, withF32 } from './util.ts';
+import { MIN_ELEMENTS_PER_THREAD, splitRange, threadsFor } from './parallel.ts';
 
 const PAD_CODE: Record<PadMode, number> = { zero: 0, circular: 1, replicate: 2 };
 
@@ -145,11 +146,26 @@ export const movementFamily: KernelFamily = (rt) => {
         es === 4 && r >= 2 && r <= 3 && w[r - 2] === 1 && w[r - 1] === s[r - 2] &&
         (r === 2 || w[0] === s[1]! * s[2]!)
       ) {
-        // out [B, P, Q] with x [B, Q, P]: a batched transpose of the last two dims.
+        // out [B, P, Q] with x [B, Q, P]: a batched transpose of the last two dims (threads: over B).
         const b = r === 3 ? s[0]! : 1;
-        transpose3(px, out.ptr, b, s[r - 1]!, s[r - 2]!);
+        const mat = s[r - 1]! * s[r - 2]!;
+        const T = b > 1 ? threadsFor(rt, x.size, MIN_ELEMENTS_PER_THREAD) : 1;
+        if (T <= 1) transpose3(px, out.ptr, b, s[r - 1]!, s[r - 2]!);
+        else {
+          rt.parallel('transpose3', splitRange(b, T).map(([k0, k1]) => (k1 > k0
+            ? [px + 4 * k0 * mat, out.ptr + 4 * k0 * mat, k1 - k0, s[r - 1]!, s[r - 2]!]
+            : null)));
+        }
       } else {
-        rt.withTemp((tmp) => stridedCopy(px, out.ptr, es, r, tmp.ints(s), tmp.ints(w), 0));
+        // A strided walk; threads take ranges of the outermost output dim (their own shape array).
+        const inner = x.size / s[0]!;
+        const T = r > 1 ? threadsFor(rt, x.size, MIN_ELEMENTS_PER_THREAD) : 1;
+        rt.withTemp((tmp) => {
+          const pw = tmp.ints(w);
+          rt.parallel('stridedCopy', splitRange(s[0]!, T).map(([i0, i1]) => (i1 > i0
+            ? [px + es * i0 * w[0]!, out.ptr + es * i0 * inner, es, r, tmp.ints([i1 - i0, ...s.slice(1)]), pw, 0]
+            : null)));
+        });
       }
       return out;
     },

@@ -3,9 +3,9 @@ import type { Storage } from '../../kernels.ts';
 import { sizeOf } from '../../../tensor/shape.ts';
 import type { KernelFamily } from './index.ts';
 import { inPtr, wasmFn } from './util.ts';
+import { MIN_ROW_ELEMENTS_PER_THREAD, splitRange, threadsFor } from './parallel.ts';
 
 export const normFamily: KernelFamily = (rt) => {
-  const lnF = wasmFn(rt, 'layerNormRows');
   const lnB = wasmFn(rt, 'layerNormBackwardRows');
   const bns = wasmFn(rt, 'batchNormStats3');
   const f32 = (op: string, s: Storage, size: number, what: string): number => inPtr(rt, op, s, size, what, 'f32');
@@ -20,7 +20,12 @@ export const normFamily: KernelFamily = (rt) => {
       const y = rt.alloc(rows * d, 'f32', false);
       const mean = rt.alloc(rows, 'f32', false);
       const rstd = rt.alloc(rows, 'f32', false);
-      if (rows > 0) lnF(px, pg, pb, y.ptr, mean.ptr, rstd.ptr, rows, d, eps);
+      // Rows are independent: thread t normalises rows [r0, r1) (forward only; the backward sums dgamma and
+      // dbeta over rows, which one thread does so the order stays fixed).
+      const T = threadsFor(rt, rows * d, MIN_ROW_ELEMENTS_PER_THREAD);
+      rt.parallel('layerNormRows', splitRange(rows, T).map(([r0, r1]) => (r1 > r0
+        ? [px + 4 * r0 * d, pg, pb, y.ptr + 4 * r0 * d, mean.ptr + 4 * r0, rstd.ptr + 4 * r0, r1 - r0, d, eps]
+        : null)));
       return { y, mean, rstd };
     },
 

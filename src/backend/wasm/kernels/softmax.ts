@@ -1,12 +1,11 @@
-/** wasm glue: softmax and log-softmax over the last axis. */
+/** wasm glue: softmax and log-softmax over the last axis (rows split across threads when large). */
 import type { Storage } from '../../kernels.ts';
 import { sizeOf } from '../../../tensor/shape.ts';
 import type { KernelFamily } from './index.ts';
-import { inPtr, wasmFn, withF32 } from './util.ts';
+import { inPtr, withF32 } from './util.ts';
+import { MIN_ROW_ELEMENTS_PER_THREAD, splitRange, threadsFor } from './parallel.ts';
 
 export const softmaxFamily: KernelFamily = (rt) => {
-  const softmaxRows = wasmFn(rt, 'softmaxRows');
-  const logSoftmaxRows = wasmFn(rt, 'logSoftmaxRows');
   const run = (op: 'softmax' | 'logSoftmax', x: Storage, shape: number[]): Storage => {
     const size = sizeOf(shape);
     inPtr(rt, op, x, size);
@@ -15,8 +14,14 @@ export const softmaxFamily: KernelFamily = (rt) => {
     if (size === 0) return out;
     const rows = size / d;
     withF32(rt, x, (xf) => {
-      if (op === 'softmax') rt.withTemp((tmp) => softmaxRows(rt.ptr(xf), out.ptr, rows, d, tmp.bytes(d * 8)));
-      else logSoftmaxRows(rt.ptr(xf), out.ptr, rows, d);
+      const px = rt.ptr(xf);
+      const T = threadsFor(rt, size, MIN_ROW_ELEMENTS_PER_THREAD);
+      // Rows are independent: thread t normalises rows [r0, r1). (softmaxRows ignores its workspace argument.)
+      rt.parallel(op === 'softmax' ? 'softmaxRows' : 'logSoftmaxRows', splitRange(rows, T).map(([r0, r1]) => {
+        if (r1 <= r0) return null;
+        const args = [px + 4 * r0 * d, out.ptr + 4 * r0 * d, r1 - r0, d];
+        return op === 'softmax' ? [...args, 0] : args;
+      }));
     });
     return out;
   };

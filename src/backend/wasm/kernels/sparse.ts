@@ -3,10 +3,14 @@
  * maskedTopK. CSR inputs are validated here (sizes, rowPtr[0] = 0, rowPtr non-decreasing and ending at nnz,
  * every colIdx in [0, cols)) so a malformed matrix throws an Error naming the kernel and the bad index
  * instead of reading out of bounds or trapping inside wasm.
+ *
+ * Threads: spmm, denseCsrT and sddmm split their output rows across the pool (CSR rows balanced by stored
+ * entries); each output element is still one sum in the one-thread order (see parallel.ts).
  */
 import type { CsrStorage, Storage } from '../../kernels.ts';
 import type { WasmRuntime } from '../runtime.ts';
 import type { KernelFamily } from './index.ts';
+import { MIN_GEMM_FLOPS_PER_THREAD, MIN_SPARSE_MACS_PER_THREAD, splitCsrRows, splitRange, threadsFor } from './parallel.ts';
 
 type Fn = (...args: number[]) => number;
 
@@ -60,7 +64,16 @@ export function spmmWasm(rt: WasmRuntime, a: CsrStorage, b: Storage, n: number):
   const p = validateCsr(rt, K, a);
   checkSize(K, 'b', b, a.cols * n, 'f32');
   const out = rt.alloc(a.rows * n, 'f32', false);
-  (rt.exports.spmm as Fn)(a.rows, n, p.rowPtr, p.colIdx, p.values, rt.ptr(b, K), out.ptr, a.cols);
+  const pb = rt.ptr(b, K);
+  const T = threadsFor(rt, a.nnz * n, MIN_SPARSE_MACS_PER_THREAD);
+  if (T <= 1) {
+    (rt.exports.spmm as Fn)(a.rows, n, p.rowPtr, p.colIdx, p.values, pb, out.ptr, a.cols);
+    return out;
+  }
+  // Rows [r0, r1): rowPtr shifted to row r0 (its entries still index colIdx/values absolutely), out at row r0.
+  rt.parallel('spmm', splitCsrRows(rt.i32(), p.rowPtr >>> 2, a.rows, T).map(([r0, r1]) => (r1 > r0
+    ? [r1 - r0, n, p.rowPtr + 4 * r0, p.colIdx, p.values, pb, out.ptr + 4 * r0 * n, a.cols]
+    : null)));
   return out;
 }
 
@@ -72,10 +85,16 @@ export function denseCsrTWasm(rt: WasmRuntime, x: Storage, m: number, w: CsrStor
   const n = w.rows;
   checkSize(K, 'x', x, m * k, 'f32');
   const out = rt.alloc(m * n, 'f32', false);
+  const px = rt.ptr(x, K);
+  const wsBytes = rt.exports.denseCsrTWorkspaceBytes as Fn;
+  // Rows of X (and of the output) are independent: thread t takes rows [r0, r1) with its own workspace.
+  const T = threadsFor(rt, w.nnz * m, MIN_SPARSE_MACS_PER_THREAD);
   rt.withTemp((tmp) => {
-    const bytes = (rt.exports.denseCsrTWorkspaceBytes as Fn)(m, k, n);
-    const ws = bytes > 0 ? tmp.bytes(bytes) : 0;
-    (rt.exports.denseCsrT as Fn)(m, k, rt.ptr(x, K), n, p.rowPtr, p.colIdx, p.values, out.ptr, ws);
+    rt.parallel('denseCsrT', splitRange(m, T, 4).map(([r0, r1]) => {
+      if (r1 <= r0) return null;
+      const bytes = wsBytes(r1 - r0, k, n);
+      return [r1 - r0, k, px + 4 * r0 * k, n, p.rowPtr, p.colIdx, p.values, out.ptr + 4 * r0 * n, bytes > 0 ? tmp.bytes(bytes) : 0];
+    }));
   });
   return out;
 }
@@ -113,19 +132,18 @@ export function sddmmWasm(
     // Dense enough: a blocked GEMM of row blocks, then pick the pattern's entries (same summation order).
     rt.withTemp((tmp) => {
       const rb = Math.min(m, 256);
-      const c = tmp.bytes(Math.max(4, rb * n * 4));
-      const ws = tmp.bytes((ex.gemmWorkspaceBytes as Fn)(rb, n, k));
       const pa = rt.ptr(a, K);
       const pb = rt.ptr(b, K);
       const aRs = transA ? 1 : k;
       const aCs = transA ? m : 1;
       const bRs = transB ? 1 : n;
       const bCs = transB ? k : 1;
-      for (let i0 = 0; i0 < m; i0 += rb) {
-        const r = Math.min(rb, m - i0);
-        (ex.gemm as Fn)(r, n, k, pa + 4 * i0 * aRs, aRs, aCs, pb, bRs, bCs, c, n, 0, 1, 0, 0, 0, ws);
-        (ex.csrGatherRows as Fn)(i0, i0 + r, n, c, p.rowPtr, p.colIdx, out.ptr);
-      }
+      // Each thread takes whole blocks of rb rows, with its own C block and GEMM workspace.
+      const T = threadsFor(rt, 2 * m * n * k, MIN_GEMM_FLOPS_PER_THREAD);
+      rt.parallel('sddmmDenseRows', splitRange(m, T, rb).map(([i0, i1]) => (i1 > i0
+        ? [i0, i1, rb, n, k, pa, aRs, aCs, pb, bRs, bCs, p.rowPtr, p.colIdx, out.ptr,
+          tmp.bytes(Math.max(4, rb * n * 4)), tmp.bytes((ex.gemmWorkspaceBytes as Fn)(rb, n, k))]
+        : null)));
     });
     return out;
   }
@@ -143,7 +161,15 @@ export function sddmmWasm(
       (ex.sparseTranspose as Fn)(pb, k, n, t);
       pb = t;
     }
-    (ex.sddmm as Fn)(m, k, n, pa, pb, p.rowPtr, p.colIdx, out.ptr);
+    // k > 0 here (nnz > 0 ⇒ m, n > 0; k = 0 only zero-fills): rows [r0, r1) with rowPtr and op(A) shifted to
+    // row r0; out stays absolute (entries are indexed by the absolute stored position).
+    const T = k > 0 ? threadsFor(rt, pattern.nnz * k, MIN_SPARSE_MACS_PER_THREAD) : 1;
+    if (T <= 1) (ex.sddmm as Fn)(m, k, n, pa, pb, p.rowPtr, p.colIdx, out.ptr);
+    else {
+      rt.parallel('sddmm', splitCsrRows(rt.i32(), p.rowPtr >>> 2, m, T).map(([r0, r1]) => (r1 > r0
+        ? [r1 - r0, k, n, pa + 4 * r0 * k, pb, p.rowPtr + 4 * r0, p.colIdx, out.ptr]
+        : null)));
+    }
   });
   return out;
 }
