@@ -35,7 +35,12 @@ const server = createServer((req, res) => {
     return;
   }
   readFile(file).then(
-    (body) => res.writeHead(200, { 'content-type': MIME[extname(file)], 'cache-control': 'no-store' }).end(body),
+    // Cross-origin isolation (COOP + COEP) lets the training worker share wasm memory with its own kernel
+    // threads (SharedArrayBuffer); everything the demo loads is same-origin, so nothing else changes.
+    (body) => res.writeHead(200, {
+      'content-type': MIME[extname(file)], 'cache-control': 'no-store',
+      'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp',
+    }).end(body),
     () => res.writeHead(404).end('not found'),
   );
 });

@@ -94,9 +94,14 @@ async function selectBackend(config: RunConfig): Promise<{ backend: string; adap
     engine.useBackend('js');
     return { backend: 'js', adapter: gpuProbe?.adapter ?? null, note: note || 'js backend (reference kernels), as requested' };
   }
-  if (!engine.hasBackend('wasm')) engine.registerBackend(await createWasmBackend());
+  // Kernel threads when the page is cross-origin isolated (the demo server sends COOP/COEP): up to 4, one per
+  // core; otherwise one thread. Results are bit-identical either way.
+  const g = globalThis as { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } };
+  const threads = g.crossOriginIsolated ? Math.max(1, Math.min(4, g.navigator?.hardwareConcurrency ?? 1)) : 1;
+  if (!engine.hasBackend('wasm')) engine.registerBackend(await createWasmBackend({ threads }));
   engine.useBackend('wasm');
-  return { backend: 'wasm', adapter: gpuProbe?.adapter ?? null, note: note || 'wasm SIMD kernels, as requested' };
+  const how = threads > 1 ? `wasm SIMD kernels on ${threads} threads` : 'wasm SIMD kernels';
+  return { backend: 'wasm', adapter: gpuProbe?.adapter ?? null, note: note ? `${note} (${how})` : `${how}, as requested` };
 }
 
 // One user of the model at a time: a forecast or export request arriving while an asynchronous step awaits
