@@ -14,6 +14,7 @@ import { permute } from '../ops/movement.ts';
 import { reshape } from '../ops/reshape.ts';
 import { where } from '../ops/compare.ts';
 import { tensor } from '../ops/creation.ts';
+import { scaledDotProductAttention } from '../ops/attention.ts';
 
 /** An inner attention: queries [B, H, L, E], keys [B, H, S, E], values [B, H, S, D] → [B, H, L, D]. */
 export interface InnerAttention extends Module {
@@ -27,6 +28,15 @@ export function causalMaskTensor(l: number, s: number, backend?: string): Tensor
   return tensor(m, [l, s], { dtype: 'u8', backend });
 }
 
+/**
+ * Backends on which FullAttention runs the fused kernel (src/ops/fused-attention.ts) when it is given no
+ * explicit mask tensor: the weights are never returned (TSLib returns them only with output_attention,
+ * which sparsecast's models do not support), so nothing needs the [B, H, L, S] tensor. Same arithmetic and
+ * the same dropout draws as the unfused path; a backend is removed here only where the fused kernel measures
+ * slower (see bench/attention.ts). Exported so benchmarks and scripts/profile-step.ts can compare paths.
+ */
+export const fusedAttentionBackends = new Set<string>(['js', 'wasm', 'webgpu']);
+
 export class FullAttention extends Module implements InnerAttention {
   readonly dropout: Dropout;
   constructor(rng: Rng, readonly maskFlag: boolean, attentionDropout: number, readonly scale: number | null = null) {
@@ -37,6 +47,13 @@ export class FullAttention extends Module implements InnerAttention {
   forward(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null): Tensor {
     const e = q.shape[3]!;
     const scale = this.scale ?? 1 / Math.sqrt(e);
+    if (mask === null && fusedAttentionBackends.has(q.backend.name)) {
+      const d = this.dropout;
+      return scaledDotProductAttention(q, k, v, {
+        scale, causal: this.maskFlag, weights: false,
+        dropout: d.p, rng: d.rng, training: d.training,
+      }).output;
+    }
     let scores = mul(matmul(q, k, { transB: true }), scale);
     if (this.maskFlag) {
       const m = mask ?? causalMaskTensor(q.shape[2]!, k.shape[2]!, q.backend.name);
