@@ -24,3 +24,4 @@ export * from './movement';
 export * from './conv';
 export * from './pool';
 export * from './fft';
+export * from './attention';

@@ -63,7 +63,7 @@ export function attentionKernels(heap: JsHeap): Pick<Kernels, 'attention' | 'att
             logSumExp[row] = -Infinity;
             continue;
           }
-          scores(q, k, row * e, b * lk * e, e, attrs.scale, lo, hi, s);
+          scores(q, k, row * e, b * lk * e, e, f(attrs.scale), lo, hi, s);
           let m = -Infinity;
           for (let t = 0; t < hi - lo; t++) m = Math.max(m, s[t]!);
           let sum = 0;
@@ -108,7 +108,7 @@ export function attentionKernels(heap: JsHeap): Pick<Kernels, 'attention' | 'att
       const dqAcc = new Float64Array(e);
       const dkAcc = new Float64Array(lk * e);
       const dvAcc = new Float64Array(lk * ev);
-      const scale = attrs.scale;
+      const scale = f(attrs.scale);
       for (let b = 0; b < batch; b++) {
         dkAcc.fill(0);
         dvAcc.fill(0);
