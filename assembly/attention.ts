@@ -89,19 +89,21 @@ function tileABt(a: usize, lda: i32, nr: i32, bt: usize, ldb: i32, kd: i32, c: u
 }
 
 /**
- * C[r][0 .. nc) (+)= Σ_{t < kd} A[r][t] · B[t][0 .. nc) for rows r < nr (≤ 4); B rows have stride ldb.
- * Columns go 8, then 4, then 1 at a time. With `acc`, the sums start from C's values.
+ * C[r][0 .. nc) (+)= Σ_{t < kd} A[r][t] · B[t][0 .. nc) for rows r < nr (≤ 4), where A[r][t] lives at
+ * a + 4·(r·ars + t·acs) (so Aᵀ of a row-major tile is ars = 1, acs = its row stride: no transpose copy) and
+ * B rows have stride ldb. Columns go 8, then 4, then 1 at a time. With `acc`, the sums start from C's values.
  */
-function tileAB(a: usize, lda: i32, nr: i32, b: usize, ldb: i32, kd: i32, c: usize, ldc: i32, nc: i32, acc: bool): void {
+function tileAB(a: usize, ars: i32, acs: i32, nr: i32, b: usize, ldb: i32, kd: i32, c: usize, ldc: i32, nc: i32, acc: bool): void {
   const a0 = a;
-  const a1 = a + (<usize>(min(1, nr - 1) * lda) << 2);
-  const a2 = a + (<usize>(min(2, nr - 1) * lda) << 2);
-  const a3 = a + (<usize>(min(3, nr - 1) * lda) << 2);
+  const a1 = a + (<usize>(min(1, nr - 1) * ars) << 2);
+  const a2 = a + (<usize>(min(2, nr - 1) * ars) << 2);
+  const a3 = a + (<usize>(min(3, nr - 1) * ars) << 2);
   const c0 = c;
   const c1 = c + (<usize>(min(1, nr - 1) * ldc) << 2);
   const c2 = c + (<usize>(min(2, nr - 1) * ldc) << 2);
   const c3 = c + (<usize>(min(3, nr - 1) * ldc) << 2);
   const step = <usize>ldb << 2;
+  const astep = <usize>acs << 2;
   let col = 0;
   for (; col + 8 <= nc; col += 8) {
     const o = <usize>col << 2;
@@ -116,10 +118,10 @@ function tileAB(a: usize, lda: i32, nr: i32, b: usize, ldb: i32, kd: i32, c: usi
       s30 = v128.load(c3 + o); s31 = v128.load(c3 + o, 16);
     }
     let pb = b + o;
+    let q: usize = 0;
     for (let t = 0; t < kd; t++) {
       const b0 = v128.load(pb);
       const b1 = v128.load(pb, 16);
-      const q = <usize>t << 2;
       const x0 = v128.load32_splat(a0 + q);
       const x1 = v128.load32_splat(a1 + q);
       const x2 = v128.load32_splat(a2 + q);
@@ -129,6 +131,7 @@ function tileAB(a: usize, lda: i32, nr: i32, b: usize, ldb: i32, kd: i32, c: usi
       s20 = f32x4.add(s20, f32x4.mul(x2, b0)); s21 = f32x4.add(s21, f32x4.mul(x2, b1));
       s30 = f32x4.add(s30, f32x4.mul(x3, b0)); s31 = f32x4.add(s31, f32x4.mul(x3, b1));
       pb += step;
+      q += astep;
     }
     v128.store(c0 + o, s00); v128.store(c0 + o, s01, 16);
     if (nr > 1) { v128.store(c1 + o, s10); v128.store(c1 + o, s11, 16); }
@@ -140,14 +143,15 @@ function tileAB(a: usize, lda: i32, nr: i32, b: usize, ldb: i32, kd: i32, c: usi
     let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
     if (acc) { s0 = v128.load(c0 + o); s1 = v128.load(c1 + o); s2 = v128.load(c2 + o); s3 = v128.load(c3 + o); }
     let pb = b + o;
+    let q: usize = 0;
     for (let t = 0; t < kd; t++) {
       const b0 = v128.load(pb);
-      const q = <usize>t << 2;
       s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(a0 + q), b0));
       s1 = f32x4.add(s1, f32x4.mul(v128.load32_splat(a1 + q), b0));
       s2 = f32x4.add(s2, f32x4.mul(v128.load32_splat(a2 + q), b0));
       s3 = f32x4.add(s3, f32x4.mul(v128.load32_splat(a3 + q), b0));
       pb += step;
+      q += astep;
     }
     v128.store(c0 + o, s0);
     if (nr > 1) v128.store(c1 + o, s1);
@@ -156,10 +160,10 @@ function tileAB(a: usize, lda: i32, nr: i32, b: usize, ldb: i32, kd: i32, c: usi
   }
   for (; col < nc; col++) {
     for (let r = 0; r < nr; r++) {
-      const ar = a + (<usize>(r * lda) << 2);
+      const ar = a + (<usize>(r * ars) << 2);
       const cr = c + (<usize>(r * ldc) << 2);
       let s: f32 = acc ? load<f32>(f4(cr, col)) : 0;
-      for (let t = 0; t < kd; t++) s += load<f32>(f4(ar, t)) * load<f32>(f4(b, t * ldb + col));
+      for (let t = 0; t < kd; t++) s += load<f32>(f4(ar, t * acs)) * load<f32>(f4(b, t * ldb + col));
       store<f32>(f4(cr, col), s);
     }
   }
@@ -184,12 +188,34 @@ function tileAB(a: usize, lda: i32, nr: i32, b: usize, ldb: i32, kd: i32, c: usi
 }
 
 /**
- * Dropout factors of row i for keys [lo, hi): z[j] = keepScale when uniform(counter + (b·lq + i)·lk + j) <
- * keepP, else 0 (the unfused path's bernoulli keep mask times 1/(1 − p)); u8 scratch at `m`.
+ * Dropout keep bits (u8) of the tile's rows at m[r·lk + j] for the visible keys of each row: bit (i, j) is
+ * uniform(counter + (b·lq + i)·lk + j) < keepP, the unfused path's bernoulli keep mask. When the band covers
+ * most of each row, one call draws whole rows (their counters are contiguous); otherwise row by row.
  */
-@inline function dropoutRow(z: usize, m: usize, lo: i32, hi: i32, base: f64, k0: u32, k1: u32, keepP: f32, keepScale: f32): void {
-  randomUniform(m, hi - lo, k0, k1, base + <f64>lo, 1, keepP);
-  for (let j = lo; j < hi; j++) store<f32>(f4(z, j), load<u8>(m + <usize>(j - lo)) ? keepScale : 0);
+function tileMask(
+  m: usize, b: i32, i0: i32, nrows: i32, lq: i32, lk: i32, causal: i32, window: i32,
+  k0: u32, k1: u32, counter: f64, keepP: f32,
+): void {
+  const base = counter + <f64>(b * lq + i0) * <f64>lk;
+  const band = rangeHi(i0 + nrows - 1, lk, causal, window) - rangeLo(i0, window);
+  if (2 * band >= lk) {
+    randomUniform(m, nrows * lk, k0, k1, base, 1, keepP);
+    return;
+  }
+  for (let r = 0; r < nrows; r++) {
+    const lo = rangeLo(i0 + r, window);
+    const hi = rangeHi(i0 + r, lk, causal, window);
+    if (hi > lo) randomUniform(m + <usize>(r * lk + lo), hi - lo, k0, k1, base + <f64>(r * lk + lo), 1, keepP);
+  }
+}
+
+/**
+ * Dropout factors of 4 keys from their keep bits: keepScale where kept, else 0. Bits of keys a row does not
+ * see are stale, which is harmless: their weights are exactly 0.
+ */
+@inline function zOf(m: usize, keepScale: v128): v128 {
+  const bits = i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(m)));
+  return v128.and(i32x4.ne(bits, i32x4.splat(0)), keepScale);
 }
 
 /** Copy rows [i0, i0 + n) of q (row length e) into qs, times `scale` when prescale is set. */
@@ -206,7 +232,7 @@ function tileAB(a: usize, lda: i32, nr: i32, b: usize, ldb: i32, kd: i32, c: usi
 /** Bytes of workspace for these sizes (both passes). */
 export function attentionWorkspaceBytes(lk: i32, e: i32, ev: i32): f64 {
   const lp = <f64>pad8(lk);
-  return 4.0 * (lp * <f64>e + lp * <f64>ev + <f64>(TQ * e) + 3.0 * <f64>TQ * lp + lp) + lp + 256.0;
+  return 4.0 * (lp * <f64>e + lp * <f64>ev + <f64>(TQ * e) + 2.0 * <f64>TQ * lp) + <f64>(TQ * lk) + 256.0;
 }
 
 // Workspace sub-blocks, set by `layout` (globals: nothing here allocates from the AssemblyScript heap).
@@ -215,8 +241,6 @@ let wVt: usize = 0;
 let wQs: usize = 0;
 let wS: usize = 0;
 let wDp: usize = 0;
-let wT: usize = 0;
-let wZ: usize = 0;
 let wM: usize = 0;
 
 function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
@@ -227,9 +251,7 @@ function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
   wQs = p; p = al16(p + (<usize>(TQ * e) << 2));
   wS = p; p = al16(p + (<usize>TQ * lp << 2));
   wDp = p; p = al16(p + (<usize>TQ * lp << 2));
-  wT = p; p = al16(p + (<usize>TQ * lp << 2));
-  wZ = p; p = al16(p + (lp << 2));
-  wM = p;
+  wM = p; // keep bits: TQ·lk bytes + 16 of slack (zOf reads up to 7 past a row's end)
 }
 
 /**
@@ -243,7 +265,8 @@ export function attentionForward(
 ): void {
   layout(ws, lk, e, ev);
   const lp = pad8(lk);
-  const kt = wKt, qs = wQs, S = wS, z = wZ, mk = wM;
+  const kt = wKt, qs = wQs, S = wS, mk = wM;
+  const ks = f32x4.splat(keepScale);
   for (let b = 0; b < batch; b++) {
     const qb = q + (<usize>(b * lq * e) << 2);
     const kb = k + (<usize>(b * lk * e) << 2);
@@ -268,6 +291,7 @@ export function attentionForward(
       const j1 = min(lp, pad8(jhi));
       loadQ(qb, i0, nrows, e, qs, prescale, scale);
       tileScores(qs, e, nrows, kt, lp, S, j0, j1);
+      if (drop) tileMask(mk, b, i0, nrows, lq, lk, causal, window, k0, k1, counter, keepP);
       for (let r = 0; r < nrows; r++) {
         const i = i0 + r;
         const lo = rangeLo(i, window);
@@ -296,10 +320,15 @@ export function attentionForward(
         }
         const ss = f64x2.add(s0, s1);
         const sum = f64x2.extract_lane(ss, 0) + f64x2.extract_lane(ss, 1);
-        scaleRange(row, j0, j1, <f32>(1.0 / sum));
+        const inv = f32x4.splat(<f32>(1.0 / sum));
         if (drop) {
-          dropoutRow(z, mk, lo, hi, counter + <f64>(b * lq + i) * <f64>lk, k0, k1, keepP, keepScale);
-          for (let j = lo; j < hi; j++) store<f32>(f4(row, j), load<f32>(f4(row, j)) * load<f32>(f4(z, j)));
+          const mrow = mk + <usize>(r * lk);
+          for (let j = j0; j < j1; j += 4) {
+            const pz = f32x4.mul(f32x4.mul(v128.load(f4(row, j)), inv), zOf(mrow + <usize>j, ks));
+            v128.store(f4(row, j), pz);
+          }
+        } else {
+          for (let j = j0; j < j1; j += 4) v128.store(f4(row, j), f32x4.mul(v128.load(f4(row, j)), inv));
         }
         store<f32>(rowMax + statB + (<usize>r << 2), m);
         store<f32>(lse + statB + (<usize>r << 2), <f32>(<f64>m + Math.log(sum)));
@@ -307,7 +336,7 @@ export function attentionForward(
       // out rows = P[:, jlo .. jhi) · V[jlo .. jhi)
       for (let r = 0; r < nrows; r += 4) {
         tileAB(
-          S + (<usize>(r * lp + jlo) << 2), lp, min(4, nrows - r), vb + (<usize>(jlo * ev) << 2), ev, jhi - jlo,
+          S + (<usize>(r * lp + jlo) << 2), lp, 1, min(4, nrows - r), vb + (<usize>(jlo * ev) << 2), ev, jhi - jlo,
           ob + (<usize>(r * ev) << 2), ev, ev, false,
         );
       }
@@ -318,14 +347,6 @@ export function attentionForward(
         }
       }
     }
-  }
-}
-
-/** t[(j − jlo)][r] = x[r][j] for r < nrows, j in [jlo, jhi) (x rows of stride ld; t rows of stride TQ). */
-@inline function transposeTile(x: usize, ld: i32, nrows: i32, jlo: i32, jhi: i32, t: usize): void {
-  for (let r = 0; r < nrows; r++) {
-    const row = x + (<usize>(r * ld) << 2);
-    for (let j = jlo; j < jhi; j++) store<f32>(f4(t, (j - jlo) * TQ + r), load<f32>(f4(row, j)));
   }
 }
 
@@ -340,7 +361,8 @@ export function attentionBackwardKernel(
 ): void {
   layout(ws, lk, e, ev);
   const lp = pad8(lk);
-  const kt = wKt, vt = wVt, qs = wQs, S = wS, DP = wDp, T = wT, z = wZ, mk = wM;
+  const kt = wKt, vt = wVt, qs = wQs, S = wS, DP = wDp, mk = wM;
+  const ks = f32x4.splat(keepScale);
   for (let b = 0; b < batch; b++) {
     const qb = q + (<usize>(b * lq * e) << 2);
     const kb = k + (<usize>(b * lk * e) << 2);
@@ -364,6 +386,7 @@ export function attentionBackwardKernel(
       const oub = out + (<usize>((b * lq + i0) * ev) << 2);
       loadQ(qb, i0, nrows, e, qs, prescale, scale);
       tileScores(qs, e, nrows, kt, lp, S, j0, j1);
+      if (drop) tileMask(mk, b, i0, nrows, lq, lk, causal, window, k0, k1, counter, keepP);
       // dP̃ = dO · Vᵀ over the same keys.
       for (let r = 0; r < nrows; r += 4) {
         tileABt(dob + (<usize>(r * ev) << 2), ev, min(4, nrows - r), vt, lp, ev, DP + (<usize>(r * lp) << 2), lp, j0, j1);
@@ -387,11 +410,10 @@ export function attentionBackwardKernel(
         fillRange(row, hi, j1, NEG_INF);
         const ls = f32x4.splat(load<f32>(lse + (<usize>(b * lq + i) << 2)));
         if (drop) {
-          fillRange(z, j0, j1, 0);
-          dropoutRow(z, mk, lo, hi, counter + <f64>(b * lq + i) * <f64>lk, k0, k1, keepP, keepScale);
+          const mrow = mk + <usize>(r * lk);
           for (let j = j0; j < j1; j += 4) {
             const p = expDiffF4(v128.load(f4(row, j)), ls);
-            const zz = v128.load(f4(z, j));
+            const zz = zOf(mrow + <usize>j, ks);
             v128.store(f4(row, j), f32x4.mul(p, zz));
             v128.store(f4(drow, j), f32x4.mul(p, f32x4.sub(f32x4.mul(zz, v128.load(f4(drow, j))), dv4)));
           }
@@ -404,20 +426,15 @@ export function attentionBackwardKernel(
         }
       }
       const n = jhi - jlo;
-      // dV[jlo .. jhi) += (P∘Z)ᵀ · dO
-      transposeTile(S, lp, nrows, jlo, jhi, T);
+      // dV[jlo .. jhi) += (P∘Z)ᵀ · dO and dK[jlo .. jhi) += dSᵀ · Qs, reading the tiles transposed in place.
       for (let j = 0; j < n; j += 4) {
-        tileAB(T + (<usize>(j * TQ) << 2), TQ, min(4, n - j), dob, ev, nrows, dvb + (<usize>((jlo + j) * ev) << 2), ev, ev, true);
-      }
-      // dK[jlo .. jhi) += dSᵀ · Qs
-      transposeTile(DP, lp, nrows, jlo, jhi, T);
-      for (let j = 0; j < n; j += 4) {
-        tileAB(T + (<usize>(j * TQ) << 2), TQ, min(4, n - j), qs, e, nrows, dkb + (<usize>((jlo + j) * e) << 2), e, e, true);
+        tileAB(S + (<usize>(jlo + j) << 2), 1, lp, min(4, n - j), dob, ev, nrows, dvb + (<usize>((jlo + j) * ev) << 2), ev, ev, true);
+        tileAB(DP + (<usize>(jlo + j) << 2), 1, lp, min(4, n - j), qs, e, nrows, dkb + (<usize>((jlo + j) * e) << 2), e, e, true);
       }
       // dQ rows = scale · dS · K[jlo .. jhi)
       for (let r = 0; r < nrows; r += 4) {
         tileAB(
-          DP + (<usize>(r * lp + jlo) << 2), lp, min(4, nrows - r), kb + (<usize>(jlo * e) << 2), e, n,
+          DP + (<usize>(r * lp + jlo) << 2), lp, 1, min(4, nrows - r), kb + (<usize>(jlo * e) << 2), e, n,
           dqb + (<usize>(r * e) << 2), e, e, false,
         );
       }

@@ -6,6 +6,8 @@
  *   sparsity  CSR vs dense-masked GEMM swept over density for the presets' layer shapes (bench/sparsity.ts;
  *             `--preset small|full|all`, `--svg PATH`), with the crossover and an SVG plot; with `--train`
  *             a Transformer training step and inference at `--density` (default 0.1), dense vs CSR execution
+ *   attention  fused vs unfused attention, forward and forward+backward, at the Transformer's shapes
+ *             (bench/attention.ts; `--preset small|full|all`, `--backend wasm|js|webgpu`)
  * `--backend webgpu` (matmul, block: bench/webgpu.ts) adds the adapter to each line; block takes `--small` /
  * `--full`, and on a software adapter runs a reduced shape unless `--full` is given.
  * Prints one JSON object per line with --json. Node runs with --experimental-wasm-relaxed-simd (see
@@ -77,7 +79,17 @@ switch (name) {
     await benchSparsity({ json, backend, runs, preset: flag('--preset'), svg: flag('--svg'), densities: flag('--densities')?.split(',').map(Number) });
     break;
   }
+  case 'attention': {
+    const { benchAttention } = await import('./attention.ts');
+    if (backend === 'webgpu') {
+      const { createWebGpuBackend } = await import('../src/backend/webgpu/backend.ts');
+      engine.registerBackend(await createWebGpuBackend());
+    }
+    await benchAttention({ json, backend, runs, preset: flag('--preset') as 'small' | 'full' | 'all' | undefined });
+    if (backend === 'webgpu') process.exit(0);
+    break;
+  }
   default:
-    console.error(`bench: unknown benchmark '${name ?? ''}' (choose: matmul, block, train, sparsity)`);
+    console.error(`bench: unknown benchmark '${name ?? ''}' (choose: matmul, block, train, sparsity, attention)`);
     process.exit(2);
 }
