@@ -7,7 +7,10 @@ import { ForecastDataset } from '../src/data/forecast-dataset.ts';
 import { createModel, defaultConfig } from '../src/models/index.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import { profileBackend } from '../src/backend/profiler.ts';
-const name = process.argv[2] ?? 'Transformer';
+import { fusedAttentionBackends } from '../src/nn/attention.ts';
+// `--unfused`: FullAttention runs matmul/softmax/dropout/matmul instead of the fused attention kernel.
+const name = process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 'Transformer';
+if (process.argv.includes('--unfused')) fusedAttentionBackends.clear();
 await initBackend('wasm');
 const table = parseCsv(readFileSync('data/ETTh1.csv', 'utf8'));
 const ds = new ForecastDataset(table, { kind: 'ETTh', features: 'M', target: 'OT', seqLen: 96, labelLen: 48, predLen: 96, freq: 'h', file: 'ETTh1' });
