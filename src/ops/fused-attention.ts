@@ -3,6 +3,7 @@
  * weights tensor is ever made) and `attentionBackward` on the tape, which recomputes the weights tile by tile
  * from the saved log-sum-exp. Masks are structural (causal, local window), dropout draws the same Philox
  * counters as the unfused path (`dropout` reserves batch·Lq·Lk of them), so either path gives the same run.
+ * The backward pass is one kernel, as layer norm's: first-order gradients only (no double backward).
  */
 import { record } from '../autograd/tape.ts';
 import type { AttentionAttrs, AttentionShape } from '../backend/kernels.ts';
