@@ -189,23 +189,26 @@ function tileAB(a: usize, ars: i32, acs: i32, nr: i32, b: usize, ldb: i32, kd: i
 
 /**
  * Dropout keep bits (u8) of the tile's rows at m[r·lk + j] for the visible keys of each row: bit (i, j) is
- * uniform(counter + (b·lq + i)·lk + j) < keepP, the unfused path's bernoulli keep mask. When the band covers
- * most of each row, one call draws whole rows (their counters are contiguous); otherwise row by row.
+ * uniform(counter + (b·lq + i)·lk + j) < keepP, the unfused path's bernoulli keep mask. Rows that see every key
+ * are drawn in one call (their counters are contiguous); banded rows one at a time, from lo(i) for a length
+ * rounded up to 16 keys (the generator's vector width, staying inside the row), so a causal tile draws about
+ * half of its rows' counters instead of all of them.
  */
 function tileMask(
   m: usize, b: i32, i0: i32, nrows: i32, lq: i32, lk: i32, causal: i32, window: i32,
   k0: u32, k1: u32, counter: f64, keepP: f32,
 ): void {
   const base = counter + <f64>(b * lq + i0) * <f64>lk;
-  const band = rangeHi(i0 + nrows - 1, lk, causal, window) - rangeLo(i0, window);
-  if (2 * band >= lk) {
+  if (rangeLo(i0 + nrows - 1, window) == 0 && rangeHi(i0, lk, causal, window) == lk) {
     randomUniform(m, nrows * lk, k0, k1, base, 1, keepP);
     return;
   }
   for (let r = 0; r < nrows; r++) {
     const lo = rangeLo(i0 + r, window);
     const hi = rangeHi(i0 + r, lk, causal, window);
-    if (hi > lo) randomUniform(m + <usize>(r * lk + lo), hi - lo, k0, k1, base + <f64>(r * lk + lo), 1, keepP);
+    if (hi <= lo) continue;
+    const n = min(lk - lo, (hi - lo + 15) & ~15);
+    randomUniform(m + <usize>(r * lk + lo), n, k0, k1, base + <f64>(r * lk + lo), 1, keepP);
   }
 }
 
