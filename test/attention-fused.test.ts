@@ -78,6 +78,22 @@ describe.each(['js', 'wasm'])('fused attention on %s', (backend) => {
     k.dispose();
   });
 
+  it('names the op and the shapes in its errors', () => {
+    engine.useBackend(backend);
+    const t = (shape: number[]) => op.tensor(new Float32Array(shape.reduce((a, d) => a * d, 1)), shape);
+    const [q, k2, v2] = [t([2, 3, 4]), t([1, 3, 4]), t([2, 3, 5])];
+    expect(() => op.fusedAttention(q, k2, v2)).toThrow(/fusedAttention: query \[2, 3, 4\], key \[1, 3, 4\] and value \[2, 3, 5\] must have equal batch dimensions/);
+    expect(() => op.fusedAttention(q, q, q, { dropout: 0.2, training: true })).toThrow(/fusedAttention: dropout 0.2 in training needs an rng/);
+    expect(() => op.fusedAttention(q, q, q, { dropout: 1, training: true, rng: new Rng(1) })).toThrow(/fusedAttention: dropout p must be in \[0, 1\), got 1/);
+    expect(() => op.fusedAttention(q, q, q, { window: -2 })).toThrow(/fusedAttention: window must be an integer ≥ 0, got -2/);
+    expect(() => op.fusedAttention(q, t([2, 3, 5]), q)).toThrow(/fusedAttention: query \[2, 3, 4\] and key \[2, 3, 5\] differ in the feature dimension/);
+    // Broadcast batch dims still work through scaledDotProductAttention (the unfused path).
+    const r = op.scaledDotProductAttention(q, k2, t([1, 3, 5]), { weights: false });
+    expect(r.output.shape).toEqual([2, 3, 5]);
+    expect(r.attn).toBeNull();
+    for (const x of [q, k2, v2, r.output]) x.dispose();
+  });
+
   it('a Transformer training step with the fused FullAttention leaves no live tensors or bytes behind', () => {
     engine.useBackend(backend);
     expect(fusedAttentionBackends.has(backend)).toBe(true);
