@@ -11,7 +11,7 @@
 // Summation orders (fixed, so runs are bit-reproducible): dot products accumulate ((0 + a0·b0) + a1·b1) + … in
 // increasing index, as the GEMM does, so scores and the value product come out as the unfused path's
 // matmuls; dK and dV accumulate over query rows in increasing order across tiles.
-import { expDiffF4 } from './vmath.ts';
+import { expDiffF4, expF4 } from './vmath.ts';
 import { randomUniform } from './random.ts';
 
 /** Query rows per tile (4 register row groups). */
@@ -180,6 +180,17 @@ function tileAB(a: usize, ars: i32, acs: i32, nr: i32, b: usize, ldb: i32, kd: i
 @inline function scaleRange(x: usize, j0: i32, j1: i32, v: f32): void {
   const vs = f32x4.splat(v);
   for (let j = j0; j < j1; j += 4) v128.store(f4(x, j), f32x4.mul(v128.load(f4(x, j)), vs));
+}
+
+/**
+ * e^{x − lse} for the backward pass: x − lse ≤ ~0 for visible keys, −∞ for masked ones (exactly 0 out). Plain
+ * f32 range reduction (≤ ~2 ulp): the forward's compensated expDiffF4 keeps the weights bit-equal to the
+ * unfused softmax; here the recomputed weights only feed gradients, and this costs about half as much.
+ */
+@inline function expBelow(x: v128, lse: v128): v128 {
+  const d = f32x4.sub(x, lse);
+  const floor = f32x4.splat(-87.0);
+  return v128.andnot(expF4(f32x4.pmax(d, floor), f32x4.splat(0)), f32x4.lt(d, floor));
 }
 
 /** x[a .. b) = value. */
@@ -415,14 +426,14 @@ export function attentionBackwardKernel(
         if (drop) {
           const mrow = mk + <usize>(r * lk);
           for (let j = j0; j < j1; j += 4) {
-            const p = expDiffF4(v128.load(f4(row, j)), ls);
+            const p = expBelow(v128.load(f4(row, j)), ls);
             const zz = zOf(mrow + <usize>j, ks);
             v128.store(f4(row, j), f32x4.mul(p, zz));
             v128.store(f4(drow, j), f32x4.mul(p, f32x4.sub(f32x4.mul(zz, v128.load(f4(drow, j))), dv4)));
           }
         } else {
           for (let j = j0; j < j1; j += 4) {
-            const p = expDiffF4(v128.load(f4(row, j)), ls);
+            const p = expBelow(v128.load(f4(row, j)), ls);
             v128.store(f4(row, j), p);
             v128.store(f4(drow, j), f32x4.mul(p, f32x4.sub(v128.load(f4(drow, j)), dv4)));
           }
