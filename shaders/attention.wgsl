@@ -11,6 +11,9 @@
 // none), [8] dropout on, [9] key lo, [10] key hi, [11] counter lo, [12] counter hi, [13] keepP (f32 bits),
 // [14] keepScale (f32 bits), [15] tiles per batch (query tiles, or key tiles for backward_dkv).
 // Dropout element (b, i, j) uses counter + (b·lq + i)·lk + j (the host checks that batch·lq·lk < 2^32).
+// The inner loops run to the specialized sizes EC / EVC (constants, so a compiler can unroll them and keep the
+// per-invocation rows in registers); they equal e / ev except for e or ev = 0, where EC / EVC = 1 and the
+// extra lane reads zero-initialized private and workgroup memory (its products are 0).
 
 const EC: u32 = 1u;    // e (specialized, ≥ 1)
 const EVC: u32 = 1u;   // ev (specialized, ≥ 1)
@@ -92,20 +95,20 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
         let j = j0 + jj;
         if (j < lo || j >= hi) { continue; }
         var d = 0.0;
-        for (var t = 0u; t < e; t++) { d += qr[t] * ks[jj * e + t]; }
+        for (var t = 0u; t < EC; t++) { d += qr[t] * ks[jj * EC + t]; }
         let s = d * scale;
         if (s > m) {
           // A new maximum: rescale what was summed so far (e^{m_old − m_new}; 0 at the first key).
           let a = exp_f(m - s);
           l = l * a;
-          for (var c = 0u; c < ev; c++) { acc[c] = acc[c] * a; }
+          for (var c = 0u; c < EVC; c++) { acc[c] = acc[c] * a; }
           m = s;
         }
         let p = exp_f(s - m);
         l += p;
         var pz = p;
         if (drop) { pz = p * keep_factor(row * lk + j); }
-        for (var c = 0u; c < ev; c++) { acc[c] += pz * vs[jj * ev + c]; }
+        for (var c = 0u; c < EVC; c++) { acc[c] += pz * vs[jj * EVC + c]; }
       }
     }
   }
@@ -179,14 +182,14 @@ fn backward_dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
         let j = j0 + jj;
         if (j < lo || j >= hi) { continue; }
         var d = 0.0;
-        for (var t = 0u; t < e; t++) { d += qr[t] * bks[jj * e + t]; }
+        for (var t = 0u; t < EC; t++) { d += qr[t] * bks[jj * EC + t]; }
         let p = exp_f(d * scale - lse);
         var dp = 0.0;
-        for (var c = 0u; c < ev; c++) { dp += dor[c] * bvs[jj * ev + c]; }
+        for (var c = 0u; c < EVC; c++) { dp += dor[c] * bvs[jj * EVC + c]; }
         var z = 1.0;
         if (drop) { z = keep_factor(row * lk + j); }
         let ds = p * (z * dp - dsum);
-        for (var t = 0u; t < e; t++) { dqa[t] += ds * bks[jj * e + t]; }
+        for (var t = 0u; t < EC; t++) { dqa[t] += ds * bks[jj * EC + t]; }
       }
     }
   }
@@ -258,16 +261,16 @@ fn backward_dkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
         let i = r0 + ii;
         if (j < lo_of(i) || j >= hi_of(i)) { continue; }
         var d = 0.0;
-        for (var t = 0u; t < e; t++) { d += qs[ii * e + t] * kr[t]; }
+        for (var t = 0u; t < EC; t++) { d += qs[ii * EC + t] * kr[t]; }
         let p = exp_f(d * scale - ls[ii]);
         var dp = 0.0;
-        for (var c = 0u; c < ev; c++) { dp += dos[ii * ev + c] * vr[c]; }
+        for (var c = 0u; c < EVC; c++) { dp += dos[ii * EVC + c] * vr[c]; }
         var z = 1.0;
         if (drop) { z = keep_factor((b * lq + i) * lk + j); }
         let ds = p * (z * dp - dss[ii]);
         let pz = p * z;
-        for (var c = 0u; c < ev; c++) { dva[c] += pz * dos[ii * ev + c]; }
-        for (var t = 0u; t < e; t++) { dka[t] += ds * qs[ii * e + t]; }
+        for (var c = 0u; c < EVC; c++) { dva[c] += pz * dos[ii * EVC + c]; }
+        for (var t = 0u; t < EC; t++) { dka[t] += ds * qs[ii * EC + t]; }
       }
     }
   }

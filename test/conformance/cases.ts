@@ -1083,6 +1083,9 @@ const ATTENTION_SPECS: Array<[AttentionShape, AttentionAttrs]> = [
   [{ batch: 2, lq: 50, lk: 70, e: 64, ev: 64 }, { scale: 0.125, causal: false, dropout: { p: 0.1, seed: 3, counter: 0 } }],
   [{ batch: 3, lq: 23, lk: 19, e: 5, ev: 9 }, { scale: 0.37, causal: true, window: 4, dropout: { p: 0.5, seed: 11, counter: 2 ** 32 - 100 } }],
   [{ batch: 2, lq: 5, lk: 0, e: 3, ev: 2 }, { scale: 1, causal: false }],
+  // e = 0: every score is 0 (uniform weights over the visible keys); ev = 0: empty outputs, statistics only.
+  [{ batch: 2, lq: 3, lk: 4, e: 0, ev: 3 }, { scale: 1, causal: true }],
+  [{ batch: 2, lq: 3, lk: 4, e: 2, ev: 0 }, { scale: 0.5, causal: false, dropout: { p: 0.5, seed: 1, counter: 3 } }],
   [{ batch: 0, lq: 3, lk: 3, e: 2, ev: 2 }, { scale: 1, causal: true }],
 ];
 
