@@ -40,11 +40,39 @@ const NEG_INF: f32 = -Infinity;
   return hi;
 }
 
-/** dst[t][j] = src[j][t] for j < n, t < d; columns n .. ld − 1 zero. */
+/**
+ * dst[t][j] = src[j][t] for j < n, t < d; columns n .. ld − 1 zero. 4×4 blocks go through registers (two
+ * rounds of shuffles); the ragged edges element by element.
+ */
 function transposePad(src: usize, n: i32, d: i32, dst: usize, ld: i32): void {
+  const n4 = n & ~3;
+  const d4 = d & ~3;
+  const rs = <usize>d << 2;
+  const ds = <usize>ld << 2;
+  for (let j = 0; j < n4; j += 4) {
+    for (let t = 0; t < d4; t += 4) {
+      const s0 = src + (<usize>(j * d + t) << 2);
+      const r0 = v128.load(s0);
+      const r1 = v128.load(s0 + rs);
+      const r2 = v128.load(s0 + 2 * rs);
+      const r3 = v128.load(s0 + 3 * rs);
+      const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+      const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+      const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+      const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+      const o = dst + (<usize>(t * ld + j) << 2);
+      v128.store(o, i64x2.shuffle(t0, t1, 0, 2));
+      v128.store(o + ds, i64x2.shuffle(t0, t1, 1, 3));
+      v128.store(o + 2 * ds, i64x2.shuffle(t2, t3, 0, 2));
+      v128.store(o + 3 * ds, i64x2.shuffle(t2, t3, 1, 3));
+    }
+    for (let t = d4; t < d; t++) {
+      for (let x = j; x < j + 4; x++) store<f32>(f4(dst, t * ld + x), load<f32>(f4(src, x * d + t)));
+    }
+  }
   for (let t = 0; t < d; t++) {
     const row = dst + (<usize>(t * ld) << 2);
-    for (let j = 0; j < n; j++) store<f32>(f4(row, j), load<f32>(f4(src, j * d + t)));
+    for (let j = n4; j < n; j++) store<f32>(f4(row, j), load<f32>(f4(src, j * d + t)));
     for (let j = n; j < ld; j++) store<f32>(f4(row, j), 0);
   }
 }
@@ -237,7 +265,10 @@ function tileMask(
   const src = q + (<usize>(i0 * e) << 2);
   const cnt = n * e;
   if (prescale) {
-    for (let x = 0; x < cnt; x++) store<f32>(f4(qs, x), load<f32>(f4(src, x)) * scale);
+    const c4 = cnt & ~3;
+    const sv = f32x4.splat(scale);
+    for (let x = 0; x < c4; x += 4) v128.store(f4(qs, x), f32x4.mul(v128.load(f4(src, x)), sv));
+    for (let x = c4; x < cnt; x++) store<f32>(f4(qs, x), load<f32>(f4(src, x)) * scale);
   } else {
     memory.copy(qs, src, <usize>cnt << 2);
   }
