@@ -301,12 +301,13 @@ function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
 
 /**
  * Forward: out [batch, lq, ev], rowMax and logSumExp [batch, lq]. prescale: scale is a power of two and Q is
- * scaled before the dot products (same bits as scaling the scores). window < 0: none. drop: dropout on.
+ * scaled before the dot products (same bits as scaling the scores). window < 0: none. drop: dropout on
+ * (a constant in each exported wrapper below).
  */
-export function attentionForward(
+@inline function forwardBody(
   q: usize, k: usize, v: usize, out: usize, rowMax: usize, lse: usize,
   batch: i32, lq: i32, lk: i32, e: i32, ev: i32, scale: f32, prescale: i32, causal: i32, window: i32,
-  drop: i32, k0: u32, k1: u32, counter: f64, keepP: f32, keepScale: f32, ws: usize,
+  drop: bool, k0: u32, k1: u32, counter: f64, keepP: f32, keepScale: f32, ws: usize,
 ): void {
   layout(ws, lk, e, ev);
   const lp = pad8(lk);
@@ -393,6 +394,23 @@ export function attentionForward(
       }
     }
   }
+}
+
+/** Forward without dropout (inference, eval): the dropout code folds away, so kernels-infer.wasm has no RNG. */
+export function attentionForward(
+  q: usize, k: usize, v: usize, out: usize, rowMax: usize, lse: usize,
+  batch: i32, lq: i32, lk: i32, e: i32, ev: i32, scale: f32, prescale: i32, causal: i32, window: i32, ws: usize,
+): void {
+  forwardBody(q, k, v, out, rowMax, lse, batch, lq, lk, e, ev, scale, prescale, causal, window, false, 0, 0, 0, 1, 1, ws);
+}
+
+/** Forward with dropout on the weights (training). */
+export function attentionForwardDropout(
+  q: usize, k: usize, v: usize, out: usize, rowMax: usize, lse: usize,
+  batch: i32, lq: i32, lk: i32, e: i32, ev: i32, scale: f32, prescale: i32, causal: i32, window: i32,
+  k0: u32, k1: u32, counter: f64, keepP: f32, keepScale: f32, ws: usize,
+): void {
+  forwardBody(q, k, v, out, rowMax, lse, batch, lq, lk, e, ev, scale, prescale, causal, window, true, k0, k1, counter, keepP, keepScale, ws);
 }
 
 /**

@@ -1,12 +1,12 @@
 // The inference-only kernel module (build/kernels-infer.wasm, asconfig target `infer`, size-optimised): the
 // forward kernels `sparsecast/infer` calls for every exported model, re-exported from the same kernel files as
 // assembly/index.ts, so they compile from the same source and give the same bits (test/infer-runtimes.test.ts
-// compares the two modules' forecasts for every model). The fused attention forward is in (FullAttention runs it
-// when no mask tensor is given; its in-kernel dropout is compiled in but never drawn at inference).
-// Left out: backward kernels (conv1d, pooling, layer norm, attention), SDDMM, SpMM, CSR construction and
-// masked top-k (sparse training), random draws, log-softmax, one-hot, argmax and batch-norm statistics
-// (training only). The inference glue (src/infer/backends.ts) turns a call to
-// a kernel that is not here into an error naming it.
+// compares the two modules' forecasts for every model). The fused attention forward without dropout is in
+// (FullAttention runs it when no mask tensor is given).
+// Left out: backward kernels (conv1d, pooling, layer norm, attention), attention with dropout, SDDMM, SpMM,
+// CSR construction and masked top-k (sparse training), random draws, log-softmax, one-hot, argmax and
+// batch-norm statistics (training only). The inference glue (src/infer/backends.ts) turns a call to a kernel
+// that is not here into an error naming it.
 
 export { heapBase, isRelaxed } from './index';
 export { gemmWorkspaceBytes, gemm } from './gemm';

@@ -16,22 +16,26 @@ function isPowerOfTwo(x: number): boolean {
   return Number.isInteger(l) && l > -60 && l < 60;
 }
 
-/** The kernels' trailing scalar arguments: scale, prescale, causal, window, drop, k0, k1, counter, keepP, keepScale. */
-function attrArgs(attrs: AttentionAttrs): number[] {
+/** The kernels' scalar arguments: scale, prescale, causal, window. */
+function bandArgs(attrs: AttentionAttrs): number[] {
   const scale = Math.fround(attrs.scale);
+  return [scale, isPowerOfTwo(scale) ? 1 : 0, attrs.causal ? 1 : 0, windowOf(attrs)];
+}
+
+/** The dropout arguments: k0, k1, counter, keepP, keepScale. */
+function dropArgs(attrs: AttentionAttrs): number[] {
   const d = attrs.dropout;
-  const [k0, k1] = d ? seedKey(d.seed) : [0, 0];
-  const { keepP, keepScale } = d ? dropoutConstants(d.p) : { keepP: 1, keepScale: 1 };
-  return [
-    scale, isPowerOfTwo(scale) ? 1 : 0, attrs.causal ? 1 : 0, windowOf(attrs), d ? 1 : 0,
-    k0 | 0, k1 | 0, d ? d.counter : 0, keepP, keepScale,
-  ];
+  if (!d) return [0, 0, 0, 1, 1];
+  const [k0, k1] = seedKey(d.seed);
+  const { keepP, keepScale } = dropoutConstants(d.p);
+  return [k0 | 0, k1 | 0, d.counter, keepP, keepScale];
 }
 
 export const attentionFamily: KernelFamily = (rt) => {
   const fwd = wasmFn(rt, 'attentionForward');
   const ws = wasmFn(rt, 'attentionWorkspaceBytes');
-  // The inference module has no backward kernel; it is looked up on first use.
+  // The inference module has neither dropout nor backward kernels; they are looked up on first use.
+  let fwdDrop: ((...a: number[]) => number) | null = null;
   let bwd: ((...a: number[]) => number) | null = null;
   const f32 = (op: string, s: Storage, size: number, what: string): number => inPtr(rt, op, s, size, what, 'f32');
   return {
@@ -46,10 +50,14 @@ export const attentionFamily: KernelFamily = (rt) => {
       const rowMax = rt.alloc(batch * lq, 'f32', false);
       const logSumExp = rt.alloc(batch * lq, 'f32', false);
       if (batch * lq > 0) {
-        rt.withTemp((tmp) => fwd(
-          pq, pk, pv, out.ptr, rowMax.ptr, logSumExp.ptr, batch, lq, lk, e, ev, ...attrArgs(attrs),
-          tmp.bytes(ws(lk, e, ev)),
-        ));
+        const args = [pq, pk, pv, out.ptr, rowMax.ptr, logSumExp.ptr, batch, lq, lk, e, ev, ...bandArgs(attrs)];
+        if (attrs.dropout) {
+          fwdDrop ??= wasmFn(rt, 'attentionForwardDropout');
+          const fn = fwdDrop;
+          rt.withTemp((tmp) => fn(...args, ...dropArgs(attrs), tmp.bytes(ws(lk, e, ev))));
+        } else {
+          rt.withTemp((tmp) => fwd(...args, tmp.bytes(ws(lk, e, ev))));
+        }
       }
       return { out, rowMax, logSumExp };
     },
@@ -75,8 +83,8 @@ export const attentionFamily: KernelFamily = (rt) => {
         bwd ??= wasmFn(rt, 'attentionBackwardKernel');
         const fn = bwd;
         rt.withTemp((tmp) => fn(
-          pdo, pq, pk, pv, po, pl, dq.ptr, dk.ptr, dv.ptr, batch, lq, lk, e, ev, ...attrArgs(attrs),
-          tmp.bytes(ws(lk, e, ev)),
+          pdo, pq, pk, pv, po, pl, dq.ptr, dk.ptr, dv.ptr, batch, lq, lk, e, ev, ...bandArgs(attrs),
+          attrs.dropout ? 1 : 0, ...dropArgs(attrs), tmp.bytes(ws(lk, e, ev)),
         ));
       }
       return { dq, dk, dv };
