@@ -32,14 +32,25 @@ export function causalMaskTensor(l: number, s: number, backend?: string): Tensor
  * Backends on which FullAttention runs the fused kernel (src/ops/fused-attention.ts) when it is given no
  * explicit mask tensor: the weights are never returned (TSLib returns them only with output_attention,
  * which sparsecast's models do not support), so nothing needs the [B, H, L, S] tensor. Same arithmetic and
- * the same dropout draws as the unfused path; a backend is removed here only where the fused kernel measures
- * slower. Measured (bench/attention.ts, scripts/profile-step.ts --ab, loaded 2-core machine): wasm, small
- * preset (E 16): a Transformer training step ~8–12% faster; full preset (E 64): a tie within noise (the
- * backward recomputes the scores, one product more than the unfused backward, which at E 64 costs about what
- * the skipped [B, H, L, S] passes save); js faster at every shape; webgpu faster on lavapipe (no hardware GPU
- * measured). Exported so benchmarks and scripts can compare the paths.
+ * the same dropout draws as the unfused path. Exported so benchmarks and scripts/profile-step.ts can compare
+ * the paths (clear it for the unfused path everywhere).
  */
 export const fusedAttentionBackends = new Set<string>(['js', 'wasm', 'webgpu']);
+
+/**
+ * Whether FullAttention takes the fused kernel for heads of size e. Measured on a loaded 2-core machine
+ * (bench/attention.ts; scripts/profile-step.ts --ab): js is faster fused at every shape, webgpu too on lavapipe
+ * (no hardware GPU measured). wasm: faster fused at the small preset (E 16: forward+backward 0.75×, causal
+ * 0.5×; a Transformer training step 8–15% faster) and for causal heads at E 64 (0.7×), but ~1.2× slower for
+ * non-causal heads at E 64: there the backward's extra product (it recomputes the scores, 5 tile products
+ * against the unfused backward's 4 GEMMs, which run a little faster than the fused tiles) costs more than the
+ * [B, H, L, S] elementwise passes it saves. So wasm keeps the unfused path for wide non-causal heads.
+ */
+export function useFusedAttention(backend: string, e: number, causal: boolean): boolean {
+  if (!fusedAttentionBackends.has(backend)) return false;
+  if (backend === 'wasm' && e > 32 && !causal) return false;
+  return true;
+}
 
 export class FullAttention extends Module implements InnerAttention {
   readonly dropout: Dropout;
@@ -51,7 +62,7 @@ export class FullAttention extends Module implements InnerAttention {
   forward(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null): Tensor {
     const e = q.shape[3]!;
     const scale = this.scale ?? 1 / Math.sqrt(e);
-    if (mask === null && fusedAttentionBackends.has(q.backend.name)) {
+    if (mask === null && useFusedAttention(q.backend.name, e, this.maskFlag)) {
       const d = this.dropout;
       return scaledDotProductAttention(q, k, v, {
         scale, causal: this.maskFlag, weights: false,
