@@ -25,3 +25,4 @@ export * from './movement';
 export * from './conv';
 export * from './pool';
 export * from './fft';
+export * from './attention';

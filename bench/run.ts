@@ -11,6 +11,8 @@
  *   threads the wasm thread pool vs one thread: GEMMs (1024³, the block's shapes) and the block step side by
  *           side with the speedup (bench/threads.ts; `--threads N`, default 2; `--only matmul|block`; `--sweep`
  *           for the size thresholds; `--model` estimates the speedup on a machine without an idle core)
+ *   attention  fused vs unfused attention, forward and forward+backward, at the Transformer's shapes
+ *             (bench/attention.ts; `--preset small|full|all`, `--backend wasm|js|webgpu`)
  * `--threads N` (other benches): the registered wasm backend runs its kernels on N threads (default 1).
  * `--backend webgpu` (matmul, block: bench/webgpu.ts) adds the adapter to each line; block takes `--small` /
  * `--full`, and on a software adapter runs a reduced shape unless `--full` is given.
@@ -95,7 +97,17 @@ switch (name) {
     await benchThreads({ json, runs, threads, only: flag('--only'), sweep: args.includes('--sweep'), model: args.includes('--model') });
     break;
   }
+  case 'attention': {
+    const { benchAttention } = await import('./attention.ts');
+    if (backend === 'webgpu') {
+      const { createWebGpuBackend } = await import('../src/backend/webgpu/backend.ts');
+      engine.registerBackend(await createWebGpuBackend());
+    }
+    await benchAttention({ json, backend, runs, preset: flag('--preset') as 'small' | 'full' | 'all' | undefined });
+    if (backend === 'webgpu') process.exit(0);
+    break;
+  }
   default:
-    console.error(`bench: unknown benchmark '${name ?? ''}' (choose: matmul, block, train, sparsity, csr-update, threads)`);
+    console.error(`bench: unknown benchmark '${name ?? ''}' (choose: matmul, block, train, sparsity, csr-update, threads, attention)`);
     process.exit(2);
 }

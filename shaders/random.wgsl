@@ -12,32 +12,7 @@ const WG: u32 = 64u;
 // One word array for every distribution: f32 results are stored as their bits.
 @group(0) @binding(1) var<storage, read_write> OUT: array<u32>;
 
-// High and low 32 bits of a 32 x 32-bit product, from 16-bit halves.
-fn mul_hi_lo(a: u32, b: u32) -> vec2<u32> {
-  let a_lo = a & 0xffffu;
-  let a_hi = a >> 16u;
-  let b_lo = b & 0xffffu;
-  let b_hi = b >> 16u;
-  let lolo = a_lo * b_lo;
-  let lohi = a_lo * b_hi;
-  let hilo = a_hi * b_lo;
-  let hihi = a_hi * b_hi;
-  let cross = (lolo >> 16u) + (lohi & 0xffffu) + (hilo & 0xffffu);
-  let hi = hihi + (lohi >> 16u) + (hilo >> 16u) + (cross >> 16u);
-  return vec2<u32>(hi, a * b);
-}
-
-fn philox(ctr: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
-  var x = ctr;
-  var k = key;
-  for (var r = 0; r < 10; r++) {
-    let p0 = mul_hi_lo(0xd2511f53u, x.x);
-    let p1 = mul_hi_lo(0xcd9e8d57u, x.z);
-    x = vec4<u32>(p1.x ^ x.y ^ k.x, p1.y, p0.x ^ x.w ^ k.y, p0.y);
-    k = k + vec2<u32>(0x9e3779b9u, 0xbb67ae85u);
-  }
-  return x;
-}
+// philox() lives in common.wgsl (shared with the fused attention's in-kernel dropout).
 
 @compute @workgroup_size(WG)
 fn random(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

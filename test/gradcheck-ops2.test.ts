@@ -27,6 +27,7 @@ import {
 } from '../src/ops/spectral.ts';
 import { Csr, csrToDense, denseCsrT, denseToCsr, denseToCsrAsync, sddmm, spmm } from '../src/ops/sparse.ts';
 import { causalMask, maskedFill, scaledDotProductAttention } from '../src/ops/attention.ts';
+import { fusedAttention } from '../src/ops/fused-attention.ts';
 
 engine.registerBackend(createJsBackend());
 engine.registerBackend(createWasmBackendSync());
@@ -267,6 +268,18 @@ describe.each(['js', 'wasm', 'webgpu'])('gradcheck ops2 on %s', (backend) => {
         (q, k, v) =>
           add(scaledDotProductAttention(q!, k!, v!, { dropout: 0.3, rng: new Rng(7), training: true }).attn, 0),
         [rand([1, 2, 4, 3], 0.7), rand([1, 2, 4, 3], 0.7), rand([1, 2, 4, 2])],
+      );
+    });
+    it('fusedAttention (plain; causal with Lq ≠ Lk; window with dropout at a fixed seed; scale not a power of two)', async () => {
+      use();
+      await check((q, k, v) => fusedAttention(q!, k!, v!), [rand([2, 3, 4], 0.7), rand([2, 3, 4], 0.7), rand([2, 3, 2])]);
+      await check(
+        (q, k, v) => fusedAttention(q!, k!, v!, { causal: true, scale: 0.3 }),
+        [rand([1, 2, 5, 3], 0.7), rand([1, 2, 4, 3], 0.7), rand([1, 2, 4, 3])],
+      );
+      await check(
+        (q, k, v) => fusedAttention(q!, k!, v!, { window: 1, dropout: 0.3, rng: new Rng(7), training: true }),
+        [rand([2, 6, 3], 0.7), rand([2, 6, 3], 0.7), rand([2, 6, 2])],
       );
     });
   });

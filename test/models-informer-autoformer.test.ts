@@ -204,6 +204,17 @@ describe.each(['js', 'wasm'])('ProbSparse query selection on %s', (backend) => {
       want.push(...m.map((v, i) => [v, i] as const).sort((x, y) => y[0] - x[0] || x[1] - y[1]).slice(0, u).map(([, i]) => i));
     }
     expect(got).toEqual(want);
+    // A backend without sddmm (the inference-only wasm module) takes the Q·Kᵀ path: same queries.
+    const be = engine.getBackend(backend) as { supports?: (k: string) => boolean };
+    const own = Object.getOwnPropertyDescriptor(be, 'supports');
+    be.supports = (k: string) => k !== 'sddmm';
+    try {
+      const dense = tidy(() => [...(attn.selectQueries(op.tensor(qd, [b, h, lq, e]), op.tensor(kd, [b, h, lk, e]), sample, sampleK, u).dataSync() as Int32Array)]);
+      expect(dense).toEqual(want);
+    } finally {
+      if (own) Object.defineProperty(be, 'supports', own);
+      else delete be.supports;
+    }
     attn.dispose();
   });
 });

@@ -29,6 +29,8 @@ import { defaultConfig } from '../src/models/config.ts';
 import { baseKernel } from './conformance/cases.ts';
 import { runConformanceAsync } from './conformance/run.ts';
 import { tinyRun, TINY } from './shared/tiny-run.ts';
+import { attentionCases, runAttentionPaths } from './shared/attention-paths.ts';
+import { compareOutput } from './conformance/run.ts';
 
 // The shader map is generated from shaders/*.wgsl (git-ignored); make sure it is current.
 execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/build-shaders.mjs', import.meta.url))]);
@@ -717,12 +719,29 @@ describe('webgpu end to end (conformance, training, memory)', () => {
     if (gpu) engine.registerBackend(gpu);
   });
 
-  it('passes every conformance row through the async runner (72 rows, the whole contract)', async () => {
+  it('passes every conformance row through the async runner (74 rows, the whole contract)', async () => {
     const rows = await runConformanceAsync(gpu, createJsBackend(), `node ${process.version}`);
     const failed = rows.filter((r) => !r.ok).map((r) => `${r.kernel}: ${r.error}`);
     console.log(`webgpu conformance (node ${process.version}, ${gpu.rt.description}): ${rows.length - failed.length}/${rows.length} rows ok`);
     expect(failed).toEqual([]);
     expect(new Set(rows.map((r) => baseKernel(r.kernel)))).toEqual(new Set(KERNEL_NAMES));
+  });
+
+  it('fused attention matches the unfused path (forward and all three gradients; causal, window, dropout)', async () => {
+    engine.useBackend('webgpu');
+    const bad: string[] = [];
+    // Every other case keeps the software adapter's time down; the js and wasm suites run them all.
+    for (const c of attentionCases().filter((_, i) => i % 2 === 0 || i === attentionCases().length - 3)) {
+      const fused = await runAttentionPaths(c, true);
+      const unfused = await runAttentionPaths(c, false);
+      const limit = 1e-5 * Math.sqrt(Math.max(c.lk, c.e, c.ev, c.lq));
+      for (const name of ['out', 'dq', 'dk', 'dv'] as const) {
+        const r = compareOutput(fused[name], unfused[name], limit);
+        if (r.failure) bad.push(`${JSON.stringify(c)} ${name}: ${r.failure}`);
+      }
+      if (fused.rngOffset !== unfused.rngOffset) bad.push(`${JSON.stringify(c)}: rng offsets differ`);
+    }
+    expect(bad).toEqual([]);
   });
 
   it(`the tiny MLP run (${TINY.steps} seeded steps) matches wasm's loss at every step within 1e-4 relative`, async () => {

@@ -83,6 +83,37 @@ export interface MatmulArgs {
   bias?: Storage;
 }
 
+/**
+ * Sizes of a fused attention: q [batch, lq, e], k [batch, lk, e], v [batch, lk, ev], all contiguous; `batch`
+ * is every leading dimension flattened (B·H). The kernels never broadcast batch dims (the ops layer does).
+ */
+export interface AttentionShape {
+  batch: number;
+  lq: number;
+  lk: number;
+  e: number;
+  ev: number;
+}
+
+/**
+ * Attributes of a fused attention.
+ * - `scale` multiplies the scores: s_ij = scale · q_i·k_j (rounded to f32 after the dot product, then scaled;
+ *   when scale is a power of two a backend may scale q first instead, which gives the same bits).
+ * - Key j is visible from query i when (not causal or j ≤ i) and (no window or |i − j| ≤ window): masked keys
+ *   behave as scores of −∞ (TSLib's TriangularCausalMask for `causal`), i.e. weight exactly 0.
+ * - `dropout` drops weight (i, j) of batch b unless uniform(seed, counter + (b·lq + i)·lk + j) < fround(1 − p)
+ *   (src/tensor/random.ts), and scales kept weights by fround(1/(1 − p)): the same elements and the same
+ *   factor as `random(batch·lq·lk, 'bernoulli', seed, counter, 1 − p)` applied to the [batch, lq, lk] weights,
+ *   which is what the unfused path does. 0 ≤ p < 1.
+ */
+export interface AttentionAttrs {
+  scale: number;
+  causal: boolean;
+  /** Local-window half width w ≥ 0 (query i sees keys i − w .. i + w); absent or −1: no window. */
+  window?: number;
+  dropout?: { p: number; seed: number; counter: number };
+}
+
 export interface Conv1dArgs {
   /** [N, Cin, L] */
   x: Storage;
@@ -160,6 +191,30 @@ export interface Kernels {
   // ---- linear algebra ---------------------------------------------------------------------------
   /** Batched matmul: out[..., m, n] = op(a)[..., m, k] · op(b)[..., k, n] (+ bias[n]). */
   matmul(args: MatmulArgs): Storage;
+
+  // ---- fused attention --------------------------------------------------------------------------
+  /**
+   * softmax(scale·Q·Kᵀ, masked) (with dropout) · V without materializing the [lq, lk] scores: backends work on a
+   * tile of query rows at a time and skip key blocks no row of the tile can see. Returns out [batch, lq, ev]
+   * and two statistics per query row, [batch, lq]: `rowMax` m_i (the largest visible score) and `logSumExp`
+   * m_i + ln Σ_j e^{s_ij − m_i} (over visible keys, before dropout), which is all the backward pass needs.
+   * A row that sees no key (only possible with a window and lq > lk + window, or with lk = 0) has out = NaN
+   * (the softmax of a row of −∞, as the unfused path gives), rowMax = logSumExp = −∞.
+   */
+  attention(
+    q: Storage, k: Storage, v: Storage, shape: AttentionShape, attrs: AttentionAttrs,
+  ): { out: Storage; rowMax: Storage; logSumExp: Storage };
+  /**
+   * Gradients of `attention` for dOut [batch, lq, ev], flash-attention style: the weights are recomputed tile
+   * by tile as P_ij = e^{s_ij − logSumExp_i} (dropout masks from the same counters), with
+   * D_i = Σ_c dOut_ic·out_ic:  dV = (P∘Z)ᵀ·dOut,  dS = P∘(Z∘(dOut·Vᵀ) − D),  dQ = scale·dS·K,  dK = scale·dSᵀ·Q
+   * (Z = the dropout keep factor, 1 without dropout). A row that sees no key contributes nothing and gets
+   * dQ = 0. Returns dq [batch, lq, e], dk [batch, lk, e], dv [batch, lk, ev].
+   */
+  attentionBackward(
+    dOut: Storage, q: Storage, k: Storage, v: Storage, out: Storage, logSumExp: Storage,
+    shape: AttentionShape, attrs: AttentionAttrs,
+  ): { dq: Storage; dk: Storage; dv: Storage };
 
   // ---- indexing and data movement ---------------------------------------------------------------
   /** torch.index_select: take `indices` (i32[n]) along `axis`; output has size n on that axis. */
@@ -256,7 +311,7 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'fill', 'cast', 'random',
   'unary', 'binary', 'compare', 'where',
   'reduce', 'argmax', 'softmax', 'logSoftmax', 'layerNorm', 'layerNormBackward', 'batchNormStats',
-  'matmul',
+  'matmul', 'attention', 'attentionBackward',
   'indexSelect', 'gather', 'scatterAdd', 'topk', 'cumsum', 'roll', 'pad', 'concat', 'slice', 'permute',
   'oneHot',
   'conv1d', 'conv1dBackwardInput', 'conv1dBackwardWeight', 'avgPool1d', 'avgPool1dBackward',
@@ -280,4 +335,10 @@ export interface Backend {
   readSync?(s: Storage): AnyTypedArray;
   /** Bytes currently held for live storages. */
   bytesInUse(): number;
+  /**
+   * Whether this instance can run `kernel`. Absent means every kernel of the contract; the inference-only wasm
+   * module (kernels-infer.wasm) lacks the training kernels and a few forward ones (fused attention, sddmm), and
+   * ops with an alternative path (FullAttention, ProbSparse query selection) ask before choosing.
+   */
+  supports?(kernel: KernelName): boolean;
 }

@@ -3,6 +3,7 @@
  * copy of K); the causal mask is TSLib's TriangularCausalMask (positions above the diagonal get −∞).
  */
 import { Module } from './module.ts';
+import type { Backend } from '../backend/kernels.ts';
 import { Linear } from './linear.ts';
 import { Dropout } from './dropout.ts';
 import type { Tensor } from '../tensor/tensor.ts';
@@ -14,6 +15,7 @@ import { permute } from '../ops/movement.ts';
 import { reshape } from '../ops/reshape.ts';
 import { where } from '../ops/compare.ts';
 import { tensor } from '../ops/creation.ts';
+import { scaledDotProductAttention } from '../ops/attention.ts';
 
 /** An inner attention: queries [B, H, L, E], keys [B, H, S, E], values [B, H, S, D] → [B, H, L, D]. */
 export interface InnerAttention extends Module {
@@ -27,6 +29,30 @@ export function causalMaskTensor(l: number, s: number, backend?: string): Tensor
   return tensor(m, [l, s], { dtype: 'u8', backend });
 }
 
+/**
+ * Backends on which FullAttention runs the fused kernel (src/ops/fused-attention.ts) when it is given no
+ * explicit mask tensor: the weights are never returned (TSLib returns them only with output_attention,
+ * which sparsecast's models do not support), so nothing needs the [B, H, L, S] tensor. Same arithmetic and
+ * the same dropout draws as the unfused path. Exported so benchmarks and scripts/profile-step.ts can compare
+ * the paths (clear it for the unfused path everywhere).
+ */
+export const fusedAttentionBackends = new Set<string>(['js', 'wasm', 'webgpu']);
+
+/**
+ * Whether FullAttention takes the fused kernel for heads of size e. Measured on a loaded 2-core machine
+ * (bench/attention.ts; scripts/profile-step.ts --ab): js is faster fused at every shape, webgpu too on lavapipe
+ * (no hardware GPU measured). wasm: faster fused at the small preset (E 16: forward+backward 0.75×, causal
+ * 0.5×; a Transformer training step 8–15% faster) and for causal heads at E 64 (0.7×), but ~1.2× slower for
+ * non-causal heads at E 64: there the backward's extra product (it recomputes the scores, 5 tile products
+ * against the unfused backward's 4 GEMMs, which run a little faster than the fused tiles) costs more than the
+ * [B, H, L, S] elementwise passes it saves. So wasm keeps the unfused path for wide non-causal heads.
+ */
+export function useFusedAttention(backend: Backend, e: number, causal: boolean): boolean {
+  if (!fusedAttentionBackends.has(backend.name) || backend.supports?.('attention') === false) return false;
+  if (backend.name === 'wasm' && e > 32 && !causal) return false;
+  return true;
+}
+
 export class FullAttention extends Module implements InnerAttention {
   readonly dropout: Dropout;
   constructor(rng: Rng, readonly maskFlag: boolean, attentionDropout: number, readonly scale: number | null = null) {
@@ -37,6 +63,13 @@ export class FullAttention extends Module implements InnerAttention {
   forward(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null): Tensor {
     const e = q.shape[3]!;
     const scale = this.scale ?? 1 / Math.sqrt(e);
+    if (mask === null && useFusedAttention(q.backend, e, this.maskFlag)) {
+      const d = this.dropout;
+      return scaledDotProductAttention(q, k, v, {
+        scale, causal: this.maskFlag, weights: false,
+        dropout: d.p, rng: d.rng, training: d.training,
+      }).output;
+    }
     let scores = mul(matmul(q, k, { transB: true }), scale);
     if (this.maskFlag) {
       const m = mask ?? causalMaskTensor(q.shape[2]!, k.shape[2]!, q.backend.name);

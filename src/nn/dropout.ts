@@ -5,7 +5,7 @@ import type { Rng } from '../tensor/random.ts';
 import { dropout } from '../ops/nn.ts';
 
 export class Dropout extends Module {
-  constructor(private readonly rng: Rng, readonly p: number) {
+  constructor(readonly rng: Rng, readonly p: number) {
     super();
   }
 

@@ -16,7 +16,8 @@
  *
  * Steps 1–3 only pick indices, so they run without a tape (TSLib's gradient does not flow through them
  * either); only the sampled scores are computed (a sampled dense-dense product), and step 4 scores only the
- * u chosen queries, so no [L_Q, L_K] score matrix is ever formed. Steps 4–5 use gather / scatterAdd / where, so the gradient reaches Q (chosen rows), K
+ * u chosen queries, so no [L_Q, L_K] score matrix is formed (except on a backend without sddmm — the
+ * inference-only wasm module — where the selection reads the sampled scores off one Q·Kᵀ product). Steps 4–5 use gather / scatterAdd / where, so the gradient reaches Q (chosen rows), K
  * and V. The attention dropout module exists (TSLib registers it) but ProbAttention never applies it.
  */
 import { Module } from './module.ts';
@@ -77,6 +78,7 @@ export class ProbAttention extends Module implements InnerAttention {
   selectQueries(q: Tensor, k: Tensor, sample: Int32Array, sampleK: number, u: number): Tensor {
     const [b, h, lq, e] = q.shape as [number, number, number, number];
     const lk = k.shape[2]!;
+    if (q.backend.supports?.('sddmm') === false) return this.selectQueriesDense(q, k, sample, sampleK, u);
     const bh = b * h;
     const backend = q.backend.name;
     // Distinct sampled keys of each query row (sorted), and where each draw sits among them.
@@ -108,6 +110,25 @@ export class ProbAttention extends Module implements InnerAttention {
         const pattern = Csr.fromArrays(rowPtr, colIdx, new Float32Array(colIdx.length), [bh * lq, bh * lk], { backend });
         const scores = sddmm(reshape(q, [bh * lq, e]), reshape(k, [bh * lk, e]), pattern, { transB: true }); // [nnz]
         const sampled = reshape(gather(scores, 0, tensor(draw, [draw.length], { dtype: 'i32', backend })), [b, h, lq, sampleK]);
+        const m = sub(max(sampled, -1), div(sum(sampled, -1), lk)); // [B, H, L_Q]
+        return topk(m, u).indices;
+      }),
+    );
+  }
+
+  /**
+   * The same selection from the full Q·Kᵀ product read at the sampled positions: for backends without sddmm
+   * (the inference-only wasm module, which leaves it out for size). Both sum each dot product over e in
+   * increasing order with one multiply and one add per step, so they pick the same queries.
+   */
+  private selectQueriesDense(q: Tensor, k: Tensor, sample: Int32Array, sampleK: number, u: number): Tensor {
+    const [b, h, lq] = q.shape as [number, number, number, number];
+    const lk = k.shape[2]!;
+    return engine.noGrad(() =>
+      engine.tidy(() => {
+        const scores = matmul(q, k, { transB: true }); // [B, H, L_Q, L_K]
+        const table = tensor(sample, [1, 1, lq, sampleK], { dtype: 'i32', backend: q.backend.name });
+        const sampled = gather(scores, 3, broadcastTo(table, [b, h, lq, sampleK])); // [B, H, L_Q, sample_k]
         const m = sub(max(sampled, -1), div(sum(sampled, -1), lk)); // [B, H, L_Q]
         return topk(m, u).indices;
       }),

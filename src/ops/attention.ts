@@ -5,6 +5,7 @@
  */
 import type { Tensor } from '../tensor/tensor.ts';
 import { broadcastShapes, sameShape, shapeToString } from '../tensor/shape.ts';
+import { keyRange } from '../backend/attention-band.ts';
 import type { Rng } from '../tensor/random.ts';
 import { checkDtype, checkInt } from './util.ts';
 import { tensor } from './creation.ts';
@@ -12,6 +13,7 @@ import { mul } from './binary.ts';
 import { where } from './compare.ts';
 import { matmul } from './matmul.ts';
 import { dropout, softmax } from './nn.ts';
+import { attentionSizes, checkNoBlindRows, fusable, fusedAttention } from './fused-attention.ts';
 
 /**
  * x with `value` where `mask` (u8, broadcastable to x's shape) is 1 — torch's masked_fill. Differentiable
@@ -53,6 +55,10 @@ export function causalMask(L: number, opts: CausalMaskOptions = {}): Tensor {
 export interface AttentionOptions {
   /** u8, broadcastable to the scores [..., Lq, Lk]; 1 = masked (filled with −∞ before the softmax). */
   mask?: Tensor | null;
+  /** Mask keys j > i (as `causalMask`); with `mask` too, a key is masked when either masks it. */
+  causal?: boolean;
+  /** Local window half width w: query i sees only keys with |i − j| ≤ w. */
+  window?: number;
   /** Dropout probability on the attention weights (needs `rng` and `training`). */
   dropout?: number;
   rng?: Rng;
@@ -61,43 +67,91 @@ export interface AttentionOptions {
   scale?: number;
   /** Value written at masked positions; default −∞ (as TSLib). */
   maskValue?: number;
+  /**
+   * Return the attention weights (default true). With false the fused kernel runs when it can (no `mask`
+   * tensor, equal batch dims, −∞ masking, p < 1): same result, same dropout draws, no [Lq, Lk] tensor.
+   */
+  weights?: boolean;
+}
+
+/** u8 [Lq, Lk] with 1 where the causal / window band hides key j from query i. */
+function bandMask(lq: number, lk: number, causal: boolean, window: number | undefined, backend: string): Tensor {
+  const m = new Uint8Array(lq * lk).fill(1);
+  for (let i = 0; i < lq; i++) {
+    const [lo, hi] = keyRange(i, lk, { scale: 1, causal, window });
+    m.fill(0, i * lk + lo, i * lk + hi);
+  }
+  return tensor(m, [lq, lk], { backend, dtype: 'u8' });
+}
+
+/** An exact power of two (scaling by it commutes with rounding, barring overflow and subnormals). */
+function isPowerOfTwo(x: number): boolean {
+  if (!(x > 0) || !Number.isFinite(x)) return false;
+  const l = Math.log2(x);
+  return Number.isInteger(l) && l > -100 && l < 100;
 }
 
 /**
  * q [..., Lq, E], k [..., Lk, E], v [..., Lk, Ev] (batch dims broadcast) → output [..., Lq, Ev] and the
- * attention weights [..., Lq, Lk] (after dropout, as TSLib returns them when output_attention is set).
+ * attention weights [..., Lq, Lk] (after dropout, as TSLib returns them when output_attention is set), or
+ * `attn: null` with `weights: false`, which lets the fused kernel run (src/ops/fused-attention.ts).
  */
 export function scaledDotProductAttention(
+  q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions & { weights: false },
+): { output: Tensor; attn: null };
+export function scaledDotProductAttention(
+  q: Tensor, k: Tensor, v: Tensor, opts?: AttentionOptions,
+): { output: Tensor; attn: Tensor };
+export function scaledDotProductAttention(
   q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {},
-): { output: Tensor; attn: Tensor } {
+): { output: Tensor; attn: Tensor | null } {
   const op = 'scaledDotProductAttention';
-  for (const [t, name] of [[q, 'query'], [k, 'key'], [v, 'value']] as const) {
-    checkDtype(op, t, ['f32'], name);
-    if (t.rank < 2) throw new Error(`${op}: ${name} ${shapeToString(t.shape)} must have rank ≥ 2 ([..., L, E])`);
+  const { lq, lk, e } = attentionSizes(op, q, k, v);
+  const causal = opts.causal ?? false;
+  if (opts.window !== undefined && !(Number.isInteger(opts.window) && opts.window >= 0)) {
+    throw new Error(`${op}: window must be an integer ≥ 0, got ${opts.window}`);
   }
-  const E = q.shape[q.rank - 1]!;
-  if (k.shape[k.rank - 1] !== E) {
-    throw new Error(`${op}: query ${shapeToString(q.shape)} and key ${shapeToString(k.shape)} differ in the feature dimension`);
+  if (causal || opts.window !== undefined) checkNoBlindRows(op, lq, lk, causal, opts.window);
+  const scale = opts.scale ?? 1 / Math.sqrt(e);
+  const p = opts.dropout ?? 0;
+  const training = opts.training ?? false;
+  const maskValue = opts.maskValue ?? -Infinity;
+  if (opts.weights === false && !opts.mask && maskValue === -Infinity && fusable(q, k, v) && p < 1
+    && Number.isFinite(scale) && lk > 0) {
+    const output = fusedAttention(q, k, v, { scale, causal, window: opts.window, dropout: p, rng: opts.rng, training });
+    return { output, attn: null };
   }
-  if (k.shape[k.rank - 2] !== v.shape[v.rank - 2]) {
-    throw new Error(`${op}: key ${shapeToString(k.shape)} and value ${shapeToString(v.shape)} differ in length`);
+  // Scaling Q (B·L·E products) instead of the scores (B·L·L) gives the same bits for a power of two.
+  let scores: Tensor;
+  if (isPowerOfTwo(scale)) {
+    const qs = mul(q, scale);
+    scores = matmul(qs, k, { transB: true });
+    qs.dispose();
+  } else {
+    const raw = matmul(q, k, { transB: true });
+    scores = mul(raw, scale);
+    raw.dispose();
   }
-  const scale = opts.scale ?? 1 / Math.sqrt(E);
-  let scores = mul(matmul(q, k, { transB: true }), scale);
-  if (opts.mask) {
-    const masked = maskedFill(scores, opts.mask, opts.maskValue ?? -Infinity);
+  const band = causal || opts.window !== undefined ? bandMask(lq, lk, causal, opts.window, q.backend.name) : null;
+  for (const m of [opts.mask, band]) {
+    if (!m) continue;
+    const masked = maskedFill(scores, m, maskValue);
     scores.dispose();
     scores = masked;
   }
+  band?.dispose();
   let attn = softmax(scores, -1);
   scores.dispose();
-  const p = opts.dropout ?? 0;
-  if (p > 0 && (opts.training ?? false)) {
+  if (p > 0 && training) {
     if (!opts.rng) throw new Error(`${op}: dropout ${p} in training needs an rng`);
     const dropped = dropout(attn, p, opts.rng, true);
     attn.dispose();
     attn = dropped;
   }
   const output = matmul(attn, v);
+  if (opts.weights === false) {
+    attn.dispose();
+    return { output, attn: null };
+  }
   return { output, attn };
 }

@@ -15,3 +15,4 @@ export * from './batchnorm.ts';
 export * from './spectral.ts';
 export * from './sparse.ts';
 export * from './attention.ts';
+export * from './fused-attention.ts';

@@ -18,8 +18,9 @@
  * This module is runtime-neutral (no node: imports): it runs in Node, Deno and the browser.
  */
 import type {
-  AnyTypedArray, Backend, CsrStorage, Kernels, KernelName, PadMode, Storage,
+  AnyTypedArray, AttentionAttrs, AttentionShape, Backend, CsrStorage, Kernels, KernelName, PadMode, Storage,
 } from '../../src/backend/kernels.ts';
+import { createJsBackend } from '../../src/backend/js/backend.ts';
 import { BINARY_OPS, COMPARE_OPS, REDUCE_OPS, UNARY_OPS } from '../../src/backend/kernels.ts';
 import type { BinaryOp, CompareOp, ReduceOp, UnaryOp } from '../../src/backend/kernels.ts';
 import { Rng } from '../../src/tensor/random.ts';
@@ -1070,6 +1071,64 @@ function maskedTopKCases(): ConformanceCase[] {
   });
 }
 
+// ---- fused attention ---------------------------------------------------------------------------------
+
+const ATTENTION_SPECS: Array<[AttentionShape, AttentionAttrs]> = [
+  [{ batch: 1, lq: 1, lk: 1, e: 1, ev: 1 }, { scale: 1, causal: false }],
+  [{ batch: 3, lq: 7, lk: 5, e: 4, ev: 3 }, { scale: 0.5, causal: true }],
+  [{ batch: 2, lq: 17, lk: 33, e: 16, ev: 16 }, { scale: 0.25, causal: false, window: 3 }],
+  [{ batch: 4, lq: 37, lk: 37, e: 16, ev: 16 }, { scale: 0.25, causal: true, dropout: { p: 0.25, seed: 7, counter: 1001 } }],
+  // Rows 15..19 see no key (window 2, lk 13): NaN output, −∞ statistics, zero dq.
+  [{ batch: 2, lq: 20, lk: 13, e: 8, ev: 5 }, { scale: 0.3, causal: false, window: 2 }],
+  [{ batch: 2, lq: 50, lk: 70, e: 64, ev: 64 }, { scale: 0.125, causal: false, dropout: { p: 0.1, seed: 3, counter: 0 } }],
+  [{ batch: 3, lq: 23, lk: 19, e: 5, ev: 9 }, { scale: 0.37, causal: true, window: 4, dropout: { p: 0.5, seed: 11, counter: 2 ** 32 - 100 } }],
+  [{ batch: 2, lq: 5, lk: 0, e: 3, ev: 2 }, { scale: 1, causal: false }],
+  // e = 0: every score is 0 (uniform weights over the visible keys); ev = 0: empty outputs, statistics only.
+  [{ batch: 2, lq: 3, lk: 4, e: 0, ev: 3 }, { scale: 1, causal: true }],
+  [{ batch: 2, lq: 3, lk: 4, e: 2, ev: 0 }, { scale: 0.5, causal: false, dropout: { p: 0.5, seed: 1, counter: 3 } }],
+  [{ batch: 0, lq: 3, lk: 3, e: 2, ev: 2 }, { scale: 1, causal: true }],
+];
+
+function attentionLabel(s: AttentionShape, a: AttentionAttrs): string {
+  return `b${s.batch} lq${s.lq} lk${s.lk} e${s.e} ev${s.ev} scale ${a.scale}${a.causal ? ' causal' : ''}${a.window !== undefined ? ` window ${a.window}` : ''}${a.dropout ? ` dropout ${a.dropout.p}` : ''}`;
+}
+
+function attentionInputs(s: AttentionShape, key: string): Float32Array[] {
+  const d = new Data(key);
+  return [d.normal(s.batch * s.lq * s.e, 1.5), d.normal(s.batch * s.lk * s.e, 1.5), d.normal(s.batch * s.lk * s.ev)];
+}
+
+function attentionCases(): ConformanceCase[] {
+  return ATTENTION_SPECS.map(([s, a]) => {
+    const label = attentionLabel(s, a);
+    const tol = red(Math.max(s.lk, s.e, s.ev, 1));
+    return mk('attention', label, tol, attentionInputs(s, `attention ${label}`), (k, [q, kk, v]) => {
+      const r = k.attention(q!, kk!, v!, s, a);
+      return [r.out, r.rowMax, r.logSumExp];
+    });
+  });
+}
+
+function attentionBackwardCases(): ConformanceCase[] {
+  // out and logSumExp come from the js reference on the host, so every backend differentiates the same forward.
+  const host = createJsBackend();
+  return ATTENTION_SPECS.map(([s, a]) => {
+    const label = attentionLabel(s, a);
+    const [q, kk, v] = attentionInputs(s, `attention ${label}`);
+    const dOut = new Data(`attentionBackward ${label}`).normal(s.batch * s.lq * s.ev);
+    const up = [q!, kk!, v!].map((x) => host.upload(x));
+    const f = host.kernels.attention(up[0]!, up[1]!, up[2]!, s, a);
+    const out = host.readSync!(f.out).slice() as Float32Array;
+    const lse = host.readSync!(f.logSumExp).slice() as Float32Array;
+    for (const x of [...up, f.out, f.rowMax, f.logSumExp]) host.free(x);
+    const tol = red(Math.max(s.lk, s.lq, s.e, s.ev, 1));
+    return mk('attentionBackward', label, tol, [dOut, q!, kk!, v!, out, lse], (k, [g, sq, sk, sv, so, sl]) => {
+      const r = k.attentionBackward(g!, sq!, sk!, sv!, so!, sl!, s, a);
+      return [r.dq, r.dk, r.dv];
+    });
+  });
+}
+
 // ---- all ----------------------------------------------------------------------------------------------
 
 let cached: ConformanceCase[] | null = null;
@@ -1093,6 +1152,8 @@ export function conformanceCases(): ConformanceCase[] {
     ...layerNormBackwardCases(),
     ...batchNormStatsCases(),
     ...matmulCases(),
+    ...attentionCases(),
+    ...attentionBackwardCases(),
     ...indexSelectCases(),
     ...gatherCases(),
     ...scatterAddCases(),

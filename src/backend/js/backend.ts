@@ -18,6 +18,7 @@ import { convKernels } from './conv.ts';
 import { poolKernels } from './pool.ts';
 import { fftKernels } from './fft.ts';
 import { sparseKernels } from './sparse.ts';
+import { attentionKernels } from './attention.ts';
 
 export type { JsStorage } from './store.ts';
 
@@ -41,6 +42,7 @@ export class JsBackend implements Backend {
       ...poolKernels(h),
       ...fftKernels(h),
       ...sparseKernels(h),
+      ...attentionKernels(h),
     };
     // The object literal is type-checked against Kernels already; this guards the runtime list too.
     const missing = KERNEL_NAMES.filter((k) => typeof this.kernels[k] !== 'function');

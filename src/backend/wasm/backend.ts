@@ -9,7 +9,7 @@
  * (no SharedArrayBuffer, a page that is not cross-origin isolated, a browser page's main thread) it says so
  * once with console.warn and runs the single-threaded build.
  */
-import type { AnyTypedArray, Backend, DType, Kernels, Storage } from '../kernels.ts';
+import type { AnyTypedArray, Backend, DType, KernelName, Kernels, Storage } from '../kernels.ts';
 import { WasmRuntime } from './runtime.ts';
 import { FAMILIES } from './kernels/index.ts';
 import { ThreadPool, threadSupport } from './threads.ts';
@@ -64,6 +64,11 @@ export function wasmBytes(relaxed = false): Uint8Array<ArrayBuffer> {
   return decodeBase64(relaxed ? RELAXED_BASE64 : WASM_BASE64);
 }
 
+/** Kernel → the wasm export it needs, for the kernels the inference-only module leaves out but ops can avoid. */
+const OPTIONAL_EXPORTS: Partial<Record<KernelName, string>> = {
+  attention: 'attentionForward', attentionBackward: 'attentionBackwardKernel', sddmm: 'sddmm',
+};
+
 export class WasmBackend implements Backend {
   readonly name = 'wasm' as const;
   readonly kernels: Kernels;
@@ -72,6 +77,15 @@ export class WasmBackend implements Backend {
     const merged: Partial<Kernels> = {};
     for (const family of FAMILIES) Object.assign(merged, family(rt));
     this.kernels = merged as Kernels;
+  }
+
+  /**
+   * Kernels whose module exports may be missing (the inference-only module): answered from the instance's
+   * exports. Every other kernel of the contract is always there.
+   */
+  supports(kernel: KernelName): boolean {
+    const exportName = OPTIONAL_EXPORTS[kernel];
+    return exportName === undefined || exportName in (this.rt.exports as object);
   }
 
   alloc(size: number, dtype: DType): Storage {

@@ -15,6 +15,7 @@ import { MatmulKernel, matmulKernels } from './kernels/matmul.ts';
 import { movementKernels } from './kernels/movement.ts';
 import { convKernels } from './kernels/conv.ts';
 import { denseToCsrAsync, sparseKernels } from './kernels/sparse.ts';
+import { attentionKernels } from './kernels/attention.ts';
 
 export interface WebGpuBackendOptions extends AcquireOptions, WebGpuRuntimeOptions {
   /** Run the short matmul tile trial now (default true); otherwise a conservative tile is used. */
@@ -37,6 +38,7 @@ export class WebGpuBackend implements Backend {
       ...movementKernels(rt),
       ...convKernels(rt),
       ...sparseKernels(rt),
+      ...attentionKernels(rt),
     };
     const missing: string[] = [];
     for (const k of KERNEL_NAMES) {

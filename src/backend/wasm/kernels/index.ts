@@ -16,6 +16,7 @@ import { movementFamily } from './movement.ts';
 import { convFamily } from './conv.ts';
 import { poolFamily } from './pool.ts';
 import { fftFamily } from './fft.ts';
+import { attentionFamily } from './attention.ts';
 
 export type KernelFamily = (rt: WasmRuntime) => Partial<Kernels>;
 
@@ -32,4 +33,5 @@ export const FAMILIES: KernelFamily[] = [
   convFamily,
   poolFamily,
   fftFamily,
+  attentionFamily,
 ];

@@ -1,0 +1,509 @@
+// Fused attention (contract: src/backend/kernels.ts, `attention` / `attentionBackward`).
+//
+// Per batch (B·H), K (and V for the backward pass) is transposed once into [e][lkPad] panels, zero-padded to a
+// multiple of 8 keys, so a score tile is a small GEMM with the same 4×8 register tile as assembly/gemm.ts.
+// Query rows go TQ at a time: the tile's scores cover only the keys [jlo, jhi) that some row of the tile can
+// see (causal / window band), rounded out to multiples of 8, so blocks outside the band are never computed and
+// no more than TQ × lkPad scores exist. The softmax is two-pass over the tile's rows (exact max, f64 sums, as
+// assembly/softmax.ts), masked keys are −∞ (exp gives exactly 0), dropout factors come from the same Philox
+// counters as the unfused dropout (randomUniform, bernoulli).
+//
+// Summation orders (fixed, so runs are bit-reproducible): dot products accumulate ((0 + a0·b0) + a1·b1) + … in
+// increasing index, as the GEMM does, so scores and the value product come out as the unfused path's
+// matmuls; dK and dV accumulate over query rows in increasing order across tiles.
+import { expDiffF4, expF4 } from './vmath.ts';
+import { randomUniform } from './random.ts';
+
+/** Query rows per tile (4 register row groups). */
+const TQ: i32 = 16;
+
+const NEG_INF: f32 = -Infinity;
+
+@inline function pad8(n: i32): i32 {
+  return (n + 7) & ~7;
+}
+@inline function al16(n: usize): usize {
+  return (n + 15) & ~(<usize>15);
+}
+@inline function f4(p: usize, i: i32): usize {
+  return p + (<usize>i << 2);
+}
+
+/** Keys [rangeLo, rangeHi) are visible from query row i (none when rangeHi ≤ rangeLo). */
+@inline function rangeLo(i: i32, window: i32): i32 {
+  return window >= 0 ? max(0, i - window) : 0;
+}
+@inline function rangeHi(i: i32, lk: i32, causal: i32, window: i32): i32 {
+  let hi = lk;
+  if (causal) hi = min(hi, i + 1);
+  if (window >= 0) hi = min(hi, i + window + 1);
+  return hi;
+}
+
+/**
+ * dst[t][j] = src[j][t] for j < n, t < d; columns n .. ld − 1 zero. 4×4 blocks go through registers (two
+ * rounds of shuffles); the ragged edges element by element.
+ */
+function transposePad(src: usize, n: i32, d: i32, dst: usize, ld: i32): void {
+  const n4 = n & ~3;
+  const d4 = d & ~3;
+  const rs = <usize>d << 2;
+  const ds = <usize>ld << 2;
+  for (let j = 0; j < n4; j += 4) {
+    for (let t = 0; t < d4; t += 4) {
+      const s0 = src + (<usize>(j * d + t) << 2);
+      const r0 = v128.load(s0);
+      const r1 = v128.load(s0 + rs);
+      const r2 = v128.load(s0 + 2 * rs);
+      const r3 = v128.load(s0 + 3 * rs);
+      const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+      const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+      const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+      const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+      const o = dst + (<usize>(t * ld + j) << 2);
+      v128.store(o, i64x2.shuffle(t0, t1, 0, 2));
+      v128.store(o + ds, i64x2.shuffle(t0, t1, 1, 3));
+      v128.store(o + 2 * ds, i64x2.shuffle(t2, t3, 0, 2));
+      v128.store(o + 3 * ds, i64x2.shuffle(t2, t3, 1, 3));
+    }
+    for (let t = d4; t < d; t++) {
+      for (let x = j; x < j + 4; x++) store<f32>(f4(dst, t * ld + x), load<f32>(f4(src, x * d + t)));
+    }
+  }
+  for (let t = 0; t < d; t++) {
+    const row = dst + (<usize>(t * ld) << 2);
+    for (let j = n4; j < n; j++) store<f32>(f4(row, j), load<f32>(f4(src, j * d + t)));
+    for (let j = n; j < ld; j++) store<f32>(f4(row, j), 0);
+  }
+}
+
+/**
+ * C[r][j] = Σ_t A[r][t] · Bt[t][j] for rows r < nr (≤ 4) and columns j in [j0, j1) (multiples of 8 inside
+ * Bt's padded width). Missing rows reuse the last real row's pointer (computed, never stored).
+ */
+function tileABt(a: usize, lda: i32, nr: i32, bt: usize, ldb: i32, kd: i32, c: usize, ldc: i32, j0: i32, j1: i32): void {
+  const a0 = a;
+  const a1 = a + (<usize>(min(1, nr - 1) * lda) << 2);
+  const a2 = a + (<usize>(min(2, nr - 1) * lda) << 2);
+  const a3 = a + (<usize>(min(3, nr - 1) * lda) << 2);
+  for (let j = j0; j < j1; j += 8) {
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+    let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+    let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+    let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+    let pb = f4(bt, j);
+    const step = <usize>ldb << 2;
+    for (let t = 0; t < kd; t++) {
+      const b0 = v128.load(pb);
+      const b1 = v128.load(pb, 16);
+      const o = <usize>t << 2;
+      const x0 = v128.load32_splat(a0 + o);
+      const x1 = v128.load32_splat(a1 + o);
+      const x2 = v128.load32_splat(a2 + o);
+      const x3 = v128.load32_splat(a3 + o);
+      c00 = f32x4.add(c00, f32x4.mul(x0, b0)); c01 = f32x4.add(c01, f32x4.mul(x0, b1));
+      c10 = f32x4.add(c10, f32x4.mul(x1, b0)); c11 = f32x4.add(c11, f32x4.mul(x1, b1));
+      c20 = f32x4.add(c20, f32x4.mul(x2, b0)); c21 = f32x4.add(c21, f32x4.mul(x2, b1));
+      c30 = f32x4.add(c30, f32x4.mul(x3, b0)); c31 = f32x4.add(c31, f32x4.mul(x3, b1));
+      pb += step;
+    }
+    const pc = f4(c, j);
+    const rs = <usize>ldc << 2;
+    v128.store(pc, c00); v128.store(pc, c01, 16);
+    if (nr > 1) { v128.store(pc + rs, c10); v128.store(pc + rs, c11, 16); }
+    if (nr > 2) { v128.store(pc + 2 * rs, c20); v128.store(pc + 2 * rs, c21, 16); }
+    if (nr > 3) { v128.store(pc + 3 * rs, c30); v128.store(pc + 3 * rs, c31, 16); }
+  }
+}
+
+/**
+ * C[r][0 .. nc) (+)= Σ_{t < kd} A[r][t] · B[t][0 .. nc) for rows r < nr (≤ 4), where A[r][t] lives at
+ * a + 4·(r·ars + t·acs) (so Aᵀ of a row-major tile is ars = 1, acs = its row stride: no transpose copy) and
+ * B rows have stride ldb. Columns go 8, then 4, then 1 at a time. With `acc`, the sums start from C's values.
+ */
+function tileAB(a: usize, ars: i32, acs: i32, nr: i32, b: usize, ldb: i32, kd: i32, c: usize, ldc: i32, nc: i32, acc: bool): void {
+  const a0 = a;
+  const a1 = a + (<usize>(min(1, nr - 1) * ars) << 2);
+  const a2 = a + (<usize>(min(2, nr - 1) * ars) << 2);
+  const a3 = a + (<usize>(min(3, nr - 1) * ars) << 2);
+  const c0 = c;
+  const c1 = c + (<usize>(min(1, nr - 1) * ldc) << 2);
+  const c2 = c + (<usize>(min(2, nr - 1) * ldc) << 2);
+  const c3 = c + (<usize>(min(3, nr - 1) * ldc) << 2);
+  const step = <usize>ldb << 2;
+  const astep = <usize>acs << 2;
+  let col = 0;
+  for (; col + 8 <= nc; col += 8) {
+    const o = <usize>col << 2;
+    let s00 = f32x4.splat(0), s01 = f32x4.splat(0);
+    let s10 = f32x4.splat(0), s11 = f32x4.splat(0);
+    let s20 = f32x4.splat(0), s21 = f32x4.splat(0);
+    let s30 = f32x4.splat(0), s31 = f32x4.splat(0);
+    if (acc) {
+      s00 = v128.load(c0 + o); s01 = v128.load(c0 + o, 16);
+      s10 = v128.load(c1 + o); s11 = v128.load(c1 + o, 16);
+      s20 = v128.load(c2 + o); s21 = v128.load(c2 + o, 16);
+      s30 = v128.load(c3 + o); s31 = v128.load(c3 + o, 16);
+    }
+    let pb = b + o;
+    let q: usize = 0;
+    for (let t = 0; t < kd; t++) {
+      const b0 = v128.load(pb);
+      const b1 = v128.load(pb, 16);
+      const x0 = v128.load32_splat(a0 + q);
+      const x1 = v128.load32_splat(a1 + q);
+      const x2 = v128.load32_splat(a2 + q);
+      const x3 = v128.load32_splat(a3 + q);
+      s00 = f32x4.add(s00, f32x4.mul(x0, b0)); s01 = f32x4.add(s01, f32x4.mul(x0, b1));
+      s10 = f32x4.add(s10, f32x4.mul(x1, b0)); s11 = f32x4.add(s11, f32x4.mul(x1, b1));
+      s20 = f32x4.add(s20, f32x4.mul(x2, b0)); s21 = f32x4.add(s21, f32x4.mul(x2, b1));
+      s30 = f32x4.add(s30, f32x4.mul(x3, b0)); s31 = f32x4.add(s31, f32x4.mul(x3, b1));
+      pb += step;
+      q += astep;
+    }
+    v128.store(c0 + o, s00); v128.store(c0 + o, s01, 16);
+    if (nr > 1) { v128.store(c1 + o, s10); v128.store(c1 + o, s11, 16); }
+    if (nr > 2) { v128.store(c2 + o, s20); v128.store(c2 + o, s21, 16); }
+    if (nr > 3) { v128.store(c3 + o, s30); v128.store(c3 + o, s31, 16); }
+  }
+  for (; col + 4 <= nc; col += 4) {
+    const o = <usize>col << 2;
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+    if (acc) { s0 = v128.load(c0 + o); s1 = v128.load(c1 + o); s2 = v128.load(c2 + o); s3 = v128.load(c3 + o); }
+    let pb = b + o;
+    let q: usize = 0;
+    for (let t = 0; t < kd; t++) {
+      const b0 = v128.load(pb);
+      s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(a0 + q), b0));
+      s1 = f32x4.add(s1, f32x4.mul(v128.load32_splat(a1 + q), b0));
+      s2 = f32x4.add(s2, f32x4.mul(v128.load32_splat(a2 + q), b0));
+      s3 = f32x4.add(s3, f32x4.mul(v128.load32_splat(a3 + q), b0));
+      pb += step;
+      q += astep;
+    }
+    v128.store(c0 + o, s0);
+    if (nr > 1) v128.store(c1 + o, s1);
+    if (nr > 2) v128.store(c2 + o, s2);
+    if (nr > 3) v128.store(c3 + o, s3);
+  }
+  for (; col < nc; col++) {
+    for (let r = 0; r < nr; r++) {
+      const ar = a + (<usize>(r * ars) << 2);
+      const cr = c + (<usize>(r * ldc) << 2);
+      let s: f32 = acc ? load<f32>(f4(cr, col)) : 0;
+      for (let t = 0; t < kd; t++) s += load<f32>(f4(ar, t * acs)) * load<f32>(f4(b, t * ldb + col));
+      store<f32>(f4(cr, col), s);
+    }
+  }
+}
+
+/** Scores of a tile: S[r][j0 .. j1) = Qs[r]·K[j] (Kt panel), rows r < nrows. */
+@inline function tileScores(qs: usize, e: i32, nrows: i32, kt: usize, ldk: i32, s: usize, j0: i32, j1: i32): void {
+  for (let r = 0; r < nrows; r += 4) {
+    tileABt(qs + (<usize>(r * e) << 2), e, min(4, nrows - r), kt, ldk, e, s + (<usize>(r * ldk) << 2), ldk, j0, j1);
+  }
+}
+
+/** x[j0 .. j1) *= v (j0, j1 multiples of 4). */
+@inline function scaleRange(x: usize, j0: i32, j1: i32, v: f32): void {
+  const vs = f32x4.splat(v);
+  for (let j = j0; j < j1; j += 4) v128.store(f4(x, j), f32x4.mul(v128.load(f4(x, j)), vs));
+}
+
+/**
+ * e^{x − lse} for the backward pass: x − lse ≤ ~0 for visible keys, −∞ for masked ones (exactly 0 out). Plain
+ * f32 range reduction (≤ ~2 ulp): the forward's compensated expDiffF4 keeps the weights bit-equal to the
+ * unfused softmax; here the recomputed weights only feed gradients, and this costs about half as much.
+ */
+@inline function expBelow(x: v128, lse: v128): v128 {
+  const d = f32x4.sub(x, lse);
+  const floor = f32x4.splat(-87.0);
+  return v128.andnot(expF4(f32x4.pmax(d, floor), f32x4.splat(0)), f32x4.lt(d, floor));
+}
+
+/** x[a .. b) = value. */
+@inline function fillRange(x: usize, a: i32, b: i32, value: f32): void {
+  for (let j = a; j < b; j++) store<f32>(f4(x, j), value);
+}
+
+/**
+ * Dropout keep bits (u8) of the tile's rows at m[r·lk + j] for the visible keys of each row: bit (i, j) is
+ * uniform(counter + (b·lq + i)·lk + j) < keepP, the unfused path's bernoulli keep mask. Rows that see every key
+ * are drawn in one call (their counters are contiguous); banded rows one at a time, from lo(i) for a length
+ * rounded up to 16 keys (the generator's vector width, staying inside the row), so a causal tile draws about
+ * half of its rows' counters instead of all of them.
+ */
+function tileMask(
+  m: usize, b: i32, i0: i32, nrows: i32, lq: i32, lk: i32, causal: i32, window: i32,
+  k0: u32, k1: u32, counter: f64, keepP: f32,
+): void {
+  const base = counter + <f64>(b * lq + i0) * <f64>lk;
+  if (rangeLo(i0 + nrows - 1, window) == 0 && rangeHi(i0, lk, causal, window) == lk) {
+    randomUniform(m, nrows * lk, k0, k1, base, 1, keepP);
+    return;
+  }
+  for (let r = 0; r < nrows; r++) {
+    const lo = rangeLo(i0 + r, window);
+    const hi = rangeHi(i0 + r, lk, causal, window);
+    if (hi <= lo) continue;
+    const n = min(lk - lo, (hi - lo + 15) & ~15);
+    randomUniform(m + <usize>(r * lk + lo), n, k0, k1, base + <f64>(r * lk + lo), 1, keepP);
+  }
+}
+
+/**
+ * Dropout factors of 4 keys from their keep bits: keepScale where kept, else 0. Bits of keys a row does not
+ * see are stale, which is harmless: their weights are exactly 0.
+ */
+@inline function zOf(m: usize, keepScale: v128): v128 {
+  const bits = i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(m)));
+  return v128.and(i32x4.ne(bits, i32x4.splat(0)), keepScale);
+}
+
+/** Copy rows [i0, i0 + n) of q (row length e) into qs, times `scale` when prescale is set. */
+@inline function loadQ(q: usize, i0: i32, n: i32, e: i32, qs: usize, prescale: i32, scale: f32): void {
+  const src = q + (<usize>(i0 * e) << 2);
+  const cnt = n * e;
+  if (prescale) {
+    const c4 = cnt & ~3;
+    const sv = f32x4.splat(scale);
+    for (let x = 0; x < c4; x += 4) v128.store(f4(qs, x), f32x4.mul(v128.load(f4(src, x)), sv));
+    for (let x = c4; x < cnt; x++) store<f32>(f4(qs, x), load<f32>(f4(src, x)) * scale);
+  } else {
+    memory.copy(qs, src, <usize>cnt << 2);
+  }
+}
+
+/** Bytes of workspace for these sizes (both passes). */
+export function attentionWorkspaceBytes(lk: i32, e: i32, ev: i32): f64 {
+  const lp = <f64>pad8(lk);
+  return 4.0 * (lp * <f64>e + lp * <f64>ev + <f64>(TQ * e) + 2.0 * <f64>TQ * lp) + <f64>(TQ * lk) + 256.0;
+}
+
+// Workspace sub-blocks, set by `layout` (globals: nothing here allocates from the AssemblyScript heap).
+let wKt: usize = 0;
+let wVt: usize = 0;
+let wQs: usize = 0;
+let wS: usize = 0;
+let wDp: usize = 0;
+let wM: usize = 0;
+
+function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
+  const lp = <usize>pad8(lk);
+  let p = al16(ws);
+  wKt = p; p = al16(p + (lp * <usize>e << 2));
+  wVt = p; p = al16(p + (lp * <usize>ev << 2));
+  wQs = p; p = al16(p + (<usize>(TQ * e) << 2));
+  wS = p; p = al16(p + (<usize>TQ * lp << 2));
+  wDp = p; p = al16(p + (<usize>TQ * lp << 2));
+  wM = p; // keep bits: TQ·lk bytes + 16 of slack (zOf reads up to 7 past a row's end)
+}
+
+/**
+ * Forward: out [batch, lq, ev], rowMax and logSumExp [batch, lq]. prescale: scale is a power of two and Q is
+ * scaled before the dot products (same bits as scaling the scores). window < 0: none. drop: dropout on
+ * (a constant in each exported wrapper below).
+ */
+@inline function forwardBody(
+  q: usize, k: usize, v: usize, out: usize, rowMax: usize, lse: usize,
+  batch: i32, lq: i32, lk: i32, e: i32, ev: i32, scale: f32, prescale: i32, causal: i32, window: i32,
+  drop: bool, k0: u32, k1: u32, counter: f64, keepP: f32, keepScale: f32, ws: usize,
+): void {
+  layout(ws, lk, e, ev);
+  const lp = pad8(lk);
+  const kt = wKt, qs = wQs, S = wS, mk = wM;
+  const ks = f32x4.splat(keepScale);
+  for (let b = 0; b < batch; b++) {
+    const qb = q + (<usize>(b * lq * e) << 2);
+    const kb = k + (<usize>(b * lk * e) << 2);
+    const vb = v + (<usize>(b * lk * ev) << 2);
+    transposePad(kb, lk, e, kt, lp);
+    for (let i0 = 0; i0 < lq; i0 += TQ) {
+      const nrows = min(TQ, lq - i0);
+      const jlo = rangeLo(i0, window);
+      const jhi = rangeHi(i0 + nrows - 1, lk, causal, window);
+      const ob = out + (<usize>((b * lq + i0) * ev) << 2);
+      const statB = <usize>(b * lq + i0) << 2;
+      if (jhi <= jlo) {
+        // Every row of the tile is blind: NaN rows (softmax of all −∞), statistics −∞.
+        for (let x = 0; x < nrows * ev; x++) store<f32>(f4(ob, x), <f32>NaN);
+        for (let r = 0; r < nrows; r++) {
+          store<f32>(rowMax + statB + (<usize>r << 2), NEG_INF);
+          store<f32>(lse + statB + (<usize>r << 2), NEG_INF);
+        }
+        continue;
+      }
+      const j0 = jlo & ~7;
+      const j1 = min(lp, pad8(jhi));
+      loadQ(qb, i0, nrows, e, qs, prescale, scale);
+      tileScores(qs, e, nrows, kt, lp, S, j0, j1);
+      if (drop) tileMask(mk, b, i0, nrows, lq, lk, causal, window, k0, k1, counter, keepP);
+      for (let r = 0; r < nrows; r++) {
+        const i = i0 + r;
+        const lo = rangeLo(i, window);
+        const hi = max(lo, rangeHi(i, lk, causal, window));
+        const row = S + (<usize>(r * lp) << 2);
+        if (hi <= lo) {
+          fillRange(row, j0, j1, 0);
+          store<f32>(rowMax + statB + (<usize>r << 2), NEG_INF);
+          store<f32>(lse + statB + (<usize>r << 2), NEG_INF);
+          continue;
+        }
+        if (!prescale) scaleRange(row, j0, j1, scale);
+        fillRange(row, j0, lo, NEG_INF);
+        fillRange(row, hi, j1, NEG_INF);
+        let mv = f32x4.splat(NEG_INF);
+        for (let j = j0; j < j1; j += 4) mv = f32x4.pmax(mv, v128.load(f4(row, j)));
+        const m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+        const ms = f32x4.splat(m);
+        let s0 = f64x2.splat(0);
+        let s1 = f64x2.splat(0);
+        for (let j = j0; j < j1; j += 4) {
+          const ex = expDiffF4(v128.load(f4(row, j)), ms);
+          v128.store(f4(row, j), ex);
+          s0 = f64x2.add(s0, f64x2.promote_low_f32x4(ex));
+          s1 = f64x2.add(s1, f64x2.promote_low_f32x4(i32x4.shuffle(ex, ex, 2, 3, 0, 1)));
+        }
+        const ss = f64x2.add(s0, s1);
+        const sum = f64x2.extract_lane(ss, 0) + f64x2.extract_lane(ss, 1);
+        const inv = f32x4.splat(<f32>(1.0 / sum));
+        if (drop) {
+          const mrow = mk + <usize>(r * lk);
+          for (let j = j0; j < j1; j += 4) {
+            const pz = f32x4.mul(f32x4.mul(v128.load(f4(row, j)), inv), zOf(mrow + <usize>j, ks));
+            v128.store(f4(row, j), pz);
+          }
+        } else {
+          for (let j = j0; j < j1; j += 4) v128.store(f4(row, j), f32x4.mul(v128.load(f4(row, j)), inv));
+        }
+        store<f32>(rowMax + statB + (<usize>r << 2), m);
+        store<f32>(lse + statB + (<usize>r << 2), <f32>(<f64>m + Math.log(sum)));
+      }
+      // out rows = P[:, jlo .. jhi) · V[jlo .. jhi)
+      for (let r = 0; r < nrows; r += 4) {
+        tileAB(
+          S + (<usize>(r * lp + jlo) << 2), lp, 1, min(4, nrows - r), vb + (<usize>(jlo * ev) << 2), ev, jhi - jlo,
+          ob + (<usize>(r * ev) << 2), ev, ev, false,
+        );
+      }
+      for (let r = 0; r < nrows; r++) {
+        const i = i0 + r;
+        if (rangeHi(i, lk, causal, window) <= rangeLo(i, window)) {
+          for (let c = 0; c < ev; c++) store<f32>(f4(ob, r * ev + c), <f32>NaN);
+        }
+      }
+    }
+  }
+}
+
+/** Forward without dropout (inference, eval): the dropout code folds away, so kernels-infer.wasm has no RNG. */
+export function attentionForward(
+  q: usize, k: usize, v: usize, out: usize, rowMax: usize, lse: usize,
+  batch: i32, lq: i32, lk: i32, e: i32, ev: i32, scale: f32, prescale: i32, causal: i32, window: i32, ws: usize,
+): void {
+  forwardBody(q, k, v, out, rowMax, lse, batch, lq, lk, e, ev, scale, prescale, causal, window, false, 0, 0, 0, 1, 1, ws);
+}
+
+/** Forward with dropout on the weights (training). */
+export function attentionForwardDropout(
+  q: usize, k: usize, v: usize, out: usize, rowMax: usize, lse: usize,
+  batch: i32, lq: i32, lk: i32, e: i32, ev: i32, scale: f32, prescale: i32, causal: i32, window: i32,
+  k0: u32, k1: u32, counter: f64, keepP: f32, keepScale: f32, ws: usize,
+): void {
+  forwardBody(q, k, v, out, rowMax, lse, batch, lq, lk, e, ev, scale, prescale, causal, window, true, k0, k1, counter, keepP, keepScale, ws);
+}
+
+/**
+ * Backward: dq [batch, lq, e], dk [batch, lk, e], dv [batch, lk, ev] (dk and dv zero on entry). Weights are
+ * recomputed from logSumExp; see kernels.ts for the formulas.
+ */
+export function attentionBackwardKernel(
+  dO: usize, q: usize, k: usize, v: usize, out: usize, lse: usize, dq: usize, dk: usize, dv: usize,
+  batch: i32, lq: i32, lk: i32, e: i32, ev: i32, scale: f32, prescale: i32, causal: i32, window: i32,
+  drop: i32, k0: u32, k1: u32, counter: f64, keepP: f32, keepScale: f32, ws: usize,
+): void {
+  layout(ws, lk, e, ev);
+  const lp = pad8(lk);
+  const kt = wKt, vt = wVt, qs = wQs, S = wS, DP = wDp, mk = wM;
+  const ks = f32x4.splat(keepScale);
+  for (let b = 0; b < batch; b++) {
+    const qb = q + (<usize>(b * lq * e) << 2);
+    const kb = k + (<usize>(b * lk * e) << 2);
+    const vb = v + (<usize>(b * lk * ev) << 2);
+    const dkb = dk + (<usize>(b * lk * e) << 2);
+    const dvb = dv + (<usize>(b * lk * ev) << 2);
+    transposePad(kb, lk, e, kt, lp);
+    transposePad(vb, lk, ev, vt, lp);
+    for (let i0 = 0; i0 < lq; i0 += TQ) {
+      const nrows = min(TQ, lq - i0);
+      const jlo = rangeLo(i0, window);
+      const jhi = rangeHi(i0 + nrows - 1, lk, causal, window);
+      const dqb = dq + (<usize>((b * lq + i0) * e) << 2);
+      if (jhi <= jlo) {
+        for (let x = 0; x < nrows * e; x++) store<f32>(f4(dqb, x), 0);
+        continue;
+      }
+      const j0 = jlo & ~7;
+      const j1 = min(lp, pad8(jhi));
+      const dob = dO + (<usize>((b * lq + i0) * ev) << 2);
+      const oub = out + (<usize>((b * lq + i0) * ev) << 2);
+      loadQ(qb, i0, nrows, e, qs, prescale, scale);
+      tileScores(qs, e, nrows, kt, lp, S, j0, j1);
+      if (drop) tileMask(mk, b, i0, nrows, lq, lk, causal, window, k0, k1, counter, keepP);
+      // dP̃ = dO · Vᵀ over the same keys.
+      for (let r = 0; r < nrows; r += 4) {
+        tileABt(dob + (<usize>(r * ev) << 2), ev, min(4, nrows - r), vt, lp, ev, DP + (<usize>(r * lp) << 2), lp, j0, j1);
+      }
+      for (let r = 0; r < nrows; r++) {
+        const i = i0 + r;
+        const lo = rangeLo(i, window);
+        const hi = max(lo, rangeHi(i, lk, causal, window));
+        const row = S + (<usize>(r * lp) << 2);
+        const drow = DP + (<usize>(r * lp) << 2);
+        if (hi <= lo) {
+          fillRange(row, j0, j1, 0);
+          fillRange(drow, j0, j1, 0);
+          continue;
+        }
+        let dsum: f64 = 0;
+        for (let c = 0; c < ev; c++) dsum += <f64>load<f32>(f4(dob, r * ev + c)) * <f64>load<f32>(f4(oub, r * ev + c));
+        const dv4 = f32x4.splat(<f32>dsum);
+        if (!prescale) scaleRange(row, j0, j1, scale);
+        fillRange(row, j0, lo, NEG_INF);
+        fillRange(row, hi, j1, NEG_INF);
+        const ls = f32x4.splat(load<f32>(lse + (<usize>(b * lq + i) << 2)));
+        if (drop) {
+          const mrow = mk + <usize>(r * lk);
+          for (let j = j0; j < j1; j += 4) {
+            const p = expBelow(v128.load(f4(row, j)), ls);
+            const zz = zOf(mrow + <usize>j, ks);
+            v128.store(f4(row, j), f32x4.mul(p, zz));
+            v128.store(f4(drow, j), f32x4.mul(p, f32x4.sub(f32x4.mul(zz, v128.load(f4(drow, j))), dv4)));
+          }
+        } else {
+          for (let j = j0; j < j1; j += 4) {
+            const p = expBelow(v128.load(f4(row, j)), ls);
+            v128.store(f4(row, j), p);
+            v128.store(f4(drow, j), f32x4.mul(p, f32x4.sub(v128.load(f4(drow, j)), dv4)));
+          }
+        }
+      }
+      const n = jhi - jlo;
+      // dV[jlo .. jhi) += (P∘Z)ᵀ · dO and dK[jlo .. jhi) += dSᵀ · Qs, reading the tiles transposed in place.
+      for (let j = 0; j < n; j += 4) {
+        tileAB(S + (<usize>(jlo + j) << 2), 1, lp, min(4, n - j), dob, ev, nrows, dvb + (<usize>((jlo + j) * ev) << 2), ev, ev, true);
+        tileAB(DP + (<usize>(jlo + j) << 2), 1, lp, min(4, n - j), qs, e, nrows, dkb + (<usize>((jlo + j) * e) << 2), e, e, true);
+      }
+      // dQ rows = scale · dS · K[jlo .. jhi)
+      for (let r = 0; r < nrows; r += 4) {
+        tileAB(
+          DP + (<usize>(r * lp + jlo) << 2), lp, 1, min(4, nrows - r), kb + (<usize>(jlo * e) << 2), e, n,
+          dqb + (<usize>(r * e) << 2), e, e, false,
+        );
+      }
+      for (let x = 0; x < nrows * e; x++) store<f32>(f4(dqb, x), load<f32>(f4(dqb, x)) * scale);
+    }
+    // With Q scaled up front, dSᵀ·Qs already carries the scale.
+    if (!prescale) for (let x = 0; x < lk * e; x++) store<f32>(f4(dkb, x), load<f32>(f4(dkb, x)) * scale);
+  }
+}
