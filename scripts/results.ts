@@ -74,12 +74,34 @@ for (const f of readdirSync('docs/runs').filter((x) => x.endsWith('.jsonl'))) {
 }
 for (const job of jobsList) {
   const r = byArgv.get(JSON.stringify(job.argv));
-  if (r) done.set(JSON.stringify(job.key), r);
+  if (!r) continue;
+  // Records written before the field existed: read it from the run's folder when that is still there.
+  if (r.last_update_sparsity === undefined) {
+    const last = lastUpdateSparsity(job);
+    if (last !== undefined) r.last_update_sparsity = +last.toFixed(6);
+  }
+  done.set(JSON.stringify(job.key), r);
+}
+
+function outDir(job: Job): string {
+  return join('/tmp/sparsecast-results', table!, Object.values(job.key).join('-').replace(/\s+/g, '_'));
+}
+
+/**
+ * The controller's sparsity at its last topology update (sparsity.jsonl in the run's folder), beside the
+ * reported one: the JSON line's `sparsity` is the best-validation checkpoint's mask, as the PALS reference
+ * reports it, and a run whose best epoch came early kept pruning afterwards.
+ */
+function lastUpdateSparsity(job: Job): number | undefined {
+  const f = join(outDir(job), 'sparsity.jsonl');
+  if (!existsSync(f)) return undefined;
+  const lines = readFileSync(f, 'utf8').split('\n').filter(Boolean);
+  return lines.length ? (JSON.parse(lines[lines.length - 1]!) as { sparsity: number }).sparsity : undefined;
 }
 
 function run(job: Job): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev-cli.ts', 'train', ...job.argv, '--out', join('/tmp/sparsecast-results', table!, Object.values(job.key).join('-').replace(/\s+/g, '_'))], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev-cli.ts', 'train', ...job.argv, '--out', outDir(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`${JSON.stringify(job.key)} failed (${code})`))));
@@ -94,6 +116,8 @@ await Promise.all(Array.from({ length: jobs }, async () => {
     const job = jobsList[next++]!;
     if (done.has(JSON.stringify(job.key))) continue;
     const result = await run(job);
+    const last = lastUpdateSparsity(job);
+    if (last !== undefined) result.last_update_sparsity = +last.toFixed(6);
     done.set(JSON.stringify(job.key), result);
     appendFileSync(log, `${JSON.stringify({ key: job.key, argv: job.argv, result })}\n`);
     console.log(JSON.stringify({ ...job.key, ...result }));
@@ -113,12 +137,12 @@ if (table === 'forecast') {
     })].join('\n');
 } else {
   const methods = [...new Set(jobsList.map((j) => j.key.method!))];
-  md = ['| data | method | test MSE | test MAE | sparsity | FLOPs reduction | epochs | train s | controller s |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  md = ['| data | method | test MSE | test MAE | sparsity | sparsity at last update | FLOPs reduction | epochs | train s | controller s |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...datasets.flatMap((d) => methods.map((m) => {
       const r = done.get(JSON.stringify({ data: d, method: m }));
-      if (!r) return `| ${d} | ${m} | – | – | – | – | – | – | – |`;
+      if (!r) return `| ${d} | ${m} | – | – | – | – | – | – | – | – |`;
       const red = 1 - Number(r.flops_sparse) / Number(r.flops_dense);
-      return `| ${d} | ${m} | ${f(r.mse)} | ${f(r.mae)} | ${f(r.sparsity)} | ${(100 * red).toFixed(1)}% | ${f(r.epochs_run, 0)} | ${f(r.train_seconds, 0)} | ${f(r.controller_seconds, 0)} |`;
+      return `| ${d} | ${m} | ${f(r.mse)} | ${f(r.mae)} | ${f(r.sparsity)} | ${f(r.last_update_sparsity)} | ${(100 * red).toFixed(1)}% | ${f(r.epochs_run, 0)} | ${f(r.train_seconds, 0)} | ${f(r.controller_seconds, 0)} |`;
     }))].join('\n');
 }
 const out = join('docs', `results-${table}.md`);
