@@ -9,6 +9,7 @@ import { record } from '../autograd/tape.ts';
 import type { AttentionAttrs, AttentionShape } from '../backend/kernels.ts';
 import { firstBlindRow } from '../backend/attention-band.ts';
 import { sameShape, shapeToString } from '../tensor/shape.ts';
+import { countFlops } from '../tensor/flops.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Rng } from '../tensor/random.ts';
 import { checkDtype, storages, wrap } from './util.ts';
@@ -86,6 +87,9 @@ export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, opts: FusedAtten
     attrs.dropout = { p, seed: opts.rng.seed, counter: opts.rng.take(shape.batch * lq * lk) };
   }
   const { backend, s } = storages(op, q, k, v);
+  // FLOP accounting as the unfused path counts it (Q·Kᵀ and weights·V in full, masked or not, as TSLib
+  // computes them), so a model reports the same FLOPs whichever path its attention takes.
+  countFlops(op, 2 * shape.batch * lq * lk * e + 2 * shape.batch * lq * lk * ev, null);
   const outShape = [...q.shape.slice(0, -1), ev];
   const rowShape = q.shape.slice(0, -1);
   const r = backend.kernels.attention(s[0]!, s[1]!, s[2]!, shape, attrs);
