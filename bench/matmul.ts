@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { createWasmBackend, relaxedSimdSupported } from '../src/backend/wasm/backend.ts';
 import type { Backend } from '../src/backend/kernels.ts';
-import { emit } from './stats.ts';
+import { emit, random } from './stats.ts';
 import { loadTfjsWasm } from './tfjs-peer.ts';
 
 export const MATMUL_SHAPES: ReadonlyArray<readonly [number, number, number]> = [
@@ -52,16 +52,6 @@ function selectImpls(backend?: string): Impl[] {
       if ((IMPLS as readonly string[]).includes(backend)) return [backend as Impl];
       throw new Error(`bench matmul: unknown backend '${backend}' (wasm, wasm-relaxed, tfjs, js or an impl name)`);
   }
-}
-
-function random(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 4294967296 - 0.5;
-  }
-  return out;
 }
 
 interface Timing {

@@ -18,3 +18,14 @@ export function emit(json: boolean, record: Record<string, unknown>): void {
   if (json) console.log(JSON.stringify(record));
   else console.log(Object.entries(record).map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toFixed(3) : v}`).join('  '));
 }
+
+/** n uniform values in [−0.5, 0.5) from a seeded LCG: cheap, reproducible bench operands. */
+export function random(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 4294967296 - 0.5;
+  }
+  return out;
+}

@@ -30,17 +30,7 @@ import { createWasmBackend, type WasmBackend } from '../src/backend/wasm/backend
 import type { Storage, UnaryOp } from '../src/backend/kernels.ts';
 import { engine } from '../src/tensor/engine.ts';
 import { FULL_BLOCK, sparsecastStep, type BlockShape } from './block.ts';
-import { emit } from './stats.ts';
-
-function random(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 4294967296 - 0.5;
-  }
-  return out;
-}
+import { emit, random } from './stats.ts';
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

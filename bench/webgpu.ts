@@ -16,7 +16,7 @@ import { engine } from '../src/tensor/engine.ts';
 import { createWebGpuBackend, type WebGpuBackend } from '../src/backend/webgpu/backend.ts';
 import { MATMUL_SHAPES } from './matmul.ts';
 import { FULL_BLOCK, blockFlops, sparsecastStep, type BlockShape } from './block.ts';
-import { emit, medianMs } from './stats.ts';
+import { emit, medianMs, random } from './stats.ts';
 
 export const SMALL_BLOCK: BlockShape = { batch: 8, seq: 48, dModel: 128, heads: 4, dFf: 512 };
 
@@ -38,16 +38,6 @@ async function gpuBackend(): Promise<WebGpuBackend> {
 function tileName(be: WebGpuBackend): string {
   const t = be.matmul.tile;
   return `${t.BM}x${t.BN}x${t.BK}/${t.TM}x${t.TN}`;
-}
-
-function random(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 4294967296 - 0.5;
-  }
-  return out;
 }
 
 export async function benchMatmulWebGpu(opts: { json: boolean; runs?: number }): Promise<void> {
