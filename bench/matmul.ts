@@ -185,6 +185,13 @@ export async function benchMatmul(opts: { json: boolean; backend?: string; runs?
   }
   let peer: Awaited<ReturnType<typeof loadPeer>> | undefined;
   if (impls.includes('tfjs-backend-wasm')) peer = await loadPeer();
+  // Start-up warm-up: V8 first runs wasm on its baseline compiler and tiers hot functions up in the background,
+  // so the first shape measured in a fresh process could see baseline code (512³ measured 40 instead of 47
+  // GFLOP/s as the first shape). Half a second of GEMMs on each of our backends first; tfjs warms per shape.
+  for (const be of backends.values()) {
+    const t0 = performance.now();
+    while (performance.now() - t0 < 500) await benchSparsecast(be, 'sparsecast-wasm', 256, 256, 256, 5);
+  }
 
   for (const [m, n, k] of parseShapes(opts.shapes)) {
     const flops = 2 * m * n * k;
