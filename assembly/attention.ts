@@ -4,14 +4,15 @@
 // multiple of 8 keys, so a score tile is a small GEMM with the same 4×8 register tile as assembly/gemm.ts.
 // Query rows go TQ at a time: the tile's scores cover only the keys [jlo, jhi) that some row of the tile can
 // see (causal / window band), rounded out to multiples of 8, so blocks outside the band are never computed and
-// no more than TQ × lkPad scores exist. The softmax is two-pass over the tile's rows (exact max, f64 sums, as
-// assembly/softmax.ts), masked keys are −∞ (exp gives exactly 0), dropout factors come from the same Philox
-// counters as the unfused dropout (randomUniform, bernoulli).
+// no more than TQ × lkPad scores exist. The softmax is two-pass over the tile's rows (exact max, then e^{s−max}
+// and its sum); the value product runs on the unnormalized weights and each output row is scaled by 1/Σ after
+// it. Masked keys are −∞ (exp gives exactly 0), dropout factors come from the same Philox counters as the
+// unfused dropout (randomUniform, bernoulli).
 //
 // Summation orders (fixed, so runs are bit-reproducible): dot products accumulate ((0 + a0·b0) + a1·b1) + … in
-// increasing index, as the GEMM does, so scores and the value product come out as the unfused path's
-// matmuls; dK and dV accumulate over query rows in increasing order across tiles.
-import { expDiffF4, expF4 } from './vmath.ts';
+// increasing index, as the GEMM does, so the scores come out as the unfused path's matmul; dK and dV
+// accumulate over query rows in increasing order across tiles.
+import { expF4 } from './vmath.ts';
 import { randomUniform } from './random.ts';
 
 /** Query rows per tile (4 register row groups). */
@@ -210,10 +211,18 @@ function tileAB(a: usize, ars: i32, acs: i32, nr: i32, b: usize, ldb: i32, kd: i
   for (let j = j0; j < j1; j += 4) v128.store(f4(x, j), f32x4.mul(v128.load(f4(x, j)), vs));
 }
 
+/** x[0 .. n) *= v (any n). */
+@inline function scaleRow(x: usize, n: i32, v: f32): void {
+  const vs = f32x4.splat(v);
+  const n4 = n & ~3;
+  for (let j = 0; j < n4; j += 4) v128.store(f4(x, j), f32x4.mul(v128.load(f4(x, j)), vs));
+  for (let j = n4; j < n; j++) store<f32>(f4(x, j), load<f32>(f4(x, j)) * v);
+}
+
 /**
- * e^{x − lse} for the backward pass: x − lse ≤ ~0 for visible keys, −∞ for masked ones (exactly 0 out). Plain
- * f32 range reduction (≤ ~2 ulp): the forward's compensated expDiffF4 keeps the weights bit-equal to the
- * unfused softmax; here the recomputed weights only feed gradients, and this costs about half as much.
+ * e^{x − c} for c = the row max (forward) or logSumExp (backward): x − c ≤ ~0 for visible keys, −∞ for masked
+ * ones (exactly 0 out). Plain f32 range reduction (≤ ~2 ulp, results below 2^-126 flushed to 0): about half
+ * the cost of assembly/softmax.ts's compensated expDiffF4, and well inside the fused-vs-unfused tolerance.
  */
 @inline function expBelow(x: v128, lse: v128): v128 {
   const d = f32x4.sub(x, lse);
@@ -277,7 +286,7 @@ function tileMask(
 /** Bytes of workspace for these sizes (both passes). */
 export function attentionWorkspaceBytes(lk: i32, e: i32, ev: i32): f64 {
   const lp = <f64>pad8(lk);
-  return 4.0 * (lp * <f64>e + lp * <f64>ev + <f64>(TQ * e) + 2.0 * <f64>TQ * lp) + <f64>(TQ * lk) + 256.0;
+  return 4.0 * (lp * <f64>e + lp * <f64>ev + <f64>(TQ * e) + 2.0 * <f64>TQ * lp + <f64>TQ) + <f64>(TQ * lk) + 272.0;
 }
 
 // Workspace sub-blocks, set by `layout` (globals: nothing here allocates from the AssemblyScript heap).
@@ -287,6 +296,7 @@ let wQs: usize = 0;
 let wS: usize = 0;
 let wDp: usize = 0;
 let wM: usize = 0;
+let wInv: usize = 0;
 
 function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
   const lp = <usize>pad8(lk);
@@ -296,6 +306,7 @@ function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
   wQs = p; p = al16(p + (<usize>(TQ * e) << 2));
   wS = p; p = al16(p + (<usize>TQ * lp << 2));
   wDp = p; p = al16(p + (<usize>TQ * lp << 2));
+  wInv = p; p = al16(p + (<usize>TQ << 2));
   wM = p; // keep bits: TQ·lk bytes + 16 of slack (zOf reads up to 7 past a row's end)
 }
 
@@ -345,6 +356,7 @@ function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
         const row = S + (<usize>(r * lp) << 2);
         if (hi <= lo) {
           fillRange(row, j0, j1, 0);
+          store<f32>(wInv + (<usize>r << 2), 0);
           store<f32>(rowMax + statB + (<usize>r << 2), NEG_INF);
           store<f32>(lse + statB + (<usize>r << 2), NEG_INF);
           continue;
@@ -356,36 +368,36 @@ function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
         for (let j = j0; j < j1; j += 4) mv = f32x4.pmax(mv, v128.load(f4(row, j)));
         const m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
         const ms = f32x4.splat(m);
-        let s0 = f64x2.splat(0);
-        let s1 = f64x2.splat(0);
-        for (let j = j0; j < j1; j += 4) {
-          const ex = expDiffF4(v128.load(f4(row, j)), ms);
-          v128.store(f4(row, j), ex);
-          s0 = f64x2.add(s0, f64x2.promote_low_f32x4(ex));
-          s1 = f64x2.add(s1, f64x2.promote_low_f32x4(i32x4.shuffle(ex, ex, 2, 3, 0, 1)));
-        }
-        const ss = f64x2.add(s0, s1);
-        const sum = f64x2.extract_lane(ss, 0) + f64x2.extract_lane(ss, 1);
-        const inv = f32x4.splat(<f32>(1.0 / sum));
+        // Unnormalized weights e^{s−m} (times the dropout factor) go to the tile; 1/Σ scales the output row
+        // after the value product instead of every weight (L/Ev times fewer multiplies, one pass less).
+        let sv = f32x4.splat(0);
         if (drop) {
           const mrow = mk + <usize>(r * lk);
           for (let j = j0; j < j1; j += 4) {
-            const pz = f32x4.mul(f32x4.mul(v128.load(f4(row, j)), inv), zOf(mrow + <usize>j, ks));
-            v128.store(f4(row, j), pz);
+            const ex = expBelow(v128.load(f4(row, j)), ms);
+            sv = f32x4.add(sv, ex);
+            v128.store(f4(row, j), f32x4.mul(ex, zOf(mrow + <usize>j, ks)));
           }
         } else {
-          for (let j = j0; j < j1; j += 4) v128.store(f4(row, j), f32x4.mul(v128.load(f4(row, j)), inv));
+          for (let j = j0; j < j1; j += 4) {
+            const ex = expBelow(v128.load(f4(row, j)), ms);
+            sv = f32x4.add(sv, ex);
+            v128.store(f4(row, j), ex);
+          }
         }
+        const sum = <f64>(f32x4.extract_lane(sv, 0) + f32x4.extract_lane(sv, 1)) + <f64>(f32x4.extract_lane(sv, 2) + f32x4.extract_lane(sv, 3));
+        store<f32>(wInv + (<usize>r << 2), <f32>(1.0 / sum));
         store<f32>(rowMax + statB + (<usize>r << 2), m);
         store<f32>(lse + statB + (<usize>r << 2), <f32>(<f64>m + Math.log(sum)));
       }
-      // out rows = P[:, jlo .. jhi) · V[jlo .. jhi)
+      // out rows = (E[:, jlo .. jhi) · V[jlo .. jhi)) / Σ
       for (let r = 0; r < nrows; r += 4) {
         tileAB(
           S + (<usize>(r * lp + jlo) << 2), lp, 1, min(4, nrows - r), vb + (<usize>(jlo * ev) << 2), ev, jhi - jlo,
           ob + (<usize>(r * ev) << 2), ev, ev, false,
         );
       }
+      for (let r = 0; r < nrows; r++) scaleRow(ob + (<usize>(r * ev) << 2), ev, load<f32>(wInv + (<usize>r << 2)));
       for (let r = 0; r < nrows; r++) {
         const i = i0 + r;
         if (rangeHi(i, lk, causal, window) <= rangeLo(i, window)) {

@@ -26,3 +26,4 @@ export * from './conv';
 export * from './pool';
 export * from './fft';
 export * from './attention';
+export * from './optimizer';

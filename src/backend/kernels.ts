@@ -132,6 +132,19 @@ export interface Conv1dArgs {
  * Every kernel a backend must implement. Methods return new storages; inputs are never modified.
  * Output shapes are documented per kernel; the caller (ops layer) already knows them.
  */
+/**
+ * One Adam step's constants (PyTorch's single-tensor Adam, weight decay 0), each used as an f32:
+ * m' = β1·m + (1−β1)·g, v' = β2·v + (1−β2)·g², p' = p − stepSize · m' / (√v' / bc2Sqrt + eps), with
+ * stepSize = lr / (1 − β1^t) and bc2Sqrt = √(1 − β2^t).
+ */
+export interface AdamHyper {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  stepSize: number;
+  bc2Sqrt: number;
+}
+
 export interface Kernels {
   // ---- creation, copies and casts -------------------------------------------------------------
   /** A storage of `size` elements all equal to `value` (cast to dtype). */
@@ -191,6 +204,14 @@ export interface Kernels {
   // ---- linear algebra ---------------------------------------------------------------------------
   /** Batched matmul: out[..., m, n] = op(a)[..., m, k] · op(b)[..., k, n] (+ bias[n]). */
   matmul(args: MatmulArgs): Storage;
+
+  // ---- optimizer ---------------------------------------------------------------------------------
+  /**
+   * One Adam update of a parameter p with gradient g and moments m, v (all f32, `size` elements): returns the
+   * new p, m and v. Each operation rounds to f32 in the order of AdamHyper's formula (so it equals the same
+   * update written as elementwise ops); one pass instead of eleven kernels and ten temporaries per parameter.
+   */
+  adam(p: Storage, g: Storage, m: Storage, v: Storage, size: number, h: AdamHyper): { p: Storage; m: Storage; v: Storage };
 
   // ---- fused attention --------------------------------------------------------------------------
   /**
@@ -311,7 +332,7 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'fill', 'cast', 'random',
   'unary', 'binary', 'compare', 'where',
   'reduce', 'argmax', 'softmax', 'logSoftmax', 'layerNorm', 'layerNormBackward', 'batchNormStats',
-  'matmul', 'attention', 'attentionBackward',
+  'matmul', 'attention', 'attentionBackward', 'adam',
   'indexSelect', 'gather', 'scatterAdd', 'topk', 'cumsum', 'roll', 'pad', 'concat', 'slice', 'permute',
   'oneHot',
   'conv1d', 'conv1dBackwardInput', 'conv1dBackwardWeight', 'avgPool1d', 'avgPool1dBackward',

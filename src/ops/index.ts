@@ -16,3 +16,4 @@ export * from './spectral.ts';
 export * from './sparse.ts';
 export * from './attention.ts';
 export * from './fused-attention.ts';
+export * from './optimizer.ts';

@@ -1,13 +1,12 @@
 /**
  * Adam (Kingma & Ba), as torch.optim.Adam with weight_decay = 0: bias-corrected first and second moments,
- * `p -= lr · m̂ / (sqrt(v̂) + eps)`. Moments are dense tensors owned by the optimizer; `state()` exposes them
- * for checkpoints. The update runs under noGrad inside a tidy, so a step leaves the live-tensor count
- * unchanged.
+ * `p -= lr · m̂ / (sqrt(v̂) + eps)`, one fused kernel per parameter (the `adam` kernel). Moments are dense
+ * tensors owned by the optimizer; `state()` exposes them for checkpoints. Each update replaces the old
+ * moments and moves the new value into the parameter, so a step leaves the live-tensor count unchanged.
  */
 import type { Tensor } from '../tensor/tensor.ts';
 import { engine } from '../tensor/engine.ts';
-import { add, div, mul, sub } from '../ops/binary.ts';
-import { sqrt, square } from '../ops/unary.ts';
+import { adamUpdate } from '../ops/optimizer.ts';
 import { zerosLike } from '../ops/creation.ts';
 import { assignInPlace } from '../tensor/assign.ts';
 
@@ -48,22 +47,17 @@ export class Adam {
     // Same arithmetic as PyTorch's single-tensor Adam: step = lr / bc1, denom = sqrt(v)/sqrt(bc2) + eps.
     const stepSize = this.lr / bc1;
     const bc2Sqrt = Math.sqrt(bc2);
+    const h = { beta1: this.beta1, beta2: this.beta2, eps: this.eps, stepSize, bc2Sqrt };
     engine.noGrad(() => {
       this.params.forEach((p, i) => {
         const g = p.grad;
         if (!g) return;
-        const [m, v, next] = engine.tidy(() => {
-          const m = add(mul(this.m[i]!, this.beta1), mul(g, 1 - this.beta1));
-          const v = add(mul(this.v[i]!, this.beta2), mul(square(g), 1 - this.beta2));
-          const denom = add(div(sqrt(v), bc2Sqrt), this.eps);
-          const next = sub(p, mul(div(m, denom), stepSize));
-          return [m, v, next] as const;
-        });
+        const next = adamUpdate(p, g, this.m[i]!, this.v[i]!, h);
         this.m[i]!.dispose();
         this.v[i]!.dispose();
-        this.m[i] = engine.keep(m);
-        this.v[i] = engine.keep(v);
-        assignInPlace(p, engine.keep(next));
+        this.m[i] = engine.keep(next.m);
+        this.v[i] = engine.keep(next.v);
+        assignInPlace(p, engine.keep(next.p));
       });
     });
   }

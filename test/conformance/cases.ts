@@ -1071,6 +1071,29 @@ function maskedTopKCases(): ConformanceCase[] {
   });
 }
 
+// ---- optimizer --------------------------------------------------------------------------------------
+
+/** Adam at its first step (bias corrections largest) and at step 1000, sizes across the SIMD tails. */
+function adamCases(): ConformanceCase[] {
+  const out: ConformanceCase[] = [];
+  for (const n of [0, 1, 7, 33, 127, 1001]) {
+    for (const t of [1, 1000]) {
+      const d = new Data(`adam ${n} t${t}`);
+      const p = d.normal(n);
+      const g = d.withZeros(n, 0.1, 3);
+      const m = d.normal(n, 0.1);
+      const v = d.uniform(n, 0, 0.05);
+      const beta1 = 0.9, beta2 = 0.999, lr = 1e-3;
+      const h = { beta1, beta2, eps: 1e-8, stepSize: lr / (1 - beta1 ** t), bc2Sqrt: Math.sqrt(1 - beta2 ** t) };
+      out.push(mk('adam', `[${n}] t=${t}`, { kind: 'elementwise' }, [p, g, m, v], (k, [sp, sg, sm, sv]) => {
+        const r = k.adam(sp!, sg!, sm!, sv!, n, h);
+        return [r.p, r.m, r.v];
+      }));
+    }
+  }
+  return out;
+}
+
 // ---- fused attention ---------------------------------------------------------------------------------
 
 const ATTENTION_SPECS: Array<[AttentionShape, AttentionAttrs]> = [
@@ -1154,6 +1177,7 @@ export function conformanceCases(): ConformanceCase[] {
     ...matmulCases(),
     ...attentionCases(),
     ...attentionBackwardCases(),
+    ...adamCases(),
     ...indexSelectCases(),
     ...gatherCases(),
     ...scatterAddCases(),

@@ -11,6 +11,7 @@ import { elementwiseKernels } from './elementwise.ts';
 import { reduceKernels } from './reduce.ts';
 import { softmaxKernels } from './softmax.ts';
 import { normKernels } from './norm.ts';
+import { optimizerKernels } from './optimizer.ts';
 import { matmulKernels } from './matmul.ts';
 import { indexingKernels } from './indexing.ts';
 import { movementKernels } from './movement.ts';
@@ -43,6 +44,7 @@ export class JsBackend implements Backend {
       ...fftKernels(h),
       ...sparseKernels(h),
       ...attentionKernels(h),
+      ...optimizerKernels(h),
     };
     // The object literal is type-checked against Kernels already; this guards the runtime list too.
     const missing = KERNEL_NAMES.filter((k) => typeof this.kernels[k] !== 'function');

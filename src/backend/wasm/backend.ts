@@ -67,6 +67,7 @@ export function wasmBytes(relaxed = false): Uint8Array<ArrayBuffer> {
 /** Kernel → the wasm export it needs, for the kernels the inference-only module leaves out but ops can avoid. */
 const OPTIONAL_EXPORTS: Partial<Record<KernelName, string>> = {
   attention: 'attentionForward', attentionBackward: 'attentionBackwardKernel', sddmm: 'sddmm',
+  adam: 'adamUpdate',
 };
 
 export class WasmBackend implements Backend {

@@ -11,6 +11,7 @@ import { acquireDevice, type AcquireOptions } from './device.ts';
 import { WebGpuRuntime, type WebGpuRuntimeOptions } from './runtime.ts';
 import { elementwiseKernels } from './kernels/elementwise.ts';
 import { reduceKernels } from './kernels/reduce.ts';
+import { optimizerKernels } from './kernels/optimizer.ts';
 import { MatmulKernel, matmulKernels } from './kernels/matmul.ts';
 import { movementKernels } from './kernels/movement.ts';
 import { convKernels } from './kernels/conv.ts';
@@ -34,6 +35,7 @@ export class WebGpuBackend implements Backend {
     const impl: Partial<Kernels> = {
       ...elementwiseKernels(rt),
       ...reduceKernels(rt),
+      ...optimizerKernels(rt),
       ...matmulKernels(this.matmul),
       ...movementKernels(rt),
       ...convKernels(rt),

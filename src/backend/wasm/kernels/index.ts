@@ -17,6 +17,7 @@ import { convFamily } from './conv.ts';
 import { poolFamily } from './pool.ts';
 import { fftFamily } from './fft.ts';
 import { attentionFamily } from './attention.ts';
+import { optimizerFamily } from './optimizer.ts';
 
 export type KernelFamily = (rt: WasmRuntime) => Partial<Kernels>;
 
@@ -34,4 +35,5 @@ export const FAMILIES: KernelFamily[] = [
   poolFamily,
   fftFamily,
   attentionFamily,
+  optimizerFamily,
 ];
