@@ -12,7 +12,7 @@
 // Summation orders (fixed, so runs are bit-reproducible): dot products accumulate ((0 + a0·b0) + a1·b1) + … in
 // increasing index, as the GEMM does, so the scores come out as the unfused path's matmul; dK and dV
 // accumulate over query rows in increasing order across tiles.
-import { expF4 } from './vmath.ts';
+import { expF4, logF4 } from './vmath.ts';
 import { randomUniform } from './random.ts';
 
 /** Query rows per tile (4 register row groups). */
@@ -75,45 +75,6 @@ function transposePad(src: usize, n: i32, d: i32, dst: usize, ld: i32): void {
     const row = dst + (<usize>(t * ld) << 2);
     for (let j = n4; j < n; j++) store<f32>(f4(row, j), load<f32>(f4(src, j * d + t)));
     for (let j = n; j < ld; j++) store<f32>(f4(row, j), 0);
-  }
-}
-
-/**
- * C[r][j] = Σ_t A[r][t] · Bt[t][j] for rows r < nr (≤ 4) and columns j in [j0, j1) (multiples of 8 inside
- * Bt's padded width). Missing rows reuse the last real row's pointer (computed, never stored).
- */
-function tileABt(a: usize, lda: i32, nr: i32, bt: usize, ldb: i32, kd: i32, c: usize, ldc: i32, j0: i32, j1: i32): void {
-  const a0 = a;
-  const a1 = a + (<usize>(min(1, nr - 1) * lda) << 2);
-  const a2 = a + (<usize>(min(2, nr - 1) * lda) << 2);
-  const a3 = a + (<usize>(min(3, nr - 1) * lda) << 2);
-  for (let j = j0; j < j1; j += 8) {
-    let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-    let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-    let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-    let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-    let pb = f4(bt, j);
-    const step = <usize>ldb << 2;
-    for (let t = 0; t < kd; t++) {
-      const b0 = v128.load(pb);
-      const b1 = v128.load(pb, 16);
-      const o = <usize>t << 2;
-      const x0 = v128.load32_splat(a0 + o);
-      const x1 = v128.load32_splat(a1 + o);
-      const x2 = v128.load32_splat(a2 + o);
-      const x3 = v128.load32_splat(a3 + o);
-      c00 = f32x4.add(c00, f32x4.mul(x0, b0)); c01 = f32x4.add(c01, f32x4.mul(x0, b1));
-      c10 = f32x4.add(c10, f32x4.mul(x1, b0)); c11 = f32x4.add(c11, f32x4.mul(x1, b1));
-      c20 = f32x4.add(c20, f32x4.mul(x2, b0)); c21 = f32x4.add(c21, f32x4.mul(x2, b1));
-      c30 = f32x4.add(c30, f32x4.mul(x3, b0)); c31 = f32x4.add(c31, f32x4.mul(x3, b1));
-      pb += step;
-    }
-    const pc = f4(c, j);
-    const rs = <usize>ldc << 2;
-    v128.store(pc, c00); v128.store(pc, c01, 16);
-    if (nr > 1) { v128.store(pc + rs, c10); v128.store(pc + rs, c11, 16); }
-    if (nr > 2) { v128.store(pc + 2 * rs, c20); v128.store(pc + 2 * rs, c21, 16); }
-    if (nr > 3) { v128.store(pc + 3 * rs, c30); v128.store(pc + 3 * rs, c31, 16); }
   }
 }
 
@@ -198,10 +159,66 @@ function tileAB(a: usize, ars: i32, acs: i32, nr: i32, b: usize, ldb: i32, kd: i
   }
 }
 
-/** Scores of a tile: S[r][j0 .. j1) = Qs[r]·K[j] (Kt panel), rows r < nrows. */
-@inline function tileScores(qs: usize, e: i32, nrows: i32, kt: usize, ldk: i32, s: usize, j0: i32, j1: i32): void {
+/**
+ * dst[t][r] = splat(A[min(r, nr − 1)][t]) for t < kd, r < 4: a 4-row group of A laid out as the GEMM packs
+ * A (assembly/gemm.ts), so the tile loop reads its four broadcasts as plain loads from one pointer.
+ */
+@inline function broadcastRows(a: usize, lda: i32, nr: i32, kd: i32, dst: usize): void {
+  for (let r = 0; r < 4; r++) {
+    const src = a + (<usize>(min(r, nr - 1) * lda) << 2);
+    let o = dst + (<usize>r << 4);
+    for (let t = 0; t < kd; t++) {
+      v128.store(o, v128.load32_splat(src + (<usize>t << 2)));
+      o += 64;
+    }
+  }
+}
+
+/**
+ * C[r][j] = Σ_t A[r][t] · Bt[t][j] for rows r < nr (≤ 4) and columns j in [j0, j1) (multiples of 8 inside
+ * Bt's padded width), with A in broadcastRows' layout (ab).
+ */
+function tileABtB(ab: usize, nr: i32, bt: usize, ldb: i32, kd: i32, c: usize, ldc: i32, j0: i32, j1: i32): void {
+  const step = <usize>ldb << 2;
+  for (let j = j0; j < j1; j += 8) {
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+    let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+    let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+    let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+    let pb = f4(bt, j);
+    let pa = ab;
+    for (let t = 0; t < kd; t++) {
+      const b0 = v128.load(pb);
+      const b1 = v128.load(pb, 16);
+      const x0 = v128.load(pa);
+      const x1 = v128.load(pa, 16);
+      const x2 = v128.load(pa, 32);
+      const x3 = v128.load(pa, 48);
+      c00 = f32x4.add(c00, f32x4.mul(x0, b0)); c01 = f32x4.add(c01, f32x4.mul(x0, b1));
+      c10 = f32x4.add(c10, f32x4.mul(x1, b0)); c11 = f32x4.add(c11, f32x4.mul(x1, b1));
+      c20 = f32x4.add(c20, f32x4.mul(x2, b0)); c21 = f32x4.add(c21, f32x4.mul(x2, b1));
+      c30 = f32x4.add(c30, f32x4.mul(x3, b0)); c31 = f32x4.add(c31, f32x4.mul(x3, b1));
+      pb += step;
+      pa += 64;
+    }
+    const pc = f4(c, j);
+    const rs = <usize>ldc << 2;
+    v128.store(pc, c00); v128.store(pc, c01, 16);
+    if (nr > 1) { v128.store(pc + rs, c10); v128.store(pc + rs, c11, 16); }
+    if (nr > 2) { v128.store(pc + 2 * rs, c20); v128.store(pc + 2 * rs, c21, 16); }
+    if (nr > 3) { v128.store(pc + 3 * rs, c30); v128.store(pc + 3 * rs, c31, 16); }
+  }
+}
+
+/**
+ * C[r][j0 .. j1) = A[r]·Bt[:, j] for rows r < nrows of A (row length kd, stride lda), through the broadcast
+ * buffer wAb one 4-row group at a time.
+ */
+@inline function tileRowsABt(a: usize, lda: i32, nrows: i32, bt: usize, ldb: i32, kd: i32, c: usize, ldc: i32, j0: i32, j1: i32): void {
   for (let r = 0; r < nrows; r += 4) {
-    tileABt(qs + (<usize>(r * e) << 2), e, min(4, nrows - r), kt, ldk, e, s + (<usize>(r * ldk) << 2), ldk, j0, j1);
+    const nr = min(4, nrows - r);
+    broadcastRows(a + (<usize>(r * lda) << 2), lda, nr, kd, wAb);
+    tileABtB(wAb, nr, bt, ldb, kd, c + (<usize>(r * ldc) << 2), ldc, j0, j1);
   }
 }
 
@@ -286,7 +303,7 @@ function tileMask(
 /** Bytes of workspace for these sizes (both passes). */
 export function attentionWorkspaceBytes(lk: i32, e: i32, ev: i32): f64 {
   const lp = <f64>pad8(lk);
-  return 4.0 * (lp * <f64>e + lp * <f64>ev + <f64>(TQ * e) + 2.0 * <f64>TQ * lp + <f64>TQ) + <f64>(TQ * lk) + 272.0;
+  return 4.0 * (lp * <f64>e + lp * <f64>ev + <f64>(TQ * e) + 2.0 * <f64>TQ * lp + 3.0 * <f64>TQ + 16.0 * <f64>max(e, ev)) + <f64>(TQ * lk) + 320.0;
 }
 
 // Workspace sub-blocks, set by `layout` (globals: nothing here allocates from the AssemblyScript heap).
@@ -297,6 +314,9 @@ let wS: usize = 0;
 let wDp: usize = 0;
 let wM: usize = 0;
 let wInv: usize = 0;
+let wMax: usize = 0;
+let wLse: usize = 0;
+let wAb: usize = 0;
 
 function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
   const lp = <usize>pad8(lk);
@@ -307,6 +327,9 @@ function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
   wS = p; p = al16(p + (<usize>TQ * lp << 2));
   wDp = p; p = al16(p + (<usize>TQ * lp << 2));
   wInv = p; p = al16(p + (<usize>TQ << 2));
+  wMax = p; p = al16(p + (<usize>TQ << 2));
+  wLse = p; p = al16(p + (<usize>TQ << 2));
+  wAb = p; p = al16(p + (<usize>(16 * max(e, ev)) << 2));
   wM = p; // keep bits: TQ·lk bytes + 16 of slack (zOf reads up to 7 past a row's end)
 }
 
@@ -347,7 +370,7 @@ function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
       const j0 = jlo & ~7;
       const j1 = min(lp, pad8(jhi));
       loadQ(qb, i0, nrows, e, qs, prescale, scale);
-      tileScores(qs, e, nrows, kt, lp, S, j0, j1);
+      tileRowsABt(qs, e, nrows, kt, lp, e, S, lp, j0, j1);
       if (drop) tileMask(mk, b, i0, nrows, lq, lk, causal, window, k0, k1, counter, keepP);
       for (let r = 0; r < nrows; r++) {
         const i = i0 + r;
@@ -357,8 +380,7 @@ function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
         if (hi <= lo) {
           fillRange(row, j0, j1, 0);
           store<f32>(wInv + (<usize>r << 2), 0);
-          store<f32>(rowMax + statB + (<usize>r << 2), NEG_INF);
-          store<f32>(lse + statB + (<usize>r << 2), NEG_INF);
+          store<f32>(wMax + (<usize>r << 2), NEG_INF);
           continue;
         }
         if (!prescale) scaleRange(row, j0, j1, scale);
@@ -385,11 +407,19 @@ function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
             v128.store(f4(row, j), ex);
           }
         }
-        const sum = <f64>(f32x4.extract_lane(sv, 0) + f32x4.extract_lane(sv, 1)) + <f64>(f32x4.extract_lane(sv, 2) + f32x4.extract_lane(sv, 3));
-        store<f32>(wInv + (<usize>r << 2), <f32>(1.0 / sum));
-        store<f32>(rowMax + statB + (<usize>r << 2), m);
-        store<f32>(lse + statB + (<usize>r << 2), <f32>(<f64>m + Math.log(sum)));
+        const sum = (f32x4.extract_lane(sv, 0) + f32x4.extract_lane(sv, 1)) + (f32x4.extract_lane(sv, 2) + f32x4.extract_lane(sv, 3));
+        store<f32>(wInv + (<usize>r << 2), sum);
+        store<f32>(wMax + (<usize>r << 2), m);
       }
+      // logSumExp = m + ln Σ and 1/Σ, four rows per vector (one f32 vector log instead of an f64 log per row).
+      // Σ ≥ 1 on visible rows (the max contributes e⁰); blind rows have Σ = 0 and m = −∞, so lse = −∞.
+      for (let r = 0; r < nrows; r += 4) {
+        const sums = v128.load(wInv + (<usize>r << 2));
+        v128.store(wLse + (<usize>r << 2), f32x4.add(v128.load(wMax + (<usize>r << 2)), logF4(f32x4.pmax(sums, f32x4.splat(1)))));
+        v128.store(wInv + (<usize>r << 2), f32x4.div(f32x4.splat(1), sums));
+      }
+      memory.copy(rowMax + statB, wMax, <usize>nrows << 2);
+      memory.copy(lse + statB, wLse, <usize>nrows << 2);
       // out rows = (E[:, jlo .. jhi) · V[jlo .. jhi)) / Σ
       for (let r = 0; r < nrows; r += 4) {
         tileAB(
@@ -460,12 +490,10 @@ export function attentionBackwardKernel(
       const dob = dO + (<usize>((b * lq + i0) * ev) << 2);
       const oub = out + (<usize>((b * lq + i0) * ev) << 2);
       loadQ(qb, i0, nrows, e, qs, prescale, scale);
-      tileScores(qs, e, nrows, kt, lp, S, j0, j1);
+      tileRowsABt(qs, e, nrows, kt, lp, e, S, lp, j0, j1);
       if (drop) tileMask(mk, b, i0, nrows, lq, lk, causal, window, k0, k1, counter, keepP);
       // dP̃ = dO · Vᵀ over the same keys.
-      for (let r = 0; r < nrows; r += 4) {
-        tileABt(dob + (<usize>(r * ev) << 2), ev, min(4, nrows - r), vt, lp, ev, DP + (<usize>(r * lp) << 2), lp, j0, j1);
-      }
+      tileRowsABt(dob, ev, nrows, vt, lp, ev, DP, lp, j0, j1);
       for (let r = 0; r < nrows; r++) {
         const i = i0 + r;
         const lo = rangeLo(i, window);
