@@ -4,14 +4,17 @@
  *   refresh  after an optimizer step: the previous way (mask-driven dense-to-CSR of W and of a permuted Wᵀ)
  *            vs the gather of W's values at the pattern positions (src/sparse/csr-pattern.ts);
  *   topology after a prune/grow step moving `changed` of the active weights: full rebuild of both patterns
- *            from the mask vs the incremental update (changed rows only), uploads included.
- * Lines: {"bench":"csr-update","what","n","k","density","changed","full_ms","incremental_ms","speedup"}.
+ *            from the mask vs the incremental update (one mask diff, then changed rows merged in each
+ *            pattern), uploads included.
+ * Lines: {"bench":"csr-update","what","n","k","density","changed","full_ms","incremental_ms","speedup"}; topology lines
+ * add the host pattern work alone (without the uploads and gather positions both paths share):
+ * "patterns_full_ms","patterns_incremental_ms","patterns_speedup".
  */
 import { engine } from '../src/tensor/engine.ts';
 import { Rng } from '../src/tensor/random.ts';
 import * as op from '../src/ops/index.ts';
 import { denseToCsr, Csr } from '../src/ops/sparse.ts';
-import { CsrPattern } from '../src/sparse/csr-pattern.ts';
+import { CsrPattern, maskChanges } from '../src/sparse/csr-pattern.ts';
 import { transposeMask } from '../src/sparse/crossover.ts';
 import { emit, medianMs } from './stats.ts';
 
@@ -64,21 +67,35 @@ export async function benchCsrUpdate(opts: { json: boolean; runs?: number }): Pr
         upload(CsrPattern.fromMask(next, n, k), [n, k]);
         upload(CsrPattern.fromMask(next, n, k, true), [k, n]);
       }, { runs });
+      const rebuildPatterns = await medianMs(() => {
+        CsrPattern.fromMask(next, n, k);
+        CsrPattern.fromMask(next, n, k, true);
+      }, { runs });
       // Each timed run updates a fresh copy of the old patterns (built outside the timing).
       const times: number[] = [];
+      const patternTimes: number[] = [];
       for (let r = 0; r < Math.max(5, runs) + 1; r++) {
         const a = CsrPattern.fromMask(mask, n, k);
         const b = CsrPattern.fromMask(mask, n, k, true);
         const t0 = performance.now();
-        a.update(mask, next);
-        b.update(mask, next);
+        const changes = maskChanges(mask, next);
+        a.applyChanges(changes, next);
+        b.applyChanges(changes, next);
+        const t1 = performance.now();
         upload(a, [n, k]);
         upload(b, [k, n]);
-        if (r > 0) times.push(performance.now() - t0);
+        if (r > 0) {
+          times.push(performance.now() - t0);
+          patternTimes.push(t1 - t0);
+        }
       }
-      times.sort((x, y) => x - y);
-      const inc = times[times.length >> 1]!;
-      emit(opts.json, { bench: 'csr-update', what: 'topology', n, k, density, changed: fraction, full_ms: +rebuild.toFixed(4), incremental_ms: +inc.toFixed(4), speedup: +(rebuild / inc).toFixed(2) });
+      const median = (xs: number[]) => xs.sort((x, y) => x - y)[xs.length >> 1]!;
+      const inc = median(times);
+      const incPatterns = median(patternTimes);
+      emit(opts.json, {
+        bench: 'csr-update', what: 'topology', n, k, density, changed: fraction, full_ms: +rebuild.toFixed(4), incremental_ms: +inc.toFixed(4), speedup: +(rebuild / inc).toFixed(2),
+        patterns_full_ms: +rebuildPatterns.toFixed(4), patterns_incremental_ms: +incPatterns.toFixed(4), patterns_speedup: +(rebuildPatterns / incPatterns).toFixed(2),
+      });
     }
     for (const t of [w, m, mt, pos, post]) t.dispose();
   }

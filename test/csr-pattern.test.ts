@@ -3,7 +3,7 @@
 // positions address exactly the active entries in CSR order.
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../src/tensor/random.ts';
-import { CsrPattern } from '../src/sparse/csr-pattern.ts';
+import { CsrPattern, maskChanges } from '../src/sparse/csr-pattern.ts';
 
 function randomMask(rng: Rng, size: number, density: number): Uint8Array {
   return Uint8Array.from(rng.uniform(size), (v) => (v < density ? 1 : 0));
@@ -86,5 +86,39 @@ describe.each([false, true])('CsrPattern (transposed: %s)', (transposed) => {
     expect(() => CsrPattern.fromMask(new Uint8Array(5), 2, 3, transposed)).toThrow(/mask has 5 entries, the weight \[2, 3\] has 6/);
     const p = CsrPattern.fromMask(new Uint8Array(6), 2, 3, transposed);
     expect(() => p.update(new Uint8Array(6), new Uint8Array(7))).toThrow(/CsrPattern.update: masks of 6 and 7 entries for a weight \[2, 3\]/);
+  });
+});
+
+describe('maskChanges', () => {
+  it('lists the differing positions in order, aligned or not, through lengths that are not multiples of 4', () => {
+    const rng = new Rng(9);
+    for (const len of [0, 1, 3, 4, 17, 1001]) {
+      const a = randomMask(rng, len + 3, 0.3);
+      const b = a.slice();
+      const u = rng.uniform(b.length);
+      for (let i = 0; i < b.length; i++) if (u[i]! < 0.05 || i === b.length - 1) b[i] = 1 - b[i]!;
+      for (const off of [0, 1, 3]) {
+        const x = a.subarray(off, off + len);
+        const y = b.subarray(off, off + len);
+        const want = [...x.keys()].filter((i) => x[i] !== y[i]);
+        expect([...maskChanges(x, y)], `len ${len} offset ${off}`).toEqual(want);
+      }
+    }
+    expect(() => maskChanges(new Uint8Array(4), new Uint8Array(5))).toThrow(/maskChanges: masks of 4 and 5 entries/);
+  });
+
+  it('one diff applied to W\'s and Wᵀ\'s patterns gives both rebuilds; out-of-order changes are refused', () => {
+    const [n, k] = [19, 13];
+    const rng = new Rng(12);
+    const mask = randomMask(rng, n * k, 0.4);
+    const next = pruneGrow(rng, mask, 12, 9);
+    const w = CsrPattern.fromMask(mask, n, k);
+    const wt = CsrPattern.fromMask(mask, n, k, true);
+    const ch = maskChanges(mask, next);
+    w.applyChanges(ch, next);
+    wt.applyChanges(ch, next);
+    expectPattern(w, next, n, k, false);
+    expectPattern(wt, next, n, k, true);
+    expect(() => w.applyChanges(Int32Array.from([5, 3]), next)).toThrow(/change 1 is position 3; positions must be ascending inside \[0, 247\)/);
   });
 });

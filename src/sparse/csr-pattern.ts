@@ -4,9 +4,10 @@
  *
  * - values are refreshed after each optimizer step by one gather of W at `positions` (the flat index into
  *   W of every stored entry) — nnz reads instead of a dense-to-CSR scan (and, for Wᵀ, a permute) of n·k;
- * - when a topology update changes the mask, `update` diffs the two masks once and merges each changed row's
- *   old segment with its changes; unchanged rows are copied as blocks. PALS / RigL / SET updates move a small
- *   fraction of the weights, so the work is a byte scan plus O(nnz) copying, never a rebuild from scratch.
+ * - when a topology update changes the mask, the two masks are diffed once (`maskChanges`, a word scan) and
+ *   each pattern merges its changed rows' old segments with their changes, copying runs of unchanged rows as
+ *   blocks. PALS / RigL / SET updates move a small fraction of the weights, so the work is O(changes) plus
+ *   O(nnz) copying — no rebuild from the mask, no per-entry pass over n·k.
  *
  * The result is exactly what a full rebuild from the mask gives (test/csr-pattern.test.ts checks that after
  * prune/grow steps), so the choice of path never changes a number.
@@ -66,75 +67,88 @@ export class CsrPattern {
   }
 
   /**
-   * Follow a mask change from `before` to `after` (both W's row-major masks). The masks are diffed once (a
-   * contiguous byte scan); rows without changes keep their column segments (block copies) and each changed row
-   * is merged from its old segment and its sorted changes — no strided rescan of the mask, so Wᵀ's pattern
-   * costs the same as W's. Returns the number of changed rows.
+   * Follow a mask change from `before` to `after` (both W's row-major masks): `applyChanges` of their diff.
+   * Returns the number of changed rows. A caller keeping W's and Wᵀ's patterns diffs once with `maskChanges`
+   * and applies the list to both.
    */
   update(before: Uint8Array, after: Uint8Array): number {
-    const n = this.transposed ? this.cols : this.rows;
-    const k = this.transposed ? this.rows : this.cols;
+    const [n, k] = this.weightShape();
     if (before.length !== n * k || after.length !== n * k) {
       throw new Error(`CsrPattern.update: masks of ${before.length} and ${after.length} entries for a weight [${n}, ${k}]`);
     }
-    // Changes grouped by stored row (counting sort), each group in increasing column order.
+    return this.applyChanges(maskChanges(before, after), after);
+  }
+
+  /**
+   * Apply the flipped positions `changes` (flat indices into W, ascending, as `maskChanges` gives them; `after`
+   * says whether each is now on). Work is O(changes) to group them by stored row plus one block copy per run
+   * of unchanged rows and a merge per changed row — O(nnz) memory traffic, no pass over the n·k mask. Returns
+   * the number of changed rows.
+   */
+  applyChanges(changes: Int32Array, after: Uint8Array): number {
+    const [n, k] = this.weightShape();
+    if (after.length !== n * k) throw new Error(`CsrPattern.applyChanges: mask of ${after.length} entries for a weight [${n}, ${k}]`);
+    const count = changes.length;
+    if (count === 0) return 0;
+    // Changes grouped by stored row, each group in increasing column order: W's flat order is already
+    // (row, col); for Wᵀ (row = W's column) a counting sort by p mod k keeps increasing p, i.e. increasing col.
     const perRow = new Int32Array(this.rows + 1);
-    let changes = 0;
-    for (let p = 0; p < after.length; p++) {
-      if (before[p] !== after[p]) {
-        perRow[(this.transposed ? p % k : (p / k) | 0) + 1]!++;
-        changes++;
+    const changeCol = new Int32Array(count);
+    for (let q = 0; q < count; q++) {
+      const p = changes[q]!;
+      if (p < 0 || p >= n * k || (q > 0 && p <= changes[q - 1]!)) {
+        throw new Error(`CsrPattern.applyChanges: change ${q} is position ${p}; positions must be ascending inside [0, ${n * k})`);
       }
+      perRow[(this.transposed ? p % k : (p / k) | 0) + 1]!++;
     }
-    if (changes === 0) return 0;
     for (let r = 0; r < this.rows; r++) perRow[r + 1]! += perRow[r]!;
-    const changeCol = new Int32Array(changes);
-    const changeOn = new Uint8Array(changes);
-    const fill = perRow.slice(0, this.rows);
-    // W's flat order is (row, col) for W's pattern and (col, row) for Wᵀ's: either way each group fills in
-    // increasing column order.
-    for (let p = 0; p < after.length; p++) {
-      if (before[p] !== after[p]) {
-        const i = (p / k) | 0;
-        const j = p - i * k;
-        const [r, c] = this.transposed ? [j, i] : [i, j];
-        const q = fill[r]!++;
-        changeCol[q] = c;
-        changeOn[q] = after[p] ? 1 : 0;
-      }
+    const sorted = this.transposed ? new Int32Array(count) : changes;
+    if (this.transposed) {
+      const fill = perRow.slice(0, this.rows);
+      for (let q = 0; q < count; q++) sorted[fill[changes[q]! % k]!++] = changes[q]!;
     }
+    for (let q = 0; q < count; q++) changeCol[q] = this.transposed ? (sorted[q]! / k) | 0 : sorted[q]! % k;
+    const oldPtr = this.rowPtr;
+    const oldIdx = this.colIdx;
     const rowPtr = new Int32Array(this.rows + 1);
     let changedRows = 0;
     for (let r = 0; r < this.rows; r++) {
       let delta = 0;
-      for (let q = perRow[r]!; q < perRow[r + 1]!; q++) delta += changeOn[q] ? 1 : -1;
+      for (let q = perRow[r]!; q < perRow[r + 1]!; q++) delta += after[sorted[q]!] ? 1 : -1;
       if (perRow[r + 1]! > perRow[r]!) changedRows++;
-      rowPtr[r + 1] = rowPtr[r]! + this.rowPtr[r + 1]! - this.rowPtr[r]! + delta;
+      rowPtr[r + 1] = rowPtr[r]! + oldPtr[r + 1]! - oldPtr[r]! + delta;
     }
     const colIdx = new Int32Array(rowPtr[this.rows]!);
-    for (let r = 0; r < this.rows; r++) {
-      const o0 = this.rowPtr[r]!;
-      const o1 = this.rowPtr[r + 1]!;
-      let out = rowPtr[r]!;
-      const c0 = perRow[r]!;
-      const c1 = perRow[r + 1]!;
-      if (c0 === c1) {
-        colIdx.set(this.colIdx.subarray(o0, o1), out);
+    let r = 0;
+    while (r < this.rows) {
+      if (perRow[r + 1] === perRow[r]) {
+        // A run of unchanged rows moves as one block.
+        const r0 = r;
+        while (r < this.rows && perRow[r + 1] === perRow[r]) r++;
+        colIdx.set(oldIdx.subarray(oldPtr[r0]!, oldPtr[r]!), rowPtr[r0]!);
         continue;
       }
       // Merge: old entries minus the removed ones, plus the added ones, in column order.
-      let o = o0;
-      for (let q = c0; q < c1; q++) {
+      const o1 = oldPtr[r + 1]!;
+      let o = oldPtr[r]!;
+      let out = rowPtr[r]!;
+      for (let q = perRow[r]!; q < perRow[r + 1]!; q++) {
         const c = changeCol[q]!;
-        while (o < o1 && this.colIdx[o]! < c) colIdx[out++] = this.colIdx[o++]!;
-        if (changeOn[q]) colIdx[out++] = c;
+        while (o < o1 && oldIdx[o]! < c) colIdx[out++] = oldIdx[o++]!;
+        if (after[sorted[q]!]) colIdx[out++] = c;
         else o++; // the removed entry is the old one at column c
       }
-      while (o < o1) colIdx[out++] = this.colIdx[o++]!;
+      while (o < o1) colIdx[out++] = oldIdx[o++]!;
+      r++;
     }
     this.rowPtr = rowPtr;
     this.colIdx = colIdx;
     return changedRows;
+  }
+
+  /** W's shape [n, k], whichever way this pattern stores it. */
+  private weightShape(): [number, number] {
+    return this.transposed ? [this.cols, this.rows] : [this.rows, this.cols];
   }
 
   /**
@@ -151,4 +165,28 @@ export class CsrPattern {
     }
     return out;
   }
+}
+
+/**
+ * Flat positions where two masks differ, ascending. Compares four bytes at a time (topology updates flip a
+ * few percent of the entries, so almost every word is equal) and looks inside the differing words only.
+ */
+export function maskChanges(before: Uint8Array, after: Uint8Array): Int32Array {
+  if (before.length !== after.length) throw new Error(`maskChanges: masks of ${before.length} and ${after.length} entries`);
+  const n = before.length;
+  const out: number[] = [];
+  let start = 0;
+  if (before.byteOffset % 4 === 0 && after.byteOffset % 4 === 0) {
+    const words = n >> 2;
+    const a = new Uint32Array(before.buffer, before.byteOffset, words);
+    const b = new Uint32Array(after.buffer, after.byteOffset, words);
+    for (let w = 0; w < words; w++) {
+      if (a[w] !== b[w]) {
+        for (let p = 4 * w; p < 4 * w + 4; p++) if (before[p] !== after[p]) out.push(p);
+      }
+    }
+    start = words << 2;
+  }
+  for (let p = start; p < n; p++) if (before[p] !== after[p]) out.push(p);
+  return Int32Array.from(out);
 }

@@ -41,7 +41,7 @@ import { reshape } from '../ops/reshape.ts';
 import { sum } from '../ops/reduce.ts';
 import { Csr } from '../ops/sparse.ts';
 import { gather } from '../ops/indexing.ts';
-import { CsrPattern } from './csr-pattern.ts';
+import { CsrPattern, maskChanges } from './csr-pattern.ts';
 import { wrap } from '../ops/util.ts';
 import type { Masking, MaskedLayer } from './masking.ts';
 import { crossoverDensity } from './crossover.ts';
@@ -214,7 +214,8 @@ export class SparseLinearExec implements LinearExecutor {
       if (this.maskDirty || !this.csr) {
         const mask = this.layer.mask;
         if (this.pattern && this.patternT && this.builtMask) {
-          this.lastRebuiltRows = [this.pattern.update(this.builtMask, mask), this.patternT.update(this.builtMask, mask)];
+          const changes = maskChanges(this.builtMask, mask);
+          this.lastRebuiltRows = [this.pattern.applyChanges(changes, mask), this.patternT.applyChanges(changes, mask)];
         } else {
           this.pattern = CsrPattern.fromMask(mask, n, k);
           this.patternT = CsrPattern.fromMask(mask, n, k, true);
