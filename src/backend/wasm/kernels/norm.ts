@@ -1,4 +1,4 @@
-/** wasm glue: layerNorm, layerNormBackward, batchNormStats (f64x2 statistics, rounded once to f32). */
+/** wasm glue: layerNorm, layerNormBackward (f32x4, dgamma/dbeta totals in f64), batchNormStats (f64x2). */
 import type { Storage } from '../../kernels.ts';
 import { sizeOf } from '../../../tensor/shape.ts';
 import type { KernelFamily } from './index.ts';
@@ -41,7 +41,7 @@ export const normFamily: KernelFamily = (rt) => {
       const dx = rt.alloc(rows * d, 'f32', false);
       const dgamma = rt.alloc(d, 'f32', false);
       const dbeta = rt.alloc(d, 'f32', false);
-      rt.withTemp((tmp) => lnB(pdy, px, pg, pm, pr, dx.ptr, dgamma.ptr, dbeta.ptr, rows, d, tmp.bytes(16 * d)));
+      rt.withTemp((tmp) => lnB(pdy, px, pg, pm, pr, dx.ptr, dgamma.ptr, dbeta.ptr, rows, d, tmp.bytes(24 * d)));
       return { dx, dgamma, dbeta };
     },
 
