@@ -30,6 +30,14 @@ const NEG_INF: f32 = -Infinity;
   return p + (<usize>i << 2);
 }
 
+/**
+ * Element offset of row i of batch index b in a tensor of `len` rows of `w` values per head: [batch, len, w]
+ * when heads = 1, [B, len, heads, w] otherwise (kernels.ts, AttentionShape.heads); rows are heads·w apart.
+ */
+@inline function rowOff(b: i32, i: i32, len: i32, w: i32, heads: i32): usize {
+  return <usize>(((b / heads) * len + i) * heads + b % heads) * <usize>w;
+}
+
 /** Keys [rangeLo, rangeHi) are visible from query row i (none when rangeHi ≤ rangeLo). */
 @inline function rangeLo(i: i32, window: i32): i32 {
   return window >= 0 ? max(0, i - window) : 0;
@@ -42,17 +50,17 @@ const NEG_INF: f32 = -Infinity;
 }
 
 /**
- * dst[t][j] = src[j][t] for j < n, t < d; columns n .. ld − 1 zero. 4×4 blocks go through registers (two
- * rounds of shuffles); the ragged edges element by element.
+ * dst[t][j] = src[j][t] for j < n, t < d (source rows `srs` elements apart); columns n .. ld − 1 zero. 4×4
+ * blocks go through registers (two rounds of shuffles); the ragged edges element by element.
  */
-function transposePad(src: usize, n: i32, d: i32, dst: usize, ld: i32): void {
+function transposePad(src: usize, n: i32, d: i32, srs: i32, dst: usize, ld: i32): void {
   const n4 = n & ~3;
   const d4 = d & ~3;
-  const rs = <usize>d << 2;
+  const rs = <usize>srs << 2;
   const ds = <usize>ld << 2;
   for (let j = 0; j < n4; j += 4) {
     for (let t = 0; t < d4; t += 4) {
-      const s0 = src + (<usize>(j * d + t) << 2);
+      const s0 = src + (<usize>(j * srs + t) << 2);
       const r0 = v128.load(s0);
       const r1 = v128.load(s0 + rs);
       const r2 = v128.load(s0 + 2 * rs);
@@ -68,12 +76,12 @@ function transposePad(src: usize, n: i32, d: i32, dst: usize, ld: i32): void {
       v128.store(o + 3 * ds, i64x2.shuffle(t2, t3, 1, 3));
     }
     for (let t = d4; t < d; t++) {
-      for (let x = j; x < j + 4; x++) store<f32>(f4(dst, t * ld + x), load<f32>(f4(src, x * d + t)));
+      for (let x = j; x < j + 4; x++) store<f32>(f4(dst, t * ld + x), load<f32>(f4(src, x * srs + t)));
     }
   }
   for (let t = 0; t < d; t++) {
     const row = dst + (<usize>(t * ld) << 2);
-    for (let j = n4; j < n; j++) store<f32>(f4(row, j), load<f32>(f4(src, j * d + t)));
+    for (let j = n4; j < n; j++) store<f32>(f4(row, j), load<f32>(f4(src, j * srs + t)));
     for (let j = n; j < ld; j++) store<f32>(f4(row, j), 0);
   }
 }
@@ -286,17 +294,22 @@ function tileMask(
   return v128.and(i32x4.ne(bits, i32x4.splat(0)), keepScale);
 }
 
-/** Copy rows [i0, i0 + n) of q (row length e) into qs, times `scale` when prescale is set. */
-@inline function loadQ(q: usize, i0: i32, n: i32, e: i32, qs: usize, prescale: i32, scale: f32): void {
-  const src = q + (<usize>(i0 * e) << 2);
-  const cnt = n * e;
-  if (prescale) {
-    const c4 = cnt & ~3;
-    const sv = f32x4.splat(scale);
-    for (let x = 0; x < c4; x += 4) v128.store(f4(qs, x), f32x4.mul(v128.load(f4(src, x)), sv));
-    for (let x = c4; x < cnt; x++) store<f32>(f4(qs, x), load<f32>(f4(src, x)) * scale);
-  } else {
-    memory.copy(qs, src, <usize>cnt << 2);
+/**
+ * Copy rows [i0, i0 + n) of q (row length e, rows qrs elements apart) into qs (rows e apart), times `scale`
+ * when prescale is set.
+ */
+@inline function loadQ(q: usize, qrs: i32, i0: i32, n: i32, e: i32, qs: usize, prescale: i32, scale: f32): void {
+  const e4 = e & ~3;
+  const sv = f32x4.splat(scale);
+  for (let r = 0; r < n; r++) {
+    const src = q + (<usize>((i0 + r) * qrs) << 2);
+    const dst = qs + (<usize>(r * e) << 2);
+    if (prescale) {
+      for (let x = 0; x < e4; x += 4) v128.store(f4(dst, x), f32x4.mul(v128.load(f4(src, x)), sv));
+      for (let x = e4; x < e; x++) store<f32>(f4(dst, x), load<f32>(f4(src, x)) * scale);
+    } else {
+      memory.copy(dst, src, <usize>e << 2);
+    }
   }
 }
 
@@ -340,27 +353,30 @@ function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
  */
 @inline function forwardBody(
   q: usize, k: usize, v: usize, out: usize, rowMax: usize, lse: usize,
-  batch: i32, lq: i32, lk: i32, e: i32, ev: i32, scale: f32, prescale: i32, causal: i32, window: i32,
+  batch: i32, lq: i32, lk: i32, e: i32, ev: i32, scale: f32, prescale: i32, causal: i32, window: i32, heads: i32,
   drop: bool, k0: u32, k1: u32, counter: f64, keepP: f32, keepScale: f32, ws: usize,
 ): void {
   layout(ws, lk, e, ev);
   const lp = pad8(lk);
   const kt = wKt, qs = wQs, S = wS, mk = wM;
   const ks = f32x4.splat(keepScale);
+  // Row strides of q/k and of v/out (heads interleaved: heads·width).
+  const ers = heads * e;
+  const vrs = heads * ev;
   for (let b = 0; b < batch; b++) {
-    const qb = q + (<usize>(b * lq * e) << 2);
-    const kb = k + (<usize>(b * lk * e) << 2);
-    const vb = v + (<usize>(b * lk * ev) << 2);
-    transposePad(kb, lk, e, kt, lp);
+    const qb = q + (rowOff(b, 0, lq, e, heads) << 2);
+    const kb = k + (rowOff(b, 0, lk, e, heads) << 2);
+    const vb = v + (rowOff(b, 0, lk, ev, heads) << 2);
+    transposePad(kb, lk, e, ers, kt, lp);
     for (let i0 = 0; i0 < lq; i0 += TQ) {
       const nrows = min(TQ, lq - i0);
       const jlo = rangeLo(i0, window);
       const jhi = rangeHi(i0 + nrows - 1, lk, causal, window);
-      const ob = out + (<usize>((b * lq + i0) * ev) << 2);
+      const ob = out + (rowOff(b, i0, lq, ev, heads) << 2);
       const statB = <usize>(b * lq + i0) << 2;
       if (jhi <= jlo) {
         // Every row of the tile is blind: NaN rows (softmax of all −∞), statistics −∞.
-        for (let x = 0; x < nrows * ev; x++) store<f32>(f4(ob, x), <f32>NaN);
+        for (let r = 0; r < nrows; r++) for (let c = 0; c < ev; c++) store<f32>(f4(ob, r * vrs + c), <f32>NaN);
         for (let r = 0; r < nrows; r++) {
           store<f32>(rowMax + statB + (<usize>r << 2), NEG_INF);
           store<f32>(lse + statB + (<usize>r << 2), NEG_INF);
@@ -369,7 +385,7 @@ function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
       }
       const j0 = jlo & ~7;
       const j1 = min(lp, pad8(jhi));
-      loadQ(qb, i0, nrows, e, qs, prescale, scale);
+      loadQ(qb, ers, i0, nrows, e, qs, prescale, scale);
       tileRowsABt(qs, e, nrows, kt, lp, e, S, lp, j0, j1);
       if (drop) tileMask(mk, b, i0, nrows, lq, lk, causal, window, k0, k1, counter, keepP);
       for (let r = 0; r < nrows; r++) {
@@ -423,15 +439,15 @@ function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
       // out rows = (E[:, jlo .. jhi) · V[jlo .. jhi)) / Σ
       for (let r = 0; r < nrows; r += 4) {
         tileAB(
-          S + (<usize>(r * lp + jlo) << 2), lp, 1, min(4, nrows - r), vb + (<usize>(jlo * ev) << 2), ev, jhi - jlo,
-          ob + (<usize>(r * ev) << 2), ev, ev, false,
+          S + (<usize>(r * lp + jlo) << 2), lp, 1, min(4, nrows - r), vb + (<usize>(jlo * vrs) << 2), vrs, jhi - jlo,
+          ob + (<usize>(r * vrs) << 2), vrs, ev, false,
         );
       }
-      for (let r = 0; r < nrows; r++) scaleRow(ob + (<usize>(r * ev) << 2), ev, load<f32>(wInv + (<usize>r << 2)));
+      for (let r = 0; r < nrows; r++) scaleRow(ob + (<usize>(r * vrs) << 2), ev, load<f32>(wInv + (<usize>r << 2)));
       for (let r = 0; r < nrows; r++) {
         const i = i0 + r;
         if (rangeHi(i, lk, causal, window) <= rangeLo(i, window)) {
-          for (let c = 0; c < ev; c++) store<f32>(f4(ob, r * ev + c), <f32>NaN);
+          for (let c = 0; c < ev; c++) store<f32>(f4(ob, r * vrs + c), <f32>NaN);
         }
       }
     }
@@ -441,59 +457,61 @@ function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
 /** Forward without dropout (inference, eval): the dropout code folds away, so kernels-infer.wasm has no RNG. */
 export function attentionForward(
   q: usize, k: usize, v: usize, out: usize, rowMax: usize, lse: usize,
-  batch: i32, lq: i32, lk: i32, e: i32, ev: i32, scale: f32, prescale: i32, causal: i32, window: i32, ws: usize,
+  batch: i32, lq: i32, lk: i32, e: i32, ev: i32, scale: f32, prescale: i32, causal: i32, window: i32, heads: i32, ws: usize,
 ): void {
-  forwardBody(q, k, v, out, rowMax, lse, batch, lq, lk, e, ev, scale, prescale, causal, window, false, 0, 0, 0, 1, 1, ws);
+  forwardBody(q, k, v, out, rowMax, lse, batch, lq, lk, e, ev, scale, prescale, causal, window, heads, false, 0, 0, 0, 1, 1, ws);
 }
 
 /** Forward with dropout on the weights (training). */
 export function attentionForwardDropout(
   q: usize, k: usize, v: usize, out: usize, rowMax: usize, lse: usize,
-  batch: i32, lq: i32, lk: i32, e: i32, ev: i32, scale: f32, prescale: i32, causal: i32, window: i32,
+  batch: i32, lq: i32, lk: i32, e: i32, ev: i32, scale: f32, prescale: i32, causal: i32, window: i32, heads: i32,
   k0: u32, k1: u32, counter: f64, keepP: f32, keepScale: f32, ws: usize,
 ): void {
-  forwardBody(q, k, v, out, rowMax, lse, batch, lq, lk, e, ev, scale, prescale, causal, window, true, k0, k1, counter, keepP, keepScale, ws);
+  forwardBody(q, k, v, out, rowMax, lse, batch, lq, lk, e, ev, scale, prescale, causal, window, heads, true, k0, k1, counter, keepP, keepScale, ws);
 }
 
 /**
- * Backward: dq [batch, lq, e], dk [batch, lk, e], dv [batch, lk, ev] (dk and dv zero on entry). Weights are
- * recomputed from logSumExp; see kernels.ts for the formulas.
+ * Backward: dq [batch, lq, e], dk [batch, lk, e], dv [batch, lk, ev] (dk and dv zero on entry; all in the
+ * layout `heads` says). Weights are recomputed from logSumExp; see kernels.ts for the formulas.
  */
 export function attentionBackwardKernel(
   dO: usize, q: usize, k: usize, v: usize, out: usize, lse: usize, dq: usize, dk: usize, dv: usize,
-  batch: i32, lq: i32, lk: i32, e: i32, ev: i32, scale: f32, prescale: i32, causal: i32, window: i32,
+  batch: i32, lq: i32, lk: i32, e: i32, ev: i32, scale: f32, prescale: i32, causal: i32, window: i32, heads: i32,
   drop: i32, k0: u32, k1: u32, counter: f64, keepP: f32, keepScale: f32, ws: usize,
 ): void {
   layout(ws, lk, e, ev);
   const lp = pad8(lk);
   const kt = wKt, vt = wVt, qs = wQs, S = wS, DP = wDp, mk = wM;
   const ks = f32x4.splat(keepScale);
+  const ers = heads * e;
+  const vrs = heads * ev;
   for (let b = 0; b < batch; b++) {
-    const qb = q + (<usize>(b * lq * e) << 2);
-    const kb = k + (<usize>(b * lk * e) << 2);
-    const vb = v + (<usize>(b * lk * ev) << 2);
-    const dkb = dk + (<usize>(b * lk * e) << 2);
-    const dvb = dv + (<usize>(b * lk * ev) << 2);
-    transposePad(kb, lk, e, kt, lp);
-    transposePad(vb, lk, ev, vt, lp);
+    const qb = q + (rowOff(b, 0, lq, e, heads) << 2);
+    const kb = k + (rowOff(b, 0, lk, e, heads) << 2);
+    const vb = v + (rowOff(b, 0, lk, ev, heads) << 2);
+    const dkb = dk + (rowOff(b, 0, lk, e, heads) << 2);
+    const dvb = dv + (rowOff(b, 0, lk, ev, heads) << 2);
+    transposePad(kb, lk, e, ers, kt, lp);
+    transposePad(vb, lk, ev, vrs, vt, lp);
     for (let i0 = 0; i0 < lq; i0 += TQ) {
       const nrows = min(TQ, lq - i0);
       const jlo = rangeLo(i0, window);
       const jhi = rangeHi(i0 + nrows - 1, lk, causal, window);
-      const dqb = dq + (<usize>((b * lq + i0) * e) << 2);
+      const dqb = dq + (rowOff(b, i0, lq, e, heads) << 2);
       if (jhi <= jlo) {
-        for (let x = 0; x < nrows * e; x++) store<f32>(f4(dqb, x), 0);
+        for (let r = 0; r < nrows; r++) for (let t = 0; t < e; t++) store<f32>(f4(dqb, r * ers + t), 0);
         continue;
       }
       const j0 = jlo & ~7;
       const j1 = min(lp, pad8(jhi));
-      const dob = dO + (<usize>((b * lq + i0) * ev) << 2);
-      const oub = out + (<usize>((b * lq + i0) * ev) << 2);
-      loadQ(qb, i0, nrows, e, qs, prescale, scale);
+      const dob = dO + (rowOff(b, i0, lq, ev, heads) << 2);
+      const oub = out + (rowOff(b, i0, lq, ev, heads) << 2);
+      loadQ(qb, ers, i0, nrows, e, qs, prescale, scale);
       tileRowsABt(qs, e, nrows, kt, lp, e, S, lp, j0, j1);
       if (drop) tileMask(mk, b, i0, nrows, lq, lk, causal, window, k0, k1, counter, keepP);
       // dP̃ = dO · Vᵀ over the same keys.
-      tileRowsABt(dob, ev, nrows, vt, lp, ev, DP, lp, j0, j1);
+      tileRowsABt(dob, vrs, nrows, vt, lp, ev, DP, lp, j0, j1);
       for (let r = 0; r < nrows; r++) {
         const i = i0 + r;
         const lo = rangeLo(i, window);
@@ -506,7 +524,7 @@ export function attentionBackwardKernel(
           continue;
         }
         let dsum: f64 = 0;
-        for (let c = 0; c < ev; c++) dsum += <f64>load<f32>(f4(dob, r * ev + c)) * <f64>load<f32>(f4(oub, r * ev + c));
+        for (let c = 0; c < ev; c++) dsum += <f64>load<f32>(f4(dob, r * vrs + c)) * <f64>load<f32>(f4(oub, r * vrs + c));
         const dv4 = f32x4.splat(<f32>dsum);
         if (!prescale) scaleRange(row, j0, j1, scale);
         fillRange(row, j0, lo, NEG_INF);
@@ -531,19 +549,19 @@ export function attentionBackwardKernel(
       const n = jhi - jlo;
       // dV[jlo .. jhi) += (P∘Z)ᵀ · dO and dK[jlo .. jhi) += dSᵀ · Qs, reading the tiles transposed in place.
       for (let j = 0; j < n; j += 4) {
-        tileAB(S + (<usize>(jlo + j) << 2), 1, lp, min(4, n - j), dob, ev, nrows, dvb + (<usize>((jlo + j) * ev) << 2), ev, ev, true);
-        tileAB(DP + (<usize>(jlo + j) << 2), 1, lp, min(4, n - j), qs, e, nrows, dkb + (<usize>((jlo + j) * e) << 2), e, e, true);
+        tileAB(S + (<usize>(jlo + j) << 2), 1, lp, min(4, n - j), dob, vrs, nrows, dvb + (<usize>((jlo + j) * vrs) << 2), vrs, ev, true);
+        tileAB(DP + (<usize>(jlo + j) << 2), 1, lp, min(4, n - j), qs, e, nrows, dkb + (<usize>((jlo + j) * ers) << 2), ers, e, true);
       }
       // dQ rows = scale · dS · K[jlo .. jhi)
       for (let r = 0; r < nrows; r += 4) {
         tileAB(
-          DP + (<usize>(r * lp + jlo) << 2), lp, 1, min(4, nrows - r), kb + (<usize>(jlo * e) << 2), e, n,
-          dqb + (<usize>(r * e) << 2), e, e, false,
+          DP + (<usize>(r * lp + jlo) << 2), lp, 1, min(4, nrows - r), kb + (<usize>(jlo * ers) << 2), ers, n,
+          dqb + (<usize>(r * ers) << 2), ers, e, false,
         );
       }
-      for (let x = 0; x < nrows * e; x++) store<f32>(f4(dqb, x), load<f32>(f4(dqb, x)) * scale);
+      for (let r = 0; r < nrows; r++) scaleRow(dqb + (<usize>(r * ers) << 2), e, scale);
     }
     // With Q scaled up front, dSᵀ·Qs already carries the scale.
-    if (!prescale) for (let x = 0; x < lk * e; x++) store<f32>(f4(dkb, x), load<f32>(f4(dkb, x)) * scale);
+    if (!prescale) for (let j = 0; j < lk; j++) scaleRow(dkb + (<usize>(j * ers) << 2), e, scale);
   }
 }

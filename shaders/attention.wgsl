@@ -9,7 +9,8 @@
 //
 // Params: [0] batch, [1] lq, [2] lk, [3] e, [4] ev, [5] scale (f32 bits), [6] causal, [7] window (i32, −1
 // none), [8] dropout on, [9] key lo, [10] key hi, [11] counter lo, [12] counter hi, [13] keepP (f32 bits),
-// [14] keepScale (f32 bits), [15] tiles per batch (query tiles, or key tiles for backward_dkv).
+// [14] keepScale (f32 bits), [15] tiles per batch (query tiles, or key tiles for backward_dkv), [16] heads H
+// (the layout: 1 for [batch, L, width], H for heads interleaved as [B, L, H, width]; see row_off).
 // Dropout element (b, i, j) uses counter + (b·lq + i)·lk + j (the host checks that batch·lq·lk < 2^32).
 // The inner loops run to the specialized sizes EC / EVC (constants, so a compiler can unroll them and keep the
 // per-invocation rows in registers); they equal e / ev except for e or ev = 0, where EC / EVC = 1 and the
@@ -19,6 +20,13 @@ const EC: u32 = 1u;    // e (specialized, ≥ 1)
 const EVC: u32 = 1u;   // ev (specialized, ≥ 1)
 const TQ: u32 = 32u;   // rows (or keys) per workgroup = workgroup size
 const KB: u32 = 32u;   // rows per block staged in workgroup memory
+
+// Element offset of row i of batch index b in a tensor of len rows of w values per head (kernels.ts,
+// AttentionShape.heads): ((b / H · len + i) · H + b mod H) · w. Statistics and dropout index b·lq + i either way.
+fn row_off(b: u32, i: u32, len: u32, w: u32) -> u32 {
+  let h = pu(16u);
+  return ((b / h * len + i) * h + b % h) * w;
+}
 
 fn lo_of(i: u32) -> u32 {
   let w = pi(7u);
@@ -81,14 +89,16 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   let row = b * lq + i;
   var qr: array<f32, EC>;
   var acc: array<f32, EVC>;
-  if (live) { for (var t = 0u; t < e; t++) { qr[t] = Q[row * e + t]; } }
+  let qo = row_off(b, i, lq, e);
+  let oo = row_off(b, i, lq, ev);
+  if (live) { for (var t = 0u; t < e; t++) { qr[t] = Q[qo + t]; } }
   var m = -f_inf();
   var l = 0.0;
   for (var j0 = jlo; j0 < jhi; j0 += KB) {
     let nb = min(KB, jhi - j0);
     workgroupBarrier();
-    for (var x = lid; x < nb * e; x += TQ) { ks[x] = K[(b * lk + j0) * e + x]; }
-    for (var x = lid; x < nb * ev; x += TQ) { vs[x] = V[(b * lk + j0) * ev + x]; }
+    for (var x = lid; x < nb * e; x += TQ) { ks[x] = K[row_off(b, j0 + x / e, lk, e) + x % e]; }
+    for (var x = lid; x < nb * ev; x += TQ) { vs[x] = V[row_off(b, j0 + x / ev, lk, ev) + x % ev]; }
     workgroupBarrier();
     if (live) {
       for (var jj = 0u; jj < nb; jj++) {
@@ -114,13 +124,13 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: 
   }
   if (!live) { return; }
   if (hi <= lo) {
-    for (var c = 0u; c < ev; c++) { O[row * ev + c] = f_nan(); }
+    for (var c = 0u; c < ev; c++) { O[oo + c] = f_nan(); }
     MX[row] = -f_inf();
     LSE[row] = -f_inf();
     return;
   }
   let inv = 1.0 / l;
-  for (var c = 0u; c < ev; c++) { O[row * ev + c] = acc[c] * inv; }
+  for (var c = 0u; c < ev; c++) { O[oo + c] = acc[c] * inv; }
   MX[row] = m;
   LSE[row] = m + log_f(l);
 }
@@ -164,18 +174,18 @@ fn backward_dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   var dsum = 0.0;
   var lse = 0.0;
   if (live) {
-    for (var t = 0u; t < e; t++) { qr[t] = GQ[row * e + t]; }
+    for (var t = 0u; t < e; t++) { qr[t] = GQ[row_off(b, i, lq, e) + t]; }
     for (var c = 0u; c < ev; c++) {
-      dor[c] = GDO[row * ev + c];
-      dsum += dor[c] * GO[row * ev + c];
+      dor[c] = GDO[row_off(b, i, lq, ev) + c];
+      dsum += dor[c] * GO[row_off(b, i, lq, ev) + c];
     }
     lse = GL[row];
   }
   for (var j0 = jlo; j0 < jhi; j0 += KB) {
     let nb = min(KB, jhi - j0);
     workgroupBarrier();
-    for (var x = lid; x < nb * e; x += TQ) { bks[x] = GK[(b * lk + j0) * e + x]; }
-    for (var x = lid; x < nb * ev; x += TQ) { bvs[x] = GV[(b * lk + j0) * ev + x]; }
+    for (var x = lid; x < nb * e; x += TQ) { bks[x] = GK[row_off(b, j0 + x / e, lk, e) + x % e]; }
+    for (var x = lid; x < nb * ev; x += TQ) { bvs[x] = GV[row_off(b, j0 + x / ev, lk, ev) + x % ev]; }
     workgroupBarrier();
     if (live) {
       for (var jj = 0u; jj < nb; jj++) {
@@ -194,7 +204,7 @@ fn backward_dq(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     }
   }
   if (!live) { return; }
-  for (var t = 0u; t < e; t++) { DQ[row * e + t] = scale * dqa[t]; }
+  for (var t = 0u; t < e; t++) { DQ[row_off(b, i, lq, e) + t] = scale * dqa[t]; }
   GD[row] = dsum;
 }
 
@@ -243,14 +253,14 @@ fn backward_dkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   var dka: array<f32, EC>;
   var dva: array<f32, EVC>;
   if (live) {
-    for (var t = 0u; t < e; t++) { kr[t] = HK[(b * lk + j) * e + t]; }
-    for (var c = 0u; c < ev; c++) { vr[c] = HV[(b * lk + j) * ev + c]; }
+    for (var t = 0u; t < e; t++) { kr[t] = HK[row_off(b, j, lk, e) + t]; }
+    for (var c = 0u; c < ev; c++) { vr[c] = HV[row_off(b, j, lk, ev) + c]; }
   }
   for (var r0 = ilo; r0 < ihi; r0 += KB) {
     let nb = min(KB, ihi - r0);
     workgroupBarrier();
-    for (var x = lid; x < nb * e; x += TQ) { qs[x] = HQ[(b * lq + r0) * e + x]; }
-    for (var x = lid; x < nb * ev; x += TQ) { dos[x] = HDO[(b * lq + r0) * ev + x]; }
+    for (var x = lid; x < nb * e; x += TQ) { qs[x] = HQ[row_off(b, r0 + x / e, lq, e) + x % e]; }
+    for (var x = lid; x < nb * ev; x += TQ) { dos[x] = HDO[row_off(b, r0 + x / ev, lq, ev) + x % ev]; }
     for (var x = lid; x < nb; x += TQ) {
       ls[x] = HL[b * lq + r0 + x];
       dss[x] = HD[b * lq + r0 + x];
@@ -275,6 +285,6 @@ fn backward_dkv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     }
   }
   if (!live) { return; }
-  for (var t = 0u; t < e; t++) { DK[(b * lk + j) * e + t] = scale * dka[t]; }
-  for (var c = 0u; c < ev; c++) { DV[(b * lk + j) * ev + c] = dva[c]; }
+  for (var t = 0u; t < e; t++) { DK[row_off(b, j, lk, e) + t] = scale * dka[t]; }
+  for (var c = 0u; c < ev; c++) { DV[row_off(b, j, lk, ev) + c] = dva[c]; }
 }

@@ -14,7 +14,7 @@ import { createWasmBackendSync } from '../src/backend/wasm/backend.ts';
 import { backward } from '../src/autograd/backward.ts';
 import * as op from '../src/ops/index.ts';
 import { compareOutput } from './conformance/run.ts';
-import { attentionCases, runAttentionPaths, type AttentionCase } from './shared/attention-paths.ts';
+import { attentionCases, runAttentionPaths, runInterleavedHeads, type AttentionCase } from './shared/attention-paths.ts';
 import { Transformer } from '../src/models/transformer.ts';
 import { defaultConfig } from '../src/models/config.ts';
 import { Adam } from '../src/train/adam.ts';
@@ -40,6 +40,16 @@ describe.each(['js', 'wasm'])('fused attention on %s', (backend) => {
     }
     expect(fused.rngOffset).toBe(unfused.rngOffset);
   });
+
+  it.each(attentionCases().filter((c) => c.batch.length === 2).map((c) => [label(c), c] as const))(
+    'reads interleaved heads in place with the same bits as split heads: %s', async (_l, c) => {
+      engine.useBackend(backend);
+      const split = await runAttentionPaths(c, true);
+      const inter = await runInterleavedHeads(c);
+      for (const name of ['out', 'dq', 'dk', 'dv'] as const) expect(Array.from(inter[name]), name).toEqual(Array.from(split[name]));
+      expect(inter.rngOffset).toBe(split.rngOffset);
+    },
+  );
 
   it('drops exactly the weights the unfused dropout drops (V = identity reads the weights out)', async () => {
     engine.useBackend(backend);

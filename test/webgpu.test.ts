@@ -29,7 +29,7 @@ import { defaultConfig } from '../src/models/config.ts';
 import { baseKernel } from './conformance/cases.ts';
 import { runConformanceAsync } from './conformance/run.ts';
 import { tinyRun, TINY } from './shared/tiny-run.ts';
-import { attentionCases, runAttentionPaths } from './shared/attention-paths.ts';
+import { attentionCases, runAttentionPaths, runInterleavedHeads } from './shared/attention-paths.ts';
 import { compareOutput } from './conformance/run.ts';
 
 // The shader map is generated from shaders/*.wgsl (git-ignored); make sure it is current.
@@ -742,6 +742,15 @@ describe('webgpu end to end (conformance, training, memory)', () => {
       if (fused.rngOffset !== unfused.rngOffset) bad.push(`${JSON.stringify(c)}: rng offsets differ`);
     }
     expect(bad).toEqual([]);
+  });
+
+  it('multi-head attention on interleaved heads gives the split-heads result bit for bit', async () => {
+    engine.useBackend('webgpu');
+    for (const c of attentionCases().filter((x) => x.batch.length === 2).slice(0, 3)) {
+      const split = await runAttentionPaths(c, true);
+      const inter = await runInterleavedHeads(c);
+      for (const name of ['out', 'dq', 'dk', 'dv'] as const) expect(Array.from(inter[name]), `${JSON.stringify(c)} ${name}`).toEqual(Array.from(split[name]));
+    }
   });
 
   it(`the tiny MLP run (${TINY.steps} seeded steps) matches wasm's loss at every step within 1e-4 relative`, async () => {

@@ -6,6 +6,20 @@
  */
 import type { AttentionAttrs, AttentionShape } from './kernels.ts';
 
+/** Interleaved heads H of the layout (1: plain [batch, L, width]). */
+export function headsOf(shape: AttentionShape): number {
+  return shape.heads ?? 1;
+}
+
+/**
+ * Element offset of row i of batch index bh in a tensor of `len` rows of `width` values per head: the
+ * [batch, len, width] offset when H = 1, the [B, len, H, width] one otherwise (rows are H·width apart).
+ */
+export function rowOffset(shape: AttentionShape, bh: number, i: number, len: number, width: number): number {
+  const h = headsOf(shape);
+  return ((Math.floor(bh / h) * len + i) * h + (bh % h)) * width;
+}
+
 /** Window half width, or −1 for none. */
 export function windowOf(attrs: AttentionAttrs): number {
   return attrs.window === undefined || attrs.window < 0 ? -1 : attrs.window;
@@ -45,6 +59,10 @@ export function checkAttention(op: string, shape: AttentionShape, attrs: Attenti
   const { batch, lq, lk, e, ev } = shape;
   for (const [k, v] of Object.entries({ batch, lq, lk, e, ev })) {
     if (!Number.isInteger(v) || v < 0) throw new Error(`${op}: ${k} must be an integer ≥ 0, got ${v}`);
+  }
+  const h = headsOf(shape);
+  if (!Number.isInteger(h) || h < 1 || batch % h !== 0) {
+    throw new Error(`${op}: heads must be an integer ≥ 1 dividing batch ${batch}, got ${shape.heads}`);
   }
   if (!Number.isFinite(attrs.scale)) throw new Error(`${op}: scale must be finite, got ${attrs.scale}`);
   if (attrs.window !== undefined && !(Number.isInteger(attrs.window) && attrs.window >= -1)) {

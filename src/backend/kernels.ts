@@ -86,6 +86,12 @@ export interface MatmulArgs {
 /**
  * Sizes of a fused attention: q [batch, lq, e], k [batch, lk, e], v [batch, lk, ev], all contiguous; `batch`
  * is every leading dimension flattened (B·H). The kernels never broadcast batch dims (the ops layer does).
+ *
+ * With `heads` = H > 1 the tensors are instead in a projection's layout, heads interleaved in the feature
+ * axis: q [B, lq, H, e], k [B, lk, H, e], v [B, lk, H, ev], and out / dq / dk / dv likewise, with batch = B·H
+ * and batch index b·H + h (the order of the [B, H, L, E] layout, so dropout counters and the statistics
+ * [batch, lq] are the same either way). Row i of batch b·H + h starts at element ((b·L + i)·H + h)·width and
+ * rows are H·width apart: the kernels read the heads in place instead of after a permute.
  */
 export interface AttentionShape {
   batch: number;
@@ -93,6 +99,8 @@ export interface AttentionShape {
   lk: number;
   e: number;
   ev: number;
+  /** Heads interleaved in the feature axis (see above); absent or 1: [batch, L, width] contiguous. */
+  heads?: number;
 }
 
 /**

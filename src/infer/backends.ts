@@ -9,6 +9,7 @@ import type { Backend } from '../backend/kernels.ts';
 import { engine } from '../tensor/engine.ts';
 import { WasmBackend } from '../backend/wasm/backend.ts';
 import { WasmRuntime } from '../backend/wasm/runtime.ts';
+import { FORWARD_FAMILIES } from '../backend/wasm/kernels/index.ts';
 import { createForecaster, type Forecaster } from './core.ts';
 
 export type InferBackend = 'wasm' | 'js';
@@ -50,7 +51,7 @@ export async function backendFor(kind: InferBackend, module: () => Promise<WebAs
   if (kind !== 'wasm') throw new Error(`loadForecaster: backend must be 'wasm' or 'js', got ${JSON.stringify(kind)}`);
   if (!wasmBackend) {
     const instance = await WebAssembly.instantiate(await module(), {});
-    wasmBackend = new WasmBackend(new WasmRuntime(forwardOnly(instance)));
+    wasmBackend = new WasmBackend(new WasmRuntime(forwardOnly(instance)), FORWARD_FAMILIES);
     engine.registerBackend(wasmBackend);
   }
   return wasmBackend;

@@ -16,10 +16,17 @@ import { reshape } from '../ops/reshape.ts';
 import { where } from '../ops/compare.ts';
 import { tensor } from '../ops/creation.ts';
 import { scaledDotProductAttention } from '../ops/attention.ts';
+import { multiHeadAttention } from '../ops/fused-attention.ts';
 
 /** An inner attention: queries [B, H, L, E], keys [B, H, S, E], values [B, H, S, D] → [B, H, L, D]. */
 export interface InnerAttention extends Module {
   forward(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null): Tensor;
+  /**
+   * Optionally the same on the projections before the heads are split — q [B, L, H·E], k and v [B, S, H·E]
+   * → [B, L, H·D] — when this attention can read that layout in place; null when it cannot (AttentionLayer
+   * then splits the heads and calls `forward`).
+   */
+  forwardInterleaved?(q: Tensor, k: Tensor, v: Tensor, heads: number, mask: Tensor | null): Tensor | null;
 }
 
 /** u8 [L, S] with 1 where position s > l (masked), as TriangularCausalMask. */
@@ -58,6 +65,17 @@ export class FullAttention extends Module implements InnerAttention {
   constructor(rng: Rng, readonly maskFlag: boolean, attentionDropout: number, readonly scale: number | null = null) {
     super();
     this.dropout = this.module('dropout', new Dropout(rng, attentionDropout));
+  }
+
+  /** The fused kernel on the projections' layout (no head permutes): same numbers as `forward`. */
+  forwardInterleaved(q: Tensor, k: Tensor, v: Tensor, heads: number, mask: Tensor | null): Tensor | null {
+    const e = q.shape[2]! / heads;
+    if (mask !== null || !useFusedAttention(q.backend, e, this.maskFlag)) return null;
+    const d = this.dropout;
+    return multiHeadAttention(q, k, v, heads, {
+      scale: this.scale ?? 1 / Math.sqrt(e), causal: this.maskFlag,
+      dropout: d.p, rng: d.rng, training: d.training,
+    });
   }
 
   forward(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null): Tensor {
@@ -102,10 +120,15 @@ export class AttentionLayer extends Module {
     const [b, l] = queries.shape as [number, number, number];
     const s = keys.shape[1]!;
     const h = this.nHeads;
+    const qp = this.queryProjection.forward(queries);
+    const kp = this.keyProjection.forward(keys);
+    const vp = this.valueProjection.forward(values);
+    const inPlace = this.innerAttention.forwardInterleaved?.(qp, kp, vp, h, mask);
+    if (inPlace) return this.outProjection.forward(inPlace);
     const heads = (t: Tensor, len: number) => permute(reshape(t, [b, len, h, -1]), [0, 2, 1, 3]);
-    const q = heads(this.queryProjection.forward(queries), l);
-    const k = heads(this.keyProjection.forward(keys), s);
-    const v = heads(this.valueProjection.forward(values), s);
+    const q = heads(qp, l);
+    const k = heads(kp, s);
+    const v = heads(vp, s);
     const out = this.innerAttention.forward(q, k, v, mask);
     const merged = reshape(permute(out, [0, 2, 1, 3]), [b, l, -1]);
     return this.outProjection.forward(merged);

@@ -70,6 +70,37 @@ export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, opts: FusedAtten
   if (!fusable(q, k, v)) {
     throw new Error(`${op}: query ${shapeToString(q.shape)}, key ${shapeToString(k.shape)} and value ${shapeToString(v.shape)} must have equal batch dimensions (use scaledDotProductAttention to broadcast)`);
   }
+  const batch = q.shape.slice(0, -2).reduce((a, d) => a * d, 1);
+  return run(op, q, k, v, { batch, lq, lk, e, ev }, [...q.shape.slice(0, -1), ev], opts);
+}
+
+/**
+ * Multi-head attention on projections as they come out of their Linear layers: q [B, Lq, H·E], k [B, Lk, H·E],
+ * v [B, Lk, H·Ev] → [B, Lq, H·Ev], head h of every row being features h·E .. (h+1)·E. The same result, bit for
+ * bit, as splitting the heads ([B, H, L, E] by a permute), `fusedAttention`, and merging them back, but the
+ * kernels read and write the interleaved layout in place (AttentionShape.heads), forward and backward.
+ */
+export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, heads: number, opts: FusedAttentionOptions = {}): Tensor {
+  const op = 'multiHeadAttention';
+  for (const [t, name] of [[q, 'query'], [k, 'key'], [v, 'value']] as const) {
+    checkDtype(op, t, ['f32'], name);
+    if (t.rank !== 3) throw new Error(`${op}: ${name} ${shapeToString(t.shape)} must have rank 3 ([B, L, heads·E])`);
+    if (!Number.isInteger(heads) || heads < 1 || t.shape[2]! % heads !== 0) {
+      throw new Error(`${op}: ${name} ${shapeToString(t.shape)} has ${t.shape[2]} features, not a multiple of ${heads} heads`);
+    }
+  }
+  const [b, lq, dq] = q.shape as [number, number, number];
+  const [bk, lk, dk] = k.shape as [number, number, number];
+  const [bv, lv, dv] = v.shape as [number, number, number];
+  if (bk !== b || bv !== b) throw new Error(`${op}: query ${shapeToString(q.shape)}, key ${shapeToString(k.shape)} and value ${shapeToString(v.shape)} differ in batch`);
+  if (dk !== dq) throw new Error(`${op}: query ${shapeToString(q.shape)} and key ${shapeToString(k.shape)} differ in the feature dimension`);
+  if (lv !== lk) throw new Error(`${op}: key ${shapeToString(k.shape)} and value ${shapeToString(v.shape)} differ in length`);
+  return run(op, q, k, v, { batch: b * heads, lq, lk, e: dq / heads, ev: dv / heads, heads }, [b, lq, dv], opts);
+}
+
+/** The kernel call and its tape record, for either layout. */
+function run(op: string, q: Tensor, k: Tensor, v: Tensor, shape: AttentionShape, outShape: number[], opts: FusedAttentionOptions): Tensor {
+  const { lq, lk, e, ev } = shape;
   const causal = opts.causal ?? false;
   if (opts.window !== undefined && !(Number.isInteger(opts.window) && opts.window >= 0)) {
     throw new Error(`${op}: window must be an integer ≥ 0, got ${opts.window}`);
@@ -77,7 +108,6 @@ export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, opts: FusedAtten
   checkNoBlindRows(op, lq, lk, causal, opts.window);
   const scale = opts.scale ?? 1 / Math.sqrt(e);
   if (!Number.isFinite(scale)) throw new Error(`${op}: scale ${scale} is not finite (E = ${e})`);
-  const shape: AttentionShape = { batch: q.shape.slice(0, -2).reduce((a, d) => a * d, 1), lq, lk, e, ev };
   const attrs: AttentionAttrs = { scale, causal, ...(opts.window !== undefined ? { window: opts.window } : {}) };
   const p = opts.dropout ?? 0;
   if (p > 0 && (opts.training ?? false)) {
@@ -90,11 +120,9 @@ export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, opts: FusedAtten
   // FLOP accounting as the unfused path counts it (Q·Kᵀ and weights·V in full, masked or not, as TSLib
   // computes them), so a model reports the same FLOPs whichever path its attention takes.
   countFlops(op, 2 * shape.batch * lq * lk * e + 2 * shape.batch * lq * lk * ev, null);
-  const outShape = [...q.shape.slice(0, -1), ev];
-  const rowShape = q.shape.slice(0, -1);
   const r = backend.kernels.attention(s[0]!, s[1]!, s[2]!, shape, attrs);
   const out = wrap(r.out, outShape, backend);
-  const lse = wrap(r.logSumExp, rowShape, backend);
+  const lse = wrap(r.logSumExp, [shape.batch, lq], backend);
   backend.free(r.rowMax); // the backward pass needs only the log-sum-exp
   record('attention', [q, k, v], [out], ([dOut]) => {
     const g = backend.kernels.attentionBackward(

@@ -1110,10 +1110,13 @@ const ATTENTION_SPECS: Array<[AttentionShape, AttentionAttrs]> = [
   [{ batch: 2, lq: 3, lk: 4, e: 0, ev: 3 }, { scale: 1, causal: true }],
   [{ batch: 2, lq: 3, lk: 4, e: 2, ev: 0 }, { scale: 0.5, causal: false, dropout: { p: 0.5, seed: 1, counter: 3 } }],
   [{ batch: 0, lq: 3, lk: 3, e: 2, ev: 2 }, { scale: 1, causal: true }],
+  // Heads interleaved in the feature axis ([B = 2, L, H = 3, width]), as the projections lay them out.
+  [{ batch: 6, lq: 19, lk: 21, e: 5, ev: 7, heads: 3 }, { scale: 0.4, causal: true, dropout: { p: 0.2, seed: 5, counter: 17 } }],
+  [{ batch: 4, lq: 33, lk: 33, e: 16, ev: 16, heads: 4 }, { scale: 0.25, causal: false }],
 ];
 
 function attentionLabel(s: AttentionShape, a: AttentionAttrs): string {
-  return `b${s.batch} lq${s.lq} lk${s.lk} e${s.e} ev${s.ev} scale ${a.scale}${a.causal ? ' causal' : ''}${a.window !== undefined ? ` window ${a.window}` : ''}${a.dropout ? ` dropout ${a.dropout.p}` : ''}`;
+  return `b${s.batch}${s.heads ? ` heads ${s.heads}` : ''} lq${s.lq} lk${s.lk} e${s.e} ev${s.ev} scale ${a.scale}${a.causal ? ' causal' : ''}${a.window !== undefined ? ` window ${a.window}` : ''}${a.dropout ? ` dropout ${a.dropout.p}` : ''}`;
 }
 
 function attentionInputs(s: AttentionShape, key: string): Float32Array[] {

@@ -81,3 +81,60 @@ export async function runAttentionPaths(c: AttentionCase, fused: boolean): Promi
   for (const t of [q, k, v, g, out, q.grad!, k.grad!, v.grad!]) t.dispose();
   return res;
 }
+
+/** [B, H, L, D] → [B, L, H, D] (forward = true) or back, on host data. */
+function swapHeads(x: Float32Array, b: number, h: number, l: number, d: number, forward: boolean): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let bi = 0; bi < b; bi++) {
+    for (let hi = 0; hi < h; hi++) {
+      for (let i = 0; i < l; i++) {
+        const split = ((bi * h + hi) * l + i) * d;
+        const inter = ((bi * l + i) * h + hi) * d;
+        for (let t = 0; t < d; t++) {
+          if (forward) out[inter + t] = x[split + t]!;
+          else out[split + t] = x[inter + t]!;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The same case (batch [B, H]) through `multiHeadAttention` on the projections' layout [B, L, H·D]: the same
+ * inputs as runAttentionPaths, interleaved on the host, and the results moved back to [B, H, L, D] order.
+ */
+export async function runInterleavedHeads(c: AttentionCase): Promise<PathResult> {
+  if (c.batch.length !== 2) throw new Error('runInterleavedHeads: the case needs batch [B, H]');
+  const [B, H] = c.batch as [number, number];
+  const data = new Rng(1000 + c.lq * 31 + c.lk * 7 + c.e);
+  const n = B * H;
+  const mk = (l: number, d: number, s = 1, grad = true) => {
+    const split = Float32Array.from(data.normal(n * l * d), (x) => x * s);
+    const t = op.tensor(swapHeads(split, B, H, l, d, true), [B, l, H * d]);
+    t.requiresGrad = grad;
+    return t;
+  };
+  const q = mk(c.lq, c.e, 1.5);
+  const k = mk(c.lk, c.e, 1.5);
+  const v = mk(c.lk, c.ev);
+  const g = mk(c.lq, c.ev, 1, false);
+  const rng = new Rng(77, 5);
+  const out = tidy(() => {
+    const o = op.multiHeadAttention(q, k, v, H, {
+      causal: c.causal, window: c.window, scale: c.scale, dropout: c.dropout, rng, training: c.dropout !== undefined,
+    });
+    backward(op.sum(op.mul(o, g)));
+    return o;
+  });
+  const back = async (t: { data(): Promise<unknown> }, l: number, d: number) => swapHeads((await t.data()) as Float32Array, B, H, l, d, false);
+  const res: PathResult = {
+    out: await back(out, c.lq, c.ev),
+    dq: await back(q.grad!, c.lq, c.e),
+    dk: await back(k.grad!, c.lk, c.e),
+    dv: await back(v.grad!, c.lk, c.ev),
+    rngOffset: rng.offset,
+  };
+  for (const t of [q, k, v, g, out, q.grad!, k.grad!, v.grad!]) t.dispose();
+  return res;
+}

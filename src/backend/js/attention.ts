@@ -4,9 +4,10 @@
  * matmul) so the two agree to the last bit or nearly: dot products in f64 rounded to f32, scaled in f32,
  * exponentials and row sums in f64, weights rounded to f32, dropout in f32, value products in f64.
  * The backward pass recomputes each row's scores and weights from logSumExp and accumulates in f64.
+ * Rows are addressed through rowOffset, so the interleaved-heads layout (AttentionShape.heads) reads in place.
  */
 import type { AttentionAttrs, AttentionShape, Kernels, Storage } from '../kernels.ts';
-import { checkAttention, dropoutConstants, keyRange } from '../attention-band.ts';
+import { checkAttention, dropoutConstants, headsOf, keyRange, rowOffset } from '../attention-band.ts';
 import { uniformStream } from '../../tensor/random.ts';
 import { input, type JsHeap } from './store.ts';
 
@@ -25,14 +26,14 @@ function dropoutRow(
   return u;
 }
 
-/** s_j = f32(f32(q_i·k_j) · scale) for j in [lo, hi), into s[0 .. hi − lo). */
+/** s_j = f32(f32(q_i·k_j) · scale) for j in [lo, hi), into s[0 .. hi − lo); key rows kStride apart. */
 function scores(
-  q: ArrayLike<number>, k: ArrayLike<number>, qBase: number, kBase: number, e: number, scale: number,
+  q: ArrayLike<number>, k: ArrayLike<number>, qBase: number, kBase: number, kStride: number, e: number, scale: number,
   lo: number, hi: number, s: Float64Array,
 ): void {
   for (let j = lo; j < hi; j++) {
     let acc = 0;
-    const kb = kBase + j * e;
+    const kb = kBase + j * kStride;
     for (let t = 0; t < e; t++) acc += q[qBase + t]! * k[kb + t]!;
     s[j - lo] = f(f(acc) * scale);
   }
@@ -53,17 +54,21 @@ export function attentionKernels(heap: JsHeap): Pick<Kernels, 'attention' | 'att
       const s = new Float64Array(lk);
       const zBuf = new Float32Array(lk);
       const acc = new Float64Array(ev);
+      const H = headsOf(shape);
       for (let b = 0; b < batch; b++) {
+        const kBase = rowOffset(shape, b, 0, lk, e);
+        const vBase = rowOffset(shape, b, 0, lk, ev);
         for (let i = 0; i < lq; i++) {
           const row = b * lq + i;
+          const ob = rowOffset(shape, b, i, lq, ev);
           const [lo, hi] = keyRange(i, lk, attrs);
           if (hi <= lo) {
-            out.fill(NaN, row * ev, (row + 1) * ev);
+            out.fill(NaN, ob, ob + ev);
             rowMax[row] = -Infinity;
             logSumExp[row] = -Infinity;
             continue;
           }
-          scores(q, k, row * e, b * lk * e, e, f(attrs.scale), lo, hi, s);
+          scores(q, k, rowOffset(shape, b, i, lq, e), kBase, H * e, e, f(attrs.scale), lo, hi, s);
           let m = -Infinity;
           for (let t = 0; t < hi - lo; t++) m = Math.max(m, s[t]!);
           let sum = 0;
@@ -78,10 +83,10 @@ export function attentionKernels(heap: JsHeap): Pick<Kernels, 'attention' | 'att
           for (let j = lo; j < hi; j++) {
             let p = f(s[j - lo]! / sum);
             if (z) p = f(p * z[j - lo]!);
-            const vb = (b * lk + j) * ev;
+            const vb = vBase + j * H * ev;
             for (let c = 0; c < ev; c++) acc[c] = acc[c]! + p * v[vb + c]!;
           }
-          for (let c = 0; c < ev; c++) out[row * ev + c] = acc[c]!;
+          for (let c = 0; c < ev; c++) out[ob + c] = acc[c]!;
         }
       }
       return { out: heap.adopt(out), rowMax: heap.adopt(rowMax), logSumExp: heap.adopt(logSumExp) };
@@ -109,38 +114,46 @@ export function attentionKernels(heap: JsHeap): Pick<Kernels, 'attention' | 'att
       const dkAcc = new Float64Array(lk * e);
       const dvAcc = new Float64Array(lk * ev);
       const scale = f(attrs.scale);
+      const H = headsOf(shape);
       for (let b = 0; b < batch; b++) {
         dkAcc.fill(0);
         dvAcc.fill(0);
+        const kBase = rowOffset(shape, b, 0, lk, e);
+        const vBase = rowOffset(shape, b, 0, lk, ev);
         for (let i = 0; i < lq; i++) {
           const row = b * lq + i;
           const [lo, hi] = keyRange(i, lk, attrs);
           if (hi <= lo) continue; // dq row stays 0
-          const ob = row * ev;
+          const ob = rowOffset(shape, b, i, lq, ev);
+          const qb = rowOffset(shape, b, i, lq, e);
           let dSum = 0;
           for (let c = 0; c < ev; c++) dSum += dOut[ob + c]! * out[ob + c]!;
-          scores(q, k, row * e, b * lk * e, e, scale, lo, hi, s);
+          scores(q, k, qb, kBase, H * e, e, scale, lo, hi, s);
           const z = dropoutRow(attrs, shape, b, i, lo, hi, zBuf);
           dqAcc.fill(0);
           for (let j = lo; j < hi; j++) {
             const p = Math.exp(s[j - lo]! - lse[row]!);
             const zj = z ? z[j - lo]! : 1;
-            const vb = (b * lk + j) * ev;
+            const vb = vBase + j * H * ev;
             let dp = 0;
             for (let c = 0; c < ev; c++) dp += dOut[ob + c]! * v[vb + c]!;
             const ds = p * (zj * dp - dSum);
             const pz = p * zj;
-            const kb = (b * lk + j) * e;
+            const kb = kBase + j * H * e;
             for (let t = 0; t < e; t++) {
               dqAcc[t] = dqAcc[t]! + ds * k[kb + t]!;
-              dkAcc[j * e + t] = dkAcc[j * e + t]! + ds * q[row * e + t]!;
+              dkAcc[j * e + t] = dkAcc[j * e + t]! + ds * q[qb + t]!;
             }
             for (let c = 0; c < ev; c++) dvAcc[j * ev + c] = dvAcc[j * ev + c]! + pz * dOut[ob + c]!;
           }
-          for (let t = 0; t < e; t++) dq[row * e + t] = scale * dqAcc[t]!;
+          for (let t = 0; t < e; t++) dq[qb + t] = scale * dqAcc[t]!;
         }
-        for (let x = 0; x < lk * e; x++) dk[b * lk * e + x] = scale * dkAcc[x]!;
-        dv.set(dvAcc.subarray(0, lk * ev), b * lk * ev);
+        for (let j = 0; j < lk; j++) {
+          const kb = kBase + j * H * e;
+          const vb = vBase + j * H * ev;
+          for (let t = 0; t < e; t++) dk[kb + t] = scale * dkAcc[j * e + t]!;
+          for (let c = 0; c < ev; c++) dv[vb + c] = dvAcc[j * ev + c]!;
+        }
       }
       return { dq: heap.adopt(dq), dk: heap.adopt(dk), dv: heap.adopt(dv) };
     },

@@ -10,8 +10,9 @@
  * once with console.warn and runs the single-threaded build.
  */
 import type { AnyTypedArray, Backend, DType, KernelName, Kernels, Storage } from '../kernels.ts';
+import { KERNEL_NAMES } from '../kernels.ts';
 import { WasmRuntime } from './runtime.ts';
-import { FAMILIES } from './kernels/index.ts';
+import { FAMILIES, type KernelFamily } from './kernels/index.ts';
 import { ThreadPool, threadSupport } from './threads.ts';
 import { WASM_BASE64 } from './generated/kernels.bytes.ts';
 import { WASM_BASE64 as RELAXED_BASE64 } from './generated/kernels-relaxed.bytes.ts';
@@ -74,9 +75,16 @@ export class WasmBackend implements Backend {
   readonly name = 'wasm' as const;
   readonly kernels: Kernels;
 
-  constructor(readonly rt: WasmRuntime) {
+  /** `families`: the kernel glue to install (FAMILIES; sparsecast/infer passes FORWARD_FAMILIES). */
+  constructor(readonly rt: WasmRuntime, families: readonly KernelFamily[]) {
     const merged: Partial<Kernels> = {};
-    for (const family of FAMILIES) Object.assign(merged, family(rt));
+    for (const family of families) Object.assign(merged, family(rt));
+    // A kernel no installed family provides fails by name when called (the inference backend's training kernels).
+    for (const name of KERNEL_NAMES) {
+      merged[name] ??= (() => {
+        throw new Error(`wasm: kernel '${name}' is not in this backend (sparsecast/infer installs the forward kernels only)`);
+      }) as never;
+    }
     this.kernels = merged as Kernels;
   }
 
@@ -160,7 +168,7 @@ async function createThreadedBackend(threads: number, opts: WasmBackendOptions):
   const scratch = Array.from({ length: threads - 1 }, () => rt.reserveStatic(scratchBytes));
   rt.pool = await ThreadPool.create({ threads, module, memory, exports: rt.exports, scratch, timeoutMs: opts.threadTimeoutMs });
   rt.splitAll = opts.threadSplitAll ?? false;
-  return new WasmBackend(rt);
+  return new WasmBackend(rt, FAMILIES);
 }
 
 /** Create the wasm backend (async: browsers refuse synchronous compilation of large modules). */
@@ -181,12 +189,12 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   }
   const module = opts.module ?? (await WebAssembly.compile(opts.bytes ?? wasmBytes(opts.relaxed)));
   const instance = await WebAssembly.instantiate(module, {});
-  return new WasmBackend(new WasmRuntime(instance));
+  return new WasmBackend(new WasmRuntime(instance), FAMILIES);
 }
 
 /** Synchronous variant for Node, Deno and workers. */
 export function createWasmBackendSync(opts: WasmBackendOptions = {}): WasmBackend {
   if (threadCount(opts) > 1) throw new Error('wasm: threads > 1 need the async createWasmBackend (workers start asynchronously)');
   const module = opts.module ?? new WebAssembly.Module(opts.bytes ?? wasmBytes(opts.relaxed));
-  return new WasmBackend(instantiateSync(module));
+  return new WasmBackend(instantiateSync(module), FAMILIES);
 }

@@ -4,7 +4,7 @@
  * dropout constants, and one workspace per call.
  */
 import type { AttentionAttrs, AttentionShape, Storage } from '../../kernels.ts';
-import { checkAttention, dropoutConstants, windowOf } from '../../attention-band.ts';
+import { checkAttention, dropoutConstants, headsOf, windowOf } from '../../attention-band.ts';
 import { seedKey } from '../../../tensor/random.ts';
 import type { KernelFamily } from './index.ts';
 import { inPtr, wasmFn } from './util.ts';
@@ -16,10 +16,10 @@ function isPowerOfTwo(x: number): boolean {
   return Number.isInteger(l) && l > -60 && l < 60;
 }
 
-/** The kernels' scalar arguments: scale, prescale, causal, window. */
-function bandArgs(attrs: AttentionAttrs): number[] {
+/** The kernels' scalar arguments: scale, prescale, causal, window, heads (the layout). */
+function bandArgs(shape: AttentionShape, attrs: AttentionAttrs): number[] {
   const scale = Math.fround(attrs.scale);
-  return [scale, isPowerOfTwo(scale) ? 1 : 0, attrs.causal ? 1 : 0, windowOf(attrs)];
+  return [scale, isPowerOfTwo(scale) ? 1 : 0, attrs.causal ? 1 : 0, windowOf(attrs), headsOf(shape)];
 }
 
 /** The dropout arguments: k0, k1, counter, keepP, keepScale. */
@@ -50,7 +50,7 @@ export const attentionFamily: KernelFamily = (rt) => {
       const rowMax = rt.alloc(batch * lq, 'f32', false);
       const logSumExp = rt.alloc(batch * lq, 'f32', false);
       if (batch * lq > 0) {
-        const args = [pq, pk, pv, out.ptr, rowMax.ptr, logSumExp.ptr, batch, lq, lk, e, ev, ...bandArgs(attrs)];
+        const args = [pq, pk, pv, out.ptr, rowMax.ptr, logSumExp.ptr, batch, lq, lk, e, ev, ...bandArgs(shape, attrs)];
         if (attrs.dropout) {
           fwdDrop ??= wasmFn(rt, 'attentionForwardDropout');
           const fn = fwdDrop;
@@ -83,7 +83,7 @@ export const attentionFamily: KernelFamily = (rt) => {
         bwd ??= wasmFn(rt, 'attentionBackwardKernel');
         const fn = bwd;
         rt.withTemp((tmp) => fn(
-          pdo, pq, pk, pv, po, pl, dq.ptr, dk.ptr, dv.ptr, batch, lq, lk, e, ev, ...bandArgs(attrs),
+          pdo, pq, pk, pv, po, pl, dq.ptr, dk.ptr, dv.ptr, batch, lq, lk, e, ev, ...bandArgs(shape, attrs),
           attrs.dropout ? 1 : 0, ...dropArgs(attrs), tmp.bytes(ws(lk, e, ev)),
         ));
       }

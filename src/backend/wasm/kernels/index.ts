@@ -5,7 +5,7 @@
 import type { Kernels } from '../../kernels.ts';
 import type { WasmRuntime } from '../runtime.ts';
 import { matmulFamily } from './matmul.ts';
-import { sparseFamily } from './sparse.ts';
+import { sparseFamily, sparseForwardFamily } from './sparse.ts';
 import { creationFamily } from './creation.ts';
 import { elementwiseFamily } from './elementwise.ts';
 import { reduceFamily } from './reduce.ts';
@@ -21,9 +21,10 @@ import { optimizerFamily } from './optimizer.ts';
 
 export type KernelFamily = (rt: WasmRuntime) => Partial<Kernels>;
 
-export const FAMILIES: KernelFamily[] = [
+/** The families an inference-only backend needs (sparsecast/infer bundles only these). */
+export const FORWARD_FAMILIES: KernelFamily[] = [
   matmulFamily,
-  sparseFamily,
+  sparseForwardFamily,
   creationFamily,
   elementwiseFamily,
   reduceFamily,
@@ -35,5 +36,11 @@ export const FAMILIES: KernelFamily[] = [
   poolFamily,
   fftFamily,
   attentionFamily,
-  optimizerFamily,
 ];
+
+/**
+ * Every family: the forward ones plus sparse training (SpMM, SDDMM, CSR construction, masked top-k) and the
+ * optimizer update, whose kernels the inference module does not have. Marked pure so bundles that use only
+ * FORWARD_FAMILIES (sparsecast/infer) drop this list and that glue.
+ */
+export const FAMILIES: KernelFamily[] = /* @__PURE__ */ FORWARD_FAMILIES.concat([sparseFamily, optimizerFamily]);

@@ -222,9 +222,13 @@ export function maskedTopKWasm(rt: WasmRuntime, x: Storage, candidates: Storage,
   return out;
 }
 
+/** What inference runs: a CSR weight applied as x · Wᵀ (the other sparse kernels serve sparse training). */
+export const sparseForwardFamily: KernelFamily = (rt) => ({
+  denseCsrT: (x, m, w) => denseCsrTWasm(rt, x, m, w),
+});
+
 export const sparseFamily: KernelFamily = (rt) => ({
   spmm: (a, b, n) => spmmWasm(rt, a, b, n),
-  denseCsrT: (x, m, w) => denseCsrTWasm(rt, x, m, w),
   sddmm: (a, aShape, transA, b, bShape, transB, pattern) =>
     sddmmWasm(rt, a, aShape, transA, b, bShape, transB, pattern),
   denseToCsr: (x, rows, cols, nnz, mask) => denseToCsrWasm(rt, x, rows, cols, nnz, mask),

@@ -4,7 +4,7 @@
  * array), and the two-dispatch backward pass with its D_i scratch buffer.
  */
 import type { AttentionAttrs, AttentionShape, Kernels, Storage } from '../../kernels.ts';
-import { checkAttention, dropoutConstants, windowOf } from '../../attention-band.ts';
+import { checkAttention, dropoutConstants, headsOf, windowOf } from '../../attention-band.ts';
 import { seedKey } from '../../../tensor/random.ts';
 import { Params, type WebGpuRuntime } from '../runtime.ts';
 
@@ -25,7 +25,7 @@ function params(op: string, shape: AttentionShape, attrs: AttentionAttrs, tiles:
     throw new Error(`${op}: webgpu indexes the [batch, lq, lk] weights with 32 bits; batch·lq·lk = ${batch * lq * lk} is too large`);
   }
   const p = new Params().setAll(0, [batch, lq, lk, e, ev]).setF(5, attrs.scale)
-    .set(6, attrs.causal ? 1 : 0).set(7, windowOf(attrs)).set(15, tiles);
+    .set(6, attrs.causal ? 1 : 0).set(7, windowOf(attrs)).set(15, tiles).set(16, headsOf(shape));
   const d = attrs.dropout;
   if (d) {
     const [k0, k1] = seedKey(d.seed);
