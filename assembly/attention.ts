@@ -408,21 +408,30 @@ function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
         const ms = f32x4.splat(m);
         // Unnormalized weights e^{s−m} (times the dropout factor) go to the tile; 1/Σ scales the output row
         // after the value product instead of every weight (L/Ev times fewer multiplies, one pass less).
+        // Two vectors per step (j1 − j0 is a multiple of 8): their exp chains overlap.
         let sv = f32x4.splat(0);
+        let sw = f32x4.splat(0);
         if (drop) {
           const mrow = mk + <usize>(r * lk);
-          for (let j = j0; j < j1; j += 4) {
+          for (let j = j0; j < j1; j += 8) {
             const ex = expBelow(v128.load(f4(row, j)), ms);
+            const ey = expBelow(v128.load(f4(row, j + 4)), ms);
             sv = f32x4.add(sv, ex);
+            sw = f32x4.add(sw, ey);
             v128.store(f4(row, j), f32x4.mul(ex, zOf(mrow + <usize>j, ks)));
+            v128.store(f4(row, j + 4), f32x4.mul(ey, zOf(mrow + <usize>(j + 4), ks)));
           }
         } else {
-          for (let j = j0; j < j1; j += 4) {
+          for (let j = j0; j < j1; j += 8) {
             const ex = expBelow(v128.load(f4(row, j)), ms);
+            const ey = expBelow(v128.load(f4(row, j + 4)), ms);
             sv = f32x4.add(sv, ex);
+            sw = f32x4.add(sw, ey);
             v128.store(f4(row, j), ex);
+            v128.store(f4(row, j + 4), ey);
           }
         }
+        sv = f32x4.add(sv, sw);
         const sum = (f32x4.extract_lane(sv, 0) + f32x4.extract_lane(sv, 1)) + (f32x4.extract_lane(sv, 2) + f32x4.extract_lane(sv, 3));
         store<f32>(wInv + (<usize>r << 2), sum);
         store<f32>(wMax + (<usize>r << 2), m);
@@ -530,19 +539,27 @@ export function attentionBackwardKernel(
         fillRange(row, j0, lo, NEG_INF);
         fillRange(row, hi, j1, NEG_INF);
         const ls = f32x4.splat(load<f32>(lse + (<usize>(b * lq + i) << 2)));
+        // Two vectors per step, as in the forward.
         if (drop) {
           const mrow = mk + <usize>(r * lk);
-          for (let j = j0; j < j1; j += 4) {
+          for (let j = j0; j < j1; j += 8) {
             const p = expBelow(v128.load(f4(row, j)), ls);
+            const pp = expBelow(v128.load(f4(row, j + 4)), ls);
             const zz = zOf(mrow + <usize>j, ks);
+            const zy = zOf(mrow + <usize>(j + 4), ks);
             v128.store(f4(row, j), f32x4.mul(p, zz));
+            v128.store(f4(row, j + 4), f32x4.mul(pp, zy));
             v128.store(f4(drow, j), f32x4.mul(p, f32x4.sub(f32x4.mul(zz, v128.load(f4(drow, j))), dv4)));
+            v128.store(f4(drow, j + 4), f32x4.mul(pp, f32x4.sub(f32x4.mul(zy, v128.load(f4(drow, j + 4))), dv4)));
           }
         } else {
-          for (let j = j0; j < j1; j += 4) {
+          for (let j = j0; j < j1; j += 8) {
             const p = expBelow(v128.load(f4(row, j)), ls);
+            const pp = expBelow(v128.load(f4(row, j + 4)), ls);
             v128.store(f4(row, j), p);
+            v128.store(f4(row, j + 4), pp);
             v128.store(f4(drow, j), f32x4.mul(p, f32x4.sub(v128.load(f4(drow, j)), dv4)));
+            v128.store(f4(drow, j + 4), f32x4.mul(pp, f32x4.sub(v128.load(f4(drow, j + 4)), dv4)));
           }
         }
       }
