@@ -122,9 +122,14 @@ describe('wasm creation kernels', () => {
     }
     // Long streams (the four-blocks-per-vector path) at every alignment, and across a 2^32 block boundary
     // (the low counter word wraps inside a vector).
-    for (const [s, off, n] of [[3, 0, 1000], [3, 1, 1001], [3, 2, 999], [3, 3, 64], [9, 2 ** 34 - 22, 100], [9, 2 ** 34 - 8, 48], [2 ** 45 + 3, 2 ** 36 - 13, 77]] as const) {
+    for (const [s, off, n] of [[3, 0, 1000], [3, 1, 1001], [3, 2, 999], [3, 3, 64], [9, 2 ** 34 - 22, 100], [9, 2 ** 34 - 8, 48], [9, 2 ** 34 - 40, 100], [2 ** 45 + 3, 2 ** 36 - 13, 77]] as const) {
       check('random', (b) => b.kernels.random(n, 'uniform', s, off, 0), 0);
       check('random', (b) => b.kernels.random(n, 'bernoulli', s, off, 0.7), 0);
+    }
+    // The vector bernoulli compares integers against ceil(p·2^24): p on and beside a multiple of 2^-24, and
+    // out of [0, 1] (never / always).
+    for (const p of [0, 2 ** -24, 0.5, 0.5 + 2 ** -24, Math.fround(0.9), 1 - 2 ** -24, 1, 1.5, -0.5, NaN]) {
+      check('random', (b) => b.kernels.random(1001, 'bernoulli', 11, 1, p), 0);
     }
   });
 });
