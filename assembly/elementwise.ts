@@ -1,12 +1,12 @@
-// Elementwise kernels: fill, cast, unary, broadcasting binary / compare / where.
+// Elementwise kernels: fill, cast, unary, gelu's gradient, broadcasting binary / compare / where.
 //
 // Broadcasting: the glue merges dimensions so the innermost one is contiguous (stride 1) or broadcast
 // (stride 0) for every operand; each output row then runs one of the SIMD loops vv / vs / sv. Outer
 // dimensions are walked with an odometer over element strides. Rows that end in a partial vector use a
 // 16-byte scratch, so no kernel reads or writes past a storage.
 import { cnt, tailA, tailB, loadTail, storeTail } from './common.ts';
-import { lo64, hi64, join32, expD, expm1D, logD, sinCosD, tanhD, sigmoidD, erfD, geluD } from './vmath.ts';
-import { allIn, expF4, expm1F4, tanhF4, sigmoidF4, logF4, erfF4, geluF4, kv, K_EXP_LO, K_EXP_HI, K_SIG_HI, K_MIN_NORMAL, K_MAX_F32, K_GELU_LO, K_INF } from './vmath.ts';
+import { lo64, hi64, join32, expD, expm1D, logD, sinCosD, tanhD, sigmoidD, erfD, geluD, geluGradD } from './vmath.ts';
+import { allIn, expF4, expm1F4, tanhF4, sigmoidF4, logF4, erfF4, geluF4, geluGradF4, kv, K_EXP_LO, K_EXP_HI, K_SIG_HI, K_MIN_NORMAL, K_MAX_F32, K_GELU_LO, K_INF } from './vmath.ts';
 
 // ---- fill and cast ------------------------------------------------------------------------------
 
@@ -186,6 +186,33 @@ export function unaryF32(op: i32, x: usize, out: usize, n: i32): void {
     case 15: mapU(15, x, out, n); break;
     case 16: mapU(16, x, out, n); break;
     default: mapU(17, x, out, n); break;
+  }
+}
+
+// ---- gelu backward -------------------------------------------------------------------------------
+
+/** dy·gelu'(x) for one vector: the f32x4 path for x ∈ [−13, +∞], else f64x2 (product rounded once). */
+@inline function geluBackV(dy: v128, x: v128): v128 {
+  if (allIn(x, kv(K_GELU_LO), kv(K_INF))) return f32x4.mul(dy, geluGradF4(x));
+  return geluBackSlow(dy, x);
+}
+
+/** The rare path (a lane below −13, or NaN): not inlined. */
+function geluBackSlow(dy: v128, x: v128): v128 {
+  return join32(f64x2.mul(lo64(dy), geluGradD(lo64(x))), f64x2.mul(hi64(dy), geluGradD(hi64(x))));
+}
+
+/** out = dy · gelu'(x) over n elements (the gradient of unaryF32's gelu in one pass). */
+export function geluBackwardF32(dy: usize, x: usize, out: usize, n: i32): void {
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    const p = <usize>i << 2;
+    v128.store(out + p, geluBackV(v128.load(dy + p), v128.load(x + p)));
+  }
+  const t = n - n4;
+  if (t > 0) {
+    const p = <usize>n4 << 2;
+    storeTail(out + p, geluBackV(loadTail(dy + p, t, tailA()), loadTail(x + p, t, tailB())), t, tailA());
   }
 }
 

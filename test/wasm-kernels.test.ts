@@ -191,6 +191,37 @@ describe('wasm elementwise kernels', () => {
     }
   });
 
+  // dy·gelu'(x): relative error ≤ 1e-6 (measured ≤ 4.3 ulp) except around the root of gelu' (x ≈ −0.75), where
+  // Φ(−a) − a·φ(a) cancels and the error is judged absolutely (measured ≤ 1.4e-7, floor 1; the mixed vectors'
+  // ordinary lanes reach the root too: floor 0.2); x < −13, NaN and ±∞ lanes take the f64 path, alone or mixed
+  // with ordinary lanes.
+  it('geluBackward: fine sweep, the root of gelu\', range edges and mixed vectors', () => {
+    const fine = Array.from({ length: 60001 }, (_, i) => -30 + i * 0.001);
+    const ones = (n: number) => new Float32Array(n).fill(1);
+    const grad = (xs: number[], dy = ones(xs.length)) => (b: Backend, up: (d: AnyTypedArray) => Storage) =>
+      b.kernels.geluBackward(up(dy), up(new Float32Array(xs)));
+    check('geluBackward', grad(fine.filter((v) => v < -1.5 || v > -0.2)), 1e-6);
+    check('geluBackward', grad(fine.filter((v) => v >= -1.5 && v <= -0.2)), 2e-7, 1);
+    const edges = [-13, -13.01, -13.2, -14, -19.99, -20, -20.01, -25, -1e30, 13, 13.25, 13.26, 20, 1e30, 0, -0, 1e-40, -1e-40,
+      NaN, Infinity, -Infinity];
+    const mixed: number[] = [];
+    for (const e of edges) for (let k = 0; k < 16; k++) mixed.push(k % 5 === 0 ? e : (rand() * 2 - 1) * 3);
+    check('geluBackward', grad(edges), 1e-6);
+    check('geluBackward', grad(mixed, randn(mixed.length, 2)), 1e-6, 0.2);
+  });
+
+  it('geluBackward rejects a dy of another size and non-f32 storages, naming the kernel', () => {
+    for (const b of [js, wasm]) {
+      const x = b.upload(new Float32Array(3));
+      const dy = b.upload(new Float32Array(2));
+      const xi = b.upload(new Int32Array(3));
+      expect(() => b.kernels.geluBackward(dy, x)).toThrow(/^geluBackward: dy storage holds 2 elements, but its shape needs 3$/);
+      expect(() => b.kernels.geluBackward(xi, x)).toThrow(/^geluBackward: dy has dtype i32; expected f32$/);
+      expect(() => b.kernels.geluBackward(x, xi)).toThrow(/^geluBackward: x has dtype i32; expected f32$/);
+      for (const s of [x, dy, xi]) b.free(s);
+    }
+  });
+
   it('unary accepts i32 and u8 inputs (as f32)', () => {
     check('unary', (b, up) => b.kernels.unary('exp', up(new Int32Array([0, 1, -2, 3]))), 1e-6);
     check('unary', (b, up) => b.kernels.unary('neg', up(new Uint8Array([0, 1, 1]))), 0);
