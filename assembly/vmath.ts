@@ -483,7 +483,7 @@ const K_MAGIC: i32 = 68;
 // Past 13.25 e^{−a²/2} comes out 0 (2^n with n = −127 has all-zero bits), which is the right limit for x > 0.
 
 /** R(a) = e^{a²/2}·Φ(−a) for a ∈ [0, 13.25]. */
-@inline function geluRF4(a: v128): v128 {
+@inline export function geluRF4(a: v128): v128 {
   const s = f32x4.div(f32x4.sub(a, kv(79)), f32x4.add(a, kv(79)));
   let g = kv(78);
   g = f32x4.add(f32x4.mul(g, s), kv(77));
@@ -499,7 +499,7 @@ const K_MAGIC: i32 = 68;
 }
 
 /** e^{−a²/2} for a ∈ [0, 13.25] (a² split exactly, see above). */
-@inline function expHalfSqF4(a: v128): v128 {
+@inline export function expHalfSqF4(a: v128): v128 {
   const th = v128.and(a, kv(60));
   const tl = f32x4.sub(a, th);
   const hi = f32x4.mul(f32x4.mul(th, th), kv(53));
@@ -507,12 +507,17 @@ const K_MAGIC: i32 = 68;
   return expF4(hi, lo);
 }
 
+/** a = min(|x|, 13.25), the argument of geluRF4 and expHalfSqF4. */
+@inline export function geluAbsF4(x: v128): v128 {
+  return f32x4.pmin(f32x4.abs(x), kv(41));
+}
+
 /**
  * gelu(x) = x·Φ(x), x ≥ −13: with Q = Φ(−a) = e^{−a²/2}·R(a), x·(1 − Q) for x > 0 and x·Q for x ≤ 0 (the
  * negative tail is computed directly, no cancellation).
  */
 @inline export function geluF4(x: v128): v128 {
-  const a = f32x4.pmin(f32x4.abs(x), kv(41));
+  const a = geluAbsF4(x);
   const q = geluRF4(a);
   const e = expHalfSqF4(a);
   const pos = f32x4.mul(x, f32x4.sub(kv(8), f32x4.mul(q, e)));
@@ -521,15 +526,20 @@ const K_MAGIC: i32 = 68;
 }
 
 /**
- * gelu'(x) = Φ(x) + x·φ(x), x ≥ −13: with E = e^{−a²/2} and D = R(a) − a/√(2π) (so E·D = Φ(−a) − a·φ(a)),
- * 1 − E·D for x > 0 and E·D for x ≤ 0. The negative tail keeps its relative accuracy (D ≈ −a there); D
+ * gelu'(x) = Φ(x) + x·φ(x), x ≥ −13, from a = geluAbsF4(x), q = geluRF4(a), e = expHalfSqF4(a) (the parts
+ * are separate so a kernel can interleave several vectors): with D = R(a) − a/√(2π) (so e·D = Φ(−a) − a·φ(a)),
+ * 1 − e·D for x > 0 and e·D for x ≤ 0. The negative tail keeps its relative accuracy (D ≈ −a there); D
  * cancels only near the root of gelu' (x ≈ −0.75), where the error stays ~1e-7 absolute.
  */
-@inline export function geluGradF4(x: v128): v128 {
-  const a = f32x4.pmin(f32x4.abs(x), kv(41));
-  const d = f32x4.sub(geluRF4(a), f32x4.mul(a, kv(39)));
-  const ed = f32x4.mul(expHalfSqF4(a), d);
+@inline export function geluGradOfF4(x: v128, a: v128, q: v128, e: v128): v128 {
+  const ed = f32x4.mul(e, f32x4.sub(q, f32x4.mul(a, kv(39))));
   return v128.bitselect(f32x4.sub(kv(8), ed), ed, f32x4.gt(x, i32x4.splat(0)));
+}
+
+/** gelu'(x) of one vector, x ≥ −13. */
+@inline export function geluGradF4(x: v128): v128 {
+  const a = geluAbsF4(x);
+  return geluGradOfF4(x, a, geluRF4(a), expHalfSqF4(a));
 }
 
 /**
