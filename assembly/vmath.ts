@@ -513,16 +513,20 @@ const K_MAGIC: i32 = 68;
 }
 
 /**
- * gelu(x) = x·Φ(x), x ≥ −13: with Q = Φ(−a) = e^{−a²/2}·R(a), x·(1 − Q) for x > 0 and x·Q for x ≤ 0 (the
- * negative tail is computed directly, no cancellation).
+ * gelu(x) = x·Φ(x), x ≥ −13, from q = geluRF4(a), e = expHalfSqF4(a), a = geluAbsF4(x) (the parts are separate
+ * so a kernel can interleave several vectors): with Q = Φ(−a) = e·q, x·(1 − Q) for x > 0 and x·Q for x ≤ 0
+ * (the negative tail is computed directly, no cancellation).
  */
-@inline export function geluF4(x: v128): v128 {
-  const a = geluAbsF4(x);
-  const q = geluRF4(a);
-  const e = expHalfSqF4(a);
+@inline export function geluOfF4(x: v128, q: v128, e: v128): v128 {
   const pos = f32x4.mul(x, f32x4.sub(kv(8), f32x4.mul(q, e)));
   const neg = f32x4.mul(f32x4.mul(x, q), e);
   return v128.bitselect(pos, neg, f32x4.gt(x, i32x4.splat(0)));
+}
+
+/** gelu(x) of one vector, x ≥ −13. */
+@inline export function geluF4(x: v128): v128 {
+  const a = geluAbsF4(x);
+  return geluOfF4(x, geluRF4(a), expHalfSqF4(a));
 }
 
 /**
