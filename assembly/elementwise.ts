@@ -1,12 +1,12 @@
-// Elementwise kernels: fill, cast, unary, broadcasting binary / compare / where.
+// Elementwise kernels: fill, cast, unary, gelu's gradient, broadcasting binary / compare / where.
 //
 // Broadcasting: the glue merges dimensions so the innermost one is contiguous (stride 1) or broadcast
 // (stride 0) for every operand; each output row then runs one of the SIMD loops vv / vs / sv. Outer
 // dimensions are walked with an odometer over element strides. Rows that end in a partial vector use a
 // 16-byte scratch, so no kernel reads or writes past a storage.
 import { cnt, tailA, tailB, loadTail, storeTail } from './common.ts';
-import { lo64, hi64, join32, expD, expm1D, logD, sinCosD, tanhD, sigmoidD, erfD, geluD } from './vmath.ts';
-import { allIn, expF4, expm1F4, tanhF4, sigmoidF4, logF4, erfF4, geluF4, kv, K_EXP_LO, K_EXP_HI, K_SIG_HI, K_MIN_NORMAL, K_MAX_F32, K_GELU_LO, K_INF } from './vmath.ts';
+import { lo64, hi64, join32, expD, expm1D, logD, sinCosD, tanhD, sigmoidD, erfD, geluD, geluGradD } from './vmath.ts';
+import { allIn, expF4, expm1F4, tanhF4, sigmoidF4, logF4, erfF4, geluF4, geluOfF4, geluGradF4, geluAbsF4, geluRF4, expHalfSqF4, geluGradOfF4, kv, K_EXP_LO, K_EXP_HI, K_SIG_HI, K_MIN_NORMAL, K_MAX_F32, K_GELU_LO, K_INF } from './vmath.ts';
 
 // ---- fill and cast ------------------------------------------------------------------------------
 
@@ -166,6 +166,50 @@ function slowU(op: i32, v: v128): v128 {
   }
 }
 
+/**
+ * gelu over n elements: mapU's loop with four vectors per iteration, each part of gelu (R(a), then e^{−a²/2})
+ * issued for all four before the next, so their dependency chains overlap (as in geluBackwardF32; same bits
+ * as mapU(10, …)).
+ */
+function geluRows(x: usize, out: usize, n: i32): void {
+  const n16 = n & ~15;
+  const lo = kv(K_GELU_LO);
+  const hi = kv(K_INF);
+  for (let i = 0; i < n16; i += 16) {
+    const p = <usize>i << 2;
+    const x0 = v128.load(x + p);
+    const x1 = v128.load(x + p, 16);
+    const x2 = v128.load(x + p, 32);
+    const x3 = v128.load(x + p, 48);
+    if (allIn(x0, lo, hi) && allIn(x1, lo, hi) && allIn(x2, lo, hi) && allIn(x3, lo, hi)) {
+      const a0 = geluAbsF4(x0);
+      const a1 = geluAbsF4(x1);
+      const a2 = geluAbsF4(x2);
+      const a3 = geluAbsF4(x3);
+      const q0 = geluRF4(a0);
+      const q1 = geluRF4(a1);
+      const q2 = geluRF4(a2);
+      const q3 = geluRF4(a3);
+      const e0 = expHalfSqF4(a0);
+      const e1 = expHalfSqF4(a1);
+      const e2 = expHalfSqF4(a2);
+      const e3 = expHalfSqF4(a3);
+      const y0 = geluOfF4(x0, q0, e0);
+      const y1 = geluOfF4(x1, q1, e1);
+      const y2 = geluOfF4(x2, q2, e2);
+      const y3 = geluOfF4(x3, q3, e3);
+      v128.store(out + p, y0);
+      v128.store(out + p, y1, 16);
+      v128.store(out + p, y2, 32);
+      v128.store(out + p, y3, 48);
+    } else {
+      for (let k: usize = 0; k < 64; k += 16) v128.store(out + p + k, uV(10, v128.load(x + p + k)));
+    }
+  }
+  const p = <usize>n16 << 2;
+  mapU(10, x + p, out + p, n - n16);
+}
+
 export function unaryF32(op: i32, x: usize, out: usize, n: i32): void {
   switch (op) {
     case 0: mapU(0, x, out, n); break;
@@ -178,7 +222,7 @@ export function unaryF32(op: i32, x: usize, out: usize, n: i32): void {
     case 7: mapU(7, x, out, n); break;
     case 8: mapU(8, x, out, n); break;
     case 9: mapU(9, x, out, n); break;
-    case 10: mapU(10, x, out, n); break;
+    case 10: geluRows(x, out, n); break;
     case 11: mapU(11, x, out, n); break;
     case 12: mapU(12, x, out, n); break;
     case 13: mapU(13, x, out, n); break;
@@ -186,6 +230,72 @@ export function unaryF32(op: i32, x: usize, out: usize, n: i32): void {
     case 15: mapU(15, x, out, n); break;
     case 16: mapU(16, x, out, n); break;
     default: mapU(17, x, out, n); break;
+  }
+}
+
+// ---- gelu backward -------------------------------------------------------------------------------
+
+/** dy·gelu'(x) for one vector: the f32x4 path for x ∈ [−13, +∞], else f64x2 (product rounded once). */
+@inline function geluBackV(dy: v128, x: v128): v128 {
+  if (allIn(x, kv(K_GELU_LO), kv(K_INF))) return f32x4.mul(dy, geluGradF4(x));
+  return geluBackSlow(dy, x);
+}
+
+/** The rare path (a lane below −13, or NaN): not inlined. */
+function geluBackSlow(dy: v128, x: v128): v128 {
+  return join32(f64x2.mul(lo64(dy), geluGradD(lo64(x))), f64x2.mul(hi64(dy), geluGradD(hi64(x))));
+}
+
+/**
+ * out = dy · gelu'(x) over n elements (the gradient of unaryF32's gelu in one pass). Four vectors per
+ * iteration, each part of the evaluation (R(a), then e^{−a²/2}) issued for all four before the next: one
+ * vector's gelu' is a ~90-op dependency chain, longer than the out-of-order scheduler holds, so vectors done
+ * one after another leave the loop latency-bound (3.5 → 2.3 ns per element; the bits are the same).
+ */
+export function geluBackwardF32(dy: usize, x: usize, out: usize, n: i32): void {
+  const n16 = n & ~15;
+  for (let i = 0; i < n16; i += 16) {
+    const p = <usize>i << 2;
+    const x0 = v128.load(x + p);
+    const x1 = v128.load(x + p, 16);
+    const x2 = v128.load(x + p, 32);
+    const x3 = v128.load(x + p, 48);
+    const lo = kv(K_GELU_LO);
+    const hi = kv(K_INF);
+    if (allIn(x0, lo, hi) && allIn(x1, lo, hi) && allIn(x2, lo, hi) && allIn(x3, lo, hi)) {
+      const a0 = geluAbsF4(x0);
+      const a1 = geluAbsF4(x1);
+      const a2 = geluAbsF4(x2);
+      const a3 = geluAbsF4(x3);
+      const q0 = geluRF4(a0);
+      const q1 = geluRF4(a1);
+      const q2 = geluRF4(a2);
+      const q3 = geluRF4(a3);
+      const e0 = expHalfSqF4(a0);
+      const e1 = expHalfSqF4(a1);
+      const e2 = expHalfSqF4(a2);
+      const e3 = expHalfSqF4(a3);
+      const g0 = geluGradOfF4(x0, a0, q0, e0);
+      const g1 = geluGradOfF4(x1, a1, q1, e1);
+      const g2 = geluGradOfF4(x2, a2, q2, e2);
+      const g3 = geluGradOfF4(x3, a3, q3, e3);
+      v128.store(out + p, f32x4.mul(v128.load(dy + p), g0));
+      v128.store(out + p, f32x4.mul(v128.load(dy + p, 16), g1), 16);
+      v128.store(out + p, f32x4.mul(v128.load(dy + p, 32), g2), 32);
+      v128.store(out + p, f32x4.mul(v128.load(dy + p, 48), g3), 48);
+    } else {
+      for (let k: usize = 0; k < 64; k += 16) v128.store(out + p + k, geluBackV(v128.load(dy + p + k), v128.load(x + p + k)));
+    }
+  }
+  const n4 = n & ~3;
+  for (let i = n16; i < n4; i += 4) {
+    const p = <usize>i << 2;
+    v128.store(out + p, geluBackV(v128.load(dy + p), v128.load(x + p)));
+  }
+  const t = n - n4;
+  if (t > 0) {
+    const p = <usize>n4 << 2;
+    storeTail(out + p, geluBackV(loadTail(dy + p, t, tailA()), loadTail(x + p, t, tailB())), t, tailA());
   }
 }
 

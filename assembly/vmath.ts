@@ -21,6 +21,7 @@ const TWO_OVER_PI: f64 = 0.6366197723675814;
 const SQRT2: f64 = 1.4142135623730951;
 const TWO_OVER_SQRTPI: f64 = 1.1283791670955126;
 const INV_SQRT2: f64 = 0.7071067811865476;
+const INV_SQRT_2PI: f64 = 0.3989422804014327;
 
 // ---- f32x4 <-> 2 × f64x2 ------------------------------------------------------------------------
 
@@ -179,8 +180,8 @@ const ERF_TAYLOR: usize = memory.data<f64>([
   1.3122532963802806e-8, -1.0892221037148573e-9,
 ]);
 
-/** erfc(t) for f64x2 lanes with t ≥ 0 (t is clamped to 30, where erfc underflows anyway). */
-@inline export function erfcPosD(t0: v128): v128 {
+/** R(t) = e^{t²}·erfc(t) for f64x2 lanes with t ≥ 0 (t is clamped to 30). */
+@inline function erfcxPosD(t0: v128): v128 {
   const t = f64x2.min(t0, f64x2.splat(30.0));
   const s = f64x2.div(f64x2.sub(t, f64x2.splat(3.0)), f64x2.add(t, f64x2.splat(3.0)));
   const s2 = f64x2.add(s, s);
@@ -191,8 +192,13 @@ const ERF_TAYLOR: usize = memory.data<f64>([
     b2 = b1;
     b1 = b0;
   }
-  const r = f64x2.add(f64x2.sub(f64x2.mul(s, b1), b2), f64x2.mul(v128.load64_splat(ERFC_CHEB), f64x2.splat(0.5)));
-  return f64x2.mul(expD(f64x2.neg(f64x2.mul(t, t))), r);
+  return f64x2.add(f64x2.sub(f64x2.mul(s, b1), b2), f64x2.mul(v128.load64_splat(ERFC_CHEB), f64x2.splat(0.5)));
+}
+
+/** erfc(t) for f64x2 lanes with t ≥ 0 (t is clamped to 30, where erfc underflows anyway). */
+@inline export function erfcPosD(t0: v128): v128 {
+  const t = f64x2.min(t0, f64x2.splat(30.0));
+  return f64x2.mul(expD(f64x2.neg(f64x2.mul(t, t))), erfcxPosD(t0));
 }
 
 @inline export function erfD(x: v128): v128 {
@@ -216,6 +222,26 @@ const ERF_TAYLOR: usize = memory.data<f64>([
   return v128.bitselect(f64x2.splat(0.0), r, f64x2.lt(x, f64x2.splat(-40.0)));
 }
 
+/**
+ * gelu'(x) = Φ(x) + x·φ(x), with a = |x|, E = e^{−a²/2} and D = ½·R(a/√2) − a/√(2π) (R as in erfcxPosD, so
+ * ½·R(a/√2)·E = Φ(−a)): 1 − E·D for x > 0, E·D for x ≤ 0. E is taken as (e^{−a²/4})², which stays exact
+ * past expD's clamp at −110 down to a = 20; below x = −20 |dy·gelu'(x)| < 4e-48 for every finite f32 dy,
+ * so the result is 0. a is clamped to 40 in D so +∞ gives 1 − 0·(finite) instead of ∞·0.
+ */
+@inline export function geluGradD(x: v128): v128 {
+  const a = f64x2.abs(x);
+  const h = expD(f64x2.mul(f64x2.mul(a, a), f64x2.splat(-0.25)));
+  const e = f64x2.mul(h, h);
+  const ac = f64x2.min(a, f64x2.splat(40.0));
+  const d = f64x2.sub(
+    f64x2.mul(erfcxPosD(f64x2.mul(ac, f64x2.splat(INV_SQRT2))), f64x2.splat(0.5)),
+    f64x2.mul(ac, f64x2.splat(INV_SQRT_2PI)),
+  );
+  const ed = f64x2.mul(e, d);
+  const r = v128.bitselect(f64x2.sub(f64x2.splat(1.0), ed), ed, f64x2.gt(x, f64x2.splat(0.0)));
+  return v128.bitselect(f64x2.splat(0.0), r, f64x2.lt(x, f64x2.splat(-20.0)));
+}
+
 // ==== f32x4 transcendentals (the fast paths) =====================================================
 //
 // Four f32 lanes per v128, plain IEEE ops only (no relaxed SIMD, no FMA), so the bits are the same in every
@@ -237,8 +263,9 @@ const SIGN32: i32 = <i32>0x80000000;
 
 // Constant vectors are loaded from this table instead of being written as v128.const: V8 materialises each
 // v128.const inside the loop with GPR→XMM moves and shuffles (port-5 bound), a load is one cheap uop.
-// Entry i (16 bytes, 4 equal lanes) is read by kv(i); the comment lists what each entry holds. Entries 35–40,
-// 42–52 and 54 belong to an earlier two-branch gelu and are unused (kept so the indices stay stable).
+// Entry i (16 bytes, 4 equal lanes) is read by kv(i); the comment lists what each entry holds. Entries 35–38,
+// 40, 42–52 and 54 belong to an earlier two-branch gelu and are unused (kept so the indices stay stable);
+// 39 (1/√(2π)) is gelu's derivative's.
 // 0: 0.0013882520142942667; 1: 0.00836651399731636; 2: 0.04166720062494278; 3: 0.1666654348373413; 4: 0.4999999701976776; 5: LOG2EF; 6: LN2F_HI; 7: LN2F_LO; 8: 1.0; 9: -30.0; 10: 88.0; 11: -2.0; 12: 2.0; 13: 1.41421356; 14: 0.5; 15: 2.0 / 9.0; 16: 2.0 / 7.0; 17: 2.0 / 5.0; 18: 2.0 / 3.0; 19: 8.67553026182577e-05; 20: -0.0008211138774640858; 21: 0.005206750705838203; 22: -0.026861585676670074; 23: 0.11283732950687408; 24: -0.37612634897232056; 25: 1.128379225730896; 26: 0.875; 27: 4.0; 28: -0.0007480840431526303; 29: 0.006781682837754488; 30: 0.0037210516165941954; 31: -0.07896456867456436; 32: 0.24165844917297363; 33: -0.4271860718727112; 34: 0.25539568066596985; 35: 0.00010294164530932903; 36: -0.0011812864104285836; 37: 0.009972349740564823; 38: -0.0664902925491333; 39: 0.3989422917366028; 40: 0.75; 41: 13.25; 42: 3.0; 43: 4.524177347775549e-05; 44: 0.0001214630319736898; 45: -0.0003332282940391451; 46: -0.0009882921585813165; 47: 0.0029032016173005104; 48: 0.006133140996098518; 49: -0.04621322453022003; 50: 0.12322495132684708; 51: -0.20640261471271515; 52: 0.12151394784450531; 53: -0.5; 54: -110.0; 55: -104.0; 56: 127; 57: SIGN32; 58: 0x007fffff; 59: 0x3f800000; 60: <i32>0xfffff000
 const KT: usize = memory.data<i32>([
   985003522, 985003522, 985003522, 985003522,
@@ -449,15 +476,14 @@ const K_MAGIC: i32 = 68;
 }
 
 
-/**
- * gelu(x) = x·Φ(x) for x ≥ −13 (outputs normal; +∞ allowed). With a = |x| and Q = Φ(−a) = e^{−a²/2}·R(a):
- * x·(1 − Q) for x > 0 and x·Q for x ≤ 0 (the negative tail is computed directly, no cancellation).
- * R(a) = G(s)/(a + 2.5) = G(s)·(1 − s)/5 with s = (a − 2.5)/(a + 2.5) ∈ [−1, 0.68] on a ∈ [0, 13.25]; G is a
- * degree-9 fit (1.5e-8 relative; f32 evaluation ≤ 3e-7). a²/2 is split exactly (a = a_hi + a_lo, a_hi with
- * 12 significant bits) so e^{−a²/2} keeps full relative accuracy up to a²/2 ≈ 88.
- */
-@inline export function geluF4(x: v128): v128 {
-  const a = f32x4.pmin(f32x4.abs(x), kv(41));
+// gelu and its derivative for x ≥ −13 (outputs normal; +∞ allowed), with a = min(|x|, 13.25):
+// Φ(−a) = e^{−a²/2}·R(a), R(a) = G(s)/(a + 2.5) = G(s)·(1 − s)/5 with s = (a − 2.5)/(a + 2.5) ∈ [−1, 0.68] on
+// a ∈ [0, 13.25]; G is a degree-9 fit (1.5e-8 relative; f32 evaluation ≤ 3e-7). a²/2 is split exactly
+// (a = a_hi + a_lo, a_hi with 12 significant bits) so e^{−a²/2} keeps full relative accuracy up to a²/2 ≈ 88.
+// Past 13.25 e^{−a²/2} comes out 0 (2^n with n = −127 has all-zero bits), which is the right limit for x > 0.
+
+/** R(a) = e^{a²/2}·Φ(−a) for a ∈ [0, 13.25]. */
+@inline export function geluRF4(a: v128): v128 {
   const s = f32x4.div(f32x4.sub(a, kv(79)), f32x4.add(a, kv(79)));
   let g = kv(78);
   g = f32x4.add(f32x4.mul(g, s), kv(77));
@@ -469,15 +495,55 @@ const K_MAGIC: i32 = 68;
   g = f32x4.add(f32x4.mul(g, s), kv(71));
   g = f32x4.add(f32x4.mul(g, s), kv(70));
   g = f32x4.add(f32x4.mul(g, s), kv(69));
-  const q = f32x4.mul(f32x4.mul(g, f32x4.sub(kv(8), s)), kv(80));
+  return f32x4.mul(f32x4.mul(g, f32x4.sub(kv(8), s)), kv(80));
+}
+
+/** e^{−a²/2} for a ∈ [0, 13.25] (a² split exactly, see above). */
+@inline export function expHalfSqF4(a: v128): v128 {
   const th = v128.and(a, kv(60));
   const tl = f32x4.sub(a, th);
   const hi = f32x4.mul(f32x4.mul(th, th), kv(53));
   const lo = f32x4.neg(f32x4.mul(f32x4.add(th, f32x4.mul(tl, kv(14))), tl));
-  const e = expF4(hi, lo);
+  return expF4(hi, lo);
+}
+
+/** a = min(|x|, 13.25), the argument of geluRF4 and expHalfSqF4. */
+@inline export function geluAbsF4(x: v128): v128 {
+  return f32x4.pmin(f32x4.abs(x), kv(41));
+}
+
+/**
+ * gelu(x) = x·Φ(x), x ≥ −13, from q = geluRF4(a), e = expHalfSqF4(a), a = geluAbsF4(x) (the parts are separate
+ * so a kernel can interleave several vectors): with Q = Φ(−a) = e·q, x·(1 − Q) for x > 0 and x·Q for x ≤ 0
+ * (the negative tail is computed directly, no cancellation).
+ */
+@inline export function geluOfF4(x: v128, q: v128, e: v128): v128 {
   const pos = f32x4.mul(x, f32x4.sub(kv(8), f32x4.mul(q, e)));
   const neg = f32x4.mul(f32x4.mul(x, q), e);
   return v128.bitselect(pos, neg, f32x4.gt(x, i32x4.splat(0)));
+}
+
+/** gelu(x) of one vector, x ≥ −13. */
+@inline export function geluF4(x: v128): v128 {
+  const a = geluAbsF4(x);
+  return geluOfF4(x, geluRF4(a), expHalfSqF4(a));
+}
+
+/**
+ * gelu'(x) = Φ(x) + x·φ(x), x ≥ −13, from a = geluAbsF4(x), q = geluRF4(a), e = expHalfSqF4(a) (the parts
+ * are separate so a kernel can interleave several vectors): with D = R(a) − a/√(2π) (so e·D = Φ(−a) − a·φ(a)),
+ * 1 − e·D for x > 0 and e·D for x ≤ 0. The negative tail keeps its relative accuracy (D ≈ −a there); D
+ * cancels only near the root of gelu' (x ≈ −0.75), where the error stays ~1e-7 absolute.
+ */
+@inline export function geluGradOfF4(x: v128, a: v128, q: v128, e: v128): v128 {
+  const ed = f32x4.mul(e, f32x4.sub(q, f32x4.mul(a, kv(39))));
+  return v128.bitselect(f32x4.sub(kv(8), ed), ed, f32x4.gt(x, i32x4.splat(0)));
+}
+
+/** gelu'(x) of one vector, x ≥ −13. */
+@inline export function geluGradF4(x: v128): v128 {
+  const a = geluAbsF4(x);
+  return geluGradOfF4(x, a, geluRF4(a), expHalfSqF4(a));
 }
 
 /**

@@ -1,4 +1,4 @@
-// elementwise.wgsl: fill, cast, unary, broadcasting binary.
+// elementwise.wgsl: fill, cast, unary, broadcasting binary, gelu's gradient.
 //
 // Params (all entries): [0] n = output elements. Broadcasting entries also: [1] rank (<= 8),
 // [8..16) output shape, [16..24) strides of a, [24..32) strides of b (0 on broadcast dimensions).
@@ -187,4 +187,25 @@ fn binary_int(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
   if (i >= pu(0u)) { return; }
   let o = bcast2(i);
   Z[i] = TO(binary_i(i32(A[o.x]), i32(B[o.y])));
+}
+
+// ---- gelu backward: Z = A * gelu'(B), A = dy, B = x (f32, same size) ----------------------------------
+// gelu'(x) = Φ(x) + x·φ(x) = ½·erfc(−x/√2) + x·e^{−x²/2}/√(2π); e^{−x²/2} from the exact split of x² (fma), as
+// exp_neg_sq does. Past |x| = 20 it is 1 or 0 to far below f32 resolution (and the formula's ∞·0 at ±∞ is
+// avoided).
+fn gelu_grad_f(x: f32) -> f32 {
+  if (is_nan(x)) { return x; }
+  if (abs(x) > 20.0) { return select(0.0, 1.0, x > 0.0); }
+  let hi = x * x;
+  let lo = fma(x, x, -hi);
+  let phi = exp_f(-0.5 * hi) * (1.0 - 0.5 * lo) * 0.3989422804014327;
+  return 0.5 * erfc_f(-x * 0.7071067811865476) + x * phi;
+}
+
+@compute @workgroup_size(WG)
+fn gelu_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                 @builtin(local_invocation_index) lid: u32) {
+  let i = flat_id(wid, nwg, lid, WG);
+  if (i >= pu(0u)) { return; }
+  Z[i] = TO(f32(A[i]) * gelu_grad_f(f32(B[i])));
 }

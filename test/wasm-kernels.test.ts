@@ -122,9 +122,14 @@ describe('wasm creation kernels', () => {
     }
     // Long streams (the four-blocks-per-vector path) at every alignment, and across a 2^32 block boundary
     // (the low counter word wraps inside a vector).
-    for (const [s, off, n] of [[3, 0, 1000], [3, 1, 1001], [3, 2, 999], [3, 3, 64], [9, 2 ** 34 - 22, 100], [9, 2 ** 34 - 8, 48], [2 ** 45 + 3, 2 ** 36 - 13, 77]] as const) {
+    for (const [s, off, n] of [[3, 0, 1000], [3, 1, 1001], [3, 2, 999], [3, 3, 64], [9, 2 ** 34 - 22, 100], [9, 2 ** 34 - 8, 48], [9, 2 ** 34 - 40, 100], [2 ** 45 + 3, 2 ** 36 - 13, 77]] as const) {
       check('random', (b) => b.kernels.random(n, 'uniform', s, off, 0), 0);
       check('random', (b) => b.kernels.random(n, 'bernoulli', s, off, 0.7), 0);
+    }
+    // The vector bernoulli compares integers against ceil(p·2^24): p on and beside a multiple of 2^-24, and
+    // out of [0, 1] (never / always).
+    for (const p of [0, 2 ** -24, 0.5, 0.5 + 2 ** -24, Math.fround(0.9), 1 - 2 ** -24, 1, 1.5, -0.5, NaN]) {
+      check('random', (b) => b.kernels.random(1001, 'bernoulli', 11, 1, p), 0);
     }
   });
 });
@@ -183,6 +188,37 @@ describe('wasm elementwise kernels', () => {
     for (let i = 0; i < ex.length; i++) ex[i] = -110 + (i / ex.length) * 200;
     for (const op of ['exp', 'sigmoid', 'tanh', 'elu', 'gelu', 'erf'] as UnaryOp[]) {
       check(`unary ${op}`, (b, up) => b.kernels.unary(op, up(ex)), 1e-6);
+    }
+  });
+
+  // dy·gelu'(x): relative error ≤ 1e-6 (measured ≤ 4.3 ulp) except around the root of gelu' (x ≈ −0.75), where
+  // Φ(−a) − a·φ(a) cancels and the error is judged absolutely (measured ≤ 1.4e-7, floor 1; the mixed vectors'
+  // ordinary lanes reach the root too: floor 0.2); x < −13, NaN and ±∞ lanes take the f64 path, alone or mixed
+  // with ordinary lanes.
+  it('geluBackward: fine sweep, the root of gelu\', range edges and mixed vectors', () => {
+    const fine = Array.from({ length: 60001 }, (_, i) => -30 + i * 0.001);
+    const ones = (n: number) => new Float32Array(n).fill(1);
+    const grad = (xs: number[], dy = ones(xs.length)) => (b: Backend, up: (d: AnyTypedArray) => Storage) =>
+      b.kernels.geluBackward(up(dy), up(new Float32Array(xs)));
+    check('geluBackward', grad(fine.filter((v) => v < -1.5 || v > -0.2)), 1e-6);
+    check('geluBackward', grad(fine.filter((v) => v >= -1.5 && v <= -0.2)), 2e-7, 1);
+    const edges = [-13, -13.01, -13.2, -14, -19.99, -20, -20.01, -25, -1e30, 13, 13.25, 13.26, 20, 1e30, 0, -0, 1e-40, -1e-40,
+      NaN, Infinity, -Infinity];
+    const mixed: number[] = [];
+    for (const e of edges) for (let k = 0; k < 16; k++) mixed.push(k % 5 === 0 ? e : (rand() * 2 - 1) * 3);
+    check('geluBackward', grad(edges), 1e-6);
+    check('geluBackward', grad(mixed, randn(mixed.length, 2)), 1e-6, 0.2);
+  });
+
+  it('geluBackward rejects a dy of another size and non-f32 storages, naming the kernel', () => {
+    for (const b of [js, wasm]) {
+      const x = b.upload(new Float32Array(3));
+      const dy = b.upload(new Float32Array(2));
+      const xi = b.upload(new Int32Array(3));
+      expect(() => b.kernels.geluBackward(dy, x)).toThrow(/^geluBackward: dy storage holds 2 elements, but its shape needs 3$/);
+      expect(() => b.kernels.geluBackward(xi, x)).toThrow(/^geluBackward: dy has dtype i32; expected f32$/);
+      expect(() => b.kernels.geluBackward(x, xi)).toThrow(/^geluBackward: x has dtype i32; expected f32$/);
+      for (const s of [x, dy, xi]) b.free(s);
     }
   });
 

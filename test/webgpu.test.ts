@@ -712,6 +712,15 @@ describe('webgpu backend', () => {
     expect(() => gpu.kernels.unary('neg', s)).toThrow(/freed/);
     await expect(gpu.read(s)).rejects.toThrow(/freed/);
   });
+
+  it('geluBackward names a dy of another size or dtype (as the CPU backends do)', () => {
+    const x = gpu.upload(new Float32Array(3));
+    const dy = gpu.upload(new Float32Array(2));
+    const xi = gpu.upload(new Int32Array(3));
+    expect(() => gpu.kernels.geluBackward(dy, x)).toThrow(/^geluBackward: dy storage holds 2 elements, but its shape needs 3$/);
+    expect(() => gpu.kernels.geluBackward(xi, x)).toThrow(/^geluBackward: dy has dtype i32; expected f32$/);
+    for (const t of [x, dy, xi]) gpu.free(t);
+  });
 });
 
 describe('webgpu end to end (conformance, training, memory)', () => {

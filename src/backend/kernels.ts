@@ -182,6 +182,11 @@ export interface Kernels {
   where(
     cond: Storage, condShape: number[], a: Storage, aShape: number[], b: Storage, bShape: number[],
   ): Storage;
+  /**
+   * Gradient of `unary('gelu')`: dx = dy · gelu'(x), gelu'(x) = Φ(x) + x·φ(x), elementwise over f32 dy and x
+   * of the same size. One pass instead of the ~8 erf/exp/mul kernels the formula takes as separate ops.
+   */
+  geluBackward(dy: Storage, x: Storage): Storage;
 
   // ---- reductions -----------------------------------------------------------------------------
   /** Reduce over `axes` (sorted, unique, non-negative); output keeps them as size 1. */
@@ -338,7 +343,7 @@ export type KernelName = keyof Kernels;
 /** The contract, as data: conformance tests iterate this list. */
 export const KERNEL_NAMES: readonly KernelName[] = [
   'fill', 'cast', 'random',
-  'unary', 'binary', 'compare', 'where',
+  'unary', 'binary', 'compare', 'where', 'geluBackward',
   'reduce', 'argmax', 'softmax', 'logSoftmax', 'layerNorm', 'layerNormBackward', 'batchNormStats',
   'matmul', 'attention', 'attentionBackward', 'adam',
   'indexSelect', 'gather', 'scatterAdd', 'topk', 'cumsum', 'roll', 'pad', 'concat', 'slice', 'permute',

@@ -410,6 +410,25 @@ function whereCases(): ConformanceCase[] {
 
 // ---- reductions and normalisation --------------------------------------------------------------------
 
+/** dy·gelu'(x): gelu's test inputs (both tails, zeros), and points at the root of gelu' (x ≈ −0.7518), past
+ * the f32x4 range of the wasm kernel (x < −13), at ±∞ and NaN. */
+function geluBackwardCases(): ConformanceCase[] {
+  const out: ConformanceCase[] = [];
+  for (const n of ELEMENTWISE_SIZES) {
+    const d = new Data(`geluBackward ${n}`);
+    const x = d.withZeros(n, 0.05, 3);
+    const dy = d.normal(n);
+    out.push(mk('geluBackward', `[${n}]`, ELEM, [dy, x], (k, [sdy, sx]) => [k.geluBackward(sdy!, sx!)]));
+  }
+  const x = Float32Array.from([
+    0, -0, 1, -1, 0.5, -0.5, -0.75, -0.7518, -0.76, 2, -2, 4.5, -4.5, 9, -9, 13, -13, -13.2, 13.5, -13.5, 15, -15,
+    -20, -25, 30, 1e-6, -1e-6, Infinity, -Infinity, NaN, 3.14159265,
+  ]);
+  const dy = new Data('geluBackward special points').normal(x.length);
+  out.push(mk('geluBackward', 'special points', ELEM, [dy, x], (k, [sdy, sx]) => [k.geluBackward(sdy!, sx!)]));
+  return out;
+}
+
 function reduceCases(): ConformanceCase[] {
   const out: ConformanceCase[] = [];
   const specs: Array<[number[], number[]]> = [
@@ -1170,6 +1189,7 @@ export function conformanceCases(): ConformanceCase[] {
     ...binaryCases(),
     ...compareCases(),
     ...whereCases(),
+    ...geluBackwardCases(),
     ...reduceCases(),
     ...argmaxCases(),
     ...softmaxCases('softmax'),

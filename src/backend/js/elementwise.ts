@@ -1,12 +1,12 @@
 /**
- * Elementwise kernels: unary, broadcasting binary, compare and where. Values are computed in f64 (JS
+ * Elementwise kernels: unary, broadcasting binary, compare, where and gelu's gradient. Values are computed in f64 (JS
  * numbers) and rounded once when stored into the f32 output.
  */
 import type { AnyTypedArray, BinaryOp, CompareOp, Kernels, Storage, UnaryOp } from '../kernels.ts';
 import { broadcastShapes, broadcastStrides, sizeOf } from '../../tensor/shape.ts';
 import { input, newArray, type JsHeap } from './store.ts';
 import { forEachRow, lastStride } from './iter.ts';
-import { erf, gelu } from './math.ts';
+import { erf, gelu, geluGrad } from './math.ts';
 
 type Fn1 = (x: number) => number;
 type Fn2 = (a: number, b: number) => number;
@@ -82,7 +82,7 @@ function broadcast2(
   });
 }
 
-export function elementwiseKernels(heap: JsHeap): Pick<Kernels, 'unary' | 'binary' | 'compare' | 'where'> {
+export function elementwiseKernels(heap: JsHeap): Pick<Kernels, 'unary' | 'binary' | 'compare' | 'where' | 'geluBackward'> {
   return {
     unary(op: UnaryOp, x: Storage): Storage {
       const f = UNARY[op];
@@ -135,6 +135,14 @@ export function elementwiseKernels(heap: JsHeap): Pick<Kernels, 'unary' | 'binar
           out[o + j] = dc[ic + j * lc]! !== 0 ? da[ia + j * la]! : db[ib + j * lb]!;
         }
       });
+      return heap.adopt(out);
+    },
+
+    geluBackward(dy: Storage, x: Storage): Storage {
+      const xs = input('geluBackward', x, undefined, 'f32', 'x');
+      const g = input('geluBackward', dy, xs.length, 'f32', 'dy');
+      const out = new Float32Array(xs.length);
+      for (let i = 0; i < xs.length; i++) out[i] = g[i]! * geluGrad(xs[i]!);
       return heap.adopt(out);
     },
   };

@@ -65,6 +65,18 @@ export function gelu(x: number): number {
   return x * 0.5 * erfc(-x * Math.SQRT1_2);
 }
 
+const INV_SQRT_2PI = 0.3989422804014327; // 1/√(2π)
+
+/**
+ * gelu'(x) = Φ(x) + x·φ(x), Φ(x) = ½·erfc(−x/√2), φ(x) = e^{−x²/2}/√(2π). The limits are 1 at +∞ and 0 at
+ * −∞ (the formula would give ∞·0 = NaN there).
+ */
+export function geluGrad(x: number): number {
+  if (x === Infinity) return 1;
+  if (x === -Infinity) return 0;
+  return 0.5 * erfc(-x * Math.SQRT1_2) + x * Math.exp(-0.5 * x * x) * INV_SQRT_2PI;
+}
+
 /** f32 → i32 conversion: truncate toward zero, saturate out-of-range values, NaN → 0 (wasm's trunc_sat). */
 export function toI32(v: number): number {
   if (Number.isNaN(v)) return 0;

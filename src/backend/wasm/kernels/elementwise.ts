@@ -1,8 +1,8 @@
 /**
- * wasm glue: unary, broadcasting binary, compare, where. Dimensions are merged so the innermost one is
+ * wasm glue: unary, gelu's gradient, broadcasting binary, compare, where. Dimensions are merged so the innermost one is
  * contiguous or broadcast for every operand (SIMD rows); outer dims are walked by strides in the kernel.
  *
- * Threads: unary splits its elements, binary the outermost merged dimension (or the elements, when
+ * Threads: unary and geluBackward split their elements, binary the outermost merged dimension (or the elements, when
  * everything merged into one dimension); every element is computed exactly as on one thread.
  */
 import type { BinaryOp, CompareOp, Storage, UnaryOp } from '../../kernels.ts';
@@ -37,6 +37,7 @@ export const elementwiseFamily: KernelFamily = (rt) => {
   const binaryI32 = wasmFn(rt, 'binaryI32');
   const compare32 = wasmFn(rt, 'compare32');
   const where32 = wasmFn(rt, 'where32');
+  const geluBackwardF32 = wasmFn(rt, 'geluBackwardF32');
 
   return {
     unary(op: UnaryOp, x: Storage): Storage {
@@ -59,6 +60,22 @@ export const elementwiseFamily: KernelFamily = (rt) => {
       } finally {
         done();
       }
+    },
+
+    geluBackward(dy: Storage, x: Storage): Storage {
+      const px = inPtr(rt, 'geluBackward', x, undefined, 'x', 'f32');
+      const pd = inPtr(rt, 'geluBackward', dy, x.size, 'dy', 'f32');
+      const n = x.size;
+      const out = rt.alloc(n, 'f32', false);
+      if (n === 0) return out;
+      const T = threadsFor(rt, n, MIN_HEAVY_ELEMENTS_PER_THREAD);
+      if (T <= 1) geluBackwardF32(pd, px, out.ptr, n);
+      else {
+        rt.parallel('geluBackwardF32', splitRange(n, T, ALIGN).map(([i0, i1]) => (i1 > i0
+          ? [pd + 4 * i0, px + 4 * i0, out.ptr + 4 * i0, i1 - i0]
+          : null)));
+      }
+      return out;
     },
 
     binary(op: BinaryOp, a: Storage, aShape: number[], b: Storage, bShape: number[]): Storage {

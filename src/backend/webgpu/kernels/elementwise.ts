@@ -1,4 +1,4 @@
-/** WebGPU glue for fill, cast, random, unary, binary, compare and where (shaders elementwise, compare, random). */
+/** WebGPU glue for fill, cast, random, unary, geluBackward, binary, compare and where (shaders elementwise, compare, random). */
 import type { BinaryOp, CompareOp, DType, Kernels, Storage, UnaryOp } from '../../kernels.ts';
 import { BINARY_OPS, COMPARE_OPS, UNARY_OPS } from '../../kernels.ts';
 import { broadcastShapes, sizeOf } from '../../../tensor/shape.ts';
@@ -26,7 +26,7 @@ function fillBits(value: number, dtype: DType): number {
 
 export function elementwiseKernels(
   rt: WebGpuRuntime,
-): Pick<Kernels, 'fill' | 'cast' | 'random' | 'unary' | 'binary' | 'compare' | 'where'> {
+): Pick<Kernels, 'fill' | 'cast' | 'random' | 'unary' | 'geluBackward' | 'binary' | 'compare' | 'where'> {
   return {
     fill(size: number, dtype: DType, value: number): Storage {
       const out = rt.alloc(size, dtype, false, 'fill');
@@ -76,6 +76,23 @@ export function elementwiseKernels(
       rt.dispatch({
         family: 'elementwise', entry: 'unary', spec: { TX: wgslType(xs.dtype), TO: 'f32', OP: code },
         params: new Params().set(0, xs.size), buffers: [xs, out], groups: groups(xs.size, WG),
+      });
+      return out;
+    },
+
+    geluBackward(dy: Storage, x: Storage): Storage {
+      const ds = rt.check(dy, 'geluBackward');
+      const xs = rt.check(x, 'geluBackward');
+      for (const [s, what] of [[xs, 'x'], [ds, 'dy']] as const) {
+        if (s.dtype !== 'f32') throw new Error(`geluBackward: ${what} has dtype ${s.dtype}; expected f32`);
+      }
+      if (ds.size !== xs.size) {
+        throw new Error(`geluBackward: dy storage holds ${ds.size} elements, but its shape needs ${xs.size}`);
+      }
+      const out = rt.alloc(xs.size, 'f32', false, 'geluBackward');
+      rt.dispatch({
+        family: 'elementwise', entry: 'gelu_backward', params: new Params().set(0, xs.size),
+        buffers: [ds, xs, out], groups: groups(xs.size, WG),
       });
       return out;
     },
