@@ -381,12 +381,30 @@ const NC: i32 = 1024;
   mk4x8(kc, pa, pb, c, ldc, acc0, bias);
 }
 
-/** Bytes of workspace `gemm` needs for these sizes (packed A block + packed B block). */
-export function gemmWorkspaceBytes(m: i32, n: i32, k: i32): i32 {
+/** Bytes of workspace `tiles` needs for these sizes (packed A block + packed B block). */
+function tilesWorkspaceBytes(m: i32, n: i32, k: i32): i32 {
   const kc = min(KC, max(k, 1));
   const mc = min(MC, (m + MR - 1) / MR * MR);
   const nc = min(NC, (n + NR - 1) / NR * NR);
   return ((mc * kc) << <i32>A_SHIFT) + kc * nc * 4 + 64;
+}
+
+/** Whether gemm1 computes Cᵀ = op(B)ᵀ·op(A)ᵀ instead (see there). */
+@inline function narrowC(m: i32, n: i32, k: i32): bool {
+  return n < NR && m >= NR && k > 0;
+}
+
+/** Bytes of the Cᵀ buffer at the start of the workspace when narrowC (64-byte aligned). */
+@inline function ctBytes(m: i32, n: i32): i32 {
+  return (m * n * 4 + 63) & ~63;
+}
+
+/** Bytes of workspace `gemm` needs for these sizes (for gemmRows: the largest row block's). */
+export function gemmWorkspaceBytes(m: i32, n: i32, k: i32): i32 {
+  const direct = tilesWorkspaceBytes(m, n, k);
+  if (!narrowC(m, n, k)) return direct;
+  // A smaller row block of the same product (gemmRows' last) may not take the narrow path: cover both.
+  return max(direct, ctBytes(m, n) + tilesWorkspaceBytes(n, m, k));
 }
 
 /** 4×4 transpose of four rows r0..r3: column q is stored at d + q·step. */
@@ -599,7 +617,8 @@ function edgeTile(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, mr: i32, 
   }
 }
 
-function gemm1(
+/** C = op(A)·op(B) (+ bias) by packed blocks and micro-tiles: the GEMM proper. */
+function tiles(
   m: i32, n: i32, k: i32,
   a: usize, aRs: i32, aCs: i32,
   b: usize, bRs: i32, bCs: i32,
@@ -642,6 +661,39 @@ function gemm1(
         }
       }
     }
+  }
+}
+
+/**
+ * One GEMM. A narrow C (n < NR columns, m ≥ NR rows: the embeddings' and output projection's products with 4
+ * or 7 columns) is computed transposed, Cᵀ = op(B)ᵀ·op(A)ᵀ, into the workspace and copied back: directly, every
+ * micro-tile would be an edge tile and each op(A) value would be packed pre-broadcast (16 bytes) for a single
+ * B panel that is mostly zero padding (64×4×4608 with A transposed ran at 5 GFLOP/s). Transposed, op(A) is
+ * packed as the 4-byte B panels and the short side as one or two A panels. Each element sums the same
+ * products b·a = a·b (exact, commutative) in the same increasing k order, then adds the bias once: the same
+ * bits as the direct path.
+ */
+function gemm1(
+  m: i32, n: i32, k: i32,
+  a: usize, aRs: i32, aCs: i32,
+  b: usize, bRs: i32, bCs: i32,
+  c: usize, ldc: i32, bias: usize, ws: usize,
+): void {
+  if (!narrowC(m, n, k)) {
+    tiles(m, n, k, a, aRs, aCs, b, bRs, bCs, c, ldc, bias, ws);
+    return;
+  }
+  const ct = (ws + 63) & ~(<usize>63);
+  tiles(n, m, k, b, bCs, bRs, a, aCs, aRs, ct, m, 0, ct + <usize>ctBytes(m, n));
+  const ldcb = <usize>ldc << 2;
+  const mb = <usize>m << 2;
+  for (let j = 0; j < n; j++) {
+    const bj: f32 = bias ? load<f32>(bias + (<usize>j << 2)) : 0;
+    const src = ct + <usize>j * mb;
+    const dst = c + (<usize>j << 2);
+    // Without a bias the sum is stored as it is (adding 0 would turn −0 into +0).
+    if (bias) for (let i = 0; i < m; i++) store<f32>(dst + <usize>i * ldcb, load<f32>(src + (<usize>i << 2)) + bj);
+    else for (let i = 0; i < m; i++) store<f32>(dst + <usize>i * ldcb, load<f32>(src + (<usize>i << 2)));
   }
 }
 
