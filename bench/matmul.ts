@@ -2,10 +2,14 @@
  * GEMM throughput: sparsecast wasm (default deterministic build and relaxed-SIMD build), the single-threaded
  * SIMD build of @tensorflow/tfjs-backend-wasm, and a naive JS triple loop (≤ 512³ only).
  *
- *   npx tsx bench/matmul.ts [--json] [--backend wasm|wasm-relaxed|tfjs|js] [--runs N] [--threads N] [--shapes 512x512x512,…]
+ *   npx tsx bench/matmul.ts [--json] [--backend wasm|wasm-relaxed|tfjs|js] [--runs N] [--threads N]
+ *     [--shapes 512x512x512,64x64x3072:tA,3072x64x64:tB,step,…]
  *
- * One line per (impl, shape): {"bench":"matmul","impl","m","n","k","ms","gflops","cpuMs","cpuGflops"} with
- * --json, where ms is the median wall time of ≥ 5 timed runs after warm-up and cpuMs the median process CPU
+ * A shape is m×n×k of C = op(A)·op(B), with `:tA` / `:tB` for a transposed operand (A stored [k, m], B stored
+ * [n, k]); `step` stands for STEP_SHAPES, the GEMMs of one small-preset Transformer training step.
+ *
+ * One line per (impl, shape): {"bench":"matmul","impl","m","n","k",("transA","transB",)"ms","gflops","cpuMs",
+ * "cpuGflops"} with --json, where ms is the median wall time of ≥ 5 timed runs after warm-up and cpuMs the median process CPU
  * time of the same runs (on a shared machine, other processes inflate wall time but not CPU time). Node 20 validates relaxed-SIMD wasm only with
  * --experimental-wasm-relaxed-simd: run directly, this script re-spawns itself with that flag; called from
  * bench/run.ts (already started with it) it measures in-process.
@@ -31,6 +35,23 @@ export const MATMUL_SHAPES: ReadonlyArray<readonly [number, number, number]> = [
   [3072, 512, 2048],
   [3072, 2048, 512],
 ];
+
+/** C = op(A)·op(B): m×n×k and the operands' transposes. */
+export interface MatmulShape {
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+}
+
+/**
+ * The GEMMs of one training step of the small-preset Transformer (batch 32 × 96 or 144 positions = 3072 or 4608
+ * rows, d_model 64, d_ff 256), as its forward (X·Wᵀ), input gradients (G·W) and weight gradients (Gᵀ·X) call
+ * them; the largest share of a step's matmul time is in these.
+ */
+export const STEP_SHAPES = '64x64x3072:tA,64x64x4608:tA,3072x64x64:tB,3072x64x64,4608x64x64:tB,4608x64x64,'
+  + '256x64x3072:tA,64x256x3072:tA,3072x64x256,3072x64x256:tB,3072x256x64,3072x256x64:tB';
 
 const IMPLS = ['sparsecast-wasm', 'sparsecast-wasm-relaxed', 'tfjs-backend-wasm', 'plain-js'] as const;
 type Impl = (typeof IMPLS)[number];
@@ -67,34 +88,39 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
-/** Warm-up, then the medians of ≥ 5 timed runs (wall and CPU time). */
-function timeRuns(fn: () => void, warmup: number, runs: number): Timing {
-  for (let i = 0; i < warmup; i++) fn();
+/**
+ * Warm-up, then the medians of ≥ 5 timed samples (wall and CPU time), each of `reps` back-to-back calls (so
+ * that a sample of a sub-millisecond GEMM is long against the timer and CPU-time resolution), per call.
+ */
+function timeRuns(fn: () => void, warmup: number, plan: { runs: number; reps: number }): Timing {
+  for (let i = 0; i < warmup * plan.reps; i++) fn();
   const wall: number[] = [];
   const cpu: number[] = [];
-  for (let i = 0; i < Math.max(5, runs); i++) {
+  for (let i = 0; i < Math.max(5, plan.runs); i++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    fn();
-    wall.push(performance.now() - t0);
+    for (let r = 0; r < plan.reps; r++) fn();
+    wall.push((performance.now() - t0) / plan.reps);
     const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / 1000);
+    cpu.push((c.user + c.system) / 1000 / plan.reps);
   }
   return { ms: median(wall), cpuMs: median(cpu) };
 }
 
-/** Runs needed so that timing takes about a second, at least 5. */
-function runsFor(flops: number, gflopsGuess: number, requested?: number): number {
+/** Samples so that timing takes about a second (at least 5), and calls per sample so that one takes ≥ ~10 ms. */
+function runsFor(flops: number, gflopsGuess: number, requested?: number): { runs: number; reps: number } {
   const ms = flops / (gflopsGuess * 1e6);
-  return Math.max(5, requested ?? 0, Math.min(25, Math.ceil(1000 / ms)));
+  const reps = Math.max(1, Math.ceil(10 / ms));
+  return { runs: Math.max(5, requested ?? 0, Math.min(25, Math.ceil(1000 / (ms * reps)))), reps };
 }
 
-async function benchSparsecast(
-  be: Backend, impl: Impl, m: number, n: number, k: number, runs?: number,
-): Promise<Timing> {
+async function benchSparsecast(be: Backend, impl: Impl, shape: MatmulShape, runs?: number): Promise<Timing> {
+  const { m, n, k, transA, transB } = shape;
   const a = be.upload(random(m * k, 1));
   const b = be.upload(random(k * n, 2));
-  const run = () => be.free(be.kernels.matmul({ a, b, aShape: [m, k], bShape: [k, n], transA: false, transB: false }));
+  const aShape = transA ? [k, m] : [m, k];
+  const bShape = transB ? [n, k] : [k, n];
+  const run = () => be.free(be.kernels.matmul({ a, b, aShape, bShape, transA, transB }));
   const t = timeRuns(run, 2, runsFor(2 * m * n * k, impl.endsWith('relaxed') ? 50 : 44, runs));
   be.free(a);
   be.free(b);
@@ -141,11 +167,12 @@ async function loadPeer(): Promise<{ tf: Awaited<ReturnType<typeof loadTfjsWasm>
 }
 
 async function benchTfjs(
-  tf: Awaited<ReturnType<typeof loadTfjsWasm>>['tf'], check: PeerCheck, m: number, n: number, k: number, runs?: number,
+  tf: Awaited<ReturnType<typeof loadTfjsWasm>>['tf'], check: PeerCheck, shape: MatmulShape, runs?: number,
 ): Promise<Timing> {
-  const a = tf.tensor2d(random(m * k, 1), [m, k]);
-  const b = tf.tensor2d(random(k * n, 2), [k, n]);
-  const run = () => tf.matMul(a, b).dispose(); // the wasm backend runs kernels synchronously
+  const { m, n, k, transA, transB } = shape;
+  const a = tf.tensor2d(random(m * k, 1), transA ? [k, m] : [m, k]);
+  const b = tf.tensor2d(random(k * n, 2), transB ? [n, k] : [k, n]);
+  const run = () => tf.matMul(a, b, transA, transB).dispose(); // the wasm backend runs kernels synchronously
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const t = timeRuns(run, 2, runsFor(2 * m * n * k, 30, runs));
@@ -157,13 +184,16 @@ async function benchTfjs(
   return t;
 }
 
-/** `--shapes 512x512x512,1024x1024x1024` (m×n×k) → a subset of shapes; none → MATMUL_SHAPES. */
-export function parseShapes(spec: string | undefined): ReadonlyArray<readonly [number, number, number]> {
-  if (!spec) return MATMUL_SHAPES;
-  return spec.split(',').map((t) => {
-    const d = t.split('x').map(Number);
-    if (d.length !== 3 || !d.every((v) => Number.isInteger(v) && v > 0)) throw new Error(`bench matmul: --shapes expects m×n×k like 512x512x512, got '${t}'`);
-    return d as unknown as readonly [number, number, number];
+/** `--shapes 512x512x512,64x64x3072:tA,…` (`step` in the list: STEP_SHAPES) → shapes; none → MATMUL_SHAPES (no transposes). */
+export function parseShapes(spec: string | undefined): MatmulShape[] {
+  if (!spec) return MATMUL_SHAPES.map(([m, n, k]) => ({ m, n, k, transA: false, transB: false }));
+  return spec.split(',').flatMap((t) => (t === 'step' ? STEP_SHAPES.split(',') : [t])).map((t) => {
+    const [dims, ...flags] = t.split(':');
+    const d = dims!.split('x').map(Number);
+    if (d.length !== 3 || !d.every((v) => Number.isInteger(v) && v > 0) || flags.some((f) => f !== 'tA' && f !== 'tB')) {
+      throw new Error(`bench matmul: --shapes expects m×n×k with optional :tA / :tB like 512x512x512 or 64x64x3072:tA, got '${t}'`);
+    }
+    return { m: d[0]!, n: d[1]!, k: d[2]!, transA: flags.includes('tA'), transB: flags.includes('tB') };
   });
 }
 
@@ -190,28 +220,29 @@ export async function benchMatmul(opts: { json: boolean; backend?: string; runs?
   // GFLOP/s as the first shape). Half a second of GEMMs on each of our backends first; tfjs warms per shape.
   for (const be of backends.values()) {
     const t0 = performance.now();
-    while (performance.now() - t0 < 500) await benchSparsecast(be, 'sparsecast-wasm', 256, 256, 256, 5);
+    while (performance.now() - t0 < 500) await benchSparsecast(be, 'sparsecast-wasm', { m: 256, n: 256, k: 256, transA: false, transB: false }, 5);
   }
 
-  for (const [m, n, k] of parseShapes(opts.shapes)) {
+  for (const shape of parseShapes(opts.shapes)) {
+    const { m, n, k, transA, transB } = shape;
     const flops = 2 * m * n * k;
     for (const impl of impls) {
       let t: Timing | undefined;
       if (impl === 'tfjs-backend-wasm' && peer) {
-        t = await benchTfjs(peer.tf, peer.check, m, n, k, opts.runs);
+        t = await benchTfjs(peer.tf, peer.check, shape, opts.runs);
       } else if (impl === 'plain-js') {
-        if (m * n * k > 512 ** 3) continue;
+        if (m * n * k > 512 ** 3 || transA || transB) continue;
         const a = random(m * k, 1);
         const b = random(k * n, 2);
         const c = new Float32Array(m * n);
-        t = timeRuns(() => plainJsMatmul(a, b, c, m, n, k), 1, opts.runs ?? 5);
+        t = timeRuns(() => plainJsMatmul(a, b, c, m, n, k), 1, { runs: opts.runs ?? 5, reps: 1 });
       } else {
         const be = backends.get(impl);
         if (!be) continue;
-        t = await benchSparsecast(be, impl, m, n, k, opts.runs);
+        t = await benchSparsecast(be, impl, shape, opts.runs);
       }
       emit(opts.json, {
-        bench: 'matmul', impl, m, n, k, ms: +t.ms.toFixed(3), gflops: +(flops / t.ms / 1e6).toFixed(2),
+        bench: 'matmul', impl, m, n, k, ...(transA ? { transA } : {}), ...(transB ? { transB } : {}), ms: +t.ms.toFixed(3), gflops: +(flops / t.ms / 1e6).toFixed(2),
         cpuMs: +t.cpuMs.toFixed(3), cpuGflops: +(flops / t.cpuMs / 1e6).toFixed(2),
         ...(impl === 'sparsecast-wasm' && threads > 1 ? { threads } : {}),
       });

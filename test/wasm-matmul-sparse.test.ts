@@ -202,22 +202,23 @@ describe('wasm matmul', () => {
 
   it('sums in increasing k: bit-identical to a sequential f32 loop (default build)', () => {
     const r = rng(7);
-    const m = 13;
-    const n = 21;
-    const k = 300; // two KC blocks
-    const a = randn(m * k, r);
-    const b = randn(k * n, r);
-    const bias = randn(n, r);
-    const got = runMatmul(wasm, a, [m, k], false, b, [k, n], false, bias);
-    const want = new Float32Array(m * n);
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
-        let s = 0;
-        for (let p = 0; p < k; p++) s = Math.fround(s + Math.fround(a[i * k + p]! * b[p * n + j]!));
-        want[i * n + j] = Math.fround(s + bias[j]!);
+    // Two KC blocks; a narrow C (n < 8, computed transposed); op(A) transposed (the weight-gradient packing).
+    const cases: Array<[number, number, number, boolean]> = [[13, 21, 300, false], [37, 5, 300, false], [12, 7, 1030, true], [20, 16, 70, true]];
+    for (const [m, n, k, transA] of cases) {
+      const a = randn(m * k, r);
+      const b = randn(k * n, r);
+      const bias = randn(n, r);
+      const got = runMatmul(wasm, a, transA ? [k, m] : [m, k], transA, b, [k, n], false, bias);
+      const want = new Float32Array(m * n);
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          for (let p = 0; p < k; p++) s = Math.fround(s + Math.fround(a[transA ? p * m + i : i * k + p]! * b[p * n + j]!));
+          want[i * n + j] = Math.fround(s + bias[j]!);
+        }
       }
+      expect(Array.from(got), `${m}×${n}×${k}${transA ? ' Aᵀ' : ''}`).toEqual(Array.from(want));
     }
-    expect(Array.from(got)).toEqual(Array.from(want));
   });
 
   it('rejects mismatched shapes', () => {
