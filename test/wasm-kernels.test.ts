@@ -198,7 +198,7 @@ describe('wasm elementwise kernels', () => {
   it('geluBackward: fine sweep, the root of gelu\', range edges and mixed vectors', () => {
     const fine = Array.from({ length: 60001 }, (_, i) => -30 + i * 0.001);
     const ones = (n: number) => new Float32Array(n).fill(1);
-    const grad = (xs: number[], dy = ones(xs.length)) => (b: Backend, up: (d: AnyTypedArray) => Storage) =>
+    const grad = (xs: number[], dy: AnyTypedArray = ones(xs.length)) => (b: Backend, up: (d: AnyTypedArray) => Storage) =>
       b.kernels.geluBackward(up(dy), up(new Float32Array(xs)));
     check('geluBackward', grad(fine.filter((v) => v < -1.5 || v > -0.2)), 1e-6);
     check('geluBackward', grad(fine.filter((v) => v >= -1.5 && v <= -0.2)), 2e-7, 1);
