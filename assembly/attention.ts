@@ -354,11 +354,11 @@ function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
 @inline function forwardBody(
   q: usize, k: usize, v: usize, out: usize, rowMax: usize, lse: usize,
   batch: i32, lq: i32, lk: i32, e: i32, ev: i32, scale: f32, prescale: i32, causal: i32, window: i32, heads: i32,
-  drop: bool, k0: u32, k1: u32, counter: f64, keepP: f32, keepScale: f32, ws: usize,
+  drop: bool, k0: u32, k1: u32, counter: f64, keepP: f32, keepScale: f32, keepOut: usize, ws: usize,
 ): void {
   layout(ws, lk, e, ev);
   const lp = pad8(lk);
-  const kt = wKt, qs = wQs, S = wS, mk = wM;
+  const kt = wKt, qs = wQs, S = wS;
   const ks = f32x4.splat(keepScale);
   // Row strides of q/k and of v/out (heads interleaved: heads·width).
   const ers = heads * e;
@@ -387,6 +387,8 @@ function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
       const j1 = min(lp, pad8(jhi));
       loadQ(qb, ers, i0, nrows, e, qs, prescale, scale);
       tileRowsABt(qs, e, nrows, kt, lp, e, S, lp, j0, j1);
+      // The tile's keep bits: straight into the caller's record (read again by the backward pass) when given.
+      const mk = keepOut ? keepOut + <usize>(b * lq + i0) * <usize>lk : wM;
       if (drop) tileMask(mk, b, i0, nrows, lq, lk, causal, window, k0, k1, counter, keepP);
       for (let r = 0; r < nrows; r++) {
         const i = i0 + r;
@@ -468,30 +470,34 @@ export function attentionForward(
   q: usize, k: usize, v: usize, out: usize, rowMax: usize, lse: usize,
   batch: i32, lq: i32, lk: i32, e: i32, ev: i32, scale: f32, prescale: i32, causal: i32, window: i32, heads: i32, ws: usize,
 ): void {
-  forwardBody(q, k, v, out, rowMax, lse, batch, lq, lk, e, ev, scale, prescale, causal, window, heads, false, 0, 0, 0, 1, 1, ws);
+  forwardBody(q, k, v, out, rowMax, lse, batch, lq, lk, e, ev, scale, prescale, causal, window, heads, false, 0, 0, 0, 1, 1, 0, ws);
 }
 
-/** Forward with dropout on the weights (training). */
+/**
+ * Forward with dropout on the weights (training). keepOut: batch·lq·lk + 16 bytes for the keep bits, row
+ * (b·lq + i) at (b·lq + i)·lk (only each row's visible keys are meaningful), or 0 to keep them per tile only.
+ */
 export function attentionForwardDropout(
   q: usize, k: usize, v: usize, out: usize, rowMax: usize, lse: usize,
   batch: i32, lq: i32, lk: i32, e: i32, ev: i32, scale: f32, prescale: i32, causal: i32, window: i32, heads: i32,
-  k0: u32, k1: u32, counter: f64, keepP: f32, keepScale: f32, ws: usize,
+  k0: u32, k1: u32, counter: f64, keepP: f32, keepScale: f32, keepOut: usize, ws: usize,
 ): void {
-  forwardBody(q, k, v, out, rowMax, lse, batch, lq, lk, e, ev, scale, prescale, causal, window, heads, true, k0, k1, counter, keepP, keepScale, ws);
+  forwardBody(q, k, v, out, rowMax, lse, batch, lq, lk, e, ev, scale, prescale, causal, window, heads, true, k0, k1, counter, keepP, keepScale, keepOut, ws);
 }
 
 /**
  * Backward: dq [batch, lq, e], dk [batch, lk, e], dv [batch, lk, ev] (dk and dv zero on entry; all in the
- * layout `heads` says). Weights are recomputed from logSumExp; see kernels.ts for the formulas.
+ * layout `heads` says). Weights are recomputed from logSumExp; see kernels.ts for the formulas. keepIn: the
+ * forward pass's keep bits (attentionForwardDropout's keepOut), or 0 to draw them again.
  */
 export function attentionBackwardKernel(
   dO: usize, q: usize, k: usize, v: usize, out: usize, lse: usize, dq: usize, dk: usize, dv: usize,
   batch: i32, lq: i32, lk: i32, e: i32, ev: i32, scale: f32, prescale: i32, causal: i32, window: i32, heads: i32,
-  drop: i32, k0: u32, k1: u32, counter: f64, keepP: f32, keepScale: f32, ws: usize,
+  drop: i32, k0: u32, k1: u32, counter: f64, keepP: f32, keepScale: f32, keepIn: usize, ws: usize,
 ): void {
   layout(ws, lk, e, ev);
   const lp = pad8(lk);
-  const kt = wKt, vt = wVt, qs = wQs, S = wS, DP = wDp, mk = wM;
+  const kt = wKt, vt = wVt, qs = wQs, S = wS, DP = wDp;
   const ks = f32x4.splat(keepScale);
   const ers = heads * e;
   const vrs = heads * ev;
@@ -518,7 +524,9 @@ export function attentionBackwardKernel(
       const oub = out + (rowOff(b, i0, lq, ev, heads) << 2);
       loadQ(qb, ers, i0, nrows, e, qs, prescale, scale);
       tileRowsABt(qs, e, nrows, kt, lp, e, S, lp, j0, j1);
-      if (drop) tileMask(mk, b, i0, nrows, lq, lk, causal, window, k0, k1, counter, keepP);
+      // Keep bits: the forward pass's record when the caller kept it, else drawn again from the same counters.
+      const mk = keepIn ? keepIn + <usize>(b * lq + i0) * <usize>lk : wM;
+      if (drop && !keepIn) tileMask(mk, b, i0, nrows, lq, lk, causal, window, k0, k1, counter, keepP);
       // dP̃ = dO · Vᵀ over the same keys.
       tileRowsABt(dob, vrs, nrows, vt, lp, ev, DP, lp, j0, j1);
       for (let r = 0; r < nrows; r++) {

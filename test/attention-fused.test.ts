@@ -134,3 +134,25 @@ describe.each(['js', 'wasm'])('fused attention on %s', (backend) => {
     for (const t of [xEnc, xDec, y]) t.dispose();
   });
 });
+
+describe('fused attention on wasm: the dropout record', () => {
+  it('the backward pass reading the forward pass\'s keep bits equals the one drawing them again, bit for bit', () => {
+    const be = engine.getBackend('wasm');
+    const shape = { batch: 6, lq: 37, lk: 29, e: 16, ev: 12, heads: 3 };
+    const data = new Rng(5);
+    const up = (n: number) => be.upload(data.normal(n));
+    const [q, k, v, dO] = [up(6 * 37 * 16), up(6 * 29 * 16), up(6 * 29 * 12), up(6 * 37 * 12)];
+    for (const causal of [false, true]) {
+      const attrs = { scale: 0.25, causal, dropout: { p: 0.3, seed: 9, counter: 123 } };
+      const f = be.kernels.attention(q, k, v, shape, attrs);
+      expect(f.keep, 'wasm keeps the draws').toBeDefined();
+      const kept = be.kernels.attentionBackward(dO, q, k, v, f.out, f.logSumExp, shape, attrs, f.keep);
+      const drawn = be.kernels.attentionBackward(dO, q, k, v, f.out, f.logSumExp, shape, attrs);
+      for (const name of ['dq', 'dk', 'dv'] as const) {
+        expect(Array.from(be.readSync!(kept[name]) as Float32Array), `${name} causal ${causal}`).toEqual(Array.from(be.readSync!(drawn[name]) as Float32Array));
+      }
+      for (const s of [f.out, f.rowMax, f.logSumExp, f.keep!, kept.dq, kept.dk, kept.dv, drawn.dq, drawn.dk, drawn.dv]) be.free(s);
+    }
+    for (const s of [q, k, v, dO]) be.free(s);
+  });
+});

@@ -234,20 +234,23 @@ export interface Kernels {
    * m_i + ln Σ_j e^{s_ij − m_i} (over visible keys, before dropout), which is all the backward pass needs.
    * A row that sees no key (only possible with a window and lq > lk + window, or with lk = 0) has out = NaN
    * (the softmax of a row of −∞, as the unfused path gives), rowMax = logSumExp = −∞.
+   * With dropout a backend may also return `keep`: its record of the dropout draws (an opaque storage), which
+   * the caller hands back to attentionBackward so that pass need not draw the same counters again.
    */
   attention(
     q: Storage, k: Storage, v: Storage, shape: AttentionShape, attrs: AttentionAttrs,
-  ): { out: Storage; rowMax: Storage; logSumExp: Storage };
+  ): { out: Storage; rowMax: Storage; logSumExp: Storage; keep?: Storage };
   /**
    * Gradients of `attention` for dOut [batch, lq, ev], flash-attention style: the weights are recomputed tile
    * by tile as P_ij = e^{s_ij − logSumExp_i} (dropout masks from the same counters), with
    * D_i = Σ_c dOut_ic·out_ic:  dV = (P∘Z)ᵀ·dOut,  dS = P∘(Z∘(dOut·Vᵀ) − D),  dQ = scale·dS·K,  dK = scale·dSᵀ·Q
    * (Z = the dropout keep factor, 1 without dropout). A row that sees no key contributes nothing and gets
-   * dQ = 0. Returns dq [batch, lq, e], dk [batch, lk, e], dv [batch, lk, ev].
+   * dQ = 0. Returns dq [batch, lq, e], dk [batch, lk, e], dv [batch, lk, ev]. `keep`: what this backend's
+   * `attention` returned for the same call, if anything (the masks then come from it instead of new draws).
    */
   attentionBackward(
     dOut: Storage, q: Storage, k: Storage, v: Storage, out: Storage, logSumExp: Storage,
-    shape: AttentionShape, attrs: AttentionAttrs,
+    shape: AttentionShape, attrs: AttentionAttrs, keep?: Storage,
   ): { dq: Storage; dk: Storage; dv: Storage };
 
   // ---- indexing and data movement ---------------------------------------------------------------

@@ -123,14 +123,17 @@ function run(op: string, q: Tensor, k: Tensor, v: Tensor, shape: AttentionShape,
   const r = backend.kernels.attention(s[0]!, s[1]!, s[2]!, shape, attrs);
   const out = wrap(r.out, outShape, backend);
   const lse = wrap(r.logSumExp, [shape.batch, lq], backend);
+  // The backend's record of the dropout draws, if it keeps one (wasm): the backward pass reads it back.
+  const keep = r.keep ? wrap(r.keep, [r.keep.size], backend) : null;
   backend.free(r.rowMax); // the backward pass needs only the log-sum-exp
   record('attention', [q, k, v], [out], ([dOut]) => {
     const g = backend.kernels.attentionBackward(
-      dOut!.use(op), q.use(op), k.use(op), v.use(op), out.use(op), lse.use(op), shape, attrs,
+      dOut!.use(op), q.use(op), k.use(op), v.use(op), out.use(op), lse.use(op), shape, attrs, keep?.use(op),
     );
     return [wrap(g.dq, q.shape, backend), wrap(g.dk, k.shape, backend), wrap(g.dv, v.shape, backend)];
-  }, [out, lse]);
+  }, keep ? [out, lse, keep] : [out, lse]);
   // Pinned by the tape when a backward pass may come, freed now otherwise.
   lse.dispose();
+  keep?.dispose();
   return out;
 }

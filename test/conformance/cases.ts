@@ -1147,10 +1147,21 @@ function attentionCases(): ConformanceCase[] {
   return ATTENTION_SPECS.map(([s, a]) => {
     const label = attentionLabel(s, a);
     const tol = red(Math.max(s.lk, s.e, s.ev, 1));
-    return mk('attention', label, tol, attentionInputs(s, `attention ${label}`), (k, [q, kk, v]) => {
-      const r = k.attention(q!, kk!, v!, s, a);
-      return [r.out, r.rowMax, r.logSumExp];
-    });
+    const inputs = attentionInputs(s, `attention ${label}`);
+    // Not `mk`: a backend's record of the dropout draws (`keep`, opaque) is freed here, not compared.
+    return {
+      kernel: 'attention', label, tol,
+      run(b: Backend): Storage[] {
+        const up = inputs.map((x) => b.upload(x));
+        try {
+          const r = b.kernels.attention(up[0]!, up[1]!, up[2]!, s, a);
+          if (r.keep) b.free(r.keep);
+          return [r.out, r.rowMax, r.logSumExp];
+        } finally {
+          for (const x of up) b.free(x);
+        }
+      },
+    };
   });
 }
 

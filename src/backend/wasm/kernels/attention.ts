@@ -31,6 +31,11 @@ function dropArgs(attrs: AttentionAttrs): number[] {
   return [k0 | 0, k1 | 0, d.counter, keepP, keepScale];
 }
 
+/** Bytes of the keep-bit record: a byte per weight, rows of lk, and 16 of slack the kernel's vector reads may touch. */
+function keepBytes(shape: AttentionShape): number {
+  return shape.batch * shape.lq * shape.lk + 16;
+}
+
 export const attentionFamily: KernelFamily = (rt) => {
   const fwd = wasmFn(rt, 'attentionForward');
   const ws = wasmFn(rt, 'attentionWorkspaceBytes');
@@ -49,22 +54,25 @@ export const attentionFamily: KernelFamily = (rt) => {
       const out = rt.alloc(batch * lq * ev, 'f32', false);
       const rowMax = rt.alloc(batch * lq, 'f32', false);
       const logSumExp = rt.alloc(batch * lq, 'f32', false);
+      // With dropout the keep bits are kept for the backward pass (a byte per weight, 1/4 of the weights'
+      // size): drawing them costs more than storing and reading them back.
+      const keep = attrs.dropout ? rt.alloc(keepBytes(shape), 'u8', false) : undefined;
       if (batch * lq > 0) {
         const args = [pq, pk, pv, out.ptr, rowMax.ptr, logSumExp.ptr, batch, lq, lk, e, ev, ...bandArgs(shape, attrs)];
         if (attrs.dropout) {
           fwdDrop ??= wasmFn(rt, 'attentionForwardDropout');
           const fn = fwdDrop;
-          rt.withTemp((tmp) => fn(...args, ...dropArgs(attrs), tmp.bytes(ws(lk, e, ev))));
+          rt.withTemp((tmp) => fn(...args, ...dropArgs(attrs), keep!.ptr, tmp.bytes(ws(lk, e, ev))));
         } else {
           rt.withTemp((tmp) => fwd(...args, tmp.bytes(ws(lk, e, ev))));
         }
       }
-      return { out, rowMax, logSumExp };
+      return keep ? { out, rowMax, logSumExp, keep } : { out, rowMax, logSumExp };
     },
 
     attentionBackward(
       dOut: Storage, q: Storage, k: Storage, v: Storage, out: Storage, logSumExp: Storage,
-      shape: AttentionShape, attrs: AttentionAttrs,
+      shape: AttentionShape, attrs: AttentionAttrs, keep?: Storage,
     ) {
       const op = 'attentionBackward';
       checkAttention(op, shape, attrs);
@@ -75,6 +83,7 @@ export const attentionFamily: KernelFamily = (rt) => {
       const pv = f32(op, v, batch * lk * ev, 'v');
       const po = f32(op, out, batch * lq * ev, 'out');
       const pl = f32(op, logSumExp, batch * lq, 'logSumExp');
+      const pKeep = keep && attrs.dropout ? inPtr(rt, op, keep, keepBytes(shape), 'keep', 'u8') : 0;
       const dq = rt.alloc(batch * lq * e, 'f32', false);
       // dk and dv accumulate over query tiles: zero-filled.
       const dk = rt.alloc(batch * lk * e, 'f32', true);
@@ -84,7 +93,7 @@ export const attentionFamily: KernelFamily = (rt) => {
         const fn = bwd;
         rt.withTemp((tmp) => fn(
           pdo, pq, pk, pv, po, pl, dq.ptr, dk.ptr, dv.ptr, batch, lq, lk, e, ev, ...bandArgs(shape, attrs),
-          attrs.dropout ? 1 : 0, ...dropArgs(attrs), tmp.bytes(ws(lk, e, ev)),
+          attrs.dropout ? 1 : 0, ...dropArgs(attrs), pKeep, tmp.bytes(ws(lk, e, ev)),
         ));
       }
       return { dq, dk, dv };
