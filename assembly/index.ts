@@ -27,3 +27,4 @@ export * from './pool';
 export * from './fft';
 export * from './attention';
 export * from './optimizer';
+export * from './dropout';

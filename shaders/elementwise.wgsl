@@ -209,3 +209,12 @@ fn gelu_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   if (i >= pu(0u)) { return; }
   Z[i] = TO(f32(A[i]) * gelu_grad_f(f32(B[i])));
 }
+
+// dropout_mask: A = x (f32), B = keep (u8 as u32 words), Z = x · (keep ? scale : 0); [1] scale (f32 bits).
+@compute @workgroup_size(WG)
+fn dropout_mask(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                @builtin(local_invocation_index) lid: u32) {
+  let i = flat_id(wid, nwg, lid, WG);
+  if (i >= pu(0u)) { return; }
+  Z[i] = TO(f32(A[i]) * select(0.0, pf(1u), u32(B[i]) != 0u));
+}

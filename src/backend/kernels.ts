@@ -188,6 +188,13 @@ export interface Kernels {
    */
   geluBackward(dy: Storage, x: Storage): Storage;
 
+  /**
+   * Dropout with a drawn keep mask: y = x · (keep ? scale : 0) over `x.size` elements (keep u8, same size), the
+   * product rounded once — the same bits as multiplying by a [keep ? scale : 0] f32 tensor, in one pass. The
+   * backward pass is the same kernel on the gradient.
+   */
+  dropoutMask(x: Storage, keep: Storage, scale: number): Storage;
+
   // ---- reductions -----------------------------------------------------------------------------
   /** Reduce over `axes` (sorted, unique, non-negative); output keeps them as size 1. */
   reduce(op: ReduceOp, x: Storage, shape: number[], axes: number[]): Storage;
@@ -346,7 +353,7 @@ export type KernelName = keyof Kernels;
 /** The contract, as data: conformance tests iterate this list. */
 export const KERNEL_NAMES: readonly KernelName[] = [
   'fill', 'cast', 'random',
-  'unary', 'binary', 'compare', 'where', 'geluBackward',
+  'unary', 'binary', 'compare', 'where', 'dropoutMask', 'geluBackward',
   'reduce', 'argmax', 'softmax', 'logSoftmax', 'layerNorm', 'layerNormBackward', 'batchNormStats',
   'matmul', 'attention', 'attentionBackward', 'adam',
   'indexSelect', 'gather', 'scatterAdd', 'topk', 'cumsum', 'roll', 'pad', 'concat', 'slice', 'permute',

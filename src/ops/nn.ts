@@ -13,7 +13,6 @@ import { mul, sub } from './binary.ts';
 import { abs, exp, square } from './unary.ts';
 import { axisOf, mean, sum } from './reduce.ts';
 import { reshape } from './reshape.ts';
-import { where } from './compare.ts';
 import { transpose } from './movement.ts';
 
 export { gelu, relu, elu } from './unary.ts';
@@ -111,13 +110,14 @@ export function dropout(x: Tensor, p: number, rng: Rng, training = true): Tensor
   if (!(p >= 0 && p <= 1)) throw new Error(`${op}: probability p must be in [0, 1], got ${p}`);
   if (!training || p === 0) return reshape(x, x.shape);
   if (p === 1) return mul(x, 0);
-  const { backend } = storages(op, x);
+  const { backend, s } = storages(op, x);
   const n = x.size;
-  const keepMask = wrap(backend.kernels.random(n, 'bernoulli', rng.seed, rng.take(n), 1 - p), x.shape, backend);
-  const scale = where(keepMask, 1 / (1 - p), 0);
-  const out = mul(x, scale);
-  keepMask.dispose();
-  scale.dispose();
+  const keep = wrap(backend.kernels.random(n, 'bernoulli', rng.seed, rng.take(n), 1 - p), [n], backend);
+  // x · (keep ? 1/(1 − p) : 0) in one kernel; the backward pass applies the same mask to the gradient.
+  const scale = 1 / (1 - p);
+  const out = wrap(backend.kernels.dropoutMask(s[0]!, keep.use(op), scale), x.shape, backend);
+  record(op, [x], [out], ([g]) => [wrap(backend.kernels.dropoutMask(g!.use(op), keep.use(op), scale), x.shape, backend)], [keep]);
+  keep.dispose();
   return out;
 }
 

@@ -384,6 +384,17 @@ function compareCases(): ConformanceCase[] {
   return out;
 }
 
+/** dropoutMask: x · (keep ? scale : 0), with ±0, ±∞ and NaN inputs among the dropped and the kept. */
+function dropoutMaskCases(): ConformanceCase[] {
+  return [0, 1, 7, 33, 1001].map((n) => {
+    const d = new Data(`dropoutMask ${n}`);
+    const x = d.withZeros(n, 0.1, 2);
+    if (n >= 7) [x[1], x[2], x[3]] = [Infinity, -Infinity, NaN];
+    const keep = d.maskU8(n, 0.7);
+    return mk('dropoutMask', `[${n}] p 0.3`, { kind: 'elementwise' }, [x, keep], (k, [sx, sk]) => [k.dropoutMask(sx!, sk!, 1 / 0.7)]);
+  });
+}
+
 function whereCases(): ConformanceCase[] {
   const specs: Array<[number[], number[], number[]]> = [
     [[], [], []],
@@ -1200,6 +1211,7 @@ export function conformanceCases(): ConformanceCase[] {
     ...binaryCases(),
     ...compareCases(),
     ...whereCases(),
+    ...dropoutMaskCases(),
     ...geluBackwardCases(),
     ...reduceCases(),
     ...argmaxCases(),

@@ -1,5 +1,5 @@
 /**
- * Elementwise kernels: unary, broadcasting binary, compare, where and gelu's gradient. Values are computed in f64 (JS
+ * Elementwise kernels: unary, broadcasting binary, compare, where, dropout's mask and gelu's gradient. Values are computed in f64 (JS
  * numbers) and rounded once when stored into the f32 output.
  */
 import type { AnyTypedArray, BinaryOp, CompareOp, Kernels, Storage, UnaryOp } from '../kernels.ts';
@@ -82,7 +82,7 @@ function broadcast2(
   });
 }
 
-export function elementwiseKernels(heap: JsHeap): Pick<Kernels, 'unary' | 'binary' | 'compare' | 'where' | 'geluBackward'> {
+export function elementwiseKernels(heap: JsHeap): Pick<Kernels, 'unary' | 'binary' | 'compare' | 'where' | 'dropoutMask' | 'geluBackward'> {
   return {
     unary(op: UnaryOp, x: Storage): Storage {
       const f = UNARY[op];
@@ -135,6 +135,15 @@ export function elementwiseKernels(heap: JsHeap): Pick<Kernels, 'unary' | 'binar
           out[o + j] = dc[ic + j * lc]! !== 0 ? da[ia + j * la]! : db[ib + j * lb]!;
         }
       });
+      return heap.adopt(out);
+    },
+
+    dropoutMask(x: Storage, keep: Storage, scale: number): Storage {
+      const xs = input('dropoutMask', x, undefined, 'f32', 'x');
+      const k = input('dropoutMask', keep, xs.length, 'u8', 'keep');
+      const s = Math.fround(scale);
+      const out = new Float32Array(xs.length);
+      for (let i = 0; i < xs.length; i++) out[i] = xs[i]! * (k[i] !== 0 ? s : 0);
       return heap.adopt(out);
     },
 

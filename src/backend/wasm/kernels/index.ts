@@ -18,6 +18,7 @@ import { poolFamily } from './pool.ts';
 import { fftFamily } from './fft.ts';
 import { attentionFamily } from './attention.ts';
 import { optimizerFamily } from './optimizer.ts';
+import { dropoutFamily } from './dropout.ts';
 
 export type KernelFamily = (rt: WasmRuntime) => Partial<Kernels>;
 
@@ -39,8 +40,8 @@ export const FORWARD_FAMILIES: KernelFamily[] = [
 ];
 
 /**
- * Every family: the forward ones plus sparse training (SpMM, SDDMM, CSR construction, masked top-k) and the
- * optimizer update, whose kernels the inference module does not have. Marked pure so bundles that use only
+ * Every family: the forward ones plus sparse training (SpMM, SDDMM, CSR construction, masked top-k), dropout
+ * and the optimizer update, whose kernels the inference module does not have. Marked pure so bundles that use only
  * FORWARD_FAMILIES (sparsecast/infer) drop this list and that glue.
  */
-export const FAMILIES: KernelFamily[] = /* @__PURE__ */ FORWARD_FAMILIES.concat([sparseFamily, optimizerFamily]);
+export const FAMILIES: KernelFamily[] = /* @__PURE__ */ FORWARD_FAMILIES.concat([sparseFamily, dropoutFamily, optimizerFamily]);

@@ -1,4 +1,4 @@
-/** WebGPU glue for fill, cast, random, unary, geluBackward, binary, compare and where (shaders elementwise, compare, random). */
+/** WebGPU glue for fill, cast, random, unary, geluBackward, dropoutMask, binary, compare and where (shaders elementwise, compare, random). */
 import type { BinaryOp, CompareOp, DType, Kernels, Storage, UnaryOp } from '../../kernels.ts';
 import { BINARY_OPS, COMPARE_OPS, UNARY_OPS } from '../../kernels.ts';
 import { broadcastShapes, sizeOf } from '../../../tensor/shape.ts';
@@ -26,7 +26,7 @@ function fillBits(value: number, dtype: DType): number {
 
 export function elementwiseKernels(
   rt: WebGpuRuntime,
-): Pick<Kernels, 'fill' | 'cast' | 'random' | 'unary' | 'geluBackward' | 'binary' | 'compare' | 'where'> {
+): Pick<Kernels, 'fill' | 'cast' | 'random' | 'unary' | 'geluBackward' | 'dropoutMask' | 'binary' | 'compare' | 'where'> {
   return {
     fill(size: number, dtype: DType, value: number): Storage {
       const out = rt.alloc(size, dtype, false, 'fill');
@@ -93,6 +93,21 @@ export function elementwiseKernels(
       rt.dispatch({
         family: 'elementwise', entry: 'gelu_backward', params: new Params().set(0, xs.size),
         buffers: [ds, xs, out], groups: groups(xs.size, WG),
+      });
+      return out;
+    },
+
+    dropoutMask(x: Storage, keep: Storage, scale: number): Storage {
+      const op = 'dropoutMask';
+      const xs = rt.check(x, op);
+      const ks = rt.check(keep, op);
+      if (xs.dtype !== 'f32') throw new Error(`${op}: x has dtype ${xs.dtype}; expected f32`);
+      if (ks.dtype !== 'u8') throw new Error(`${op}: keep has dtype ${ks.dtype}; expected u8`);
+      if (ks.size !== xs.size) throw new Error(`${op}: keep storage holds ${ks.size} elements, but x has ${xs.size}`);
+      const out = rt.alloc(xs.size, 'f32', false, op);
+      rt.dispatch({
+        family: 'elementwise', entry: 'dropout_mask', spec: { TB: 'u32' }, params: new Params().set(0, xs.size).setF(1, scale),
+        buffers: [xs, ks, out], groups: groups(xs.size, WG),
       });
       return out;
     },
