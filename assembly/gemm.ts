@@ -45,7 +45,7 @@ const KU: usize = ASC_SHRINK_LEVEL > 0 ? 4 : 16;
 // quarter as often) with a shallow MC = 24 (the 384 KiB pre-broadcast A block stays in L2): +2–3% over
 // KC 256 / MC 96 at 512³–3072×512×2048 (KC 512 / MC 24–48 and KC 2048 / MC 12 measure within 1%). MC 12
 // measured +1–3.5% on the Transformer step's 64-column products in the bench (operands hot in cache), but
-// 5–10% slower on the same products inside a training step, where op(A) is packed from L3/memory.
+// 7–19% slower on the forward products inside a training step, where op(A) is packed from L3/memory.
 const KC: i32 = A_SPLAT ? 1024 : 256;
 const MC: i32 = A_SPLAT ? 24 : 192;
 const NC: i32 = 1024;
