@@ -42,13 +42,12 @@ const KU: usize = ASC_SHRINK_LEVEL > 0 ? 4 : 16;
 // stays in L1 while the MC×KC packed A block (192 KiB) stays in L2; the KC×NC packed B block (1 MiB) streams
 // from L2/L3. (Flat within ±2% for KC 256–512, MC 96–384, NC 1024–4096; KC = 128 loses ~4%.)
 // Default build: a deep KC = 1024 (one pass over C for k ≤ 1024, so the C tiles are loaded and stored a
-// quarter as often) with a shallow MC (the pre-broadcast A block, 16 bytes per value, stays in L2): +2–3% over
-// KC 256 / MC 96 at 512³–3072×512×2048 (KC 512 / MC 24–48 and KC 2048 / MC 12 measure within 1%). MC = 12
-// rather than 24: the same at 512³–1024³, +1–3.5% on the Transformer step's 64-column products (3072×64×64,
-// 64×64×3072 with A transposed), where the A block is packed for only 8 B panels and, at k = 64, A and B
-// blocks (12 + 16 KiB) now share L1.
+// quarter as often) with a shallow MC = 24 (the 384 KiB pre-broadcast A block stays in L2): +2–3% over
+// KC 256 / MC 96 at 512³–3072×512×2048 (KC 512 / MC 24–48 and KC 2048 / MC 12 measure within 1%). MC 12
+// measured +1–3.5% on the Transformer step's 64-column products in the bench (operands hot in cache), but
+// 7–19% slower on the forward products inside a training step, where op(A) is packed from L3/memory.
 const KC: i32 = A_SPLAT ? 1024 : 256;
-const MC: i32 = A_SPLAT ? 12 : 192;
+const MC: i32 = A_SPLAT ? 24 : 192;
 const NC: i32 = 1024;
 
 // Edge micro-tiles (MR × NR) run on a scratch tile: edgeScratch() in common.ts (one per thread).
