@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../src/tensor/random.ts';
 import { CsrPattern, maskChanges } from '../src/sparse/csr-pattern.ts';
+import { incrementalPays } from '../src/sparse/sparse-exec.ts';
 
 function randomMask(rng: Rng, size: number, density: number): Uint8Array {
   return Uint8Array.from(rng.uniform(size), (v) => (v < density ? 1 : 0));
@@ -120,5 +121,14 @@ describe('maskChanges', () => {
     expectPattern(w, next, n, k, false);
     expectPattern(wt, next, n, k, true);
     expect(() => w.applyChanges(Int32Array.from([5, 3]), next)).toThrow(/change 1 is position 3; positions must be ascending inside \[0, 247\)/);
+  });
+});
+
+describe('incrementalPays (sparse execution picks the cheaper pattern update)', () => {
+  it('merges small topology changes on real layers and rebuilds after large ones or on tiny layers', () => {
+    const nnz = 0.3 * 512 * 2048;
+    expect(incrementalPays(0.02 * nnz, nnz, 512 * 2048)).toBe(true);
+    expect(incrementalPays(0.2 * nnz, nnz, 512 * 2048)).toBe(false);
+    expect(incrementalPays(2, 300, 32 * 32)).toBe(false);
   });
 });

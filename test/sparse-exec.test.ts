@@ -118,7 +118,7 @@ describe.each([['wasm', 0], ['js', 1e-5]] as const)('sparse execution on %s', (b
     const model = new Two(rng);
     const masking = new Masking(model, new Map([['fc.weight', 0.5], ['conv.weight', 0.5]]), (_, size, d) => randomMask(rng, size, d));
     masking.apply();
-    const ex = enableSparseExecution(model, masking, { mode: 'sparse' });
+    const ex = enableSparseExecution(model, masking, { mode: 'sparse', patternUpdate: 'incremental' });
     const xData = new Rng(2).normal(3 * 24);
     const fwd = (x: Tensor) => model.forward(x);
     run(model, fwd, xData, [3, 24]); // builds the CSR
