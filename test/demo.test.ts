@@ -1,38 +1,28 @@
 /**
  * The browser demo end to end: builds it (scripts/build-demo.mjs via scripts/serve-demo.mjs, which `npm run
  * demo` runs), serves it on 127.0.0.1 (random port), loads it in Debian's headless Chromium (playwright-core,
- * fresh profile, the flags of test/browser.test.ts), trains the tiny preset with PALS for a few steps in the
+ * fresh profile, test/shared/chromium.ts), trains the tiny preset with PALS for a few steps in the
  * Web Worker, and checks that the loss and sparsity charts change while it trains, that the forecast and the
  * density bars render, that Stop and Export work, and that a screenshot has drawn (coloured) pixels inside each
  * chart's region (decoded with the small PNG reader below). Dense training on the webgpu backend (SwiftShader's
  * adapter under --enable-unsafe-webgpu; asynchronous reads) gives the wasm run's losses within 1e-3.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateSync } from 'node:zlib';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readModelFile } from '../src/io/model-file.ts';
 import { loadForecaster } from '../src/infer/index.ts';
 import { parseCsv } from '../src/data/csv.ts';
 import { splitBorders } from '../src/data/dataset.ts';
+import { openPage, requireChromium, type Cleanup } from './shared/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const root = fileURLToPath(new URL('..', import.meta.url));
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--enable-unsafe-webgpu',
-];
 
 interface Image {
   width: number;
@@ -145,11 +135,11 @@ function startServer(site: string): Promise<{ proc: ChildProcess; url: string }>
 }
 
 describe('browser demo (headless Chromium)', () => {
-  const cleanup: Array<() => Promise<unknown>> = [];
+  const cleanup: Cleanup = [];
   let page: Page;
   let url: string;
   let work: string;
-  const logs: string[] = [];
+  let logs: string[] = [];
   let initError: unknown = null;
   const ready = (): void => {
     if (initError) throw initError;
@@ -157,23 +147,16 @@ describe('browser demo (headless Chromium)', () => {
 
   beforeAll(async () => {
     try {
-      if (!existsSync(CHROMIUM)) {
-        throw new Error(`${CHROMIUM} is missing: run \`bash scripts/setup-system.sh\` (as root) to install Debian's chromium`);
-      }
+      requireChromium();
       work = await mkdtemp(join(tmpdir(), 'sparsecast-demo-'));
       cleanup.push(() => rm(work, { recursive: true, force: true }));
       const server = await startServer(join(work, 'site'));
       url = server.url;
       cleanup.unshift(async () => server.proc.kill('SIGTERM'));
-      const context: BrowserContext = await chromium.launchPersistentContext(join(work, 'profile'), {
-        executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 1000 }, deviceScaleFactor: 1,
-        acceptDownloads: true,
-      });
-      cleanup.unshift(() => context.close());
-      page = context.pages()[0] ?? (await context.newPage());
-      page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
-      page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
-      await page.goto(url);
+      ({ page, logs } = await openPage(url, cleanup, {
+        profile: join(work, 'profile'),
+        context: { viewport: { width: 1280, height: 1000 }, deviceScaleFactor: 1, acceptDownloads: true },
+      }));
     } catch (e) {
       initError = e;
     }

@@ -20,12 +20,11 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/tensor/tensor.ts';
 import { engine, tidy } from '../src/tensor/engine.ts';
@@ -40,10 +39,10 @@ import { backendFor } from '../src/infer/backends.ts';
 import { createForecaster } from '../src/infer/core.ts';
 import { createWasmBackend, type WasmBackend } from '../src/backend/wasm/backend.ts';
 import { MODEL_NAMES } from '../src/io/model-file.ts';
+import { openPage, pageGlobal, requireChromium, serveFiles, type Cleanup } from './shared/chromium.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const fixtures = join(root, 'test', 'fixtures', 'infer');
-const CHROMIUM = '/usr/bin/chromium';
 const SEQ = 48;
 
 interface RunResult {
@@ -74,20 +73,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm',
-  '.json': 'application/json', '.sc': 'application/octet-stream',
-};
-
-function serve(dir: string, files: string[]): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    const name = new URL(req.url ?? '/', 'http://127.0.0.1').pathname.slice(1) || 'index.html';
-    if (!files.includes(name)) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': MIME[name.slice(name.lastIndexOf('.'))] ?? 'application/octet-stream' }).end(readFileSync(join(dir, name)));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` })));
-}
-
 async function inNode(work: string): Promise<RunResult> {
   return lastJson(await run(process.execPath, [join(fixtures, 'run-node.mjs'), work]));
 }
@@ -112,34 +97,17 @@ async function inDeno(work: string): Promise<RunResult> {
   return lastJson(await run(deno, ['run', '--no-prompt', '--no-config', `--allow-read=${work},${fixtures}`, join(fixtures, 'run-deno.mjs'), work], { env: { DENO_NO_UPDATE_CHECK: '1' } }));
 }
 
-async function inChromium(work: string, cleanup: Array<() => Promise<unknown>>): Promise<RunResult> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`bash scripts/setup-system.sh\` (as root)`);
+async function inChromium(work: string, cleanup: Cleanup): Promise<RunResult> {
+  requireChromium();
   writeFileSync(join(work, 'index.html'), '<!doctype html><meta charset="utf-8"><title>sparsecast infer</title><script type="module" src="./page.mjs"></script>\n');
-  const { server, url } = await serve(work, ['index.html', 'page.mjs', 'result.mjs', 'infer.js', 'kernels.wasm', 'model.sc', 'window.json']);
-  cleanup.push(() => new Promise((r) => server.close(r)));
-  const profile = mkdtempSync(join(tmpdir(), 'sparsecast-infer-chromium-'));
-  cleanup.push(async () => rmSync(profile, { recursive: true, force: true }));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  cleanup.unshift(() => context.close());
-  const page = context.pages()[0] ?? (await context.newPage());
-  const logs: string[] = [];
-  page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
-  await page.goto(url);
-  try {
-    await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, undefined, { timeout: 60_000, polling: 100 });
-  } catch (e) {
-    throw new Error(`the page gave no result: ${(e as Error).message}\n${logs.join('\n')}`);
-  }
-  const r = (await page.evaluate(() => (window as unknown as { __result: unknown }).__result)) as RunResult;
+  const url = await serveFiles(work, ['index.html', 'page.mjs', 'result.mjs', 'infer.js', 'kernels.wasm', 'model.sc', 'window.json'], cleanup);
+  const { page, logs } = await openPage(url, cleanup);
+  const r = await pageGlobal<RunResult>(page, '__result', logs, 60_000);
   if (r.error) throw new Error(`Chromium: ${r.error}\n${logs.join('\n')}`);
   return r;
 }
 
-async function inWorkerd(work: string, cleanup: Array<() => Promise<unknown>>): Promise<RunResult> {
+async function inWorkerd(work: string, cleanup: Cleanup): Promise<RunResult> {
   const bin = join(root, 'node_modules', '.bin', 'workerd');
   if (!existsSync(bin)) throw new Error(`workerd not found at ${bin}: run npm ci (workerd is a devDependency)`);
   const port = await freePort();
@@ -187,7 +155,7 @@ const forecaster :Workerd.Worker = (
 
 describe('sparsecast/infer: one exported model in Node, Deno, Chromium and workerd', () => {
   let work = '';
-  const cleanup: Array<() => Promise<unknown>> = [];
+  const cleanup: Cleanup = [];
   let sizes: Record<string, { bytes: number; gzip: number }> = {};
   let exported: Record<string, unknown> = {};
   let predicted: Float32Array;
