@@ -14,6 +14,7 @@
 // accumulate over query rows in increasing order across tiles.
 import { expF4, logF4 } from './vmath.ts';
 import { randomUniform } from './random.ts';
+import { hmax, hsum, transpose4x4 } from './common.ts';
 
 /** Query rows per tile (4 register row groups). */
 const TQ: i32 = 16;
@@ -51,7 +52,7 @@ const NEG_INF: f32 = -Infinity;
 
 /**
  * dst[t][j] = src[j][t] for j < n, t < d (source rows `srs` elements apart); columns n .. ld − 1 zero. 4×4
- * blocks go through registers (two rounds of shuffles); the ragged edges element by element.
+ * blocks through registers (transpose4x4); the ragged edges element by element.
  */
 function transposePad(src: usize, n: i32, d: i32, srs: i32, dst: usize, ld: i32): void {
   const n4 = n & ~3;
@@ -60,20 +61,7 @@ function transposePad(src: usize, n: i32, d: i32, srs: i32, dst: usize, ld: i32)
   const ds = <usize>ld << 2;
   for (let j = 0; j < n4; j += 4) {
     for (let t = 0; t < d4; t += 4) {
-      const s0 = src + (<usize>(j * srs + t) << 2);
-      const r0 = v128.load(s0);
-      const r1 = v128.load(s0 + rs);
-      const r2 = v128.load(s0 + 2 * rs);
-      const r3 = v128.load(s0 + 3 * rs);
-      const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
-      const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
-      const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
-      const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
-      const o = dst + (<usize>(t * ld + j) << 2);
-      v128.store(o, i64x2.shuffle(t0, t1, 0, 2));
-      v128.store(o + ds, i64x2.shuffle(t0, t1, 1, 3));
-      v128.store(o + 2 * ds, i64x2.shuffle(t2, t3, 0, 2));
-      v128.store(o + 3 * ds, i64x2.shuffle(t2, t3, 1, 3));
+      transpose4x4(src + (<usize>(j * srs + t) << 2), dst + (<usize>(t * ld + j) << 2), rs, ds);
     }
     for (let t = d4; t < d; t++) {
       for (let x = j; x < j + 4; x++) store<f32>(f4(dst, t * ld + x), load<f32>(f4(src, x * srs + t)));
@@ -406,7 +394,7 @@ function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
         fillRange(row, hi, j1, NEG_INF);
         let mv = f32x4.splat(NEG_INF);
         for (let j = j0; j < j1; j += 4) mv = f32x4.pmax(mv, v128.load(f4(row, j)));
-        const m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+        const m = hmax(mv);
         const ms = f32x4.splat(m);
         // Unnormalized weights e^{s−m} (times the dropout factor) go to the tile; 1/Σ scales the output row
         // after the value product instead of every weight (L/Ev times fewer multiplies, one pass less).
@@ -434,7 +422,7 @@ function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
           }
         }
         sv = f32x4.add(sv, sw);
-        const sum = (f32x4.extract_lane(sv, 0) + f32x4.extract_lane(sv, 1)) + (f32x4.extract_lane(sv, 2) + f32x4.extract_lane(sv, 3));
+        const sum = hsum(sv);
         store<f32>(wInv + (<usize>r << 2), sum);
         store<f32>(wMax + (<usize>r << 2), m);
       }

@@ -67,3 +67,19 @@ export function threadScratchBytes(): i32 {
 @inline export function hmax(v: v128): f32 {
   return max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
 }
+
+/** A 4×4 block of 4-byte elements transposed: 4 rows at x (rs bytes apart) → 4 rows at out (cs bytes apart). */
+@inline export function transpose4x4(x: usize, out: usize, rs: usize, cs: usize): void {
+  const a = v128.load(x);
+  const b = v128.load(x + rs);
+  const c = v128.load(x + 2 * rs);
+  const d = v128.load(x + 3 * rs);
+  const t0 = i32x4.shuffle(a, b, 0, 4, 1, 5);
+  const t1 = i32x4.shuffle(a, b, 2, 6, 3, 7);
+  const t2 = i32x4.shuffle(c, d, 0, 4, 1, 5);
+  const t3 = i32x4.shuffle(c, d, 2, 6, 3, 7);
+  v128.store(out, i64x2.shuffle(t0, t2, 0, 2));
+  v128.store(out + cs, i64x2.shuffle(t0, t2, 1, 3));
+  v128.store(out + 2 * cs, i64x2.shuffle(t1, t3, 0, 2));
+  v128.store(out + 3 * cs, i64x2.shuffle(t1, t3, 1, 3));
+}

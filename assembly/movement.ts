@@ -1,6 +1,6 @@
 // Data movement: roll, pad, concat (2-d block copies), slice / general permute (strided row copies) and a
 // blocked 4×4 SIMD transpose for permutes that swap the last two (merged) dimensions.
-import { cnt } from './common.ts';
+import { cnt, transpose4x4 } from './common.ts';
 
 /** out[o, i, :] = x[o, (i - s) mod n, :] with 0 ≤ s < n, x viewed as [outer, n, inner]. */
 export function roll3(x: usize, out: usize, outer: i32, n: i32, inner: i32, s: i32, es: i32): void {
@@ -57,22 +57,6 @@ export function stridedCopy(x: usize, out: usize, es: i32, rank: i32, shp: usize
   }
 }
 
-@inline function tr4(x: usize, out: usize, rs: usize, cs: usize): void {
-  // x: 4 rows of 4 (row stride rs bytes) → out: 4 rows of 4 (row stride cs bytes), transposed.
-  const a = v128.load(x);
-  const b = v128.load(x + rs);
-  const c = v128.load(x + 2 * rs);
-  const d = v128.load(x + 3 * rs);
-  const t0 = i32x4.shuffle(a, b, 0, 4, 1, 5);
-  const t1 = i32x4.shuffle(a, b, 2, 6, 3, 7);
-  const t2 = i32x4.shuffle(c, d, 0, 4, 1, 5);
-  const t3 = i32x4.shuffle(c, d, 2, 6, 3, 7);
-  v128.store(out, i64x2.shuffle(t0, t2, 0, 2));
-  v128.store(out + cs, i64x2.shuffle(t0, t2, 1, 3));
-  v128.store(out + 2 * cs, i64x2.shuffle(t1, t3, 0, 2));
-  v128.store(out + 3 * cs, i64x2.shuffle(t1, t3, 1, 3));
-}
-
 /** Batched transpose of 4-byte elements: x [b, r, c] → out [b, c, r], 32×32 tiles of 4×4 SIMD blocks. */
 export function transpose3(x: usize, out: usize, b: i32, r: i32, c: i32): void {
   const rs = <usize>c << 2;
@@ -88,7 +72,7 @@ export function transpose3(x: usize, out: usize, b: i32, r: i32, c: i32): void {
         const j1 = min(j0 + 32, c4);
         for (let i = i0; i < i1; i += 4) {
           for (let j = j0; j < j1; j += 4) {
-            tr4(xb + <usize>i * rs + (<usize>j << 2), ob + <usize>j * cs + (<usize>i << 2), rs, cs);
+            transpose4x4(xb + <usize>i * rs + (<usize>j << 2), ob + <usize>j * cs + (<usize>i << 2), rs, cs);
           }
         }
       }

@@ -6,6 +6,7 @@
 // instruction. dgamma / dbeta sum over every row of the batch, so they accumulate in f32 over blocks of
 // LN_BLOCK rows and in f64 across blocks. Batch-norm statistics (sums over outer·inner values) stay f64.
 import { lo64, hi64 } from './vmath.ts';
+import { hsum } from './common.ts';
 
 @inline function ld2(p: usize): v128 {
   return f64x2.promote_low_f32x4(v128.load64_zero(p));
@@ -13,10 +14,6 @@ import { lo64, hi64 } from './vmath.ts';
 
 /** Rows whose dgamma / dbeta contributions are summed in f32 before they are added to the f64 totals. */
 const LN_BLOCK: i32 = 64;
-
-@inline function hsum(v: v128): f32 {
-  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
-}
 
 /** Row sum of d f32 (two f32x4 accumulators, fixed order). */
 @inline function rowSumF(base: usize, d: i32): f32 {
