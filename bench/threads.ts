@@ -113,12 +113,13 @@ async function matmulCases(one: WasmBackend, many: WasmBackend, json: boolean, r
   }
 }
 
+/** Put `be` in the engine's 'wasm' slot: each implementation needs it while it builds and steps its own tensors. */
+function use(be: WasmBackend): void {
+  engine.registerBackend(be);
+  engine.useBackend('wasm');
+}
+
 async function blockCase(one: WasmBackend, many: WasmBackend, json: boolean, runs: number, shape: BlockShape): Promise<void> {
-  // Each implementation needs the engine's 'wasm' slot while it builds and steps its own tensors.
-  const use = (be: WasmBackend) => {
-    engine.registerBackend(be);
-    engine.useBackend('wasm');
-  };
   use(one);
   const s1 = sparsecastStep(shape, 'wasm');
   use(many);
@@ -256,10 +257,6 @@ async function model(one: WasmBackend, json: boolean, runs: number, threads: num
     }
   }
   if (!only || only === 'block') {
-    const use = (be: WasmBackend) => {
-      engine.registerBackend(be);
-      engine.useBackend('wasm');
-    };
     use(one);
     const s1 = sparsecastStep(FULL_BLOCK, 'wasm');
     use(modelled);

@@ -13,18 +13,7 @@ import {
 } from '../src/io/model-file.ts';
 import { loadForecaster } from '../src/infer/index.ts';
 import { syntheticModelFile } from './fixtures/infer/synthetic-model.ts';
-
-/** mulberry32: a tiny seeded generator for the mutations. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as prng } from './shared/mulberry32.ts';
 
 interface Parts {
   header: Record<string, unknown>;

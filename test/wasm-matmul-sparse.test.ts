@@ -4,6 +4,7 @@ import v8 from 'node:v8';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, CsrStorage, Kernels, Storage } from '../src/backend/kernels.ts';
 import { createWasmBackendSync, type WasmBackend } from '../src/backend/wasm/backend.ts';
+import { mulberry32 as rng } from './shared/mulberry32.ts';
 
 let wasm: WasmBackend;
 let js: Backend | undefined;
@@ -17,18 +18,6 @@ beforeAll(async () => {
     js = undefined; // js backend not available yet: the f64 reference alone is used
   }
 });
-
-// Deterministic PRNG (mulberry32).
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randn(n: number, r: () => number): Float32Array {
   const out = new Float32Array(n);

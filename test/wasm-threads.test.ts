@@ -15,6 +15,7 @@ import '../src/tensor/tensor.ts';
 import { sparsecastStep } from '../bench/block.ts';
 import { tinyRun } from './shared/tiny-run.ts';
 import { runConformance } from './conformance/run.ts';
+import { mulberry32 as rng } from './shared/mulberry32.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -30,17 +31,6 @@ beforeAll(async () => {
 afterAll(() => {
   for (const [, b] of pools) b.dispose();
 });
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randn(n: number, seed: number): Float32Array {
   const r = rng(seed);
