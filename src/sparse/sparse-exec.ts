@@ -228,9 +228,9 @@ export class SparseLinearExec implements LinearExecutor {
       const be = { backend: this.layer.param.backend.name };
       if (this.maskDirty || !this.csr) {
         const mask = this.layer.mask;
-        const changes = this.pattern && this.patternT && this.builtMask ? maskChanges(this.builtMask, mask) : null;
         const how = this.opts.patternUpdate ?? 'auto';
-        if (changes && how !== 'rebuild' && (how === 'incremental' || incrementalPays(changes.length, this.pattern!.nnz, n * k))) {
+        const changes = how !== 'rebuild' && this.pattern && this.patternT && this.builtMask ? maskChanges(this.builtMask, mask) : null;
+        if (changes && (how === 'incremental' || incrementalPays(changes.length, this.pattern!.nnz, n * k))) {
           this.lastRebuiltRows = [this.pattern!.applyChanges(changes, mask), this.patternT!.applyChanges(changes, mask)];
         } else {
           this.pattern = CsrPattern.fromMask(mask, n, k);

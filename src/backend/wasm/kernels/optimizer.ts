@@ -1,11 +1,11 @@
 /** wasm glue: the fused Adam update (one pass, single thread: a parameter is a few hundred KB at most). */
 import type { AdamHyper, Storage } from '../../kernels.ts';
 import type { KernelFamily } from './index.ts';
-import { inPtr, wasmFn, type Fn } from './util.ts';
+import { inPtr, wasmFn } from './util.ts';
 
+/** Installed with the training families only (FAMILIES), on modules that have the export. */
 export const optimizerFamily: KernelFamily = (rt) => {
-  // Looked up on first use: the inference-only module has no optimizer.
-  let update: Fn | undefined;
+  const update = wasmFn(rt, 'adamUpdate');
   return {
     adam(p: Storage, g: Storage, m: Storage, v: Storage, size: number, h: AdamHyper) {
       const op = 'adam';
@@ -13,7 +13,6 @@ export const optimizerFamily: KernelFamily = (rt) => {
       const pg = inPtr(rt, op, g, size, 'grad', 'f32');
       const pm = inPtr(rt, op, m, size, 'm', 'f32');
       const pv = inPtr(rt, op, v, size, 'v', 'f32');
-      update ??= wasmFn(rt, 'adamUpdate');
       const pOut = rt.alloc(size, 'f32', false);
       const mOut = rt.alloc(size, 'f32', false);
       const vOut = rt.alloc(size, 'f32', false);
