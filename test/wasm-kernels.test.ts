@@ -5,7 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AnyTypedArray, Backend, BinaryOp, CompareOp, PadMode, ReduceOp, Storage, UnaryOp } from '../src/backend/kernels.ts';
 import { BINARY_OPS, COMPARE_OPS, REDUCE_OPS, UNARY_OPS } from '../src/backend/kernels.ts';
 import { createJsBackend } from '../src/backend/js/backend.ts';
-import { createWasmBackendSync } from '../src/backend/wasm/backend.ts';
+import { WasmBackend, createWasmBackendSync, wasmBytes } from '../src/backend/wasm/backend.ts';
+import { WasmRuntime } from '../src/backend/wasm/runtime.ts';
+import { FORWARD_FAMILIES } from '../src/backend/wasm/kernels/index.ts';
 import { sizeOf } from '../src/tensor/shape.ts';
 
 const js = createJsBackend();
@@ -635,5 +637,17 @@ describe('wasm kernels: randomized shapes vs js', () => {
 describe('wasm kernels: memory', () => {
   it('leave no temporaries behind (every check freed its inputs and outputs)', () => {
     expect(wasm.bytesInUse()).toBe(bytesAtStart);
+  });
+});
+
+describe('a wasm backend with the forward families only (sparsecast/infer)', () => {
+  it('says it lacks the training kernels and refuses them by name', () => {
+    const be = new WasmBackend(new WasmRuntime(new WebAssembly.Instance(new WebAssembly.Module(wasmBytes()), {})), FORWARD_FAMILIES);
+    for (const k of ['spmm', 'sddmm', 'maskedTopK', 'adam', 'dropoutMask'] as const) {
+      expect(be.supports(k), k).toBe(false);
+      expect(() => (be.kernels[k] as () => unknown)(), k).toThrow(new RegExp(`wasm: kernel '${k}' is not in this backend`));
+    }
+    expect(be.supports('matmul')).toBe(true);
+    expect(be.supports('denseCsrT')).toBe(true);
   });
 });

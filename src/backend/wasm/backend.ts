@@ -75,13 +75,19 @@ export class WasmBackend implements Backend {
   readonly name = 'wasm' as const;
   readonly kernels: Kernels;
 
+  /** Contract kernels that no installed family provides. */
+  private readonly missing = new Set<KernelName>();
+
   /** `families`: the kernel glue to install (FAMILIES; sparsecast/infer passes FORWARD_FAMILIES). */
   constructor(readonly rt: WasmRuntime, families: readonly KernelFamily[]) {
     const merged: Partial<Kernels> = {};
     for (const family of families) Object.assign(merged, family(rt));
-    // A kernel no installed family provides fails by name when called (the inference backend's training kernels).
+    // A kernel no installed family provides fails by name when called (the inference backend's training
+    // kernels), and `supports` says it is absent.
     for (const name of KERNEL_NAMES) {
-      merged[name] ??= (() => {
+      if (merged[name]) continue;
+      this.missing.add(name);
+      merged[name] = (() => {
         throw new Error(`wasm: kernel '${name}' is not in this backend (sparsecast/infer installs the forward kernels only)`);
       }) as never;
     }
@@ -89,10 +95,11 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * Kernels whose module exports may be missing (the inference-only module): answered from the instance's
-   * exports. Every other kernel of the contract is always there.
+   * False for a kernel no installed family provides, and for one whose module export is missing (the
+   * inference-only module: answered from the instance's exports).
    */
   supports(kernel: KernelName): boolean {
+    if (this.missing.has(kernel)) return false;
     const exportName = OPTIONAL_EXPORTS[kernel];
     return exportName === undefined || exportName in (this.rt.exports as object);
   }
