@@ -489,6 +489,14 @@ function packACompact(mc: i32, kc: i32, src: usize, rs: i32, cs: i32, dst: usize
   }
 }
 
+/** The four lanes of x, each broadcast to a vector, stored `step` bytes apart from dst (pre-broadcast A). */
+@inline function splatLanes(x: v128, dst: usize, step: usize): void {
+  v128.store(dst, v128.shuffle<f32>(x, x, 0, 0, 0, 0));
+  v128.store(dst + step, v128.shuffle<f32>(x, x, 1, 1, 1, 1));
+  v128.store(dst + 2 * step, v128.shuffle<f32>(x, x, 2, 2, 2, 2));
+  v128.store(dst + 3 * step, v128.shuffle<f32>(x, x, 3, 3, 3, 3));
+}
+
 /**
  * Pack an mc×kc block of op(A) (top-left at src) into MR-row micro-panels at dst, each value pre-broadcast to
  * an f32x4: panel layout [kc][MR][4]. The micro-kernel then reads A with plain 16-byte loads.
@@ -508,11 +516,7 @@ function packASplat(mc: i32, kc: i32, src: usize, rs: i32, cs: i32, dst: usize):
         const dp = d + (<usize>p << 6);
         for (let i = 0; i < MR; i++) {
           const x = v128.load(sp + <usize>i * rsb);
-          const di = dp + (<usize>i << 4);
-          v128.store(di, v128.shuffle<f32>(x, x, 0, 0, 0, 0));
-          v128.store(di, v128.shuffle<f32>(x, x, 1, 1, 1, 1), 64);
-          v128.store(di, v128.shuffle<f32>(x, x, 2, 2, 2, 2), 128);
-          v128.store(di, v128.shuffle<f32>(x, x, 3, 3, 3, 3), 192);
+          splatLanes(x, dp + (<usize>i << 4), 64);
         }
       }
       for (; p < kc; p++) {
@@ -527,10 +531,7 @@ function packASplat(mc: i32, kc: i32, src: usize, rs: i32, cs: i32, dst: usize):
       for (let p = 0; p < kc; p++) {
         const x = v128.load(s + <usize>p * csb);
         const dp = d + (<usize>p << 6);
-        v128.store(dp, v128.shuffle<f32>(x, x, 0, 0, 0, 0));
-        v128.store(dp, v128.shuffle<f32>(x, x, 1, 1, 1, 1), 16);
-        v128.store(dp, v128.shuffle<f32>(x, x, 2, 2, 2, 2), 32);
-        v128.store(dp, v128.shuffle<f32>(x, x, 3, 3, 3, 3), 48);
+        splatLanes(x, dp, 16);
       }
     } else {
       for (let p = 0; p < kc; p++) {
