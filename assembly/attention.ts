@@ -393,32 +393,64 @@ function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
         fillRange(row, j0, lo, NEG_INF);
         fillRange(row, hi, j1, NEG_INF);
         let mv = f32x4.splat(NEG_INF);
-        for (let j = j0; j < j1; j += 4) mv = f32x4.pmax(mv, v128.load(f4(row, j)));
-        const m = hmax(mv);
+        let mw = f32x4.splat(NEG_INF);
+        for (let j = j0; j < j1; j += 8) {
+          mv = f32x4.pmax(mv, v128.load(f4(row, j)));
+          mw = f32x4.pmax(mw, v128.load(f4(row, j + 4)));
+        }
+        const m = hmax(f32x4.pmax(mv, mw));
         const ms = f32x4.splat(m);
         // Unnormalized weights e^{s−m} (times the dropout factor) go to the tile; 1/Σ scales the output row
         // after the value product instead of every weight (L/Ev times fewer multiplies, one pass less).
-        // Two vectors per step (j1 − j0 is a multiple of 8): their exp chains overlap.
+        // Four vectors per step, then two (j1 − j0 is a multiple of 8): the exp is a ~12-deep dependency
+        // chain, so independent ones must overlap to fill the pipes (two per step ran latency-bound). The sums
+        // alternate between two accumulators exactly as a two-vector loop would (sv: keys j, j + 8, …; sw:
+        // j + 4, j + 12, …): the same bits whatever the step.
         let sv = f32x4.splat(0);
         let sw = f32x4.splat(0);
+        let j = j0;
         if (drop) {
           const mrow = mk + <usize>(r * lk);
-          for (let j = j0; j < j1; j += 8) {
-            const ex = expBelow(v128.load(f4(row, j)), ms);
-            const ey = expBelow(v128.load(f4(row, j + 4)), ms);
-            sv = f32x4.add(sv, ex);
-            sw = f32x4.add(sw, ey);
-            v128.store(f4(row, j), f32x4.mul(ex, zOf(mrow + <usize>j, ks)));
-            v128.store(f4(row, j + 4), f32x4.mul(ey, zOf(mrow + <usize>(j + 4), ks)));
+          for (; j + 16 <= j1; j += 16) {
+            const e0 = expBelow(v128.load(f4(row, j)), ms);
+            const e1 = expBelow(v128.load(f4(row, j + 4)), ms);
+            const e2 = expBelow(v128.load(f4(row, j + 8)), ms);
+            const e3 = expBelow(v128.load(f4(row, j + 12)), ms);
+            sv = f32x4.add(f32x4.add(sv, e0), e2);
+            sw = f32x4.add(f32x4.add(sw, e1), e3);
+            v128.store(f4(row, j), f32x4.mul(e0, zOf(mrow + <usize>j, ks)));
+            v128.store(f4(row, j + 4), f32x4.mul(e1, zOf(mrow + <usize>(j + 4), ks)));
+            v128.store(f4(row, j + 8), f32x4.mul(e2, zOf(mrow + <usize>(j + 8), ks)));
+            v128.store(f4(row, j + 12), f32x4.mul(e3, zOf(mrow + <usize>(j + 12), ks)));
+          }
+          if (j < j1) {
+            const e0 = expBelow(v128.load(f4(row, j)), ms);
+            const e1 = expBelow(v128.load(f4(row, j + 4)), ms);
+            sv = f32x4.add(sv, e0);
+            sw = f32x4.add(sw, e1);
+            v128.store(f4(row, j), f32x4.mul(e0, zOf(mrow + <usize>j, ks)));
+            v128.store(f4(row, j + 4), f32x4.mul(e1, zOf(mrow + <usize>(j + 4), ks)));
           }
         } else {
-          for (let j = j0; j < j1; j += 8) {
-            const ex = expBelow(v128.load(f4(row, j)), ms);
-            const ey = expBelow(v128.load(f4(row, j + 4)), ms);
-            sv = f32x4.add(sv, ex);
-            sw = f32x4.add(sw, ey);
-            v128.store(f4(row, j), ex);
-            v128.store(f4(row, j + 4), ey);
+          for (; j + 16 <= j1; j += 16) {
+            const e0 = expBelow(v128.load(f4(row, j)), ms);
+            const e1 = expBelow(v128.load(f4(row, j + 4)), ms);
+            const e2 = expBelow(v128.load(f4(row, j + 8)), ms);
+            const e3 = expBelow(v128.load(f4(row, j + 12)), ms);
+            sv = f32x4.add(f32x4.add(sv, e0), e2);
+            sw = f32x4.add(f32x4.add(sw, e1), e3);
+            v128.store(f4(row, j), e0);
+            v128.store(f4(row, j + 4), e1);
+            v128.store(f4(row, j + 8), e2);
+            v128.store(f4(row, j + 12), e3);
+          }
+          if (j < j1) {
+            const e0 = expBelow(v128.load(f4(row, j)), ms);
+            const e1 = expBelow(v128.load(f4(row, j + 4)), ms);
+            sv = f32x4.add(sv, e0);
+            sw = f32x4.add(sw, e1);
+            v128.store(f4(row, j), e0);
+            v128.store(f4(row, j + 4), e1);
           }
         }
         sv = f32x4.add(sv, sw);

@@ -49,6 +49,8 @@ const KU: usize = ASC_SHRINK_LEVEL > 0 ? 4 : 16;
 const KC: i32 = A_SPLAT ? 1024 : 256;
 const MC: i32 = A_SPLAT ? 24 : 192;
 const NC: i32 = 1024;
+/** Widest op(B) for which `tiles` reads op(A) in place (see directA). */
+const DIRECT_A_MAX_N: i32 = 64;
 
 // Edge micro-tiles (MR × NR) run on a scratch tile: edgeScratch() in common.ts (one per thread).
 
@@ -59,7 +61,7 @@ const NC: i32 = 1024;
 
 // 4×8 micro-kernel: C[4][8] (+)= Apanel[kc][4] · Bpanel[kc][8], k in increasing order (A values packed
 // pre-broadcast, 16 bytes each, when A_SPLAT).
-@inline function mk4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc0: bool, bias: usize): void {
+@inline function mk4x8(kc: i32, pa: usize, direct: bool, rsb: usize, pb: usize, c: usize, ldc: usize, acc0: bool, bias: usize): void {
   const r0 = c;
   const r1 = c + ldc;
   const r2 = c + 2 * ldc;
@@ -93,249 +95,257 @@ const NC: i32 = 1024;
     // ~23 macro-ops per step, at a dispatch-bound kernel, 16 steps instead of 4 measured +2–3% at 512³ and
     // 1024³ (8 steps +1%). The size-optimised inference build keeps 4 steps (16 cost it 0.7 KB gzip).
     let b0: v128, b1: v128, a0: v128, a1: v128, a2: v128, a3: v128;
+    let q1 = pa + rsb, q2 = pa + 2 * rsb, q3 = pa + 3 * rsb;
     while (true) {
       b0 = v128.load(pb, 0);
       b1 = v128.load(pb, 16);
-      a0 = v128.load(pa, 0);
+      a0 = direct ? v128.load32_splat(pa, 0) : v128.load(pa, 0);
       c00 = f32x4.add(c00, f32x4.mul(a0, b0));
       c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-      a1 = v128.load(pa, 16);
+      a1 = direct ? v128.load32_splat(q1, 0) : v128.load(pa, 16);
       c10 = f32x4.add(c10, f32x4.mul(a1, b0));
       c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-      a2 = v128.load(pa, 32);
+      a2 = direct ? v128.load32_splat(q2, 0) : v128.load(pa, 32);
       c20 = f32x4.add(c20, f32x4.mul(a2, b0));
       c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-      a3 = v128.load(pa, 48);
+      a3 = direct ? v128.load32_splat(q3, 0) : v128.load(pa, 48);
       c30 = f32x4.add(c30, f32x4.mul(a3, b0));
       c31 = f32x4.add(c31, f32x4.mul(a3, b1));
       if (pb >= pbEnd - 32) break;
       b0 = v128.load(pb, 32);
       b1 = v128.load(pb, 48);
-      a0 = v128.load(pa, 64);
+      a0 = direct ? v128.load32_splat(pa, 4) : v128.load(pa, 64);
       c00 = f32x4.add(c00, f32x4.mul(a0, b0));
       c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-      a1 = v128.load(pa, 80);
+      a1 = direct ? v128.load32_splat(q1, 4) : v128.load(pa, 80);
       c10 = f32x4.add(c10, f32x4.mul(a1, b0));
       c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-      a2 = v128.load(pa, 96);
+      a2 = direct ? v128.load32_splat(q2, 4) : v128.load(pa, 96);
       c20 = f32x4.add(c20, f32x4.mul(a2, b0));
       c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-      a3 = v128.load(pa, 112);
+      a3 = direct ? v128.load32_splat(q3, 4) : v128.load(pa, 112);
       c30 = f32x4.add(c30, f32x4.mul(a3, b0));
       c31 = f32x4.add(c31, f32x4.mul(a3, b1));
       if (pb >= pbEnd - 64) break;
       b0 = v128.load(pb, 64);
       b1 = v128.load(pb, 80);
-      a0 = v128.load(pa, 128);
+      a0 = direct ? v128.load32_splat(pa, 8) : v128.load(pa, 128);
       c00 = f32x4.add(c00, f32x4.mul(a0, b0));
       c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-      a1 = v128.load(pa, 144);
+      a1 = direct ? v128.load32_splat(q1, 8) : v128.load(pa, 144);
       c10 = f32x4.add(c10, f32x4.mul(a1, b0));
       c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-      a2 = v128.load(pa, 160);
+      a2 = direct ? v128.load32_splat(q2, 8) : v128.load(pa, 160);
       c20 = f32x4.add(c20, f32x4.mul(a2, b0));
       c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-      a3 = v128.load(pa, 176);
+      a3 = direct ? v128.load32_splat(q3, 8) : v128.load(pa, 176);
       c30 = f32x4.add(c30, f32x4.mul(a3, b0));
       c31 = f32x4.add(c31, f32x4.mul(a3, b1));
       if (pb >= pbEnd - 96) break;
       b0 = v128.load(pb, 96);
       b1 = v128.load(pb, 112);
-      a0 = v128.load(pa, 192);
+      a0 = direct ? v128.load32_splat(pa, 12) : v128.load(pa, 192);
       c00 = f32x4.add(c00, f32x4.mul(a0, b0));
       c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-      a1 = v128.load(pa, 208);
+      a1 = direct ? v128.load32_splat(q1, 12) : v128.load(pa, 208);
       c10 = f32x4.add(c10, f32x4.mul(a1, b0));
       c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-      a2 = v128.load(pa, 224);
+      a2 = direct ? v128.load32_splat(q2, 12) : v128.load(pa, 224);
       c20 = f32x4.add(c20, f32x4.mul(a2, b0));
       c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-      a3 = v128.load(pa, 240);
+      a3 = direct ? v128.load32_splat(q3, 12) : v128.load(pa, 240);
       c30 = f32x4.add(c30, f32x4.mul(a3, b0));
       c31 = f32x4.add(c31, f32x4.mul(a3, b1));
       if (KU == 16) {
         if (pb >= pbEnd - 128) break;
         b0 = v128.load(pb, 128);
         b1 = v128.load(pb, 144);
-        a0 = v128.load(pa, 256);
+        a0 = direct ? v128.load32_splat(pa, 16) : v128.load(pa, 256);
         c00 = f32x4.add(c00, f32x4.mul(a0, b0));
         c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-        a1 = v128.load(pa, 272);
+        a1 = direct ? v128.load32_splat(q1, 16) : v128.load(pa, 272);
         c10 = f32x4.add(c10, f32x4.mul(a1, b0));
         c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-        a2 = v128.load(pa, 288);
+        a2 = direct ? v128.load32_splat(q2, 16) : v128.load(pa, 288);
         c20 = f32x4.add(c20, f32x4.mul(a2, b0));
         c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-        a3 = v128.load(pa, 304);
+        a3 = direct ? v128.load32_splat(q3, 16) : v128.load(pa, 304);
         c30 = f32x4.add(c30, f32x4.mul(a3, b0));
         c31 = f32x4.add(c31, f32x4.mul(a3, b1));
         if (pb >= pbEnd - 160) break;
         b0 = v128.load(pb, 160);
         b1 = v128.load(pb, 176);
-        a0 = v128.load(pa, 320);
+        a0 = direct ? v128.load32_splat(pa, 20) : v128.load(pa, 320);
         c00 = f32x4.add(c00, f32x4.mul(a0, b0));
         c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-        a1 = v128.load(pa, 336);
+        a1 = direct ? v128.load32_splat(q1, 20) : v128.load(pa, 336);
         c10 = f32x4.add(c10, f32x4.mul(a1, b0));
         c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-        a2 = v128.load(pa, 352);
+        a2 = direct ? v128.load32_splat(q2, 20) : v128.load(pa, 352);
         c20 = f32x4.add(c20, f32x4.mul(a2, b0));
         c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-        a3 = v128.load(pa, 368);
+        a3 = direct ? v128.load32_splat(q3, 20) : v128.load(pa, 368);
         c30 = f32x4.add(c30, f32x4.mul(a3, b0));
         c31 = f32x4.add(c31, f32x4.mul(a3, b1));
         if (pb >= pbEnd - 192) break;
         b0 = v128.load(pb, 192);
         b1 = v128.load(pb, 208);
-        a0 = v128.load(pa, 384);
+        a0 = direct ? v128.load32_splat(pa, 24) : v128.load(pa, 384);
         c00 = f32x4.add(c00, f32x4.mul(a0, b0));
         c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-        a1 = v128.load(pa, 400);
+        a1 = direct ? v128.load32_splat(q1, 24) : v128.load(pa, 400);
         c10 = f32x4.add(c10, f32x4.mul(a1, b0));
         c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-        a2 = v128.load(pa, 416);
+        a2 = direct ? v128.load32_splat(q2, 24) : v128.load(pa, 416);
         c20 = f32x4.add(c20, f32x4.mul(a2, b0));
         c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-        a3 = v128.load(pa, 432);
+        a3 = direct ? v128.load32_splat(q3, 24) : v128.load(pa, 432);
         c30 = f32x4.add(c30, f32x4.mul(a3, b0));
         c31 = f32x4.add(c31, f32x4.mul(a3, b1));
         if (pb >= pbEnd - 224) break;
         b0 = v128.load(pb, 224);
         b1 = v128.load(pb, 240);
-        a0 = v128.load(pa, 448);
+        a0 = direct ? v128.load32_splat(pa, 28) : v128.load(pa, 448);
         c00 = f32x4.add(c00, f32x4.mul(a0, b0));
         c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-        a1 = v128.load(pa, 464);
+        a1 = direct ? v128.load32_splat(q1, 28) : v128.load(pa, 464);
         c10 = f32x4.add(c10, f32x4.mul(a1, b0));
         c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-        a2 = v128.load(pa, 480);
+        a2 = direct ? v128.load32_splat(q2, 28) : v128.load(pa, 480);
         c20 = f32x4.add(c20, f32x4.mul(a2, b0));
         c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-        a3 = v128.load(pa, 496);
+        a3 = direct ? v128.load32_splat(q3, 28) : v128.load(pa, 496);
         c30 = f32x4.add(c30, f32x4.mul(a3, b0));
         c31 = f32x4.add(c31, f32x4.mul(a3, b1));
         if (pb >= pbEnd - 256) break;
         b0 = v128.load(pb, 256);
         b1 = v128.load(pb, 272);
-        a0 = v128.load(pa, 512);
+        a0 = direct ? v128.load32_splat(pa, 32) : v128.load(pa, 512);
         c00 = f32x4.add(c00, f32x4.mul(a0, b0));
         c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-        a1 = v128.load(pa, 528);
+        a1 = direct ? v128.load32_splat(q1, 32) : v128.load(pa, 528);
         c10 = f32x4.add(c10, f32x4.mul(a1, b0));
         c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-        a2 = v128.load(pa, 544);
+        a2 = direct ? v128.load32_splat(q2, 32) : v128.load(pa, 544);
         c20 = f32x4.add(c20, f32x4.mul(a2, b0));
         c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-        a3 = v128.load(pa, 560);
+        a3 = direct ? v128.load32_splat(q3, 32) : v128.load(pa, 560);
         c30 = f32x4.add(c30, f32x4.mul(a3, b0));
         c31 = f32x4.add(c31, f32x4.mul(a3, b1));
         if (pb >= pbEnd - 288) break;
         b0 = v128.load(pb, 288);
         b1 = v128.load(pb, 304);
-        a0 = v128.load(pa, 576);
+        a0 = direct ? v128.load32_splat(pa, 36) : v128.load(pa, 576);
         c00 = f32x4.add(c00, f32x4.mul(a0, b0));
         c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-        a1 = v128.load(pa, 592);
+        a1 = direct ? v128.load32_splat(q1, 36) : v128.load(pa, 592);
         c10 = f32x4.add(c10, f32x4.mul(a1, b0));
         c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-        a2 = v128.load(pa, 608);
+        a2 = direct ? v128.load32_splat(q2, 36) : v128.load(pa, 608);
         c20 = f32x4.add(c20, f32x4.mul(a2, b0));
         c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-        a3 = v128.load(pa, 624);
+        a3 = direct ? v128.load32_splat(q3, 36) : v128.load(pa, 624);
         c30 = f32x4.add(c30, f32x4.mul(a3, b0));
         c31 = f32x4.add(c31, f32x4.mul(a3, b1));
         if (pb >= pbEnd - 320) break;
         b0 = v128.load(pb, 320);
         b1 = v128.load(pb, 336);
-        a0 = v128.load(pa, 640);
+        a0 = direct ? v128.load32_splat(pa, 40) : v128.load(pa, 640);
         c00 = f32x4.add(c00, f32x4.mul(a0, b0));
         c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-        a1 = v128.load(pa, 656);
+        a1 = direct ? v128.load32_splat(q1, 40) : v128.load(pa, 656);
         c10 = f32x4.add(c10, f32x4.mul(a1, b0));
         c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-        a2 = v128.load(pa, 672);
+        a2 = direct ? v128.load32_splat(q2, 40) : v128.load(pa, 672);
         c20 = f32x4.add(c20, f32x4.mul(a2, b0));
         c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-        a3 = v128.load(pa, 688);
+        a3 = direct ? v128.load32_splat(q3, 40) : v128.load(pa, 688);
         c30 = f32x4.add(c30, f32x4.mul(a3, b0));
         c31 = f32x4.add(c31, f32x4.mul(a3, b1));
         if (pb >= pbEnd - 352) break;
         b0 = v128.load(pb, 352);
         b1 = v128.load(pb, 368);
-        a0 = v128.load(pa, 704);
+        a0 = direct ? v128.load32_splat(pa, 44) : v128.load(pa, 704);
         c00 = f32x4.add(c00, f32x4.mul(a0, b0));
         c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-        a1 = v128.load(pa, 720);
+        a1 = direct ? v128.load32_splat(q1, 44) : v128.load(pa, 720);
         c10 = f32x4.add(c10, f32x4.mul(a1, b0));
         c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-        a2 = v128.load(pa, 736);
+        a2 = direct ? v128.load32_splat(q2, 44) : v128.load(pa, 736);
         c20 = f32x4.add(c20, f32x4.mul(a2, b0));
         c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-        a3 = v128.load(pa, 752);
+        a3 = direct ? v128.load32_splat(q3, 44) : v128.load(pa, 752);
         c30 = f32x4.add(c30, f32x4.mul(a3, b0));
         c31 = f32x4.add(c31, f32x4.mul(a3, b1));
         if (pb >= pbEnd - 384) break;
         b0 = v128.load(pb, 384);
         b1 = v128.load(pb, 400);
-        a0 = v128.load(pa, 768);
+        a0 = direct ? v128.load32_splat(pa, 48) : v128.load(pa, 768);
         c00 = f32x4.add(c00, f32x4.mul(a0, b0));
         c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-        a1 = v128.load(pa, 784);
+        a1 = direct ? v128.load32_splat(q1, 48) : v128.load(pa, 784);
         c10 = f32x4.add(c10, f32x4.mul(a1, b0));
         c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-        a2 = v128.load(pa, 800);
+        a2 = direct ? v128.load32_splat(q2, 48) : v128.load(pa, 800);
         c20 = f32x4.add(c20, f32x4.mul(a2, b0));
         c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-        a3 = v128.load(pa, 816);
+        a3 = direct ? v128.load32_splat(q3, 48) : v128.load(pa, 816);
         c30 = f32x4.add(c30, f32x4.mul(a3, b0));
         c31 = f32x4.add(c31, f32x4.mul(a3, b1));
         if (pb >= pbEnd - 416) break;
         b0 = v128.load(pb, 416);
         b1 = v128.load(pb, 432);
-        a0 = v128.load(pa, 832);
+        a0 = direct ? v128.load32_splat(pa, 52) : v128.load(pa, 832);
         c00 = f32x4.add(c00, f32x4.mul(a0, b0));
         c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-        a1 = v128.load(pa, 848);
+        a1 = direct ? v128.load32_splat(q1, 52) : v128.load(pa, 848);
         c10 = f32x4.add(c10, f32x4.mul(a1, b0));
         c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-        a2 = v128.load(pa, 864);
+        a2 = direct ? v128.load32_splat(q2, 52) : v128.load(pa, 864);
         c20 = f32x4.add(c20, f32x4.mul(a2, b0));
         c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-        a3 = v128.load(pa, 880);
+        a3 = direct ? v128.load32_splat(q3, 52) : v128.load(pa, 880);
         c30 = f32x4.add(c30, f32x4.mul(a3, b0));
         c31 = f32x4.add(c31, f32x4.mul(a3, b1));
         if (pb >= pbEnd - 448) break;
         b0 = v128.load(pb, 448);
         b1 = v128.load(pb, 464);
-        a0 = v128.load(pa, 896);
+        a0 = direct ? v128.load32_splat(pa, 56) : v128.load(pa, 896);
         c00 = f32x4.add(c00, f32x4.mul(a0, b0));
         c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-        a1 = v128.load(pa, 912);
+        a1 = direct ? v128.load32_splat(q1, 56) : v128.load(pa, 912);
         c10 = f32x4.add(c10, f32x4.mul(a1, b0));
         c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-        a2 = v128.load(pa, 928);
+        a2 = direct ? v128.load32_splat(q2, 56) : v128.load(pa, 928);
         c20 = f32x4.add(c20, f32x4.mul(a2, b0));
         c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-        a3 = v128.load(pa, 944);
+        a3 = direct ? v128.load32_splat(q3, 56) : v128.load(pa, 944);
         c30 = f32x4.add(c30, f32x4.mul(a3, b0));
         c31 = f32x4.add(c31, f32x4.mul(a3, b1));
         if (pb >= pbEnd - 480) break;
         b0 = v128.load(pb, 480);
         b1 = v128.load(pb, 496);
-        a0 = v128.load(pa, 960);
+        a0 = direct ? v128.load32_splat(pa, 60) : v128.load(pa, 960);
         c00 = f32x4.add(c00, f32x4.mul(a0, b0));
         c01 = f32x4.add(c01, f32x4.mul(a0, b1));
-        a1 = v128.load(pa, 976);
+        a1 = direct ? v128.load32_splat(q1, 60) : v128.load(pa, 976);
         c10 = f32x4.add(c10, f32x4.mul(a1, b0));
         c11 = f32x4.add(c11, f32x4.mul(a1, b1));
-        a2 = v128.load(pa, 992);
+        a2 = direct ? v128.load32_splat(q2, 60) : v128.load(pa, 992);
         c20 = f32x4.add(c20, f32x4.mul(a2, b0));
         c21 = f32x4.add(c21, f32x4.mul(a2, b1));
-        a3 = v128.load(pa, 1008);
+        a3 = direct ? v128.load32_splat(q3, 60) : v128.load(pa, 1008);
         c30 = f32x4.add(c30, f32x4.mul(a3, b0));
         c31 = f32x4.add(c31, f32x4.mul(a3, b1));
       }
-      pa += KU << 6;
+      if (direct) {
+        pa += KU << 2;
+        q1 += KU << 2;
+        q2 += KU << 2;
+        q3 += KU << 2;
+      } else {
+        pa += KU << 6;
+      }
       pb += KU << 5;
       if (pb >= pbEnd) break;
     }
@@ -379,8 +389,8 @@ const NC: i32 = 1024;
   v128.store(r3, c31, 16);
 }
 
-@inline function micro(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, acc0: bool, bias: usize): void {
-  mk4x8(kc, pa, pb, c, ldc, acc0, bias);
+@inline function micro(kc: i32, pa: usize, direct: bool, rsb: usize, pb: usize, c: usize, ldc: usize, acc0: bool, bias: usize): void {
+  mk4x8(kc, pa, direct, rsb, pb, c, ldc, acc0, bias);
 }
 
 /** Bytes of workspace `tiles` needs for these sizes (packed A block + packed B block). */
@@ -596,7 +606,7 @@ function packB(kc: i32, nc: i32, src: usize, rs: i32, cs: i32, dst: usize): void
 }
 
 /** An edge micro-tile (mr < MR or nr < NR): run the full kernel on the scratch tile, copy the valid part. */
-function edgeTile(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, mr: i32, nr: i32, acc0: bool, bias: usize): void {
+function edgeTile(kc: i32, pa: usize, rsb: usize, pb: usize, c: usize, ldc: usize, mr: i32, nr: i32, acc0: bool, bias: usize): void {
   const tl: usize = <usize>(NR << 2);
   const EDGE = edgeScratch();
   if (acc0) {
@@ -606,7 +616,8 @@ function edgeTile(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, mr: i32, 
       for (let j = 0; j < nr; j++) store<f32>(er + (<usize>j << 2), load<f32>(cr + (<usize>j << 2)));
     }
   }
-  micro(kc, pa, pb, EDGE, tl, acc0, 0);
+  if (rsb) micro(kc, pa, true, rsb, pb, EDGE, tl, acc0, 0);
+  else micro(kc, pa, false, 0, pb, EDGE, tl, acc0, 0);
   for (let i = 0; i < mr; i++) {
     const cr = c + <usize>i * ldc;
     const er = EDGE + <usize>i * tl;
@@ -616,6 +627,59 @@ function edgeTile(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, mr: i32, 
       }
     } else {
       for (let j = 0; j < nr; j++) store<f32>(cr + (<usize>j << 2), load<f32>(er + (<usize>j << 2)));
+    }
+  }
+}
+
+/**
+ * Whether `tiles` reads op(A) in place instead of packing it: the default build packs A pre-broadcast (16 bytes
+ * per value), which pays off over many B panels but costs a large share of a product with few columns (the
+ * Transformer's 64-wide projections: a 3072×64×64 product packs 3 MB of A for 8 panels). In place, the
+ * micro-kernel broadcasts A values with load32_splat from four rows that are contiguous in k (aCs = 1) and
+ * must exist (m a multiple of MR). Same products, same order: the same bits. Measured (A/B of the two builds,
+ * CPU time): n ≤ 64 gains 5–8% (3072×64×64, 4608×64×64); n = 128 and 192 are even; at n ≥ 256 (and 512³,
+ * 1024³) the pre-broadcast panel wins by 3–5%. The size-optimised inference build leaves it out (its second
+ * inlined micro-kernel costs ~0.7 KB gzip of that bundle's 60 KB budget).
+ */
+@inline function directA(m: i32, n: i32, aCs: i32): bool {
+  return A_SPLAT && ASC_SHRINK_LEVEL == 0 && aCs == 1 && m % MR == 0 && n <= DIRECT_A_MAX_N;
+}
+
+/**
+ * `tiles` with op(A) read in place (see directA): only op(B) is packed; the micro-kernel walks four rows of A
+ * (an MC-row block of them is reused from L1 across the B panels). A function of its own so that each loop
+ * nest inlines one micro-kernel (both in one function cost the packed path 7–9%: V8 allocates registers per
+ * function).
+ */
+function tilesDirect(
+  m: i32, n: i32, k: i32, a: usize, aRs: i32, b: usize, bRs: i32, bCs: i32, c: usize, ldc: i32, bias: usize, ws: usize,
+): void {
+  const ldcb = <usize>ldc << 2;
+  const rsb = <usize>aRs << 2;
+  const pB = (ws + 63) & ~(<usize>63);
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      const acc0 = pc > 0;
+      const last = pc + kc >= k;
+      packB(kc, nc, b + ((<usize>pc * <usize>bRs + <usize>jc * <usize>bCs) << 2), bRs, bCs, pB);
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = min(MC, m - ic);
+        const aBlock = a + ((<usize>ic * <usize>aRs + <usize>pc) << 2);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = min(NR, nc - jr);
+          const pb = pB + ((<usize>jr * <usize>kc) << 2);
+          const bj: usize = last && bias ? bias + (<usize>(jc + jr) << 2) : 0;
+          const cj = c + ((<usize>ic * <usize>ldc + <usize>(jc + jr)) << 2);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const pa = aBlock + <usize>ir * rsb;
+            const cp = cj + <usize>ir * ldcb;
+            if (nr == NR) micro(kc, pa, true, rsb, pb, cp, ldcb, acc0, bj);
+            else edgeTile(kc, pa, rsb, pb, cp, ldcb, MR, nr, acc0, bj);
+          }
+        }
+      }
     }
   }
 }
@@ -633,6 +697,10 @@ function tiles(
       const cr = c + <usize>i * ldcb;
       for (let j = 0; j < n; j++) store<f32>(cr + (<usize>j << 2), bias ? load<f32>(bias + (<usize>j << 2)) : 0);
     }
+    return;
+  }
+  if (directA(m, n, aCs)) {
+    tilesDirect(m, n, k, a, aRs, b, bRs, bCs, c, ldc, bias, ws);
     return;
   }
   const kcMax = min(KC, k);
@@ -658,8 +726,8 @@ function tiles(
             const mr = min(MR, mc - ir);
             const pa = pA + ((<usize>ir * <usize>kc) << A_SHIFT);
             const cp = cj + <usize>ir * ldcb;
-            if (mr == MR && nr == NR) micro(kc, pa, pb, cp, ldcb, acc0, bj);
-            else edgeTile(kc, pa, pb, cp, ldcb, mr, nr, acc0, bj);
+            if (mr == MR && nr == NR) micro(kc, pa, false, 0, pb, cp, ldcb, acc0, bj);
+            else edgeTile(kc, pa, 0, pb, cp, ldcb, mr, nr, acc0, bj);
           }
         }
       }

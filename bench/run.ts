@@ -2,7 +2,8 @@
  * `npm run bench -- <name> [--json] [--backend wasm|js|webgpu] [--runs N]`
  *   matmul  GEMM GFLOP/s: sparsecast wasm (default and relaxed builds), tfjs-backend-wasm, plain JS
  *   block   one Transformer encoder block training step, sparsecast vs tfjs-backend-wasm
- *   train   training step and eval batch of each forecasting model (ETTh1, small or full preset)
+ *   train   training step and eval batch of each forecasting model (ETTh1, small or full preset); `--epoch`
+ *           adds one measured epoch of the Transformer, ours and the PyTorch peer's
  *   sparsity  CSR vs dense-masked GEMM swept over density for the presets' layer shapes (bench/sparsity.ts;
  *             `--preset small|full|all`, `--svg PATH`), with the crossover and an SVG plot; with `--train`
  *             a Transformer training step and inference at `--density` (default 0.1), dense vs CSR execution
@@ -73,7 +74,7 @@ switch (name) {
   case 'train': {
     const preset = flag('--preset') as 'small' | 'full' | undefined;
     const models = flag('--models')?.split(',');
-    await benchTrain({ json, backend, preset, models, runs });
+    await benchTrain({ json, backend, preset, models, runs, epoch: args.includes('--epoch') });
     break;
   }
   case 'sparsity': {

@@ -2,6 +2,10 @@
  * Training-step and evaluation-batch time of each forecasting model on ETTh1 (batch 32, seq 96 / label 48 /
  * pred 96), small or full preset: `npm run bench -- train [--preset small|full] [--backend wasm] [--models A,B]`.
  * Prints {"bench":"train","model","preset","backend","step_ms","eval_batch_ms"} per model (medians).
+ * `--epoch`: also one whole epoch of the Transformer as `sparsecast train` runs it (every training batch, then
+ * the validation and test losses, TSLib's per-epoch work), timed end to end, and the PyTorch peer running the
+ * same number of training steps and evaluation batches: {"bench":"train-epoch","impl","steps","eval_batches",
+ * "epoch_s"} each.
  */
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -15,7 +19,7 @@ import { createModel, defaultConfig, PRESETS, modelNames } from '../src/models/i
 import { Trainer } from '../src/train/trainer.ts';
 import { emit, medianMs } from './stats.ts';
 
-export async function benchTrain(opts: { json: boolean; backend?: string; preset?: 'small' | 'full'; models?: string[]; runs?: number }): Promise<void> {
+export async function benchTrain(opts: { json: boolean; backend?: string; preset?: 'small' | 'full'; models?: string[]; runs?: number; epoch?: boolean }): Promise<void> {
   const backend = opts.backend ?? 'wasm';
   const preset = opts.preset ?? 'small';
   engine.useBackend(backend);
@@ -37,17 +41,32 @@ export async function benchTrain(opts: { json: boolean; backend?: string; preset
     trainer.dispose();
     model.dispose();
     if (name === 'Transformer') torchPeer(opts.json, preset);
+    if (name === 'Transformer' && opts.epoch) await epochRun(opts.json, ds, backend, preset);
   }
+}
+
+/** One epoch of fit() (train batches, then val and test losses), ours and the peer's at the same counts. */
+async function epochRun(json: boolean, ds: ForecastDataset, backend: string, preset: 'small' | 'full'): Promise<void> {
+  const rng = new Rng(2020);
+  const model = createModel('Transformer', rng, defaultConfig(ds.channels, { ...PRESETS[preset] }));
+  const trainer = new Trainer(model, ds, rng, { epochs: 1, patience: 3, batchSize: 32, learningRate: 1e-4, lradj: 'type1', seed: 2020 });
+  const steps = ds.batches('train', 32, new Rng(1)).length;
+  const evalBatches = ds.batches('val', 32, null).length + ds.batches('test', 32, null).length;
+  const r = await trainer.fit();
+  emit(json, { bench: 'train-epoch', impl: `sparsecast-${backend}`, model: 'Transformer', preset, steps, eval_batches: evalBatches, epoch_s: +r.history[0]!.seconds.toFixed(2) });
+  trainer.dispose();
+  model.dispose();
+  torchPeer(json, preset, ['--epoch', String(steps), String(evalBatches)]);
 }
 
 /**
  * The PyTorch peer (bench/peers/torch_transformer_step.py, one thread) in the same run, when a Python with
  * torch is available: $SPARSECAST_TORCH_PYTHON, else python3. Reported as unavailable otherwise.
  */
-function torchPeer(json: boolean, preset: string): void {
+function torchPeer(json: boolean, preset: string, extra: string[] = []): void {
   const python = process.env.SPARSECAST_TORCH_PYTHON ?? 'python3';
   const script = join(dirname(fileURLToPath(import.meta.url)), 'peers', 'torch_transformer_step.py');
-  const r = spawnSync(python, [script, preset], { encoding: 'utf8' });
+  const r = spawnSync(python, [script, preset, ...extra], { encoding: 'utf8' });
   if (r.status === 0) process.stdout.write(json ? r.stdout : r.stdout.replace(/[{}"]/g, ''));
   else emit(json, { bench: 'train', impl: 'pytorch', model: 'Transformer', preset, unavailable: `no torch in ${python} (set SPARSECAST_TORCH_PYTHON)` });
 }

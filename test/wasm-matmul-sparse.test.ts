@@ -191,22 +191,27 @@ describe('wasm matmul', () => {
 
   it('sums in increasing k: bit-identical to a sequential f32 loop (default build)', () => {
     const r = rng(7);
-    // Two KC blocks; a narrow C (n < 8, computed transposed); op(A) transposed (the weight-gradient packing).
-    const cases: Array<[number, number, number, boolean]> = [[13, 21, 300, false], [37, 5, 300, false], [12, 7, 1030, true], [20, 16, 70, true]];
-    for (const [m, n, k, transA] of cases) {
+    // Two KC blocks; a narrow C (n < 8, computed transposed); op(A) transposed (the weight-gradient packing);
+    // op(A) read in place (m a multiple of 4, n ≤ 64: gemm.ts directA) with several row blocks, an edge column
+    // tile, two KC blocks, B transposed (a Linear layer's X·Wᵀ).
+    const cases: Array<[number, number, number, boolean, boolean?]> = [
+      [13, 21, 300, false], [37, 5, 300, false], [12, 7, 1030, true], [20, 16, 70, true],
+      [100, 64, 64, false, true], [24, 21, 1030, false], [52, 13, 40, false, true],
+    ];
+    for (const [m, n, k, transA, transB = false] of cases) {
       const a = randn(m * k, r);
       const b = randn(k * n, r);
       const bias = randn(n, r);
-      const got = runMatmul(wasm, a, transA ? [k, m] : [m, k], transA, b, [k, n], false, bias);
+      const got = runMatmul(wasm, a, transA ? [k, m] : [m, k], transA, b, transB ? [n, k] : [k, n], transB, bias);
       const want = new Float32Array(m * n);
       for (let i = 0; i < m; i++) {
         for (let j = 0; j < n; j++) {
           let s = 0;
-          for (let p = 0; p < k; p++) s = Math.fround(s + Math.fround(a[transA ? p * m + i : i * k + p]! * b[p * n + j]!));
+          for (let p = 0; p < k; p++) s = Math.fround(s + Math.fround(a[transA ? p * m + i : i * k + p]! * b[transB ? j * k + p : p * n + j]!));
           want[i * n + j] = Math.fround(s + bias[j]!);
         }
       }
-      expect(Array.from(got), `${m}×${n}×${k}${transA ? ' Aᵀ' : ''}`).toEqual(Array.from(want));
+      expect(Array.from(got), `${m}×${n}×${k}${transA ? ' Aᵀ' : ''}${transB ? ' Bᵀ' : ''}`).toEqual(Array.from(want));
     }
   });
 

@@ -5,6 +5,9 @@ encoder/decoder, circular token conv, sinusoidal positions, timeF linear, GELU F
 causal decoder self-attention); it is a timing peer, not a copy of TSLib.
 
 Prints one JSON line: {"bench":"train","impl":"pytorch","model":"Transformer","preset":...,"step_ms":...,"eval_batch_ms":...}
+With `--epoch STEPS EVAL_BATCHES`: one epoch as TSLib's loop runs it instead (STEPS training steps in train mode,
+then EVAL_BATCHES forward passes in eval mode under no_grad, each with its MSE loss taken as a Python float as
+TSLib's vali() does), timed end to end: {"bench":"train-epoch","impl":"pytorch",...,"epoch_s":...}.
 """
 import json
 import math
@@ -19,7 +22,8 @@ torch.set_num_threads(1)
 torch.manual_seed(2020)
 
 PRESETS = {"small": (64, 4, 2, 1, 256), "full": (512, 8, 2, 1, 2048)}
-preset = sys.argv[1] if len(sys.argv) > 1 else "small"
+preset = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("--") else "small"
+epoch = sys.argv.index("--epoch") if "--epoch" in sys.argv else None
 D, H, E_LAYERS, D_LAYERS, DFF = PRESETS[preset]
 B, SEQ, LABEL, PRED, C, MARKS, DROPOUT = 32, 96, 48, 96, 7, 4, 0.05
 
@@ -144,6 +148,20 @@ def median_ms(fn, runs=7, warmup=2):
     ts.sort()
     return ts[len(ts) // 2]
 
+
+if epoch is not None:
+    steps, eval_batches = int(sys.argv[epoch + 1]), int(sys.argv[epoch + 2])
+    t0 = time.perf_counter()
+    model.train()
+    for _ in range(steps):
+        step()
+    model.eval()
+    with torch.no_grad():
+        for _ in range(eval_batches):
+            F.mse_loss(model(x, xm, dec, ym), y[:, -PRED:]).item()
+    print(json.dumps({"bench": "train-epoch", "impl": "pytorch", "model": "Transformer", "preset": preset, "threads": torch.get_num_threads(),
+                      "torch": torch.__version__, "steps": steps, "eval_batches": eval_batches, "epoch_s": round(time.perf_counter() - t0, 2)}))
+    sys.exit(0)
 
 model.train()
 step_ms = median_ms(step)
