@@ -6,7 +6,7 @@
 // 16-byte scratch, so no kernel reads or writes past a storage.
 import { cnt, tailA, tailB, loadTail, storeTail } from './common.ts';
 import { lo64, hi64, join32, expD, expm1D, logD, sinCosD, tanhD, sigmoidD, erfD, geluD, geluGradD } from './vmath.ts';
-import { allIn, expF4, expm1F4, tanhF4, sigmoidF4, logF4, erfF4, geluF4, geluOfF4, geluGradF4, geluAbsF4, geluRF4, expHalfSqF4, geluGradOfF4, kv, K_EXP_LO, K_EXP_HI, K_SIG_HI, K_MIN_NORMAL, K_MAX_F32, K_GELU_LO, K_INF } from './vmath.ts';
+import { allIn, expF4, expm1F4, tanhF4, sigmoidF4, logF4, erfF4, geluF4, geluOfF4, geluGradF4, geluAbsF4, geluRF4, expHalfSqF4, geluGradOfF4, geluSmallLanes, geluSmallF4, geluGradSmallF4, kv, K_EXP_LO, K_EXP_HI, K_SIG_HI, K_MIN_NORMAL, K_MAX_F32, K_GELU_LO, K_INF } from './vmath.ts';
 
 // ---- fill and cast ------------------------------------------------------------------------------
 
@@ -133,9 +133,7 @@ function slowU(op: i32, v: v128): v128 {
     case 8:
       if (allIn(v, kv(K_EXP_LO), kv(K_SIG_HI))) return sigmoidF4(v);
       return slowU(op, v);
-    case 10:
-      if (allIn(v, kv(K_GELU_LO), kv(K_INF))) return geluF4(v);
-      return slowU(op, v);
+    case 10: return geluV(v);
     case 11: return v128.bitselect(v, expm1F4(v), f32x4.gt(v, f32x4.splat(0)));
     case 14: return erfF4(v);
     case 12:
@@ -167,9 +165,21 @@ function slowU(op: i32, v: v128): v128 {
 }
 
 /**
- * gelu over n elements: mapU's loop with four vectors per iteration, each part of gelu (R(a), then e^{−a²/2})
- * issued for all four before the next, so their dependency chains overlap (as in geluBackwardF32; same bits
- * as mapU(10, …)).
+ * gelu of one vector, each lane by its own x (vmath.ts): the polynomial on [−1.5, 2], else the full f32x4
+ * evaluation for x ≥ −13, else f64x2 (NaN, x < −13).
+ */
+@inline function geluV(v: v128): v128 {
+  const small = geluSmallLanes(v);
+  if (v128.all_true<i32>(small)) return geluSmallF4(v);
+  const r = allIn(v, kv(K_GELU_LO), kv(K_INF)) ? geluF4(v) : slowU(10, v);
+  return v128.bitselect(geluSmallF4(v), r, small);
+}
+
+/**
+ * gelu over n elements: mapU's loop with four vectors per iteration. Four vectors within [−1.5, 2] take the
+ * polynomial; otherwise each part of the full evaluation (R(a), then e^{−a²/2}) is issued for all four before
+ * the next, so their dependency chains overlap (as in geluBackwardF32), and lanes within [−1.5, 2] then take the
+ * polynomial's value: the same bits as mapU(10, …) (geluV), lane for lane.
  */
 function geluRows(x: usize, out: usize, n: i32): void {
   const n16 = n & ~15;
@@ -181,7 +191,16 @@ function geluRows(x: usize, out: usize, n: i32): void {
     const x1 = v128.load(x + p, 16);
     const x2 = v128.load(x + p, 32);
     const x3 = v128.load(x + p, 48);
-    if (allIn(x0, lo, hi) && allIn(x1, lo, hi) && allIn(x2, lo, hi) && allIn(x3, lo, hi)) {
+    const s0 = geluSmallLanes(x0);
+    const s1 = geluSmallLanes(x1);
+    const s2 = geluSmallLanes(x2);
+    const s3 = geluSmallLanes(x3);
+    if (v128.all_true<i32>(v128.and(v128.and(s0, s1), v128.and(s2, s3)))) {
+      v128.store(out + p, geluSmallF4(x0));
+      v128.store(out + p, geluSmallF4(x1), 16);
+      v128.store(out + p, geluSmallF4(x2), 32);
+      v128.store(out + p, geluSmallF4(x3), 48);
+    } else if (allIn(x0, lo, hi) && allIn(x1, lo, hi) && allIn(x2, lo, hi) && allIn(x3, lo, hi)) {
       const a0 = geluAbsF4(x0);
       const a1 = geluAbsF4(x1);
       const a2 = geluAbsF4(x2);
@@ -198,10 +217,10 @@ function geluRows(x: usize, out: usize, n: i32): void {
       const y1 = geluOfF4(x1, q1, e1);
       const y2 = geluOfF4(x2, q2, e2);
       const y3 = geluOfF4(x3, q3, e3);
-      v128.store(out + p, y0);
-      v128.store(out + p, y1, 16);
-      v128.store(out + p, y2, 32);
-      v128.store(out + p, y3, 48);
+      v128.store(out + p, v128.bitselect(geluSmallF4(x0), y0, s0));
+      v128.store(out + p, v128.bitselect(geluSmallF4(x1), y1, s1), 16);
+      v128.store(out + p, v128.bitselect(geluSmallF4(x2), y2, s2), 32);
+      v128.store(out + p, v128.bitselect(geluSmallF4(x3), y3, s3), 48);
     } else {
       for (let k: usize = 0; k < 64; k += 16) v128.store(out + p + k, uV(10, v128.load(x + p + k)));
     }
@@ -235,10 +254,16 @@ export function unaryF32(op: i32, x: usize, out: usize, n: i32): void {
 
 // ---- gelu backward -------------------------------------------------------------------------------
 
-/** dy·gelu'(x) for one vector: the f32x4 path for x ∈ [−13, +∞], else f64x2 (product rounded once). */
+/**
+ * dy·gelu'(x) for one vector, each lane by its own x: dy times the polynomial on [−1.5, 2], else the full
+ * f32x4 path for x ∈ [−13, +∞], else f64x2 (product rounded once).
+ */
 @inline function geluBackV(dy: v128, x: v128): v128 {
-  if (allIn(x, kv(K_GELU_LO), kv(K_INF))) return f32x4.mul(dy, geluGradF4(x));
-  return geluBackSlow(dy, x);
+  const small = geluSmallLanes(x);
+  const fast = f32x4.mul(dy, geluGradSmallF4(x));
+  if (v128.all_true<i32>(small)) return fast;
+  const r = allIn(x, kv(K_GELU_LO), kv(K_INF)) ? f32x4.mul(dy, geluGradF4(x)) : geluBackSlow(dy, x);
+  return v128.bitselect(fast, r, small);
 }
 
 /** The rare path (a lane below −13, or NaN): not inlined. */
@@ -262,7 +287,16 @@ export function geluBackwardF32(dy: usize, x: usize, out: usize, n: i32): void {
     const x3 = v128.load(x + p, 48);
     const lo = kv(K_GELU_LO);
     const hi = kv(K_INF);
-    if (allIn(x0, lo, hi) && allIn(x1, lo, hi) && allIn(x2, lo, hi) && allIn(x3, lo, hi)) {
+    const s0 = geluSmallLanes(x0);
+    const s1 = geluSmallLanes(x1);
+    const s2 = geluSmallLanes(x2);
+    const s3 = geluSmallLanes(x3);
+    if (v128.all_true<i32>(v128.and(v128.and(s0, s1), v128.and(s2, s3)))) {
+      v128.store(out + p, f32x4.mul(v128.load(dy + p), geluGradSmallF4(x0)));
+      v128.store(out + p, f32x4.mul(v128.load(dy + p, 16), geluGradSmallF4(x1)), 16);
+      v128.store(out + p, f32x4.mul(v128.load(dy + p, 32), geluGradSmallF4(x2)), 32);
+      v128.store(out + p, f32x4.mul(v128.load(dy + p, 48), geluGradSmallF4(x3)), 48);
+    } else if (allIn(x0, lo, hi) && allIn(x1, lo, hi) && allIn(x2, lo, hi) && allIn(x3, lo, hi)) {
       const a0 = geluAbsF4(x0);
       const a1 = geluAbsF4(x1);
       const a2 = geluAbsF4(x2);
@@ -275,10 +309,10 @@ export function geluBackwardF32(dy: usize, x: usize, out: usize, n: i32): void {
       const e1 = expHalfSqF4(a1);
       const e2 = expHalfSqF4(a2);
       const e3 = expHalfSqF4(a3);
-      const g0 = geluGradOfF4(x0, a0, q0, e0);
-      const g1 = geluGradOfF4(x1, a1, q1, e1);
-      const g2 = geluGradOfF4(x2, a2, q2, e2);
-      const g3 = geluGradOfF4(x3, a3, q3, e3);
+      const g0 = v128.bitselect(geluGradSmallF4(x0), geluGradOfF4(x0, a0, q0, e0), s0);
+      const g1 = v128.bitselect(geluGradSmallF4(x1), geluGradOfF4(x1, a1, q1, e1), s1);
+      const g2 = v128.bitselect(geluGradSmallF4(x2), geluGradOfF4(x2, a2, q2, e2), s2);
+      const g3 = v128.bitselect(geluGradSmallF4(x3), geluGradOfF4(x3, a3, q3, e3), s3);
       v128.store(out + p, f32x4.mul(v128.load(dy + p), g0));
       v128.store(out + p, f32x4.mul(v128.load(dy + p, 16), g1), 16);
       v128.store(out + p, f32x4.mul(v128.load(dy + p, 32), g2), 32);
