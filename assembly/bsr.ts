@@ -8,16 +8,16 @@
 // Summation order (the contract's, src/backend/kernels.ts): out[i, r] accumulates from 0 over the blocks of
 // r's block row in storage order and within a block over c = 0..3, i.e. increasing k, one multiply and one
 // add per step in the default build: the same sum denseCsrT forms for the CSR of the same blocks (zeros
-// stored), and the same bits on the tiled and the small-m paths below.
+// stored), and the same bits on the 8-row panel and the small-m paths below.
 
 @inline function madd(acc: v128, a: v128, b: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
   return f32x4.add(acc, f32x4.mul(a, b));
 }
 
-/** Bytes of workspace denseBsrT needs: one packed panel of 8 X rows, k padded to a multiple of 4 (m ≥ 8). */
+/** Bytes of workspace denseBsrT needs (m ≥ 8): one packed panel of 8 X rows (k padded to a multiple of 4) and an 8×4 edge tile. */
 export function denseBsrTWorkspaceBytes(m: i32, k: i32, n: i32): i32 {
-  return m < 8 ? 0 : ((k + 3) & ~3) * 32 + 64;
+  return m < 8 ? 0 : ((k + 3) & ~3) * 32 + 128;
 }
 
 /**
@@ -64,7 +64,7 @@ function packPanel(x: usize, m: i32, k: i32, i0: i32, panel: usize): void {
  * 128 contiguous bytes that stay in L1/L2 for every block row), and every block row of W is applied to it with
  * a 4 W-rows × 8 X-rows register tile: 8 f32x4 accumulators; per block column c two panel loads shared by the 4
  * rows and four weight splats (load32_splat of the column-major block) shared by the two vectors — 8 + 2 + 1
- * live vectors, within x64's 16 xmm registers. The tile is transposed in registers (two 4×4 shuffles) into
+ * live vectors, within x64's 16 xmm registers. The tile is transposed in registers (two 4×4 shuffle transposes) into
  * 4-float runs of out's rows, so neither the output nor W needs another pass. W streams once per 8 rows of X,
  * contiguously (blocks are visited in storage order). (A first version transposed a 32..256-row tile of X
  * and accumulated into a transposed output tile, as denseCsrT does: its Xᵀ rows were read from L2 at a
@@ -80,7 +80,7 @@ export function denseBsrT(
   const nb = <usize>n << 2; // bytes per out row
   if (m >= 8) {
     const panel = ws;
-    const edge = ws + ((<usize>((k + 3) & ~3)) << 5); // 64 bytes: a partial tile's rows, spilled for scalar stores
+    const edge = ws + ((<usize>((k + 3) & ~3)) << 5); // 128 bytes: a partial tile (8 rows × 4), for scalar stores
     for (let i0 = 0; i0 < m; i0 += 8) {
       packPanel(x, m, k, i0, panel);
       const vr = min(8, m - i0); // valid rows of this panel

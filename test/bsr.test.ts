@@ -2,6 +2,7 @@
 // the documented summation order (bit-identical to denseCsrT on the CSR of the same blocks with their zeros
 // stored, and the small-m path to the 8-row panel path), dense ↔ BSR conversion with whole-block and partial
 // masks, and errors that name the kernel. The conformance suite compares the backends (webgpu included).
+import v8 from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import type { Backend, BsrStorage, Storage } from '../src/backend/kernels.ts';
 import { createJsBackend } from '../src/backend/js/backend.ts';
@@ -141,6 +142,31 @@ describe('denseBsrT', () => {
       expect(Array.from(read(be, dense)), name).toEqual([1, 5, 9, 2, 6, 10, 3, 7, 11]);
       for (const s of [sx, dense]) be.free(s);
       freeBsr(be, w);
+    }
+  });
+});
+
+describe('denseBsrT in the relaxed-SIMD build', () => {
+  it('agrees with the default build within the reduction tolerance', () => {
+    // Node 20 validates relaxed SIMD only behind a V8 flag; it can be set at run time before compiling.
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    let relaxed: Backend;
+    try {
+      relaxed = createWasmBackendSync({ relaxed: true });
+    } catch {
+      return; // this runtime has no relaxed SIMD at all
+    }
+    const r = rng(34);
+    for (const [m, k, n] of [[3, 20, 9], [37, 64, 30]] as const) {
+      const w = randn(n * k, r);
+      const x = randn(m * k, r);
+      const mask = blockMask(n, k, 0.5, r);
+      const { nblocks } = blocksOf(mask, n, k);
+      const outs = [backends[1]![1], relaxed].map((be) => {
+        const b = be.kernels.denseToBsr(be.upload(w), n, k, nblocks, be.upload(mask));
+        return read(be, be.kernels.denseBsrT(be.upload(x), m, b));
+      });
+      for (let i = 0; i < m * n; i++) expect(Math.abs(outs[1]![i]! - outs[0]![i]!)).toBeLessThanOrEqual(1e-5 * Math.sqrt(k) * Math.max(1, Math.abs(outs[0]![i]!)));
     }
   });
 });
