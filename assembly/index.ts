@@ -15,6 +15,7 @@ export function isRelaxed(): i32 {
 export { setThreadScratch, threadScratchBytes } from './common';
 export * from './gemm';
 export * from './sparse';
+export * from './bsr';
 export * from './random';
 export * from './elementwise';
 export * from './reduce';

@@ -5,7 +5,8 @@
  *   train   training step and eval batch of each forecasting model (ETTh1, small or full preset); `--epoch`
  *           adds one measured epoch of the Transformer, ours and the PyTorch peer's
  *   sparsity  CSR vs dense-masked GEMM swept over density for the presets' layer shapes (bench/sparsity.ts;
- *             `--preset small|full|all`, `--svg PATH`), with the crossover and an SVG plot; with `--train`
+ *             `--preset small|full|all`, `--svg PATH`, `--densities`, `--shapes`, `--pass forward|backward`;
+ *             block-4×4 masks also through the BSR kernel), with the crossover and an SVG plot; with `--train`
  *             a Transformer training step and inference at `--density` (default 0.1), dense vs CSR execution
  *   csr-update  keeping a layer's CSR pair current: value refresh (gather vs dense-to-CSR) and topology
  *             updates (incremental vs full rebuild) — bench/csr-update.ts
@@ -85,7 +86,7 @@ switch (name) {
       await benchSparseTraining({ json, backend, runs, density, preset: flag('--preset') as 'small' | 'full' | undefined, batch: flag('--batch') ? Number(flag('--batch')) : undefined });
       break;
     }
-    await benchSparsity({ json, backend, runs, preset: flag('--preset'), svg: flag('--svg'), densities: flag('--densities')?.split(',').map(Number), shapes: flag('--shapes') });
+    await benchSparsity({ json, backend, runs, preset: flag('--preset'), svg: flag('--svg'), densities: flag('--densities')?.split(',').map(Number), shapes: flag('--shapes'), pass: flag('--pass') });
     break;
   }
   case 'csr-update': {

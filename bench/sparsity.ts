@@ -3,10 +3,16 @@
  * W [n, k], y = X·Wᵀ), swept over density, for the layer shapes of the full and small presets.
  *
  *   npm run bench -- sparsity [--json] [--backend wasm|js] [--preset small|full|all] [--runs N] [--svg PATH]
+ *                             [--densities 0.5,0.1] [--shapes 3072x512x512,…] [--pass forward|backward]
  *
- * One line per (shape, density, pattern, pass):
- *   {"bench":"sparsity","backend","m","n","k","density","pattern","pass","dense_ms","sparse_ms","speedup",
+ * One line per (shape, density, pattern, pass, kernel):
+ *   {"bench":"sparsity","backend","m","n","k","density","pattern","pass","kernel","dense_ms","sparse_ms","speedup",
  *    "cpu_speedup","dense_cpu_ms","sparse_cpu_ms","convert_ms"}
+ * - kernel "csr": the CSR kernels below (every pattern); kernel "bsr4x4": the block4x4 pattern also through the
+ *   BSR (4×4 blocks) kernels at the same weight and mask, timed against the dense GEMMs the same way (its own
+ *   alternating runs): forward denseBsrT(X, W); backward denseBsrT(G, Wᵀ) for dX (the BSR of Wᵀ: the transpose
+ *   of a block mask is a block mask) plus the CSR sddmm for dW (there is no block SDDMM); convert_ms = building
+ *   the BSR (and for backward the CSR of W);
  * - pass "forward":  dense X·Wᵀ (GEMM)            vs denseCsrT(X, W);
  *   pass "backward": dense G·W and Gᵀ·X (2 GEMMs) vs denseCsrT(G, Wᵀ) (dX) and sddmm(Gᵀ, X) at W's pattern (dW
  *   only at active positions);
@@ -15,14 +21,14 @@
  *   taking the core); speedup = dense_ms / sparse_ms, cpu_speedup = dense_cpu_ms / sparse_cpu_ms;
  * - convert_ms: building the CSR of W and of Wᵀ from the weight and its mask (what a mask change costs);
  * - patterns: "unstructured" (random) at every density; at equal density for comparison, "2:4" (N:M, 50%) and
- *   "1:4" (25%) along k, and "block4x4" (random 4×4 blocks) at 50%, 25% and 10%.
+ *   "1:4" (25%) along k, and "block4x4" (random 4×4 blocks) at 50%, 25%, 10% and 5%.
  * Then one {"bench":"sparsity-crossover",...} line per (shape, pass): the density where the unstructured
  * cpu_speedup crosses 1 (wall_crossover_density: the same from wall time) (linear interpolation between the measured densities), and the start-up trial's estimate
  * (src/sparse/crossover.ts) for comparison. Finally an SVG plot of speedup vs sparsity with the crossovers
  * marked (default bench/sparsity.svg).
  */
 import fs from 'node:fs';
-import type { Backend, CsrStorage, Storage } from '../src/backend/kernels.ts';
+import type { Backend, BsrStorage, CsrStorage, Storage } from '../src/backend/kernels.ts';
 import type { Tensor } from '../src/tensor/tensor.ts';
 import { engine } from '../src/tensor/engine.ts';
 import { crossoverEntry, randomMask, transposeMask } from '../src/sparse/crossover.ts';
@@ -36,6 +42,7 @@ export const SWEEP_DENSITIES = [1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 
 
 type Pattern = 'unstructured' | '2:4' | '1:4' | 'block4x4';
 type Pass = 'forward' | 'backward';
+type SparseKernel = 'csr' | 'bsr4x4';
 
 function rand(size: number, seed: number): Float32Array {
   const out = new Float32Array(size);
@@ -120,6 +127,8 @@ export interface SparsityRecord {
   density: number;
   pattern: Pattern;
   pass: Pass;
+  /** The sparse kernels timed: CSR (denseCsrT / sddmm), or the 4×4-block BSR (denseBsrT; backward: + CSR sddmm for dW). */
+  kernel: SparseKernel;
   dense_ms: number;
   sparse_ms: number;
   speedup: number;
@@ -129,7 +138,17 @@ export interface SparsityRecord {
   convert_ms: number;
 }
 
-function measure(be: Backend, m: number, n: number, k: number, pattern: Pattern, density: number, pass: Pass, runs: number): SparsityRecord {
+/** Stored 4×4 blocks of a [n, k] mask (what denseToBsr needs to be told). */
+function bsrBlockCount(mask: Uint8Array, n: number, k: number): number {
+  const nbc = Math.ceil(k / 4);
+  const on = new Uint8Array(Math.ceil(n / 4) * nbc);
+  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) if (mask[i * k + j]) on[(i >> 2) * nbc + (j >> 2)] = 1;
+  let c = 0;
+  for (const v of on) c += v;
+  return c;
+}
+
+function measure(be: Backend, m: number, n: number, k: number, pattern: Pattern, density: number, pass: Pass, runs: number, kernel: SparseKernel = 'csr'): SparsityRecord {
   const K = be.kernels;
   const x = be.upload(rand(m * k, 1));
   const w = be.upload(rand(n * k, 2));
@@ -139,16 +158,24 @@ function measure(be: Backend, m: number, n: number, k: number, pattern: Pattern,
   for (let i = 0; i < mask.length; i++) nnz += mask[i]!;
   const mk = be.upload(mask);
   const mt = be.upload(transposeMask(mask, n, k));
-  let csr!: CsrStorage;
-  let csrT!: CsrStorage;
+  let csr: CsrStorage | null = null;
+  let csrT: CsrStorage | null = null;
+  let bsr: BsrStorage | null = null;
   const t0 = performance.now();
-  const build = () => {
+  if (kernel === 'bsr4x4' && pass === 'forward') {
+    bsr = K.denseToBsr(w, n, k, bsrBlockCount(mask, n, k), mk);
+  } else if (kernel === 'bsr4x4') {
+    csr = K.denseToCsr(w, n, k, nnz, mk);
+    const wt = K.permute(w, [n, k], [1, 0]);
+    const maskT = transposeMask(mask, n, k);
+    bsr = K.denseToBsr(wt, k, n, bsrBlockCount(maskT, k, n), mt);
+    be.free(wt);
+  } else {
     csr = K.denseToCsr(w, n, k, nnz, mk);
     const wt = K.permute(w, [n, k], [1, 0]);
     csrT = K.denseToCsr(wt, k, n, nnz, mt);
     be.free(wt);
-  };
-  build();
+  }
   const convertMs = performance.now() - t0;
   const dense = pass === 'forward'
     ? () => [K.matmul({ a: x, b: w, aShape: [m, k], bShape: [n, k], transA: false, transB: true })]
@@ -156,16 +183,21 @@ function measure(be: Backend, m: number, n: number, k: number, pattern: Pattern,
         K.matmul({ a: g, b: w, aShape: [m, n], bShape: [n, k], transA: false, transB: false }),
         K.matmul({ a: g, b: x, aShape: [m, n], bShape: [m, k], transA: true, transB: false }),
       ];
-  const sparse = pass === 'forward'
-    ? () => [K.denseCsrT(x, m, csr)]
-    : () => [K.denseCsrT(g, m, csrT), K.sddmm(g, [m, n], true, x, [m, k], false, csr)];
+  const sparse = bsr
+    ? pass === 'forward'
+      ? () => [K.denseBsrT(x, m, bsr)]
+      : () => [K.denseBsrT(g, m, bsr), K.sddmm(g, [m, n], true, x, [m, k], false, csr!)]
+    : pass === 'forward'
+      ? () => [K.denseCsrT(x, m, csr!)]
+      : () => [K.denseCsrT(g, m, csrT!), K.sddmm(g, [m, n], true, x, [m, k], false, csr!)];
   const [d, s] = timePair(be, dense, sparse, runs);
-  freeCsr(be, csr);
-  freeCsr(be, csrT);
+  if (csr) freeCsr(be, csr);
+  if (csrT) freeCsr(be, csrT);
+  if (bsr) for (const t of [bsr.blockPtr, bsr.blockCol, bsr.values]) be.free(t);
   for (const t of [x, w, g, mk, mt]) be.free(t);
   const r3 = (v: number) => +v.toFixed(3);
   return {
-    bench: 'sparsity', backend: be.name, m, n, k, density: +(nnz / (n * k)).toFixed(4), pattern, pass,
+    bench: 'sparsity', backend: be.name, m, n, k, density: +(nnz / (n * k)).toFixed(4), pattern, pass, kernel,
     dense_ms: r3(d.ms), sparse_ms: r3(s.ms), speedup: +(d.ms / s.ms).toFixed(3), cpu_speedup: +(d.cpuMs / s.cpuMs).toFixed(3), dense_cpu_ms: r3(d.cpuMs), sparse_cpu_ms: r3(s.cpuMs),
     convert_ms: r3(convertMs),
   };
@@ -244,7 +276,7 @@ export function sparsitySvg(records: SparsityRecord[], crossovers: Array<{ m: nu
   return out.join('\n');
 }
 
-export async function benchSparsity(opts: { json: boolean; backend?: string; preset?: string; runs?: number; svg?: string; densities?: number[]; shapes?: string }): Promise<SparsityRecord[]> {
+export async function benchSparsity(opts: { json: boolean; backend?: string; preset?: string; runs?: number; svg?: string; densities?: number[]; shapes?: string; pass?: string }): Promise<SparsityRecord[]> {
   const be = engine.getBackend(opts.backend ?? 'wasm');
   const preset = opts.preset ?? 'all';
   const presetShapes = preset === 'all' ? [...SPARSITY_SHAPES.full, ...SPARSITY_SHAPES.small] : SPARSITY_SHAPES[preset as 'full' | 'small'];
@@ -255,19 +287,24 @@ export async function benchSparsity(opts: { json: boolean; backend?: string; pre
   const densities = opts.densities ?? SWEEP_DENSITIES;
   const all: SparsityRecord[] = [];
   const crossovers: Array<{ m: number; n: number; k: number; pass: Pass; density: number }> = [];
+  const passes = (['forward', 'backward'] as const).filter((p) => !opts.pass || p === opts.pass);
+  if (!passes.length) throw new Error(`bench sparsity: unknown pass '${opts.pass}' (forward, backward)`);
   for (const [m, n, k] of shapes) {
-    for (const pass of ['forward', 'backward'] as const) {
+    for (const pass of passes) {
       const sweep: SparsityRecord[] = [];
       for (const d of densities) {
         const r = measure(be, m, n, k, 'unstructured', d, pass, runs);
         emit(opts.json, r as unknown as Record<string, unknown>);
         sweep.push(r);
       }
-      for (const [pattern, d] of [['2:4', 0.5], ['block4x4', 0.5], ['1:4', 0.25], ['block4x4', 0.25], ['block4x4', 0.1]] as const) {
+      for (const [pattern, d] of [['2:4', 0.5], ['block4x4', 0.5], ['1:4', 0.25], ['block4x4', 0.25], ['block4x4', 0.1], ['block4x4', 0.05]] as const) {
         if (!densities.includes(d) && opts.densities) continue;
-        const r = measure(be, m, n, k, pattern, d, pass, runs);
-        emit(opts.json, r as unknown as Record<string, unknown>);
-        sweep.push(r);
+        // The block pattern also through the BSR kernels, right after CSR at the same mask.
+        for (const kernel of pattern === 'block4x4' ? ['csr', 'bsr4x4'] as const : ['csr'] as const) {
+          const r = measure(be, m, n, k, pattern, d, pass, runs, kernel);
+          emit(opts.json, r as unknown as Record<string, unknown>);
+          sweep.push(r);
+        }
       }
       all.push(...sweep);
       const uns = sweep.filter((r) => r.pattern === 'unstructured');

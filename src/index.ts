@@ -4,7 +4,7 @@ export { engine, tidy, keep, noGrad } from './tensor/engine.ts';
 export type { MemoryInfo } from './tensor/engine.ts';
 export { Tensor } from './tensor/tensor.ts';
 export { Rng } from './tensor/random.ts';
-export type { Backend, DType, Kernels, Storage, CsrStorage } from './backend/kernels.ts';
+export type { Backend, DType, Kernels, Storage, CsrStorage, BsrStorage } from './backend/kernels.ts';
 export { KERNEL_NAMES } from './backend/kernels.ts';
 export * from './ops/index.ts';
 export { backward } from './autograd/backward.ts';

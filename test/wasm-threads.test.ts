@@ -168,6 +168,26 @@ describe('wasm threads: bit-identical to one thread', () => {
     }
   });
 
+  it('denseBsrT (8-row panels split across threads, m not a multiple of 8, edge blocks)', () => {
+    for (const [m, n, k, density] of [[37, 29, 13, 0.5], [64, 96, 40, 0.2], [203, 30, 9, 1]] as const) {
+      const w = randn(n * k, 12);
+      const x = randn(m * k, 13);
+      const mask = Uint8Array.from(randn(n * k, 14), (u) => (u < 2 * density - 1 ? 1 : 0));
+      const nbc = Math.ceil(k / 4);
+      const blocks = new Set<number>();
+      for (let i = 0; i < n * k; i++) if (mask[i]) blocks.add((Math.floor(i / k) >> 2) * nbc + ((i % k) >> 2));
+      sameBytes(`denseBsrT ${m}x${n}x${k} d=${density}`, (be) => {
+        const sw = upload(be, w);
+        const sm = be.upload(mask);
+        const b = be.kernels.denseToBsr(sw, n, k, blocks.size, sm);
+        const sx = upload(be, x);
+        const out = be.kernels.denseBsrT(sx, m, b);
+        for (const s of [sw, sm, sx, b.blockPtr, b.blockCol, b.values]) be.free(s);
+        return [out];
+      });
+    }
+  });
+
   it('unary, binary (same shape, broadcast, i32), softmax, logSoftmax, layerNorm', () => {
     const x = randn(1003, 10);
     const y = randn(1003, 11);

@@ -70,6 +70,29 @@ export interface CsrStorage {
   readonly values: Storage;
 }
 
+/**
+ * Block sparse row matrix of shape [rows, cols] with dense 4×4 blocks (BSR). Block (bi, bj) covers rows
+ * 4bi .. 4bi+3 and columns 4bj .. 4bj+3; the block grid is ceil(rows/4) × ceil(cols/4), so edge blocks of a
+ * shape that is not a multiple of 4 reach past the matrix: those positions are stored (denseToBsr writes 0
+ * there), bsrToDense drops them, and denseBsrT multiplies them by zero padding of X (see there).
+ */
+export interface BsrStorage {
+  readonly rows: number;
+  readonly cols: number;
+  /** Stored blocks. */
+  readonly nblocks: number;
+  /** i32[ceil(rows/4) + 1], non-decreasing, blockPtr[0] = 0, blockPtr[last] = nblocks. */
+  readonly blockPtr: Storage;
+  /** i32[nblocks]: block column bj of each stored block, each in [0, ceil(cols/4)); increasing within a block row as denseToBsr builds it. */
+  readonly blockCol: Storage;
+  /**
+   * f32[nblocks · 16], block by block; inside a block **column-major**: values[16b + 4c + r] is the entry at
+   * row 4bi + r, column 4bj + c. One block column (the 4 rows' weights for one input column) is then one f32x4
+   * / vec4, which is what the products multiply by a broadcast input value.
+   */
+  readonly values: Storage;
+}
+
 export interface MatmulArgs {
   a: Storage;
   b: Storage;
@@ -342,6 +365,26 @@ export interface Kernels {
   denseToCsr(x: Storage, rows: number, cols: number, nnz: number, mask?: Storage): CsrStorage;
   csrToDense(a: CsrStorage): Storage;
   /**
+   * Dense X [m, k] × (BSR W [n, k])ᵀ → dense [m, n]: a Linear layer with a block-sparse weight (denseCsrT's role
+   * for 4×4 blocks). X is read as if zero-padded to ceil(k/4)·4 columns, every stored value (all 16 of a block)
+   * is multiplied, and out rows beyond n are not produced. Summation order (js and wasm): out[i, r] is summed
+   * from 0 over the stored blocks of r's block row in storage order (increasing block column, as denseToBsr
+   * builds them), and within a block over c = 0..3: increasing k, one multiply and one add per step — the order
+   * denseCsrT uses for the CSR of the same blocks with their zeros stored.
+   */
+  denseBsrT(x: Storage, m: number, w: BsrStorage): Storage;
+  /**
+   * Dense [rows, cols] → BSR with 4×4 blocks: a block is stored when any of its positions is kept (mask != 0,
+   * or x != 0 with NaN kept when there is no mask). Positions of a stored block that are not kept (masked out,
+   * or past the matrix edge) are stored as 0, so the product equals X·(W ⊙ mask)ᵀ for any mask; a mask made
+   * of whole 4×4 blocks stores no such zeros. The caller passes `nblocks`, the number of stored blocks (for
+   * WebGPU, as denseToCsr's nnz); a wrong count throws an Error naming `denseToBsr` and both counts (webgpu: at
+   * the next read).
+   */
+  denseToBsr(x: Storage, rows: number, cols: number, nblocks: number, mask?: Storage): BsrStorage;
+  /** BSR → dense [rows, cols] (block positions past the matrix edge are dropped). */
+  bsrToDense(a: BsrStorage): Storage;
+  /**
    * u8 mask with 1 at the k positions of largest |x| among positions where candidates (u8) is 1;
    * ties by lower index. k ≤ number of candidates.
    */
@@ -362,6 +405,7 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'maxPool1d', 'maxPool1dBackward',
   'rfft', 'irfft',
   'spmm', 'denseCsrT', 'sddmm', 'denseToCsr', 'csrToDense', 'maskedTopK',
+  'denseBsrT', 'denseToBsr', 'bsrToDense',
 ] as const;
 
 /** Storage management every backend provides beside its kernels. */

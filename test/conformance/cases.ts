@@ -18,7 +18,7 @@
  * This module is runtime-neutral (no node: imports): it runs in Node, Deno and the browser.
  */
 import type {
-  AnyTypedArray, AttentionAttrs, AttentionShape, Backend, CsrStorage, Kernels, KernelName, PadMode, Storage,
+  AnyTypedArray, AttentionAttrs, AttentionShape, Backend, BsrStorage, CsrStorage, Kernels, KernelName, PadMode, Storage,
 } from '../../src/backend/kernels.ts';
 import { createJsBackend } from '../../src/backend/js/backend.ts';
 import { BINARY_OPS, COMPARE_OPS, REDUCE_OPS, UNARY_OPS } from '../../src/backend/kernels.ts';
@@ -172,6 +172,39 @@ const csrFrom = (m: HostCsr, s: Storage[], at: number): CsrStorage => ({
   rows: m.rows, cols: m.cols, nnz: m.nnz, rowPtr: s[at]!, colIdx: s[at + 1]!, values: s[at + 2]!,
 });
 const csrOut = (c: CsrStorage): Storage[] => [c.rowPtr, c.colIdx, c.values];
+
+/** Host BSR matrix (4×4 blocks, values column-major per block); uploaded as blockPtr, blockCol, values. */
+interface HostBsr {
+  rows: number;
+  cols: number;
+  nblocks: number;
+  blockPtr: Int32Array;
+  blockCol: Int32Array;
+  values: Float32Array;
+}
+
+/**
+ * Each block kept with probability `density`, block rows in `emptyBlockRows` left empty. Every stored value is
+ * random, the positions past an edge included: the products must multiply them by X's zero padding alike.
+ */
+function hostBsr(d: Data, rows: number, cols: number, density: number, emptyBlockRows: number[] = []): HostBsr {
+  const nbr = Math.ceil(rows / 4);
+  const nbc = Math.ceil(cols / 4);
+  const keep = d.maskU8(nbr * nbc, density);
+  const blockPtr = new Int32Array(nbr + 1);
+  const col: number[] = [];
+  for (let bi = 0; bi < nbr; bi++) {
+    if (!emptyBlockRows.includes(bi)) for (let bj = 0; bj < nbc; bj++) if (keep[bi * nbc + bj]) col.push(bj);
+    blockPtr[bi + 1] = col.length;
+  }
+  return { rows, cols, nblocks: col.length, blockPtr, blockCol: Int32Array.from(col), values: d.normal(16 * col.length) };
+}
+
+const bsrInputs = (m: HostBsr): HostInput[] => [m.blockPtr, m.blockCol, m.values];
+const bsrFrom = (m: HostBsr, s: Storage[], at: number): BsrStorage => ({
+  rows: m.rows, cols: m.cols, nblocks: m.nblocks, blockPtr: s[at]!, blockCol: s[at + 1]!, values: s[at + 2]!,
+});
+const bsrOut = (b: BsrStorage): Storage[] => [b.blockPtr, b.blockCol, b.values];
 
 // ---- creation, copies and casts ----------------------------------------------------------------------
 
@@ -1077,6 +1110,75 @@ function csrToDenseCases(): ConformanceCase[] {
   });
 }
 
+function denseBsrTCases(): ConformanceCase[] {
+  // [m, k, n, block density, empty block rows]: m < 8 (direct path), m ≥ 8 not a multiple of the 8-row panel,
+  // n and k not multiples of 4 (padded edge blocks), all-zero and all-one block patterns, empty dimensions.
+  const specs: Array<[number, number, number, number, number[]]> = [
+    [1, 1, 1, 1, []],
+    [5, 17, 7, 0.5, [1]],
+    [7, 8, 12, 1, []],
+    [8, 16, 16, 1, []],
+    [17, 33, 9, 0.4, [0]],
+    [40, 64, 32, 0.3, [2, 5]],
+    [13, 12, 20, 0, []],
+    [0, 5, 4, 0.5, []],
+    [9, 0, 5, 1, []],
+    [9, 6, 0, 1, []],
+  ];
+  return specs.map(([m, kk, n, density, empty]) => {
+    const d = new Data(`denseBsrT ${m} ${kk} ${n} ${density}`);
+    const x = d.normal(m * kk);
+    const w = hostBsr(d, n, kk, density, empty);
+    return mk('denseBsrT', `[${m},${kk}] × ([${n},${kk}] ${w.nblocks} blocks)ᵀ`, red(Math.ceil(kk / 4) * 4), [x, ...bsrInputs(w)], (k, s) => [
+      k.denseBsrT(s[0]!, m, bsrFrom(w, s, 1)),
+    ]);
+  });
+}
+
+/** Stored 4×4 blocks of a [rows, cols] keep pattern (any kept position stores its block). */
+function bsrBlocks(keep: ArrayLike<number>, rows: number, cols: number): number {
+  const nbc = Math.ceil(cols / 4);
+  const seen = new Set<number>();
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) if (keep[i * cols + j] !== 0) seen.add((i >> 2) * nbc + (j >> 2));
+  return seen.size;
+}
+
+function denseToBsrCases(): ConformanceCase[] {
+  const out: ConformanceCase[] = [];
+  const specs: Array<[number, number]> = [[1, 1], [4, 8], [7, 13], [16, 33], [0, 4], [4, 0], [6, 6]];
+  for (const [rows, cols] of specs) {
+    const d = new Data(`denseToBsr ${rows} ${cols}`);
+    // Mostly zeros, so some blocks are empty; 6×6: all zeros.
+    const x = d.withZeros(rows * cols, rows === 6 ? 1 : 0.9);
+    // Whole 4×4 blocks (the study's block pattern) and a partial mask (explicit zeros stored).
+    const nbc = Math.ceil(cols / 4);
+    const blocks = d.maskU8(Math.ceil(rows / 4) * nbc, 0.5);
+    const whole = new Uint8Array(rows * cols);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) whole[i * cols + j] = blocks[(i >> 2) * nbc + (j >> 2)]!;
+    const partial = d.maskU8(rows * cols, 0.15);
+    out.push(mk('denseToBsr', `[${rows},${cols}] nonzeros`, EXACT, [x], (k, [s]) => bsrOut(k.denseToBsr(s!, rows, cols, bsrBlocks(x, rows, cols)))));
+    for (const [name, mask] of [['whole-block mask', whole], ['partial mask', partial]] as const) {
+      out.push(mk('denseToBsr', `[${rows},${cols}] ${name}`, EXACT, [x, mask], (k, [s, m]) =>
+        bsrOut(k.denseToBsr(s!, rows, cols, bsrBlocks(mask, rows, cols), m!)),
+      ));
+    }
+  }
+  return out;
+}
+
+function bsrToDenseCases(): ConformanceCase[] {
+  const specs: Array<[number, number, number, number[]]> = [
+    [1, 1, 1, []], [4, 8, 0.5, [0]], [7, 13, 0.4, [1]], [17, 33, 0.2, [0, 4]], [8, 8, 1, []], [8, 8, 0, []],
+    [0, 3, 0.5, []], [3, 0, 0.5, []],
+  ];
+  return specs.map(([rows, cols, density, empty]) => {
+    const a = hostBsr(new Data(`bsrToDense ${rows} ${cols}`), rows, cols, density, empty);
+    return mk('bsrToDense', `[${rows},${cols}] ${a.nblocks} blocks`, EXACT, bsrInputs(a), (k, s) => [
+      k.bsrToDense(bsrFrom(a, s, 0)),
+    ]);
+  });
+}
+
 function maskedTopKCases(): ConformanceCase[] {
   const specs: Array<[number, number, number | 'all', boolean]> = [
     [1, 1, 1, false],
@@ -1244,6 +1346,9 @@ export function conformanceCases(): ConformanceCase[] {
     ...denseToCsrCases(),
     ...csrToDenseCases(),
     ...maskedTopKCases(),
+    ...denseBsrTCases(),
+    ...denseToBsrCases(),
+    ...bsrToDenseCases(),
   ];
   return cached;
 }

@@ -19,6 +19,7 @@ import { convKernels } from './conv.ts';
 import { poolKernels } from './pool.ts';
 import { fftKernels } from './fft.ts';
 import { sparseKernels } from './sparse.ts';
+import { bsrKernels } from './bsr.ts';
 import { attentionKernels } from './attention.ts';
 
 export type { JsStorage } from './store.ts';
@@ -43,6 +44,7 @@ export class JsBackend implements Backend {
       ...poolKernels(h),
       ...fftKernels(h),
       ...sparseKernels(h),
+      ...bsrKernels(h),
       ...attentionKernels(h),
       ...optimizerKernels(h),
     };

@@ -16,6 +16,7 @@ import { MatmulKernel, matmulKernels } from './kernels/matmul.ts';
 import { movementKernels } from './kernels/movement.ts';
 import { convKernels } from './kernels/conv.ts';
 import { denseToCsrAsync, sparseKernels } from './kernels/sparse.ts';
+import { bsrKernels } from './kernels/bsr.ts';
 import { attentionKernels } from './kernels/attention.ts';
 
 export interface WebGpuBackendOptions extends AcquireOptions, WebGpuRuntimeOptions {
@@ -40,6 +41,7 @@ export class WebGpuBackend implements Backend {
       ...movementKernels(rt),
       ...convKernels(rt),
       ...sparseKernels(rt),
+      ...bsrKernels(rt),
       ...attentionKernels(rt),
     };
     const missing: string[] = [];

@@ -1,0 +1,295 @@
+// Block-sparse (BSR) kernels with dense 4×4 blocks: blockPtr i32[ceil(n/4) + 1], blockCol i32[nblocks],
+// values f32[16·nblocks], each block stored column-major (values[16b + 4c + r] = W[4bi + r, 4bj + c]), so the
+// four rows' weights for one input column are one f32x4 and each single weight is a 4-byte load32_splat.
+//
+// All pointers are byte offsets into linear memory; the TypeScript glue (src/backend/wasm/kernels/bsr.ts)
+// validates the structure (sizes, blockPtr monotone, blockCol in range) before calling.
+//
+// Summation order (the contract's, src/backend/kernels.ts): out[i, r] accumulates from 0 over the blocks of
+// r's block row in storage order and within a block over c = 0..3, i.e. increasing k, one multiply and one
+// add per step in the default build: the same sum denseCsrT forms for the CSR of the same blocks (zeros
+// stored), and the same bits on the 8-row panel and the small-m paths below.
+
+@inline function madd(acc: v128, a: v128, b: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
+/** Bytes of workspace denseBsrT needs (m ≥ 8): one packed panel of 8 X rows (k padded to a multiple of 4) and an 8×4 edge tile. */
+export function denseBsrTWorkspaceBytes(m: i32, k: i32, n: i32): i32 {
+  return m < 8 ? 0 : ((k + 3) & ~3) * 32 + 128;
+}
+
+/**
+ * Pack X rows i0 .. i0+7 into the panel P[kp][8] (P[t][l] = X[i0 + l, t]; 32 bytes per t), with zeros for
+ * t ≥ k (the padding edge blocks multiply) and for rows past m (computed, never stored). Full 8-row groups
+ * transpose 4×4 sub-blocks with shuffles.
+ */
+function packPanel(x: usize, m: i32, k: i32, i0: i32, panel: usize): void {
+  const kp = (k + 3) & ~3;
+  const kb = <usize>k << 2;
+  const xr = x + <usize>i0 * kb;
+  let t = 0;
+  if (i0 + 8 <= m) {
+    for (; t + 4 <= k; t += 4) {
+      const tb = <usize>t << 2;
+      for (let h = 0; h < 2; h++) {
+        const s = xr + <usize>(4 * h) * kb + tb;
+        const r0 = v128.load(s), r1 = v128.load(s + kb), r2 = v128.load(s + 2 * kb), r3 = v128.load(s + 3 * kb);
+        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+        const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+        const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+        const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+        const d = panel + (<usize>t << 5) + (<usize>h << 4);
+        v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+        v128.store(d, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 32);
+        v128.store(d, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 64);
+        v128.store(d, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 96);
+      }
+    }
+  }
+  for (; t < kp; t++) {
+    const d = panel + (<usize>t << 5);
+    for (let l = 0; l < 8; l++) {
+      const v: f32 = t < k && i0 + l < m ? load<f32>(xr + <usize>l * kb + (<usize>t << 2)) : 0;
+      store<f32>(d + (<usize>l << 2), v);
+    }
+  }
+}
+
+/**
+ * out[m, n] = X[m, k] · W(bsr)[n, k]ᵀ.
+ *
+ * m ≥ 8: X goes 8 rows at a time, packed into a panel (packPanel: 8 floats per k, so a block's 4 k rows are
+ * 128 contiguous bytes that stay in L1/L2 for every block row), and every block row of W is applied to it with
+ * a 4 W-rows × 8 X-rows register tile: 8 f32x4 accumulators; per block column c two panel loads shared by the 4
+ * rows and four weight splats (load32_splat of the column-major block) shared by the two vectors — 8 + 2 + 1
+ * live vectors, within x64's 16 xmm registers. The tile is transposed in registers (two 4×4 shuffle transposes) into
+ * 4-float runs of out's rows, so neither the output nor W needs another pass. W streams once per 8 rows of X,
+ * contiguously (blocks are visited in storage order). (A first version transposed a 32..256-row tile of X
+ * and accumulated into a transposed output tile, as denseCsrT does: its Xᵀ rows were read from L2 at a
+ * 128-byte stride, plus two transposes: 12–15% slower at 5% and 10% density with the same inner loop.)
+ *
+ * m < 8: each row of X is read directly, one block column (f32x4 of the 4 rows' weights) times a broadcast x
+ * at a time. Each output element is the same sum in the same order on both paths.
+ */
+export function denseBsrT(
+  m: i32, k: i32, x: usize, n: i32, blockPtr: usize, blockCol: usize, values: usize, out: usize, ws: usize,
+): void {
+  const nbr = (n + 3) >> 2;
+  const nb = <usize>n << 2; // bytes per out row
+  if (m >= 8) {
+    const panel = ws;
+    const edge = ws + ((<usize>((k + 3) & ~3)) << 5); // 128 bytes: a partial tile (8 rows × 4), for scalar stores
+    for (let i0 = 0; i0 < m; i0 += 8) {
+      packPanel(x, m, k, i0, panel);
+      const vr = min(8, m - i0); // valid rows of this panel
+      const orow = out + <usize>i0 * nb;
+      for (let bi = 0; bi < nbr; bi++) {
+        const p0 = load<i32>(blockPtr + (<usize>bi << 2));
+        const p1 = load<i32>(blockPtr + (<usize>(bi + 1) << 2));
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
+        let c0 = f32x4.splat(0), c1 = f32x4.splat(0), d0 = f32x4.splat(0), d1 = f32x4.splat(0);
+        let v = values + (<usize>p0 << 6);
+        const vEnd = values + (<usize>p1 << 6);
+        let bc = blockCol + (<usize>p0 << 2);
+        while (v < vEnd) {
+          const xb = panel + (<usize>load<i32>(bc) << 7);
+          let x0: v128, x1: v128, w: v128;
+          // The block's four columns, one k step each. The exit tests are never taken (v + 64 ≤ vEnd); they
+          // only cut the steps into separate basic blocks, as gemm.ts's mk4x8 does, so V8 cannot issue all
+          // four steps' loads (8 panel vectors, 16 splats) ahead of the arithmetic and spill accumulators:
+          // measured at 3072×512×512 (CPU ms, interleaved): straight-line 55.7 (full density) / 6.67 (10%),
+          // a 4-iteration inner loop 40.6 / 5.12, this 37.1 / 4.91.
+          while (true) {
+            x0 = v128.load(xb, 0); x1 = v128.load(xb, 16);
+            w = v128.load32_splat(v, 0);
+            a0 = madd(a0, w, x0); a1 = madd(a1, w, x1);
+            w = v128.load32_splat(v, 4);
+            b0 = madd(b0, w, x0); b1 = madd(b1, w, x1);
+            w = v128.load32_splat(v, 8);
+            c0 = madd(c0, w, x0); c1 = madd(c1, w, x1);
+            w = v128.load32_splat(v, 12);
+            d0 = madd(d0, w, x0); d1 = madd(d1, w, x1);
+            if (v >= vEnd - 16) break;
+            x0 = v128.load(xb, 32); x1 = v128.load(xb, 48);
+            w = v128.load32_splat(v, 16);
+            a0 = madd(a0, w, x0); a1 = madd(a1, w, x1);
+            w = v128.load32_splat(v, 20);
+            b0 = madd(b0, w, x0); b1 = madd(b1, w, x1);
+            w = v128.load32_splat(v, 24);
+            c0 = madd(c0, w, x0); c1 = madd(c1, w, x1);
+            w = v128.load32_splat(v, 28);
+            d0 = madd(d0, w, x0); d1 = madd(d1, w, x1);
+            if (v >= vEnd - 32) break;
+            x0 = v128.load(xb, 64); x1 = v128.load(xb, 80);
+            w = v128.load32_splat(v, 32);
+            a0 = madd(a0, w, x0); a1 = madd(a1, w, x1);
+            w = v128.load32_splat(v, 36);
+            b0 = madd(b0, w, x0); b1 = madd(b1, w, x1);
+            w = v128.load32_splat(v, 40);
+            c0 = madd(c0, w, x0); c1 = madd(c1, w, x1);
+            w = v128.load32_splat(v, 44);
+            d0 = madd(d0, w, x0); d1 = madd(d1, w, x1);
+            if (v >= vEnd - 48) break;
+            x0 = v128.load(xb, 96); x1 = v128.load(xb, 112);
+            w = v128.load32_splat(v, 48);
+            a0 = madd(a0, w, x0); a1 = madd(a1, w, x1);
+            w = v128.load32_splat(v, 52);
+            b0 = madd(b0, w, x0); b1 = madd(b1, w, x1);
+            w = v128.load32_splat(v, 56);
+            c0 = madd(c0, w, x0); c1 = madd(c1, w, x1);
+            w = v128.load32_splat(v, 60);
+            d0 = madd(d0, w, x0); d1 = madd(d1, w, x1);
+            break;
+          }
+          v += 64;
+          bc += 4;
+        }
+        // Lane l of (a, b, c, d) is out[i0 + l, 4bi .. 4bi+3]: transpose the two 4×4 halves.
+        const o = orow + (<usize>bi << 4);
+        if (vr == 8 && (bi << 2) + 4 <= n) {
+          store4x4T(a0, b0, c0, d0, o, nb);
+          store4x4T(a1, b1, c1, d1, o + 4 * nb, nb);
+        } else {
+          store4x4T(a0, b0, c0, d0, edge, 16);
+          store4x4T(a1, b1, c1, d1, edge + 64, 16);
+          const cols = min(4, n - (bi << 2));
+          for (let l = 0; l < vr; l++) {
+            for (let r = 0; r < cols; r++) store<f32>(o + <usize>l * nb + (<usize>r << 2), load<f32>(edge + (<usize>(l * 4 + r) << 2)));
+          }
+        }
+      }
+    }
+    return;
+  }
+  const kb = <usize>k << 2;
+  for (let i = 0; i < m; i++) {
+    const xr = x + <usize>i * kb;
+    const orow = out + <usize>i * nb;
+    for (let bi = 0; bi < nbr; bi++) {
+      const p0 = load<i32>(blockPtr + (<usize>bi << 2));
+      const p1 = load<i32>(blockPtr + (<usize>(bi + 1) << 2));
+      let acc = f32x4.splat(0);
+      for (let p = p0; p < p1; p++) {
+        const k0 = load<i32>(blockCol + (<usize>p << 2)) << 2;
+        const v = values + (<usize>p << 6);
+        for (let c = 0; c < 4; c++) {
+          const kk = k0 + c;
+          const xv: f32 = kk < k ? load<f32>(xr + (<usize>kk << 2)) : 0; // X's zero padding
+          acc = madd(acc, v128.load(v + (<usize>c << 4)), f32x4.splat(xv));
+        }
+      }
+      const o = orow + (<usize>bi << 4);
+      const r = n - (bi << 2);
+      store<f32>(o, f32x4.extract_lane(acc, 0));
+      if (r > 1) store<f32>(o, f32x4.extract_lane(acc, 1), 4);
+      if (r > 2) store<f32>(o, f32x4.extract_lane(acc, 2), 8);
+      if (r > 3) store<f32>(o, f32x4.extract_lane(acc, 3), 12);
+    }
+  }
+}
+
+/** Rows r0..r3 of a 4×4 tile stored as its columns: column l at d + l·step (4 floats each). */
+@inline function store4x4T(r0: v128, r1: v128, r2: v128, r3: v128, d: usize, step: usize): void {
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(d + step, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  v128.store(d + 2 * step, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  v128.store(d + 3 * step, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+}
+
+/** Whether position (i, j) is kept: mask[i, j] != 0 when `mask` is non-zero, else x[i, j] != 0 (NaN kept). */
+@inline function kept(x: usize, mask: usize, rows: i32, cols: i32, i: i32, j: i32): bool {
+  if (i >= rows || j >= cols) return false;
+  const at = <usize>i * <usize>cols + <usize>j;
+  return mask ? load<u8>(mask + at) != 0 : load<f32>(x + (at << 2)) != 0;
+}
+
+/** Whether block (bi, bj) holds a kept position: whole blocks inside the matrix test 4 rows with SIMD. */
+function blockStored(x: usize, mask: usize, rows: i32, cols: i32, bi: i32, bj: i32): bool {
+  const i0 = bi << 2;
+  const j0 = bj << 2;
+  if (i0 + 4 <= rows && j0 + 4 <= cols) {
+    const at = <usize>i0 * <usize>cols + <usize>j0;
+    const rs = <usize>cols;
+    if (mask) {
+      const m = mask + at;
+      return (load<u32>(m) | load<u32>(m + rs) | load<u32>(m + 2 * rs) | load<u32>(m + 3 * rs)) != 0;
+    }
+    const p = x + (at << 2);
+    const z = f32x4.splat(0);
+    const rb = rs << 2;
+    return v128.any_true(v128.or(
+      v128.or(f32x4.ne(v128.load(p), z), f32x4.ne(v128.load(p + rb), z)),
+      v128.or(f32x4.ne(v128.load(p + 2 * rb), z), f32x4.ne(v128.load(p + 3 * rb), z)),
+    ));
+  }
+  for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) if (kept(x, mask, rows, cols, i0 + r, j0 + c)) return true;
+  return false;
+}
+
+/** First pass of dense → BSR: blockPtr[ceil(rows/4) + 1] of the stored blocks (see blockStored). Returns nblocks. */
+export function denseToBsrCount(x: usize, rows: i32, cols: i32, mask: usize, blockPtr: usize): i32 {
+  const nbr = (rows + 3) >> 2;
+  const nbc = (cols + 3) >> 2;
+  let nb = 0;
+  store<i32>(blockPtr, 0);
+  for (let bi = 0; bi < nbr; bi++) {
+    for (let bj = 0; bj < nbc; bj++) if (blockStored(x, mask, rows, cols, bi, bj)) nb++;
+    store<i32>(blockPtr + (<usize>(bi + 1) << 2), nb);
+  }
+  return nb;
+}
+
+/**
+ * Second pass: blockCol and the 16 values of each stored block, column-major, kept positions from x and the
+ * rest (masked out, past the edge) 0.
+ */
+export function denseToBsrFill(x: usize, rows: i32, cols: i32, mask: usize, blockCol: usize, values: usize): void {
+  const nbr = (rows + 3) >> 2;
+  const nbc = (cols + 3) >> 2;
+  let p: usize = 0;
+  for (let bi = 0; bi < nbr; bi++) {
+    for (let bj = 0; bj < nbc; bj++) {
+      if (!blockStored(x, mask, rows, cols, bi, bj)) continue;
+      store<i32>(blockCol + (p << 2), bj);
+      const v = values + (p << 6);
+      for (let c = 0; c < 4; c++) {
+        for (let r = 0; r < 4; r++) {
+          const i = (bi << 2) + r;
+          const j = (bj << 2) + c;
+          const val: f32 = kept(x, mask, rows, cols, i, j) ? load<f32>(x + ((<usize>i * <usize>cols + <usize>j) << 2)) : 0;
+          store<f32>(v + (<usize>(c * 4 + r) << 2), val);
+        }
+      }
+      p++;
+    }
+  }
+}
+
+/** BSR → dense into a zero-filled out[rows, cols] (positions past the edge dropped; duplicates add). */
+export function bsrToDense(rows: i32, cols: i32, blockPtr: usize, blockCol: usize, values: usize, out: usize): void {
+  const nbr = (rows + 3) >> 2;
+  for (let bi = 0; bi < nbr; bi++) {
+    const p0 = load<i32>(blockPtr + (<usize>bi << 2));
+    const p1 = load<i32>(blockPtr + (<usize>(bi + 1) << 2));
+    for (let p = p0; p < p1; p++) {
+      const j0 = load<i32>(blockCol + (<usize>p << 2)) << 2;
+      const v = values + (<usize>p << 6);
+      for (let c = 0; c < 4; c++) {
+        const j = j0 + c;
+        if (j >= cols) break;
+        for (let r = 0; r < 4; r++) {
+          const i = (bi << 2) + r;
+          if (i >= rows) break;
+          const o = out + ((<usize>i * <usize>cols + <usize>j) << 2);
+          store<f32>(o, load<f32>(o) + load<f32>(v + (<usize>(c * 4 + r) << 2)));
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Wasm glue for the block-sparse (BSR, 4×4 blocks) kernels of assembly/bsr.ts: denseBsrT, denseToBsr,
+ * bsrToDense. BSR inputs are validated here (sizes, blockPtr from 0, non-decreasing, ending at nblocks, every
+ * blockCol in [0, ceil(cols/4))) so a malformed matrix throws an Error naming the kernel and the bad index
+ * instead of reading out of bounds.
+ *
+ * Kept out of FORWARD_FAMILIES (the inference module `sparsecast/infer` does not export these kernels): its
+ * inference backend reports them missing by name.
+ *
+ * Threads: denseBsrT splits the rows of X (independent output rows; each element still one sum in the
+ * one-thread order).
+ */
+import type { BsrStorage, Storage } from '../../kernels.ts';
+import type { WasmRuntime } from '../runtime.ts';
+import type { KernelFamily } from './index.ts';
+import { MIN_SPARSE_MACS_PER_THREAD, splitRange, threadsFor } from './parallel.ts';
+
+type Fn = (...args: number[]) => number;
+
+function fail(kernel: string, msg: string): never {
+  throw new Error(`${kernel}: ${msg}`);
+}
+
+function checkSize(kernel: string, what: string, s: Storage, size: number, dtype: Storage['dtype']): void {
+  if (s.dtype !== dtype) fail(kernel, `${what} must be ${dtype}, got ${s.dtype}`);
+  if (s.size !== size) fail(kernel, `${what} has ${s.size} elements, expected ${size}`);
+}
+
+function checkDim(kernel: string, what: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0) fail(kernel, `${what} must be a non-negative integer, got ${v}`);
+}
+
+/** Validate a BSR matrix against this runtime's memory; returns its three byte offsets. */
+export function validateBsr(
+  rt: WasmRuntime, kernel: string, a: BsrStorage,
+): { blockPtr: number; blockCol: number; values: number } {
+  const { rows, cols, nblocks } = a;
+  checkDim(kernel, 'bsr rows', rows);
+  checkDim(kernel, 'bsr cols', cols);
+  checkDim(kernel, 'bsr nblocks', nblocks);
+  const nbr = Math.ceil(rows / 4);
+  const nbc = Math.ceil(cols / 4);
+  checkSize(kernel, 'blockPtr', a.blockPtr, nbr + 1, 'i32');
+  checkSize(kernel, 'blockCol', a.blockCol, nblocks, 'i32');
+  checkSize(kernel, 'values', a.values, nblocks * 16, 'f32');
+  const blockPtr = rt.ptr(a.blockPtr, kernel);
+  const blockCol = rt.ptr(a.blockCol, kernel);
+  const values = rt.ptr(a.values, kernel);
+  const iv = rt.i32();
+  const bp = blockPtr >>> 2;
+  if (iv[bp] !== 0) fail(kernel, `blockPtr[0] = ${iv[bp]}, expected 0`);
+  for (let i = 1; i <= nbr; i++) {
+    const lo = iv[bp + i - 1]!;
+    const hi = iv[bp + i]!;
+    if (hi < lo || hi > nblocks) fail(kernel, `blockPtr[${i}] = ${hi} is not monotone within [${lo}, ${nblocks}]`);
+  }
+  if (iv[bp + nbr] !== nblocks) fail(kernel, `blockPtr[${nbr}] = ${iv[bp + nbr]}, expected nblocks = ${nblocks}`);
+  const bc = blockCol >>> 2;
+  for (let p = 0; p < nblocks; p++) {
+    const c = iv[bc + p]!;
+    if (c < 0 || c >= nbc) fail(kernel, `blockCol[${p}] = ${c} is out of range [0, ${nbc}) (cols = ${cols})`);
+  }
+  return { blockPtr, blockCol, values };
+}
+
+export function denseBsrTWasm(rt: WasmRuntime, x: Storage, m: number, w: BsrStorage): Storage {
+  const K = 'denseBsrT';
+  checkDim(K, 'm', m);
+  const p = validateBsr(rt, K, w);
+  const k = w.cols;
+  const n = w.rows;
+  checkSize(K, `x [${m}, ${k}]`, x, m * k, 'f32');
+  const out = rt.alloc(m * n, 'f32', false);
+  const px = rt.ptr(x, K);
+  const wsBytes = rt.exports.denseBsrTWorkspaceBytes as Fn;
+  const T = threadsFor(rt, w.nblocks * 16 * m, MIN_SPARSE_MACS_PER_THREAD);
+  rt.withTemp((tmp) => {
+    rt.parallel('denseBsrT', splitRange(m, T, 8).map(([r0, r1]) => {
+      if (r1 <= r0) return null;
+      const bytes = wsBytes(r1 - r0, k, n);
+      return [r1 - r0, k, px + 4 * r0 * k, n, p.blockPtr, p.blockCol, p.values, out.ptr + 4 * r0 * n, bytes > 0 ? tmp.bytes(bytes) : 0];
+    }));
+  });
+  return out;
+}
+
+export function denseToBsrWasm(rt: WasmRuntime, x: Storage, rows: number, cols: number, nblocks: number, mask?: Storage): BsrStorage {
+  const K = 'denseToBsr';
+  checkDim(K, 'rows', rows);
+  checkDim(K, 'cols', cols);
+  checkDim(K, 'nblocks', nblocks);
+  checkSize(K, `x [${rows}, ${cols}]`, x, rows * cols, 'f32');
+  if (mask) checkSize(K, 'mask', mask, rows * cols, 'u8');
+  const ex = rt.exports;
+  const blockPtr = rt.alloc(Math.ceil(rows / 4) + 1, 'i32', false);
+  const px = rt.ptr(x, K);
+  const pm = mask ? rt.ptr(mask, K) : 0;
+  const count = (ex.denseToBsrCount as Fn)(px, rows, cols, pm, blockPtr.ptr);
+  if (count !== nblocks) {
+    rt.free(blockPtr);
+    fail(K, `${mask ? 'the mask' : 'x'} [${rows}, ${cols}] has ${count} non-empty 4×4 blocks, but nblocks = ${nblocks} was passed`);
+  }
+  const blockCol = rt.alloc(nblocks, 'i32', false);
+  const values = rt.alloc(nblocks * 16, 'f32', false);
+  (ex.denseToBsrFill as Fn)(px, rows, cols, pm, blockCol.ptr, values.ptr);
+  return { rows, cols, nblocks, blockPtr, blockCol, values };
+}
+
+export function bsrToDenseWasm(rt: WasmRuntime, a: BsrStorage): Storage {
+  const K = 'bsrToDense';
+  const p = validateBsr(rt, K, a);
+  const out = rt.alloc(a.rows * a.cols, 'f32', true);
+  (rt.exports.bsrToDense as Fn)(a.rows, a.cols, p.blockPtr, p.blockCol, p.values, out.ptr);
+  return out;
+}
+
+export const bsrFamily: KernelFamily = (rt) => ({
+  denseBsrT: (x, m, w) => denseBsrTWasm(rt, x, m, w),
+  denseToBsr: (x, rows, cols, nblocks, mask) => denseToBsrWasm(rt, x, rows, cols, nblocks, mask),
+  bsrToDense: (a) => bsrToDenseWasm(rt, a),
+});
