@@ -243,6 +243,11 @@ function tileABtB(ab: usize, nr: i32, bt: usize, ldb: i32, kd: i32, c: usize, ld
   return v128.andnot(expF4(f32x4.pmax(d, floor), f32x4.splat(0)), f32x4.lt(d, floor));
 }
 
+/** Weights of keys j .. j + 3 to the score tile: e, times the dropout factors from the keep bits when `drop`. */
+@inline function storeWeight(row: usize, j: i32, e: v128, drop: bool, mrow: usize, keepScale: v128): void {
+  v128.store(f4(row, j), drop ? f32x4.mul(e, zOf(mrow + <usize>j, keepScale)) : e);
+}
+
 /** x[a .. b) = value. */
 @inline function fillRange(x: usize, a: i32, b: i32, value: f32): void {
   for (let j = a; j < b; j++) store<f32>(f4(x, j), value);
@@ -409,49 +414,26 @@ function layout(ws: usize, lk: i32, e: i32, ev: i32): void {
         let sv = f32x4.splat(0);
         let sw = f32x4.splat(0);
         let j = j0;
-        if (drop) {
-          const mrow = mk + <usize>(r * lk);
-          for (; j + 16 <= j1; j += 16) {
-            const e0 = expBelow(v128.load(f4(row, j)), ms);
-            const e1 = expBelow(v128.load(f4(row, j + 4)), ms);
-            const e2 = expBelow(v128.load(f4(row, j + 8)), ms);
-            const e3 = expBelow(v128.load(f4(row, j + 12)), ms);
-            sv = f32x4.add(f32x4.add(sv, e0), e2);
-            sw = f32x4.add(f32x4.add(sw, e1), e3);
-            v128.store(f4(row, j), f32x4.mul(e0, zOf(mrow + <usize>j, ks)));
-            v128.store(f4(row, j + 4), f32x4.mul(e1, zOf(mrow + <usize>(j + 4), ks)));
-            v128.store(f4(row, j + 8), f32x4.mul(e2, zOf(mrow + <usize>(j + 8), ks)));
-            v128.store(f4(row, j + 12), f32x4.mul(e3, zOf(mrow + <usize>(j + 12), ks)));
-          }
-          if (j < j1) {
-            const e0 = expBelow(v128.load(f4(row, j)), ms);
-            const e1 = expBelow(v128.load(f4(row, j + 4)), ms);
-            sv = f32x4.add(sv, e0);
-            sw = f32x4.add(sw, e1);
-            v128.store(f4(row, j), f32x4.mul(e0, zOf(mrow + <usize>j, ks)));
-            v128.store(f4(row, j + 4), f32x4.mul(e1, zOf(mrow + <usize>(j + 4), ks)));
-          }
-        } else {
-          for (; j + 16 <= j1; j += 16) {
-            const e0 = expBelow(v128.load(f4(row, j)), ms);
-            const e1 = expBelow(v128.load(f4(row, j + 4)), ms);
-            const e2 = expBelow(v128.load(f4(row, j + 8)), ms);
-            const e3 = expBelow(v128.load(f4(row, j + 12)), ms);
-            sv = f32x4.add(f32x4.add(sv, e0), e2);
-            sw = f32x4.add(f32x4.add(sw, e1), e3);
-            v128.store(f4(row, j), e0);
-            v128.store(f4(row, j + 4), e1);
-            v128.store(f4(row, j + 8), e2);
-            v128.store(f4(row, j + 12), e3);
-          }
-          if (j < j1) {
-            const e0 = expBelow(v128.load(f4(row, j)), ms);
-            const e1 = expBelow(v128.load(f4(row, j + 4)), ms);
-            sv = f32x4.add(sv, e0);
-            sw = f32x4.add(sw, e1);
-            v128.store(f4(row, j), e0);
-            v128.store(f4(row, j + 4), e1);
-          }
+        const mrow = mk + <usize>(r * lk);
+        for (; j + 16 <= j1; j += 16) {
+          const e0 = expBelow(v128.load(f4(row, j)), ms);
+          const e1 = expBelow(v128.load(f4(row, j + 4)), ms);
+          const e2 = expBelow(v128.load(f4(row, j + 8)), ms);
+          const e3 = expBelow(v128.load(f4(row, j + 12)), ms);
+          sv = f32x4.add(f32x4.add(sv, e0), e2);
+          sw = f32x4.add(f32x4.add(sw, e1), e3);
+          storeWeight(row, j, e0, drop, mrow, ks);
+          storeWeight(row, j + 4, e1, drop, mrow, ks);
+          storeWeight(row, j + 8, e2, drop, mrow, ks);
+          storeWeight(row, j + 12, e3, drop, mrow, ks);
+        }
+        if (j < j1) {
+          const e0 = expBelow(v128.load(f4(row, j)), ms);
+          const e1 = expBelow(v128.load(f4(row, j + 4)), ms);
+          sv = f32x4.add(sv, e0);
+          sw = f32x4.add(sw, e1);
+          storeWeight(row, j, e0, drop, mrow, ks);
+          storeWeight(row, j + 4, e1, drop, mrow, ks);
         }
         sv = f32x4.add(sv, sw);
         const sum = hsum(sv);

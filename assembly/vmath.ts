@@ -556,32 +556,26 @@ const K_MAGIC: i32 = 68;
   return v128.and(f32x4.ge(x, kv(97)), f32x4.le(x, kv(12)));
 }
 
+/** Σ_{i ≤ 7} c_i·u^i by Horner's rule, c_i = table entry c0 + i (P at 81, S at 89). */
+@inline function poly7(u: v128, c0: i32): v128 {
+  let p = kv(c0 + 7);
+  p = f32x4.add(f32x4.mul(p, u), kv(c0 + 6));
+  p = f32x4.add(f32x4.mul(p, u), kv(c0 + 5));
+  p = f32x4.add(f32x4.mul(p, u), kv(c0 + 4));
+  p = f32x4.add(f32x4.mul(p, u), kv(c0 + 3));
+  p = f32x4.add(f32x4.mul(p, u), kv(c0 + 2));
+  p = f32x4.add(f32x4.mul(p, u), kv(c0 + 1));
+  return f32x4.add(f32x4.mul(p, u), kv(c0));
+}
+
 /** gelu(x) for lanes in [−1.5, 2]: x·(½ + x·P(x²)). */
 @inline export function geluSmallF4(x: v128): v128 {
-  const u = f32x4.mul(x, x);
-  let p = kv(88);
-  p = f32x4.add(f32x4.mul(p, u), kv(87));
-  p = f32x4.add(f32x4.mul(p, u), kv(86));
-  p = f32x4.add(f32x4.mul(p, u), kv(85));
-  p = f32x4.add(f32x4.mul(p, u), kv(84));
-  p = f32x4.add(f32x4.mul(p, u), kv(83));
-  p = f32x4.add(f32x4.mul(p, u), kv(82));
-  p = f32x4.add(f32x4.mul(p, u), kv(81));
-  return f32x4.mul(x, f32x4.add(kv(14), f32x4.mul(x, p)));
+  return f32x4.mul(x, f32x4.add(kv(14), f32x4.mul(x, poly7(f32x4.mul(x, x), 81))));
 }
 
 /** gelu'(x) for lanes in [−1.5, 2]: ½ + x·S(x²). */
 @inline export function geluGradSmallF4(x: v128): v128 {
-  const u = f32x4.mul(x, x);
-  let p = kv(96);
-  p = f32x4.add(f32x4.mul(p, u), kv(95));
-  p = f32x4.add(f32x4.mul(p, u), kv(94));
-  p = f32x4.add(f32x4.mul(p, u), kv(93));
-  p = f32x4.add(f32x4.mul(p, u), kv(92));
-  p = f32x4.add(f32x4.mul(p, u), kv(91));
-  p = f32x4.add(f32x4.mul(p, u), kv(90));
-  p = f32x4.add(f32x4.mul(p, u), kv(89));
-  return f32x4.add(kv(14), f32x4.mul(x, p));
+  return f32x4.add(kv(14), f32x4.mul(x, poly7(f32x4.mul(x, x), 89)));
 }
 
 /** gelu(x) of one vector, x ≥ −13 (the full evaluation; see geluSmallF4 for [−1.5, 2]). */

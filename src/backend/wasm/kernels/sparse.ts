@@ -10,22 +10,10 @@
 import type { CsrStorage, Storage } from '../../kernels.ts';
 import type { WasmRuntime } from '../runtime.ts';
 import type { KernelFamily } from './index.ts';
+import { checkDim, checkSize, fail } from './util.ts';
 import { MIN_GEMM_FLOPS_PER_THREAD, MIN_SPARSE_MACS_PER_THREAD, splitCsrRows, splitRange, threadsFor } from './parallel.ts';
 
 type Fn = (...args: number[]) => number;
-
-function fail(kernel: string, msg: string): never {
-  throw new Error(`${kernel}: ${msg}`);
-}
-
-function checkSize(kernel: string, what: string, s: Storage, size: number, dtype: Storage['dtype']): void {
-  if (s.dtype !== dtype) fail(kernel, `${what} must be ${dtype}, got ${s.dtype}`);
-  if (s.size !== size) fail(kernel, `${what} has ${s.size} elements, expected ${size}`);
-}
-
-function checkDim(kernel: string, what: string, v: number): void {
-  if (!Number.isInteger(v) || v < 0) fail(kernel, `${what} must be a non-negative integer, got ${v}`);
-}
 
 /** Validate a CSR matrix against this runtime's memory; returns its three byte offsets. */
 export function validateCsr(

@@ -115,3 +115,19 @@ export function checkIndices(rt: WasmRuntime, op: string, ptr: number, count: nu
     if (!(i >= 0 && i < limit)) throw new Error(`${op}: index ${i} at position ${j} is out of range [0, ${limit})`);
   }
 }
+
+/** Throw `kernel: msg` (the sparse kernels' glue reports structural errors this way). */
+export function fail(kernel: string, msg: string): never {
+  throw new Error(`${kernel}: ${msg}`);
+}
+
+/** A storage must hold exactly `size` elements of `dtype`. */
+export function checkSize(kernel: string, what: string, s: Storage, size: number, dtype: Storage['dtype']): void {
+  if (s.dtype !== dtype) fail(kernel, `${what} must be ${dtype}, got ${s.dtype}`);
+  if (s.size !== size) fail(kernel, `${what} has ${s.size} elements, expected ${size}`);
+}
+
+/** A dimension must be a non-negative integer. */
+export function checkDim(kernel: string, what: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0) fail(kernel, `${what} must be a non-negative integer, got ${v}`);
+}
