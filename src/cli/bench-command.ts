@@ -1,5 +1,6 @@
 /**
- * `sparsecast bench sparsity [--json] [--preset small|full|all] [--runs N] [--svg PATH] [--backend wasm|js] [--threads N]`
+ * `sparsecast bench sparsity [--json] [--preset small|full|all] [--runs N] [--svg PATH] [--backend wasm|js] [--threads N]
+ *   [--densities 1,0.5,…] [--shapes MxNxK,…] [--pass forward|backward]`
  * and `sparsecast bench sparsity --train [--preset small|full] [--density 0.1] [--batch 32]`: the sparsity
  * study of bench/sparsity.ts (which only needs the engine, so it is bundled with the CLI). The other benches
  * compare against peers from dev dependencies: run them from a checkout with `npm run bench -- <name>`.
@@ -27,5 +28,10 @@ export async function benchCommand(argv: string[]): Promise<void> {
     await benchSparseTraining({ json, backend, runs: num('--runs'), density: num('--density'), preset: flag('--preset') as 'small' | 'full' | undefined, batch: num('--batch') });
     return;
   }
-  await benchSparsity({ json, backend, runs: num('--runs'), preset: flag('--preset'), svg: flag('--svg') ?? 'sparsity.svg', densities: flag('--densities')?.split(',').map(Number) });
+  const pass = flag('--pass');
+  if (pass !== undefined && pass !== 'forward' && pass !== 'backward') throw new Error(`sparsecast bench: --pass must be forward or backward, got ${pass}`);
+  await benchSparsity({
+    json, backend, runs: num('--runs'), preset: flag('--preset'), svg: flag('--svg') ?? 'sparsity.svg',
+    densities: flag('--densities')?.split(',').map(Number), shapes: flag('--shapes'), pass,
+  });
 }
