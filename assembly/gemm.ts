@@ -714,22 +714,36 @@ function tiles(
       const acc0 = pc > 0;
       const last = pc + kc >= k;
       packB(kc, nc, b + ((<usize>pc * <usize>bRs + <usize>jc * <usize>bCs) << 2), bRs, bCs, pB);
-      for (let ic = 0; ic < m; ic += MC) {
-        const mc = min(MC, m - ic);
-        packA(mc, kc, a + ((<usize>ic * <usize>aRs + <usize>pc * <usize>aCs) << 2), aRs, aCs, pA);
-        for (let jr = 0; jr < nc; jr += NR) {
-          const nr = min(NR, nc - jr);
-          const pb = pB + ((<usize>jr * <usize>kc) << 2);
-          const bj: usize = last && bias ? bias + (<usize>(jc + jr) << 2) : 0;
-          const cj = c + ((<usize>ic * <usize>ldc + <usize>(jc + jr)) << 2);
-          for (let ir = 0; ir < mc; ir += MR) {
-            const mr = min(MR, mc - ir);
-            const pa = pA + ((<usize>ir * <usize>kc) << A_SHIFT);
-            const cp = cj + <usize>ir * ldcb;
-            if (mr == MR && nr == NR) micro(kc, pa, false, 0, pb, cp, ldcb, acc0, bj);
-            else edgeTile(kc, pa, 0, pb, cp, ldcb, mr, nr, acc0, bj);
-          }
-        }
+      blockRows(m, nc, kc, a + ((<usize>pc * <usize>aCs) << 2), aRs, aCs, pA, pB, c + (<usize>jc << 2), ldcb, acc0,
+        last && bias ? bias + (<usize>jc << 2) : 0);
+    }
+  }
+}
+
+/**
+ * One (jc, pc) block of `tiles` for rows [0, m): C[:, jc, +nc] (+)= op(A)[:, pc, +kc] · the packed op(B) block
+ * at pB, op(A) packed MC rows at a time into pA. `a` points at op(A)[0, pc], `c` at C[0, jc], `bias` at
+ * bias[jc] on the last k block (else 0); acc0: resume from the partial sums in C (pc > 0). The shared-B split
+ * (gemmBlockRows) runs this same code on each thread's rows, so the arithmetic cannot drift from `tiles`.
+ */
+function blockRows(
+  m: i32, nc: i32, kc: i32, a: usize, aRs: i32, aCs: i32, pA: usize, pB: usize, c: usize, ldcb: usize, acc0: bool,
+  bias: usize,
+): void {
+  for (let ic = 0; ic < m; ic += MC) {
+    const mc = min(MC, m - ic);
+    packA(mc, kc, a + ((<usize>ic * <usize>aRs) << 2), aRs, aCs, pA);
+    for (let jr = 0; jr < nc; jr += NR) {
+      const nr = min(NR, nc - jr);
+      const pb = pB + ((<usize>jr * <usize>kc) << 2);
+      const bj: usize = bias ? bias + (<usize>jr << 2) : 0;
+      const cj = c + <usize>ic * ldcb + (<usize>jr << 2);
+      for (let ir = 0; ir < mc; ir += MR) {
+        const mr = min(MR, mc - ir);
+        const pa = pA + ((<usize>ir * <usize>kc) << A_SHIFT);
+        const cp = cj + <usize>ir * ldcb;
+        if (mr == MR && nr == NR) micro(kc, pa, false, 0, pb, cp, ldcb, acc0, bj);
+        else edgeTile(kc, pa, 0, pb, cp, ldcb, mr, nr, acc0, bj);
       }
     }
   }
@@ -826,4 +840,89 @@ export function gemmColumnBlock(): i32 {
 /** Bytes one packed element of op(A) takes (16 when pre-broadcast to f32x4): the host's packing-cost model. */
 export function gemmPackedABytes(): i32 {
   return 1 << <i32>A_SHIFT;
+}
+
+/** KC, the depth of the op(B) blocks packed at a time (the shared-B split walks the blocks from the host). */
+export function gemmDepthBlock(): i32 {
+  return KC;
+}
+
+// Shared-B split: the thread pool's row split of one GEMM, with op(B) packed once. Per (jc, pc) block of
+// `tiles`, in tiles' order, the host runs two pool jobs: in the first the threads pack the block's NR-column
+// panels into one buffer in shared memory (gemmPackBClaim), in the second each thread computes rows of C from
+// that buffer (gemmBlockRowsClaim); the end of the first job is the barrier between packing and reading.
+// Within a job the threads claim work items from a shared counter (atomic.add) instead of taking fixed
+// shares, so on a machine where other processes hold a core for a while the thread that runs does more of
+// the work instead of waiting for the one that does not. Which thread packs a panel or computes a row block
+// changes neither: every packed panel is the same bytes whoever packs it, and each element of C is summed by
+// one thread in the order `tiles` uses (blockRows is tiles' own loop), so the result is bit-identical to one
+// thread.
+
+/** NR-column panels per packing work item (32 columns: 2¹⁵ elements, ~15 µs, at kc = 1024). */
+const PACK_PANELS: i32 = 4;
+/** Rows per tail work item of gemmBlockRowsClaim (see there). */
+const TAIL_ROWS: i32 = 2 * MR;
+
+/** Bytes of the shared packed-op(B) block buffer for an n-column, depth-k product (aligned to 64 inside). */
+export function gemmSharedBBytes(n: i32, k: i32): i32 {
+  return min(KC, max(k, 1)) * min(NC, (n + NR - 1) / NR * NR) * 4 + 64;
+}
+
+/** Bytes of one thread's gemmBlockRowsClaim workspace (its packed op(A) block) for an m-row, depth-k product. */
+export function gemmBlockRowsBytes(m: i32, k: i32): i32 {
+  return ((min(MC, (m + MR - 1) / MR * MR) * min(KC, max(k, 1))) << <i32>A_SHIFT) + 64;
+}
+
+/** Take the next work item from the counter at `ctr` (shared by the threads of a job; the host zeroes it). */
+@inline function claim(ctr: usize): i32 {
+  if (ASC_FEATURE_THREADS) return atomic.add<i32>(ctr, 1);
+  const v = load<i32>(ctr);
+  store<i32>(ctr, v + 1);
+  return v;
+}
+
+/**
+ * Pack the kc×nc block of op(B) whose top-left is at b into `buf` (gemmSharedBBytes), laid out as packB lays out
+ * the whole block, PACK_PANELS panels per work item claimed from `ctr`, at most `quota` items this call.
+ */
+export function gemmPackBClaim(kc: i32, nc: i32, b: usize, bRs: i32, bCs: i32, buf: usize, ctr: usize, quota: i32): void {
+  const pB = (buf + 63) & ~(<usize>63);
+  const w = PACK_PANELS * NR;
+  for (let q = 0; q < quota; q++) {
+    const j0 = claim(ctr) * w;
+    if (j0 >= nc) break;
+    // packB on a slice of whole panels writes exactly what it writes there for the whole block (the last
+    // panel zero-padded the same way).
+    packB(kc, min(w, nc - j0), b + ((<usize>j0 * <usize>bCs) << 2), bRs, bCs, pB + ((<usize>j0 * <usize>kc) << 2));
+  }
+}
+
+/**
+ * Rows [0, m) of one (jc, pc) block against the op(B) block packed in `buf`: `a` points at op(A)[0, pc], `c`
+ * at C[0, jc], `bias` at bias[jc] on the last k block (else 0), acc0 = 1 when pc > 0; `ws` is this thread's
+ * gemmBlockRowsBytes(m, k). Work items, claimed from `ctr` (at most `quota` this call): items i < big are rows
+ * [i·MC, (i+1)·MC), the rest TAIL_ROWS rows each. The small tail items even out the threads' finishing times
+ * (with MC-row items alone one thread may finish a whole item, ~1 ms at 1024³, after the other); the large ones
+ * keep the repeated streaming of the op(B) block (once per item) as rare as tiles' own MC blocking.
+ */
+export function gemmBlockRowsClaim(
+  m: i32, nc: i32, kc: i32, a: usize, aRs: i32, aCs: i32, buf: usize, c: usize, ldc: i32, bias: usize, acc0: i32,
+  ws: usize, ctr: usize, big: i32, quota: i32,
+): void {
+  if (m <= 0 || nc <= 0 || kc <= 0) return;
+  const pB = (buf + 63) & ~(<usize>63);
+  const pA = (ws + 63) & ~(<usize>63);
+  const ldcb = <usize>ldc << 2;
+  for (let q = 0; q < quota; q++) {
+    const i = claim(ctr);
+    const ic = i < big ? i * MC : big * MC + (i - big) * TAIL_ROWS;
+    if (ic >= m) break;
+    const mc = min(i < big ? MC : TAIL_ROWS, m - ic);
+    blockRows(mc, nc, kc, a + ((<usize>ic * <usize>aRs) << 2), aRs, aCs, pA, pB, c + <usize>ic * ldcb, ldcb, acc0 != 0, bias);
+  }
+}
+
+/** The work-item sizes of gemmPackBClaim (columns) and gemmBlockRowsClaim (MC, then tail rows), for the host. */
+export function gemmClaimSizes(which: i32): i32 {
+  return which == 0 ? PACK_PANELS * NR : which == 1 ? MC : TAIL_ROWS;
 }

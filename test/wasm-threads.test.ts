@@ -115,6 +115,12 @@ describe('wasm threads: bit-identical to one thread', () => {
     { a: [4, 10, 8], b: [8, 6], bias: true }, // shared B: folded into m
     { a: [2, 1, 5, 7], b: [3, 7, 4] }, // broadcast batch dims
     { a: [2, 3, 7, 5], b: [2, 3, 4, 7], transA: true, transB: true }, // outer batch loop
+    // Row split with op(B) packed once into shared memory (k·n ≥ 2¹⁹ and a column split would repeat op(A)):
+    { a: [37, 1100], b: [1100, 483], bias: true }, // ragged m and n, two k blocks (partial sums resumed from C)
+    { a: [1030, 45], b: [520, 1030], transA: true, transB: true, bias: true }, // both transposed, k > KC
+    { a: [13, 1030], b: [1030, 2500], bias: true }, // n spans three NC blocks, the last ragged; k > KC
+    { a: [3, 29, 520], b: [3, 520, 1010] }, // batch 3 on 2 threads: each entry split by rows
+    { a: [3, 1030, 22], b: [1030, 520], transA: true, bias: true }, // op(B) broadcast over a batch not folded into m
   ];
   for (const c of gemmCases) {
     it(`matmul ${JSON.stringify(c)}`, () => {
@@ -132,6 +138,28 @@ describe('wasm threads: bit-identical to one thread', () => {
       });
     });
   }
+
+  it('the row split packs a large op(B) once, in shared memory (two jobs per block), and a small one per thread', () => {
+    const [, b] = pools[0]!;
+    const seen: string[] = [];
+    const parallel = b.rt.parallel.bind(b.rt);
+    const spy = vi.spyOn(b.rt, 'parallel').mockImplementation((name, parts) => {
+      seen.push(name);
+      parallel(name, parts);
+    });
+    try {
+      for (const [m, k, n] of [[37, 1100, 483], [40, 30, 20]] as const) {
+        const sa = b.upload(randn(m * k, 1));
+        const sb = b.upload(randn(k * n, 2));
+        b.free(b.kernels.matmul({ a: sa, aShape: [m, k], b: sb, bShape: [k, n], transA: false, transB: false }));
+        [sa, sb].forEach((s) => b.free(s));
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    // 1100 = one full and one partial k block: pack, compute, pack, compute; then the small product in one job.
+    expect(seen).toEqual(['gemmPackBClaim', 'gemmBlockRowsClaim', 'gemmPackBClaim', 'gemmBlockRowsClaim', 'gemmRows']);
+  });
 
   it('spmm, denseCsrT, sddmm (sparse and dense paths, transposes)', () => {
     for (const [rows, cols, n, density] of [[37, 29, 13, 0.15], [64, 96, 40, 0.05], [50, 30, 9, 0.5]] as const) {
@@ -313,6 +341,28 @@ describe('wasm threads: failures, shutdown, fallback', () => {
       const sa = one.upload(randn(40 * 30, 20));
       const sw = one.upload(randn(30 * 20, 21));
       const ref = one.kernels.matmul({ a: sa, aShape: [40, 30], b: sw, bShape: [30, 20], transA: false, transB: false });
+      expect(b.readSync(out)).toEqual(one.readSync(ref));
+      [sa, sw, ref].forEach((s) => one.free(s));
+    } finally {
+      b.dispose();
+    }
+  });
+
+  it('a dead worker during the shared-op(B) row split times out too, then the backend runs on one thread', async () => {
+    const b = await createWasmBackend({ threads: 2, threadTimeoutMs: 300 });
+    try {
+      b.rt.pool!.killWorkerForTest(1);
+      const av = randn(40 * 1100, 22);
+      const wv = randn(1100 * 483, 23);
+      const a = b.upload(av);
+      const w = b.upload(wv);
+      const args = { aShape: [40, 1100], bShape: [1100, 483], transA: false, transB: false };
+      expect(() => b.kernels.matmul({ a, b: w, ...args })).toThrow(/^gemmPackBClaim: timed out after 300 ms waiting for 1 wasm worker thread/);
+      expect(b.threads).toBe(1);
+      const out = b.kernels.matmul({ a, b: w, ...args });
+      const sa = one.upload(av);
+      const sw = one.upload(wv);
+      const ref = one.kernels.matmul({ a: sa, b: sw, ...args });
       expect(b.readSync(out)).toEqual(one.readSync(ref));
       [sa, sw, ref].forEach((s) => one.free(s));
     } finally {

@@ -64,9 +64,15 @@ type GemmRunner = (a: number, b: number, c: number) => void;
  *  - columns: thread t takes columns [j0, j1) of C (a multiple of NR wide; of NC when that balances): it packs
  *    only its part of op(B), but op(A) once per NC block it touches — free when every thread's share is a
  *    whole number of NC blocks (n ≥ T·NC), as for the block step's d_ff products;
- *  - rows: thread t takes a block of rows (multiple of the 4-row micro-tile) of each C_t: it packs its rows of
- *    op(A) and all of op(B), so B's packing (4·k·n bytes) is repeated once per extra thread.
- * Columns or rows: whichever repeats fewer packed bytes.
+ *  - rows with a shared op(B) (sharedBRunner): per packed block of op(B) the threads first pack it together
+ *    into one buffer, then share the rows of C_t, each packing only the op(A) rows it computes: nothing is
+ *    repeated, at the price of two pool jobs per op(B) block instead of one job in all;
+ *  - rows (gemmRows): thread t takes a block of rows (multiple of the 4-row micro-tile) of each C_t: it packs
+ *    its rows of op(A) and all of op(B), so B's packing (4·k·n bytes) is repeated once per extra thread. Kept
+ *    where op(B) is small (its packing costs less than the extra hand-offs) or C is narrow (n < 8: gemm1's
+ *    transposed path, which the block kernels do not have).
+ * Columns when they repeat nothing, else rows with a shared op(B) where it applies, else whichever of columns
+ * and rows repeats fewer packed bytes.
  */
 function gemmPlan(rt: WasmRuntime, tmp: TempArena, j: GemmShape): GemmRunner {
   const ex = rt.exports;
@@ -86,6 +92,7 @@ function gemmPlan(rt: WasmRuntime, tmp: TempArena, j: GemmShape): GemmRunner {
     const blocks = (w: number) => Math.ceil(w / NC);
     const extraA = (cols.reduce((s, [j0, j1]) => s + blocks(j1 - j0), 0) - blocks(j.n)) * j.m * j.k * aBytes;
     const extraB = (T - 1) * j.k * j.n * 4;
+    if (extraA > 0 && j.n >= 8 && j.k > 0 && j.k * j.n >= MIN_SHARED_B_ELEMENTS) return sharedBRunner(rt, tmp, j, T);
     if (extraA < extraB) {
       const ws = cols.map(([j0, j1]) => (j1 > j0 ? tmp.bytes(wsBytes(j.m, j1 - j0, j.k)) : 0));
       return (a, b, c) => rt.parallel('gemm', cols.map(([j0, j1], t) => (j1 > j0
@@ -101,6 +108,67 @@ function gemmPlan(rt: WasmRuntime, tmp: TempArena, j: GemmShape): GemmRunner {
   return (a, b, c) => rt.parallel('gemmRows', ranges.map(([w0, w1], t) => (w1 > w0
     ? [j.m, j.n, j.k, a, j.aRs, j.aCs, b, j.bRs, j.bCs, c, j.ldc, j.bias, j.aBs, j.bBs, j.cBs, ws[t]!, rb, w0, w1]
     : null)));
+}
+
+/**
+ * Below this many op(B) elements the row split packs op(B) on every thread rather than sharing it. Packing
+ * costs ~0.5 ns an element here (1024² in ~0.7 ms on one core), so on 2 threads sharing saves ~0.25 ns an
+ * element per block, against one more pool job per block: ~1 µs between running threads, but ~50 µs where a
+ * worker has gone to sleep in between (waking a halted vCPU on this VM) or where other processes hold the
+ * cores. 2¹⁹ elements (≥ ~130 µs saved) keeps the extra job a small fraction of the saving; at 512³ (2¹⁸) the
+ * two splits measured within noise of each other, with the shared one slower in quiet runs (2.98 vs 2.94 ms).
+ */
+const MIN_SHARED_B_ELEMENTS = 1 << 19;
+
+/**
+ * The row split with op(B) packed once (assembly/gemm.ts, gemmPackBClaim / gemmBlockRowsClaim): per batch
+ * entry and per (jc, pc) block in the order `tiles` visits them, one pool job packs the block into the shared
+ * buffer, then one computes the rows of C from it; the threads of each job claim work items from a counter
+ * that this thread zeroes before the job (the pool's job hand-off orders that write before the workers run).
+ */
+function sharedBRunner(rt: WasmRuntime, tmp: TempArena, j: GemmShape, T: number): GemmRunner {
+  const ex = rt.exports;
+  const NC = (ex.gemmColumnBlock as Fn)();
+  const KC = (ex.gemmDepthBlock as Fn)();
+  const sizes = ex.gemmClaimSizes as Fn;
+  const packCols = sizes(0);
+  const MC = sizes(1);
+  const tailRows = sizes(2);
+  const buf = tmp.bytes((ex.gemmSharedBBytes as Fn)(j.n, j.k));
+  const ws = Array.from({ length: T }, () => tmp.bytes((ex.gemmBlockRowsBytes as Fn)(j.m, j.k)));
+  const ctr = tmp.bytes(64);
+  // Row items: MC rows each, except the last ~T·MC rows in small items so that the threads finish together.
+  const big = Math.max(0, Math.floor(j.m / MC) - T);
+  const rowItems = big + Math.ceil((j.m - big * MC) / tailRows);
+  // The --model bench instrument runs the parts one after another on this thread: there the first part would
+  // claim every item, so each part is held to an equal, contiguous quota instead (no effect on the result).
+  const modelled = !rt.pool && rt.model !== null;
+  const quota = (items: number) => (modelled ? Math.ceil(items / T) : 0x7fffffff);
+  const rowQuota = quota(rowItems);
+  const blocks: Array<{ jc: number; nc: number; pc: number; kc: number; packQuota: number }> = [];
+  for (let jc = 0; jc < j.n; jc += NC) {
+    const nc = Math.min(NC, j.n - jc);
+    for (let pc = 0; pc < j.k; pc += KC) blocks.push({ jc, nc, pc, kc: Math.min(KC, j.k - pc), packQuota: quota(Math.ceil(nc / packCols)) });
+  }
+  const threads = Array.from({ length: T }, (_, t) => t);
+  return (a, b, c) => {
+    for (let t = 0; t < j.batch; t++) {
+      const at = a + 4 * t * j.aBs;
+      const bt = b + 4 * t * j.bBs;
+      const ct = c + 4 * t * j.cBs;
+      for (const { jc, nc, pc, kc, packQuota } of blocks) {
+        const bBlock = bt + 4 * (pc * j.bRs + jc * j.bCs);
+        rt.i32()[ctr >> 2] = 0;
+        rt.parallel('gemmPackBClaim', threads.map(() => [kc, nc, bBlock, j.bRs, j.bCs, buf, ctr, packQuota]));
+        const aBlock = at + 4 * pc * j.aCs;
+        const cBlock = ct + 4 * jc;
+        const bias = j.bias && pc + kc >= j.k ? j.bias + 4 * jc : 0;
+        rt.i32()[ctr >> 2] = 0;
+        rt.parallel('gemmBlockRowsClaim', threads.map((th) =>
+          [j.m, nc, kc, aBlock, j.aRs, j.aCs, buf, cBlock, j.ldc, bias, pc > 0 ? 1 : 0, ws[th]!, ctr, big, rowQuota]));
+      }
+    }
+  };
 }
 
 export function matmulWasm(rt: WasmRuntime, args: MatmulArgs): Storage {
