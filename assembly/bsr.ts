@@ -9,6 +9,7 @@
 // r's block row in storage order and within a block over c = 0..3, i.e. increasing k, one multiply and one
 // add per step in the default build: the same sum denseCsrT forms for the CSR of the same blocks (zeros
 // stored), and the same bits on the 8-row panel and the small-m paths below.
+import { transpose4Store } from './common.ts';
 
 @inline function madd(acc: v128, a: v128, b: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
@@ -149,11 +150,11 @@ export function denseBsrT(
         // Lane l of (a, b, c, d) is out[i0 + l, 4bi .. 4bi+3]: transpose the two 4×4 halves.
         const o = orow + (<usize>bi << 4);
         if (vr == 8 && (bi << 2) + 4 <= n) {
-          store4x4T(a0, b0, c0, d0, o, nb);
-          store4x4T(a1, b1, c1, d1, o + 4 * nb, nb);
+          transpose4Store(a0, b0, c0, d0, o, nb);
+          transpose4Store(a1, b1, c1, d1, o + 4 * nb, nb);
         } else {
-          store4x4T(a0, b0, c0, d0, edge, 16);
-          store4x4T(a1, b1, c1, d1, edge + 64, 16);
+          transpose4Store(a0, b0, c0, d0, edge, 16);
+          transpose4Store(a1, b1, c1, d1, edge + 64, 16);
           const cols = min(4, n - (bi << 2));
           for (let l = 0; l < vr; l++) {
             for (let r = 0; r < cols; r++) store<f32>(o + <usize>l * nb + (<usize>r << 2), load<f32>(edge + (<usize>(l * 4 + r) << 2)));
@@ -188,18 +189,6 @@ export function denseBsrT(
       if (r > 3) store<f32>(o, f32x4.extract_lane(acc, 3), 12);
     }
   }
-}
-
-/** Rows r0..r3 of a 4×4 tile stored as its columns: column l at d + l·step (4 floats each). */
-@inline function store4x4T(r0: v128, r1: v128, r2: v128, r3: v128, d: usize, step: usize): void {
-  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
-  const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-  const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-  v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-  v128.store(d + step, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
-  v128.store(d + 2 * step, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
-  v128.store(d + 3 * step, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
 }
 
 /** Whether position (i, j) is kept: mask[i, j] != 0 when `mask` is non-zero, else x[i, j] != 0 (NaN kept). */

@@ -83,3 +83,15 @@ export function threadScratchBytes(): i32 {
   v128.store(out + 2 * cs, i64x2.shuffle(t1, t3, 0, 2));
   v128.store(out + 3 * cs, i64x2.shuffle(t1, t3, 1, 3));
 }
+
+/** 4×4 transpose of four rows held in registers r0..r3: column q is stored at d + q·step (GEMM packing, BSR output). */
+@inline export function transpose4Store(r0: v128, r1: v128, r2: v128, r3: v128, d: usize, step: usize): void {
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(d + step, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  v128.store(d + 2 * step, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  v128.store(d + 3 * step, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+}

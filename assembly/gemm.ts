@@ -25,7 +25,7 @@
 // pointer (V8 unrolls it itself); the default build's is unrolled by 4 with an exit test between the steps
 // (see mk4x8), which keeps the loads of each step in their own block. Per k step the default build runs 16 FP ops + 6 loads + ~3-5 loop ops, close to the
 // dispatch width; the relaxed build's 8 FMAs make it FMA-port bound (~87% of the 58.6 GFLOP/s peak).
-import { edgeScratch } from './common.ts';
+import { edgeScratch, transpose4Store } from './common.ts';
 
 const NR: i32 = 8;
 const MR: i32 = 4;
@@ -417,18 +417,6 @@ export function gemmWorkspaceBytes(m: i32, n: i32, k: i32): i32 {
   if (!narrowC(m, n, k)) return direct;
   // A smaller row block of the same product (gemmRows' last) may not take the narrow path: cover both.
   return max(direct, ctBytes(m, n) + tilesWorkspaceBytes(n, m, k));
-}
-
-/** 4×4 transpose of four rows r0..r3: column q is stored at d + q·step. */
-@inline function transpose4Store(r0: v128, r1: v128, r2: v128, r3: v128, d: usize, step: usize): void {
-  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
-  const t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-  const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-  v128.store(d, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-  v128.store(d + step, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
-  v128.store(d + 2 * step, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
-  v128.store(d + 3 * step, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
 }
 
 /** Pack an mc×kc block of op(A) (top-left at src) into MR-row micro-panels [kc][MR] at dst. */
