@@ -49,7 +49,7 @@ const KU: usize = ASC_SHRINK_LEVEL > 0 ? 4 : 16;
 const KC: i32 = A_SPLAT ? 1024 : 256;
 const MC: i32 = A_SPLAT ? 24 : 192;
 const NC: i32 = 1024;
-/** Widest op(B) for which `tiles` reads op(A) in place (see directA). */
+/** Widest op(B) for which `tiles` reads op(A) in place (see directA, blockRowsDirect). */
 const DIRECT_A_MAX_N: i32 = 64;
 
 // Edge micro-tiles (MR × NR) run on a scratch tile: edgeScratch() in common.ts (one per thread).
@@ -620,8 +620,8 @@ function edgeTile(kc: i32, pa: usize, rsb: usize, pb: usize, c: usize, ldc: usiz
 }
 
 /**
- * Whether `tiles` reads op(A) in place instead of packing it: the default build packs A pre-broadcast (16 bytes
- * per value), which pays off over many B panels but costs a large share of a product with few columns (the
+ * Whether `tiles` reads op(A) in place (blockRowsDirect) instead of packing it: the default build packs A
+ * pre-broadcast (16 bytes per value), which pays off over many B panels but costs a large share of a product with few columns (the
  * Transformer's 64-wide projections: a 3072×64×64 product packs 3 MB of A for 8 panels). In place, the
  * micro-kernel broadcasts A values with load32_splat from four rows that are contiguous in k (aCs = 1) and
  * must exist (m a multiple of MR). Same products, same order: the same bits. Measured (A/B of the two builds,
@@ -634,39 +634,28 @@ function edgeTile(kc: i32, pa: usize, rsb: usize, pb: usize, c: usize, ldc: usiz
 }
 
 /**
- * `tiles` with op(A) read in place (see directA): only op(B) is packed; the micro-kernel walks four rows of A
- * (an MC-row block of them is reused from L1 across the B panels). A function of its own so that each loop
- * nest inlines one micro-kernel (both in one function cost the packed path 7–9%: V8 allocates registers per
- * function).
+ * blockRows with op(A) read in place (see directA): the micro-kernel walks four rows of A (an MC-row block of
+ * them is reused from L1 across the B panels); `a` points at op(A)[0, pc] with rows aRs elements apart. A
+ * function of its own so that each loop nest inlines one micro-kernel (both in one function cost the packed
+ * path 7–9%: V8 allocates registers per function).
  */
-function tilesDirect(
-  m: i32, n: i32, k: i32, a: usize, aRs: i32, b: usize, bRs: i32, bCs: i32, c: usize, ldc: i32, bias: usize, ws: usize,
+function blockRowsDirect(
+  m: i32, nc: i32, kc: i32, a: usize, aRs: i32, pB: usize, c: usize, ldcb: usize, acc0: bool, bias: usize,
 ): void {
-  const ldcb = <usize>ldc << 2;
   const rsb = <usize>aRs << 2;
-  const pB = (ws + 63) & ~(<usize>63);
-  for (let jc = 0; jc < n; jc += NC) {
-    const nc = min(NC, n - jc);
-    for (let pc = 0; pc < k; pc += KC) {
-      const kc = min(KC, k - pc);
-      const acc0 = pc > 0;
-      const last = pc + kc >= k;
-      packB(kc, nc, b + ((<usize>pc * <usize>bRs + <usize>jc * <usize>bCs) << 2), bRs, bCs, pB);
-      for (let ic = 0; ic < m; ic += MC) {
-        const mc = min(MC, m - ic);
-        const aBlock = a + ((<usize>ic * <usize>aRs + <usize>pc) << 2);
-        for (let jr = 0; jr < nc; jr += NR) {
-          const nr = min(NR, nc - jr);
-          const pb = pB + ((<usize>jr * <usize>kc) << 2);
-          const bj: usize = last && bias ? bias + (<usize>(jc + jr) << 2) : 0;
-          const cj = c + ((<usize>ic * <usize>ldc + <usize>(jc + jr)) << 2);
-          for (let ir = 0; ir < mc; ir += MR) {
-            const pa = aBlock + <usize>ir * rsb;
-            const cp = cj + <usize>ir * ldcb;
-            if (nr == NR) micro(kc, pa, true, rsb, pb, cp, ldcb, acc0, bj);
-            else edgeTile(kc, pa, rsb, pb, cp, ldcb, MR, nr, acc0, bj);
-          }
-        }
+  for (let ic = 0; ic < m; ic += MC) {
+    const mc = min(MC, m - ic);
+    const aBlock = a + <usize>ic * rsb;
+    for (let jr = 0; jr < nc; jr += NR) {
+      const nr = min(NR, nc - jr);
+      const pb = pB + ((<usize>jr * <usize>kc) << 2);
+      const bj: usize = bias ? bias + (<usize>jr << 2) : 0;
+      const cj = c + <usize>ic * ldcb + (<usize>jr << 2);
+      for (let ir = 0; ir < mc; ir += MR) {
+        const pa = aBlock + <usize>ir * rsb;
+        const cp = cj + <usize>ir * ldcb;
+        if (nr == NR) micro(kc, pa, true, rsb, pb, cp, ldcb, acc0, bj);
+        else edgeTile(kc, pa, rsb, pb, cp, ldcb, MR, nr, acc0, bj);
       }
     }
   }
@@ -687,10 +676,7 @@ function tiles(
     }
     return;
   }
-  if (directA(m, n, aCs)) {
-    tilesDirect(m, n, k, a, aRs, b, bRs, bCs, c, ldc, bias, ws);
-    return;
-  }
+  const direct = directA(m, n, aCs);
   const kcMax = min(KC, k);
   const mcMax = min(MC, (m + MR - 1) / MR * MR);
   const pA = (ws + 63) & ~(<usize>63);
@@ -702,8 +688,11 @@ function tiles(
       const acc0 = pc > 0;
       const last = pc + kc >= k;
       packB(kc, nc, b + ((<usize>pc * <usize>bRs + <usize>jc * <usize>bCs) << 2), bRs, bCs, pB);
-      blockRows(m, nc, kc, a + ((<usize>pc * <usize>aCs) << 2), aRs, aCs, pA, pB, c + (<usize>jc << 2), ldcb, acc0,
-        last && bias ? bias + (<usize>jc << 2) : 0);
+      const aBlock = a + ((<usize>pc * <usize>aCs) << 2);
+      const cBlock = c + (<usize>jc << 2);
+      const bj: usize = last && bias ? bias + (<usize>jc << 2) : 0;
+      if (direct) blockRowsDirect(m, nc, kc, aBlock, aRs, pB, cBlock, ldcb, acc0, bj);
+      else blockRows(m, nc, kc, aBlock, aRs, aCs, pA, pB, cBlock, ldcb, acc0, bj);
     }
   }
 }
