@@ -38,7 +38,7 @@ if [ "$rc" -eq 0 ]; then
   exit 0
 fi
 if [ "$rc" -eq 2 ]; then
-  echo "setup-webgpu: the npm package 'webgpu' is missing; run 'npm install' first (it is an optionalDependency)" >&2
+  echo "setup-webgpu: the npm package 'webgpu' is missing; run 'npm install' first (a devDependency here, an optional peer for users)" >&2
   exit 1
 fi
 echo "setup-webgpu: no WebGPU adapter in Node; installing Mesa's lavapipe (software Vulkan)"

@@ -1,8 +1,9 @@
 /**
  * Acquiring a WebGPU device, wherever the code runs:
  * - Deno and browsers: `navigator.gpu`;
- * - Node: Dawn's bindings from the npm package `webgpu` (an optionalDependency): `create([])` returns a
- *   `GPU` object like `navigator.gpu`.
+ * - Node: Dawn's bindings from the npm package `webgpu` (an optional peer dependency: 132 MB of native binaries
+ *   that users of the wasm backend or the inference entry should never download, so it is installed only on
+ *   request, `npm install webgpu`): `create([])` returns a `GPU` object like `navigator.gpu`.
  * Without an adapter there is exactly one error, saying how to get one (scripts/setup-webgpu.sh installs
  * Mesa's lavapipe, a software Vulkan driver Dawn runs on; Chromium needs --enable-unsafe-webgpu).
  *
@@ -28,7 +29,7 @@ export interface AcquireOptions {
 }
 
 const HOW_TO =
-  'To get one: in Node, install the optional npm package `webgpu` (npm install) and, on a machine without a ' +
+  'To get one: in Node, install the optional peer package `webgpu` beside sparsecast (npm install webgpu) and, on a machine without a ' +
   'GPU, a recent software Vulkan driver (Mesa >= 25 lavapipe) with `sudo bash scripts/setup-webgpu.sh`; in ' +
   'Chromium start with --enable-unsafe-webgpu; in Deno navigator.gpu works as is. Or use the js/wasm backends.';
 
@@ -54,7 +55,8 @@ async function findGpu(opts: AcquireOptions): Promise<{ gpu: GPU | undefined; wh
     nodeGpu = mod.create(opts.dawnOptions ?? []);
     return { gpu: nodeGpu, why: '' };
   } catch (e) {
-    return { gpu: undefined, why: `the npm package 'webgpu' could not be loaded (${(e as Error).message})` };
+    const missing = (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND';
+    return { gpu: undefined, why: missing ? "the npm package 'webgpu' is not installed (it is an optional peer dependency: run `npm install webgpu`)" : `the npm package 'webgpu' could not be loaded (${(e as Error).message})` };
   }
 }
 
