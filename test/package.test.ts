@@ -20,7 +20,7 @@ describe('package', () => {
     const deps = { ...(pkg.dependencies as object | undefined), ...(pkg.optionalDependencies as object | undefined) };
     expect(Object.keys(deps)).not.toContain('webgpu');
     expect((pkg.peerDependencies as Record<string, string>).webgpu).toBeDefined();
-    expect((pkg.peerDependenciesMeta as Record<string, { optional: boolean }>).webgpu.optional).toBe(true);
+    expect((pkg.peerDependenciesMeta as Record<string, { optional: boolean }>).webgpu?.optional).toBe(true);
   });
 
   it('leaves source maps out of the tarball', () => {
