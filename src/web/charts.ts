@@ -4,6 +4,7 @@
  * with the controller's decisions marked and per-layer density bars.
  */
 import { lineChart, type Series } from '../cli/svg-plot.ts';
+import { niceStep, tickLabel } from '../plot/ticks.ts';
 
 export const DECISION_COLORS: Record<string, string> = { shrink: '#d62728', expand: '#2ca02c', stable: '#7f7f7f' };
 const OTHER_DECISION = '#9467bd';
@@ -59,12 +60,14 @@ export function sparsityChartSvg(title: string, samples: SparsitySample[], opts:
     `<text x="${(m.l + W - m.r) / 2}" y="${H - 6}" text-anchor="middle">step</text>`,
     `<text x="14" y="${H / 2}" transform="rotate(-90 14 ${H / 2})" text-anchor="middle">sparsity</text>`,
   ];
-  for (let i = 0; i <= 4; i++) {
-    const y = i / 4;
+  for (let i = 0; i <= 5; i++) {
+    const y = i / 5;
     parts.push(`<line x1="${m.l}" y1="${py(y)}" x2="${W - m.r}" y2="${py(y)}" stroke="#eee"/>`);
-    parts.push(`<text x="${m.l - 6}" y="${py(y) + 4}" text-anchor="end">${y.toFixed(2)}</text>`);
-    parts.push(`<text x="${px((x1 * i) / 4)}" y="${H - m.b + 15}" text-anchor="middle">${Math.round((x1 * i) / 4)}</text>`);
+    parts.push(`<text x="${m.l - 6}" y="${py(y) + 4}" text-anchor="end" class="tick-y">${tickLabel(y, 0.2)}</text>`);
   }
+  // Steps are whole numbers: 1-2-5 ticks of at least 1 from 0 to the last step.
+  const xStep = Math.max(1, niceStep(x1));
+  for (let x = 0; x <= x1 + 1e-9; x += xStep) parts.push(`<text x="${px(x)}" y="${H - m.b + 15}" text-anchor="middle" class="tick-x">${tickLabel(x, xStep)}</text>`);
   const losses = pts.filter((p) => p.val_loss !== null && Number.isFinite(p.val_loss));
   if (losses.length > 0) {
     const lo = Math.min(...losses.map((p) => p.val_loss!));

@@ -3,6 +3,7 @@
  * decisions, forecast vs truth, per-layer density) from its progress messages, at most every 150 ms.
  */
 import { curveSvg, densityBarsSvg, forecastSvg, placeholderSvg, sparsityChartSvg } from './charts.ts';
+import { titled } from '../plot/ticks.ts';
 import {
   DATASETS, DEMO_METHODS, DEMO_MODELS, type BackendChoice, type ForecastView, type FromWorker, type Preset, type RunConfig, type SparsityPoint, type ToWorker,
 } from './protocol.ts';
@@ -105,13 +106,13 @@ function thin(points: { step: number; loss: number }[]): { x: number[]; y: numbe
 function render(): void {
   const s = state;
   const t = thin(s.steps);
-  ui.loss.innerHTML = curveSvg(`${s.title}: loss`, [
+  ui.loss.innerHTML = curveSvg(titled(s.title, 'loss'), [
     { name: 'train (step)', values: t.y, x: t.x, color: '#1f77b4' },
     { name: 'train (epoch)', values: s.epochs.map((e) => e.log.train_loss), x: s.epochs.map((e) => e.step), color: '#17becf' },
     { name: 'val', values: s.epochs.map((e) => e.log.val_loss), x: s.epochs.map((e) => e.step), color: '#ff7f0e' },
     { name: 'test', values: s.epochs.map((e) => e.log.test_loss), x: s.epochs.map((e) => e.step), color: '#2ca02c', dashed: true },
   ], { xLabel: 'step', yLabel: 'MSE (normalised)', height: 300 });
-  ui.sparsity.innerHTML = sparsityChartSvg(`${s.title}: sparsity`, s.sparsity);
+  ui.sparsity.innerHTML = sparsityChartSvg(titled(s.title, 'sparsity'), s.sparsity);
   ui.density.innerHTML = densityBarsSvg('density per masked layer (latest)', s.layers);
   const f = s.forecast;
   ui.forecast.innerHTML = f
