@@ -1,14 +1,12 @@
 // The `sparsecast` command end to end: train → one JSON line with every field; eval reproduces the test
 // metrics from the saved model; predict writes de-normalised forecasts with dates; bad flags fail clearly.
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSafetensors } from '../src/io/safetensors.ts';
 
-const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/dev-cli.ts', ...args], { encoding: 'utf8' });
-const SMALL = ['--seq_len', '48', '--label_len', '24', '--pred_len', '24', '--d_model', '16', '--n_heads', '2', '--e_layers', '1', '--d_ff', '32'];
+import { runCli as cli, TINY_MODEL as SMALL } from './shared/cli.ts';
 
 describe('cli', () => {
   it('train, eval and predict', () => {
