@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { engine } from '../src/tensor/engine.ts';
 import { Rng } from '../src/tensor/random.ts';
-import { parseCsv } from '../src/data/csv.ts';
+import { parseCsvBytes } from '../src/data/csv.ts';
 import { ForecastDataset } from '../src/data/forecast-dataset.ts';
 import { createModel, defaultConfig, PRESETS, modelNames } from '../src/models/index.ts';
 import { Trainer } from '../src/train/trainer.ts';
@@ -24,7 +24,7 @@ export async function benchTrain(opts: { json: boolean; backend?: string; preset
   const preset = opts.preset ?? 'small';
   engine.useBackend(backend);
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const table = parseCsv(readFileSync(join(root, 'data', 'ETTh1.csv'), 'utf8'));
+  const table = parseCsvBytes(readFileSync(join(root, 'data', 'ETTh1.csv')), { file: 'ETTh1.csv' });
   const ds = new ForecastDataset(table, { kind: 'ETTh', features: 'M', target: 'OT', seqLen: 96, labelLen: 48, predLen: 96, freq: 'h', file: 'ETTh1.csv' });
   const models = opts.models ?? modelNames().filter((m) => ['Transformer', 'Informer', 'Autoformer', 'FEDformer', 'NSTransformer'].includes(m));
   for (const name of models) {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { initBackend } from '../src/cli/backends.ts';
 import { engine } from '../src/tensor/engine.ts';
 import { Rng } from '../src/tensor/random.ts';
-import { parseCsv } from '../src/data/csv.ts';
+import { parseCsvBytes } from '../src/data/csv.ts';
 import { ForecastDataset } from '../src/data/forecast-dataset.ts';
 import { createModel, defaultConfig, PRESETS } from '../src/models/index.ts';
 import { Trainer } from '../src/train/trainer.ts';
@@ -17,7 +17,7 @@ const name = args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith
 if (args.includes('--unfused')) fusedAttentionBackends.clear();
 const preset = (flag('--preset') ?? 'small') as 'small' | 'full';
 await initBackend('wasm');
-const table = parseCsv(readFileSync('data/ETTh1.csv', 'utf8'));
+const table = parseCsvBytes(readFileSync('data/ETTh1.csv'), { file: 'data/ETTh1.csv' });
 const ds = new ForecastDataset(table, { kind: 'ETTh', features: 'M', target: 'OT', seqLen: 96, labelLen: 48, predLen: 96, freq: 'h', file: 'ETTh1' });
 const rng = new Rng(2020);
 const model = createModel(name, rng, defaultConfig(7, PRESETS[preset]));

@@ -1,18 +1,18 @@
 /**
- * `sparsecast eval --checkpoint DIR` re-scores a trained run's model file on its test split (same JSON line
- * as train); `sparsecast predict --checkpoint DIR --data PATH --out forecast.csv` forecasts the pred_len
- * steps after the file's last row, de-normalised, with their dates.
+ * `sparsecast eval --checkpoint DIR [--data PATH]` scores a trained run's model file on the test split of its
+ * training file, or of PATH (same JSON line as train); `sparsecast predict --checkpoint DIR --data PATH --out
+ * forecast.csv` forecasts the pred_len steps after the file's last row, de-normalised, with their dates. Both
+ * take the file's columns by name (the trained names in config.json) and normalise with the trained scaler.
  */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from './args.ts';
 import { threadsFlag } from './backends.ts';
-import { buildRun, resultJson, sparseExecutionTimes, type RunParts, type RunSpec } from './train-command.ts';
+import { buildRun, resultJson, sparseExecutionTimes, type RunParts, type RunSpec, type TrainedData } from './train-command.ts';
 import { readSafetensors } from '../io/safetensors.ts';
 import { Trainer } from '../train/trainer.ts';
 import { loadCheckpoint } from '../train/checkpoint.ts';
 import { timeFeatures, toEpochMs, type CalendarTime } from '../data/time-features.ts';
-import type { Scaler } from '../data/dataset.ts';
 import type { Batch } from '../data/forecast-dataset.ts';
 
 interface SavedRun extends RunSpec {
@@ -22,8 +22,18 @@ interface SavedRun extends RunSpec {
 function readRun(dir: string): SavedRun {
   const path = join(dir, 'config.json');
   if (!existsSync(path)) throw new Error(`sparsecast: ${dir} has no config.json (is it a --out folder of sparsecast train?)`);
-  return JSON.parse(readFileSync(path, 'utf8')) as SavedRun;
+  const run = JSON.parse(readFileSync(path, 'utf8')) as SavedRun;
+  if (!Array.isArray(run.scaler?.columns)) throw new Error(`${path}: no scaler.columns; the trained column names are needed to read a data file by name`);
+  return run;
 }
+
+/** The trained scaler and column names (not refit on the file: the model learned these statistics). */
+function trainedData(run: SavedRun, purpose: TrainedData['purpose']): TrainedData {
+  return { scaler: { mean: Float32Array.from(run.scaler.mean), std: Float32Array.from(run.scaler.std) }, columns: run.scaler.columns, purpose };
+}
+
+/** `eval` and `predict`'s bare switches. */
+const SWITCHES = ['strict_dates'] as const;
 
 /** Load model.safetensors (TSLib keys, optional `mask.<name>`) into a built run. */
 function loadModel(dir: string, parts: RunParts): void {
@@ -47,13 +57,17 @@ function loadModel(dir: string, parts: RunParts): void {
 }
 
 export async function evalCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv);
+  const args = parseArgs(argv, SWITCHES);
   const dir = args.flags.get('checkpoint');
   if (!dir) throw new Error('sparsecast eval: --checkpoint DIR is required');
-  const spec = readRun(dir);
-  if (args.flags.has('backend')) spec.backend = args.flags.get('backend')!;
-  if (args.flags.has('threads')) spec.threads = threadsFlag(args);
-  const parts = await buildRun(spec);
+  const run = readRun(dir);
+  if (args.flags.has('backend')) run.backend = args.flags.get('backend')!;
+  if (args.flags.has('threads')) run.threads = threadsFlag(args);
+  run.strictDates = args.switches.has('strict_dates');
+  // The test split of the given file (TSLib's borders for the run's data kind), else of the training file;
+  // the JSON line's `data` names the file scored.
+  const spec: SavedRun = { ...run, data: args.flags.get('data') ?? run.data };
+  const parts = await buildRun(spec, spec.data, trainedData(run, 'eval'));
   loadModel(dir, parts);
   const trainer = new Trainer(parts.model, parts.ds, parts.modelRng, { ...spec, epochs: spec.epochs, controller: parts.controller });
   const test = (await trainer.evaluate('test')).metrics;
@@ -76,22 +90,26 @@ function formatDate(t: number): string {
 }
 
 export async function predictCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv);
+  const args = parseArgs(argv, SWITCHES);
   const dir = args.flags.get('checkpoint');
   const data = args.flags.get('data');
   const out = args.flags.get('out') ?? 'forecast.csv';
   if (!dir || !data) throw new Error('sparsecast predict: --checkpoint DIR and --data PATH are required');
   const spec = readRun(dir);
-  const scaler: Scaler = { mean: Float32Array.from(spec.scaler.mean), std: Float32Array.from(spec.scaler.std) };
-  const parts = await buildRun(spec, data, scaler);
+  spec.strictDates = args.switches.has('strict_dates');
+  // Needs seq_len rows (checked in the data set); they are the file's last ones.
+  const parts = await buildRun(spec, data, trainedData(spec, 'predict'));
   loadModel(dir, parts);
   const { ds, cfg } = parts;
   const rows = ds.dates.length;
-  if (rows < cfg.seqLen) throw new Error(`sparsecast predict: ${data} has ${rows} rows; the model needs seq_len = ${cfg.seqLen}`);
   const C = ds.channels;
   const F = ds.markDim;
   const last = toEpochMs(ds.dates[rows - 1]!);
-  const step = last - toEpochMs(ds.dates[rows - 2]!);
+  // The forecast's dates continue the file's spacing: the last positive step (a repeated last timestamp, kept
+  // with a warning, would otherwise give a step of zero).
+  let step = 0;
+  for (let r = rows - 1; r > 0 && !(step > 0); r--) step = toEpochMs(ds.dates[r]!) - toEpochMs(ds.dates[r - 1]!);
+  if (!(step > 0)) throw new Error(`sparsecast predict: ${data} has no two increasing dates; the forecast's dates need the file's time step`);
   const future: CalendarTime[] = Array.from({ length: cfg.predLen }, (_, k) => {
     const d = new Date(last + (k + 1) * step);
     return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };

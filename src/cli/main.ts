@@ -15,12 +15,14 @@ commands:
           [--distil (turns Informer's distilling off, as TSLib) --modes 32 --mode_select random|low --p_hidden_dims 128,128 --p_hidden_layers 2]
           [--train_epochs 10 --patience 3 --batch_size 32 --learning_rate 1e-4 --lradj type1|type2]
           [--seed 2020 --backend wasm|js|webgpu --threads 1 --out DIR --max_train_batches N --no_epoch_test --checkpoint_every 100 --resume]
+          [--strict_dates (refuse repeated or out-of-order dates; by default kept with a warning, as TSLib)]
           [--method dense|pals|granet|rigl|set|static --lambda 1.1 --gamma 1.1 --update_freq 20 --s_min 0.2 --s_max 0.9
            --init_density 1 --final_density 0.1 --density 0.2 --zeta 0.5 --growth gradient|random|momentum
            --density_init uniform|erk --no_expand --val_batches N]
-  eval    --checkpoint DIR [--backend --threads N]  re-score the run's model on its test split (same JSON line)
+  eval    --checkpoint DIR [--data PATH --backend --threads N --strict_dates]  score the model on the test split of
+          its training file or of PATH, columns by name, trained scaler (same JSON line)
   sweep   <train flags> --grid lambda=1.05,1.1,1.2 gamma=1.05,1.1,1.2 --select loss|sparsity [--jobs N] --out DIR
-  predict --checkpoint DIR --data PATH [--out forecast.csv]   forecast pred_len steps after the file's end
+  predict --checkpoint DIR --data PATH [--out forecast.csv --strict_dates]   forecast pred_len steps after the file's end
   report  --out DIR                     one self-contained HTML page, DIR/report.html, from a train run's --out folder
   export  --checkpoint DIR --out model.sc [--csr_threshold 0.5]  one model file for sparsecast/infer (CSR below the density)
   bench   sparsity [--json --preset small|full|all --runs 5 --svg sparsity.svg --threads N]   CSR vs dense-masked GEMM by density

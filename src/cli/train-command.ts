@@ -7,7 +7,9 @@ import { mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs'
 import { basename, join } from 'node:path';
 import { engine } from '../tensor/engine.ts';
 import { Rng } from '../tensor/random.ts';
-import { parseCsv } from '../data/csv.ts';
+import { parseCsvBytes } from '../data/csv.ts';
+import { decodeText } from '../data/decode.ts';
+import { matchTrainedColumns } from '../data/columns.ts';
 import { ForecastDataset, type Features } from '../data/forecast-dataset.ts';
 import { inferKind, type DataKind, type Scaler } from '../data/dataset.ts';
 import { parseDate, toEpochMs } from '../data/time-features.ts';
@@ -53,6 +55,8 @@ export interface RunSpec {
   sparse: SparseOptions;
   /** Validation batches per PALS decision (fixed seeded subset); all when undefined. */
   valBatches?: number;
+  /** `--strict_dates`: refuse repeated or out-of-order timestamps instead of warning and keeping them. */
+  strictDates?: boolean;
 }
 
 /** ETT files split by months; which months depends on the sampling interval (TSLib's data_dict by name). */
@@ -140,7 +144,9 @@ export function specFromArgs(args: ParsedArgs): RunSpec {
     sparse,
     valBatches: valB === undefined ? undefined : numberFlag(args, 'val_batches', 0, true),
     data,
-    kind: kindFlag === 'auto' ? detectKind(data, readFileSync(data, 'utf8').slice(0, 4096)) : (kindFlag as DataKind),
+    // Only the first dates matter here (ASCII in any encoding); the full read, with its warnings, is buildRun's.
+    kind: kindFlag === 'auto' ? detectKind(data, decodeText(readFileSync(data).subarray(0, 4096)).text) : (kindFlag as DataKind),
+    strictDates: args.switches.has('strict_dates'),
     features,
     target: f('target') ?? 'OT',
     model: f('model') ?? 'Transformer',
@@ -174,14 +180,41 @@ export interface RunParts {
   sparseRng: Rng;
 }
 
-/** Data set, model and sparse controller of a run, from its spec (train, eval and predict share this). */
-export async function buildRun(spec: RunSpec, dataPath = spec.data, scaler?: Scaler): Promise<RunParts> {
+/**
+ * A trained run's view of a data file (eval and predict): its scaler and column names from config.json, and
+ * what the file is for — eval scores its test split (TSLib's borders for the run's data kind), predict
+ * forecasts after its end.
+ */
+export interface TrainedData {
+  scaler: Scaler;
+  columns: string[];
+  purpose: 'eval' | 'predict';
+}
+
+/** Warnings of the data readers go to stderr, one line each, so stdout keeps its one JSON line. */
+const warn = (message: string) => process.stderr.write(`warning: ${message}\n`);
+
+/**
+ * Data set, model and sparse controller of a run, from its spec (train, eval and predict share this). The data
+ * set is built, and a short or unreadable file refused, before the caller writes anything.
+ */
+export async function buildRun(spec: RunSpec, dataPath = spec.data, trained?: TrainedData): Promise<RunParts> {
   await initBackend(spec.backend, { threads: spec.threads });
-  const table = parseCsv(readFileSync(dataPath, 'utf8'), { file: dataPath, requireColumn: spec.target });
+  let table = parseCsvBytes(readFileSync(dataPath), { file: dataPath, requireColumn: trained ? undefined : spec.target, onWarning: warn });
+  // A trained model's channels are its trained columns by name, whatever their order in this file.
+  if (trained) table = matchTrainedColumns(table, { columns: trained.columns, features: spec.features }, dataPath);
   const ds = new ForecastDataset(table, {
     kind: spec.kind, features: spec.features, target: spec.target, seqLen: spec.cfg.seqLen, labelLen: spec.cfg.labelLen,
-    predLen: spec.cfg.predLen, freq: spec.cfg.freq, file: dataPath, scaler,
+    predLen: spec.cfg.predLen, freq: spec.cfg.freq, file: dataPath, scaler: trained?.scaler,
+    whole: trained?.purpose === 'predict',
+    splits: trained?.purpose === 'eval' ? ['test'] : undefined,
+    // Every pass drops its last partial batch: a split with fewer windows than a batch would report NaN.
+    batchSize: trained?.purpose === 'predict' ? undefined : spec.batchSize,
+    strictDates: spec.strictDates, onWarning: warn,
   });
+  if (trained && ds.columns.join('\0') !== trained.columns.join('\0')) {
+    throw new Error(`${dataPath}: internal: data columns ${ds.columns.join(', ')} differ from the model's ${trained.columns.join(', ')}`);
+  }
   const cfg: ForecastConfig = { ...defaultConfig(ds.channels), ...spec.cfg, encIn: ds.channels, decIn: ds.channels, cOut: ds.channels };
   const modelRng = new Rng(spec.seed);
   const model = createModel(spec.model, modelRng, cfg);
@@ -354,7 +387,7 @@ function round(v: number): number {
 }
 
 /** `sparsecast train`'s bare switches (flags that take no value). */
-export const TRAIN_SWITCHES = ['resume', 'no_expand', 'distil', 'no_epoch_test'] as const;
+export const TRAIN_SWITCHES = ['resume', 'no_expand', 'distil', 'no_epoch_test', 'strict_dates'] as const;
 
 export async function trainCommand(argv: string[]): Promise<void> {
   const args = parseArgs(argv, TRAIN_SWITCHES);

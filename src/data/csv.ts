@@ -1,17 +1,25 @@
 /**
  * CSV reading for time-series files: a header row, a date column and numeric columns. The parser is a small
  * state machine over characters (quoted fields with "" escapes, CRLF or LF line ends), fed in chunks so a
- * large file streams. Every problem is reported as `file:line:column: what was expected`.
+ * large file streams. Every problem is reported as `file:line:column: what was expected`. Text comes in
+ * already decoded (see decode.ts for bytes: BOM, UTF-8, Latin-1).
  */
+import { decodeText } from './decode.ts';
 
 export interface CsvTable {
+  /**
+   * `date`, then the value columns in file order. The file may hold its `date` column anywhere (TSLib's
+   * Dataset_Custom selects it by name); it is listed first here whatever its place.
+   */
   header: string[];
-  /** Raw date strings (first column named `date`), one per row. */
+  /** Raw date strings (the column named `date`), one per row. */
   dates: string[];
   /** Row-major values of the numeric columns, [rows, header.length - 1]. */
   values: Float32Array;
   rows: number;
   cols: number;
+  /** The file line (from 1) each row starts on, for messages; absent for tables not read from a file. */
+  lines?: number[];
 }
 
 export interface CsvOptions {
@@ -140,55 +148,64 @@ export function parseCsv(chunks: string | Iterable<string>, opts: CsvOptions = {
   const fill = opts.fillEmpty ?? 'error';
   let header: string[] | null = null;
   const dates: string[] = [];
+  const lines: number[] = [];
+  // Field index of the date and of each value column.
+  let dateField = 0;
+  let valueFields: number[] = [];
   let values = new Float32Array(1024);
   let n = 0;
   let cols = 0;
   const last: number[] = [];
   const tok = new CsvTokenizer(file, (fields, line, fieldCols) => {
     if (header === null) {
-      header = fields.map((f) => f.trim());
-      if (header[0] !== 'date') {
-        throw new CsvError(file, line, 1, `a header whose first column is 'date', found '${header[0] ?? ''}'`);
+      const names = fields.map((f) => f.trim());
+      dateField = names.indexOf('date');
+      if (dateField < 0) {
+        throw new CsvError(file, line, 1, `a header with a column named 'date', found '${names.join(',')}'`);
       }
-      if (header.length < 2) throw new CsvError(file, line, 1, 'at least one value column after date');
+      if (names.length < 2) throw new CsvError(file, line, 1, 'at least one value column besides date');
       const seen = new Set<string>();
-      header.forEach((h, i) => {
+      names.forEach((h, i) => {
         if (h === '') throw new CsvError(file, line, fieldCols[i]!, 'a column name, found an empty header cell');
         if (seen.has(h)) throw new CsvError(file, line, fieldCols[i]!, `unique column names, '${h}' repeats`);
         seen.add(h);
       });
       if (opts.requireColumn && !seen.has(opts.requireColumn)) {
-        throw new CsvError(file, line, 1, `a column named '${opts.requireColumn}' (columns: ${header.join(', ')})`);
+        throw new CsvError(file, line, 1, `a column named '${opts.requireColumn}' (columns: ${names.join(', ')})`);
       }
+      valueFields = names.map((_, i) => i).filter((i) => i !== dateField);
+      header = ['date', ...valueFields.map((i) => names[i]!)];
       cols = header.length - 1;
       return;
     }
     if (fields.length !== cols + 1) {
       throw new CsvError(file, line, fieldCols[Math.min(fields.length, cols + 1) - 1] ?? 1, `${cols + 1} fields as in the header, found ${fields.length}`);
     }
-    const date = fields[0]!.trim();
-    if (date === '') throw new CsvError(file, line, 1, 'a date, found an empty cell');
+    const date = fields[dateField]!.trim();
+    if (date === '') throw new CsvError(file, line, fieldCols[dateField]!, 'a date, found an empty cell');
     dates.push(date);
+    lines.push(line);
     if (n + cols > values.length) {
       const grown = new Float32Array(values.length * 2 + cols);
       grown.set(values);
       values = grown;
     }
     for (let c = 0; c < cols; c++) {
-      const raw = fields[c + 1]!.trim();
+      const f = valueFields[c]!;
+      const raw = fields[f]!.trim();
       let v: number;
       if (raw === '') {
         if (fill === 'error') {
-          throw new CsvError(file, line, fieldCols[c + 1]!, `a number in column '${header[c + 1]}', found an empty cell (see the fillEmpty option)`);
+          throw new CsvError(file, line, fieldCols[f]!, `a number in column '${header[c + 1]}', found an empty cell (see the fillEmpty option)`);
         }
         v = fill === 'zero' ? 0 : (last[c] ?? 0);
       } else {
         if (!NUMBER.test(raw)) {
-          throw new CsvError(file, line, fieldCols[c + 1]!, `a finite number in column '${header[c + 1]}', found '${raw}'`);
+          throw new CsvError(file, line, fieldCols[f]!, `a finite number in column '${header[c + 1]}', found '${raw}'`);
         }
         v = Number(raw);
         if (!Number.isFinite(Math.fround(v))) {
-          throw new CsvError(file, line, fieldCols[c + 1]!, `a number within f32 range in column '${header[c + 1]}', found '${raw}'`);
+          throw new CsvError(file, line, fieldCols[f]!, `a number within f32 range in column '${header[c + 1]}', found '${raw}'`);
         }
       }
       last[c] = v;
@@ -200,5 +217,15 @@ export function parseCsv(chunks: string | Iterable<string>, opts: CsvOptions = {
   tok.end();
   if (header === null) throw new CsvError(file, 1, 1, 'a header row, found an empty file');
   const h = header as string[];
-  return { header: h, dates, values: values.slice(0, n), rows: dates.length, cols };
+  return { header: h, dates, values: values.slice(0, n), rows: dates.length, cols, lines };
+}
+
+/**
+ * Parse a file's bytes: decoded by decode.ts (BOM dropped, UTF-8, else Latin-1 with a warning), then parsed.
+ * Every reader of data files goes through here so all read a file alike.
+ */
+export function parseCsvBytes(bytes: Uint8Array, opts: CsvOptions & { onWarning?: (message: string) => void } = {}): CsvTable {
+  const { text, warnings } = decodeText(bytes, opts.file);
+  for (const w of warnings) opts.onWarning?.(w);
+  return parseCsv(text, opts);
 }

@@ -14,7 +14,7 @@ export function splitBorders(kind: DataKind, rows: number, seqLen: number): Reco
     const train = 12 * perMonth;
     const val = train + 4 * perMonth;
     const test = val + 4 * perMonth;
-    if (rows < test) throw new Error(`dataset: ${kind} needs ${test} rows for its 12/4/4-month split, the file has ${rows}`);
+    if (rows < test) throw new Error(`dataset: ${kind} needs ${test} rows for its 12/4/4-month split, the file has ${rows} (--data_kind custom splits any length)`);
     return { train: [0, train], val: [train - seqLen, val], test: [val - seqLen, test] };
   }
   const numTrain = Math.floor(rows * 0.7);
@@ -25,6 +25,68 @@ export function splitBorders(kind: DataKind, rows: number, seqLen: number): Reco
     val: [numTrain - seqLen, numTrain + numVal],
     test: [rows - numTest - seqLen, rows],
   };
+}
+
+/** What one pass over a split needs: a window of seq_len + pred_len rows, and whole batches when the loader drops the last. */
+export interface WindowNeed {
+  seqLen: number;
+  predLen: number;
+  /** The loaders drop a last partial batch, so a split with fewer windows than this yields no batch at all. */
+  batchSize?: number;
+}
+
+/** Rows a split needs: `windows = rows − seq_len − pred_len + 1` must reach one (or one batch). */
+export function rowsNeeded(need: WindowNeed): number {
+  return need.seqLen + need.predLen + (need.batchSize ?? 1) - 1;
+}
+
+/**
+ * Whether every listed split holds what `need` asks. A split starting before row 0 (val and test begin
+ * seq_len rows early) does not fit either: Python would wrap the negative index, here it is refused.
+ */
+export function splitsFit(kind: DataKind, rows: number, need: WindowNeed, splits: readonly Split[]): boolean {
+  if ((kind === 'ETTh' || kind === 'ETTm') && rows < ettRows(kind)) return false;
+  const b = splitBorders(kind, rows, need.seqLen);
+  return splits.every((s) => b[s][0] >= 0 && b[s][1] - b[s][0] >= rowsNeeded(need));
+}
+
+/**
+ * Refuse a file too short for the run, before anything is trained or written: names the file, each short
+ * split with the rows it has and needs, and the largest --seq_len / --pred_len / --batch_size that would fit
+ * (each with the other flags as given). `lines` maps rows to file lines for the message.
+ */
+export function checkSplitSizes(file: string, kind: DataKind, rows: number, need: WindowNeed, splits: readonly Split[], lines?: readonly number[]): void {
+  if (splitsFit(kind, rows, need, splits)) return;
+  if ((kind === 'ETTh' || kind === 'ETTm') && rows < ettRows(kind)) {
+    throw new Error(`${file}: ${kind} files split by months (12/4/4) and need ${ettRows(kind)} data rows, this one has ${rows}; --data_kind custom splits any length 70/10/20 by rows`);
+  }
+  const b = splitBorders(kind, rows, need.seqLen);
+  const needRows = rowsNeeded(need);
+  const lineOf = (r: number) => lines?.[r] ?? r + 2;
+  const short = splits.filter((s) => !(b[s][0] >= 0 && b[s][1] - b[s][0] >= needRows)).map((s) => {
+    const [start, end] = b[s];
+    if (start < 0) return `the ${s} split would start ${-start} rows before the file's first row (it starts seq_len rows early)`;
+    return `the ${s} split has ${end - start} rows (lines ${lineOf(start)}–${lineOf(end - 1)}) and needs ${needRows}`;
+  });
+  const what = need.batchSize && need.batchSize > 1
+    ? `one batch of ${need.batchSize} windows (seq_len ${need.seqLen} + pred_len ${need.predLen} + batch_size ${need.batchSize} − 1 = ${needRows} rows)`
+    : `one window (seq_len ${need.seqLen} + pred_len ${need.predLen} = ${needRows} rows)`;
+  const largest = (get: (v: number) => WindowNeed, from: number) => {
+    for (let v = from; v >= 1; v--) if (splitsFit(kind, rows, get(v), splits)) return v;
+    return 0;
+  };
+  const fits = [
+    [largest((v) => ({ ...need, seqLen: v }), rows), `--seq_len`],
+    [largest((v) => ({ ...need, predLen: v }), rows), `--pred_len`],
+    ...(need.batchSize ? [[largest((v) => ({ ...need, batchSize: v }), Math.min(rows, need.batchSize)), `--batch_size`] as const] : []),
+  ].filter(([v]) => (v as number) > 0).map(([v, flag]) => `${flag} ${v}`);
+  const split = kind === 'custom' ? 'rows 70/10/20' : 'months 12/4/4';
+  throw new Error(`${file}: too short: ${what} is needed in each of ${splits.join(', ')}, split by ${split} of its ${rows} data rows; ${short.join('; ')}. `
+    + (fits.length ? `With the other flags unchanged, the most that fits is ${fits.join(' or ')}.` : 'No --seq_len, --pred_len or --batch_size fits; use a longer file.'));
+}
+
+function ettRows(kind: 'ETTh' | 'ETTm'): number {
+  return 20 * 30 * 24 * (kind === 'ETTm' ? 4 : 1);
 }
 
 /** Guess ETTh / ETTm / custom from the file name, as TSLib's data_dict does by data name. */

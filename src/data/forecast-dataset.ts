@@ -4,7 +4,8 @@
  * training rows, `timeF` marks, and windows per split. Batches are host arrays; the trainer uploads them.
  */
 import type { CsvTable } from './csv.ts';
-import { applyScaler, fitScaler, splitBorders, type DataKind, type Scaler, type Split } from './dataset.ts';
+import { applyScaler, checkSplitSizes, fitScaler, splitBorders, type DataKind, type Scaler, type Split } from './dataset.ts';
+import { checkDateOrder } from './date-order.ts';
 import { parseDate, timeFeatures, toEpochMs, type CalendarTime } from './time-features.ts';
 import type { Rng } from '../tensor/random.ts';
 
@@ -20,8 +21,18 @@ export interface DatasetOptions {
   freq: string;
   /** Name for error messages. */
   file: string;
-  /** Use these statistics instead of fitting on the training rows (predicting with a trained model). */
+  /** Use these statistics instead of fitting on the training rows (a trained model's, for eval and predict). */
   scaler?: Scaler;
+  /** Predicting after the file's end: no splits, every split is the whole file, and it needs seq_len rows. */
+  whole?: boolean;
+  /** Splits that must hold a window (or a batch, with batchSize); all three by default. */
+  splits?: readonly Split[];
+  /** When given, each checked split must hold one whole batch (the loaders drop the last partial one). */
+  batchSize?: number;
+  /** Refuse dates that repeat or go back instead of keeping them with a warning. */
+  strictDates?: boolean;
+  /** Where warnings go (the CLI prints them on stderr, the web worker on the console). */
+  onWarning?: (message: string) => void;
 }
 
 export interface Batch {
@@ -62,7 +73,16 @@ export class ForecastDataset {
     for (let r = 0; r < table.rows; r++) {
       for (let c = 0; c < this.channels; c++) raw[r * this.channels + c] = table.values[r * table.cols + order[c]!]!;
     }
-    this.borders = opts.scaler
+    // Before any work: a file without rows or too short for its splits is refused with what would fit.
+    if (table.rows === 0) throw new Error(`${opts.file}: no data rows after the header`);
+    if (opts.whole) {
+      if (table.rows < opts.seqLen) {
+        throw new Error(`${opts.file}: ${table.rows} data rows; forecasting after the file's end needs its last seq_len = ${opts.seqLen} rows`);
+      }
+    } else {
+      checkSplitSizes(opts.file, opts.kind, table.rows, { seqLen: opts.seqLen, predLen: opts.predLen, batchSize: opts.batchSize }, opts.splits ?? ['train', 'val', 'test'], table.lines);
+    }
+    this.borders = opts.whole
       ? { train: [0, table.rows], val: [0, table.rows], test: [0, table.rows] }
       : splitBorders(opts.kind, table.rows, opts.seqLen);
     if (opts.scaler && opts.scaler.mean.length !== this.channels) {
@@ -72,15 +92,12 @@ export class ForecastDataset {
     this.data = applyScaler(raw, this.channels, this.scaler);
     this.dates = table.dates.map((d, i) => {
       const t = parseDate(d);
-      // +2: one header line, and lines count from 1.
-      if (!t) throw new Error(`${opts.file}:${i + 2}:1: a date like 2016-07-01 00:00:00, 1990/1/1 0:00 or ISO 8601, found '${d}'`);
+      // Without recorded lines: +2, one header line, and lines count from 1.
+      if (!t) throw new Error(`${opts.file}:${table.lines?.[i] ?? i + 2}: a date like 2016-07-01 00:00:00, 1990/1/1 0:00 or ISO 8601, found '${d}'`);
       return t;
     });
-    for (let i = 1; i < this.dates.length; i++) {
-      if (toEpochMs(this.dates[i]!) <= toEpochMs(this.dates[i - 1]!)) {
-        throw new Error(`${opts.file}:${i + 2}:1: dates in increasing order, found '${table.dates[i]}' after '${table.dates[i - 1]}'`);
-      }
-    }
+    const warning = checkDateOrder(opts.file, table, this.dates.map(toEpochMs), opts.strictDates ?? false);
+    if (warning) opts.onWarning?.(warning);
     const tf = timeFeatures(this.dates, opts.freq);
     this.marks = tf.values;
     this.markDim = tf.count;

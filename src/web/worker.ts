@@ -10,7 +10,7 @@ import type { Backend } from '../backend/kernels.ts';
 import { createJsBackend } from '../backend/js/backend.ts';
 import { createWasmBackend } from '../backend/wasm/backend.ts';
 import { Rng } from '../tensor/random.ts';
-import { parseCsv } from '../data/csv.ts';
+import { parseCsvBytes } from '../data/csv.ts';
 import { ForecastDataset } from '../data/forecast-dataset.ts';
 import { inferKind } from '../data/dataset.ts';
 import { createModel, defaultConfig, type ForecastConfig } from '../models/index.ts';
@@ -153,10 +153,12 @@ async function run(config: RunConfig): Promise<void> {
   post({ type: 'backend', ...chosen });
   const res = await fetch(new URL(`data/${config.dataset}`, scope.location.href));
   if (!res.ok) throw new Error(`could not load data/${config.dataset}: HTTP ${res.status}`);
-  const table = parseCsv(await res.text(), { file: config.dataset, requireColumn: 'OT' });
+  // The CLI's reading rules (BOM, UTF-8 else Latin-1, dates kept in file order); warnings to the console.
+  const table = parseCsvBytes(new Uint8Array(await res.arrayBuffer()), { file: config.dataset, requireColumn: 'OT', onWarning: (m) => console.warn(m) });
   const P = PRESET_SIZES[config.preset];
   const ds = new ForecastDataset(table, {
     kind: inferKind(config.dataset), features: 'M', target: 'OT', seqLen: P.seqLen, labelLen: P.labelLen, predLen: P.predLen, freq: 'h', file: config.dataset,
+    batchSize: P.batchSize, onWarning: (m) => console.warn(m),
   });
   const cfg = defaultConfig(ds.channels, {
     seqLen: P.seqLen, labelLen: P.labelLen, predLen: P.predLen, dModel: P.dModel, nHeads: P.nHeads, eLayers: P.eLayers,

@@ -1,0 +1,164 @@
+// Reading files as TSLib reads them (BOM, Latin-1 headers, repeated dates kept with a warning), refusing
+// files too short for a window with what would fit, and matching a trained model's columns by name.
+import { describe, expect, it } from 'vitest';
+import { decodeText } from '../src/data/decode.ts';
+import { parseCsv, parseCsvBytes } from '../src/data/csv.ts';
+import { checkSplitSizes, splitBorders, splitsFit } from '../src/data/dataset.ts';
+import { ForecastDataset, type DatasetOptions } from '../src/data/forecast-dataset.ts';
+import { matchTrainedColumns } from '../src/data/columns.ts';
+
+const bytes = (...parts: (string | number[])[]) =>
+  Uint8Array.from(parts.flatMap((p) => (typeof p === 'string' ? [...new TextEncoder().encode(p)] : p)));
+
+/** `n` hourly rows of columns a, b, OT from 2020-01-01 00:00. */
+function csv(n: number, header = 'date,a,b,OT'): string {
+  const rows = [header];
+  for (let i = 0; i < n; i++) rows.push(`${new Date(Date.UTC(2020, 0, 1, i)).toISOString().slice(0, 19).replace('T', ' ')},${i},${2 * i},${Math.sin(i)}`);
+  return `${rows.join('\n')}\n`;
+}
+
+const opts = (o: Partial<DatasetOptions> = {}): DatasetOptions => ({
+  kind: 'custom', features: 'M', target: 'OT', seqLen: 8, labelLen: 4, predLen: 4, freq: 'h', file: 'f.csv', ...o,
+});
+
+describe('decoding', () => {
+  it('reads UTF-8 as is and drops a BOM', () => {
+    expect(decodeText(bytes('date,µ\n'))).toEqual({ text: 'date,µ\n', warnings: [] });
+    expect(decodeText(bytes([0xef, 0xbb, 0xbf], 'date,a\n'))).toEqual({ text: 'date,a\n', warnings: [] });
+    const t = parseCsvBytes(bytes([0xef, 0xbb, 0xbf], 'date,OT\n2020-01-01,1\n'));
+    expect(t.header).toEqual(['date', 'OT']);
+  });
+
+  it('reads a file that is not UTF-8 as Latin-1, naming the first such line and column', () => {
+    // weather.csv style: "W/m²" with the single byte 0xB2, "°C" with 0xB0.
+    const d = decodeText(bytes('date,SWDR (W/m', [0xb2], '),T (', [0xb0], 'C)\n2020-01-01,1,2\n'), 'w.csv');
+    expect(d.text.split('\n')[0]).toBe('date,SWDR (W/m²),T (°C)');
+    expect(d.warnings).toHaveLength(1);
+    expect(d.warnings[0]).toMatch(/^w\.csv:1:15: not valid UTF-8; read the whole file as Latin-1/);
+    // A bad byte further down is found on its line; valid multi-byte UTF-8 before it does not count.
+    const later = decodeText(bytes('date,µ\n2020,1\n2020,', [0xe9], '\n'), 'l.csv');
+    expect(later.warnings[0]).toMatch(/^l\.csv:3:6:/);
+    // A truncated sequence and an overlong form are invalid too.
+    expect(decodeText(bytes('ab', [0xe2, 0x82]), 't').warnings[0]).toMatch(/^t:1:3:/);
+    expect(decodeText(bytes([0xc0, 0x80]), 'o').warnings[0]).toMatch(/^o:1:1:/);
+    const warned: string[] = [];
+    const t = parseCsvBytes(bytes('date,a (W/m', [0xb2], ')\n2020-01-01,1\n'), { file: 'x.csv', onWarning: (m) => warned.push(m) });
+    expect(t.header).toEqual(['date', 'a (W/m²)']);
+    expect(warned).toHaveLength(1);
+  });
+});
+
+describe('csv layout', () => {
+  it('takes the date column by name, anywhere, and records each row\'s line', () => {
+    const t = parseCsv('a,date,OT\n1,2020-01-01,2\n\n3,2020-01-02,4\n', { file: 'd.csv' });
+    expect(t.header).toEqual(['date', 'a', 'OT']);
+    expect(t.dates).toEqual(['2020-01-01', '2020-01-02']);
+    expect(Array.from(t.values)).toEqual([1, 2, 3, 4]);
+    expect(t.lines).toEqual([2, 4]); // the blank line 3 is skipped but counted
+    expect(() => parseCsv('a,date\n1,x\n2,\n', { file: 'e.csv' })).toThrow(/e\.csv:3:3: a date, found an empty cell/);
+    expect(() => parseCsv('a,b\n', { file: 'h.csv' })).toThrow(/h\.csv:1:1: a header with a column named 'date'/);
+  });
+});
+
+describe('data too short', () => {
+  it('refuses a header-only file naming it', () => {
+    expect(() => new ForecastDataset(parseCsv('date,a,b,OT\n'), opts({ file: 'empty.csv' }))).toThrow('empty.csv: no data rows after the header');
+  });
+
+  it('needs seq_len + pred_len rows in every split, exactly as TSLib\'s borders give', () => {
+    // TSLib's __len__ is border2 − border1 − seq_len − pred_len + 1; a split fits when that is ≥ 1 and
+    // border1 ≥ 0. Check the rule against that formula for every length around the edge.
+    const need = { seqLen: 8, predLen: 4 };
+    for (let rows = 1; rows <= 80; rows++) {
+      const b = splitBorders('custom', rows, 8);
+      const tslib = (['train', 'val', 'test'] as const).every((s) => b[s][0] >= 0 && b[s][1] - b[s][0] - 8 - 4 + 1 >= 1);
+      expect(splitsFit('custom', rows, need, ['train', 'val', 'test']), `rows ${rows}`).toBe(tslib);
+    }
+    // 31 rows: train 21, test 6, val 4 (val and test start 8 early): fits; 30 rows: val has 3 < pred_len.
+    expect(() => new ForecastDataset(parseCsv(csv(31)), opts())).not.toThrow();
+    expect(() => new ForecastDataset(parseCsv(csv(30)), opts({ file: 'short.csv' }))).toThrow(
+      /^short\.csv: too short: one window \(seq_len 8 \+ pred_len 4 = 12 rows\).*the val split has 11 rows \(lines 15–25\) and needs 12\. With the other flags unchanged, the most that fits is --pred_len 3\.$/,
+    );
+  });
+
+  it('names every short split and the flags that fit', () => {
+    let msg = '';
+    try {
+      checkSplitSizes('ten.csv', 'custom', 10, { seqLen: 48, predLen: 24 }, ['train', 'val', 'test']);
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toMatch(/^ten\.csv: too short: .* of its 10 data rows; the train split has 7 rows \(lines 2–8\) and needs 72; the val split would start 41 rows before the file's first row/);
+    expect(msg).toMatch(/No --seq_len, --pred_len or --batch_size fits/);
+    // With a batch: whole batches are needed (the loaders drop a partial one), and --batch_size is offered.
+    expect(() => checkSplitSizes('b.csv', 'custom', 400, { seqLen: 48, predLen: 24, batchSize: 32 }, ['train', 'val', 'test'])).toThrow(
+      /the val split has 88 rows \(lines 234–321\) and needs 103\. With the other flags unchanged, the most that fits is --pred_len 9 or --batch_size 17\.$/,
+    );
+    expect(() => checkSplitSizes('b.csv', 'custom', 400, { seqLen: 48, predLen: 24, batchSize: 17 }, ['train', 'val', 'test'])).not.toThrow();
+    // Only the splits asked for (eval scores the test split).
+    expect(() => checkSplitSizes('b.csv', 'custom', 400, { seqLen: 48, predLen: 24, batchSize: 32 }, ['test'])).not.toThrow();
+    // ETT files split by months: too few rows for the months names the fix.
+    expect(() => checkSplitSizes('ETTh1.csv', 'ETTh', 100, { seqLen: 8, predLen: 4 }, ['train'])).toThrow(/need 14400 data rows, this one has 100; --data_kind custom/);
+  });
+
+  it('predicting needs only seq_len rows', () => {
+    const scaler = { mean: new Float32Array(3), std: new Float32Array(3).fill(1) };
+    expect(new ForecastDataset(parseCsv(csv(8)), opts({ whole: true, scaler })).dates).toHaveLength(8);
+    expect(() => new ForecastDataset(parseCsv(csv(7)), opts({ whole: true, scaler, file: 'p.csv' }))).toThrow("p.csv: 7 data rows; forecasting after the file's end needs its last seq_len = 8 rows");
+  });
+});
+
+describe('date order', () => {
+  /** 60 hourly rows with row 30 repeating row 29's time and row 45 going back an hour. */
+  const text = () => {
+    const lines = csv(60).split('\n');
+    lines[31] = lines[30]!.replace(/,.*/, '') + lines[31]!.slice(lines[31]!.indexOf(','));
+    lines[46] = lines[44]!.replace(/,.*/, '') + lines[46]!.slice(lines[46]!.indexOf(','));
+    return lines.join('\n');
+  };
+
+  it('keeps repeated and out-of-order dates in file order with one warning naming the lines', () => {
+    const warned: string[] = [];
+    const ds = new ForecastDataset(parseCsv(text()), opts({ file: 'dup.csv', onWarning: (m) => warned.push(m) }));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatch(/^dup\.csv:32, dup\.csv:47: 2 dates not after the row before \(first: '2020-01-02 05:00:00' repeats '2020-01-02 05:00:00' \(line 31\)\); kept in file order/);
+    expect(ds.dates).toHaveLength(60);
+    // Time features from the dates as given: the repeated row has the same marks as the one before.
+    const F = ds.markDim;
+    expect(Array.from(ds.marks.subarray(30 * F, 31 * F))).toEqual(Array.from(ds.marks.subarray(29 * F, 30 * F)));
+  });
+
+  it('refuses them with strictDates, naming the line', () => {
+    expect(() => new ForecastDataset(parseCsv(text()), opts({ file: 'dup.csv', strictDates: true }))).toThrow(
+      /^dup\.csv:32: dates in increasing order \(--strict_dates\), found '2020-01-02 05:00:00' repeats .*; 2 such rows in all$/,
+    );
+  });
+});
+
+describe('columns by name', () => {
+  const ordered = parseCsv(csv(3));
+  const trained = { columns: ['a', 'b', 'OT'], features: 'M' as const };
+
+  it('rebuilds a reordered file in the trained order', () => {
+    const reordered = parseCsv('OT,date,b,a\n5,2020-01-01,2,1\n6,2020-01-02,4,3\n');
+    const t = matchTrainedColumns(reordered, trained, 'r.csv');
+    expect(t.header).toEqual(['date', 'a', 'b', 'OT']);
+    expect(Array.from(t.values)).toEqual([1, 2, 5, 3, 4, 6]);
+    expect(matchTrainedColumns(ordered, trained, 'o.csv').values).toEqual(ordered.values);
+  });
+
+  it('lists missing and unexpected names', () => {
+    const renamed = parseCsv('date,a,bb,OT,extra\n2020-01-01,1,2,3,4\n');
+    expect(() => matchTrainedColumns(renamed, trained, 'n.csv')).toThrow(
+      "n.csv: columns do not match the model's (features M uses every column but date, so the file must have exactly these: a, b, OT): missing 'b'; unexpected 'bb', 'extra'",
+    );
+    expect(() => matchTrainedColumns(parseCsv('date,a,b,OT,c\n2020,1,2,3,4\n'), { ...trained, features: 'MS' }, 'x.csv')).toThrow(/unexpected 'c'$/);
+  });
+
+  it('features S needs only the target and ignores other columns, as TSLib', () => {
+    const t = matchTrainedColumns(parseCsv('date,z,OT\n2020-01-01,9,3\n'), { columns: ['OT'], features: 'S' }, 's.csv');
+    expect(t.header).toEqual(['date', 'OT']);
+    expect(Array.from(t.values)).toEqual([3]);
+    expect(() => matchTrainedColumns(parseCsv('date,z\n2020,9\n'), { columns: ['OT'], features: 'S' }, 's.csv')).toThrow(/missing 'OT'/);
+  });
+});
