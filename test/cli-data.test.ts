@@ -2,12 +2,11 @@
 // given file, short files are refused before anything is written, and published-file quirks (repeated
 // dates, Latin-1 headers, BOM) load with a warning as TSLib loads them.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/dev-cli.ts', ...args], { encoding: 'utf8' });
+import { runCli as cli } from './shared/cli.ts';
 const TINY = ['--seq_len', '48', '--label_len', '24', '--pred_len', '24', '--d_model', '16', '--n_heads', '2', '--e_layers', '1', '--d_ff', '32',
   '--train_epochs', '1', '--max_train_batches', '3', '--batch_size', '8'];
 
