@@ -11,6 +11,7 @@ import { mul } from '../ops/binary.ts';
 import { assignInPlace } from '../tensor/assign.ts';
 import type { Module } from '../nn/module.ts';
 import { countActive } from './criteria.ts';
+import { UNSTRUCTURED, type MaskStructure } from './structure.ts';
 
 export interface MaskedLayer {
   name: string;
@@ -37,6 +38,11 @@ export class Masking {
   /** All trainable parameters, masked or not (the reference's dense_params). */
   readonly denseParams: number;
   readonly maskedParams: number;
+  /**
+   * Where topology updates put their counts (structure.ts). Unstructured — the reference's element-wise
+   * rules — unless the method was built with another structure; initial masks are the caller's to shape.
+   */
+  structure: MaskStructure = UNSTRUCTURED;
 
   constructor(model: Module, densities?: Map<string, number>, init?: (name: string, size: number, density: number) => Uint8Array) {
     let all = 0;
