@@ -303,3 +303,23 @@ describe('structured training through the Trainer (ETTh1, tiny config)', () => {
     }, 180_000);
   }
 });
+
+describe('checkpoints', () => {
+  it('masks saved under one structure load under it; another structure\'s masks are refused, nothing changed', () => {
+    const model = new Transformer(new Rng(1), cfg);
+    const fan = createController(model, { ...DEFAULT_SPARSE, method: 'rigl', density: 0.3, structure: 'fan_in' }, new Rng(7));
+    const saved = new Map(Object.entries(fan.masking!.state()).map(([k, v]) => [k, v.slice()]));
+    expect(() => fan.masking!.load(saved)).not.toThrow();
+    const block = createController(model, { ...DEFAULT_SPARSE, method: 'rigl', density: 0.3, structure: 'block' }, new Rng(7));
+    const before = block.masking!.state();
+    const snapshot = Object.fromEntries(Object.entries(before).map(([k, v]) => [k, v.slice()]));
+    expect(() => block.masking!.load(saved)).toThrow(/is not block .*--sparsity_structure/);
+    expect(block.masking!.state()).toEqual(snapshot);
+    expect(() => createController(model, { ...DEFAULT_SPARSE, method: 'pals', structure: 'diagonal' as StructureKind }, new Rng(1))).toThrow(/unknown --sparsity_structure 'diagonal'/);
+    expect(() => createController(model, { ...DEFAULT_SPARSE, method: 'pals', structure: 'block', blockSize: 0 }, new Rng(1))).toThrow(/--block_size/);
+    expect(() => createController(model, { ...DEFAULT_SPARSE, method: 'pals', structure: 'fan_in', fanInAblation: 1.5 }, new Rng(1))).toThrow(/--fan_in_ablation/);
+    fan.dispose();
+    block.dispose();
+    model.dispose();
+  });
+});

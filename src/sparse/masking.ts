@@ -11,7 +11,7 @@ import { mul } from '../ops/binary.ts';
 import { assignInPlace } from '../tensor/assign.ts';
 import type { Module } from '../nn/module.ts';
 import { countActive } from './criteria.ts';
-import { UNSTRUCTURED, type MaskStructure } from './structure.ts';
+import { structureViolation, UNSTRUCTURED, type MaskStructure } from './structure.ts';
 
 export interface MaskedLayer {
   name: string;
@@ -105,12 +105,16 @@ export class Masking {
   }
 
   load(masks: Map<string, Uint8Array>): void {
+    // Every mask is checked before any is set, so a refused checkpoint leaves the masks as they were.
     for (const l of this.layers) {
       const m = masks.get(l.name);
       if (!m) throw new Error(`masks: checkpoint has no mask for ${l.name}`);
       if (m.length !== l.param.size) throw new Error(`masks: mask for ${l.name} has ${m.length} entries, the weight ${l.param.size}`);
-      this.setMask(l, m.slice());
+      // A run resumed under another structure would start from masks its updates cannot keep in shape.
+      const bad = structureViolation(this.structure, l.param.shape, m);
+      if (bad) throw new Error(`masks: checkpoint mask for ${l.name} is not ${this.structure.kind} (${bad}); resume with the run's --sparsity_structure`);
     }
+    for (const l of this.layers) this.setMask(l, masks.get(l.name)!.slice());
   }
 
   dispose(): void {

@@ -43,11 +43,11 @@
  * reference does; the set it would keep in a layer is that layer's salient set and its size is the layer's
  * target — the structure then prunes the layer to that count with no regrowth (same rule as above).
  *
- * Cost per layer update: one O(size) pass to score, plus sorts within rows (O(size log C)) or over blocks
- * (O(size/B² log)) — within the O(size log size) the controller may spend.
+ * Cost per layer update: one O(size) pass to score, plus a sort over blocks
+ * (O(size/B² log)); choosing within a row is a linear-time selection, so a fan_in update is O(size).
  */
 import type { Rng } from '../tensor/random.ts';
-import { magnitudeDeath, topInactive } from './criteria.ts';
+import { kthSmallest, magnitudeDeath } from './criteria.ts';
 
 export type StructureKind = 'unstructured' | 'fan_in' | 'block';
 
@@ -80,6 +80,24 @@ export function rowsCols(shape: readonly number[]): { R: number; C: number } {
 /** Half-up rounding of a/b for non-negative integers a and b > 0, in exact integer arithmetic. */
 function roundDiv(a: number, b: number): number {
   return Math.floor((2 * a + b) / (2 * b));
+}
+
+/**
+ * Of the candidates `idx[0..len)` (ascending element indices), the `count` with the smallest `key` — ties
+ * to the earlier candidate, exactly what a stable sort would take — written as `value` into `out`. Linear
+ * time (a selection for the count-th key, then two passes), so a layer update stays O(size).
+ */
+function takeSmallest(idx: Int32Array, key: Float32Array, len: number, count: number, out: Uint8Array, value: number): void {
+  if (count <= 0 || len === 0) return;
+  if (count >= len) {
+    for (let t = 0; t < len; t++) out[idx[t]!] = value;
+    return;
+  }
+  const keys = key.subarray(0, len);
+  const th = kthSmallest(keys, count);
+  let taken = 0;
+  for (let t = 0; t < len; t++) if (keys[t]! < th) { out[idx[t]!] = value; taken++; }
+  for (let t = 0; t < len && taken < count; t++) if (keys[t] === th) { out[idx[t]!] = value; taken++; }
 }
 
 /** Per-row active counts. */
@@ -156,12 +174,13 @@ export function structuredInitMask(s: MaskStructure, rng: Rng, shape: readonly n
   if (s.kind === 'fan_in') {
     const k = Math.min(C, Math.max(1, Math.round(density * C)));
     const u = rng.uniform(size);
-    const idx = Array.from({ length: C }, (_, j) => j);
+    const idx = new Int32Array(C);
+    const key = new Float32Array(C);
     for (let r = 0; r < R; r++) {
       const base = r * C;
-      idx.sort((a, b) => u[base + b]! - u[base + a]! || a - b);
-      for (let t = 0; t < k; t++) m[base + idx[t]!] = 1;
-      for (let j = 0; j < C; j++) idx[j] = j;
+      // The k largest draws of the row (keys negated), ties to the lower column.
+      for (let j = 0; j < C; j++) { idx[j] = base + j; key[j] = -u[base + j]!; }
+      takeSmallest(idx, key, C, k, m, 1);
     }
     return m;
   }
@@ -229,7 +248,14 @@ function fanInUpdate(
       const dead = magnitudeDeath(weight, mask, r0);
       const want = Math.min(regrow(dead.removed), size - (n - dead.removed));
       sal = dead.mask;
-      if (growScore && want > 0) for (const e of topInactive(growScore, dead.mask, want)) sal[e] = 1;
+      if (growScore && want > 0) {
+        // The `want` largest growth scores among the inactive positions (unstructured growth's choice).
+        const idx = new Int32Array(size);
+        const key = new Float32Array(size);
+        let len = 0;
+        for (let e = 0; e < size; e++) if (!sal[e]) { idx[len] = e; key[len++] = -growScore[e]!; }
+        takeSmallest(idx, key, len, want, sal, 1);
+      }
     }
     const sc = rowCounts(sal, R, C);
     let total = 0;
@@ -249,16 +275,16 @@ function fanInUpdate(
   const L = survivors.length;
   const d = roundDiv(Math.max(0, r0 - ablatedWeights), L);
   let removed = ablatedWeights;
-  const cols: number[] = [];
+  const idx = new Int32Array(C);
+  const key = new Float32Array(C);
   if (d > 0) {
     for (const r of survivors) {
       const base = r * C;
-      cols.length = 0;
-      for (let j = 0; j < C; j++) if (out[base + j]) cols.push(j);
-      const take = Math.min(d, cols.length - 1);
-      cols.sort((a, b) => Math.abs(weight[base + a]!) - Math.abs(weight[base + b]!) || a - b);
-      for (let t = 0; t < take; t++) out[base + cols[t]!] = 0;
-      removed += take;
+      let len = 0;
+      for (let j = 0; j < C; j++) if (out[base + j]) { idx[len] = base + j; key[len++] = Math.abs(weight[base + j]!); }
+      const take = Math.min(d, len - 1);
+      takeSmallest(idx, key, len, take, out, 0);
+      removed += Math.max(0, take);
     }
   }
 
@@ -269,11 +295,10 @@ function fanInUpdate(
   if (g > 0 && growScore) {
     for (const r of survivors) {
       const base = r * C;
-      cols.length = 0;
-      for (let j = 0; j < C; j++) if (!out[base + j]) cols.push(j);
-      cols.sort((a, b) => growScore[base + b]! - growScore[base + a]! || a - b);
-      const take = Math.min(g, cols.length);
-      for (let t = 0; t < take; t++) out[base + cols[t]!] = 1;
+      let len = 0;
+      for (let j = 0; j < C; j++) if (!out[base + j]) { idx[len] = base + j; key[len++] = -growScore[base + j]!; }
+      const take = Math.min(g, len);
+      takeSmallest(idx, key, len, take, out, 1);
       regrown += take;
     }
   }
