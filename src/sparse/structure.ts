@@ -29,6 +29,9 @@
  *        lower column first). Ablated neurons stay dead: growth only widens live neurons.
  *   Every live neuron therefore ends with k − d + g inputs — the invariant holds after every update — and the
  *   masks count exactly what they hold (Masking.nnz), so the sparsity the PALS rule reads next is the real one.
+ *   The per-neuron rounding is the price: on a narrow layer it can cancel a step (a [64, 4] embedding at k = 4
+ *   under a PALS shrink with ζ = 0.5, γ = 1.1 drops d = round(2.2) = 2 and regrows g = round(1.81) = 2), and
+ *   once ζ has decayed below half a weight per neuron, d = 0 and the layer's topology stops moving.
  *
  * - `block` (B×B blocks, B = `blockSize`): the R×C matrix is tiled from the top-left corner into ⌈R/B⌉×⌈C/B⌉
  *   tiles; the last tile row / column is a partial edge block (fewer rows / columns) when R or C is not a
