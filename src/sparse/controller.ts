@@ -4,6 +4,7 @@
  */
 import type { Masking, MaskedLayer } from './masking.ts';
 import { gradientGrowth, magnitudeDeath, momentumGrowth, randomGrowth } from './criteria.ts';
+import { structuredUpdate } from './structure.ts';
 import type { Rng } from '../tensor/random.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 
@@ -58,6 +59,8 @@ export interface LayerUpdate {
   pruneNominal: number;
   removed: number;
   regrown: number;
+  /** Neurons removed whole (fan_in structure's ablation). */
+  ablated?: number;
 }
 
 /** Drop `prune(n)` smallest-magnitude weights of a layer, then grow `regrow(removed)` by the criterion. */
@@ -68,6 +71,13 @@ export async function updateLayer(
   const w = (await l.param.data()) as Float32Array;
   const n = l.active;
   const pruneNominal = prune(n);
+  if (masking.structure.kind !== 'unstructured') {
+    // Same counts, same growth criterion; the structure only chooses where (structure.ts).
+    const score = await growthScores(l, growth, rng, momentum);
+    const u = structuredUpdate(masking.structure, l.param.shape, w, l.mask, pruneNominal, regrow, score);
+    masking.setMask(l, u.mask);
+    return { pruneNominal, removed: u.removed, regrown: u.regrown, ablated: u.ablated };
+  }
   const dead = magnitudeDeath(w, l.mask, pruneNominal);
   const want = Math.min(regrow(dead.removed), l.mask.length - (n - dead.removed));
   let next: Uint8Array;
@@ -80,6 +90,20 @@ export async function updateLayer(
   }
   masking.setMask(l, next);
   return { pruneNominal, removed: dead.removed, regrown: want };
+}
+
+/**
+ * Per-element growth scores for a structured update: |gradient| (RigL, PALS, GraNet), |Adam first moment|,
+ * or one uniform draw per element from the seeded generator (SET, and gradient growth on a layer without a
+ * gradient, as the unstructured path falls back).
+ */
+async function growthScores(l: MaskedLayer, growth: Growth, rng: Rng, momentum: Tensor | null): Promise<Float32Array> {
+  const src = growth === 'random' ? null : growth === 'momentum' && momentum ? momentum : l.param.grad;
+  if (!src) return rng.uniform(l.mask.length);
+  const v = (await src.data()) as Float32Array;
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = Math.abs(v[i]!);
+  return out;
 }
 
 export function layerDensities(masking: Masking): Record<string, number> {

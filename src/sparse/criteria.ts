@@ -66,7 +66,7 @@ export function magnitudeDeath(weight: Float32Array, mask: Uint8Array, numRemove
 }
 
 /** Indices of the `count` largest `score` values among positions where `mask` is 0; ties → lower index. */
-function topInactive(score: Float32Array, mask: Uint8Array, count: number): number[] {
+export function topInactive(score: Float32Array, mask: Uint8Array, count: number): number[] {
   const idx: number[] = [];
   for (let i = 0; i < mask.length; i++) if (!mask[i]) idx.push(i);
   idx.sort((a, b) => score[b]! - score[a]! || a - b);

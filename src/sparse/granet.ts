@@ -6,7 +6,8 @@
 import type { Masking } from './masking.ts';
 import { cubicDensity, cosineZeta } from './schedules.ts';
 import { denseGradientsFor, inUpdateWindow, layerDensities, updateLayer, type Growth, type SparseStepContext, type SparsityController, type UpdateRecord } from './controller.ts';
-import { kthSmallest } from './criteria.ts';
+import { countActive, kthSmallest } from './criteria.ts';
+import { structuredUpdate } from './structure.ts';
 import type { Rng } from '../tensor/random.ts';
 
 export interface GranetOptions {
@@ -78,6 +79,13 @@ export class GranetController implements SparsityController {
       const w = weights[i]!;
       const m = new Uint8Array(w.length);
       for (let j = 0; j < w.length; j++) m[j] = l.mask[j] && Math.abs(w[j]!) >= threshold ? 1 : 0;
+      if (this.masking.structure.kind !== 'unstructured') {
+        // The global threshold says how many this layer keeps (and which weights matter, for ablation); the
+        // structure chooses which to keep (structure.ts).
+        const drop = l.active - countActive(m);
+        this.masking.setMask(l, structuredUpdate(this.masking.structure, l.param.shape, w, l.mask, drop, () => 0, null, m).mask);
+        return;
+      }
       this.masking.setMask(l, m);
     });
   }

@@ -11,6 +11,7 @@ import { mul } from '../ops/binary.ts';
 import { assignInPlace } from '../tensor/assign.ts';
 import type { Module } from '../nn/module.ts';
 import { countActive } from './criteria.ts';
+import { structureViolation, UNSTRUCTURED, type MaskStructure } from './structure.ts';
 
 export interface MaskedLayer {
   name: string;
@@ -37,6 +38,11 @@ export class Masking {
   /** All trainable parameters, masked or not (the reference's dense_params). */
   readonly denseParams: number;
   readonly maskedParams: number;
+  /**
+   * Where topology updates put their counts (structure.ts). Unstructured — the reference's element-wise
+   * rules — unless the method was built with another structure; initial masks are the caller's to shape.
+   */
+  structure: MaskStructure = UNSTRUCTURED;
 
   constructor(model: Module, densities?: Map<string, number>, init?: (name: string, size: number, density: number) => Uint8Array) {
     let all = 0;
@@ -99,12 +105,16 @@ export class Masking {
   }
 
   load(masks: Map<string, Uint8Array>): void {
+    // Every mask is checked before any is set, so a refused checkpoint leaves the masks as they were.
     for (const l of this.layers) {
       const m = masks.get(l.name);
       if (!m) throw new Error(`masks: checkpoint has no mask for ${l.name}`);
       if (m.length !== l.param.size) throw new Error(`masks: mask for ${l.name} has ${m.length} entries, the weight ${l.param.size}`);
-      this.setMask(l, m.slice());
+      // A run resumed under another structure would start from masks its updates cannot keep in shape.
+      const bad = structureViolation(this.structure, l.param.shape, m);
+      if (bad) throw new Error(`masks: checkpoint mask for ${l.name} is not ${this.structure.kind} (${bad}); resume with the run's --sparsity_structure`);
     }
+    for (const l of this.layers) this.setMask(l, masks.get(l.name)!.slice());
   }
 
   dispose(): void {

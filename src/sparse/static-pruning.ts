@@ -4,7 +4,8 @@
  */
 import type { Masking } from './masking.ts';
 import { layerDensities, type SparseStepContext, type SparsityController, type UpdateRecord } from './controller.ts';
-import { kthSmallest } from './criteria.ts';
+import { countActive, kthSmallest } from './criteria.ts';
+import { structuredUpdate } from './structure.ts';
 
 export class StaticPruningController implements SparsityController {
   readonly method = 'static';
@@ -38,6 +39,12 @@ export class StaticPruningController implements SparsityController {
       const w = weights[i]!;
       const m = new Uint8Array(w.length);
       for (let j = 0; j < w.length; j++) m[j] = Math.abs(w[j]!) >= threshold ? 1 : 0;
+      if (this.masking.structure.kind !== 'unstructured') {
+        // As GraNet's global step: the threshold gives the layer's count, the structure the positions.
+        const drop = l.active - countActive(m);
+        this.masking.setMask(l, structuredUpdate(this.masking.structure, l.param.shape, w, l.mask, drop, () => 0, null, m).mask);
+        return;
+      }
       this.masking.setMask(l, m);
     });
     this.masking.apply();
