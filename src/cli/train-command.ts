@@ -17,7 +17,8 @@ import type { Metrics } from '../train/metrics.ts';
 import { naiveRepeatLast } from '../train/baseline.ts';
 import type { SparsityController } from '../sparse/controller.ts';
 import type { Masking } from '../sparse/masking.ts';
-import { writeSafetensors, type SafeArray } from '../io/safetensors.ts';
+import type { SafeArray } from '../io/safetensors.ts';
+import { writeRunFile } from '../io/checksum.ts';
 import type { LrAdjust } from '../train/lr-schedule.ts';
 import { numberFlag, parseArgs, type ParsedArgs } from './args.ts';
 import { Progress } from './progress.ts';
@@ -28,6 +29,7 @@ import { createController, DEFAULT_SPARSE, METHODS, type SparseOptions } from '.
 import type { Growth, UpdateRecord } from '../sparse/controller.ts';
 import type { DensityInit } from '../sparse/density.ts';
 import { readUpdates, writeSparsityPlots } from './sparsity-plots.ts';
+import { assertFiniteMetrics } from './result-check.ts';
 
 export interface RunSpec {
   data: string;
@@ -346,7 +348,7 @@ async function writeModelFile(out: string, model: Forecaster, masking: Masking):
   const tensors = new Map<string, { shape: number[]; data: SafeArray }>();
   for (const [k, t] of model.stateDict()) tensors.set(k, { shape: [...t.shape], data: (await t.data()) as SafeArray });
   for (const l of masking.layers) if (l.active < l.param.size) tensors.set(`mask.${l.name}`, { shape: [...l.param.shape], data: l.mask });
-  writeFileAtomic(join(out, 'model.safetensors'), writeSafetensors(tensors, { format: 'pt', producer: 'sparsecast' }));
+  writeFileAtomic(join(out, 'model.safetensors'), writeRunFile(tensors, { format: 'pt' }));
 }
 
 function round(v: number): number {
@@ -361,5 +363,6 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const spec = specFromArgs(args);
   const { json } = await runTraining(spec, { resume: args.switches.has('resume') });
   console.log(JSON.stringify(json));
+  assertFiniteMetrics('sparsecast train', json);
   void engine;
 }

@@ -11,6 +11,7 @@ import { mul } from '../ops/binary.ts';
 import { assignInPlace } from '../tensor/assign.ts';
 import type { Module } from '../nn/module.ts';
 import { countActive } from './criteria.ts';
+import { assertBinaryMask } from '../io/value-checks.ts';
 
 export interface MaskedLayer {
   name: string;
@@ -103,6 +104,8 @@ export class Masking {
       const m = masks.get(l.name);
       if (!m) throw new Error(`masks: checkpoint has no mask for ${l.name}`);
       if (m.length !== l.param.size) throw new Error(`masks: mask for ${l.name} has ${m.length} entries, the weight ${l.param.size}`);
+      // A byte other than 0/1 would scale the weight and make nnz / sparsity accounting lie.
+      assertBinaryMask('masks', l.name, m);
       this.setMask(l, m.slice());
     }
   }
