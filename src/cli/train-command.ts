@@ -29,6 +29,8 @@ import { createController, DEFAULT_SPARSE, METHODS, type SparseOptions } from '.
 import type { Growth, UpdateRecord } from '../sparse/controller.ts';
 import type { DensityInit } from '../sparse/density.ts';
 import { readUpdates, writeSparsityPlots } from './sparsity-plots.ts';
+import { acquireRunLock } from './run-lock.ts';
+import { checkResume, fingerprintRun, fingerprintState, type RunFingerprint } from './run-fingerprint.ts';
 import { assertFiniteMetrics } from './result-check.ts';
 
 export interface RunSpec {
@@ -250,7 +252,24 @@ export async function sparseExecutionTimes(trainer: Trainer, ds: ForecastDataset
   }
 }
 
+/**
+ * A training run. With --out: the folder's lock is taken before anything is written there (run-lock.ts), and a
+ * --resume is checked against the checkpoint's recorded configuration and data (run-fingerprint.ts) before
+ * anything is overwritten; both happen here, ahead of the run itself.
+ */
 export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean } = {}): Promise<RunOutcome> {
+  if (!spec.out) return trainRun(spec, opts);
+  const lock = acquireRunLock(spec.out, `sparsecast ${process.argv.slice(2).join(' ')}`);
+  try {
+    const fingerprint = fingerprintRun(spec);
+    if (opts.resume) checkResume(join(spec.out, 'checkpoint.safetensors'), fingerprint);
+    return await trainRun(spec, { ...opts, fingerprint });
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainRun(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean; fingerprint?: RunFingerprint }): Promise<RunOutcome> {
   const parts = await buildRun(spec);
   const { ds, cfg, model, modelRng, controller, sparseRng } = parts;
   const updates: UpdateRecord[] = [];
@@ -277,6 +296,8 @@ export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet
     checkpointEvery: out ? spec.checkpointEvery : 0,
     resume: opts.resume,
     controller, sparseRng, valBatches: spec.valBatches,
+    // Every checkpoint records what run wrote it, for --resume's check.
+    extraState: opts.fingerprint ? fingerprintState(opts.fingerprint) : undefined,
     onUpdate: (rec) => {
       updates.push(rec);
       if (out) appendFileSync(join(out, 'sparsity.jsonl'), `${JSON.stringify(rec)}\n`);
