@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { parseArgs } from './args.ts';
 import { threadsFlag } from './backends.ts';
 import { buildRun, resultJson, sparseExecutionTimes, type RunParts, type RunSpec, type TrainedData } from './train-command.ts';
-import { readSafetensors } from '../io/safetensors.ts';
+import { readModelWeights } from '../io/model-weights.ts';
+import { assertFiniteMetrics } from './result-check.ts';
 import { Trainer } from '../train/trainer.ts';
 import { loadCheckpoint } from '../train/checkpoint.ts';
 import { timeFeatures, toEpochMs, type CalendarTime } from '../data/time-features.ts';
@@ -38,7 +39,7 @@ const SWITCHES = ['strict_dates'] as const;
 /** Load model.safetensors (TSLib keys, optional `mask.<name>`) into a built run. */
 function loadModel(dir: string, parts: RunParts): void {
   const path = join(dir, 'model.safetensors');
-  const file = readSafetensors(readFileSync(path), path);
+  const file = readModelWeights(path);
   const values = new Map<string, Float32Array>();
   const masks = new Map<string, Uint8Array>();
   for (const [k, t] of file.tensors) {
@@ -72,15 +73,17 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const trainer = new Trainer(parts.model, parts.ds, parts.modelRng, { ...spec, epochs: spec.epochs, controller: parts.controller });
   const test = (await trainer.evaluate('test')).metrics;
   const state = existsSync(join(dir, 'checkpoint.safetensors')) ? (loadCheckpoint(join(dir, 'checkpoint.safetensors')).state as { history?: unknown[]; trainSeconds?: number; bestVal?: number }) : {};
-  console.log(JSON.stringify({
+  const json = {
     ...resultJson(spec, parts, trainer, {
       test, epochsRun: state.history?.length ?? 0, trainSeconds: state.trainSeconds ?? 0, bestVal: state.bestVal ?? NaN,
     }),
     ...(await sparseExecutionTimes(trainer, parts.ds, spec.batchSize)),
-  }));
+  };
+  console.log(JSON.stringify(json));
   trainer.dispose();
   parts.controller.dispose();
   parts.model.dispose();
+  assertFiniteMetrics('sparsecast eval', json);
 }
 
 function formatDate(t: number): string {

@@ -14,7 +14,8 @@ import { Rng } from '../tensor/random.ts';
 import { createJsBackend } from '../backend/js/backend.ts';
 import { createModel, defaultConfig, type ForecastConfig } from '../models/index.ts';
 import { FEDformer } from '../models/fedformer.ts';
-import { readSafetensors } from '../io/safetensors.ts';
+import { readModelWeights } from '../io/model-weights.ts';
+import { assertBinaryMask, assertFinite } from '../io/value-checks.ts';
 import {
   DEFAULT_CSR_THRESHOLD, MODEL_NAMES, TIME_FEATURE_COUNT, readModelFile, writeModelFile,
   type ExportedModelName, type ModelConfigInput, type WeightInput,
@@ -48,7 +49,8 @@ export function exportRun(dir: string, opts: { csrThreshold?: number } = {}): { 
   const run = JSON.parse(readFileSync(cfgPath, 'utf8')) as SavedRun;
   if (!MODEL_NAMES.includes(run.model as ExportedModelName)) throw new Error(`sparsecast export: ${cfgPath}: unknown model '${run.model}'`);
   if (!run.scaler || !Array.isArray(run.scaler.mean)) throw new Error(`sparsecast export: ${cfgPath} has no scaler statistics`);
-  const file = readSafetensors(readFileSync(weightsPath), weightsPath);
+  // Checksum verified here; values checked per exported tensor below (a fresh CRC in the .sc must not launder them).
+  const file = readModelWeights(weightsPath, { values: false });
 
   if (!engine.hasBackend('js')) engine.registerBackend(createJsBackend());
   engine.useBackend('js');
@@ -64,6 +66,7 @@ export function exportRun(dir: string, opts: { csrThreshold?: number } = {}): { 
       const v = file.tensors.get(name);
       if (!v) throw new Error(`sparsecast export: ${weightsPath} has no tensor '${name}'`);
       if (v.dtype !== 'F32' || v.data.length !== t.size) throw new Error(`sparsecast export: ${weightsPath}: '${name}' is ${v.dtype} [${v.shape.join(', ')}]; the model has F32 [${t.shape.join(', ')}]`);
+      assertFinite(`sparsecast export: ${weightsPath}`, name, v.data as Float32Array);
       return v.data as Float32Array;
     };
     for (const [name, t] of model.namedParameters()) {
@@ -71,6 +74,7 @@ export function exportRun(dir: string, opts: { csrThreshold?: number } = {}): { 
       seen.add(t);
       const mask = file.tensors.get(`mask.${name}`);
       if (mask && (mask.dtype !== 'U8' || mask.data.length !== t.size)) throw new Error(`sparsecast export: ${weightsPath}: mask.${name} does not fit [${t.shape.join(', ')}]`);
+      if (mask) assertBinaryMask(`sparsecast export: ${weightsPath}`, `mask.${name}`, mask.data as Uint8Array);
       weights.push({ name, shape: [...t.shape], data: host(name, t), mask: mask?.data as Uint8Array | undefined });
     }
     for (const [name, t] of model.namedBuffers()) {

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from './args.ts';
 import { lineChart } from './svg-plot.ts';
-import { readSafetensors } from '../io/safetensors.ts';
+import { readModelWeights } from '../io/model-weights.ts';
 import { densityBarsSvg, esc, sparsityChartSvg, DECISION_COLORS } from '../web/charts.ts';
 import type { EpochLog } from '../train/trainer.ts';
 import type { UpdateRecord } from '../sparse/controller.ts';
@@ -48,7 +48,8 @@ function readResult(dir: string): Json | null {
 function finalDensities(dir: string, layers: string[]): Record<string, number> | null {
   const path = join(dir, 'model.safetensors');
   if (!existsSync(path) || layers.length === 0) return null;
-  const file = readSafetensors(readFileSync(path), path);
+  // Checksum verified (a corrupt file is refused); the values are only counted here, so they are not checked.
+  const file = readModelWeights(path, { values: false });
   const out: Record<string, number> = {};
   for (const name of layers) {
     const m = file.tensors.get(`mask.${name}`);

@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { acquireRunLock } from './run-lock.ts';
 
 interface RunRow {
   config: Record<string, string>;
@@ -78,6 +79,16 @@ function runOne(entry: string[], args: string[]): Promise<Record<string, number 
 export async function sweepCommand(argv: string[], entry: string[] = [...process.execArgv, process.argv[1]!]): Promise<void> {
   const { grid, select, jobs, out, pass } = parseSweepArgs(argv);
   mkdirSync(out, { recursive: true });
+  // One sweep per folder (each run's own subfolder is locked by its train process).
+  const lock = acquireRunLock(out, `sparsecast sweep ${argv.join(' ')}`);
+  try {
+    await sweepInto(out, grid, select, jobs, pass, entry);
+  } finally {
+    lock.release();
+  }
+}
+
+async function sweepInto(out: string, grid: Map<string, string[]>, select: 'loss' | 'sparsity', jobs: number, pass: string[], entry: string[]): Promise<void> {
   const configs = combinations(grid);
   const rows: RunRow[] = new Array(configs.length);
   let next = 0;

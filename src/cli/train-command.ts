@@ -19,7 +19,8 @@ import type { Metrics } from '../train/metrics.ts';
 import { naiveRepeatLast } from '../train/baseline.ts';
 import type { SparsityController } from '../sparse/controller.ts';
 import type { Masking } from '../sparse/masking.ts';
-import { writeSafetensors, type SafeArray } from '../io/safetensors.ts';
+import type { SafeArray } from '../io/safetensors.ts';
+import { writeRunFile } from '../io/checksum.ts';
 import type { LrAdjust } from '../train/lr-schedule.ts';
 import { numberFlag, parseArgs, type ParsedArgs } from './args.ts';
 import { Progress } from './progress.ts';
@@ -30,6 +31,9 @@ import { createController, DEFAULT_SPARSE, METHODS, type SparseOptions } from '.
 import type { Growth, UpdateRecord } from '../sparse/controller.ts';
 import type { DensityInit } from '../sparse/density.ts';
 import { readUpdates, writeSparsityPlots } from './sparsity-plots.ts';
+import { acquireRunLock } from './run-lock.ts';
+import { checkResume, fingerprintRun, fingerprintState, type RunFingerprint } from './run-fingerprint.ts';
+import { assertFiniteMetrics } from './result-check.ts';
 
 export interface RunSpec {
   data: string;
@@ -281,7 +285,24 @@ export async function sparseExecutionTimes(trainer: Trainer, ds: ForecastDataset
   }
 }
 
+/**
+ * A training run. With --out: the folder's lock is taken before anything is written there (run-lock.ts), and a
+ * --resume is checked against the checkpoint's recorded configuration and data (run-fingerprint.ts) before
+ * anything is overwritten; both happen here, ahead of the run itself.
+ */
 export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean } = {}): Promise<RunOutcome> {
+  if (!spec.out) return trainRun(spec, opts);
+  const lock = acquireRunLock(spec.out, `sparsecast ${process.argv.slice(2).join(' ')}`);
+  try {
+    const fingerprint = fingerprintRun(spec);
+    if (opts.resume) checkResume(join(spec.out, 'checkpoint.safetensors'), fingerprint);
+    return await trainRun(spec, { ...opts, fingerprint });
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainRun(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean; fingerprint?: RunFingerprint }): Promise<RunOutcome> {
   const parts = await buildRun(spec);
   const { ds, cfg, model, modelRng, controller, sparseRng } = parts;
   const updates: UpdateRecord[] = [];
@@ -308,6 +329,8 @@ export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet
     checkpointEvery: out ? spec.checkpointEvery : 0,
     resume: opts.resume,
     controller, sparseRng, valBatches: spec.valBatches,
+    // Every checkpoint records what run wrote it, for --resume's check.
+    extraState: opts.fingerprint ? fingerprintState(opts.fingerprint) : undefined,
     onUpdate: (rec) => {
       updates.push(rec);
       if (out) appendFileSync(join(out, 'sparsity.jsonl'), `${JSON.stringify(rec)}\n`);
@@ -379,7 +402,7 @@ async function writeModelFile(out: string, model: Forecaster, masking: Masking):
   const tensors = new Map<string, { shape: number[]; data: SafeArray }>();
   for (const [k, t] of model.stateDict()) tensors.set(k, { shape: [...t.shape], data: (await t.data()) as SafeArray });
   for (const l of masking.layers) if (l.active < l.param.size) tensors.set(`mask.${l.name}`, { shape: [...l.param.shape], data: l.mask });
-  writeFileAtomic(join(out, 'model.safetensors'), writeSafetensors(tensors, { format: 'pt', producer: 'sparsecast' }));
+  writeFileAtomic(join(out, 'model.safetensors'), writeRunFile(tensors, { format: 'pt' }));
 }
 
 function round(v: number): number {
@@ -394,5 +417,6 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const spec = specFromArgs(args);
   const { json } = await runTraining(spec, { resume: args.switches.has('resume') });
   console.log(JSON.stringify(json));
+  assertFiniteMetrics('sparsecast train', json);
   void engine;
 }

@@ -34,6 +34,7 @@
  * errors.
  */
 import { readSafetensors, writeSafetensors, type SafeArray, type SafeDType } from './safetensors.ts';
+import { crc32 } from './crc32.ts';
 import { TIME_FEATURE_COUNTS } from '../data/time-features.ts';
 import type { ForecastConfig } from '../models/config.ts';
 
@@ -102,22 +103,7 @@ export interface WeightInput {
 /** What `writeModelFile` needs besides the weights (format fields, csr and threshold are filled in). */
 export type ModelConfigInput = Omit<ModelConfig, 'format' | 'formatVersion' | 'csr' | 'csrThreshold' | 'sparsecast'>;
 
-// ---- CRC-32 (IEEE 802.3, reflected, as zlib) -------------------------------------------------------
-
-let crcTable: Uint32Array | null = null;
-function crc32(chunks: Uint8Array[]): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let c = 0xffffffff;
-  for (const b of chunks) for (let i = 0; i < b.length; i++) c = crcTable[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
+// ---- CRC-32 (the shared implementation in crc32.ts) ----------------------------------------------
 
 const CRC_KEY = new TextEncoder().encode('"crc32":"');
 

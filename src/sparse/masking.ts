@@ -12,6 +12,7 @@ import { assignInPlace } from '../tensor/assign.ts';
 import type { Module } from '../nn/module.ts';
 import { countActive } from './criteria.ts';
 import { structureViolation, UNSTRUCTURED, type MaskStructure } from './structure.ts';
+import { assertBinaryMask } from '../io/value-checks.ts';
 
 export interface MaskedLayer {
   name: string;
@@ -110,6 +111,8 @@ export class Masking {
       const m = masks.get(l.name);
       if (!m) throw new Error(`masks: checkpoint has no mask for ${l.name}`);
       if (m.length !== l.param.size) throw new Error(`masks: mask for ${l.name} has ${m.length} entries, the weight ${l.param.size}`);
+      // A byte other than 0/1 would scale the weight and make nnz / sparsity accounting lie.
+      assertBinaryMask('masks', l.name, m);
       // A run resumed under another structure would start from masks its updates cannot keep in shape.
       const bad = structureViolation(this.structure, l.param.shape, m);
       if (bad) throw new Error(`masks: checkpoint mask for ${l.name} is not ${this.structure.kind} (${bad}); resume with the run's --sparsity_structure`);

@@ -2,10 +2,14 @@
  * Checkpoints: one safetensors file holding the model's state dict (`model.<key>`), the optimizer's moments
  * (`adam.m.<key>`, `adam.v.<key>`), optional sparse masks (`mask.<key>`), and the run state as JSON in the
  * header metadata. Written atomically — to a temporary file in the same folder, flushed, then renamed over
- * the old one — so a crash at any moment leaves the previous checkpoint intact and loadable.
+ * the old one — so a crash at any moment leaves the previous checkpoint intact and loadable. Each file carries a
+ * checksum (src/io/checksum.ts) and loading verifies it and the values (finite weights and moments, 0/1 masks),
+ * so a damaged or diverged checkpoint is refused rather than resumed from.
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, existsSync, unlinkSync } from 'node:fs';
-import { readSafetensors, writeSafetensors, type SafeArray } from '../io/safetensors.ts';
+import type { SafeArray } from '../io/safetensors.ts';
+import { readRunFile, writeRunFile } from '../io/checksum.ts';
+import { assertRunTensorValues } from '../io/value-checks.ts';
 
 export interface CheckpointData {
   tensors: Map<string, { shape: number[]; data: SafeArray }>;
@@ -31,13 +35,13 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
 }
 
 export function saveCheckpoint(path: string, data: CheckpointData): void {
-  const bytes = writeSafetensors(data.tensors, { sparsecast_state: JSON.stringify(data.state) });
+  const bytes = writeRunFile(data.tensors, { sparsecast_state: JSON.stringify(data.state) });
   writeFileAtomic(path, bytes);
 }
 
 export function loadCheckpoint(path: string): CheckpointData {
   if (!existsSync(path)) throw new Error(`checkpoint: ${path} does not exist`);
-  const file = readSafetensors(readFileSync(path), path);
+  const file = readRunFile(readFileSync(path), path, { foreign: 'refuse' });
   const raw = file.metadata.sparsecast_state;
   if (raw === undefined) throw new Error(`checkpoint: ${path} has no sparsecast_state metadata (not a sparsecast checkpoint)`);
   let state: Record<string, unknown>;
@@ -46,6 +50,7 @@ export function loadCheckpoint(path: string): CheckpointData {
   } catch (e) {
     throw new Error(`checkpoint: ${path} has corrupt state metadata (${(e as Error).message})`);
   }
+  assertRunTensorValues(path, file.tensors);
   const tensors = new Map<string, { shape: number[]; data: SafeArray }>();
   for (const [k, t] of file.tensors) tensors.set(k, { shape: t.shape, data: t.data });
   return { tensors, state };
