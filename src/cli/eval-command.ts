@@ -5,7 +5,8 @@
  */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from './args.ts';
+import { parseCommandArgs } from './flags.ts';
+import { EVAL, PREDICT } from './commands.ts';
 import { threadsFlag } from './backends.ts';
 import { buildRun, resultJson, sparseExecutionTimes, type RunParts, type RunSpec } from './train-command.ts';
 import { readSafetensors } from '../io/safetensors.ts';
@@ -47,9 +48,8 @@ function loadModel(dir: string, parts: RunParts): void {
 }
 
 export async function evalCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv);
-  const dir = args.flags.get('checkpoint');
-  if (!dir) throw new Error('sparsecast eval: --checkpoint DIR is required');
+  const args = parseCommandArgs(EVAL, argv);
+  const dir = args.flags.get('checkpoint')!;
   const spec = readRun(dir);
   if (args.flags.has('backend')) spec.backend = args.flags.get('backend')!;
   if (args.flags.has('threads')) spec.threads = threadsFlag(args);
@@ -76,12 +76,13 @@ function formatDate(t: number): string {
 }
 
 export async function predictCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv);
-  const dir = args.flags.get('checkpoint');
-  const data = args.flags.get('data');
+  const args = parseCommandArgs(PREDICT, argv);
+  const dir = args.flags.get('checkpoint')!;
+  const data = args.flags.get('data')!;
   const out = args.flags.get('out') ?? 'forecast.csv';
-  if (!dir || !data) throw new Error('sparsecast predict: --checkpoint DIR and --data PATH are required');
   const spec = readRun(dir);
+  if (args.flags.has('backend')) spec.backend = args.flags.get('backend')!;
+  if (args.flags.has('threads')) spec.threads = threadsFlag(args);
   const scaler: Scaler = { mean: Float32Array.from(spec.scaler.mean), std: Float32Array.from(spec.scaler.std) };
   const parts = await buildRun(spec, data, scaler);
   loadModel(dir, parts);

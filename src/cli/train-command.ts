@@ -19,7 +19,9 @@ import type { SparsityController } from '../sparse/controller.ts';
 import type { Masking } from '../sparse/masking.ts';
 import { writeSafetensors, type SafeArray } from '../io/safetensors.ts';
 import type { LrAdjust } from '../train/lr-schedule.ts';
-import { numberFlag, parseArgs, type ParsedArgs } from './args.ts';
+import { numberFlag, type ParsedArgs } from './args.ts';
+import { parseCommandArgs } from './flags.ts';
+import { TRAIN } from './commands.ts';
 import { Progress } from './progress.ts';
 import { writeFileAtomic } from '../train/checkpoint.ts';
 import { lineChart } from './svg-plot.ts';
@@ -353,11 +355,9 @@ function round(v: number): number {
   return Number.isFinite(v) ? +v.toFixed(6) : v;
 }
 
-/** `sparsecast train`'s bare switches (flags that take no value). */
-export const TRAIN_SWITCHES = ['resume', 'no_expand', 'distil', 'no_epoch_test'] as const;
-
 export async function trainCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, TRAIN_SWITCHES);
+  // Every flag and value is checked against src/cli/commands.ts's TRAIN table before anything is read or written.
+  const args = parseCommandArgs(TRAIN, argv);
   const spec = specFromArgs(args);
   const { json } = await runTraining(spec, { resume: args.switches.has('resume') });
   console.log(JSON.stringify(json));
