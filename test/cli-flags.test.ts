@@ -190,6 +190,12 @@ describe('parseCommandArgs', () => {
     expect(a.flags.get('data')).toBe(DATA);
   });
 
+  it('TSLib flags without a counterpart get a hint, not a guess', () => {
+    expect(() => train('--itr', '1')).toThrow(/--itr is TSLib's; .*--seed/);
+    expect(() => train('--top_k', '5')).toThrow(/--top_k is a TSLib flag of a model or task sparsecast does not have/);
+    expect(() => train('--num-workers', '4')).toThrow(/--num_workers is TSLib's/);
+  });
+
   it('a negative number is a value, not a flag; a flag is not a value', () => {
     expect(() => train('--lambda', '-2')).toThrow(/--lambda must be greater than 1, got -2/);
     expect(() => train('--out', '--resume')).toThrow(/--out needs a value, got the flag --resume/);

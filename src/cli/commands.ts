@@ -123,7 +123,8 @@ export const TRAIN: CommandSpec = {
     { name: 'batch_size', type: 'integer', min: 1, max: 65536, default: '32', help: 'batch size' },
     { name: 'learning_rate', type: 'number', min: 0, minOpen: true, default: '1e-4', help: 'Adam learning rate' },
     { name: 'lradj', type: 'string', choices: ['type1', 'type2', 'constant'], default: 'type1', help: 'learning-rate schedule' },
-    { name: 'seed', type: 'integer', min: 0, default: '2020', help: 'random seed' },
+    // The sparse controller's generator starts at seed + 4·2³², which must stay a safe integer.
+    { name: 'seed', type: 'integer', min: 0, max: 2 ** 32 - 1, default: '2020', help: 'random seed' },
     BACKEND,
     THREADS,
     { name: 'out', type: 'string', metavar: 'DIR', help: 'folder for checkpoints, logs, result, plots (none: nothing written)' },

@@ -79,6 +79,10 @@ const TSLIB_ONLY: Record<string, string> = {
   output_attention: "--output_attention is TSLib's; sparsecast does not return attention maps",
   inverse: "--inverse is TSLib's; sparsecast predict writes de-normalised values, metrics are on normalised ones as in TSLib",
   seasonal_patterns: '--seasonal_patterns is TSLib\'s (M4, short-term forecasting); sparsecast does long-term forecasting only',
+  // Flags of TSLib models and tasks sparsecast does not have.
+  ...Object.fromEntries(['top_k', 'num_kernels', 'expand', 'd_conv', 'channel_independence', 'decomp_method', 'use_norm',
+    'down_sampling_layers', 'down_sampling_window', 'down_sampling_method', 'seg_len', 'patch_len', 'mask_rate', 'anomaly_ratio',
+    'augmentation_ratio', 'use_dtw', 'extra_tag', 'num_class'].map((f) => [f, `--${f} is a TSLib flag of a model or task sparsecast does not have; 'sparsecast train --help' lists the models and flags`])),
 };
 
 /** A word that is a number, not a flag: `-1`, `-0.5`, `-.5`, `-1e-3`. */
@@ -150,13 +154,10 @@ function unknownFlag(cmd: CommandSpec, typed: string): never {
 /**
  * Parse and check `argv` (the words after the command name) against the command's table. Returns the raw
  * strings (`flags`), the switches given, the bare words (`positionals`, the first also as `command`) and every
- * value of a repeatable flag; `help` when --help/-h was given (nothing else is then checked).
+ * value of a repeatable flag. `--help` is main's (src/cli/main.ts prints commandHelp before a command runs).
  */
-export function parseCommandArgs(cmd: CommandSpec, argv: readonly string[]): ParsedArgs & { help: boolean } {
+export function parseCommandArgs(cmd: CommandSpec, argv: readonly string[]): ParsedArgs {
   const byName = new Map(cmd.flags.map((f) => [f.name, f] as const));
-  if (argv.some((a) => a === '--help' || a === '-h')) {
-    return { command: undefined, flags: new Map(), switches: new Set(), positionals: [], repeated: new Map(), help: true };
-  }
   // Rewrite to forms util.parseArgs reads without guessing: `--name=value` for value flags.
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -231,7 +232,7 @@ export function parseCommandArgs(cmd: CommandSpec, argv: readonly string[]): Par
     }
     previous = undefined;
   }
-  const args: ParsedArgs & { help: boolean } = { command: positionals[0], flags, switches, positionals, repeated, help: false };
+  const args: ParsedArgs = { command: positionals[0], flags, switches, positionals, repeated };
   for (const f of cmd.flags) if (f.required && !flags.has(f.name)) fail(cmd, `--${f.name} ${f.metavar ?? 'VALUE'} is required`);
   cmd.finish?.(args);
   return args;
