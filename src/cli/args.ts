@@ -1,33 +1,17 @@
-/** Flag parsing for the CLI: `--name value` pairs (Time-Series-Library spelling) and bare switches. */
+/**
+ * What a command's flags parse to (src/cli/flags.ts parses them against the command's table): the raw
+ * strings by Time-Series-Library name, the bare switches given, and typed readers on top. Every value here has
+ * already passed its table's type and range check, so the readers only convert.
+ */
 export interface ParsedArgs {
+  /** The first bare word (report's DIR, bench's study name), if the command takes one. */
   command: string | undefined;
   flags: Map<string, string>;
   switches: Set<string>;
-}
-
-export function parseArgs(argv: string[], switchNames: readonly string[] = []): ParsedArgs {
-  const flags = new Map<string, string>();
-  const switches = new Set<string>();
-  let command: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.startsWith('--')) {
-      const [name, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
-      if (inline !== undefined) flags.set(name, inline);
-      else if (switchNames.includes(name)) switches.add(name);
-      else {
-        const v = argv[i + 1];
-        if (v === undefined || v.startsWith('--')) throw new Error(`sparsecast: flag --${name} needs a value`);
-        flags.set(name, v);
-        i++;
-      }
-    } else if (command === undefined) {
-      command = a;
-    } else {
-      throw new Error(`sparsecast: unexpected argument '${a}'`);
-    }
-  }
-  return { command, flags, switches };
+  /** Every bare word, in order. */
+  positionals?: string[];
+  /** Every value of a repeatable flag (sweep's --grid), in order; `flags` holds the last. */
+  repeated?: Map<string, string[]>;
 }
 
 export function numberFlag(args: ParsedArgs, name: string, fallback: number, integer = false): number {
@@ -38,4 +22,9 @@ export function numberFlag(args: ParsedArgs, name: string, fallback: number, int
     throw new Error(`sparsecast: --${name} expects ${integer ? 'an integer' : 'a number'}, got '${raw}'`);
   }
   return v;
+}
+
+/** The flag's value, or the fallback when it was not given. */
+export function stringFlag(args: ParsedArgs, name: string, fallback: string): string {
+  return args.flags.get(name) ?? fallback;
 }

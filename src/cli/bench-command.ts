@@ -6,32 +6,27 @@
  * compare against peers from dev dependencies: run them from a checkout with `npm run bench -- <name>`.
  */
 import { initBackend } from './backends.ts';
+import { numberFlag } from './args.ts';
+import { parseCommandArgs } from './flags.ts';
+import { BENCH } from './commands.ts';
 
 export async function benchCommand(argv: string[]): Promise<void> {
-  const [name, ...rest] = argv;
-  if (name !== 'sparsity') {
-    throw new Error(`sparsecast bench: only 'sparsity' is bundled with the CLI; run '${name ?? '<name>'}' from a checkout with \`npm run bench -- ${name ?? '<name>'}\``);
-  }
-  const flag = (f: string) => {
-    const i = rest.indexOf(f);
-    return i >= 0 ? rest[i + 1] : undefined;
-  };
-  const num = (f: string) => (flag(f) !== undefined ? Number(flag(f)) : undefined);
-  const backend = flag('--backend') ?? 'wasm';
-  const threads = num('--threads') ?? 1;
-  if (!(Number.isInteger(threads) && threads >= 1)) throw new Error(`sparsecast bench: --threads must be an integer ≥ 1, got ${flag('--threads')}`);
+  // The study name, every flag and its value, and which flags each mode reads are checked by BENCH's table.
+  const args = parseCommandArgs(BENCH, argv);
+  const flag = (f: string) => args.flags.get(f);
+  const num = (f: string) => (args.flags.has(f) ? numberFlag(args, f, 0) : undefined);
+  const backend = flag('backend') ?? 'wasm';
+  const threads = num('threads') ?? 1;
   if (backend !== 'wasm') await initBackend('wasm', { threads });
   await initBackend(backend, { threads });
-  const json = rest.includes('--json');
+  const json = args.switches.has('json');
   const { benchSparsity, benchSparseTraining } = await import('../../bench/sparsity.ts');
-  if (rest.includes('--train')) {
-    await benchSparseTraining({ json, backend, runs: num('--runs'), density: num('--density'), preset: flag('--preset') as 'small' | 'full' | undefined, batch: num('--batch') });
+  if (args.switches.has('train')) {
+    await benchSparseTraining({ json, backend, runs: num('runs'), density: num('density'), preset: flag('preset') as 'small' | 'full' | undefined, batch: num('batch') });
     return;
   }
-  const pass = flag('--pass');
-  if (pass !== undefined && pass !== 'forward' && pass !== 'backward') throw new Error(`sparsecast bench: --pass must be forward or backward, got ${pass}`);
   await benchSparsity({
-    json, backend, runs: num('--runs'), preset: flag('--preset'), svg: flag('--svg') ?? 'sparsity.svg',
-    densities: flag('--densities')?.split(',').map(Number), shapes: flag('--shapes'), pass,
+    json, backend, runs: num('runs'), preset: flag('preset'), svg: flag('svg') ?? 'sparsity.svg',
+    densities: flag('densities')?.split(/[, ]+/).filter(Boolean).map(Number), shapes: flag('shapes'), pass: flag('pass'),
   });
 }

@@ -6,7 +6,8 @@
  */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from './args.ts';
+import { parseCommandArgs } from './flags.ts';
+import { EVAL, PREDICT } from './commands.ts';
 import { threadsFlag } from './backends.ts';
 import { buildRun, resultJson, sparseExecutionTimes, type RunParts, type RunSpec, type TrainedData } from './train-command.ts';
 import { readModelWeights } from '../io/model-weights.ts';
@@ -34,7 +35,6 @@ function trainedData(run: SavedRun, purpose: TrainedData['purpose']): TrainedDat
 }
 
 /** `eval` and `predict`'s bare switches. */
-const SWITCHES = ['strict_dates'] as const;
 
 /** Load model.safetensors (TSLib keys, optional `mask.<name>`) into a built run. */
 function loadModel(dir: string, parts: RunParts): void {
@@ -58,9 +58,8 @@ function loadModel(dir: string, parts: RunParts): void {
 }
 
 export async function evalCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, SWITCHES);
-  const dir = args.flags.get('checkpoint');
-  if (!dir) throw new Error('sparsecast eval: --checkpoint DIR is required');
+  const args = parseCommandArgs(EVAL, argv);
+  const dir = args.flags.get('checkpoint')!;
   const run = readRun(dir);
   if (args.flags.has('backend')) run.backend = args.flags.get('backend')!;
   if (args.flags.has('threads')) run.threads = threadsFlag(args);
@@ -93,13 +92,14 @@ function formatDate(t: number): string {
 }
 
 export async function predictCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, SWITCHES);
-  const dir = args.flags.get('checkpoint');
-  const data = args.flags.get('data');
+  const args = parseCommandArgs(PREDICT, argv);
+  const dir = args.flags.get('checkpoint')!;
+  const data = args.flags.get('data')!;
   const out = args.flags.get('out') ?? 'forecast.csv';
-  if (!dir || !data) throw new Error('sparsecast predict: --checkpoint DIR and --data PATH are required');
   const spec = readRun(dir);
   spec.strictDates = args.switches.has('strict_dates');
+  if (args.flags.has('backend')) spec.backend = args.flags.get('backend')!;
+  if (args.flags.has('threads')) spec.threads = threadsFlag(args);
   // Needs seq_len rows (checked in the data set); they are the file's last ones.
   const parts = await buildRun(spec, data, trainedData(spec, 'predict'));
   loadModel(dir, parts);

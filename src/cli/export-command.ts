@@ -7,7 +7,9 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs, numberFlag } from './args.ts';
+import { numberFlag } from './args.ts';
+import { parseCommandArgs } from './flags.ts';
+import { EXPORT } from './commands.ts';
 import { engine } from '../tensor/engine.ts';
 import '../tensor/tensor.ts';
 import { Rng } from '../tensor/random.ts';
@@ -125,12 +127,10 @@ export function exportRun(dir: string, opts: { csrThreshold?: number } = {}): { 
 }
 
 export async function exportCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv);
-  const dir = args.flags.get('checkpoint');
-  const out = args.flags.get('out');
-  if (!dir || !out) throw new Error('sparsecast export: --checkpoint DIR and --out FILE are required');
+  const args = parseCommandArgs(EXPORT, argv);
+  const dir = args.flags.get('checkpoint')!;
+  const out = args.flags.get('out')!;
   const csrThreshold = numberFlag(args, 'csr_threshold', DEFAULT_CSR_THRESHOLD);
-  if (!(csrThreshold >= 0 && csrThreshold <= 1)) throw new Error(`sparsecast export: --csr_threshold must be in [0, 1], got ${csrThreshold}`);
   const { bytes, summary } = exportRun(dir, { csrThreshold });
   writeFileSync(out, bytes);
   console.log(JSON.stringify({ out, ...summary }));

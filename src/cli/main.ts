@@ -1,57 +1,62 @@
-/** The `sparsecast` command: dispatch to subcommands. */
+/** The `sparsecast` command: dispatch to subcommands; usage, per-command --help and --version. */
 import { trainCommand } from './train-command.ts';
 import { evalCommand, predictCommand } from './eval-command.ts';
 import { sweepCommand } from './sweep-command.ts';
 import { reportCommand } from './report-command.ts';
 import { exportCommand } from './export-command.ts';
 import { benchCommand } from './bench-command.ts';
+import { COMMANDS } from './commands.ts';
+import { commandHelp } from './flags.ts';
+import { didYouMean } from './did-you-mean.ts';
+// A JSON import: tsx reads it from the sources, esbuild inlines it into dist/cli.js, so both report the
+// package's own version without finding package.json at run time.
+import pkg from '../../package.json' with { type: 'json' };
 
-const USAGE = `usage: sparsecast <command> [flags]
+export const VERSION: string = pkg.version;
+
+const RUN: Record<string, (argv: string[]) => Promise<void>> = {
+  train: trainCommand,
+  eval: evalCommand,
+  predict: predictCommand,
+  sweep: (argv) => sweepCommand(argv),
+  report: reportCommand,
+  export: exportCommand,
+  bench: benchCommand,
+};
+
+/** The top-level usage, from the command tables (each command's flags: `sparsecast <command> --help`). */
+export function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return `usage: sparsecast <command> [flags]
 
 commands:
-  train   --data PATH [--model Transformer] [--preset small|full] [--seq_len 96 --label_len 48 --pred_len 96]
-          [--features M|S|MS --target OT --freq h --data_kind auto|ETTh|ETTm|custom]
-          [--d_model --n_heads --e_layers --d_layers --d_ff --dropout --factor --moving_avg --activation gelu|relu]
-          [--distil (turns Informer's distilling off, as TSLib) --modes 32 --mode_select random|low --p_hidden_dims 128,128 --p_hidden_layers 2]
-          [--train_epochs 10 --patience 3 --batch_size 32 --learning_rate 1e-4 --lradj type1|type2]
-          [--seed 2020 --backend wasm|js|webgpu --threads 1 --out DIR --max_train_batches N --no_epoch_test --checkpoint_every 100 --resume]
-          [--strict_dates (refuse repeated or out-of-order dates; by default kept with a warning, as TSLib)]
-          [--method dense|pals|granet|rigl|set|static --lambda 1.1 --gamma 1.1 --update_freq 20 --s_min 0.2 --s_max 0.9
-           --init_density 1 --final_density 0.1 --density 0.2 --zeta 0.5 --growth gradient|random|momentum
-           --density_init uniform|erk --no_expand --val_batches N]
-  eval    --checkpoint DIR [--data PATH --backend --threads N --strict_dates]  score the model on the test split of
-          its training file or of PATH, columns by name, trained scaler (same JSON line)
-  sweep   <train flags> --grid lambda=1.05,1.1,1.2 gamma=1.05,1.1,1.2 --select loss|sparsity [--jobs N] --out DIR
-  predict --checkpoint DIR --data PATH [--out forecast.csv --strict_dates]   forecast pred_len steps after the file's end
-  report  --out DIR                     one self-contained HTML page, DIR/report.html, from a train run's --out folder
-  export  --checkpoint DIR --out model.sc [--csr_threshold 0.5]  one model file for sparsecast/infer (CSR below the density)
-  bench   sparsity [--json --preset small|full|all --runs 5 --svg sparsity.svg --threads N]   CSR vs dense-masked GEMM by density
-          sparsity --train [--preset small|full --density 0.1 --batch 32]      training step / inference, dense vs CSR
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
+
+  sparsecast <command> --help   that command's flags, defaults and allowed values
+  sparsecast --version          the version (${VERSION})
 `;
+}
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  switch (command) {
-    case 'train':
-      return trainCommand(rest);
-    case 'eval':
-      return evalCommand(rest);
-    case 'predict':
-      return predictCommand(rest);
-    case 'sweep':
-      return sweepCommand(rest);
-    case 'report':
-      return reportCommand(rest);
-    case 'export':
-      return exportCommand(rest);
-    case 'bench':
-      return benchCommand(rest);
-    case undefined:
-    case 'help':
-    case '--help':
-      process.stdout.write(USAGE);
-      return;
-    default:
-      throw new Error(`sparsecast: unknown command '${command}'\n${USAGE}`);
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    const about = command === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    process.stdout.write(about ? commandHelp(about) : usage());
+    return;
   }
+  if (command === '--version' || command === '-V' || command === 'version') {
+    process.stdout.write(`sparsecast ${VERSION}\n`);
+    return;
+  }
+  const spec = COMMANDS.find((c) => c.name === command);
+  if (!spec) {
+    const guess = didYouMean(command.replace(/^-+/, ''), COMMANDS.map((c) => c.name));
+    const what = command.startsWith('-') ? 'flag' : 'command';
+    throw new Error(`sparsecast: unknown ${what} '${command}'${guess ? `; did you mean '${guess}'?` : ''} ('sparsecast --help' lists the commands)`);
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(commandHelp(spec));
+    return;
+  }
+  return RUN[spec.name]!(rest);
 }

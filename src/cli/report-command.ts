@@ -7,7 +7,8 @@
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from './args.ts';
+import { parseCommandArgs } from './flags.ts';
+import { REPORT } from './commands.ts';
 import { lineChart } from './svg-plot.ts';
 import { readModelWeights } from '../io/model-weights.ts';
 import { densityBarsSvg, esc, sparsityChartSvg, DECISION_COLORS } from '../web/charts.ts';
@@ -218,9 +219,8 @@ ${sections.join('\n')}
 }
 
 export async function reportCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv);
-  const dir = args.flags.get('out') ?? args.command;
-  if (!dir) throw new Error('sparsecast report: --out DIR (the --out folder of a training run) is required');
+  const args = parseCommandArgs(REPORT, argv);
+  const dir = (args.flags.get('out') ?? args.command)!;
   const { path, sections } = writeReport(dir);
   console.log(JSON.stringify({ report: path, sections }));
 }

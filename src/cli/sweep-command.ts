@@ -8,50 +8,26 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireRunLock } from './run-lock.ts';
+import { numberFlag } from './args.ts';
+import { parseCommandArgs } from './flags.ts';
+import { SWEEP, TRAIN } from './commands.ts';
+import { gridCombinations, gridFromWords, passThroughArgs } from './sweep-plan.ts';
 
 interface RunRow {
   config: Record<string, string>;
   result: Record<string, number | string>;
 }
 
+/** The sweep's plan from its arguments; every run's train flags have passed train's table (SWEEP.finish). */
 function parseSweepArgs(argv: string[]): { grid: Map<string, string[]>; select: 'loss' | 'sparsity'; jobs: number; out: string; pass: string[] } {
-  const grid = new Map<string, string[]>();
-  const pass: string[] = [];
-  let select: 'loss' | 'sparsity' = 'loss';
-  let jobs = 1;
-  let out = 'sweep';
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--grid') {
-      while (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) {
-        const spec = argv[++i]!;
-        const eq = spec.indexOf('=');
-        if (eq <= 0) throw new Error(`sparsecast sweep: --grid expects name=v1,v2,…, got '${spec}'`);
-        const values = spec.slice(eq + 1).split(',').filter(Boolean);
-        if (!values.length) throw new Error(`sparsecast sweep: --grid ${spec.slice(0, eq)} has no values`);
-        grid.set(spec.slice(0, eq), values);
-      }
-    } else if (a === '--select') {
-      const v = argv[++i];
-      if (v !== 'loss' && v !== 'sparsity') throw new Error(`sparsecast sweep: --select must be loss or sparsity, got '${v}'`);
-      select = v;
-    } else if (a === '--jobs') {
-      jobs = Number(argv[++i]);
-      if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`sparsecast sweep: --jobs must be a positive integer`);
-    } else if (a === '--out') {
-      out = argv[++i]!;
-    } else {
-      pass.push(a);
-    }
-  }
-  if (!grid.size) throw new Error('sparsecast sweep: --grid name=v1,v2 … is required');
-  return { grid, select, jobs, out, pass };
-}
-
-function combinations(grid: Map<string, string[]>): Record<string, string>[] {
-  let out: Record<string, string>[] = [{}];
-  for (const [k, vs] of grid) out = out.flatMap((c) => vs.map((v) => ({ ...c, [k]: v })));
-  return out;
+  const args = parseCommandArgs(SWEEP, argv);
+  return {
+    grid: gridFromWords(args.repeated?.get('grid') ?? []),
+    select: (args.flags.get('select') ?? 'loss') as 'loss' | 'sparsity',
+    jobs: numberFlag(args, 'jobs', 1, true),
+    out: args.flags.get('out') ?? 'sweep',
+    pass: passThroughArgs(args, TRAIN),
+  };
 }
 
 /** Lowest validation loss; or highest sparsity with validation loss breaking ties (the reference's two modes). */
@@ -89,7 +65,7 @@ export async function sweepCommand(argv: string[], entry: string[] = [...process
 }
 
 async function sweepInto(out: string, grid: Map<string, string[]>, select: 'loss' | 'sparsity', jobs: number, pass: string[], entry: string[]): Promise<void> {
-  const configs = combinations(grid);
+  const configs = gridCombinations(grid);
   const rows: RunRow[] = new Array(configs.length);
   let next = 0;
   const worker = async () => {
@@ -97,7 +73,7 @@ async function sweepInto(out: string, grid: Map<string, string[]>, select: 'loss
       const i = next++;
       const c = configs[i]!;
       const name = Object.entries(c).map(([k, v]) => `${k}${v}`).join('_');
-      const args = [...pass, ...Object.entries(c).flatMap(([k, v]) => [`--${k}`, v]), '--out', join(out, name)];
+      const args = [...pass, ...Object.entries(c).map(([k, v]) => `--${k}=${v}`), `--out=${join(out, name)}`];
       process.stderr.write(`sweep: starting ${name}\n`);
       rows[i] = { config: c, result: await runOne(entry, args) };
       console.log(JSON.stringify({ sweep: 'run', ...c, ...rows[i]!.result }));

@@ -22,7 +22,9 @@ import type { Masking } from '../sparse/masking.ts';
 import type { SafeArray } from '../io/safetensors.ts';
 import { writeRunFile } from '../io/checksum.ts';
 import type { LrAdjust } from '../train/lr-schedule.ts';
-import { numberFlag, parseArgs, type ParsedArgs } from './args.ts';
+import { numberFlag, type ParsedArgs } from './args.ts';
+import { parseCommandArgs } from './flags.ts';
+import { TRAIN } from './commands.ts';
 import { Progress } from './progress.ts';
 import { writeFileAtomic } from '../train/checkpoint.ts';
 import { lineChart } from './svg-plot.ts';
@@ -30,6 +32,7 @@ import { initBackend, threadsFlag } from './backends.ts';
 import { createController, DEFAULT_SPARSE, METHODS, type SparseOptions } from '../sparse/methods.ts';
 import type { Growth, UpdateRecord } from '../sparse/controller.ts';
 import type { DensityInit } from '../sparse/density.ts';
+import type { StructureKind } from '../sparse/structure.ts';
 import { readUpdates, writeSparsityPlots } from './sparsity-plots.ts';
 import { acquireRunLock } from './run-lock.ts';
 import { checkResume, fingerprintRun, fingerprintState, type RunFingerprint } from './run-fingerprint.ts';
@@ -138,7 +141,14 @@ export function specFromArgs(args: ParsedArgs): RunSpec {
     growth,
     densityInit,
     noExpand: args.switches.has('no_expand'),
+    structure: (f('sparsity_structure') ?? 'unstructured') as StructureKind,
+    blockSize: numberFlag(args, 'block_size', DEFAULT_SPARSE.blockSize!, true),
+    fanInAblation: numberFlag(args, 'fan_in_ablation', DEFAULT_SPARSE.fanInAblation!),
   };
+  // A structure flag the run would not read is refused, not ignored.
+  if (sparse.method === 'dense' && sparse.structure !== 'unstructured') throw new Error(`sparsecast train: --sparsity_structure ${sparse.structure} needs a sparse --method (pals, granet, rigl, set, static); --method dense has no masks`);
+  if (f('block_size') !== undefined && sparse.structure !== 'block') throw new Error(`sparsecast train: --block_size applies to --sparsity_structure block only (this run: ${sparse.structure})`);
+  if (f('fan_in_ablation') !== undefined && sparse.structure !== 'fan_in') throw new Error(`sparsecast train: --fan_in_ablation applies to --sparsity_structure fan_in only (this run: ${sparse.structure})`);
   if (!(sparse.method in METHODS)) throw new Error(`sparsecast train: --method must be one of ${Object.keys(METHODS).join(', ')}, got '${sparse.method}'`);
   for (const [k, v] of [['init_density', sparse.initDensity], ['final_density', sparse.finalDensity], ['density', sparse.density]] as const) {
     if (!(v > 0 && v <= 1)) throw new Error(`sparsecast train: --${k} must be in (0, 1], got ${v}`);
@@ -409,11 +419,9 @@ function round(v: number): number {
   return Number.isFinite(v) ? +v.toFixed(6) : v;
 }
 
-/** `sparsecast train`'s bare switches (flags that take no value). */
-export const TRAIN_SWITCHES = ['resume', 'no_expand', 'distil', 'no_epoch_test', 'strict_dates'] as const;
-
 export async function trainCommand(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, TRAIN_SWITCHES);
+  // Every flag and value is checked against src/cli/commands.ts's TRAIN table before anything is read or written.
+  const args = parseCommandArgs(TRAIN, argv);
   const spec = specFromArgs(args);
   const { json } = await runTraining(spec, { resume: args.switches.has('resume') });
   console.log(JSON.stringify(json));

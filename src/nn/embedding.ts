@@ -46,10 +46,13 @@ class TokenConv extends Module {
   }
 }
 
+/** Rows of the position table (TSLib's max_len): the longest encoder or decoder input a model can take. */
+export const MAX_POSITIONS = 5000;
+
 /** Sinusoidal table pe[pos, 2i] = sin(pos·10000^(−2i/d)), pe[pos, 2i+1] = cos(…); shape [1, maxLen, d]. */
 export class PositionalEmbedding extends Module {
   readonly pe: Tensor;
-  constructor(dModel: number, maxLen = 5000) {
+  constructor(dModel: number, maxLen = MAX_POSITIONS) {
     super();
     const pe = new Float32Array(maxLen * dModel);
     for (let pos = 0; pos < maxLen; pos++) {

@@ -1,0 +1,299 @@
+/**
+ * What every `sparsecast` command accepts: its flag table (names as Time-Series-Library spells them, defaults,
+ * allowed values and ranges, one line of help) and the rules between flags. src/cli/flags.ts parses against
+ * these tables; --help and the top-level usage are printed from them, so the documentation cannot drift from
+ * what is accepted. Everything here is checked before a command reads a model or writes a file.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ParsedArgs } from './args.ts';
+import { FlagError, checkValue, parseCommandArgs, type CommandSpec, type FlagSpec } from './flags.ts';
+import { didYouMean } from './did-you-mean.ts';
+import { modelNames, PRESETS } from '../models/index.ts';
+import { METHODS, DEFAULT_SPARSE } from '../sparse/methods.ts';
+import { MAX_POSITIONS } from '../nn/embedding.ts';
+import { TIME_FEATURE_COUNTS } from '../data/time-features.ts';
+import { DEFAULT_CSR_THRESHOLD } from '../io/model-file.ts';
+import { gridCombinations, passThroughArgs } from './sweep-plan.ts';
+
+/** TSLib's run.py defaults, used for the other of --root_path / --data_path when only one is given. */
+const TSLIB_ROOT_PATH = './data/ETT/';
+const TSLIB_DATA_PATH = 'ETTh1.csv';
+
+const BACKEND: FlagSpec = { name: 'backend', type: 'string', choices: ['wasm', 'js', 'webgpu'], default: 'wasm', help: 'compute engine' };
+const THREADS: FlagSpec = { name: 'threads', type: 'integer', min: 1, max: 256, default: '1', help: 'wasm kernel threads (the same results for any count)' };
+const STRICT_DATES: FlagSpec = {
+  name: 'strict_dates', type: 'switch', help: 'refuse a data file with repeated or out-of-order dates (by default they are kept in file order with a warning, as TSLib does)',
+};
+const DATA_FLAGS: FlagSpec[] = [
+  { name: 'data', type: 'string', metavar: 'PATH', help: 'the CSV file (a date column and numeric columns, as TSLib reads them)' },
+  { name: 'root_path', type: 'string', metavar: 'DIR', help: `TSLib spelling: --data is DIR/FILE (with --data_path; alone: FILE is ${TSLIB_DATA_PATH})` },
+  { name: 'data_path', type: 'string', metavar: 'FILE', help: `TSLib spelling: --data is DIR/FILE (with --root_path; alone: DIR is ${TSLIB_ROOT_PATH})` },
+];
+
+/** Names TSLib gives its data sets in `--data`; here --data is a file. */
+const TSLIB_DATA_NAMES = /^(ETTh1|ETTh2|ETTm1|ETTm2|custom|m4|PSM|MSL|SMAP|SMD|SWAT|UEA|Solar|PEMS|Weather|Electricity|ECL|Traffic|Exchange|ILI)$/i;
+
+/**
+ * --root_path/--data_path become --data (TSLib joins them the same way); then --data must name a file. A TSLib
+ * data-set name (`--data ETTh1`) is told apart from a mistyped path, since the fix differs.
+ */
+function resolveData(cmd: string, args: ParsedArgs, required: boolean): void {
+  const root = args.flags.get('root_path');
+  const file = args.flags.get('data_path');
+  if (root !== undefined || file !== undefined) {
+    if (args.flags.has('data')) {
+      throw new FlagError(`sparsecast ${cmd}: --data and --root_path/--data_path both name the data; give one (--data PATH, or TSLib's --root_path DIR --data_path FILE)`);
+    }
+    args.flags.set('data', join(root ?? TSLIB_ROOT_PATH, file ?? TSLIB_DATA_PATH));
+  }
+  const data = args.flags.get('data');
+  if (data === undefined) {
+    if (required) throw new FlagError(`sparsecast ${cmd}: --data PATH is required (or TSLib's --root_path DIR --data_path FILE)`);
+    return;
+  }
+  if (!existsSync(data)) {
+    if (TSLIB_DATA_NAMES.test(data) || (!/[\\/]/.test(data) && !/\.\w+$/.test(data))) {
+      throw new FlagError(`sparsecast ${cmd}: --data takes a CSV path, got '${data}' (a TSLib data-set name?); e.g. --data data/ETTh1.csv, or --root_path ./data/ --data_path ETTh1.csv`);
+    }
+    throw new FlagError(`sparsecast ${cmd}: --data: no such file '${data}'`);
+  }
+  if (statSync(data).isDirectory()) throw new FlagError(`sparsecast ${cmd}: --data '${data}' is a folder; pass a CSV file`);
+}
+
+const num = (args: ParsedArgs, name: string, fallback: number): number => Number(args.flags.get(name) ?? fallback);
+
+/** Train's rules between flags (each flag's own range is in the table). */
+function finishTrain(args: ParsedArgs, cmd = 'train'): void {
+  resolveData(cmd, args, true);
+  const fail = (message: string): never => {
+    throw new FlagError(`sparsecast ${cmd}: ${message}`);
+  };
+  const preset = PRESETS[(args.flags.get('preset') ?? 'small') as keyof typeof PRESETS];
+  const seqLen = num(args, 'seq_len', 96);
+  const labelLen = num(args, 'label_len', 48);
+  const predLen = num(args, 'pred_len', 96);
+  if (labelLen > seqLen) fail(`--label_len ${labelLen} must be at most --seq_len ${seqLen} (the decoder's start token is the window's tail)`);
+  // The decoder reads label_len + pred_len positions of the same sinusoidal table as the encoder.
+  if (labelLen + predLen > MAX_POSITIONS) fail(`--label_len + --pred_len must be at most ${MAX_POSITIONS} (the position table's length), got ${labelLen} + ${predLen}`);
+  const dModel = num(args, 'd_model', preset.dModel);
+  const nHeads = num(args, 'n_heads', preset.nHeads);
+  if (dModel % nHeads !== 0) fail(`--d_model ${dModel} is not divisible by --n_heads ${nHeads}`);
+  const sMin = num(args, 's_min', DEFAULT_SPARSE.sMin);
+  const sMax = num(args, 's_max', DEFAULT_SPARSE.sMax);
+  if (!(sMin < sMax)) fail(`--s_min ${sMin} must be less than --s_max ${sMax}`);
+  const dims = args.flags.get('p_hidden_dims');
+  const layers = num(args, 'p_hidden_layers', 2);
+  const dimCount = dims === undefined ? 2 : dims.split(/[, ]+/).filter(Boolean).length;
+  if (dimCount < layers) fail(`--p_hidden_dims has ${dimCount} entries; --p_hidden_layers ${layers} needs at least that many`);
+}
+
+export const TRAIN: CommandSpec = {
+  name: 'train',
+  summary: 'Train a forecaster (TSLib long-term forecasting protocol); one JSON line on stdout, files in --out.',
+  flags: [
+    ...DATA_FLAGS,
+    { name: 'model', type: 'string', choices: modelNames(), default: 'Transformer', help: 'model' },
+    { name: 'preset', type: 'string', choices: ['small', 'full'], default: 'small', help: 'sizes for d_model, n_heads, e_layers, d_layers, d_ff, dropout' },
+    { name: 'seq_len', type: 'integer', min: 1, max: MAX_POSITIONS, default: '96', help: 'input window length' },
+    { name: 'label_len', type: 'integer', min: 0, max: MAX_POSITIONS, default: '48', help: 'decoder start-token length (at most seq_len)' },
+    { name: 'pred_len', type: 'integer', min: 1, max: MAX_POSITIONS, default: '96', help: 'forecast horizon' },
+    { name: 'features', type: 'string', choices: ['M', 'S', 'MS'], default: 'M', help: 'M: all channels to all; S: target to target; MS: all to target' },
+    { name: 'target', type: 'string', metavar: 'COLUMN', default: 'OT', help: 'target column (S, MS)' },
+    { name: 'freq', type: 'string', choices: Object.keys(TIME_FEATURE_COUNTS), default: 'h', help: 'time-feature frequency code' },
+    { name: 'data_kind', type: 'string', choices: ['auto', 'ETTh', 'ETTm', 'custom'], default: 'auto', help: 'train/val/test split rule (ETT: by months; custom: 70/10/20)' },
+    { name: 'd_model', type: 'integer', min: 1, default: `${PRESETS.small.dModel} (full: ${PRESETS.full.dModel})`, help: 'model width (divisible by n_heads)' },
+    { name: 'n_heads', type: 'integer', min: 1, default: `${PRESETS.small.nHeads} (full: ${PRESETS.full.nHeads})`, help: 'attention heads' },
+    { name: 'e_layers', type: 'integer', min: 1, default: `${PRESETS.small.eLayers}`, help: 'encoder layers' },
+    { name: 'd_layers', type: 'integer', min: 1, default: `${PRESETS.small.dLayers}`, help: 'decoder layers' },
+    { name: 'd_ff', type: 'integer', min: 1, default: `${PRESETS.small.dFf} (full: ${PRESETS.full.dFf})`, help: 'feed-forward width' },
+    { name: 'dropout', type: 'number', min: 0, max: 1, maxOpen: true, default: `${PRESETS.small.dropout}`, help: 'dropout probability' },
+    { name: 'factor', type: 'integer', min: 1, default: '1', help: 'attention factor (Informer, Autoformer)' },
+    // An even window makes TSLib's (and this) moving average one step short, and the decomposition's subtraction fails.
+    { name: 'moving_avg', type: 'integer', min: 1, odd: true, default: '25', help: 'series-decomposition window (Autoformer, FEDformer, DLinear)' },
+    { name: 'activation', type: 'string', choices: ['gelu', 'relu'], default: 'gelu', help: 'feed-forward activation' },
+    { name: 'distil', type: 'switch', help: "turn Informer's distilling off (TSLib's store_false flag)" },
+    { name: 'modes', type: 'integer', min: 1, default: '32', help: 'FEDformer: Fourier modes kept' },
+    { name: 'mode_select', type: 'string', choices: ['random', 'low'], default: 'random', help: 'FEDformer: which modes' },
+    { name: 'p_hidden_dims', type: 'list', integerItems: true, min: 1, metavar: 'N,N', default: '128,128', help: 'NSTransformer: projector hidden sizes' },
+    { name: 'p_hidden_layers', type: 'integer', min: 1, default: '2', help: 'NSTransformer: projector hidden layers' },
+    { name: 'train_epochs', type: 'integer', min: 1, default: '10', help: 'epochs' },
+    { name: 'patience', type: 'integer', min: 1, default: '3', help: 'early-stopping patience (epochs)' },
+    { name: 'batch_size', type: 'integer', min: 1, max: 65536, default: '32', help: 'batch size' },
+    { name: 'learning_rate', type: 'number', min: 0, minOpen: true, default: '1e-4', help: 'Adam learning rate' },
+    { name: 'lradj', type: 'string', choices: ['type1', 'type2', 'constant'], default: 'type1', help: 'learning-rate schedule' },
+    // The sparse controller's generator starts at seed + 4·2³², which must stay a safe integer.
+    { name: 'seed', type: 'integer', min: 0, max: 2 ** 32 - 1, default: '2020', help: 'random seed' },
+    BACKEND,
+    THREADS,
+    { name: 'out', type: 'string', metavar: 'DIR', help: 'folder for checkpoints, logs, result, plots (none: nothing written)' },
+    { name: 'max_train_batches', type: 'integer', min: 1, help: 'stop each epoch after N training batches' },
+    { name: 'no_epoch_test', type: 'switch', help: 'skip the per-epoch test pass (the final test still runs)' },
+    { name: 'checkpoint_every', type: 'integer', min: 0, default: '100', help: 'checkpoint every N steps (0: at epoch ends only)' },
+    { name: 'resume', type: 'switch', help: "continue from --out's checkpoint" },
+    { name: 'method', type: 'string', choices: Object.keys(METHODS), default: DEFAULT_SPARSE.method, help: 'sparse training method' },
+    { name: 'lambda', type: 'number', min: 1, minOpen: true, default: `${DEFAULT_SPARSE.lambda}`, help: 'PALS: expand/shrink factor' },
+    { name: 'gamma', type: 'number', min: 1, minOpen: true, default: `${DEFAULT_SPARSE.gamma}`, help: 'PALS: loss-ratio tolerance' },
+    { name: 'update_freq', type: 'integer', min: 1, default: `${DEFAULT_SPARSE.updateFrequency}`, help: 'steps between mask updates' },
+    { name: 's_min', type: 'number', min: 0, minOpen: true, max: 1, maxOpen: true, default: `${DEFAULT_SPARSE.sMin}`, help: 'PALS: lowest sparsity (less than s_max)' },
+    { name: 's_max', type: 'number', min: 0, minOpen: true, max: 1, maxOpen: true, default: `${DEFAULT_SPARSE.sMax}`, help: 'PALS: highest sparsity' },
+    { name: 'init_density', type: 'number', min: 0, minOpen: true, max: 1, default: `${DEFAULT_SPARSE.initDensity}`, help: 'PALS, GraNet: starting density' },
+    { name: 'final_density', type: 'number', min: 0, minOpen: true, max: 1, default: `${DEFAULT_SPARSE.finalDensity}`, help: 'GraNet: final density' },
+    { name: 'density', type: 'number', min: 0, minOpen: true, max: 1, default: `${DEFAULT_SPARSE.density}`, help: 'RigL, SET, static: density' },
+    { name: 'zeta', type: 'number', min: 0, minOpen: true, max: 1, default: `${DEFAULT_SPARSE.zeta}`, help: 'fraction of active weights pruned and regrown per update' },
+    { name: 'growth', type: 'string', choices: ['gradient', 'random', 'momentum'], default: DEFAULT_SPARSE.growth, help: 'regrowth criterion' },
+    { name: 'density_init', type: 'string', choices: ['uniform', 'erk'], default: DEFAULT_SPARSE.densityInit, help: 'per-layer density distribution' },
+    { name: 'no_expand', type: 'switch', help: 'PALS: never expand' },
+    { name: 'sparsity_structure', type: 'string', choices: ['unstructured', 'fan_in', 'block'], default: 'unstructured', help: 'which weights a sparse method takes and gives: any (the reference), the same fan-in per output neuron, or whole B×B blocks' },
+    { name: 'block_size', type: 'integer', min: 1, max: 64, default: '4', help: 'B of --sparsity_structure block' },
+    { name: 'fan_in_ablation', type: 'number', min: 0, max: 1, default: '0.3', help: 'fan_in: a neuron with fewer salient weights than this × the layer\'s mean is removed whole (0: never)' },
+    { name: 'val_batches', type: 'integer', min: 1, help: 'validation batches per sparsity decision (all when not given)' },
+    STRICT_DATES,
+  ],
+  finish: (args) => finishTrain(args),
+};
+
+export const EVAL: CommandSpec = {
+  name: 'eval',
+  summary: "Re-score a train run's saved model on the test split of its data file (or --data PATH); the same JSON line as train.",
+  flags: [
+    { name: 'checkpoint', type: 'string', metavar: 'DIR', required: true, help: 'the --out folder of a train run' },
+    BACKEND,
+    THREADS,
+    { name: 'data', type: 'string', metavar: 'PATH', help: 'score the test split of this CSV instead of the training file (columns matched by name, the trained scaler)' },
+    STRICT_DATES,
+  ],
+};
+
+export const PREDICT: CommandSpec = {
+  name: 'predict',
+  summary: "Forecast pred_len steps after the data file's last row, de-normalised, with dates.",
+  flags: [
+    { name: 'checkpoint', type: 'string', metavar: 'DIR', required: true, help: 'the --out folder of a train run' },
+    ...DATA_FLAGS,
+    { name: 'out', type: 'string', metavar: 'FILE', default: 'forecast.csv', help: 'the forecast CSV to write' },
+    BACKEND,
+    THREADS,
+    STRICT_DATES,
+  ],
+  finish: (args) => resolveData('predict', args, true),
+};
+
+const SWEEP_OWN: FlagSpec[] = [
+  { name: 'grid', type: 'string', metavar: 'NAME=V1,V2', repeatable: true, required: true, help: 'train flag and its values; several NAME=… words make the grid' },
+  { name: 'select', type: 'string', choices: ['loss', 'sparsity'], default: 'loss', help: 'lowest val loss, or highest sparsity (val loss breaks ties)' },
+  { name: 'jobs', type: 'integer', min: 1, max: 256, default: '1', help: 'runs at once' },
+  { name: 'out', type: 'string', metavar: 'DIR', default: 'sweep', help: 'folder for the runs and sweep.md' },
+];
+const SWEEP_OWN_NAMES = new Set(SWEEP_OWN.map((f) => f.name));
+
+export const SWEEP: CommandSpec = {
+  name: 'sweep',
+  summary: 'Train every combination of --grid (each with the train flags given), then select one.',
+  flags: [...SWEEP_OWN, ...TRAIN.flags.filter((f) => !SWEEP_OWN_NAMES.has(f.name))],
+  notes: "Every other flag is sparsecast train's (sparsecast train --help) and goes to each run.",
+  finish: (args) => {
+    const trainFlags = new Map(TRAIN.flags.map((f) => [f.name, f] as const));
+    const grid = new Map<string, string[]>();
+    for (const word of args.repeated?.get('grid') ?? []) {
+      const eq = word.indexOf('=');
+      if (eq <= 0) throw new FlagError(`sparsecast sweep: --grid expects NAME=V1,V2,…, got '${word}'`);
+      const key = word.slice(0, eq).replace(/^-+/, '');
+      const f = trainFlags.get(key);
+      if (!f || SWEEP_OWN_NAMES.has(key)) {
+        const guess = didYouMean(key, TRAIN.flags.filter((t) => !SWEEP_OWN_NAMES.has(t.name)).map((t) => t.name));
+        throw new FlagError(`sparsecast sweep: --grid ${key}: not a train flag${guess ? `; did you mean ${guess}?` : " ('sparsecast train --help' lists them)"}`);
+      }
+      if (f.type === 'switch') throw new FlagError(`sparsecast sweep: --grid ${key}: a switch has no values to grid; run the sweep with and without --${key}`);
+      if (grid.has(key)) throw new FlagError(`sparsecast sweep: --grid ${key} is given twice`);
+      if (args.flags.has(key)) throw new FlagError(`sparsecast sweep: --${key} is both a flag and a --grid key; give it once`);
+      const values = word.slice(eq + 1).split(',').filter((v) => v !== '');
+      if (!values.length) throw new FlagError(`sparsecast sweep: --grid ${key} has no values`);
+      for (const v of values) {
+        try {
+          checkValue(SWEEP, f, v);
+        } catch (e) {
+          throw e instanceof FlagError ? new FlagError(e.message.replace(/^sparsecast sweep: /, `sparsecast sweep: --grid ${key}=${values.join(',')}: `)) : e;
+        }
+      }
+      grid.set(key, values);
+    }
+    // Each run's flags pass train's own rules now, not minutes into the sweep.
+    const pass = passThroughArgs(args, TRAIN);
+    for (const combo of gridCombinations(grid)) {
+      try {
+        parseCommandArgs(TRAIN, [...pass, ...Object.entries(combo).map(([k, v]) => `--${k}=${v}`)]);
+      } catch (e) {
+        if (!(e instanceof FlagError)) throw e;
+        const at = Object.entries(combo).map(([k, v]) => `${k}=${v}`).join(' ');
+        throw new FlagError(`${e.message.replace(/^sparsecast train: /, 'sparsecast sweep: ')} (in the run ${at})`);
+      }
+    }
+  },
+};
+
+export const EXPORT: CommandSpec = {
+  name: 'export',
+  summary: 'One model file for sparsecast/infer from a train run (CSR for layers below the density threshold).',
+  flags: [
+    { name: 'checkpoint', type: 'string', metavar: 'DIR', required: true, help: 'the --out folder of a train run' },
+    { name: 'out', type: 'string', metavar: 'FILE', required: true, help: 'the model file to write (e.g. model.sc)' },
+    { name: 'csr_threshold', type: 'number', min: 0, max: 1, default: `${DEFAULT_CSR_THRESHOLD}`, help: 'store a masked layer as CSR below this density' },
+  ],
+};
+
+export const REPORT: CommandSpec = {
+  name: 'report',
+  summary: "One self-contained HTML page, DIR/report.html, from a train run's --out folder.",
+  positionals: { metavar: 'DIR', help: 'the run folder (same as --out DIR)', max: 1 },
+  flags: [{ name: 'out', type: 'string', metavar: 'DIR', help: 'the --out folder of a train run' }],
+  finish: (args) => {
+    const out = args.flags.get('out');
+    if (out !== undefined && args.command !== undefined && out !== args.command) {
+      throw new FlagError(`sparsecast report: the run folder is given twice ('${args.command}' and --out ${out}); give one`);
+    }
+    if (out === undefined && args.command === undefined) throw new FlagError('sparsecast report: --out DIR (the --out folder of a training run) is required');
+  },
+};
+
+/** Flags that only one of bench sparsity's two modes reads. */
+const BENCH_STUDY_ONLY = ['svg', 'densities', 'shapes', 'pass'];
+const BENCH_TRAIN_ONLY = ['density', 'batch'];
+
+export const BENCH: CommandSpec = {
+  name: 'bench',
+  summary: 'sparsity: CSR vs dense-masked GEMM by density; with --train, a training step and inference, dense vs CSR.',
+  positionals: { metavar: 'sparsity', help: 'the bench (the others run from a checkout: npm run bench -- <name>)', max: 1 },
+  flags: [
+    { name: 'train', type: 'switch', help: 'time a training step and inference instead of single GEMMs' },
+    { name: 'json', type: 'switch', help: 'JSON lines instead of a table' },
+    { name: 'preset', type: 'string', choices: ['small', 'full', 'all'], default: 'all (with --train: small)', help: 'layer shapes (with --train: small or full)' },
+    { name: 'runs', type: 'integer', min: 1, default: '5', help: 'timed runs per measurement' },
+    { name: 'backend', type: 'string', choices: ['wasm', 'js'], default: 'wasm', help: 'compute engine' },
+    THREADS,
+    { name: 'svg', type: 'string', metavar: 'PATH', default: 'sparsity.svg', help: 'the speedup chart to write' },
+    { name: 'densities', type: 'list', min: 0, minOpen: true, max: 1, metavar: 'D,D', help: 'densities to measure (default 1 … 0.02)' },
+    { name: 'shapes', type: 'string', metavar: 'MxNxK,…', help: "GEMM shapes instead of the preset's" },
+    { name: 'pass', type: 'string', choices: ['forward', 'backward'], help: 'only this pass (default both)' },
+    { name: 'density', type: 'number', min: 0, minOpen: true, max: 1, default: '0.1', help: '--train: density of the masked layers' },
+    { name: 'batch', type: 'integer', min: 1, default: '32', help: '--train: batch size' },
+  ],
+  finish: (args) => {
+    const name = args.command;
+    if (name !== 'sparsity') {
+      throw new FlagError(`sparsecast bench: only 'sparsity' is bundled with the CLI; run '${name ?? '<name>'}' from a checkout with \`npm run bench -- ${name ?? '<name>'}\``);
+    }
+    const train = args.switches.has('train');
+    for (const f of train ? BENCH_STUDY_ONLY : BENCH_TRAIN_ONLY) {
+      if (args.flags.has(f)) throw new FlagError(`sparsecast bench: --${f} applies to bench sparsity ${train ? 'without' : 'with'} --train`);
+    }
+    if (train && args.flags.get('preset') === 'all') throw new FlagError("sparsecast bench: --preset must be small or full with --train, got 'all'");
+    const shapes = args.flags.get('shapes');
+    if (shapes !== undefined && !shapes.split(',').every((s) => /^\d+x\d+x\d+$/.test(s) && s.split('x').every((v) => Number(v) > 0))) {
+      throw new FlagError(`sparsecast bench: --shapes expects MxNxK,… with positive integers, got '${shapes}'`);
+    }
+  },
+};
+
+/** Every command, in the order the usage lists them. */
+export const COMMANDS: readonly CommandSpec[] = [TRAIN, EVAL, PREDICT, SWEEP, EXPORT, REPORT, BENCH];
