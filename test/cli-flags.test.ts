@@ -81,6 +81,10 @@ const REFUSED: Array<[string, string[], RegExp]> = [
   ['bench --runs 0', ['bench', 'sparsity', '--runs', '0'], /bench: --runs must be at least 1, got 0/],
   ['export --csr_threshold 2', ['export', '--checkpoint', 'x', '--out', 'm.sc', '--csr_threshold', '2'], /--csr_threshold must be in \[0, 1\], got 2/],
   ['unknown command', ['trian'], /unknown command 'trian'; did you mean 'train'\?/],
+  ['--sparsity_structure takes only its choices', ['train', '--data', DATA, '--method', 'pals', '--sparsity_structure', 'nm'], /--sparsity_structure must be one of unstructured, fan_in, block/],
+  ['a structure needs a sparse method', ['train', '--data', DATA, '--sparsity_structure', 'fan_in'], /--sparsity_structure fan_in needs a sparse --method/],
+  ['--block_size without block is not ignored', ['train', '--data', DATA, '--method', 'pals', '--block_size', '8'], /--block_size applies to --sparsity_structure block only/],
+  ['--fan_in_ablation without fan_in is not ignored', ['train', '--data', DATA, '--method', 'pals', '--sparsity_structure', 'block', '--fan_in_ablation', '0.5'], /--fan_in_ablation applies to --sparsity_structure fan_in only/],
 ];
 
 describe('sparsecast flags at the door (child processes)', () => {

@@ -1,7 +1,7 @@
 // The `sparsecast` command end to end: train → one JSON line with every field; eval reproduces the test
 // metrics from the saved model; predict writes de-normalised forecasts with dates; bad flags fail clearly.
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSafetensors } from '../src/io/safetensors.ts';
@@ -49,6 +49,25 @@ describe('cli', () => {
     // De-normalised: oil temperatures in °C, not z-scores.
     const ot = rows.slice(1).map((l) => Number(l.split(',')[7]));
     expect(Math.max(...ot.map(Math.abs))).toBeGreaterThan(2);
+
+    // A fresh run into a folder whose run did not finish would overwrite its checkpoint: refused, untouched.
+    const unfinished = mkdtempSync(join(tmpdir(), 'sc-cli-unfinished-'));
+    cpSync(out, unfinished, { recursive: true });
+    rmSync(join(unfinished, 'result.json'));
+    const ckpt = readFileSync(join(unfinished, 'checkpoint.safetensors'));
+    const u = cli(['train', '--data', 'data/ETTh1.csv', ...SMALL, '--train_epochs', '1', '--max_train_batches', '5', '--out', unfinished]);
+    expect(u.status).not.toBe(0);
+    expect(u.stderr).toMatch(/holds an unfinished run .*continue it with --resume/);
+    expect(readFileSync(join(unfinished, 'checkpoint.safetensors')).equals(ckpt)).toBe(true);
+
+    // Into a finished run's folder, a fresh run replaces it: eval then reads the new run's model, never the old
+    // weights under the new config (here another pred_len, so a mix could not even load).
+    const again = cli(['train', '--data', 'data/ETTh1.csv', ...SMALL, '--pred_len', '12', '--train_epochs', '1', '--max_train_batches', '3', '--out', out]);
+    expect(again.status, again.stderr).toBe(0);
+    const e3 = cli(['eval', '--checkpoint', out]);
+    expect(e3.status, e3.stderr).toBe(0);
+    expect(JSON.parse(e3.stdout.trim()).pred_len).toBe(12);
+    expect(JSON.parse(e3.stdout.trim()).mse).toBe(JSON.parse(again.stdout.trim()).mse);
   }, 300_000);
 
   it('bad input gives one clear line', () => {

@@ -3,7 +3,7 @@
  * flag names. Progress on stderr, exactly one JSON line on stdout, and in --out DIR: the checkpoint, the
  * best weights, `log.jsonl`, `result.txt` (TSLib style), `config.json` and SVG plots.
  */
-import { mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { engine } from '../tensor/engine.ts';
 import { Rng } from '../tensor/random.ts';
@@ -302,15 +302,40 @@ export async function sparseExecutionTimes(trainer: Trainer, ds: ForecastDataset
  */
 export async function runTraining(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean } = {}): Promise<RunOutcome> {
   if (!spec.out) return trainRun(spec, opts);
+  const created = !existsSync(spec.out);
   const lock = acquireRunLock(spec.out, `sparsecast ${process.argv.slice(2).join(' ')}`);
   try {
     const fingerprint = fingerprintRun(spec);
     if (opts.resume) checkResume(join(spec.out, 'checkpoint.safetensors'), fingerprint);
+    else refuseUnfinishedRun(spec.out);
     return await trainRun(spec, { ...opts, fingerprint });
   } finally {
     lock.release();
+    // A run refused at the door (data too short, a bad resume) leaves no folder behind that it made only to
+    // hold its lock: rmdir removes the folder only when it is empty.
+    if (created) {
+      try {
+        rmdirSync(spec.out);
+      } catch {
+        // not empty: the run wrote something, keep it
+      }
+    }
   }
 }
+
+/**
+ * A fresh run (no --resume) into a folder whose run stopped before its end (a checkpoint, no result.json:
+ * interrupted, killed, or failed) would overwrite that checkpoint at its first save: refused, so a forgotten
+ * --resume never throws away hours of training. A finished run's folder may be trained into again.
+ */
+function refuseUnfinishedRun(out: string): void {
+  if (existsSync(join(out, 'checkpoint.safetensors')) && !existsSync(join(out, 'result.json'))) {
+    throw new Error(`sparsecast train: ${out} holds an unfinished run (checkpoint.safetensors, no result.json); continue it with --resume (same flags), or choose another --out / delete the folder to start over`);
+  }
+}
+
+/** What a fresh (not --resume) run removes from its --out before it starts: the results of an earlier run there. */
+const STALE_ON_FRESH_RUN = ['model.safetensors', 'result.json', 'best.safetensors', 'checkpoint.safetensors', 'log.jsonl', 'report.html'];
 
 async function trainRun(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean; fingerprint?: RunFingerprint }): Promise<RunOutcome> {
   const parts = await buildRun(spec);
@@ -319,6 +344,10 @@ async function trainRun(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean
   const out = spec.out;
   if (out) {
     mkdirSync(out, { recursive: true });
+    // A fresh run into a folder that holds an earlier run's results replaces them: its config.json is
+    // rewritten below, and an old model.safetensors or result.json beside it would pair that config with
+    // another run's weights (eval, predict and export read them together) until this run writes its own.
+    if (!opts.resume) for (const f of STALE_ON_FRESH_RUN) rmSync(join(out, f), { force: true });
     if (!opts.resume) writeFileSync(join(out, 'sparsity.jsonl'), '');
     writeFileSync(join(out, 'config.json'), JSON.stringify({ ...spec, cfg, scaler: { mean: Array.from(ds.scaler.mean), std: Array.from(ds.scaler.std), columns: ds.columns } }, null, 2));
   }
