@@ -14,6 +14,8 @@ import { loadCheckpoint } from '../train/checkpoint.ts';
 import { timeFeatures, toEpochMs, type CalendarTime } from '../data/time-features.ts';
 import type { Scaler } from '../data/dataset.ts';
 import type { Batch } from '../data/forecast-dataset.ts';
+import { exitOnInterrupt } from './interrupt.ts';
+import { yieldToEventLoop } from '../train/yield.ts';
 
 interface SavedRun extends RunSpec {
   scaler: { mean: number[]; std: number[]; columns: string[] };
@@ -51,6 +53,8 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const dir = args.flags.get('checkpoint');
   if (!dir) throw new Error('sparsecast eval: --checkpoint DIR is required');
   const spec = readRun(dir);
+  const interrupt = exitOnInterrupt('eval');
+  process.stderr.write(`eval: scoring ${dir} on its test split\n`);
   if (args.flags.has('backend')) spec.backend = args.flags.get('backend')!;
   if (args.flags.has('threads')) spec.threads = threadsFlag(args);
   const parts = await buildRun(spec);
@@ -64,6 +68,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     }),
     ...(await sparseExecutionTimes(trainer, parts.ds, spec.batchSize)),
   }));
+  interrupt.dispose();
   trainer.dispose();
   parts.controller.dispose();
   parts.model.dispose();
@@ -82,6 +87,8 @@ export async function predictCommand(argv: string[]): Promise<void> {
   const out = args.flags.get('out') ?? 'forecast.csv';
   if (!dir || !data) throw new Error('sparsecast predict: --checkpoint DIR and --data PATH are required');
   const spec = readRun(dir);
+  const interrupt = exitOnInterrupt('predict');
+  process.stderr.write(`predict: forecasting the end of ${data} with ${dir}\n`);
   const scaler: Scaler = { mean: Float32Array.from(spec.scaler.mean), std: Float32Array.from(spec.scaler.std) };
   const parts = await buildRun(spec, data, scaler);
   loadModel(dir, parts);
@@ -110,10 +117,12 @@ export async function predictCommand(argv: string[]): Promise<void> {
   batch.yMark.set(timeFeatures(future, cfg.freq).values, cfg.labelLen * F);
   const trainer = new Trainer(parts.model, ds, parts.modelRng, { ...spec, controller: parts.controller });
   const pred = ds.inverse(await trainer.predict(batch));
+  await yieldToEventLoop(); // a signal that came during the forecast exits here, before the file is written
   const lines = [['date', ...ds.columns].join(',')];
   future.forEach((_, k) => lines.push([formatDate(last + (k + 1) * step), ...Array.from(pred.subarray(k * C, (k + 1) * C), (v) => String(+v.toPrecision(7)))].join(',')));
   writeFileSync(out, `${lines.join('\n')}\n`);
   process.stderr.write(`predict: ${cfg.predLen} steps after ${formatDate(last)} → ${out}\n`);
+  interrupt.dispose();
   trainer.dispose();
   parts.controller.dispose();
   parts.model.dispose();
