@@ -25,6 +25,7 @@ import { mul } from '../src/ops/binary.ts';
 import { sum } from '../src/ops/reduce.ts';
 import { loadForecaster } from '../src/infer/index.ts';
 import { resumeCommandLine, shellQuote, watchInterrupts } from '../src/cli/interrupt.ts';
+import { yieldToEventLoop } from '../src/train/yield.ts';
 import { syntheticModelFile } from './fixtures/infer/synthetic-model.ts';
 
 const dirs: string[] = [];
@@ -191,6 +192,31 @@ describe('Ctrl-C / SIGTERM in the CLI', () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout.trim()).epochs_run).toBe(1);
   }, 90_000);
+});
+
+describe('yieldToEventLoop', () => {
+  it('lets pending macrotasks run (setImmediate; the MessageChannel fallback of browsers and Deno)', async () => {
+    const g = globalThis as { setImmediate?: unknown };
+    const saved = g.setImmediate;
+    for (const without of [false, true]) {
+      if (without) g.setImmediate = undefined;
+      try {
+        let ran = false;
+        const channel = new MessageChannel(); // a macrotask queued before the yield
+        channel.port1.onmessage = () => {
+          ran = true;
+          channel.port1.close();
+        };
+        channel.port2.postMessage(0);
+        await Promise.resolve(); // a microtask turn alone does not run it
+        expect(ran).toBe(false);
+        for (let i = 0; i < 5 && !ran; i++) await yieldToEventLoop();
+        expect(ran, without ? 'MessageChannel fallback' : 'setImmediate').toBe(true);
+      } finally {
+        g.setImmediate = saved;
+      }
+    }
+  });
 });
 
 describe('watchInterrupts', () => {
