@@ -63,10 +63,11 @@ export function selectRun<T extends { result: Record<string, number | string> }>
 }
 
 /**
- * One train run in a child; resolves to its JSON result, or how the sweep's interrupt stopped it: 'interrupted'
- * (it saved its checkpoint) or 'killed' (it had not started training). Children run in their own process group (detached), so a terminal's Ctrl-C reaches
- * only the sweep, which passes exactly one signal on: two (the terminal's and ours) would make a run exit
- * without saving.
+ * One train run in a child; resolves to its JSON result, or how the sweep's interrupt stopped it:
+ * 'interrupted' (it saved its checkpoint and exited 130 / 143) or 'killed' (the signal's default action: it
+ * was still starting, before its handler). Children run in their own process group (detached), so a
+ * terminal's Ctrl-C reaches only the sweep, which passes exactly one signal on: two (the terminal's and ours)
+ * would make a run exit without saving.
  */
 function runOne(entry: string[], args: string[], running: Set<ChildProcess>, interrupt: InterruptWatch): Promise<Record<string, number | string> | 'interrupted' | 'killed'> {
   return new Promise((resolve, reject) => {
@@ -78,7 +79,6 @@ function runOne(entry: string[], args: string[], running: Set<ChildProcess>, int
     child.stderr.on('data', (d) => (stderr += d));
     child.on('exit', (code, signal) => {
       running.delete(child);
-      // 130 / 143: it saved a checkpoint. Killed by the signal itself: it was still starting (no handler yet).
       if (interrupt.signal && code === SIGNAL_EXIT_CODE[interrupt.signal]) resolve('interrupted');
       else if (interrupt.signal && signal === interrupt.signal) resolve('killed');
       else if (code !== 0) reject(new Error(`sweep: run ${args.join(' ')} failed (exit ${code}):\n${stderr.slice(-2000)}`));
