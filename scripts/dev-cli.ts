@@ -1,4 +1,5 @@
-// Run the CLI from sources (development): npx tsx scripts/dev-cli.ts train --data ...
+// Run the CLI from sources (development): node --import tsx scripts/dev-cli.ts train --data ...
+// (not `npx tsx …`: tsx's runner SIGKILLs a child that takes over 30 ms to acknowledge Ctrl-C, so no checkpoint)
 import { main } from '../src/cli/main.ts';
 
 main(process.argv.slice(2)).catch((err) => {

@@ -18,6 +18,13 @@ export interface BackwardOptions {
   retainGraph?: boolean;
 }
 
+/**
+ * Tensors whose graph an earlier backward() released. Release unlinks them from their nodes, after which such
+ * a tensor looks like a leaf: a second backward() would seed its own .grad and reach no parameter, silently.
+ * Weak, so the record dies with the tensor.
+ */
+const released = new WeakSet<Tensor>();
+
 /** Nodes reachable from `root`, ordered so every node comes after all nodes that consume its outputs. */
 function reverseTopo(root: TapeNode): TapeNode[] {
   const order: TapeNode[] = [];
@@ -55,6 +62,12 @@ export function backward(output: Tensor, opts: BackwardOptions = {}): void {
     throw new Error(`backward: grad shape ${shapeToString(opts.grad.shape)} does not match output ${shapeToString(output.shape)}`);
   }
   const root = output.node;
+  if (!root && released.has(output)) {
+    throw new Error(
+      `backward: this graph was already used by an earlier backward(); its nodes were released, so a second pass would reach no parameter. ` +
+        'Recompute the forward pass, or pass { retainGraph: true } to the first backward() to run it again.',
+    );
+  }
   if (!root) {
     // A leaf: its gradient is the seed itself (a copy: the caller owns opts.grad).
     accumulate(output, opts.grad ?? null, new Set(opts.grad ? [opts.grad] : []));
@@ -85,7 +98,12 @@ export function backward(output: Tensor, opts: BackwardOptions = {}): void {
       for (const [t, g] of grads) if (t.node === null && t.requiresGrad && t !== output) accumulate(t, g, handed);
     })),
   );
-  if (!opts.retainGraph) for (const node of order) node.release();
+  if (!opts.retainGraph) {
+    for (const node of order) {
+      for (const o of node.outputs) released.add(o);
+      node.release();
+    }
+  }
 }
 
 function zerosFor(t: Tensor): Tensor {

@@ -16,6 +16,8 @@ import { Trainer } from '../train/trainer.ts';
 import { loadCheckpoint } from '../train/checkpoint.ts';
 import { timeFeatures, toEpochMs, type CalendarTime } from '../data/time-features.ts';
 import type { Batch } from '../data/forecast-dataset.ts';
+import { exitOnInterrupt } from './interrupt.ts';
+import { yieldToEventLoop } from '../train/yield.ts';
 
 interface SavedRun extends RunSpec {
   scaler: { mean: number[]; std: number[]; columns: string[] };
@@ -61,12 +63,14 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const args = parseCommandArgs(EVAL, argv);
   const dir = args.flags.get('checkpoint')!;
   const run = readRun(dir);
+  const interrupt = exitOnInterrupt('eval');
   if (args.flags.has('backend')) run.backend = args.flags.get('backend')!;
   if (args.flags.has('threads')) run.threads = threadsFlag(args);
   run.strictDates = args.switches.has('strict_dates');
   // The test split of the given file (TSLib's borders for the run's data kind), else of the training file;
   // the JSON line's `data` names the file scored.
   const spec: SavedRun = { ...run, data: args.flags.get('data') ?? run.data };
+  process.stderr.write(`eval: scoring ${dir} on the test split of ${spec.data}\n`);
   const parts = await buildRun(spec, spec.data, trainedData(run, 'eval'));
   loadModel(dir, parts);
   const trainer = new Trainer(parts.model, parts.ds, parts.modelRng, { ...spec, epochs: spec.epochs, controller: parts.controller });
@@ -78,6 +82,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     }),
     ...(await sparseExecutionTimes(trainer, parts.ds, spec.batchSize)),
   };
+  interrupt.dispose();
   console.log(JSON.stringify(json));
   trainer.dispose();
   parts.controller.dispose();
@@ -97,6 +102,8 @@ export async function predictCommand(argv: string[]): Promise<void> {
   const data = args.flags.get('data')!;
   const out = args.flags.get('out') ?? 'forecast.csv';
   const spec = readRun(dir);
+  const interrupt = exitOnInterrupt('predict');
+  process.stderr.write(`predict: forecasting the end of ${data} with ${dir}\n`);
   spec.strictDates = args.switches.has('strict_dates');
   if (args.flags.has('backend')) spec.backend = args.flags.get('backend')!;
   if (args.flags.has('threads')) spec.threads = threadsFlag(args);
@@ -131,10 +138,12 @@ export async function predictCommand(argv: string[]): Promise<void> {
   batch.yMark.set(timeFeatures(future, cfg.freq).values, cfg.labelLen * F);
   const trainer = new Trainer(parts.model, ds, parts.modelRng, { ...spec, controller: parts.controller });
   const pred = ds.inverse(await trainer.predict(batch));
+  await yieldToEventLoop(); // a signal that came during the forecast exits here, before the file is written
   const lines = [['date', ...ds.columns].join(',')];
   future.forEach((_, k) => lines.push([formatDate(last + (k + 1) * step), ...Array.from(pred.subarray(k * C, (k + 1) * C), (v) => String(+v.toPrecision(7)))].join(',')));
   writeFileSync(out, `${lines.join('\n')}\n`);
   process.stderr.write(`predict: ${cfg.predLen} steps after ${formatDate(last)} → ${out}\n`);
+  interrupt.dispose();
   trainer.dispose();
   parts.controller.dispose();
   parts.model.dispose();

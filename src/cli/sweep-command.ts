@@ -4,7 +4,7 @@
  * validation loss; "sparsity" the highest sparsity, ties broken by validation loss. Prints one JSON line per
  * run, a JSON line for the selection, and writes the table as Markdown (and JSON lines) into --out.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireRunLock } from './run-lock.ts';
@@ -12,6 +12,8 @@ import { numberFlag } from './args.ts';
 import { parseCommandArgs } from './flags.ts';
 import { SWEEP, TRAIN } from './commands.ts';
 import { gridCombinations, gridFromWords, passThroughArgs } from './sweep-plan.ts';
+import { SIGNAL_EXIT_CODE, watchInterrupts, type InterruptWatch } from './interrupt.ts';
+import { reportInterruptedSweep } from './sweep-interrupt.ts';
 
 interface RunRow {
   config: Record<string, string>;
@@ -37,15 +39,26 @@ export function selectRun<T extends { result: Record<string, number | string> }>
   return [...rows].sort((a, b) => (mode === 'loss' ? val(a) - val(b) : sp(b) - sp(a) || val(a) - val(b)))[0]!;
 }
 
-function runOne(entry: string[], args: string[]): Promise<Record<string, number | string>> {
+/**
+ * One train run in a child; resolves to its JSON result, or how the sweep's interrupt stopped it:
+ * 'interrupted' (it saved its checkpoint and exited 130 / 143) or 'killed' (the signal's default action: it
+ * was still starting, before its handler). Children run in their own process group (detached), so a
+ * terminal's Ctrl-C reaches only the sweep, which passes exactly one signal on: two (the terminal's and ours)
+ * would make a run exit without saving.
+ */
+function runOne(entry: string[], args: string[], running: Set<ChildProcess>, interrupt: InterruptWatch): Promise<Record<string, number | string> | 'interrupted' | 'killed'> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...entry, 'train', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...entry, 'train', ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    running.add(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`sweep: run ${args.join(' ')} failed (exit ${code}):\n${stderr.slice(-2000)}`));
+    child.on('exit', (code, signal) => {
+      running.delete(child);
+      if (interrupt.signal && code === SIGNAL_EXIT_CODE[interrupt.signal]) resolve('interrupted');
+      else if (interrupt.signal && signal === interrupt.signal) resolve('killed');
+      else if (code !== 0) reject(new Error(`sweep: run ${args.join(' ')} failed (exit ${code}):\n${stderr.slice(-2000)}`));
       else resolve(JSON.parse(stdout.trim().split('\n').pop()!));
     });
   });
@@ -67,19 +80,47 @@ export async function sweepCommand(argv: string[], entry: string[] = [...process
 async function sweepInto(out: string, grid: Map<string, string[]>, select: 'loss' | 'sparsity', jobs: number, pass: string[], entry: string[]): Promise<void> {
   const configs = gridCombinations(grid);
   const rows: RunRow[] = new Array(configs.length);
+  const running = new Set<ChildProcess>();
+  const stopped: { name: string; args: string[] }[] = [];
+  const notStarted: string[] = [];
+  // First signal: no new runs; each running one gets it once, saves its checkpoint and exits. Second: pass it
+  // on too (the runs exit at once) and exit.
+  const interrupt = watchInterrupts({
+    onFirst: (sig) => {
+      process.stderr.write(`sweep: ${sig}: passing it to the ${running.size} running run(s), which save their checkpoints; no new run starts (${sig} again exits at once)\n`);
+      for (const c of running) c.kill(sig);
+    },
+    onSecond: (sig) => {
+      for (const c of running) c.kill(sig);
+    },
+  });
   let next = 0;
   const worker = async () => {
-    while (next < configs.length) {
+    while (next < configs.length && !interrupt.signal) {
       const i = next++;
       const c = configs[i]!;
       const name = Object.entries(c).map(([k, v]) => `${k}${v}`).join('_');
       const args = [...pass, ...Object.entries(c).map(([k, v]) => `--${k}=${v}`), `--out=${join(out, name)}`];
       process.stderr.write(`sweep: starting ${name}\n`);
-      rows[i] = { config: c, result: await runOne(entry, args) };
+      const result = await runOne(entry, args, running, interrupt);
+      if (result === 'interrupted') stopped.push({ name, args });
+      if (result === 'interrupted' || result === 'killed') {
+        if (result === 'killed') notStarted.push(name);
+        continue;
+      }
+      rows[i] = { config: c, result };
       console.log(JSON.stringify({ sweep: 'run', ...c, ...rows[i]!.result }));
     }
   };
-  await Promise.all(Array.from({ length: Math.min(jobs, configs.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(jobs, configs.length) }, worker));
+  } finally {
+    interrupt.dispose();
+  }
+  if (interrupt.signal) {
+    for (const c of configs.slice(next)) notStarted.push(Object.entries(c).map(([k, v]) => `${k}${v}`).join('_'));
+    return reportInterruptedSweep(interrupt.signal, entry, stopped, rows.filter(Boolean).length, notStarted);
+  }
   const chosen = selectRun(rows, select);
   console.log(JSON.stringify({ sweep: 'selected', select, ...chosen.config, ...chosen.result }));
   const keys = [...grid.keys()];

@@ -37,6 +37,7 @@ import { readUpdates, writeSparsityPlots } from './sparsity-plots.ts';
 import { acquireRunLock } from './run-lock.ts';
 import { checkResume, fingerprintRun, fingerprintState, type RunFingerprint } from './run-fingerprint.ts';
 import { assertFiniteMetrics } from './result-check.ts';
+import { reportInterruptedRun, watchInterrupts, type StopSignal } from './interrupt.ts';
 
 export interface RunSpec {
   data: string;
@@ -183,6 +184,8 @@ export function specFromArgs(args: ParsedArgs): RunSpec {
 export interface RunOutcome {
   json: Record<string, unknown>;
   result: TrainResult;
+  /** The signal that stopped the run when `result.interrupted` (no outputs but the checkpoint were written). */
+  signal?: StopSignal;
 }
 
 export interface RunParts {
@@ -352,13 +355,9 @@ async function trainRun(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean
     writeFileSync(join(out, 'config.json'), JSON.stringify({ ...spec, cfg, scaler: { mean: Array.from(ds.scaler.mean), std: Array.from(ds.scaler.std), columns: ds.columns } }, null, 2));
   }
   const progress = new Progress(process.stderr, spec.epochs);
-  let stopRequested = false;
-  const onSigint = () => {
-    if (stopRequested) process.exit(130);
-    stopRequested = true;
-    progress.line('interrupt: saving a checkpoint before exiting (Ctrl-C again to quit now)');
-  };
-  process.on('SIGINT', onSigint);
+  const interrupt = watchInterrupts({
+    onFirst: (sig) => progress.line(`${process.stderr.isTTY ? '\n' : ''}interrupt: ${sig}: stopping at the end of this step${out ? ' to save a checkpoint' : ''} (${sig} again exits at once)`),
+  });
   const trainer = new Trainer(model, ds, modelRng, {
     epochs: spec.epochs, patience: spec.patience, batchSize: spec.batchSize, learningRate: spec.learningRate,
     lradj: spec.lradj, seed: spec.seed, maxTrainBatches: spec.maxTrainBatches,
@@ -374,7 +373,7 @@ async function trainRun(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean
       updates.push(rec);
       if (out) appendFileSync(join(out, 'sparsity.jsonl'), `${JSON.stringify(rec)}\n`);
     },
-    shouldStop: () => stopRequested,
+    shouldStop: () => interrupt.signal !== null,
     onStep: ({ epoch, step, steps, loss }) => {
       if (step === 1) progress.beginEpoch();
       if (!opts.quiet) progress.step(epoch, step, steps, loss);
@@ -389,14 +388,22 @@ async function trainRun(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean
   try {
     result = await trainer.fit();
   } finally {
-    process.off('SIGINT', onSigint);
+    // Once a signal came, the handlers stay until the process ends: a second signal during teardown must
+    // still exit at once with 130 / 143, not fall back to the default death by signal.
+    if (!interrupt.signal) interrupt.dispose();
+  }
+  if (result.interrupted) {
+    controller.dispose();
+    trainer.dispose();
+    model.dispose();
+    return { json: { interrupted: true }, result, signal: interrupt.signal ?? undefined };
   }
   const masking = controller.masking!;
   const json = {
     ...resultJson(spec, parts, trainer, result),
-    ...(result.interrupted ? { interrupted: true } : await sparseExecutionTimes(trainer, ds, spec.batchSize)),
+    ...(await sparseExecutionTimes(trainer, ds, spec.batchSize)),
   };
-  if (out && !result.interrupted) {
+  if (out) {
     const setting = `${spec.model}_${basename(spec.data).replace(/\.csv$/, '')}_ft${spec.features}_sl${cfg.seqLen}_ll${cfg.labelLen}_pl${cfg.predLen}_dm${cfg.dModel}_nh${cfg.nHeads}_el${cfg.eLayers}_dl${cfg.dLayers}_df${cfg.dFf}_seed${spec.seed}`;
     appendFileSync(join(out, 'result.txt'), `${setting}  \nmse:${result.test.mse}, mae:${result.test.mae}, rmse:${result.test.rmse}, mape:${result.test.mape}, mspe:${result.test.mspe}\n\n`);
     writeFileSync(join(out, 'result.json'), `${JSON.stringify(json)}\n`);
@@ -452,7 +459,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
   // Every flag and value is checked against src/cli/commands.ts's TRAIN table before anything is read or written.
   const args = parseCommandArgs(TRAIN, argv);
   const spec = specFromArgs(args);
-  const { json } = await runTraining(spec, { resume: args.switches.has('resume') });
+  const { json, result, signal } = await runTraining(spec, { resume: args.switches.has('resume') });
+  // An interrupted run did not finish: no result line, only how to continue it.
+  if (result.interrupted) return reportInterruptedRun(spec.out, result.steps, signal ?? 'SIGINT');
   console.log(JSON.stringify(json));
   assertFiniteMetrics('sparsecast train', json);
   void engine;

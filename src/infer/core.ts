@@ -179,6 +179,7 @@ export function createForecaster(bytes: Uint8Array, backend: Backend): Forecaste
   const mean = Float32Array.from(config.scaler.mean);
   const std = Float32Array.from(config.scaler.std);
   let disposed = false;
+  const at = (i: number) => `row ${Math.floor(i / C)}, column ${config.scaler.columns[i % C]}`;
 
   const forecast = (window: ForecastWindow): Float32Array => {
     if (disposed) throw new Error('forecast: this forecaster was disposed');
@@ -198,10 +199,13 @@ export function createForecaster(bytes: Uint8Array, backend: Backend): Forecaste
     const step = seqLen > 1 ? ms[seqLen - 1]! - ms[seqLen - 2]! : 0;
     if (!(step > 0)) throw new Error('forecast: the window needs at least two timestamps to know the forecast steps');
     const x = new Float32Array(seqLen * C);
+    // Normalised in float32, as the model computes: a finite value far enough out overflows here already.
+    let far = 0;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
-      if (!Number.isFinite(v)) throw new Error(`forecast: window.values[${i}] (row ${Math.floor(i / C)}, column ${config.scaler.columns[i % C]}) is not finite`);
       x[i] = (v - mean[i % C]!) / std[i % C]!;
+      if (!Number.isFinite(x[i]!)) throw new Error(`forecast: window.values[${i}] (${at(i)}) = ${v} ${Number.isFinite(v) ? 'overflows float32 once normalised' : 'is not finite'}`);
+      if (Math.abs(x[i]!) > Math.abs(x[far]!)) far = i;
     }
     const marks = timeFeatures(times, freq).values;
     const future = timeFeatures(futureDates(ms[seqLen - 1]!, step, predLen), freq).values;
@@ -218,7 +222,14 @@ export function createForecaster(bytes: Uint8Array, backend: Backend): Forecaste
       return sliceAxis(y, 1, y.shape[1]! - predLen, predLen).dataSync() as Float32Array;
     }));
     const res = new Float32Array(predLen * C);
-    for (let i = 0; i < res.length; i++) res[i] = out[i]! * std[i % C]! + mean[i % C]!;
+    for (let i = 0; i < res.length; i++) {
+      res[i] = out[i]! * std[i % C]! + mean[i % C]!;
+      // A NaN forecast is a silently wrong answer: name where, and the input most likely to blame (values
+      // many standard deviations out overflow float32 inside the model).
+      if (!Number.isFinite(res[i]!)) {
+        throw new Error(`forecast: the output is ${res[i]} at ${at(i)} of the forecast; the most extreme input is window.values[${far}] (${at(far)}) = ${values[far]}, ${Math.abs(x[far]!).toPrecision(3)} standard deviations from the training mean`);
+      }
+    }
     return res;
   };
 

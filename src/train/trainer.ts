@@ -28,6 +28,7 @@ import { measureFlops, summarizeFlops } from '../tensor/flops.ts';
 import type { SparsityController, UpdateRecord, SparseStepContext } from '../sparse/controller.ts';
 import { enableSparseExecution, type SparseExecOptions, type SparseExecution } from '../sparse/sparse-exec.ts';
 import type { Module } from '../nn/module.ts';
+import { yieldToEventLoop } from './yield.ts';
 
 export interface Forecaster extends Module {
   forward(xEnc: Tensor, xMarkEnc: Tensor | null, xDec: Tensor, xMarkDec: Tensor | null): Tensor;
@@ -57,7 +58,11 @@ export interface TrainOptions {
   onStep?: (p: { epoch: number; step: number; steps: number; loss: number }) => void;
   /** After each epoch, with the whole history so far (restored from the checkpoint on resume). */
   onEpoch?: (log: EpochLog, history: readonly EpochLog[]) => void;
-  /** Polled after every step (Ctrl-C): save a checkpoint and return early. */
+  /**
+   * Polled after every step and before each batch of the epoch-end and final evaluation passes (Ctrl-C):
+   * save a checkpoint at the last completed step and return early with `interrupted: true`. The loop yields
+   * to the event loop before each poll, so a signal handler that sets the flag gets to run.
+   */
   shouldStop?: () => boolean;
   /** Sparse training: masks and a controller that re-masks and updates the topology around each step. */
   controller?: SparsityController;
@@ -115,6 +120,9 @@ interface RunState {
 }
 
 export class NonFiniteLossError extends Error {}
+
+/** Thrown out of a stoppable `evaluate` when `shouldStop` turns true; `fit` turns it into an interrupted run. */
+class EvaluationStopped extends Error {}
 
 export class Trainer {
   readonly adam: Adam;
@@ -283,15 +291,29 @@ export class Trainer {
     return summarizeFlops(records, density);
   }
 
-  /** Mean per-batch MSE over a split (TSLib's vali), and full metrics over all its windows. */
-  async evaluate(split: Split, maxBatches = Infinity): Promise<{ loss: number; metrics: Metrics }> {
+  /**
+   * Mean per-batch MSE over a split (TSLib's vali), and full metrics over all its windows. Yields to the event
+   * loop before each batch; with `stoppable`, throws EvaluationStopped there once `shouldStop` is true.
+   */
+  async evaluate(split: Split, maxBatches = Infinity, stoppable = false): Promise<{ loss: number; metrics: Metrics }> {
     const t0 = performance.now();
     this.model.eval();
+    try {
+      return await this.evaluatePass(split, maxBatches, stoppable);
+    } finally {
+      this.model.train();
+      this.evalSeconds += (performance.now() - t0) / 1000;
+    }
+  }
+
+  private async evaluatePass(split: Split, maxBatches: number, stoppable: boolean): Promise<{ loss: number; metrics: Metrics }> {
     const acc = new MetricAccumulator();
     let sum = 0;
     let n = 0;
     const batches = this.data.batches(split, this.opts.batchSize, split === 'test' ? null : new Rng(this.opts.seed + 3 * 2 ** 32));
     for (const ids of batches.slice(0, maxBatches)) {
+      await yieldToEventLoop();
+      if (stoppable && this.opts.shouldStop?.()) throw new EvaluationStopped();
       const b = this.data.batch(split, ids);
       const { out, target } = engine.noGrad(() =>
         tidy(() => {
@@ -309,8 +331,6 @@ export class Trainer {
       sum += se / p.length;
       n++;
     }
-    this.model.train();
-    this.evalSeconds += (performance.now() - t0) / 1000;
     return { loss: sum / n, metrics: acc.result() };
   }
 
@@ -420,6 +440,7 @@ export class Trainer {
         st.trainLossSum += loss;
         o.onStep?.({ epoch: st.epoch, step: st.batch, steps: batches.length, loss });
         const every = o.checkpointEvery ?? 0;
+        await yieldToEventLoop();
         const stop = o.shouldStop?.() ?? false;
         if ((every > 0 && st.step % every === 0) || stop) {
           elapsed();
@@ -432,8 +453,20 @@ export class Trainer {
       }
       if (interrupted) break;
       const trainLoss = st.trainLossSum / batches.length;
-      const val = await this.evaluate('val');
-      const testLoss = o.epochTest === false ? NaN : (await this.evaluate('test')).loss;
+      let val: { loss: number };
+      let testLoss: number;
+      try {
+        val = await this.evaluate('val', Infinity, true);
+        testLoss = o.epochTest === false ? NaN : (await this.evaluate('test', Infinity, true)).loss;
+      } catch (e) {
+        if (!(e instanceof EvaluationStopped)) throw e;
+        // Stopped inside the epoch end: nothing of it (history, early stopping, best weights, lr) has changed
+        // yet, so the state as of the epoch's last step is saved; a resumed run redoes the whole epoch end.
+        elapsed();
+        await this.snapshot(st);
+        interrupted = true;
+        break;
+      }
       const log: EpochLog = { epoch: st.epoch, train_loss: trainLoss, val_loss: val.loss, test_loss: testLoss, lr: this.adam.lr, seconds: (performance.now() - epochStart) / 1000 };
       st.history.push(log);
       o.onEpoch?.(log, st.history);
@@ -453,7 +486,17 @@ export class Trainer {
     }
     elapsed();
     if (!interrupted && o.bestPath) this.loadBest();
-    const test = interrupted ? { mse: NaN, mae: NaN, rmse: NaN, mape: NaN, mspe: NaN } : (await this.evaluate('test')).metrics;
+    let test: Metrics = { mse: NaN, mae: NaN, rmse: NaN, mape: NaN, mspe: NaN };
+    if (!interrupted) {
+      try {
+        test = (await this.evaluate('test', Infinity, true)).metrics;
+      } catch (e) {
+        if (!(e instanceof EvaluationStopped)) throw e;
+        // Training is complete and its last epoch-end checkpoint is current (the best weights loaded above are
+        // not saved over it): a resumed run skips straight to this final test.
+        interrupted = true;
+      }
+    }
     return { epochsRun: st.history.length, bestVal: st.bestVal, test, trainSeconds: st.trainSeconds, history: st.history, interrupted, steps: st.step };
   }
 
