@@ -25,16 +25,11 @@ import { permute, sliceAxis } from '../ops/movement.ts';
 import { Csr, denseCsrT } from '../ops/sparse.ts';
 import { createModel, type ForecastConfig } from '../models/index.ts';
 import { FEDformer } from '../models/fedformer.ts';
-import type { Forecaster as ForecastModule } from '../train/trainer.ts';
-import { parseDate, timeFeatures, toEpochMs, type CalendarTime } from '../data/time-features.ts';
+import type { Forecaster as ForecastModule } from '../models/forecaster.ts';
+import { decodeForecast, encodeWindow, type ForecastWindow, type WindowSpec } from './window.ts';
 import { readModelFile, type CsrWeight, type ModelConfig, type ModelFile } from '../io/model-file.ts';
 
-export interface ForecastWindow {
-  /** Raw (un-normalised) values, row-major [seq_len × C] in the model's column order (config.scaler.columns). */
-  values: Float32Array;
-  /** The seq_len timestamps of the rows ('2018-06-26 19:00:00', ISO 8601, …); the forecast continues their spacing. */
-  dates: string[];
-}
+export type { ForecastWindow } from './window.ts';
 
 export interface Forecaster {
   /** Forecast pred_len steps after the window: de-normalised, row-major [pred_len × C]. */
@@ -160,66 +155,32 @@ export function bindModelFile(file: ModelFile, backend: Backend): {
   return { model, layers, sparse };
 }
 
-function futureDates(last: number, step: number, n: number): CalendarTime[] {
-  return Array.from({ length: n }, (_, k) => {
-    const d = new Date(last + (k + 1) * step);
-    return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
-  });
-}
-
 /** A forecaster over a registered backend (`engine` must know `backend`). */
 export function createForecaster(bytes: Uint8Array, backend: Backend): Forecaster {
   const file = readModelFile(bytes);
   const { config } = file;
   engine.useBackend(backend.name);
   const { model, layers, sparse } = engine.noGrad(() => bindModelFile(file, backend));
-  const { seqLen, labelLen, predLen, freq } = config.cfg;
+  const { seqLen, labelLen, predLen } = config.cfg;
   const C = config.cfg.encIn;
   const F = config.timeFeatures.count;
-  const mean = Float32Array.from(config.scaler.mean);
-  const std = Float32Array.from(config.scaler.std);
+  const spec: WindowSpec = {
+    seqLen, labelLen, predLen, freq: config.cfg.freq, markDim: F, columns: config.scaler.columns,
+    mean: Float32Array.from(config.scaler.mean), std: Float32Array.from(config.scaler.std),
+  };
   let disposed = false;
 
   const forecast = (window: ForecastWindow): Float32Array => {
     if (disposed) throw new Error('forecast: this forecaster was disposed');
-    const { values, dates } = window ?? ({} as ForecastWindow);
-    if (!(values instanceof Float32Array)) throw new Error('forecast: window.values must be a Float32Array');
-    if (values.length !== seqLen * C) {
-      throw new Error(`forecast: window.values has ${values.length} numbers; the model needs seq_len × channels = ${seqLen} × ${C} = ${seqLen * C} (columns ${config.scaler.columns.join(', ')})`);
-    }
-    if (!Array.isArray(dates) || dates.length !== seqLen) throw new Error(`forecast: window.dates must list ${seqLen} timestamps, got ${Array.isArray(dates) ? dates.length : typeof dates}`);
-    const times = dates.map((d, i) => {
-      const t = typeof d === 'string' ? parseDate(d) : null;
-      if (!t) throw new Error(`forecast: window.dates[${i}] = ${JSON.stringify(d)} is not a date like 2016-07-01 00:00:00`);
-      return t;
-    });
-    const ms = times.map(toEpochMs);
-    for (let i = 1; i < ms.length; i++) if (!(ms[i]! > ms[i - 1]!)) throw new Error(`forecast: window.dates must increase (index ${i - 1} → ${i})`);
-    const step = seqLen > 1 ? ms[seqLen - 1]! - ms[seqLen - 2]! : 0;
-    if (!(step > 0)) throw new Error('forecast: the window needs at least two timestamps to know the forecast steps');
-    const x = new Float32Array(seqLen * C);
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
-      if (!Number.isFinite(v)) throw new Error(`forecast: window.values[${i}] (row ${Math.floor(i / C)}, column ${config.scaler.columns[i % C]}) is not finite`);
-      x[i] = (v - mean[i % C]!) / std[i % C]!;
-    }
-    const marks = timeFeatures(times, freq).values;
-    const future = timeFeatures(futureDates(ms[seqLen - 1]!, step, predLen), freq).values;
+    const { x, marks, dec, yMark } = encodeWindow(spec, window);
     const yLen = labelLen + predLen;
-    const dec = new Float32Array(yLen * C);
-    dec.set(x.subarray((seqLen - labelLen) * C));
-    const yMark = new Float32Array(yLen * F);
-    yMark.set(marks.subarray((seqLen - labelLen) * F));
-    yMark.set(future, labelLen * F);
     engine.useBackend(backend.name);
     const out = engine.noGrad(() => tidy(() => {
       const b = { backend: backend.name };
       const y = model.forward(tensor(x, [1, seqLen, C], b), tensor(marks, [1, seqLen, F], b), tensor(dec, [1, yLen, C], b), tensor(yMark, [1, yLen, F], b));
       return sliceAxis(y, 1, y.shape[1]! - predLen, predLen).dataSync() as Float32Array;
     }));
-    const res = new Float32Array(predLen * C);
-    for (let i = 0; i < res.length; i++) res[i] = out[i]! * std[i % C]! + mean[i % C]!;
-    return res;
+    return decodeForecast(spec, out);
   };
 
   return {
