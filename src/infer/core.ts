@@ -26,7 +26,7 @@ import { Csr, denseCsrT } from '../ops/sparse.ts';
 import { createModel, type ForecastConfig } from '../models/index.ts';
 import { FEDformer } from '../models/fedformer.ts';
 import type { Forecaster as ForecastModule } from '../models/forecaster.ts';
-import { decodeForecast, encodeWindow, type ForecastWindow, type WindowSpec } from './window.ts';
+import { encodeWindow, type ForecastWindow } from './window.ts';
 import { readModelFile, type CsrWeight, type ModelConfig, type ModelFile } from '../io/model-file.ts';
 
 export type { ForecastWindow } from './window.ts';
@@ -164,15 +164,13 @@ export function createForecaster(bytes: Uint8Array, backend: Backend): Forecaste
   const { seqLen, labelLen, predLen } = config.cfg;
   const C = config.cfg.encIn;
   const F = config.timeFeatures.count;
-  const spec: WindowSpec = {
-    seqLen, labelLen, predLen, freq: config.cfg.freq, markDim: F, columns: config.scaler.columns,
-    mean: Float32Array.from(config.scaler.mean), std: Float32Array.from(config.scaler.std),
-  };
+  const mean = Float32Array.from(config.scaler.mean);
+  const std = Float32Array.from(config.scaler.std);
   let disposed = false;
 
   const forecast = (window: ForecastWindow): Float32Array => {
     if (disposed) throw new Error('forecast: this forecaster was disposed');
-    const { x, marks, dec, yMark } = encodeWindow(spec, window);
+    const [x, marks, dec, yMark] = encodeWindow(config, mean, std, window);
     const yLen = labelLen + predLen;
     engine.useBackend(backend.name);
     const out = engine.noGrad(() => tidy(() => {
@@ -180,7 +178,9 @@ export function createForecaster(bytes: Uint8Array, backend: Backend): Forecaste
       const y = model.forward(tensor(x, [1, seqLen, C], b), tensor(marks, [1, seqLen, F], b), tensor(dec, [1, yLen, C], b), tensor(yMark, [1, yLen, F], b));
       return sliceAxis(y, 1, y.shape[1]! - predLen, predLen).dataSync() as Float32Array;
     }));
-    return decodeForecast(spec, out);
+    const res = new Float32Array(predLen * C);
+    for (let i = 0; i < res.length; i++) res[i] = out[i]! * std[i % C]! + mean[i % C]!;
+    return res;
   };
 
   return {

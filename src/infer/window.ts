@@ -13,31 +13,23 @@ export interface ForecastWindow {
   dates: string[];
 }
 
-/** What a window needs to know about its model. */
+/** What a window needs to know about its model: the parts of a model file's config (`ModelConfig`) it reads. */
 export interface WindowSpec {
-  seqLen: number;
-  labelLen: number;
-  predLen: number;
-  /** Time-feature frequency code ('h', 't', …). */
-  freq: string;
+  /** The model's lengths and time-feature frequency code ('h', 't', …). */
+  cfg: { seqLen: number; labelLen: number; predLen: number; freq: string };
+  /** The model's column names, in channel order. */
+  scaler: { columns: readonly string[] };
   /** Time features per step. */
-  markDim: number;
-  mean: Float32Array;
-  std: Float32Array;
-  columns: readonly string[];
+  timeFeatures: { count: number };
 }
 
-/** The model inputs of one window (batch of 1), host arrays. */
-export interface EncodedWindow {
-  /** [seq_len × C], normalised. */
-  x: Float32Array;
-  /** [seq_len × F]. */
-  marks: Float32Array;
-  /** [(label_len + pred_len) × C]: the last label_len rows of x, then zeros. */
-  dec: Float32Array;
-  /** [(label_len + pred_len) × F]. */
-  yMark: Float32Array;
-}
+/**
+ * The model inputs of one window (batch of 1), host arrays: x [seq_len × C] normalised, its time features
+ * [seq_len × F], the decoder input [(label_len + pred_len) × C] (the last label_len rows of x, then zeros) and
+ * its time features [(label_len + pred_len) × F]. A tuple rather than an object: it keeps the inference bundle
+ * as small as it was before this code was shared.
+ */
+export type EncodedWindow = [x: Float32Array, marks: Float32Array, dec: Float32Array, yMark: Float32Array];
 
 function futureDates(last: number, step: number, n: number): CalendarTime[] {
   return Array.from({ length: n }, (_, k) => {
@@ -46,11 +38,15 @@ function futureDates(last: number, step: number, n: number): CalendarTime[] {
   });
 }
 
-/** Check a window and build its model inputs; errors start with `forecast:` and name the problem. */
-export function encodeWindow(spec: WindowSpec, window: ForecastWindow): EncodedWindow {
-  const { seqLen, labelLen, predLen, freq, mean, std, columns } = spec;
+/**
+ * Check a window and build its model inputs, normalised with the trained `mean` / `std` (one per channel);
+ * errors start with `forecast:` and name the problem.
+ */
+export function encodeWindow(spec: WindowSpec, mean: Float32Array, std: Float32Array, window: ForecastWindow): EncodedWindow {
+  const { seqLen, labelLen, predLen, freq } = spec.cfg;
+  const { columns } = spec.scaler;
   const C = mean.length;
-  const F = spec.markDim;
+  const F = spec.timeFeatures.count;
   const { values, dates } = window ?? ({} as ForecastWindow);
   if (!(values instanceof Float32Array)) throw new Error('forecast: window.values must be a Float32Array');
   if (values.length !== seqLen * C) {
@@ -80,13 +76,13 @@ export function encodeWindow(spec: WindowSpec, window: ForecastWindow): EncodedW
   const yMark = new Float32Array(yLen * F);
   yMark.set(marks.subarray((seqLen - labelLen) * F));
   yMark.set(future, labelLen * F);
-  return { x, marks, dec, yMark };
+  return [x, marks, dec, yMark];
 }
 
 /** The model's normalised forecast [pred_len × C] back in raw units. */
-export function decodeForecast(spec: WindowSpec, out: ArrayLike<number>): Float32Array {
-  const C = spec.mean.length;
-  const res = new Float32Array(spec.predLen * C);
-  for (let i = 0; i < res.length; i++) res[i] = out[i]! * spec.std[i % C]! + spec.mean[i % C]!;
+export function decodeForecast(predLen: number, mean: Float32Array, std: Float32Array, out: ArrayLike<number>): Float32Array {
+  const C = mean.length;
+  const res = new Float32Array(predLen * C);
+  for (let i = 0; i < res.length; i++) res[i] = out[i]! * std[i % C]! + mean[i % C]!;
   return res;
 }

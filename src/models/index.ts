@@ -2,7 +2,7 @@
  * `models`: the seven forecasters by their Time-Series-Library names, their hyper-parameters (`defaultConfig`,
  * the CLI's `PRESETS`) and `createModel(name, seedOrRng, config)`.
  */
-import { Rng } from '../tensor/random.ts';
+import type { Rng } from '../tensor/random.ts';
 import type { Forecaster } from './forecaster.ts';
 import type { ForecastConfig } from './config.ts';
 import { Transformer } from './transformer.ts';
@@ -32,12 +32,12 @@ export function modelNames(): string[] {
 
 /**
  * Build a model with freshly initialised weights. Initialisation (and FEDformer's frequency draw) come from
- * `rng`, or from a generator seeded with the number given, so a seed gives the same model everywhere.
+ * `rng` (`new Rng(seed)`), so a seed gives the same model everywhere.
  */
-export function createModel(name: string, rng: Rng | number, cfg: ForecastConfig): Forecaster {
+export function createModel(name: string, rng: Rng, cfg: ForecastConfig): Forecaster {
   const make = REGISTRY[name as ModelName];
   if (!make) throw new Error(`unknown model '${name}' (available: ${modelNames().join(', ')})`);
-  return make(typeof rng === 'number' ? new Rng(rng) : rng, cfg);
+  return make(rng, cfg);
 }
 
 export { defaultConfig, PRESETS, type ForecastConfig } from './config.ts';

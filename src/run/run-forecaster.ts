@@ -98,6 +98,8 @@ export class RunForecaster {
   private readonly masking: Masking;
   private readonly sparseExec: SparseExecution | null;
   private readonly spec: WindowSpec;
+  private readonly mean: Float32Array;
+  private readonly std: Float32Array;
   /** The backend the model's weights live on: inputs go there whatever backend is current. */
   private readonly backendName: string;
   private disposed = false;
@@ -119,11 +121,9 @@ export class RunForecaster {
     this.masks = new Map([...masks].map(([k, m]) => [k, m.slice()]));
     const masked = this.masking.layers.some((l) => l.active < l.param.size);
     this.sparseExec = masked && opts.sparseExecution !== false ? enableSparseExecution(model, this.masking, opts.sparseExecution ?? {}) : null;
-    const { seqLen, labelLen, predLen, freq } = info.cfg;
-    this.spec = {
-      seqLen, labelLen, predLen, freq, markDim: TIME_FEATURE_COUNTS[freq] ?? 1, columns: info.scaler.columns,
-      mean: Float32Array.from(info.scaler.mean), std: Float32Array.from(info.scaler.std),
-    };
+    this.spec = { cfg: info.cfg, scaler: info.scaler, timeFeatures: { count: TIME_FEATURE_COUNTS[info.cfg.freq] ?? 1 } };
+    this.mean = Float32Array.from(info.scaler.mean);
+    this.std = Float32Array.from(info.scaler.std);
   }
 
   /**
@@ -170,8 +170,8 @@ export class RunForecaster {
   private async forward(size: number, x: Float32Array, xMark: Float32Array, dec: Float32Array, yMark: Float32Array): Promise<Float32Array> {
     this.check();
     const { seqLen, labelLen, predLen } = this.info.cfg;
-    const C = this.spec.mean.length;
-    const F = this.spec.markDim;
+    const C = this.mean.length;
+    const F = this.spec.timeFeatures.count;
     const yLen = labelLen + predLen;
     const out = this.onModelBackend(() => engine.noGrad(() => tidy(() => {
       const y = this.model.forward(tensor(x, [size, seqLen, C]), tensor(xMark, [size, seqLen, F]), tensor(dec, [size, yLen, C]), tensor(yMark, [size, yLen, F]));
@@ -189,14 +189,14 @@ export class RunForecaster {
    * continue the spacing of the window's last two dates (as `sparsecast/infer`'s `forecast`).
    */
   async forecast(window: ForecastWindow): Promise<Float32Array> {
-    const w = encodeWindow(this.spec, window);
-    return decodeForecast(this.spec, await this.forward(1, w.x, w.marks, w.dec, w.yMark));
+    const [x, marks, dec, yMark] = encodeWindow(this.spec, this.mean, this.std, window);
+    return decodeForecast(this.info.cfg.predLen, this.mean, this.std, await this.forward(1, x, marks, dec, yMark));
   }
 
   /** Normalised forecasts [B, pred_len, C] for a batch of a data set (built with `dataset()`). */
   async predict(b: Batch): Promise<Float32Array> {
     const { labelLen, predLen } = this.info.cfg;
-    const C = this.spec.mean.length;
+    const C = this.mean.length;
     const yLen = labelLen + predLen;
     // Decoder input: the label_len known steps of y, then pred_len zeros (TSLib's dec_inp).
     const dec = new Float32Array(b.size * yLen * C);
@@ -214,7 +214,7 @@ export class RunForecaster {
     const matched = matchTrainedColumns(table, { columns: scaler.columns, features }, file);
     const ds = new ForecastDataset(matched, {
       kind: opts.kind ?? this.info.kind ?? inferKind(file), features, target, seqLen: cfg.seqLen, labelLen: cfg.labelLen,
-      predLen: cfg.predLen, freq: cfg.freq, file, scaler: { mean: this.spec.mean, std: this.spec.std },
+      predLen: cfg.predLen, freq: cfg.freq, file, scaler: { mean: this.mean, std: this.std },
       whole: opts.purpose === 'predict',
       splits: opts.purpose === 'eval' ? ['test'] : undefined,
       // Every pass drops its last partial batch: a split with fewer windows than a batch would score nothing.
@@ -294,7 +294,7 @@ export class RunForecaster {
     yMark.set(ds.marks.subarray((rows - labelLen) * F, rows * F));
     yMark.set(timeFeatures(future, freq).values, labelLen * F);
     const pred = await this.forward(1, ds.data.slice(s * C, rows * C), ds.marks.slice(s * F, rows * F), dec, yMark);
-    return { values: decodeForecast(this.spec, pred), times };
+    return { values: decodeForecast(predLen, this.mean, this.std, pred), times };
   }
 
   /** Parameters, non-zeros and sparsity. */
@@ -310,8 +310,8 @@ export class RunForecaster {
   flops(): { dense: number; sparse: number } {
     this.check();
     const { seqLen, labelLen, predLen } = this.info.cfg;
-    const C = this.spec.mean.length;
-    const F = this.spec.markDim;
+    const C = this.mean.length;
+    const F = this.spec.timeFeatures.count;
     const yLen = labelLen + predLen;
     const density = new Map<Storage, number>(this.masking.layers.map((l) => [l.param.storage!, l.active / l.param.size] as const));
     // Autograd stays on, as in the Trainer's count: it is how weight views are recognised as weights.
