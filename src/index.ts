@@ -27,7 +27,7 @@ export { backward } from './autograd/backward.ts';
 export type { BackwardOptions } from './autograd/backward.ts';
 export { gradcheck } from './autograd/gradcheck.ts';
 export type { GradcheckOptions, GradcheckResult, GradcheckInputResult } from './autograd/gradcheck.ts';
-export { setBackend, currentBackend, BACKEND_NAMES, type BackendName, type SetBackendOptions } from './backend/set-backend.ts';
+export { setBackend, currentBackend, BACKEND_NAMES, type BackendName, type SetBackendOptions, type WebGpuOptions } from './backend/set-backend.ts';
 export { createJsBackend } from './backend/js/backend.ts';
 export { createWasmBackend, createWasmBackendSync, type WasmBackendOptions } from './backend/wasm/backend.ts';
 

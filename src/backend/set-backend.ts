@@ -7,7 +7,6 @@ import { engine } from '../tensor/engine.ts';
 import '../tensor/tensor.ts';
 import { createJsBackend } from './js/backend.ts';
 import { createWasmBackend } from './wasm/backend.ts';
-import type { WebGpuBackendOptions } from './webgpu/backend.ts';
 
 /** The backends `setBackend` knows. */
 export type BackendName = 'js' | 'wasm' | 'webgpu';
@@ -20,8 +19,24 @@ export interface SetBackendOptions {
    * any count. Only read when this call creates the wasm backend.
    */
   threads?: number;
-  /** webgpu: adapter / Dawn options (Node needs the optional peer package `webgpu`: `npm install webgpu`). */
-  webgpu?: WebGpuBackendOptions;
+  /** webgpu: adapter and device options (Node needs the optional peer package `webgpu`: `npm install webgpu`). */
+  webgpu?: WebGpuOptions;
+}
+
+/**
+ * The webgpu backend's options, declared here without WebGPU's types so that the public declarations need
+ * no `@webgpu/types` (src/backend/webgpu/backend.ts has the full `WebGpuBackendOptions`).
+ */
+export interface WebGpuOptions {
+  /** A `GPU` object to use instead of `navigator.gpu` or the `webgpu` package's (tests, custom Dawn instances). */
+  gpu?: unknown;
+  powerPreference?: 'low-power' | 'high-performance';
+  /** Dawn toggles for Node's `create()` (e.g. ['backend=vulkan']). */
+  dawnOptions?: string[];
+  /** Submit after this many recorded dispatches even without a read (bounds parameter memory). */
+  maxBatch?: number;
+  /** Run the short matmul tile trial when the backend is created (default true). */
+  tuneMatmul?: boolean;
 }
 
 /**
@@ -41,7 +56,7 @@ export async function setBackend(name: BackendName, opts: SetBackendOptions = {}
   if (name === 'webgpu' && !engine.hasBackend('webgpu')) {
     // Loaded on request only: the WGSL shaders and the GPU runtime stay out of a wasm-only program's work.
     const { createWebGpuBackend } = await import('./webgpu/backend.ts');
-    engine.registerBackend(await createWebGpuBackend(opts.webgpu));
+    engine.registerBackend(await createWebGpuBackend(opts.webgpu as Parameters<typeof createWebGpuBackend>[0]));
   }
   engine.useBackend(name);
 }
