@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as api from '../src/index.ts';
 import { currentBackend, data, io, setBackend, tensor, train, type Tensor } from '../src/index.ts';
 import { exportRun } from '../src/cli/export-command.ts';
+import { runCli } from './shared/cli.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const committed = JSON.parse(readFileSync(join(root, 'test/fixtures/api-exports.json'), 'utf8')) as Record<string, string[]>;
@@ -162,6 +163,28 @@ describe('loadRun: a saved run → the forecaster of sparsecast/infer', () => {
     } finally {
       loaded.dispose();
       fromBytes.dispose();
+    }
+  });
+
+  it('a `sparsecast train` folder: fit trained the same model, and loadRun reproduces the run\'s reported numbers', async () => {
+    const dir = join(work, 'cli-run');
+    const r = runCli(['train', '--data', 'data/ETTh1.csv', '--method', 'pals', '--seq_len', '48', '--label_len', '24', '--pred_len', '12',
+      '--d_model', '16', '--n_heads', '2', '--e_layers', '1', '--d_layers', '1', '--d_ff', '32', '--train_epochs', '1', '--max_train_batches', '8',
+      '--val_batches', '2', '--init_density', '0.4', '--update_freq', '4', '--learning_rate', '1e-3', '--seed', '7', '--no_epoch_test', '--out', dir]);
+    expect(r.status, r.stderr).toBe(0);
+    const reported = JSON.parse(r.stdout.trim()) as Record<string, number>;
+    const run = io.loadRun(dir);
+    try {
+      const score = await run.evaluate(run.dataset(table, { purpose: 'eval', file: 'ETTh1.csv' }));
+      const acc = run.accounting();
+      expect(score.metrics.mse).toBe(fitted.result.test.mse);
+      expect(+score.metrics.mse.toFixed(6)).toBe(reported.mse);
+      expect(+score.metrics.mae.toFixed(6)).toBe(reported.mae);
+      expect([acc.params, acc.nnz, +acc.sparsity.toFixed(6)]).toEqual([reported.params, reported.nnz, reported.sparsity]);
+      expect(run.flops()).toEqual({ dense: reported.flops_dense, sparse: reported.flops_sparse });
+      expect(Buffer.from((await run.forecast(window)).buffer).equals(Buffer.from((await fitted.forecaster.forecast(window)).buffer))).toBe(true);
+    } finally {
+      run.dispose();
     }
   });
 
