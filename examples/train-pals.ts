@@ -4,9 +4,10 @@ import { setBackend, data, train, io } from 'sparsecast';
 import { loadForecaster } from 'sparsecast/infer';
 
 await setBackend('wasm');
-const table = data.parseCsvBytes(readFileSync('data/ETTh1.csv'), { file: 'ETTh1.csv' });
+const file = 'data/ETTh1.csv';
+const table = data.parseCsvBytes(readFileSync(file), { file });
 const ds = new data.ForecastDataset(table, {
-  kind: 'ETTh', features: 'M', target: 'OT', seqLen: 96, labelLen: 48, predLen: 24, freq: 'h', file: 'ETTh1.csv',
+  kind: 'ETTh', features: 'M', target: 'OT', seqLen: 96, labelLen: 48, predLen: 24, freq: 'h', file,
 });
 // A quick run: a narrow model, 40 steps. Drop maxTrainBatches and the config for the CLI's small preset.
 const { forecaster, result } = await train.fit({
@@ -17,7 +18,7 @@ const { forecaster, result } = await train.fit({
 const test = await forecaster.evaluate(ds); // the test split, normalised values
 console.log(`test MSE ${test.metrics.mse.toFixed(4)} (fit: ${result.test.mse.toFixed(4)}), sparsity ${forecaster.accounting().sparsity.toFixed(3)}`);
 
-await io.saveRun('runs/pals', forecaster); // config.json + model.safetensors: io.loadRun, sparsecast eval / predict
+await io.saveRun('runs/pals', forecaster); // config.json + model.safetensors: io.loadRun, sparsecast eval/predict/export
 const { bytes, summary } = await io.exportModel(forecaster);
 writeFileSync('model.sc', bytes); // for sparsecast/infer: Node, Deno, browsers, edge workers
 console.log(`model.sc: ${summary.bytes} bytes, ${summary.csr} CSR layers`);

@@ -160,6 +160,10 @@ describe('loadRun: a saved run → the forecaster of sparsecast/infer', () => {
       expect(Buffer.from(after.values.buffer).equals(Buffer.from(before.buffer))).toBe(true);
       expect(new Date(after.times[0]!).toISOString()).toBe('2018-06-26T20:00:00.000Z');
       expect(loaded.flops().sparse).toBeLessThan(loaded.flops().dense);
+      // The folder is a run folder for the CLI as it is today, too.
+      const cli = runCli(['eval', '--checkpoint', dir]);
+      expect(cli.status, cli.stderr).toBe(0);
+      expect((JSON.parse(cli.stdout.trim()) as { mse: number }).mse).toBe(+fitted.result.test.mse.toFixed(6));
     } finally {
       loaded.dispose();
       fromBytes.dispose();

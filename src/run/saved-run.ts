@@ -60,9 +60,10 @@ export function runFromBytes(config: string | object, weights: Uint8Array, opts:
 }
 
 /**
- * The two files of a run folder for a trained forecaster: `config.json` (its run info, then `extra` fields
- * such as the data file, batch size and epochs, which `sparsecast eval` reads) and `model.safetensors` (every
- * state-dict tensor, and the masks of masked weights that are not all ones).
+ * The two files of a run folder for a trained forecaster: `config.json` (its run info and recorded settings —
+ * `fit` records those of `sparsecast train` — with `extra` fields over them, such as the data file `sparsecast
+ * eval` scores by default) and `model.safetensors` (every state-dict tensor, and the masks of masked weights
+ * that are not all ones).
  */
 export async function runFiles(f: RunForecaster, extra: Record<string, unknown> = {}): Promise<{ config: string; weights: Uint8Array }> {
   const tensors = new Map<string, { shape: number[]; data: SafeArray }>();
@@ -74,6 +75,8 @@ export async function runFiles(f: RunForecaster, extra: Record<string, unknown> 
     if (m.every((v) => v === 1)) continue;
     tensors.set(`mask.${k}`, { shape: [...shapes.get(k)!], data: m });
   }
-  const config = { ...extra, ...f.info, scaler: { ...f.info.scaler } };
+  // `extra` may replace recorded settings (the data path, say) but not what the weights were trained as.
+  const { model, cfg, seed, features, target, kind, scaler } = f.info;
+  const config = { ...f.info, ...extra, model, cfg, seed, features, target, kind, scaler };
   return { config: `${JSON.stringify(config, null, 2)}\n`, weights: writeSafetensors(tensors, { format: 'pt', producer: 'sparsecast' }) };
 }

@@ -12,7 +12,8 @@ import type { ForecastDataset } from '../data/forecast-dataset.ts';
 import { createController, DEFAULT_SPARSE, METHODS, type SparseOptions } from '../sparse/methods.ts';
 import type { UpdateRecord } from '../sparse/controller.ts';
 import type { SparseExecOptions } from '../sparse/sparse-exec.ts';
-import { RunForecaster } from '../run/run-forecaster.ts';
+import { RunForecaster, type RunInfo } from '../run/run-forecaster.ts';
+import { engine } from '../tensor/engine.ts';
 import { Trainer, type EpochLog, type TrainResult } from './trainer.ts';
 import type { LrAdjust } from './lr-schedule.ts';
 
@@ -121,9 +122,16 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
     trainer.dispose();
     controller.dispose();
   }
-  const info = {
-    model: opts.model, cfg, seed, features: ds.opts.features, target: ds.opts.target, kind: ds.opts.kind,
-    scaler: { mean: Array.from(ds.scaler.mean), std: Array.from(ds.scaler.std), columns: [...ds.columns] },
+  // The run info, and the settings `sparsecast train` records beside it, so a saved run's config.json reads
+  // like the CLI's (`io.saveRun`; `sparsecast eval --checkpoint DIR --data FILE` accepts the folder).
+  const settings = {
+    data: ds.opts.file, epochs: opts.epochs ?? 10, patience: opts.patience ?? 3, batchSize: opts.batchSize ?? 32,
+    learningRate: opts.learningRate ?? 1e-4, lradj: opts.lradj ?? 'type1', backend: engine.backend.name,
+    maxTrainBatches: opts.maxTrainBatches, valBatches: opts.valBatches, epochTest: opts.epochTest ?? true, checkpointEvery: 0, sparse,
   };
+  const info: RunInfo = {
+    ...settings, model: opts.model, cfg, seed, features: ds.opts.features, target: ds.opts.target, kind: ds.opts.kind,
+    scaler: { mean: Array.from(ds.scaler.mean), std: Array.from(ds.scaler.std), columns: [...ds.columns] },
+  } as RunInfo;
   return { forecaster: new RunForecaster(info, model, masks, { sparseExecution: opts.sparseExecution }), result, updates };
 }
