@@ -141,6 +141,14 @@ export class RunForecaster {
     }
   }
 
+  /**
+   * Sparse execution of the masked layers, when on (masked weights, option not false): e.g.
+   * `setOptions({ mode: 'dense' })` to time the dense masked path against it.
+   */
+  get sparseExecution(): SparseExecution | null {
+    return this.sparseExec;
+  }
+
   /** Hyper-parameters. */
   get config(): ForecastConfig {
     return this.info.cfg;
