@@ -8,22 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { nodeStub } from './node-stub.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** Exports any `import { a, b } from 'node:x'` in the bundle may ask for, each a function that throws. */
-const nodeStub = {
-  name: 'node-stub',
-  setup(b) {
-    b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'node-stub' }));
-    b.onLoad({ filter: /.*/, namespace: 'node-stub' }, async (args) => {
-      const mod = await import(args.path);
-      const names = Object.keys(mod).filter((n) => n !== 'default' && /^[A-Za-z_$][\w$]*$/.test(n));
-      const body = names.map((n) => `export const ${n} = () => { throw new Error(${JSON.stringify(`${args.path}.${n} is not available in the browser`)}); };`);
-      return { contents: `${body.join('\n')}\nexport default {};\n`, loader: 'js' };
-    });
-  },
-};
 
 export async function buildDemo(outDir = join(root, 'build', 'demo')) {
   const out = resolve(outDir);

@@ -6,9 +6,13 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildCliBundle } from './build-cli.mjs';
+import { nodeStub } from './node-stub.mjs';
 
 const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning' };
-await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', platform: 'neutral', external: ['webgpu'] });
+// Node and Deno resolve `node:` imports (checkpoint and run-folder files); the browser build (the package's
+// `browser` condition, which bundlers pick) replaces them with stubs that throw if called.
+await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', platform: 'neutral', external: ['webgpu', 'node:*'] });
+await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.browser.js', platform: 'browser', external: ['webgpu'], plugins: [nodeStub] });
 await buildCliBundle();
 
 rmSync('dist/types', { recursive: true, force: true });
@@ -18,4 +22,4 @@ for (const file of walk('dist/types').filter((f) => f.endsWith('.d.ts'))) {
   const text = readFileSync(file, 'utf8');
   writeFileSync(file, text.replace(/(from\s+['"]|import\(['"]|import\s+['"])(\.{1,2}\/[^'"]+)\.ts(['"])/g, '$1$2.js$3'));
 }
-console.log('dist: index.js, cli.js, types/');
+console.log('dist: index.js, index.browser.js, cli.js, types/');

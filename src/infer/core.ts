@@ -25,16 +25,11 @@ import { permute, sliceAxis } from '../ops/movement.ts';
 import { Csr, denseCsrT } from '../ops/sparse.ts';
 import { createModel, type ForecastConfig } from '../models/index.ts';
 import { FEDformer } from '../models/fedformer.ts';
-import type { Forecaster as ForecastModule } from '../train/trainer.ts';
-import { parseDate, timeFeatures, toEpochMs, type CalendarTime } from '../data/time-features.ts';
+import type { Forecaster as ForecastModule } from '../models/forecaster.ts';
+import { encodeWindow, type ForecastWindow } from './window.ts';
 import { readModelFile, type CsrWeight, type ModelConfig, type ModelFile } from '../io/model-file.ts';
 
-export interface ForecastWindow {
-  /** Raw (un-normalised) values, row-major [seq_len × C] in the model's column order (config.scaler.columns). */
-  values: Float32Array;
-  /** The seq_len timestamps of the rows ('2018-06-26 19:00:00', ISO 8601, …); the forecast continues their spacing. */
-  dates: string[];
-}
+export type { ForecastWindow } from './window.ts';
 
 export interface Forecaster {
   /** Forecast pred_len steps after the window: de-normalised, row-major [pred_len × C]. */
@@ -160,20 +155,13 @@ export function bindModelFile(file: ModelFile, backend: Backend): {
   return { model, layers, sparse };
 }
 
-function futureDates(last: number, step: number, n: number): CalendarTime[] {
-  return Array.from({ length: n }, (_, k) => {
-    const d = new Date(last + (k + 1) * step);
-    return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
-  });
-}
-
 /** A forecaster over a registered backend (`engine` must know `backend`). */
 export function createForecaster(bytes: Uint8Array, backend: Backend): Forecaster {
   const file = readModelFile(bytes);
   const { config } = file;
   engine.useBackend(backend.name);
   const { model, layers, sparse } = engine.noGrad(() => bindModelFile(file, backend));
-  const { seqLen, labelLen, predLen, freq } = config.cfg;
+  const { seqLen, labelLen, predLen } = config.cfg;
   const C = config.cfg.encIn;
   const F = config.timeFeatures.count;
   const mean = Float32Array.from(config.scaler.mean);
@@ -183,38 +171,11 @@ export function createForecaster(bytes: Uint8Array, backend: Backend): Forecaste
 
   const forecast = (window: ForecastWindow): Float32Array => {
     if (disposed) throw new Error('forecast: this forecaster was disposed');
-    const { values, dates } = window ?? ({} as ForecastWindow);
-    if (!(values instanceof Float32Array)) throw new Error('forecast: window.values must be a Float32Array');
-    if (values.length !== seqLen * C) {
-      throw new Error(`forecast: window.values has ${values.length} numbers; the model needs seq_len × channels = ${seqLen} × ${C} = ${seqLen * C} (columns ${config.scaler.columns.join(', ')})`);
-    }
-    if (!Array.isArray(dates) || dates.length !== seqLen) throw new Error(`forecast: window.dates must list ${seqLen} timestamps, got ${Array.isArray(dates) ? dates.length : typeof dates}`);
-    const times = dates.map((d, i) => {
-      const t = typeof d === 'string' ? parseDate(d) : null;
-      if (!t) throw new Error(`forecast: window.dates[${i}] = ${JSON.stringify(d)} is not a date like 2016-07-01 00:00:00`);
-      return t;
-    });
-    const ms = times.map(toEpochMs);
-    for (let i = 1; i < ms.length; i++) if (!(ms[i]! > ms[i - 1]!)) throw new Error(`forecast: window.dates must increase (index ${i - 1} → ${i})`);
-    const step = seqLen > 1 ? ms[seqLen - 1]! - ms[seqLen - 2]! : 0;
-    if (!(step > 0)) throw new Error('forecast: the window needs at least two timestamps to know the forecast steps');
-    const x = new Float32Array(seqLen * C);
-    // Normalised in float32, as the model computes: a finite value far enough out overflows here already.
+    const [x, marks, dec, yMark] = encodeWindow(config, mean, std, window);
+    // The input furthest from the training mean, for the message when the output is not finite.
     let far = 0;
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
-      x[i] = (v - mean[i % C]!) / std[i % C]!;
-      if (!Number.isFinite(x[i]!)) throw new Error(`forecast: window.values[${i}] (${at(i)}) = ${v} ${Number.isFinite(v) ? 'overflows float32 once normalised' : 'is not finite'}`);
-      if (Math.abs(x[i]!) > Math.abs(x[far]!)) far = i;
-    }
-    const marks = timeFeatures(times, freq).values;
-    const future = timeFeatures(futureDates(ms[seqLen - 1]!, step, predLen), freq).values;
+    for (let i = 0; i < x.length; i++) if (Math.abs(x[i]!) > Math.abs(x[far]!)) far = i;
     const yLen = labelLen + predLen;
-    const dec = new Float32Array(yLen * C);
-    dec.set(x.subarray((seqLen - labelLen) * C));
-    const yMark = new Float32Array(yLen * F);
-    yMark.set(marks.subarray((seqLen - labelLen) * F));
-    yMark.set(future, labelLen * F);
     engine.useBackend(backend.name);
     const out = engine.noGrad(() => tidy(() => {
       const b = { backend: backend.name };
@@ -227,7 +188,7 @@ export function createForecaster(bytes: Uint8Array, backend: Backend): Forecaste
       // A NaN forecast is a silently wrong answer: name where, and the input most likely to blame (values
       // many standard deviations out overflow float32 inside the model).
       if (!Number.isFinite(res[i]!)) {
-        throw new Error(`forecast: the output is ${res[i]} at ${at(i)} of the forecast; the most extreme input is window.values[${far}] (${at(far)}) = ${values[far]}, ${Math.abs(x[far]!).toPrecision(3)} standard deviations from the training mean`);
+        throw new Error(`forecast: the output is ${res[i]} at ${at(i)} of the forecast; the most extreme input is window.values[${far}] (${at(far)}) = ${window.values[far]}, ${Math.abs(x[far]!).toPrecision(3)} standard deviations from the training mean`);
       }
     }
     return res;

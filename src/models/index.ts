@@ -1,6 +1,9 @@
-/** The forecasting models by their Time-Series-Library names. */
+/**
+ * `models`: the seven forecasters by their Time-Series-Library names, their hyper-parameters (`defaultConfig`,
+ * the CLI's `PRESETS`) and `createModel(name, seedOrRng, config)`.
+ */
 import type { Rng } from '../tensor/random.ts';
-import type { Forecaster } from '../train/trainer.ts';
+import type { Forecaster } from './forecaster.ts';
 import type { ForecastConfig } from './config.ts';
 import { Transformer } from './transformer.ts';
 import { DLinear } from './dlinear.ts';
@@ -22,10 +25,15 @@ const REGISTRY: Partial<Record<ModelName, (rng: Rng, cfg: ForecastConfig) => For
   Autoformer: (rng, cfg) => new Autoformer(rng, cfg),
 };
 
+/** The model names `createModel` knows. */
 export function modelNames(): string[] {
   return Object.keys(REGISTRY);
 }
 
+/**
+ * Build a model with freshly initialised weights. Initialisation (and FEDformer's frequency draw) come from
+ * `rng` (`new Rng(seed)`), so a seed gives the same model everywhere.
+ */
 export function createModel(name: string, rng: Rng, cfg: ForecastConfig): Forecaster {
   const make = REGISTRY[name as ModelName];
   if (!make) throw new Error(`unknown model '${name}' (available: ${modelNames().join(', ')})`);
@@ -33,3 +41,6 @@ export function createModel(name: string, rng: Rng, cfg: ForecastConfig): Foreca
 }
 
 export { defaultConfig, PRESETS, type ForecastConfig } from './config.ts';
+export type { Forecaster } from './forecaster.ts';
+export { Transformer, Informer, Autoformer, FEDformer, NSTransformer, DLinear, LstmForecaster };
+export type { FEDformerOptions } from './fedformer.ts';

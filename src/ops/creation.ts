@@ -34,7 +34,16 @@ function flatten(values: unknown, out: number[], shape: number[], depth: number)
   }
 }
 
-/** A tensor from a typed array (with shape), a flat array (with shape) or nested arrays. */
+/**
+ * A tensor from a typed array (with shape), a flat array (with shape) or nested arrays. The dtype is
+ * `opts.dtype`, else the typed array's (Float32Array 'f32', Int32Array 'i32', Uint8Array 'u8'), else 'f32';
+ * the result's type carries it, so `data()` resolves to the matching typed array.
+ */
+export function tensor<D extends DType>(values: AnyTypedArray | number[] | unknown[] | number, shape: readonly number[] | undefined, opts: CreateOptions & { dtype: D }): Tensor<D>;
+export function tensor(values: Int32Array, shape?: readonly number[], opts?: CreateOptions): Tensor<'i32'>;
+export function tensor(values: Uint8Array, shape?: readonly number[], opts?: CreateOptions): Tensor<'u8'>;
+export function tensor(values: Float32Array | number[] | unknown[] | number, shape?: readonly number[], opts?: CreateOptions): Tensor<'f32'>;
+export function tensor(values: AnyTypedArray | number[] | unknown[] | number, shape?: readonly number[], opts?: CreateOptions): Tensor;
 export function tensor(
   values: AnyTypedArray | number[] | unknown[] | number,
   shape?: readonly number[],

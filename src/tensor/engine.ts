@@ -39,9 +39,14 @@ export class Engine {
     return this.backends.has(name);
   }
 
+  /** Whether any backend is registered (so `backend` has one to return). */
+  hasAnyBackend(): boolean {
+    return this.current !== null;
+  }
+
   getBackend(name?: string): Backend {
     if (name === undefined) {
-      if (this.current === null) throw new Error('engine: no backend registered; call setBackend first');
+      if (this.current === null) throw new Error("no backend selected: call `await setBackend('wasm')` (or 'js', 'webgpu') first");
       return this.current;
     }
     const b = this.backends.get(name);

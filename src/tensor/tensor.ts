@@ -3,17 +3,27 @@
  * ones. Memory on wasm and GPU is not garbage-collected, so a tensor is freed by `dispose()` or by the
  * `tidy` scope that made it (see engine.ts).
  */
-import type { AnyTypedArray, Backend, DType, Storage } from '../backend/kernels.ts';
+import type { AnyTypedArray, Backend, DType, Storage, TypedArrayFor } from '../backend/kernels.ts';
 import { shapeToString, sizeOf } from './shape.ts';
 import type { TapeNode } from '../autograd/tape.ts';
 import { engine } from './engine.ts';
 
 let nextId = 1;
 
-export class Tensor {
+/**
+ * `D` names the element type ('f32', 'i32' or 'u8') so `data()` resolves to the matching typed array:
+ * `tensor(new Float32Array(4))` is a `Tensor<'f32'>` whose `data()` is a `Float32Array`; a plain `Tensor` (any
+ * dtype) reads as the union, and `asType('f32')` narrows after checking the runtime dtype. `D` is a type-level
+ * label only (every `Tensor<…>` is assignable to every other), so a variable first holding a `Tensor<'f32'>`
+ * can later hold any op's result, as before the label existed.
+ */
+export class Tensor<D extends DType = DType> {
   readonly id = nextId++;
   readonly size: number;
-  /** Autograd: the op that made this tensor (null for leaves and outside recording). */
+  /**
+   * Autograd: the op that made this tensor (null for leaves and outside recording).
+   * @internal
+   */
   node: TapeNode | null = null;
   /** Autograd: accumulate a gradient into `.grad` during backward. */
   requiresGrad = false;
@@ -23,9 +33,15 @@ export class Tensor {
   name?: string;
   /** Disposed by the user or its scope; storage may still live while the tape references it. */
   isDisposed = false;
-  /** Number of tape nodes that saved this tensor for their backward pass. */
+  /**
+   * Number of tape nodes that saved this tensor for their backward pass.
+   * @internal
+   */
   tapeRefs = 0;
-  /** Set while the storage is really held. */
+  /**
+   * Set while the storage is really held.
+   * @internal
+   */
   storage: Storage | null;
 
   constructor(
@@ -46,6 +62,7 @@ export class Tensor {
   }
 
   /**
+   * @internal
    * The storage, or a clear error naming the op when the tensor was disposed. During `backward()` a
    * disposed tensor whose storage the tape still pins is readable (backward functions use saved tensors).
    */
@@ -56,18 +73,24 @@ export class Tensor {
     return this.storage;
   }
 
-  /** Read the values (all backends). */
-  async data(): Promise<AnyTypedArray> {
-    return this.backend.read(this.use('data'));
+  /** Read the values (all backends): a Float32Array for 'f32', Int32Array for 'i32', Uint8Array for 'u8'. */
+  async data<T extends DType = D>(this: Tensor<T>): Promise<TypedArrayFor<T>> {
+    return (await this.backend.read(this.use('data'))) as TypedArrayFor<T>;
+  }
+
+  /** This tensor typed by its dtype, after checking it: `(await t.asType('f32').data())` is a Float32Array. */
+  asType<T extends DType>(dtype: T): Tensor<T> {
+    if (this.dtype !== dtype) throw new Error(`asType: tensor #${this.id} is ${this.dtype}, not ${dtype}`);
+    return this as unknown as Tensor<T>;
   }
 
   /** Read the values synchronously; CPU backends only. */
-  dataSync(): AnyTypedArray {
+  dataSync<T extends DType = D>(this: Tensor<T>): TypedArrayFor<T> {
     const s = this.use('dataSync');
     if (!this.backend.readSync) {
       throw new Error(`dataSync: backend '${this.backend.name}' reads asynchronously; use await tensor.data()`);
     }
-    return this.backend.readSync(s);
+    return this.backend.readSync(s) as TypedArrayFor<T>;
   }
 
   /** Values as nested JS arrays (for printing and tests). */

@@ -19,7 +19,7 @@ import { Adam } from './adam.ts';
 import { EarlyStopping } from './early-stopping.ts';
 import { adjustedLearningRate, type LrAdjust } from './lr-schedule.ts';
 import { MetricAccumulator, type Metrics } from './metrics.ts';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { loadCheckpoint, saveCheckpoint, type CheckpointData } from './checkpoint.ts';
 import type { Batch, ForecastDataset } from '../data/forecast-dataset.ts';
 import type { Split } from '../data/dataset.ts';
 import type { SafeArray } from '../io/safetensors.ts';
@@ -27,12 +27,11 @@ import type { Storage } from '../backend/kernels.ts';
 import { measureFlops, summarizeFlops } from '../tensor/flops.ts';
 import type { SparsityController, UpdateRecord, SparseStepContext } from '../sparse/controller.ts';
 import { enableSparseExecution, type SparseExecOptions, type SparseExecution } from '../sparse/sparse-exec.ts';
-import type { Module } from '../nn/module.ts';
+import type { Forecaster } from '../models/forecaster.ts';
 import { yieldToEventLoop } from './yield.ts';
 
-export interface Forecaster extends Module {
-  forward(xEnc: Tensor, xMarkEnc: Tensor | null, xDec: Tensor, xMarkDec: Tensor | null): Tensor;
-}
+// The model interface lives with the models; re-exported here for the imports that predate the move.
+export type { Forecaster } from '../models/forecaster.ts';
 
 export interface TrainOptions {
   epochs: number;
@@ -51,6 +50,11 @@ export interface TrainOptions {
   /** Where `checkpoint.safetensors` and `best.safetensors` go; none → no files. */
   checkpointPath?: string;
   bestPath?: string;
+  /**
+   * Without `bestPath`: keep the best (lowest validation loss) weights and masks in memory and end `fit` with
+   * them, as a run with files does (the library's `fit` in a browser). Default false: end with the last weights.
+   */
+  keepBest?: boolean;
   /** Save a checkpoint every N training steps as well as at each epoch end (0: epoch ends only). */
   checkpointEvery?: number;
   /** Continue from `checkpointPath`. */
@@ -356,11 +360,16 @@ export class Trainer {
     saveCheckpoint(this.opts.checkpointPath, { tensors, state: { ...state, extra, sparse, modelRngOffset: this.modelRng.offset, lr: this.adam.lr, adamT: this.adam.t } });
   }
 
+  /** The best weights and masks when kept in memory (`keepBest` without `bestPath`). */
+  private best: CheckpointData | null = null;
+
   private async saveBest(): Promise<void> {
-    if (!this.opts.bestPath) return;
+    if (!this.opts.bestPath && !this.opts.keepBest) return;
     const tensors = await this.modelTensors();
     this.maskTensors(tensors);
-    saveCheckpoint(this.opts.bestPath, { tensors, state: { extra: this.opts.extraState?.save() } });
+    const data = { tensors, state: { extra: this.opts.extraState?.save() } };
+    if (this.opts.bestPath) saveCheckpoint(this.opts.bestPath, data);
+    else this.best = data;
   }
 
   private restore(path: string): RunState {
@@ -392,8 +401,8 @@ export class Trainer {
 
   /** Load the best weights (written during `fit`). */
   loadBest(): void {
-    if (!this.opts.bestPath) return;
-    const ck = loadCheckpoint(this.opts.bestPath);
+    const ck = this.opts.bestPath ? loadCheckpoint(this.opts.bestPath) : this.best;
+    if (!ck) return;
     const values = new Map<string, Float32Array>();
     for (const [k, t] of ck.tensors) if (k.startsWith('model.')) values.set(k.slice(6), t.data as Float32Array);
     this.model.loadStateDict(values);
@@ -485,7 +494,7 @@ export class Trainer {
       await this.snapshot(st);
     }
     elapsed();
-    if (!interrupted && o.bestPath) this.loadBest();
+    if (!interrupted && (o.bestPath || o.keepBest)) this.loadBest();
     let test: Metrics = { mse: NaN, mae: NaN, rmse: NaN, mape: NaN, mspe: NaN };
     if (!interrupted) {
       try {

@@ -3,7 +3,7 @@
  * text; no DOM, no Node). Loss and forecast curves use the CLI's lineChart; these two add the sparsity curve
  * with the controller's decisions marked and per-layer density bars.
  */
-import { lineChart, type Series } from '../cli/svg-plot.ts';
+import { lineChart, type Series } from '../plot/line-chart.ts';
 import { niceStep, tickLabel } from '../plot/ticks.ts';
 
 export const DECISION_COLORS: Record<string, string> = { shrink: '#d62728', expand: '#2ca02c', stable: '#7f7f7f' };

@@ -13,13 +13,14 @@ import { Rng } from '../tensor/random.ts';
 import { parseCsvBytes } from '../data/csv.ts';
 import { ForecastDataset } from '../data/forecast-dataset.ts';
 import { inferKind } from '../data/dataset.ts';
-import { createModel, defaultConfig, type ForecastConfig } from '../models/index.ts';
-import { Trainer, type Forecaster } from '../train/trainer.ts';
+import { createModel, defaultConfig, type ForecastConfig, type ModelName } from '../models/index.ts';
+import { Trainer } from '../train/trainer.ts';
+import type { Forecaster } from '../models/forecaster.ts';
 import { adjustedLearningRate } from '../train/lr-schedule.ts';
 import { createController, DEFAULT_SPARSE } from '../sparse/methods.ts';
 import { layerDensities, type SparseStepContext, type SparsityController } from '../sparse/controller.ts';
-import { writeModelFile, type ExportedModelName, type WeightInput } from '../io/model-file.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+import { exportModel as exportTrained } from '../run/export-model.ts';
+import type { RunInfo } from '../run/run-forecaster.ts';
 import { PRESET_SIZES, type BackendChoice, type FromWorker, type RunConfig, type SparsityPoint, type ToWorker } from './protocol.ts';
 
 interface WorkerScope {
@@ -230,35 +231,16 @@ async function run(config: RunConfig): Promise<void> {
 
 /**
  * The trained model as one sparsecast model file (src/io/model-file.ts: config, scaler, time features and
- * weights, sparse layers below the CSR threshold stored as CSR), ready for the inference entry.
+ * weights, sparse layers below the CSR threshold stored as CSR), ready for the inference entry: the library's
+ * `exportModel`, as `sparsecast export` writes it.
  */
 async function exportModel(c: Current): Promise<void> {
-  const masks = new Map(c.controller.masking!.layers.map((l) => [l.param, l.mask] as const));
-  const weights: WeightInput[] = [];
-  const seen = new Set<Tensor>();
-  for (const [name, t] of c.model.namedParameters()) {
-    if (seen.has(t)) continue; // a shared parameter (FEDformer's Fourier weights) once, under its first name
-    seen.add(t);
-    const mask = masks.get(t);
-    weights.push({ name, shape: [...t.shape], data: Float32Array.from((await t.data()) as Float32Array), ...(mask && c.controller.method !== 'dense' ? { mask } : {}) });
-  }
-  for (const [name, t] of c.model.namedBuffers()) {
-    // Sinusoidal position tables are rebuilt by the constructor; other buffers travel with the weights.
-    if (seen.has(t) || name.endsWith('position_embedding.pe')) continue;
-    seen.add(t);
-    weights.push({ name, shape: [...t.shape], data: Float32Array.from((await t.data()) as Float32Array) });
-  }
-  const m = c.model as unknown as {
-    encoderSelfAtt?: { index: number[] }; decoderSelfAtt?: { index: number[] }; decoderCrossAtt?: { indexQ: number[]; indexKv: number[] };
-  };
-  const bytes = writeModelFile({
-    model: c.config.model as ExportedModelName, cfg: c.cfg, features: 'M', target: 'OT',
+  const masks = new Map(c.controller.method === 'dense' ? [] : c.controller.masking!.layers.map((l) => [l.name, l.mask] as const));
+  const info: RunInfo = {
+    model: c.config.model as ModelName, cfg: c.cfg, seed: c.config.seed, features: 'M', target: 'OT',
     scaler: { mean: Array.from(c.ds.scaler.mean), std: Array.from(c.ds.scaler.std), columns: c.ds.columns },
-    timeFeatures: { encoding: 'timeF', freq: c.cfg.freq, count: c.ds.markDim },
-    ...(c.config.model === 'FEDformer' && m.encoderSelfAtt && m.decoderSelfAtt && m.decoderCrossAtt
-      ? { modelOptions: { encoderIndex: m.encoderSelfAtt.index, decoderIndex: m.decoderSelfAtt.index, crossIndexQ: m.decoderCrossAtt.indexQ, crossIndexKv: m.decoderCrossAtt.indexKv } }
-      : {}),
-  }, weights);
+  };
+  const { bytes } = await exportTrained({ info, model: c.model, masks });
   const name = `${c.config.model}_${c.config.dataset.replace(/\.csv$/, '')}_${c.controller.method}.sc`;
   post({
     type: 'exported',

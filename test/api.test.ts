@@ -1,0 +1,300 @@
+/**
+ * The public API (`import { … } from 'sparsecast'`, src/index.ts): its names against a committed list
+ * (test/fixtures/api-exports.json, so adding or removing an export is deliberate), internals kept out of the
+ * names and the emitted types, `data()` typed by dtype, `setBackend`, and the run loader: a forecaster trained
+ * with `train.fit`, saved, loaded with `io.loadRun` (and from bytes), forecasts what it forecast before saving
+ * and what `sparsecast/infer` forecasts from its exported `.sc`; the CLI's export of the saved folder is the same
+ * file. Then the README's Library examples: each code block equals its file, and both files run.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as api from '../src/index.ts';
+import { currentBackend, data, io, setBackend, tensor, train, type Tensor } from '../src/index.ts';
+import { exportRun } from '../src/cli/export-command.ts';
+import { runCli } from './shared/cli.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const committed = JSON.parse(readFileSync(join(root, 'test/fixtures/api-exports.json'), 'utf8')) as Record<string, string[]>;
+
+describe('public API surface', () => {
+  it('no backend before setBackend: the error names the function to call', () => {
+    expect(currentBackend()).toBe(null);
+    expect(() => tensor([1, 2])).toThrow(/call `await setBackend\('wasm'\)`/);
+  });
+
+  it('exports exactly the committed names (root and each namespace)', () => {
+    expect(Object.keys(api).sort()).toEqual(committed['.']);
+    for (const ns of ['nn', 'models', 'data', 'train', 'sparse', 'io'] as const) {
+      expect(Object.keys(api[ns]).sort(), ns).toEqual(committed[ns]);
+    }
+  });
+
+  it('keeps engine plumbing and the tape out of the names', () => {
+    const names = new Set(Object.keys(api));
+    for (const internal of ['Engine', 'TapeNode', 'record', 'storages', 'KERNEL_NAMES', 'unbroadcast', 'resolveShape', 'hostValues']) {
+      expect(names.has(internal), internal).toBe(false);
+    }
+    // The runtime object is the engine; its type shows backends, scopes and memory only.
+    const pub: Record<keyof api.PublicEngine, true> = {
+      registerBackend: true, hasBackend: true, useBackend: true, tidy: true, keep: true, noGrad: true, memory: true, gradEnabled: true,
+    };
+    expect(Object.keys(pub)).toHaveLength(8);
+    // @ts-expect-error storage plumbing is not part of the public engine type
+    void api.engine.makeTensor;
+  });
+
+  it('keeps storages and tape references out of the emitted types (dist/types, npm run build)', () => {
+    const file = join(root, 'dist/types/tensor/tensor.d.ts');
+    if (!existsSync(file)) throw new Error(`${file} is missing: run npm run build (or node scripts/build-dist.mjs) first`);
+    const dts = readFileSync(file, 'utf8');
+    for (const hidden of ['tapeRefs', 'TapeNode', 'use(op']) expect(dts, hidden).not.toContain(hidden);
+    expect(dts).not.toMatch(/^\s+storage: Storage/m);
+    expect(dts).toContain('data<T extends DType = D>(this: Tensor<T>): Promise<TypedArrayFor<T>>');
+    const index = readFileSync(join(root, 'dist/types/index.d.ts'), 'utf8');
+    expect(index).toContain('export declare const engine: PublicEngine;');
+    expect(index).toContain("export * as train from './train/index.js';");
+  });
+});
+
+describe('setBackend and typed data()', () => {
+  it("registers and selects 'js', then 'wasm'; refuses an unknown name", async () => {
+    await setBackend('js');
+    expect(currentBackend()).toBe('js');
+    await setBackend('wasm');
+    expect(currentBackend()).toBe('wasm');
+    await expect(setBackend('cuda' as 'js')).rejects.toThrow(/setBackend: unknown backend "cuda" \(js, wasm or webgpu\)/);
+    expect(currentBackend()).toBe('wasm');
+  });
+
+  it('data() resolves to the typed array of the dtype', async () => {
+    const f = tensor(new Float32Array([1, 2, 3]), [3]);
+    const i = tensor([1, 2], [2], { dtype: 'i32' });
+    const u = tensor(new Uint8Array([1, 0]));
+    const fv: Float32Array = await f.data();
+    const iv: Int32Array = await i.data();
+    const uv: Uint8Array = uv8(await u.data());
+    expect(fv).toBeInstanceOf(Float32Array);
+    expect(iv).toBeInstanceOf(Int32Array);
+    expect(uv).toBeInstanceOf(Uint8Array);
+    // A plain Tensor reads as the union; asType narrows after checking the dtype.
+    let any: Tensor = i;
+    // @ts-expect-error the union is not an Int32Array
+    const wrong: Int32Array = await any.data();
+    void wrong;
+    const right: Int32Array = await any.asType('i32').data();
+    expect(Array.from(right)).toEqual([1, 2]);
+    expect(() => any.asType('f32')).toThrow(/is i32, not f32/);
+    // The label never blocks reassignment: a variable holding an f32 tensor takes any op's result.
+    let g = f;
+    g = api.add(g, g);
+    any = g;
+    expect(Array.from(await g.data())).toEqual([2, 4, 6]);
+    for (const t of [f, i, u, g]) t.dispose();
+  });
+});
+
+function uv8(a: Uint8Array): Uint8Array {
+  return a;
+}
+
+describe('loadRun: a saved run → the forecaster of sparsecast/infer', () => {
+  let work: string;
+  let table: data.CsvTable;
+  let ds: data.ForecastDataset;
+  let fitted: train.FitResult;
+  const seqLen = 48;
+  let window: { values: Float32Array; dates: string[] };
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'sparsecast-api-'));
+    await setBackend('wasm');
+    table = data.parseCsvBytes(readFileSync(join(root, 'data/ETTh1.csv')), { file: 'ETTh1.csv' });
+    ds = new data.ForecastDataset(table, { kind: 'ETTh', features: 'M', target: 'OT', seqLen, labelLen: 24, predLen: 12, freq: 'h', file: 'ETTh1.csv' });
+    // PALS from 40 % density, so the export stores CSR layers and the loader restores masks.
+    fitted = await train.fit({
+      model: 'Transformer', data: ds, method: 'pals', sparse: { initDensity: 0.4, updateFrequency: 4 }, valBatches: 2, epochTest: false,
+      config: { dModel: 16, nHeads: 2, eLayers: 1, dLayers: 1, dFf: 32 }, epochs: 1, maxTrainBatches: 8, learningRate: 1e-3, seed: 7,
+    });
+    window = { values: table.values.slice((table.rows - seqLen) * table.cols), dates: table.dates.slice(-seqLen) };
+  });
+  afterAll(() => {
+    fitted?.forecaster.dispose();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('fit: trained, masked, with the best weights and their test score', async () => {
+    const { forecaster, result } = fitted;
+    expect(result.epochsRun).toBe(1);
+    expect(result.steps).toBe(8);
+    expect(forecaster.masks.size).toBeGreaterThan(0);
+    expect(forecaster.accounting().sparsity).toBeGreaterThan(0.4);
+    // Scoring the data set again gives fit's final test metrics (same weights, same paths).
+    const again = await forecaster.evaluate(ds);
+    expect(again.metrics.mse).toBe(result.test.mse);
+  });
+
+  it('saveRun → loadRun and runFromBytes: the same forecasts, bit for bit; eval of the test split equals fit\'s', async () => {
+    const dir = join(work, 'run');
+    await io.saveRun(dir, fitted.forecaster, { data: 'data/ETTh1.csv', batchSize: 32 });
+    const before = await fitted.forecaster.forecast(window);
+    const loaded = io.loadRun(dir);
+    const fromBytes = io.runFromBytes(readFileSync(join(dir, 'config.json'), 'utf8'), readFileSync(join(dir, 'model.safetensors')));
+    try {
+      expect(loaded.info.model).toBe('Transformer');
+      expect([...loaded.columns]).toEqual(ds.columns);
+      expect([...loaded.masks.keys()]).toEqual([...fitted.forecaster.masks.keys()]);
+      const a = await loaded.forecast(window);
+      const b = await fromBytes.forecast(window);
+      expect(Buffer.from(a.buffer).equals(Buffer.from(before.buffer))).toBe(true);
+      expect(Buffer.from(b.buffer).equals(Buffer.from(before.buffer))).toBe(true);
+      // sparsecast eval's path: the file read for the model (columns by name, trained scaler), its test split.
+      const evalDs = loaded.dataset(table, { purpose: 'eval', file: 'ETTh1.csv' });
+      expect((await loaded.evaluate(evalDs)).metrics.mse).toBe(fitted.result.test.mse);
+      // sparsecast predict's path: the pred_len steps after the file's last row.
+      const after = await loaded.forecastAfter(loaded.dataset(table, { purpose: 'predict', file: 'ETTh1.csv' }));
+      expect(Buffer.from(after.values.buffer).equals(Buffer.from(before.buffer))).toBe(true);
+      expect(new Date(after.times[0]!).toISOString()).toBe('2018-06-26T20:00:00.000Z');
+      expect(loaded.flops().sparse).toBeLessThan(loaded.flops().dense);
+      // The folder is a run folder for the CLI as it is today, too.
+      const cli = runCli(['eval', '--checkpoint', dir]);
+      expect(cli.status, cli.stderr).toBe(0);
+      expect((JSON.parse(cli.stdout.trim()) as { mse: number }).mse).toBe(+fitted.result.test.mse.toFixed(6));
+    } finally {
+      loaded.dispose();
+      fromBytes.dispose();
+    }
+  });
+
+  it('a `sparsecast train` folder: fit trained the same model, and loadRun reproduces the run\'s reported numbers', async () => {
+    const dir = join(work, 'cli-run');
+    const r = runCli(['train', '--data', 'data/ETTh1.csv', '--method', 'pals', '--seq_len', '48', '--label_len', '24', '--pred_len', '12',
+      '--d_model', '16', '--n_heads', '2', '--e_layers', '1', '--d_layers', '1', '--d_ff', '32', '--train_epochs', '1', '--max_train_batches', '8',
+      '--val_batches', '2', '--init_density', '0.4', '--update_freq', '4', '--learning_rate', '1e-3', '--seed', '7', '--no_epoch_test', '--out', dir]);
+    expect(r.status, r.stderr).toBe(0);
+    const reported = JSON.parse(r.stdout.trim()) as Record<string, number>;
+    const run = io.loadRun(dir);
+    try {
+      const score = await run.evaluate(run.dataset(table, { purpose: 'eval', file: 'ETTh1.csv' }));
+      const acc = run.accounting();
+      expect(score.metrics.mse).toBe(fitted.result.test.mse);
+      expect(+score.metrics.mse.toFixed(6)).toBe(reported.mse);
+      expect(+score.metrics.mae.toFixed(6)).toBe(reported.mae);
+      expect([acc.params, acc.nnz, +acc.sparsity.toFixed(6)]).toEqual([reported.params, reported.nnz, reported.sparsity]);
+      expect(run.flops()).toEqual({ dense: reported.flops_dense, sparse: reported.flops_sparse });
+      expect(Buffer.from((await run.forecast(window)).buffer).equals(Buffer.from((await fitted.forecaster.forecast(window)).buffer))).toBe(true);
+      // `sparsecast predict`'s file is forecastAfter's forecast, as it writes numbers (7 significant digits).
+      const csv = join(work, 'forecast.csv');
+      const p = runCli(['predict', '--checkpoint', dir, '--data', 'data/ETTh1.csv', '--out', csv]);
+      expect(p.status, p.stderr).toBe(0);
+      const after = await run.forecastAfter(run.dataset(table, { purpose: 'predict', file: 'ETTh1.csv' }));
+      const rows = readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').slice(1).map(Number));
+      expect(rows.flat()).toEqual(Array.from(after.values, (v) => +v.toPrecision(7)));
+    } finally {
+      run.dispose();
+    }
+  });
+
+  it('io.exportModel writes the file `sparsecast export` writes from the saved folder, and sparsecast/infer forecasts what the run does', async () => {
+    const dir = join(work, 'run');
+    const { bytes, summary } = await io.exportModel(fitted.forecaster);
+    const cli = exportRun(dir);
+    expect(Buffer.from(bytes).equals(Buffer.from(cli.bytes))).toBe(true);
+    expect(summary).toEqual(cli.summary);
+    expect(summary.csr).toBeGreaterThan(0);
+    const mine = await fitted.forecaster.forecast(window);
+    // Last: sparsecast/infer, run here from the sources, shares this engine and registers its own 'wasm' backend
+    // (installed, it is a separate bundle with its own engine).
+    const { loadForecaster } = await import('../src/infer/index.ts');
+    const f = await loadForecaster(bytes);
+    const y = f.forecast(window);
+    f.dispose();
+    expect(y.length).toBe(mine.length);
+    // CSR products against dense masked ones: the same sums in another order (infer-runtimes' tolerance).
+    for (let i = 0; i < y.length; i++) expect(Math.abs(y[i]! - mine[i]!), `value ${i}`).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(mine[i]!)));
+  });
+});
+
+/** The README code block that follows `<!-- FILE -->`. */
+function readmeBlock(file: string): string {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const marker = `<!-- ${file} -->\n\`\`\`ts\n`;
+  const at = readme.indexOf(marker);
+  if (at < 0) throw new Error(`README.md has no ${marker.trim()} block`);
+  const start = at + marker.length;
+  return readme.slice(start, readme.indexOf('```\n', start));
+}
+
+const tsx = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+const tsxApi = pathToFileURL(join(root, 'node_modules/tsx/dist/esm/api/index.mjs')).href;
+// `sparsecast` and `sparsecast/infer` resolve to the sources through tsconfig.json's paths.
+const env = { ...process.env, TSX_TSCONFIG_PATH: join(root, 'tsconfig.json') };
+
+describe('README Library examples', () => {
+  for (const file of ['examples/train-pals.ts', 'examples/browser-worker.ts']) {
+    it(`${file} is the README's block, verbatim`, () => {
+      expect(readmeBlock(file)).toBe(readFileSync(join(root, file), 'utf8'));
+    });
+  }
+
+  it('examples/train-pals.ts runs: trains, evaluates, saves, exports and forecasts', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'sparsecast-example-'));
+    try {
+      symlinkSync(join(root, 'data'), join(cwd, 'data'));
+      const out = await new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, ['--import', tsx, join(root, 'examples/train-pals.ts')], { cwd, env, timeout: 240_000 }, (err, stdout, stderr) => {
+          if (err) reject(new Error(`${err.message}\n${stderr}`));
+          else resolve(stdout);
+        });
+      });
+      expect(out).toMatch(/step 10: (shrink|expand|stable), sparsity/);
+      const m = /test MSE ([\d.]+) \(fit: ([\d.]+)\)/.exec(out);
+      expect(m?.[1]).toBe(m?.[2]);
+      const y = /next hour's OT: (-?[\d.]+) \(before export: (-?[\d.]+)\)/.exec(out);
+      expect(Number(y?.[1])).toBeCloseTo(Number(y?.[2]), 2);
+      for (const f of ['model.sc', 'runs/pals/config.json', 'runs/pals/model.safetensors']) expect(existsSync(join(cwd, f)), f).toBe(true);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }, 240_000);
+
+  it('examples/browser-worker.ts runs as a worker (Node worker_threads standing in for a Web Worker)', async () => {
+    // The Web Worker globals the example uses, over worker_threads: self, postMessage, onmessage.
+    const shim = `
+      const { parentPort } = require('node:worker_threads');
+      globalThis.self = globalThis;
+      globalThis.postMessage = (m, o) => parentPort.postMessage(m, o && o.transfer);
+      parentPort.on('message', (data) => globalThis.onmessage({ data }));
+      import(${JSON.stringify(tsxApi)})
+        .then((tsx) => tsx.tsImport(${JSON.stringify(pathToFileURL(join(root, 'examples/browser-worker.ts')).href)}, ${JSON.stringify(pathToFileURL(root).href)}))
+        .then(() => parentPort.postMessage({ type: 'loaded' }), (e) => parentPort.postMessage({ type: 'error', message: String(e && e.stack || e) }));
+    `;
+    // tsx's loader hooks (--import) do not reach a worker thread in Node 20: the shim loads the example through
+    // tsx's API instead.
+    const worker = new Worker(shim, { eval: true, env });
+    const replies: Array<{ type: string } & Record<string, unknown>> = [];
+    try {
+      const done = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        worker.on('error', reject);
+        worker.on('message', (m: { type: string } & Record<string, unknown>) => {
+          replies.push(m);
+          if (m.type === 'loaded') worker.postMessage({ csv: new Uint8Array(readFileSync(join(root, 'data/ETTh1.csv'))), name: 'ETTh1.csv' });
+          if (m.type === 'done') resolve(m);
+          if (m.type === 'error') reject(new Error(String(m.message)));
+        });
+      });
+      expect(replies.filter((r) => r.type === 'update').length).toBeGreaterThan(0);
+      expect(replies.filter((r) => r.type === 'epoch').length).toBe(1);
+      expect(Number.isFinite(done.testMse)).toBe(true);
+      expect((done.forecast as Float32Array).length).toBe(24 * 7);
+      // The model file it posted loads in the inference entry's reader.
+      expect(io.readModelFile(done.model as Uint8Array).config.model).toBe('Transformer');
+    } finally {
+      await worker.terminate();
+    }
+  }, 240_000);
+});
