@@ -20,6 +20,9 @@ commands:
            --density_init uniform|erk --no_expand --val_batches N]
   eval    --checkpoint DIR [--backend --threads N]  re-score the run's model on its test split (same JSON line)
   sweep   <train flags> --grid lambda=1.05,1.1,1.2 gamma=1.05,1.1,1.2 --select loss|sparsity [--jobs N] --out DIR
+  sweep   <train flags> --grid … [--data A,B --pred_len 96,192 --seed … --method … --model …] --queue redis://HOST:PORT/DB --name NAME
+          enqueue the runs for workers;  --queue URL --name NAME --status | --collect --out DIR [--wait]
+  worker  --queue redis://HOST:PORT/DB [--concurrency 1 --threads N --artifacts DIR --lock_ms 30000 --name HOST:PID]
   predict --checkpoint DIR --data PATH [--out forecast.csv]   forecast pred_len steps after the file's end
   report  --out DIR                     one self-contained HTML page, DIR/report.html, from a train run's --out folder
   export  --checkpoint DIR --out model.sc [--csr_threshold 0.5]  one model file for sparsecast/infer (CSR below the density)
@@ -44,6 +47,9 @@ export async function main(argv: string[]): Promise<void> {
       return exportCommand(rest);
     case 'bench':
       return benchCommand(rest);
+    case 'worker':
+      // Loaded on demand: BullMQ and ioredis are only needed by the queue commands.
+      return (await import('./worker-command.ts')).workerCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-interface RunRow {
+export interface RunRow {
   config: Record<string, string>;
   result: Record<string, number | string>;
 }
@@ -47,7 +47,7 @@ function parseSweepArgs(argv: string[]): { grid: Map<string, string[]>; select: 
   return { grid, select, jobs, out, pass };
 }
 
-function combinations(grid: Map<string, string[]>): Record<string, string>[] {
+export function combinations(grid: Map<string, string[]>): Record<string, string>[] {
   let out: Record<string, string>[] = [{}];
   for (const [k, vs] of grid) out = out.flatMap((c) => vs.map((v) => ({ ...c, [k]: v })));
   return out;
@@ -76,6 +76,8 @@ function runOne(entry: string[], args: string[]): Promise<Record<string, number 
 
 /** `entry`: how to start this same CLI in a child (node flags such as a TS loader, then the script). */
 export async function sweepCommand(argv: string[], entry: string[] = [...process.execArgv, process.argv[1]!]): Promise<void> {
+  // With --queue the runs go to Redis for `sparsecast worker`s (src/cli/sweep-queue.ts) instead of local children.
+  if (argv.some((a) => a === '--queue' || a.startsWith('--queue='))) return (await import('./sweep-queue.ts')).sweepQueueCommand(argv);
   const { grid, select, jobs, out, pass } = parseSweepArgs(argv);
   mkdirSync(out, { recursive: true });
   const configs = combinations(grid);
@@ -95,7 +97,11 @@ export async function sweepCommand(argv: string[], entry: string[] = [...process
   await Promise.all(Array.from({ length: Math.min(jobs, configs.length) }, worker));
   const chosen = selectRun(rows, select);
   console.log(JSON.stringify({ sweep: 'selected', select, ...chosen.config, ...chosen.result }));
-  const keys = [...grid.keys()];
+  writeSweepTable(out, [...grid.keys()], rows, chosen, select);
+}
+
+/** sweep.md (one row per run, the selected one marked) and sweep.jsonl (config and result merged, one per run). */
+export function writeSweepTable(out: string, keys: string[], rows: RunRow[], chosen: RunRow | undefined, select: 'loss' | 'sparsity'): void {
   const md = [
     `| ${keys.join(' | ')} | val loss | test MSE | test MAE | sparsity | selected |`,
     `|${' --- |'.repeat(keys.length + 5)}`,

@@ -1,0 +1,90 @@
+/**
+ * A queued sweep's runs, decided once on the machine that enqueues them: the axis flags given as comma lists
+ * (--data A,B --pred_len 96,192 --seed … --method … --model …) and the --grid keys expand into one train argv
+ * per combination, exactly as the local sweep's grid does. Each run gets
+ *   - a config hash: a stable digest of its canonical train flags (sorted, later duplicates winning as they do in
+ *     `sparsecast train`; --out, --resume and --threads left out since they do not change the result). It names
+ *     the run's artifacts folder, so a retried job — on any machine — finds the checkpoint the killed one left;
+ *   - a job id from the sweep name and that hash, so enqueueing the same sweep again adds nothing.
+ */
+import { createHash } from 'node:crypto';
+import { parseArgs } from '../cli/args.ts';
+import { TRAIN_SWITCHES } from '../cli/train-command.ts';
+import { combinations } from '../cli/sweep-command.ts';
+
+/** Train flags that may take a comma list in a queued sweep, each value becoming its own run. */
+export const AXIS_FLAGS = ['data', 'model', 'pred_len', 'method', 'seed'] as const;
+
+/** Flags that say where or how fast a run goes, not what it computes: kept out of the hash and the job's argv. */
+const NOT_HASHED = new Set(['out', 'resume', 'threads']);
+
+export interface PlannedRun {
+  /** The values that vary across the sweep (axes given as lists, then grid keys), as the table's columns. */
+  config: Record<string, string>;
+  /** Canonical train argv (without --out / --resume / --threads, which the worker adds). */
+  argv: string[];
+  hash: string;
+  jobId: string;
+}
+
+/** Sweep names become job ids: BullMQ forbids ':' there, and integers are taken for its own ids. */
+export function checkSweepName(name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name) || /^\d+$/.test(name)) {
+    throw new Error(`sparsecast sweep: --name must be letters, digits, '.', '_' or '-' (not only digits), got '${name}'`);
+  }
+}
+
+export function parentJobId(sweep: string): string {
+  return `sweep.${sweep}`;
+}
+
+/** The canonical form of a train argv: flags sorted by name, the last of a repeated flag, switches as bare flags. */
+export function canonicalTrainArgv(argv: string[]): string[] {
+  const parsed = parseArgs(argv, TRAIN_SWITCHES);
+  if (parsed.command !== undefined) throw new Error(`sparsecast sweep: unexpected argument '${parsed.command}' among the train flags`);
+  const flags = [...parsed.flags].filter(([k]) => !NOT_HASHED.has(k)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const switches = [...parsed.switches].filter((k) => !NOT_HASHED.has(k)).sort();
+  return [...flags.flatMap(([k, v]) => [`--${k}`, v]), ...switches.map((k) => `--${k}`)];
+}
+
+export function configHash(canonicalArgv: string[]): string {
+  return createHash('sha256').update(JSON.stringify(canonicalArgv)).digest('hex').slice(0, 16);
+}
+
+/**
+ * `pass`: the train flags given to the sweep (axis lists still comma-joined); `grid`: --grid's keys and values.
+ * Axis lists become grid keys placed before --grid's own, in the order the axis flags appear.
+ */
+export function planRuns(sweep: string, pass: string[], grid: Map<string, string[]>): { keys: string[]; runs: PlannedRun[] } {
+  const axes = new Map<string, string[]>();
+  const rest: string[] = [];
+  for (let i = 0; i < pass.length; i++) {
+    const a = pass[i]!;
+    const name = a.startsWith('--') ? a.slice(2) : '';
+    const value = pass[i + 1];
+    if ((AXIS_FLAGS as readonly string[]).includes(name) && value !== undefined && value.includes(',')) {
+      const values = value.split(',').filter(Boolean);
+      if (axes.has(name) || grid.has(name)) throw new Error(`sparsecast sweep: --${name} is given as a list more than once (axis flag and --grid)`);
+      axes.set(name, values);
+      i++;
+    } else {
+      rest.push(a);
+    }
+  }
+  const all = new Map([...axes, ...grid]);
+  const seen = new Map<string, string>();
+  const runs = combinations(all).map((config) => {
+    const argv = canonicalTrainArgv([...rest, ...Object.entries(config).flatMap(([k, v]) => [`--${k}`, v])]);
+    const hash = configHash(argv);
+    const dup = seen.get(hash);
+    if (dup) throw new Error(`sparsecast sweep: runs ${dup} and ${runName(config)} have the same train flags`);
+    seen.set(hash, runName(config));
+    return { config, argv, hash, jobId: `${sweep}.${hash}` };
+  });
+  return { keys: [...all.keys()], runs };
+}
+
+/** A folder-safe name for a run from its varying values (the local sweep's `<key><value>_…`). */
+export function runName(config: Record<string, string>): string {
+  return Object.entries(config).map(([k, v]) => `${k}${v}`).join('_').replace(/[^A-Za-z0-9._-]+/g, '-') || 'run';
+}
