@@ -17,10 +17,10 @@ import { QUEUE_NAME } from '../src/queue/connection.ts';
 import type { RunJobResult } from '../src/queue/jobs.ts';
 
 const CLI = ['--import', 'tsx', 'scripts/dev-cli.ts'];
-// Two epochs of 12 batches with a PALS decision every 4 steps (γ changes the result), a checkpoint every 2 steps.
+// Two epochs of 8 batches with a PALS decision every 4 steps (γ changes the result), a checkpoint every 2 steps.
 const TRAIN = [
   '--data', 'data/ETTh1.csv', '--seq_len', '48', '--label_len', '24', '--pred_len', '24', '--d_model', '16', '--n_heads', '2',
-  '--e_layers', '1', '--d_ff', '32', '--train_epochs', '2', '--max_train_batches', '12', '--checkpoint_every', '2',
+  '--e_layers', '1', '--d_ff', '32', '--train_epochs', '2', '--max_train_batches', '8', '--checkpoint_every', '2',
   '--method', 'pals', '--update_freq', '4', '--val_batches', '2', '--no_epoch_test',
 ];
 const COMPARED = ['mse', 'mae', 'sparsity', 'masked_sparsity', 'best_val', 'nnz', 'epochs_run'] as const;
@@ -55,6 +55,7 @@ async function waitFor<T>(what: string, fn: () => T | undefined | false | Promis
 }
 
 async function startRedis(): Promise<void> {
+  if (spawnSync('redis-server', ['--version']).error) throw new Error('redis-server is not installed: run bash scripts/setup-system.sh');
   redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir, '--daemonize', 'no'], { stdio: 'ignore' });
   await waitFor('redis-server', () => spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG', 10_000);
 }
@@ -138,7 +139,7 @@ describe('queue', () => {
   let local: Promise<{ status: number | null; stdout: string; stderr: string }>;
 
   it('a sweep through two workers, one SIGKILLed mid-run: every run once, equal to the local sweep', async () => {
-    local = cli(['sweep', ...TRAIN, '--grid', 'seed=2020,2021', 'gamma=1.05,1.3', '--jobs', '1', '--out', localOut]);
+    local = cli(['sweep', ...TRAIN, '--grid', 'seed=2020,2021', 'gamma=1.05,1.3', '--jobs', '2', '--out', localOut]);
     const enqueue = ['sweep', ...TRAIN, '--seed', '2020,2021', '--grid', 'gamma=1.05,1.3', '--queue', url, '--name', 'grid-a'];
     const e1 = await cli(enqueue);
     expect(e1.status, e1.stderr).toBe(0);
@@ -149,6 +150,10 @@ describe('queue', () => {
     expect(e2.status, e2.stderr).toBe(0);
     expect(rowsOf(e2.stdout).map((q) => q.job)).toEqual(queued.map((q) => q.job));
     expect(e2.stderr).toMatch(/already enqueued.*nothing added/);
+    // Other runs under a name in use are refused rather than mixed in.
+    const e3 = await cli(['sweep', ...TRAIN, '--seed', '2020,2021', '--grid', 'gamma=1.05,1.2', '--queue', url, '--name', 'grid-a']);
+    expect(e3.status).toBe(1);
+    expect(e3.stderr).toMatch(/a different sweep named 'grid-a' is already in the queue at redis:\/\/127\.0\.0\.1:\d+\/0/);
 
     // Nothing is running yet: --collect refuses, saying how many runs are unfinished.
     const early = await cli(['sweep', '--queue', url, '--name', 'grid-a', '--collect', '--out', join(dir, 'early')]);
@@ -186,6 +191,13 @@ describe('queue', () => {
       const traj = (killed.returnvalue as RunJobResult).sparsity;
       expect(traj.length).toBeGreaterThan(2);
       expect(new Set(traj.map((u) => u.step)).size).toBe(traj.length);
+      // The flow's parent ran after its four children and picked the run the collected table marks.
+      const parent = await waitFor('the selection job', async () => {
+        const j = (await q.getJob('sweep.grid-a'))!;
+        return (await j.getState()) === 'completed' && j;
+      }, 30_000);
+      const selected = rowsOf(collected.stdout).find((r) => r.sweep === 'selected')!;
+      expect(parent.returnvalue.config).toEqual({ seed: selected.seed, gamma: selected.gamma });
     } finally {
       await q.close();
     }
@@ -256,6 +268,9 @@ describe('queue', () => {
     expect(waited.stderr).toMatch(/1 failed/);
     expect(waited.stderr).toMatch(/failed: broken\.\w+ \(lambda=1\.1\): job broken\.\w+ \(sweep broken, lambda=1\.1\) failed \(exit 1\)/);
     expect(waited.stderr).toMatch(/OT|column/); // the train command's own error
+    const status = await cli(['sweep', '--queue', url, '--name', 'broken', '--status']);
+    expect(status.stdout).toMatch(/1 runs: 0 done, 0 running, 0 waiting, 1 failed/);
+    expect(status.stdout).toMatch(/failed {3}broken\.\w+ {2}lambda=1\.1 {2}job broken\.\w+ \(sweep broken, lambda=1\.1\) failed \(exit 1\)/);
     const collected = await cli(['sweep', '--queue', url, '--name', 'broken', '--collect', '--out', join(dir, 'broken')]);
     expect(collected.status).toBe(1);
     expect(collected.stderr).toMatch(/1 of 1 runs unfinished/);

@@ -17,19 +17,24 @@ function positiveInt(name: string, raw: string | undefined, fallback: number | u
 }
 
 export async function workerCommand(argv: string[], entry: string[] = [...process.execArgv, process.argv[1]!]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      queue: { type: 'string' },
-      concurrency: { type: 'string' },
-      threads: { type: 'string' },
-      artifacts: { type: 'string' },
-      lock_ms: { type: 'string' },
-      name: { type: 'string' },
-    },
-  });
+  let values: Record<string, string | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        queue: { type: 'string' },
+        concurrency: { type: 'string' },
+        threads: { type: 'string' },
+        artifacts: { type: 'string' },
+        lock_ms: { type: 'string' },
+        name: { type: 'string' },
+      },
+    }));
+  } catch (err) {
+    throw new Error(`sparsecast worker: ${(err as Error).message}`);
+  }
   if (!values.queue) throw new Error('sparsecast worker: --queue redis://host:port/db is required');
   redisOptions(values.queue); // a malformed URL fails here, before anything starts
   const worker = new SweepWorker({

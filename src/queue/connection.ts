@@ -56,12 +56,14 @@ export function safeUrl(url: string): string {
  */
 export async function checkReachable(url: string, timeoutMs = 5000): Promise<void> {
   const client = new Redis({ ...redisOptions(url), lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  client.on('error', () => {}); // reported through the rejected connect below
+  // The connection error (ECONNREFUSED, a DNS failure) arrives as an event; the rejected connect only says closed.
+  let cause: string | undefined;
+  client.on('error', (err: Error) => (cause ??= err.message));
   try {
     await client.connect();
     await client.ping();
   } catch (err) {
-    throw new Error(`cannot reach Redis at ${safeUrl(url)}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`cannot reach Redis at ${safeUrl(url)}: ${cause ?? (err instanceof Error ? err.message : String(err))}`);
   } finally {
     client.disconnect();
   }
