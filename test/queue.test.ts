@@ -139,8 +139,10 @@ describe('queue', () => {
   let local: Promise<{ status: number | null; stdout: string; stderr: string }>;
 
   it('a sweep through two workers, one SIGKILLed mid-run: every run once, equal to the local sweep', async () => {
-    local = cli(['sweep', ...TRAIN, '--grid', 'seed=2020,2021', 'gamma=1.05,1.3', '--jobs', '2', '--out', localOut]);
-    const enqueue = ['sweep', ...TRAIN, '--seed', '2020,2021', '--grid', 'gamma=1.05,1.3', '--queue', url, '--name', 'grid-a'];
+    // The same command line both ways, but for --queue / --name (an axis list, --seed, expands in each).
+    const sweep = ['sweep', ...TRAIN, '--seed', '2020,2021', '--grid', 'gamma=1.05,1.3'];
+    local = cli([...sweep, '--jobs', '2', '--out', localOut]);
+    const enqueue = [...sweep, '--queue', url, '--name', 'grid-a'];
     const e1 = await cli(enqueue);
     expect(e1.status, e1.stderr).toBe(0);
     const queued = rowsOf(e1.stdout);

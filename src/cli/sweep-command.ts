@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { axesIntoGrid, runName } from './sweep-axes.ts';
 
 export interface RunRow {
   config: Record<string, string>;
@@ -78,7 +79,9 @@ function runOne(entry: string[], args: string[]): Promise<Record<string, number 
 export async function sweepCommand(argv: string[], entry: string[] = [...process.execArgv, process.argv[1]!]): Promise<void> {
   // With --queue the runs go to Redis for `sparsecast worker`s (src/cli/sweep-queue.ts) instead of local children.
   if (argv.some((a) => a === '--queue' || a.startsWith('--queue='))) return (await import('./sweep-queue.ts')).sweepQueueCommand(argv);
-  const { grid, select, jobs, out, pass } = parseSweepArgs(argv);
+  const parsed = parseSweepArgs(argv);
+  const { select, jobs, out } = parsed;
+  const { grid, pass } = axesIntoGrid(parsed.pass, parsed.grid); // --data A,B, --seed 2020,2021, … as grid keys
   mkdirSync(out, { recursive: true });
   const configs = combinations(grid);
   const rows: RunRow[] = new Array(configs.length);
@@ -87,7 +90,7 @@ export async function sweepCommand(argv: string[], entry: string[] = [...process
     while (next < configs.length) {
       const i = next++;
       const c = configs[i]!;
-      const name = Object.entries(c).map(([k, v]) => `${k}${v}`).join('_');
+      const name = runName(c);
       const args = [...pass, ...Object.entries(c).flatMap(([k, v]) => [`--${k}`, v]), '--out', join(out, name)];
       process.stderr.write(`sweep: starting ${name}\n`);
       rows[i] = { config: c, result: await runOne(entry, args) };

@@ -1,7 +1,6 @@
 /**
- * A queued sweep's runs, decided once on the machine that enqueues them: the axis flags given as comma lists
- * (--data A,B --pred_len 96,192 --seed … --method … --model …) and the --grid keys expand into one train argv
- * per combination, exactly as the local sweep's grid does. Each run gets
+ * A queued sweep's runs, decided once on the machine that enqueues them: the axis lists (src/cli/sweep-axes.ts)
+ * and the --grid keys expand into one train argv per combination, exactly as in the local sweep. Each run gets
  *   - a config hash: a stable digest of its canonical train flags (sorted, later duplicates winning as they do in
  *     `sparsecast train`; --out, --resume and --threads left out since they do not change the result). It names
  *     the run's artifacts folder, so a retried job — on any machine — finds the checkpoint the killed one left;
@@ -11,9 +10,7 @@ import { createHash } from 'node:crypto';
 import { parseArgs } from '../cli/args.ts';
 import { TRAIN_SWITCHES } from '../cli/train-command.ts';
 import { combinations } from '../cli/sweep-command.ts';
-
-/** Train flags that may take a comma list in a queued sweep, each value becoming its own run. */
-export const AXIS_FLAGS = ['data', 'model', 'pred_len', 'method', 'seed'] as const;
+import { axesIntoGrid, runName } from '../cli/sweep-axes.ts';
 
 /** Flags that say where or how fast a run goes, not what it computes: kept out of the hash and the job's argv. */
 const NOT_HASHED = new Set(['out', 'resume', 'threads']);
@@ -56,22 +53,7 @@ export function configHash(canonicalArgv: string[]): string {
  * Axis lists become grid keys placed before --grid's own, in the order the axis flags appear.
  */
 export function planRuns(sweep: string, pass: string[], grid: Map<string, string[]>): { keys: string[]; runs: PlannedRun[] } {
-  const axes = new Map<string, string[]>();
-  const rest: string[] = [];
-  for (let i = 0; i < pass.length; i++) {
-    const a = pass[i]!;
-    const name = a.startsWith('--') ? a.slice(2) : '';
-    const value = pass[i + 1];
-    if ((AXIS_FLAGS as readonly string[]).includes(name) && value !== undefined && value.includes(',')) {
-      const values = value.split(',').filter(Boolean);
-      if (axes.has(name) || grid.has(name)) throw new Error(`sparsecast sweep: --${name} is given as a list more than once (axis flag and --grid)`);
-      axes.set(name, values);
-      i++;
-    } else {
-      rest.push(a);
-    }
-  }
-  const all = new Map([...axes, ...grid]);
+  const { pass: rest, grid: all } = axesIntoGrid(pass, grid);
   const seen = new Map<string, string>();
   const runs = combinations(all).map((config) => {
     const argv = canonicalTrainArgv([...rest, ...Object.entries(config).flatMap(([k, v]) => [`--${k}`, v])]);
@@ -82,9 +64,4 @@ export function planRuns(sweep: string, pass: string[], grid: Map<string, string
     return { config, argv, hash, jobId: `${sweep}.${hash}` };
   });
   return { keys: [...all.keys()], runs };
-}
-
-/** A folder-safe name for a run from its varying values (the local sweep's `<key><value>_…`). */
-export function runName(config: Record<string, string>): string {
-  return Object.entries(config).map(([k, v]) => `${k}${v}`).join('_').replace(/[^A-Za-z0-9._-]+/g, '-') || 'run';
 }
