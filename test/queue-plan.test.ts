@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { axesIntoGrid, runName } from '../src/cli/sweep-axes.ts';
 import { canonicalTrainArgv, checkSweepName, configHash, planRuns } from '../src/queue/run-plan.ts';
+import { redisOptions, safeUrl } from '../src/queue/connection.ts';
 
 const BASE = ['--data', 'data/ETTh1.csv', '--method', 'pals', '--d_model', '16', '--n_heads', '2'];
 
@@ -49,5 +50,15 @@ describe('queue plan', () => {
     for (const bad of ['', '123', 'a:b', 'a b', '-x']) expect(() => checkSweepName(bad), bad).toThrow(/--name/);
     expect(runName({ data: 'data/ETTh1.csv', seed: '2020' })).toBe('datadata-ETTh1.csv_seed2020');
     expect(runName({ lambda: '1.05', gamma: '1.1' })).toBe('lambda1.05_gamma1.1');
+  });
+
+  it('reads Redis URLs: host, port, database, credentials, TLS; messages hide the password', () => {
+    expect(redisOptions('redis://10.0.0.5:6380/2')).toEqual({ host: '10.0.0.5', port: 6380, db: 2 });
+    expect(redisOptions('redis://localhost')).toEqual({ host: 'localhost', port: 6379, db: 0 });
+    expect(redisOptions('rediss://user:p%40ss@h:1/0')).toEqual({ host: 'h', port: 1, db: 0, username: 'user', password: 'p@ss', tls: {} });
+    expect(safeUrl('redis://:secret@h:6379/0')).toBe('redis://:***@h:6379/0');
+    expect(() => redisOptions('http://h:1')).toThrow(/not a redis:\/\/ or rediss:\/\/ URL/);
+    expect(() => redisOptions('redis://h:1/x')).toThrow(/must be a number/);
+    expect(() => redisOptions('h:1')).toThrow();
   });
 });
