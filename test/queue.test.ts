@@ -8,7 +8,7 @@
 //   - a run whose data does not parse fails once, with its error, and is not retried; --wait and --collect say so.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,6 +131,7 @@ afterEach(() => {
 afterAll(async () => {
   for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
   if (redis && redis.exitCode === null) await stopRedis();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('queue', () => {
