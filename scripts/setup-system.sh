@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs (idempotent; quick when everything is present).
-#   chromium  — headless Chromium driven by playwright-core in test/browser.test.ts (never downloaded by npm).
+#   chromium      — headless Chromium driven by playwright-core in test/browser.test.ts (never downloaded by npm).
+#   redis-server  — the Redis that test/queue.test.ts starts on a free port for the BullMQ sweep queue.
 # Run as root (CI containers are), or as a user with passwordless sudo. Otherwise, when something is missing,
 # it prints the command to run and exits 1.
 set -euo pipefail
 
-PACKAGES=(chromium)
+PACKAGES=(chromium redis-server)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -17,6 +18,9 @@ done
 if [ ! -x /usr/bin/chromium ] && [[ ! " ${missing[*]} " == *" chromium "* ]]; then
   missing+=(chromium)
 fi
+if ! command -v redis-server >/dev/null 2>&1 && [[ ! " ${missing[*]} " == *" redis-server "* ]]; then
+  missing+=(redis-server)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup-system: all system packages present (${PACKAGES[*]})"
@@ -25,7 +29,7 @@ fi
 
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "setup-system: missing packages: ${missing[*]}, and apt-get is not available." >&2
-  echo "setup-system: install Chromium so that /usr/bin/chromium exists, then rerun the tests." >&2
+  echo "setup-system: install Chromium (so that /usr/bin/chromium exists) and redis-server, then rerun the tests." >&2
   exit 1
 fi
 
@@ -51,4 +55,8 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "setup-system: chromium was installed but /usr/bin/chromium is missing" >&2
   exit 1
 fi
-echo "setup-system: done ($(/usr/bin/chromium --version 2>/dev/null || echo chromium))"
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "setup-system: redis-server was installed but is not on PATH" >&2
+  exit 1
+fi
+echo "setup-system: done ($(/usr/bin/chromium --version 2>/dev/null || echo chromium); $(redis-server --version | cut -d' ' -f1-3))"

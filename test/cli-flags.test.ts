@@ -203,6 +203,6 @@ describe('parseCommandArgs', () => {
     expect(() => parseCommandArgs(SWEEP, ['--data', DATA, '--grid', 'label_len=24,200', '--seq_len', '96'])).toThrow(FlagError);
     expect(() => parseCommandArgs(SWEEP, ['--data', DATA, '--grid', 'no_expand=1'])).toThrow(/a switch has no values to grid/);
     expect(() => parseCommandArgs(SWEEP, ['--data', DATA, '--lambda', '1.2', '--grid', 'lambda=1.1'])).toThrow(/both a flag and a --grid key/);
-    expect(() => parseCommandArgs(SWEEP, ['--data', DATA])).toThrow(/--grid NAME=V1,V2 is required/);
+    expect(() => parseCommandArgs(SWEEP, ['--data', DATA])).toThrow(/--grid NAME=V1,V2 … is required/);
   });
 });

@@ -307,7 +307,7 @@ describe('integrity (cli)', () => {
     writeFileSync(lock, JSON.stringify({ pid: process.pid, hostname: hostname(), started: '2026-01-01T00:00:00.000Z', command: 'sparsecast train …' }));
     const before = snapshot(d);
     const r = cli([...TRAIN, '--out', d]);
-    expect(r.status).not.toBe(0);
+    expect(r.status, 'EX_TEMPFAIL: busy, try again later').toBe(75);
     expect(r.stderr).toMatch(new RegExp(`is in use by another run \\(pid ${process.pid} on ${hostname().replace(/\./g, '\\.')}, started 2026-01-01T00:00:00\\.000Z.*lock .*\\.sparsecast\\.lock\\)`));
     expect(snapshot(d)).toEqual(before);
 
@@ -331,7 +331,7 @@ describe('integrity (cli)', () => {
     // Race it as soon as it holds the lock.
     while (!existsSync(lock) && first.exitCode === null) await new Promise((r) => setTimeout(r, 20));
     const second = cli([...TRAIN, '--out', d]);
-    expect(second.status).not.toBe(0);
+    expect(second.status).toBe(75);
     expect(second.stderr).toMatch(new RegExp(`is in use by another run \\(pid ${first.pid} on `));
     expect(await done, stderr).toBe(0);
     expect(existsSync(lock)).toBe(false);

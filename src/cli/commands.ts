@@ -38,7 +38,7 @@ const TSLIB_DATA_NAMES = /^(ETTh1|ETTh2|ETTm1|ETTm2|custom|m4|PSM|MSL|SMAP|SMD|S
  * --root_path/--data_path become --data (TSLib joins them the same way); then --data must name a file. A TSLib
  * data-set name (`--data ETTh1`) is told apart from a mistyped path, since the fix differs.
  */
-function resolveData(cmd: string, args: ParsedArgs, required: boolean): void {
+function resolveData(cmd: string, args: ParsedArgs, required: boolean, mustExist = true): void {
   const root = args.flags.get('root_path');
   const file = args.flags.get('data_path');
   if (root !== undefined || file !== undefined) {
@@ -52,6 +52,8 @@ function resolveData(cmd: string, args: ParsedArgs, required: boolean): void {
     if (required) throw new FlagError(`sparsecast ${cmd}: --data PATH is required (or TSLib's --root_path DIR --data_path FILE)`);
     return;
   }
+  // A queued sweep's runs read their data on the workers' machines, which may mount it where this one does not.
+  if (!mustExist) return;
   if (!existsSync(data)) {
     if (TSLIB_DATA_NAMES.test(data) || (!/[\\/]/.test(data) && !/\.\w+$/.test(data))) {
       throw new FlagError(`sparsecast ${cmd}: --data takes a CSV path, got '${data}' (a TSLib data-set name?); e.g. --data data/ETTh1.csv, or --root_path ./data/ --data_path ETTh1.csv`);
@@ -64,8 +66,8 @@ function resolveData(cmd: string, args: ParsedArgs, required: boolean): void {
 const num = (args: ParsedArgs, name: string, fallback: number): number => Number(args.flags.get(name) ?? fallback);
 
 /** Train's rules between flags (each flag's own range is in the table). */
-function finishTrain(args: ParsedArgs, cmd = 'train'): void {
-  resolveData(cmd, args, true);
+function finishTrain(args: ParsedArgs, cmd = 'train', dataHere = true): void {
+  resolveData(cmd, args, true, dataHere);
   const fail = (message: string): never => {
     throw new FlagError(`sparsecast ${cmd}: ${message}`);
   };
@@ -153,6 +155,9 @@ export const TRAIN: CommandSpec = {
   finish: (args) => finishTrain(args),
 };
 
+/** Train's table and rules for a run that will read its data on another machine (a queued sweep's workers). */
+export const TRAIN_ELSEWHERE: CommandSpec = { ...TRAIN, finish: (args) => finishTrain(args, 'train', false) };
+
 export const EVAL: CommandSpec = {
   name: 'eval',
   summary: "Re-score a train run's saved model on the test split of its data file (or --data PATH); the same JSON line as train.",
@@ -180,12 +185,20 @@ export const PREDICT: CommandSpec = {
 };
 
 const SWEEP_OWN: FlagSpec[] = [
-  { name: 'grid', type: 'string', metavar: 'NAME=V1,V2', repeatable: true, required: true, help: 'train flag and its values; several NAME=… words make the grid' },
+  { name: 'grid', type: 'string', metavar: 'NAME=V1,V2', repeatable: true, help: 'train flag and its values; several NAME=… words make the grid (lists of --data, --pred_len, --seed, --method, --model join it too)' },
   { name: 'select', type: 'string', choices: ['loss', 'sparsity'], default: 'loss', help: 'lowest val loss, or highest sparsity (val loss breaks ties)' },
   { name: 'jobs', type: 'integer', min: 1, max: 256, default: '1', help: 'runs at once' },
-  { name: 'out', type: 'string', metavar: 'DIR', default: 'sweep', help: 'folder for the runs and sweep.md' },
+  { name: 'out', type: 'string', metavar: 'DIR', default: 'sweep', help: 'folder for the runs and sweep.md (with --queue: where --collect writes the table)' },
+  { name: 'queue', type: 'string', metavar: 'redis://HOST:PORT/DB', help: 'enqueue the runs for `sparsecast worker`s on a Redis-backed BullMQ queue instead of training here' },
+  { name: 'name', type: 'string', metavar: 'NAME', help: 'the queued sweep\'s name (job ids derive from it)' },
+  { name: 'status', type: 'switch', help: 'with --queue: progress of the sweep NAME, per run and per worker' },
+  { name: 'collect', type: 'switch', help: 'with --queue: write the table of the sweep NAME into --out (exit 1 while runs are unfinished)' },
+  { name: 'wait', type: 'switch', help: 'with --queue: block until every run of NAME is done (or one failed for good)' },
+  { name: 'poll_ms', type: 'integer', min: 100, max: 60_000, default: '2000', help: 'with --wait: how often to look' },
 ];
-const SWEEP_OWN_NAMES = new Set(SWEEP_OWN.map((f) => f.name));
+/** The sweep flags that mean something only for a queued sweep. */
+const QUEUE_ONLY = ['name', 'status', 'collect', 'wait', 'poll_ms'];
+export const SWEEP_OWN_NAMES: ReadonlySet<string> = new Set(SWEEP_OWN.map((f) => f.name));
 
 export const SWEEP: CommandSpec = {
   name: 'sweep',
@@ -193,6 +206,23 @@ export const SWEEP: CommandSpec = {
   flags: [...SWEEP_OWN, ...TRAIN.flags.filter((f) => !SWEEP_OWN_NAMES.has(f.name))],
   notes: "Every other flag is sparsecast train's (sparsecast train --help) and goes to each run.",
   finish: (args) => {
+    const queued = args.flags.has('queue');
+    const has = (n: string) => args.flags.has(n) || args.switches.has(n);
+    if (!queued) {
+      for (const n of QUEUE_ONLY) if (has(n)) throw new FlagError(`sparsecast sweep: --${n} applies to a queued sweep (--queue redis://HOST:PORT/DB) only`);
+    } else {
+      if (has('jobs')) throw new FlagError('sparsecast sweep: --jobs is for a local sweep; with --queue, start more `sparsecast worker`s (or give them --concurrency)');
+      if (!args.flags.has('name')) throw new FlagError('sparsecast sweep: a queued sweep needs --name NAME (it names the sweep in the queue)');
+      if (args.switches.has('status') && args.switches.has('collect')) throw new FlagError('sparsecast sweep: give either --status or --collect');
+      if (args.switches.has('collect') && !args.flags.has('out')) throw new FlagError('sparsecast sweep: --collect needs --out DIR');
+    }
+    // Reading a queued sweep (--status, --collect, --wait alone) takes no grid; everything else needs one.
+    const reading = queued && (args.switches.has('status') || args.switches.has('collect') || args.switches.has('wait'));
+    const words = args.repeated?.get('grid') ?? [];
+    if (reading && (words.length || passThroughArgs(args, TRAIN, SWEEP_OWN_NAMES).length)) {
+      if (args.switches.has('status') || args.switches.has('collect')) throw new FlagError('sparsecast sweep: --status / --collect read an enqueued sweep; give no --grid or train flags with them');
+    }
+    if (!reading && !words.length) throw new FlagError('sparsecast sweep: --grid NAME=V1,V2 … is required (or list values of --data, --pred_len, --seed, --method, --model)');
     const trainFlags = new Map(TRAIN.flags.map((f) => [f.name, f] as const));
     const grid = new Map<string, string[]>();
     for (const word of args.repeated?.get('grid') ?? []) {
@@ -219,10 +249,11 @@ export const SWEEP: CommandSpec = {
       grid.set(key, values);
     }
     // Each run's flags pass train's own rules now, not minutes into the sweep.
-    const pass = passThroughArgs(args, TRAIN);
+    if (!words.length) return;
+    const pass = passThroughArgs(args, TRAIN, SWEEP_OWN_NAMES);
     for (const combo of gridCombinations(grid)) {
       try {
-        parseCommandArgs(TRAIN, [...pass, ...Object.entries(combo).map(([k, v]) => `--${k}=${v}`)]);
+        parseCommandArgs(queued ? TRAIN_ELSEWHERE : TRAIN, [...pass, ...Object.entries(combo).map(([k, v]) => `--${k}=${v}`)]);
       } catch (e) {
         if (!(e instanceof FlagError)) throw e;
         const at = Object.entries(combo).map(([k, v]) => `${k}=${v}`).join(' ');
@@ -296,4 +327,17 @@ export const BENCH: CommandSpec = {
 };
 
 /** Every command, in the order the usage lists them. */
-export const COMMANDS: readonly CommandSpec[] = [TRAIN, EVAL, PREDICT, SWEEP, EXPORT, REPORT, BENCH];
+export const WORKER: CommandSpec = {
+  name: 'worker',
+  summary: 'Take queued sweep runs (sweep … --queue URL) and train them, until stopped (Ctrl-C / SIGTERM give the running jobs back).',
+  flags: [
+    { name: 'queue', type: 'string', metavar: 'redis://HOST:PORT/DB', required: true, help: 'the Redis the sweeps were enqueued on' },
+    { name: 'concurrency', type: 'integer', min: 1, max: 256, default: '1', help: 'runs at once on this worker' },
+    { name: 'threads', type: 'integer', min: 1, max: 256, help: 'wasm kernel threads per run (default: the run\'s own)' },
+    { name: 'artifacts', type: 'string', metavar: 'DIR', default: 'artifacts', help: 'run folders, keyed by config hash; a folder every worker sees, so a retried run resumes from its checkpoint' },
+    { name: 'lock_ms', type: 'integer', min: 1000, max: 3_600_000, default: '30000', help: 'BullMQ job lock: a worker silent this long is presumed dead and its job retried' },
+    { name: 'name', type: 'string', metavar: 'NAME', default: 'HOST:PID', help: 'this worker\'s name in --status' },
+  ],
+};
+
+export const COMMANDS: readonly CommandSpec[] = [TRAIN, EVAL, PREDICT, SWEEP, EXPORT, REPORT, BENCH, WORKER];

@@ -22,6 +22,8 @@ const RUN: Record<string, (argv: string[]) => Promise<void>> = {
   report: reportCommand,
   export: exportCommand,
   bench: benchCommand,
+  // Loaded on demand: BullMQ and ioredis are only needed by the queue commands.
+  worker: async (argv) => (await import('./worker-command.ts')).workerCommand(argv),
 };
 
 /** The top-level usage, from the command tables (each command's flags: `sparsecast <command> --help`). */

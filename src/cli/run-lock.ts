@@ -18,6 +18,17 @@ import { resolve } from 'node:path';
 
 export const LOCK_NAME = '.sparsecast.lock';
 
+/**
+ * Exit status of a run refused because its folder is busy: EX_TEMPFAIL (sysexits.h), "try again later". A queue
+ * worker retries such a run instead of failing it for good, as it would a run that failed by itself (exit 1).
+ */
+export const BUSY_EXIT_CODE = 75;
+
+/** The folder is in use by another run (the command exits with BUSY_EXIT_CODE). */
+export class RunFolderBusyError extends Error {
+  readonly exitCode = BUSY_EXIT_CODE;
+}
+
 /** Locks this process holds (by path): a lock with our own pid is ours if listed here, else a stale one from an
  * earlier process that had the same pid (pids are reused, e.g. after a container restart). */
 const held = new Set<string>();
@@ -101,13 +112,13 @@ export function acquireRunLock(dir: string, command: string, warn: (msg: string)
       throw new Error(`sparsecast: ${dir} is locked by ${path}, which cannot be read; if no run is using ${dir}, delete the lock file and start again`);
     }
     if (holder.hostname !== info.hostname) {
-      throw new Error(`sparsecast: ${dir} is in use by another run (${describe(holder)}; lock ${path}). It runs on another host, so it cannot be checked from here: if that run is dead, delete ${path} and start again`);
+      throw new RunFolderBusyError(`sparsecast: ${dir} is in use by another run (${describe(holder)}; lock ${path}). It runs on another host, so it cannot be checked from here: if that run is dead, delete ${path} and start again`);
     }
     const ours = holder.pid === process.pid;
     if ((ours && held.has(path)) || (!ours && processAlive(holder.pid))) {
-      throw new Error(`sparsecast: ${dir} is in use by another run (${describe(holder)}; lock ${path}). Wait for it to finish, or use another --out`);
+      throw new RunFolderBusyError(`sparsecast: ${dir} is in use by another run (${describe(holder)}; lock ${path}). Wait for it to finish, or use another --out`);
     }
-    if (attempt >= 40) throw new Error(`sparsecast: could not take the lock ${path} (other runs keep taking it)`);
+    if (attempt >= 40) throw new RunFolderBusyError(`sparsecast: could not take the lock ${path} (other runs keep taking it)`);
     // Stale. Move it aside under a name of our own, so of two runs taking over at once only one removes it,
     // and check that what we moved is the lock we judged stale — not a live one another taker just created.
     const aside = `${path}.stale-${process.pid}`;

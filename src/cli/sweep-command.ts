@@ -10,25 +10,26 @@ import { join } from 'node:path';
 import { acquireRunLock } from './run-lock.ts';
 import { numberFlag } from './args.ts';
 import { parseCommandArgs } from './flags.ts';
-import { SWEEP, TRAIN } from './commands.ts';
+import { SWEEP, SWEEP_OWN_NAMES, TRAIN } from './commands.ts';
 import { gridCombinations, gridFromWords, passThroughArgs } from './sweep-plan.ts';
 import { SIGNAL_EXIT_CODE, watchInterrupts, type InterruptWatch } from './interrupt.ts';
 import { reportInterruptedSweep } from './sweep-interrupt.ts';
+import { axisListsAsGrid, runName } from './sweep-axes.ts';
+import type { ParsedArgs } from './args.ts';
 
-interface RunRow {
+export interface RunRow {
   config: Record<string, string>;
   result: Record<string, number | string>;
 }
 
-/** The sweep's plan from its arguments; every run's train flags have passed train's table (SWEEP.finish). */
-function parseSweepArgs(argv: string[]): { grid: Map<string, string[]>; select: 'loss' | 'sparsity'; jobs: number; out: string; pass: string[] } {
-  const args = parseCommandArgs(SWEEP, argv);
+/** The sweep's plan from its parsed arguments; every run's train flags have passed train's table (SWEEP.finish). */
+function sweepPlan(args: ParsedArgs): { grid: Map<string, string[]>; select: 'loss' | 'sparsity'; jobs: number; out: string; pass: string[] } {
   return {
     grid: gridFromWords(args.repeated?.get('grid') ?? []),
     select: (args.flags.get('select') ?? 'loss') as 'loss' | 'sparsity',
     jobs: numberFlag(args, 'jobs', 1, true),
     out: args.flags.get('out') ?? 'sweep',
-    pass: passThroughArgs(args, TRAIN),
+    pass: passThroughArgs(args, TRAIN, SWEEP_OWN_NAMES),
   };
 }
 
@@ -66,7 +67,11 @@ function runOne(entry: string[], args: string[], running: Set<ChildProcess>, int
 
 /** `entry`: how to start this same CLI in a child (node flags such as a TS loader, then the script). */
 export async function sweepCommand(argv: string[], entry: string[] = [...process.execArgv, process.argv[1]!]): Promise<void> {
-  const { grid, select, jobs, out, pass } = parseSweepArgs(argv);
+  // --data A,B, --seed 2020,2021, … become grid keys, so each value is checked with its flag's own rules.
+  const args = parseCommandArgs(SWEEP, axisListsAsGrid(argv));
+  // With --queue the runs go to Redis for `sparsecast worker`s (src/cli/sweep-queue.ts) instead of local children.
+  if (args.flags.has('queue')) return (await import('./sweep-queue.ts')).sweepQueueCommand(args);
+  const { grid, select, jobs, out, pass } = sweepPlan(args);
   mkdirSync(out, { recursive: true });
   // One sweep per folder (each run's own subfolder is locked by its train process).
   const lock = acquireRunLock(out, `sparsecast sweep ${argv.join(' ')}`);
@@ -99,7 +104,7 @@ async function sweepInto(out: string, grid: Map<string, string[]>, select: 'loss
     while (next < configs.length && !interrupt.signal) {
       const i = next++;
       const c = configs[i]!;
-      const name = Object.entries(c).map(([k, v]) => `${k}${v}`).join('_');
+      const name = runName(c);
       const args = [...pass, ...Object.entries(c).map(([k, v]) => `--${k}=${v}`), `--out=${join(out, name)}`];
       process.stderr.write(`sweep: starting ${name}\n`);
       const result = await runOne(entry, args, running, interrupt);
@@ -118,12 +123,16 @@ async function sweepInto(out: string, grid: Map<string, string[]>, select: 'loss
     interrupt.dispose();
   }
   if (interrupt.signal) {
-    for (const c of configs.slice(next)) notStarted.push(Object.entries(c).map(([k, v]) => `${k}${v}`).join('_'));
+    for (const c of configs.slice(next)) notStarted.push(runName(c));
     return reportInterruptedSweep(interrupt.signal, entry, stopped, rows.filter(Boolean).length, notStarted);
   }
   const chosen = selectRun(rows, select);
   console.log(JSON.stringify({ sweep: 'selected', select, ...chosen.config, ...chosen.result }));
-  const keys = [...grid.keys()];
+  writeSweepTable(out, [...grid.keys()], rows, chosen, select);
+}
+
+/** sweep.md (one row per run, the selected one marked) and sweep.jsonl (config and result merged, one per run). */
+export function writeSweepTable(out: string, keys: string[], rows: RunRow[], chosen: RunRow | undefined, select: 'loss' | 'sparsity'): void {
   const md = [
     `| ${keys.join(' | ')} | val loss | test MSE | test MAE | sparsity | selected |`,
     `|${' --- |'.repeat(keys.length + 5)}`,
