@@ -7,6 +7,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund >/dev/null; else npm install --no-audit --no-fund >/dev/null; fi
 npm run --silent build >/dev/null
+# --val_batches (the PALS controller's validation batches per decision) only when the run stays PALS: train
+# refuses a flag its --method does not read.
+method=pals
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[i]}" in
+    --method) method="${args[i + 1]:-}" ;;
+    --method=*) method="${args[i]#--method=}" ;;
+  esac
+done
+pals_flags=()
+if [ "$method" = pals ]; then pals_flags=(--val_batches 10); fi
 node bin/sparsecast.js train --data data/ETTh1.csv --model Transformer --preset small --method pals \
-  --train_epochs 2 --val_batches 10 --out runs/main "$@"
+  --train_epochs 2 "${pals_flags[@]}" --out runs/main "$@"
 node bin/sparsecast.js report --out runs/main >/dev/null

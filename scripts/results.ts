@@ -36,8 +36,10 @@ interface Job {
 }
 
 const common = ['--preset', 'small', '--pred_len', '96', '--train_epochs', epochs, '--seed', '2020', '--backend', 'wasm',
-  ...(maxBatches ? ['--max_train_batches', maxBatches] : []), ...(valBatches ? ['--val_batches', valBatches] : []),
-  ...(updateFreq ? ['--update_freq', updateFreq] : []), ...(epochTest ? [] : ['--no_epoch_test'])];
+  ...(maxBatches ? ['--max_train_batches', maxBatches] : []), ...(epochTest ? [] : ['--no_epoch_test'])];
+// Given only to the methods that read them (train refuses a flag its --method ignores).
+const palsFlags = valBatches ? ['--val_batches', valBatches] : [];
+const dynamicFlags = updateFreq ? ['--update_freq', updateFreq] : [];
 const jobsList: Job[] = [];
 if (table === 'forecast') {
   for (const d of datasets) for (const m of flag('models', 'Transformer,Informer,Autoformer,FEDformer,NSTransformer').split(',')) {
@@ -47,10 +49,10 @@ if (table === 'forecast') {
 } else if (table === 'sparse') {
   const methods: Record<string, string[]> = {
     dense: ['--method', 'dense'],
-    'PALS': ['--method', 'pals', '--lambda', '1.1', '--gamma', '1.1'],
-    'PALS no expand': ['--method', 'pals', '--lambda', '1.1', '--gamma', '1.1', '--no_expand'],
-    'GraNet 0.2': ['--method', 'granet', '--final_density', '0.2'],
-    'RigL 0.2': ['--method', 'rigl', '--density', '0.2'],
+    'PALS': ['--method', 'pals', '--lambda', '1.1', '--gamma', '1.1', ...palsFlags, ...dynamicFlags],
+    'PALS no expand': ['--method', 'pals', '--lambda', '1.1', '--gamma', '1.1', '--no_expand', ...palsFlags, ...dynamicFlags],
+    'GraNet 0.2': ['--method', 'granet', '--final_density', '0.2', ...dynamicFlags],
+    'RigL 0.2': ['--method', 'rigl', '--density', '0.2', ...dynamicFlags],
   };
   for (const d of datasets) for (const [name, m] of Object.entries(methods)) {
     jobsList.push({ key: { data: d, method: name }, argv: ['--data', join(dataDir, `${d}.csv`), '--model', 'Transformer', ...m, ...common] });

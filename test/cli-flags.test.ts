@@ -82,7 +82,11 @@ const REFUSED: Array<[string, string[], RegExp]> = [
   ['export --csr_threshold 2', ['export', '--checkpoint', 'x', '--out', 'm.sc', '--csr_threshold', '2'], /--csr_threshold must be in \[0, 1\], got 2/],
   ['unknown command', ['trian'], /unknown command 'trian'; did you mean 'train'\?/],
   ['--sparsity_structure takes only its choices', ['train', '--data', DATA, '--method', 'pals', '--sparsity_structure', 'nm'], /--sparsity_structure must be one of unstructured, fan_in, block/],
-  ['a structure needs a sparse method', ['train', '--data', DATA, '--sparsity_structure', 'fan_in'], /--sparsity_structure fan_in needs a sparse --method/],
+  ['a structure needs a sparse method', ['train', '--data', DATA, '--sparsity_structure', 'fan_in'], /--sparsity_structure does not apply to --method dense \(it has no masks/],
+  ['--lambda with --method dense (was: ignored)', ['train', '--data', DATA, '--lambda', '1.2'], /--lambda does not apply to --method dense/],
+  ['--growth with --method rigl (was: ignored; RigL grows by gradient)', ['train', '--data', DATA, '--method', 'rigl', '--growth', 'random'], /--growth does not apply to --method rigl \(it reads --density, --update_freq/],
+  ['--val_batches and --lambda with granet', ['train', '--data', DATA, '--method', 'granet', '--val_batches', '2', '--lambda', '1.2'], /--val_batches, --lambda do not apply to --method granet/],
+  ['a grid key the method does not read would repeat runs', ['sweep', '--data', DATA, '--method', 'dense,pals', '--grid', 'lambda=1.05,1.1'], /--lambda does not apply to --method dense .*\(in the run method=dense lambda=1.05\)/],
   ['--block_size without block is not ignored', ['train', '--data', DATA, '--method', 'pals', '--block_size', '8'], /--block_size applies to --sparsity_structure block only/],
   ['--fan_in_ablation without fan_in is not ignored', ['train', '--data', DATA, '--method', 'pals', '--sparsity_structure', 'block', '--fan_in_ablation', '0.5'], /--fan_in_ablation applies to --sparsity_structure fan_in only/],
 ];
@@ -198,7 +202,7 @@ describe('parseCommandArgs', () => {
   });
 
   it('sweep collects --grid words and checks every run with train\'s rules', () => {
-    const a = parseCommandArgs(SWEEP, ['--data', DATA, '--grid', 'lambda=1.05,1.1', 'gamma=1.2', '--jobs', '2']);
+    const a = parseCommandArgs(SWEEP, ['--data', DATA, '--method', 'pals', '--grid', 'lambda=1.05,1.1', 'gamma=1.2', '--jobs', '2']);
     expect(a.repeated?.get('grid')).toEqual(['lambda=1.05,1.1', 'gamma=1.2']);
     expect(() => parseCommandArgs(SWEEP, ['--data', DATA, '--grid', 'label_len=24,200', '--seq_len', '96'])).toThrow(FlagError);
     expect(() => parseCommandArgs(SWEEP, ['--data', DATA, '--grid', 'no_expand=1'])).toThrow(/a switch has no values to grid/);

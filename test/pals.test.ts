@@ -1,7 +1,7 @@
 // The PALS controller and the sparse-training baselines, against exact expectations derived from the
 // reference implementation's rules (shared/PALS-REFERENCE.md).
+import { runCli } from './shared/cli.ts';
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -186,9 +186,12 @@ describe('schedules and windows', () => {
 describe('end to end', () => {
   const run = (method: string, extra: string[]) => {
     const out = mkdtempSync(join(tmpdir(), `sc-${method}-`));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/dev-cli.ts', 'train', '--data', 'data/ETTh1.csv', '--model', 'Transformer',
+    // --update_freq for the methods that update a topology, --val_batches for PALS's decisions only: train refuses
+    // a flag its method does not read.
+    const perMethod = method === 'pals' ? ['--update_freq', '5', '--val_batches', '4'] : method === 'dense' ? [] : ['--update_freq', '5'];
+    const r = runCli(['train', '--data', 'data/ETTh1.csv', '--model', 'Transformer',
       '--backend', 'wasm', '--seq_len', '48', '--label_len', '24', '--pred_len', '24', '--d_model', '16', '--n_heads', '2', '--e_layers', '1',
-      '--d_ff', '32', '--train_epochs', '2', '--max_train_batches', '30', '--update_freq', '5', '--val_batches', '4', '--method', method, ...extra, '--out', out], { encoding: 'utf8' });
+      '--d_ff', '32', '--train_epochs', '2', '--max_train_batches', '30', ...perMethod, '--method', method, ...extra, '--out', out]);
     expect(r.status, r.stderr).toBe(0);
     const json = JSON.parse(r.stdout.trim().split('\n').pop()!);
     const updates = readFileSync(join(out, 'sparsity.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));

@@ -5,9 +5,12 @@ import { axisListsAsGrid, runName } from '../src/cli/sweep-axes.ts';
 import { parseCommandArgs } from '../src/cli/flags.ts';
 import { SWEEP } from '../src/cli/commands.ts';
 import { canonicalTrainArgv, checkSweepName, configHash, planRuns } from '../src/queue/run-plan.ts';
+import { runTrainArgs } from '../src/cli/sweep-plan.ts';
 import { redisOptions, safeUrl } from '../src/queue/connection.ts';
 
 const BASE = ['--data', 'data/ETTh1.csv', '--method', 'pals', '--d_model', '16', '--n_heads', '2'];
+/** A sweep's fixed flags as the sweep hands them on (passThroughArgs): `--name=value` words. */
+const PASS = ['--data=data/ETTh1.csv', '--method=pals', '--d_model=16', '--n_heads=2'];
 
 describe('queue plan', () => {
   it('expands axis lists before the grid keys, in the order given', () => {
@@ -35,19 +38,29 @@ describe('queue plan', () => {
 
   it('plans one run per combination with job ids from the sweep name and the config hash', () => {
     const grid = new Map([['seed', ['2020', '2021']], ['gamma', ['1.05', '1.1']]]);
-    const p1 = planRuns('s1', BASE, grid);
+    const p1 = planRuns('s1', PASS, grid);
     expect(p1.keys).toEqual(['seed', 'gamma']);
     expect(p1.runs.map((r) => r.config)).toEqual([
       { seed: '2020', gamma: '1.05' }, { seed: '2020', gamma: '1.1' }, { seed: '2021', gamma: '1.05' }, { seed: '2021', gamma: '1.1' },
     ]);
     expect(new Set(p1.runs.map((r) => r.hash)).size).toBe(4);
-    expect(p1.runs.map((r) => r.jobId)).toEqual(planRuns('s1', BASE, grid).runs.map((r) => r.jobId));
+    expect(p1.runs.map((r) => r.jobId)).toEqual(planRuns('s1', PASS, grid).runs.map((r) => r.jobId));
     expect(p1.runs[0]!.jobId).toBe(`s1.${p1.runs[0]!.hash}`);
     // Another sweep with the same runs: other job ids, the same artifacts folders (hashes).
-    const p2 = planRuns('s2', BASE, grid);
+    const p2 = planRuns('s2', PASS, grid);
     expect(p2.runs.map((r) => r.hash)).toEqual(p1.runs.map((r) => r.hash));
     expect(p2.runs[0]!.jobId).not.toBe(p1.runs[0]!.jobId);
-    expect(() => planRuns('s3', [...BASE, '--lambda', '1.1'], new Map([['lambda', ['1.1', '1.1']]]))).toThrow(/have the same train flags/);
+    expect(() => planRuns('s3', [...PASS, '--lambda=1.1'], new Map([['lambda', ['1.1', '1.1']]]))).toThrow(/have the same train flags/);
+  });
+
+  it('gives a sweep\'s fixed sparse flags only to the runs whose method reads them', () => {
+    expect(runTrainArgs(['--data=x.csv', '--lambda=1.1', '--update_freq=5'], { method: 'dense' })).toEqual({ argv: ['--data=x.csv', '--method=dense'], dropped: ['lambda', 'update_freq'] });
+    expect(runTrainArgs(['--data=x.csv', '--lambda=1.1', '--update_freq=5'], { method: 'rigl' })).toEqual({ argv: ['--data=x.csv', '--update_freq=5', '--method=rigl'], dropped: ['lambda'] });
+    expect(runTrainArgs(['--method=pals', '--lambda=1.1'], { seed: '1' })).toEqual({ argv: ['--method=pals', '--lambda=1.1', '--seed=1'], dropped: [] });
+    // The queued plan hashes the same arguments: dense runs do not differ by a flag they never read.
+    const { runs } = planRuns('m', [...PASS.filter((w) => !w.startsWith('--method=')), '--lambda=1.1'], new Map([['method', ['dense', 'pals']]]));
+    expect(runs[0]!.argv).not.toContain('--lambda');
+    expect(runs[1]!.argv).toContain('--lambda');
   });
 
   it('checks sweep names and folder names', () => {

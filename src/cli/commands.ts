@@ -14,7 +14,8 @@ import { METHODS, DEFAULT_SPARSE } from '../sparse/methods.ts';
 import { MAX_POSITIONS } from '../nn/embedding.ts';
 import { TIME_FEATURE_COUNTS } from '../data/time-features.ts';
 import { DEFAULT_CSR_THRESHOLD } from '../io/model-file.ts';
-import { gridCombinations, passThroughArgs } from './sweep-plan.ts';
+import { gridCombinations, passThroughArgs, runTrainArgs } from './sweep-plan.ts';
+import { describeMethodFlags, flagsMethodIgnores } from './method-flags.ts';
 
 /** TSLib's run.py defaults, used for the other of --root_path / --data_path when only one is given. */
 const TSLIB_ROOT_PATH = './data/ETT/';
@@ -84,6 +85,9 @@ function finishTrain(args: ParsedArgs, cmd = 'train', dataHere = true): void {
   const sMin = num(args, 's_min', DEFAULT_SPARSE.sMin);
   const sMax = num(args, 's_max', DEFAULT_SPARSE.sMax);
   if (!(sMin < sMax)) fail(`--s_min ${sMin} must be less than --s_max ${sMax}`);
+  const method = args.flags.get('method') ?? 'dense';
+  const ignored = flagsMethodIgnores(method, [...args.flags.keys(), ...args.switches]);
+  if (ignored.length) fail(`${ignored.map((f) => `--${f}`).join(', ')} ${ignored.length > 1 ? 'do' : 'does'} not apply to --method ${method} (${describeMethodFlags(method)})`);
   const dims = args.flags.get('p_hidden_dims');
   const layers = num(args, 'p_hidden_layers', 2);
   const dimCount = dims === undefined ? 2 : dims.split(/[, ]+/).filter(Boolean).length;
@@ -253,7 +257,7 @@ export const SWEEP: CommandSpec = {
     const pass = passThroughArgs(args, TRAIN, SWEEP_OWN_NAMES);
     for (const combo of gridCombinations(grid)) {
       try {
-        parseCommandArgs(queued ? TRAIN_ELSEWHERE : TRAIN, [...pass, ...Object.entries(combo).map(([k, v]) => `--${k}=${v}`)]);
+        parseCommandArgs(queued ? TRAIN_ELSEWHERE : TRAIN, runTrainArgs(pass, combo).argv);
       } catch (e) {
         if (!(e instanceof FlagError)) throw e;
         const at = Object.entries(combo).map(([k, v]) => `${k}=${v}`).join(' ');

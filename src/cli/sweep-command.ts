@@ -11,7 +11,7 @@ import { acquireRunLock } from './run-lock.ts';
 import { numberFlag } from './args.ts';
 import { parseCommandArgs } from './flags.ts';
 import { SWEEP, SWEEP_OWN_NAMES, TRAIN } from './commands.ts';
-import { gridCombinations, gridFromWords, passThroughArgs } from './sweep-plan.ts';
+import { gridCombinations, gridFromWords, passThroughArgs, runTrainArgs } from './sweep-plan.ts';
 import { SIGNAL_EXIT_CODE, watchInterrupts, type InterruptWatch } from './interrupt.ts';
 import { reportInterruptedSweep } from './sweep-interrupt.ts';
 import { axisListsAsGrid, runName } from './sweep-axes.ts';
@@ -105,8 +105,9 @@ async function sweepInto(out: string, grid: Map<string, string[]>, select: 'loss
       const i = next++;
       const c = configs[i]!;
       const name = runName(c);
-      const args = [...pass, ...Object.entries(c).map(([k, v]) => `--${k}=${v}`), `--out=${join(out, name)}`];
-      process.stderr.write(`sweep: starting ${name}\n`);
+      const { argv, dropped } = runTrainArgs(pass, c);
+      const args = [...argv, `--out=${join(out, name)}`];
+      process.stderr.write(`sweep: starting ${name}${dropped.length ? ` (without ${dropped.map((f) => `--${f}`).join(', ')}, which its method does not read)` : ''}\n`);
       const result = await runOne(entry, args, running, interrupt);
       if (result === 'interrupted') stopped.push({ name, args });
       if (result === 'interrupted' || result === 'killed') {

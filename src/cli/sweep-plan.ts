@@ -5,6 +5,23 @@
  */
 import type { ParsedArgs } from './args.ts';
 import type { CommandSpec } from './flags.ts';
+import { flagsMethodIgnores } from './method-flags.ts';
+
+/**
+ * One run's train arguments: the sweep's fixed flags, less the sparse flags this run's method does not read
+ * (`--method dense,pals --lambda 1.1`: the dense runs get no --lambda, which train would refuse), then its grid
+ * values as `--name=value`. A grid key the run's method does not read stays, so train refuses it: varying a
+ * value the run ignores would only repeat the run. `pass` is in passThroughArgs' form: `--name=value` and bare
+ * `--switch` words.
+ */
+export function runTrainArgs(pass: readonly string[], combo: Record<string, string>): { argv: string[]; dropped: string[] } {
+  const flagName = (w: string) => w.slice(2, w.includes('=') ? w.indexOf('=') : undefined);
+  const methodWord = [...pass].reverse().find((w) => flagName(w) === 'method');
+  const method = combo.method ?? (methodWord?.includes('=') ? methodWord.slice(methodWord.indexOf('=') + 1) : 'dense');
+  const dropped = flagsMethodIgnores(method, pass.filter((w) => w.startsWith('--')).map(flagName));
+  const argv = [...pass.filter((w) => !dropped.includes(flagName(w))), ...Object.entries(combo).map(([k, v]) => `--${k}=${v}`)];
+  return { argv, dropped };
+}
 
 /** `--grid` words (`lambda=1.05,1.1`), already checked, as name → values in the order given. */
 export function gridFromWords(words: readonly string[]): Map<string, string[]> {

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { parseCommandArgs } from '../cli/flags.ts';
 import { TRAIN_ELSEWHERE } from '../cli/commands.ts';
-import { gridCombinations } from '../cli/sweep-plan.ts';
+import { gridCombinations, runTrainArgs } from '../cli/sweep-plan.ts';
 import { runName } from '../cli/sweep-axes.ts';
 
 /** Flags that say where or how fast a run goes, not what it computes: kept out of the hash and the job's argv. */
@@ -57,7 +57,8 @@ export function planRuns(sweep: string, pass: string[], grid: Map<string, string
   const all = grid;
   const seen = new Map<string, string>();
   const runs = gridCombinations(all).map((config) => {
-    const argv = canonicalTrainArgv([...rest, ...Object.entries(config).flatMap(([k, v]) => [`--${k}`, v])]);
+    // The same run arguments as the local sweep (sparse flags the run's method does not read left out).
+    const argv = canonicalTrainArgv(runTrainArgs(rest, config).argv);
     const hash = configHash(argv);
     const dup = seen.get(hash);
     if (dup) throw new Error(`sparsecast sweep: runs ${dup} and ${runName(config)} have the same train flags`);
