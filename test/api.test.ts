@@ -202,7 +202,7 @@ describe('loadRun: a saved run → the forecaster of sparsecast/infer', () => {
   it('io.exportModel writes the file `sparsecast export` writes from the saved folder, and sparsecast/infer forecasts what the run does', async () => {
     const dir = join(work, 'run');
     const { bytes, summary } = await io.exportModel(fitted.forecaster);
-    const cli = exportRun(dir);
+    const cli = await exportRun(dir);
     expect(Buffer.from(bytes).equals(Buffer.from(cli.bytes))).toBe(true);
     expect(summary).toEqual(cli.summary);
     expect(summary.csr).toBeGreaterThan(0);

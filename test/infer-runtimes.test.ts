@@ -345,7 +345,7 @@ describe('export → infer for every model (wasm backend, from the sources)', ()
       }));
       model.dispose();
       for (const threshold of [1, 0]) {
-        const { bytes, summary } = exportRun(dir, { csrThreshold: threshold });
+        const { bytes, summary } = await exportRun(dir, { csrThreshold: threshold });
         const f = await loadForecaster(bytes);
         const y = f.forecast({ values: raw, dates });
         const kinds = [...f.layers.values()];

@@ -8,7 +8,9 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCommandArgs } from './flags.ts';
 import { EVAL, PREDICT } from './commands.ts';
-import { threadsFlag } from './backends.ts';
+import { initBackend, threadsFlag } from './backends.ts';
+import { loadRun } from '../run/load-run.ts';
+import { parseCsvBytes } from '../data/csv.ts';
 import { buildRun, resultJson, sparseExecutionTimes, type RunParts, type RunSpec, type TrainedData } from './train-command.ts';
 import { readModelWeights } from '../io/model-weights.ts';
 import { assertFiniteMetrics } from './result-check.ts';
@@ -107,44 +109,23 @@ export async function predictCommand(argv: string[]): Promise<void> {
   spec.strictDates = args.switches.has('strict_dates');
   if (args.flags.has('backend')) spec.backend = args.flags.get('backend')!;
   if (args.flags.has('threads')) spec.threads = threadsFlag(args);
-  // Needs seq_len rows (checked in the data set); they are the file's last ones.
-  const parts = await buildRun(spec, data, trainedData(spec, 'predict'));
-  loadModel(dir, parts);
-  const { ds, cfg } = parts;
-  const rows = ds.dates.length;
-  const C = ds.channels;
-  const F = ds.markDim;
-  const last = toEpochMs(ds.dates[rows - 1]!);
-  // The forecast's dates continue the file's spacing: the last positive step (a repeated last timestamp, kept
-  // with a warning, would otherwise give a step of zero).
-  let step = 0;
-  for (let r = rows - 1; r > 0 && !(step > 0); r--) step = toEpochMs(ds.dates[r]!) - toEpochMs(ds.dates[r - 1]!);
-  if (!(step > 0)) throw new Error(`sparsecast predict: ${data} has no two increasing dates; the forecast's dates need the file's time step`);
-  const future: CalendarTime[] = Array.from({ length: cfg.predLen }, (_, k) => {
-    const d = new Date(last + (k + 1) * step);
-    return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
-  });
-  const s = rows - cfg.seqLen;
-  const yLen = cfg.labelLen + cfg.predLen;
-  const batch: Batch = {
-    size: 1,
-    x: ds.data.slice(s * C, rows * C),
-    xMark: ds.marks.slice(s * F, rows * F),
-    y: new Float32Array(yLen * C),
-    yMark: new Float32Array(yLen * F),
-  };
-  batch.y.set(ds.data.subarray((rows - cfg.labelLen) * C, rows * C));
-  batch.yMark.set(ds.marks.subarray((rows - cfg.labelLen) * F, rows * F));
-  batch.yMark.set(timeFeatures(future, cfg.freq).values, cfg.labelLen * F);
-  const trainer = new Trainer(parts.model, ds, parts.modelRng, { ...spec, controller: parts.controller });
-  const pred = ds.inverse(await trainer.predict(batch));
-  await yieldToEventLoop(); // a signal that came during the forecast exits here, before the file is written
-  const lines = [['date', ...ds.columns].join(',')];
-  future.forEach((_, k) => lines.push([formatDate(last + (k + 1) * step), ...Array.from(pred.subarray(k * C, (k + 1) * C), (v) => String(+v.toPrecision(7)))].join(',')));
-  writeFileSync(out, `${lines.join('\n')}\n`);
-  process.stderr.write(`predict: ${cfg.predLen} steps after ${formatDate(last)} → ${out}\n`);
+  // The saved run → forecaster (src/run/load-run.ts, the library's loader): no training data set, controller or
+  // Trainer, only the model, its masks and the trained scaler. The file needs seq_len rows; they are its last.
+  await initBackend(spec.backend, { threads: spec.threads });
+  const run = loadRun(dir);
+  const warn = (message: string) => process.stderr.write(`warning: ${message}\n`);
+  try {
+    const table = parseCsvBytes(readFileSync(data), { file: data, onWarning: warn });
+    const ds = run.dataset(table, { purpose: 'predict', file: data, strictDates: spec.strictDates, onWarning: warn });
+    const { values, times } = await run.forecastAfter(ds);
+    await yieldToEventLoop(); // a signal that came during the forecast exits here, before the file is written
+    const C = ds.columns.length;
+    const lines = [['date', ...ds.columns].join(',')];
+    times.forEach((t, k) => lines.push([formatDate(t), ...Array.from(values.subarray(k * C, (k + 1) * C), (v) => String(+v.toPrecision(7)))].join(',')));
+    writeFileSync(out, `${lines.join('\n')}\n`);
+    process.stderr.write(`predict: ${run.config.predLen} steps after ${formatDate(toEpochMs(ds.dates[ds.dates.length - 1]!))} → ${out}\n`);
+  } finally {
+    run.dispose();
+  }
   interrupt.dispose();
-  trainer.dispose();
-  parts.controller.dispose();
-  parts.model.dispose();
 }
