@@ -21,7 +21,7 @@ import type { Forecaster } from '../models/forecaster.ts';
 import { Masking } from '../sparse/masking.ts';
 import { layerDensities } from '../sparse/controller.ts';
 import { enableSparseExecution, type SparseExecOptions, type SparseExecution } from '../sparse/sparse-exec.ts';
-import { MetricAccumulator, type Metrics } from '../train/metrics.ts';
+import { SplitScore, type Metrics } from '../train/metrics.ts';
 import type { CsvTable } from '../data/csv.ts';
 import { matchTrainedColumns } from '../data/columns.ts';
 import { ForecastDataset, type Batch, type Features } from '../data/forecast-dataset.ts';
@@ -247,9 +247,7 @@ export class RunForecaster {
     const C = ds.channels;
     const f0 = ds.opts.features === 'MS' ? C - 1 : 0;
     const yLen = labelLen + predLen;
-    const acc = new MetricAccumulator();
-    let sum = 0;
-    let n = 0;
+    const score = new SplitScore();
     const batches = ds.batches(split, batchSize, split === 'test' ? null : new Rng(this.info.seed + 3 * 2 ** 32));
     for (const ids of batches.slice(0, opts.maxBatches ?? Infinity)) {
       const b = ds.batch(split, ids);
@@ -266,13 +264,9 @@ export class RunForecaster {
           }
         }
       }
-      acc.add(p, y);
-      let se = 0;
-      for (let i = 0; i < p.length; i++) se += (p[i]! - y[i]!) ** 2;
-      sum += se / p.length;
-      n++;
+      score.add(p, y);
     }
-    return { loss: sum / n, metrics: acc.result() };
+    return score.result();
   }
 
   /**

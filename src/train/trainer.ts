@@ -18,7 +18,7 @@ import { backward } from '../autograd/backward.ts';
 import { Adam } from './adam.ts';
 import { EarlyStopping } from './early-stopping.ts';
 import { adjustedLearningRate, type LrAdjust } from './lr-schedule.ts';
-import { MetricAccumulator, type Metrics } from './metrics.ts';
+import { SplitScore, type Metrics } from './metrics.ts';
 import { loadCheckpoint, saveCheckpoint, type CheckpointData } from './checkpoint.ts';
 import type { Batch, ForecastDataset } from '../data/forecast-dataset.ts';
 import type { Split } from '../data/dataset.ts';
@@ -311,9 +311,7 @@ export class Trainer {
   }
 
   private async evaluatePass(split: Split, maxBatches: number, stoppable: boolean): Promise<{ loss: number; metrics: Metrics }> {
-    const acc = new MetricAccumulator();
-    let sum = 0;
-    let n = 0;
+    const score = new SplitScore();
     const batches = this.data.batches(split, this.opts.batchSize, split === 'test' ? null : new Rng(this.opts.seed + 3 * 2 ** 32));
     for (const ids of batches.slice(0, maxBatches)) {
       await yieldToEventLoop();
@@ -329,13 +327,9 @@ export class Trainer {
       const y = (await target.data()) as Float32Array;
       out.dispose();
       target.dispose();
-      acc.add(p, y);
-      let se = 0;
-      for (let i = 0; i < p.length; i++) se += (p[i]! - y[i]!) ** 2;
-      sum += se / p.length;
-      n++;
+      score.add(p, y);
     }
-    return { loss: sum / n, metrics: acc.result() };
+    return score.result();
   }
 
   /** The model's state dict as host arrays (`model.<key>`). */
