@@ -330,10 +330,14 @@ export async function benchSparsity(opts: { json: boolean; backend?: string; pre
 /**
  * A full training step (forward, backward, Adam, re-mask) and an inference forward of a Transformer of the
  * preset (batch 32, seq 96 / label 48 / pred 96, 7 channels as ETTh1) with every masked weight at `density`,
+ * plus the same inference on one window (batch 1, online forecasting: median of at least 15 runs, since a
+ * forward of a few milliseconds is swung by any scheduler hiccup),
  * for each execution mode: 'dense' (dense-masked), 'sparse' (every masked Linear / Conv1d(k=1) as CSR; dW dense,
  * as the reference), 'sparse-dw' (CSR with dW = sddmm at active positions, a non-update step) and 'auto' (each
  * layer by its measured crossover). Lines: {"bench":"sparsity-train","backend","preset","density","mode",
- * "step_ms","step_cpu_ms","infer_ms","infer_cpu_ms","csr_layers","layers"}.
+ * "step_ms","step_cpu_ms","infer_ms","infer_cpu_ms","infer_b1_ms","infer_b1_cpu_ms","csr_layers_train",
+ * "csr_layers_infer","layers"}: `infer_b1_ms` on the 'dense' line and on the 'auto' line are the CLI's
+ * `infer_b1_ms_dense` and `infer_b1_ms_sparse`.
  */
 export async function benchSparseTraining(opts: { json: boolean; backend?: string; preset?: 'small' | 'full'; density?: number; runs?: number; batch?: number }): Promise<void> {
   const { Rng } = await import('../src/tensor/random.ts');
@@ -365,9 +369,10 @@ export async function benchSparseTraining(opts: { json: boolean; backend?: strin
     xEnc: r.normal(B * cfg.seqLen * C), xMark: r.uniform(B * cfg.seqLen * 4),
     xDec: r.normal(B * yLen * C), yMark: r.uniform(B * yLen * 4), y: r.normal(B * cfg.predLen * C),
   };
-  const fwd = () => (model as unknown as { forward: (...a: Tensor[]) => Tensor }).forward(
-    op.tensor(data.xEnc, [B, cfg.seqLen, C]), op.tensor(data.xMark, [B, cfg.seqLen, 4]),
-    op.tensor(data.xDec, [B, yLen, C]), op.tensor(data.yMark, [B, yLen, 4]),
+  // The first `b` windows of the batch: b = 1 is the online-inference case.
+  const fwd = (b = B) => (model as unknown as { forward: (...a: Tensor[]) => Tensor }).forward(
+    op.tensor(data.xEnc.subarray(0, b * cfg.seqLen * C), [b, cfg.seqLen, C]), op.tensor(data.xMark.subarray(0, b * cfg.seqLen * 4), [b, cfg.seqLen, 4]),
+    op.tensor(data.xDec.subarray(0, b * yLen * C), [b, yLen, C]), op.tensor(data.yMark.subarray(0, b * yLen * 4), [b, yLen, 4]),
   );
   const step = () => {
     model.train();
@@ -379,9 +384,9 @@ export async function benchSparseTraining(opts: { json: boolean; backend?: strin
     adam.zeroGrad();
     masking.apply();
   };
-  const infer = () => {
+  const infer = (b = B) => {
     model.eval();
-    noGrad(() => tidy(() => fwd().dataSync()));
+    noGrad(() => tidy(() => fwd(b).dataSync()));
   };
   const time = (fn: () => void, runs: number) => {
     fn();
@@ -403,11 +408,13 @@ export async function benchSparseTraining(opts: { json: boolean; backend?: strin
     masking.denseGradients = mode !== 'sparse-dw';
     const s = time(step, runs);
     const trainPaths = Object.values(ex.paths());
-    const inf = time(infer, runs);
+    const inf = time(() => infer(), runs);
+    const csrInfer = Object.values(ex.paths()).filter((p) => p === 'csr').length; // the paths the batch took
+    const inf1 = time(() => infer(1), Math.max(15, runs));
     emit(opts.json, {
       bench: 'sparsity-train', backend, preset, batch: B, density, sparsity: +masking.maskedSparsity().toFixed(4), mode,
-      step_ms: s.ms, step_cpu_ms: s.cpuMs, infer_ms: inf.ms, infer_cpu_ms: inf.cpuMs,
-      csr_layers_train: trainPaths.filter((p) => p === 'csr').length, csr_layers_infer: Object.values(ex.paths()).filter((p) => p === 'csr').length,
+      step_ms: s.ms, step_cpu_ms: s.cpuMs, infer_ms: inf.ms, infer_cpu_ms: inf.cpuMs, infer_b1_ms: inf1.ms, infer_b1_cpu_ms: inf1.cpuMs,
+      csr_layers_train: trainPaths.filter((p) => p === 'csr').length, csr_layers_infer: csrInfer,
       layers: trainPaths.length,
     });
   }

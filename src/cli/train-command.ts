@@ -258,41 +258,48 @@ export function resultJson(spec: RunSpec, parts: RunParts, trainer: Trainer, r: 
 }
 
 /**
- * What sparse execution buys the trained model: one test batch (batch_size windows) predicted, and one training
- * batch's forward + backward (no optimizer step), each timed (median of 3 after a warm-up) with the masked
- * layers dense-masked and with sparse execution as the trainer runs it ('auto': CSR below each layer's measured
- * crossover): `infer_ms_dense`, `infer_ms_sparse`, `step_ms_dense`, `step_ms_sparse`, and `csr_layers` (how many
- * masked layers ran as CSR). Empty when the run has no sparse execution. Runs after the final test, so the
- * dropout draws it makes change nothing reported.
+ * What sparse execution buys the trained model: one test batch (batch_size windows) predicted, one test window
+ * alone (batch 1, online inference), and one training batch's forward + backward (no optimizer step), each
+ * timed with the masked layers dense-masked and with sparse execution as the trainer runs it ('auto': CSR below
+ * each layer's measured crossover): `infer_ms_dense`, `infer_ms_sparse`, `infer_b1_ms_dense`,
+ * `infer_b1_ms_sparse`, `step_ms_dense`, `step_ms_sparse`, and `csr_layers` (how many masked layers ran as CSR).
+ * Each figure is a median after a warm-up: of 3 runs for the batch figures, of 15 for batch 1, whose few
+ * milliseconds a scheduler hiccup would otherwise swing. Empty when the run has no sparse execution. Runs after
+ * the final test, so the dropout draws it makes change nothing reported.
  */
 export async function sparseExecutionTimes(trainer: Trainer, ds: ForecastDataset, batchSize: number): Promise<Record<string, number>> {
   const ex = trainer.sparseExec;
   const n = Math.min(batchSize, ds.count('test'));
   if (!ex || n === 0) return {};
   const batch = ds.batch('test', Array.from({ length: n }, (_, i) => i));
+  const one = ds.batch('test', [0]);
   const trainBatch = ds.batch('train', Array.from({ length: Math.min(batchSize, ds.count('train')) }, (_, i) => i));
   const prev = [...ex.layers.values()][0]?.opts.mode ?? 'auto';
-  const median3 = async (fn: () => unknown) => {
+  const median = async (runs: number, fn: () => unknown) => {
     await fn();
     const t: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < runs; i++) {
       const t0 = performance.now();
       await fn();
       t.push(performance.now() - t0);
     }
-    return +t.sort((a, b) => a - b)[1]!.toFixed(2);
+    return +t.sort((a, b) => a - b)[runs >> 1]!.toFixed(2);
   };
   const time = async (mode: 'dense' | 'auto') => {
     ex.setOptions({ mode });
-    const infer = await median3(() => trainer.predict(batch));
-    const csr = Object.values(ex.paths()).filter((p) => p === 'csr').length;
-    const step = await median3(() => trainer.lossAndGradients(trainBatch));
-    return { infer, step, csr };
+    const infer = await median(3, () => trainer.predict(batch));
+    const csr = Object.values(ex.paths()).filter((p) => p === 'csr').length; // the paths the batch took
+    const inferB1 = await median(15, () => trainer.predict(one));
+    const step = await median(3, () => trainer.lossAndGradients(trainBatch));
+    return { infer, inferB1, step, csr };
   };
   try {
     const dense = await time('dense');
     const sparse = await time('auto');
-    return { infer_ms_dense: dense.infer, infer_ms_sparse: sparse.infer, step_ms_dense: dense.step, step_ms_sparse: sparse.step, csr_layers: sparse.csr };
+    return {
+      infer_ms_dense: dense.infer, infer_ms_sparse: sparse.infer, infer_b1_ms_dense: dense.inferB1, infer_b1_ms_sparse: sparse.inferB1,
+      step_ms_dense: dense.step, step_ms_sparse: sparse.step, csr_layers: sparse.csr,
+    };
   } finally {
     ex.setOptions({ mode: prev });
   }
