@@ -47,22 +47,22 @@ export interface TslibWeights {
 const shapeText = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 /**
- * Which model flag a mismatched tensor points to: rules by key for the layers whose shape is one flag (or the
- * data's channel count). Each returns a hint from the file's shape, or null.
+ * Which model flags a mismatched tensor points to: rules by key for the layers whose shape is set by flags (or
+ * the data's channel count), each giving the values the file's shape implies.
  */
-const SHAPE_HINTS: { key: RegExp; hint: (s: number[]) => string | null }[] = [
-  { key: /value_embedding\.tokenConv\.weight$/, hint: (s) => `--d_model ${s[0]}, ${s[1]} input channel(s) (the data's columns with --features M/MS, 1 with S)` },
+const SHAPE_HINTS: { key: RegExp; hint: (s: number[]) => string[] }[] = [
+  { key: /value_embedding\.tokenConv\.weight$/, hint: (s) => [`--d_model ${s[0]}`, `${s[1]} input channel(s) (the data's columns with --features M/MS, 1 with S)`] },
   { key: /temporal_embedding\.embed\.weight$/, hint: (s) => {
     const freqs = Object.entries(TIME_FEATURE_COUNTS).filter(([, n]) => n === s[1]).map(([f]) => f);
-    return `--d_model ${s[0]}, ${s[1]} time features${freqs.length ? ` (--freq ${freqs.join(' or ')})` : ''}`;
+    return [`--d_model ${s[0]}`, `${s[1]} time features${freqs.length ? ` (--freq ${freqs.join(' or ')})` : ''}`];
   } },
-  { key: /\.conv1\.weight$/, hint: (s) => `--d_ff ${s[0]}, --d_model ${s[1]}` },
-  { key: /(query|key|value|out)_projection\.weight$/, hint: (s) => `--d_model ${s[1]}` },
-  { key: /inner_correlation\.weights[12]$/, hint: (s) => `--n_heads ${s[0]}, ${s[3]} Fourier modes (--modes, --seq_len)` },
-  { key: /^Linear_(Seasonal|Trend)\.weight$/, hint: (s) => `--pred_len ${s[0]}, --seq_len ${s[1]}` },
-  { key: /^decoder\.projection\.weight$/, hint: (s) => `${s[0]} output channel(s), --d_model ${s[1]}` },
-  { key: /^lstm\.weight_hh_l0$/, hint: (s) => `--d_model ${s[1]}` },
-  { key: /position_embedding\.pe$/, hint: (s) => `--d_model ${s[2]} (the table's length is TSLib's max_len, 5000)` },
+  { key: /\.conv1\.weight$/, hint: (s) => [`--d_ff ${s[0]}`, `--d_model ${s[1]}`] },
+  { key: /(query|key|value|out)_projection\.weight$/, hint: (s) => [`--d_model ${s[1]}`] },
+  { key: /inner_correlation\.weights[12]$/, hint: (s) => [`--n_heads ${s[0]}`, `${s[3]} Fourier modes (--modes, --seq_len)`] },
+  { key: /^Linear_(Seasonal|Trend)\.weight$/, hint: (s) => [`--pred_len ${s[0]}`, `--seq_len ${s[1]}`] },
+  { key: /^decoder\.projection\.weight$/, hint: (s) => [`${s[0]} output channel(s)`, `--d_model ${s[1]}`] },
+  { key: /^lstm\.weight_hh_l0$/, hint: (s) => [`--d_model ${s[1]}`] },
+  { key: /position_embedding\.pe$/, hint: (s) => [`--d_model ${s[2]}`, ...(s[1] !== 5000 ? [`a position table of ${s[1]} rows (TSLib's max_len is 5000)`] : [])] },
 ];
 
 /** Layer counts a file implies, from the indices in its keys (e.g. encoder.attn_layers.2.… → --e_layers 3). */
@@ -138,10 +138,7 @@ export function tslibWeights(file: SafetensorsFile, info: RunInfo, opts: TslibIm
     }
     if (shapeText(t.shape) !== shapeText(want)) {
       problems.push(`'${k}' has shape ${shapeText(t.shape)} in the file; the model's is ${shapeText(want)}`);
-      for (const h of SHAPE_HINTS) {
-        const text = h.key.test(k) ? h.hint(t.shape) : null;
-        if (text) hints.add(text);
-      }
+      for (const h of SHAPE_HINTS) if (h.key.test(k)) for (const text of h.hint(t.shape)) hints.add(text);
       continue;
     }
     const v = asF32(k, t);
@@ -162,7 +159,9 @@ export function tslibWeights(file: SafetensorsFile, info: RunInfo, opts: TslibIm
     const parts = [
       ...(missing.length ? [`missing keys (${missing.length}): ${list(missing)}`] : []),
       ...(unexpected.length ? [`unexpected keys (${unexpected.length}): ${list(unexpected)}`] : []),
-      ...problems,
+      // A wrong width mismatches nearly every tensor: the first lines and the count say enough.
+      ...problems.slice(0, 16),
+      ...(problems.length > 16 ? [`… and ${problems.length - 16} more (${problems.length} tensors in all)`] : []),
     ];
     const flags = hints.size ? `\n  the file's shapes suggest: ${[...hints].join('; ')}` : '';
     throw new Error(`${where}: does not fit ${info.model} (${describeConfig(info)}):\n  ${parts.join('\n  ')}${flags}`);
