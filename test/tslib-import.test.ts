@@ -156,6 +156,24 @@ describe('sparsecast import', () => {
     expect(existsSync(join(out, 'report.html'))).toBe(true);
   }, 300_000);
 
+  it("a run's own model.safetensors (checksum, mask.* tensors) imports with its masks; a damaged one is refused", () => {
+    const source = join(dir, 'sparse', 'model.safetensors');
+    const out = join(dir, 'reimported');
+    const r = importRun(source, out);
+    expect(r.status, r.stderr).toBe(0);
+    const a = readSafetensors(readFileSync(source));
+    const b = readSafetensors(readFileSync(join(out, 'model.safetensors')));
+    expect([...b.tensors.keys()].sort()).toEqual([...a.tensors.keys()].sort());
+    for (const [k, t] of a.tensors) expect(Buffer.from(b.tensors.get(k)!.data.buffer).equals(Buffer.from(t.data.buffer)), k).toBe(true);
+    const bytes = readFileSync(source);
+    bytes[bytes.length - 1]! ^= 1;
+    const damaged = join(dir, 'damaged.safetensors');
+    writeFileSync(damaged, bytes);
+    const bad = importRun(damaged, join(dir, 'damaged-out'));
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain(`${damaged} is corrupt: checksum mismatch`);
+  }, 300_000);
+
   it('--keep_zeros keeps exact zeros as dense values (no masks)', () => {
     const out = join(dir, 'kept');
     const r = importRun(join(dir, 'zeroed.safetensors'), out, ['--keep_zeros']);
@@ -212,6 +230,18 @@ describe('sparsecast import refuses what does not fit, naming the file, the keys
     const t = copy(trained);
     t.set('decoder.projection.bias', { shape: trained.get('decoder.projection.bias')!.shape, data: new Int32Array(7) });
     expect(refused(write('i32.safetensors', t))).toContain("'decoder.projection.bias' is I32; weights must be F32 (or F64, rounded to F32)");
+  });
+
+  it('F16 weights, with what to do', () => {
+    const header = new TextEncoder().encode(JSON.stringify({ 'decoder.projection.bias': { dtype: 'F16', shape: [1], data_offsets: [0, 2] } }).padEnd(64, ' '));
+    const bytes = new Uint8Array(8 + header.length + 2);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(header, 8);
+    const path = join(dir, 'f16.safetensors');
+    writeFileSync(path, bytes);
+    const err = refused(path);
+    expect(err).toContain('unsupported dtype "F16"');
+    expect(err).toContain('v.float()');
   });
 
   it("a FEDformer with random Fourier modes (not in TSLib's state dict)", () => {

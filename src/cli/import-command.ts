@@ -62,7 +62,7 @@ export async function importCommand(argv: string[]): Promise<void> {
       // Masked weights are a sparse model; 'pals' (the reference these zeros come from) makes eval load and
       // report its masks as a PALS run's. A dense state dict is a dense run.
       spec.sparse = { ...spec.sparse, method: imported.masks.size ? 'pals' : 'dense' };
-      const record = { weights: weightsPath, zeros, masked_layers: imported.masks.size, converted_f64: imported.converted };
+      const record = { weights: weightsPath, zeros, masked_layers: imported.masks.size, converted_f64: imported.converted.length };
       const files = await runFiles(forecaster, { ...spec, imported: record });
       writeFileAtomic(join(out, 'model.safetensors'), files.weights);
       writeFileAtomic(join(out, 'config.json'), new TextEncoder().encode(files.config));
