@@ -13,6 +13,7 @@ import { engine } from '../src/tensor/engine.ts';
 import { createWasmBackendSync } from '../src/backend/wasm/backend.ts';
 import { readSafetensors, writeSafetensors, type SafeArray } from '../src/io/safetensors.ts';
 import { readRunConfig, loadRun } from '../src/run/load-run.ts';
+import { tslibWeights } from '../src/run/tslib-import.ts';
 import { RunForecaster } from '../src/run/run-forecaster.ts';
 import { parseCsvBytes } from '../src/data/csv.ts';
 
@@ -182,6 +183,27 @@ describe('sparsecast import', () => {
     const written = readSafetensors(readFileSync(join(out, 'model.safetensors')));
     expect([...written.tensors.keys()].some((k) => k.startsWith('mask.'))).toBe(false);
   }, 300_000);
+});
+
+describe('io.tslibWeights (the library call)', () => {
+  it('zeros make masks with their densities; a given mask zeroes what it masks (W ⊙ M); keep leaves zeros dense', () => {
+    const info = readRunConfig(join(dir, 'trained'));
+    const key = 'decoder.projection.weight';
+    const t = copy(trained);
+    (t.get('encoder.attn_layers.0.conv1.weight')!.data as Float32Array).fill(0, 0, 128);
+    const mask = new Uint8Array(t.get(key)!.data.length).fill(1);
+    mask[2] = 0;
+    const file = { metadata: {}, tensors: new Map([...t].map(([k, v]) => [k, { dtype: 'F32' as const, shape: v.shape, data: v.data }])) };
+    file.tensors.set(`mask.${key}`, { dtype: 'U8' as never, shape: t.get(key)!.shape, data: mask as never });
+    const r = tslibWeights(file, info, { file: 'x.safetensors' });
+    expect([...r.masks.keys()].sort()).toEqual(['decoder.projection.weight', 'encoder.attn_layers.0.conv1.weight']);
+    expect(r.densities['encoder.attn_layers.0.conv1.weight']).toBe(1 - 128 / 512);
+    expect(r.weights.get(key)![2]).toBe(0);
+    expect(r.weights.get(key)![3]).toBe((trained.get(key)!.data as Float32Array)[3]);
+    expect((trained.get(key)!.data as Float32Array)[2]).not.toBe(0);
+    const kept = tslibWeights(file, info, { zeros: 'keep' });
+    expect([...kept.masks.keys()]).toEqual([key]);
+  });
 });
 
 describe('sparsecast import refuses what does not fit, naming the file, the keys and the shapes', () => {

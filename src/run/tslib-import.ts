@@ -15,7 +15,7 @@
  * parameter of rank ≥ 2 (the weights our `Masking` masks too, buffers such as `pe` excluded), each exact zero
  * is a pruned entry; a weight with any zero gets a mask (density < 1), one without stays dense. `zeros: 'keep'`
  * turns that off (zeros stay dense values). A file that carries our own `mask.<weight>` tensors (U8 0/1, a run's
- * model.safetensors) gives those masks instead, for those weights.
+ * model.safetensors) gives those masks instead, for those weights (their masked entries set to zero, W ⊙ M).
  *
  * A FEDformer with random Fourier modes is refused (the modes are not in a state dict); `mode_select low` is fine.
  */
@@ -171,6 +171,9 @@ export function tslibWeights(file: SafetensorsFile, info: RunInfo, opts: TslibIm
   for (const k of maskable) {
     const w = weights.get(k)!;
     let mask = givenMasks.get(k);
+    // A given mask rules its weight as the reference's W ⊙ M does: a masked entry is zero, whatever the file held
+    // there (dense and CSR execution then agree).
+    if (mask && mask.some((m, i) => m === 0 && w[i] !== 0)) weights.set(k, Float32Array.from(w, (x, i) => (mask![i] ? x : 0)));
     if (!mask && opts.zeros !== 'keep' && w.includes(0)) mask = Uint8Array.from(w, (x) => (x === 0 ? 0 : 1));
     let kept = w.length;
     if (mask) {
