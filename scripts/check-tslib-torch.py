@@ -45,7 +45,9 @@ def tslib_model(name, cfg):
     """TSLib's Model for our config.json `cfg` (camelCase) under TSLib's argument names."""
     import importlib
 
-    module = importlib.import_module(f"models.{name}")
+    # TSLib's file names; ours differ only for the non-stationary Transformer.
+    file = "Nonstationary_Transformer" if name == "NSTransformer" else name
+    module = importlib.import_module(f"models.{file}")
     configs = SimpleNamespace(
         task_name="long_term_forecast", seq_len=cfg["seqLen"], label_len=cfg["labelLen"], pred_len=cfg["predLen"],
         enc_in=cfg["encIn"], dec_in=cfg["decIn"], c_out=cfg["cOut"], d_model=cfg["dModel"], n_heads=cfg["nHeads"],
