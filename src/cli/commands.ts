@@ -159,6 +159,50 @@ export const TRAIN: CommandSpec = {
   finish: (args) => finishTrain(args),
 };
 
+/** Train's flags that define the model and how it reads its data: what `import` needs to rebuild a TSLib model. */
+const IMPORT_FROM_TRAIN = [
+  'data', 'root_path', 'data_path', 'model', 'preset', 'seq_len', 'label_len', 'pred_len', 'features', 'target', 'freq', 'data_kind',
+  'd_model', 'n_heads', 'e_layers', 'd_layers', 'd_ff', 'dropout', 'factor', 'moving_avg', 'activation', 'distil', 'modes',
+  'mode_select', 'p_hidden_dims', 'p_hidden_layers', 'batch_size', 'seed', 'backend', 'threads', 'strict_dates',
+];
+
+export const IMPORT: CommandSpec = {
+  name: 'import',
+  summary: 'Turn a Time-Series-Library state dict (safetensors) into a run folder for eval / predict / export / report; exact zeros of weights become masks.',
+  flags: [
+    { name: 'weights', type: 'string', metavar: 'FILE', required: true, help: "the state dict: safetensors of TSLib's model.state_dict() (F32, or F64 rounded to F32)" },
+    ...IMPORT_FROM_TRAIN.map((name) => {
+      const f = TRAIN.flags.find((x) => x.name === name)!;
+      if (name === 'data') return { ...f, help: 'the CSV the model was trained on: its training split gives the scaler (as train fits it), its columns the channels' };
+      if (name === 'batch_size') return { ...f, help: 'batch size eval scores with' };
+      if (name === 'seed') return { ...f, help: 'seed recorded for the run (builds the model before its weights are loaded)' };
+      return f;
+    }),
+    { name: 'out', type: 'string', metavar: 'DIR', required: true, help: 'the run folder to write (new or empty)' },
+    { name: 'keep_zeros', type: 'switch', help: 'keep exact zeros of weights as dense values (default: each exact zero of a rank ≥ 2 weight is a pruned entry, a mask)' },
+  ],
+  finish: (args) => {
+    resolveData('import', args, true);
+    const fail = (message: string): never => {
+      throw new FlagError(`sparsecast import: ${message}`);
+    };
+    const weights = args.flags.get('weights')!;
+    if (!existsSync(weights)) fail(`--weights: no such file '${weights}'`);
+    if (statSync(weights).isDirectory()) fail(`--weights '${weights}' is a folder; pass a .safetensors file`);
+    const preset = PRESETS[(args.flags.get('preset') ?? 'small') as keyof typeof PRESETS];
+    const seqLen = num(args, 'seq_len', 96);
+    const labelLen = num(args, 'label_len', 48);
+    if (labelLen > seqLen) fail(`--label_len ${labelLen} must be at most --seq_len ${seqLen}`);
+    const dModel = num(args, 'd_model', preset.dModel);
+    const nHeads = num(args, 'n_heads', preset.nHeads);
+    if (dModel % nHeads !== 0) fail(`--d_model ${dModel} is not divisible by --n_heads ${nHeads}`);
+    const dims = args.flags.get('p_hidden_dims');
+    const layers = num(args, 'p_hidden_layers', 2);
+    const dimCount = dims === undefined ? 2 : dims.split(/[, ]+/).filter(Boolean).length;
+    if (dimCount < layers) fail(`--p_hidden_dims has ${dimCount} entries; --p_hidden_layers ${layers} needs at least that many`);
+  },
+};
+
 /** Train's table and rules for a run that will read its data on another machine (a queued sweep's workers). */
 export const TRAIN_ELSEWHERE: CommandSpec = { ...TRAIN, finish: (args) => finishTrain(args, 'train', false) };
 
@@ -344,4 +388,4 @@ export const WORKER: CommandSpec = {
   ],
 };
 
-export const COMMANDS: readonly CommandSpec[] = [TRAIN, EVAL, PREDICT, SWEEP, EXPORT, REPORT, BENCH, WORKER];
+export const COMMANDS: readonly CommandSpec[] = [TRAIN, EVAL, PREDICT, SWEEP, EXPORT, IMPORT, REPORT, BENCH, WORKER];

@@ -4,6 +4,7 @@ import { evalCommand, predictCommand } from './eval-command.ts';
 import { sweepCommand } from './sweep-command.ts';
 import { reportCommand } from './report-command.ts';
 import { exportCommand } from './export-command.ts';
+import { importCommand } from './import-command.ts';
 import { benchCommand } from './bench-command.ts';
 import { COMMANDS } from './commands.ts';
 import { commandHelp } from './flags.ts';
@@ -21,6 +22,7 @@ const RUN: Record<string, (argv: string[]) => Promise<void>> = {
   sweep: (argv) => sweepCommand(argv),
   report: reportCommand,
   export: exportCommand,
+  import: importCommand,
   bench: benchCommand,
   // Loaded on demand: BullMQ and ioredis are only needed by the queue commands.
   worker: async (argv) => (await import('./worker-command.ts')).workerCommand(argv),

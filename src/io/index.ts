@@ -1,7 +1,8 @@
 /**
  * `io`: files. safetensors (read / write), the `.sc` model file of `sparsecast/infer` (`exportModel` from a
  * trained forecaster, `readModelFile` / `writeModelFile`), and run folders (`loadRun` / `saveRun` in Node;
- * `runFromBytes` anywhere: the same forecaster from the two files' contents).
+ * `runFromBytes` anywhere: the same forecaster from the two files' contents), and Time-Series-Library state
+ * dicts (`tslibWeights`: PyTorch weights checked key by key against a model, their zeros as masks).
  */
 export { readSafetensors, writeSafetensors, type SafetensorsFile, type SafeTensor, type SafeArray, type SafeDType } from './safetensors.ts';
 export {
@@ -15,3 +16,4 @@ export {
 export type { ForecastWindow } from '../infer/window.ts';
 export { runFromBytes, runFiles, parseRunConfig, runWeights, type SavedRunConfig } from '../run/saved-run.ts';
 export { loadRun, saveRun, readRunWeights, readRunConfig } from '../run/load-run.ts';
+export { tslibWeights, type TslibWeights, type TslibImportOptions } from '../run/tslib-import.ts';
