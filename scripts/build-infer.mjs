@@ -7,7 +7,8 @@
 // esbuild drops the calls to the empty `record`, and a second minify pass over each bundle drops the gradient
 // helpers only those calls referenced. Afterwards the bundles are checked: no `node:` imports, no eval / new
 // Function, no tape, no training or CSV code, no JS kernels in the entries; and the sizes are printed (gzip).
-// The budget (issue 7): entry JS gzip + inference wasm gzip ≤ 60 KB (test/infer-runtimes.test.ts asserts it).
+// The budgets (test/infer-size.test.ts asserts them): the edge path, entry JS gzip + inference wasm gzip ≤ 60 kB
+// (issue 7); the default path, dist/infer.js + its embedded-kernels chunk dist/infer-wasm.js ≤ 72 kB.
 import { build, transform } from 'esbuild';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -78,6 +79,8 @@ for (const file of ['kernels-infer.wasm', 'kernels.wasm']) {
   sizes[file] = { bytes: wasm.length, gzip: gzipSync(wasm, { level: 9 }).length };
 }
 const total = Math.max(sizes['infer.js'].gzip, sizes['infer-edge.js'].gzip) + sizes['kernels-infer.wasm'].gzip;
+const lazy = sizes['infer.js'].gzip + sizes['infer-wasm.js'].gzip;
 sizes.budget = { gzip: total, limit: 60_000 };
-console.log(`infer: ${Object.entries(sizes).filter(([n]) => n !== 'budget').map(([n, s]) => `${n} ${(s.bytes / 1024).toFixed(1)} KiB (${(s.gzip / 1024).toFixed(1)} KiB gzip)`).join(', ')}; entry JS + kernels-infer.wasm ${total} B gzip (budget 60000)`);
+sizes.budget_default = { gzip: lazy, limit: 72_000 };
+console.log(`infer: ${Object.entries(sizes).filter(([n]) => !n.startsWith('budget')).map(([n, s]) => `${n} ${(s.bytes / 1024).toFixed(1)} KiB (${(s.gzip / 1024).toFixed(1)} KiB gzip)`).join(', ')}; edge path (entry JS + kernels-infer.wasm) ${total} B gzip (budget 60000); default path (infer.js + infer-wasm.js) ${lazy} B gzip (budget 72000)`);
 if (process.env.SPARSECAST_INFER_SIZES) console.log(JSON.stringify(sizes));

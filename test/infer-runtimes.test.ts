@@ -11,7 +11,7 @@
  * the name kernels.wasm that the drivers load). The four forecasts (wasm backend) must be bit-identical, equal
  * to Node's with the full build/kernels.wasm, and agree with `sparsecast predict` (dense weights, the training
  * code path) to float rounding; Node with `backend: 'js'` (dist/infer-js.js, loaded on demand) agrees too.
- * The size budget is measured: entry JS gzip + kernels-infer.wasm gzip ≤ 60 KB (60 000 bytes).
+ * The download sizes and their budgets are test/infer-size.test.ts's.
  *
  * A second block exports every model (synthetic ~30 %-dense masks, a trained BatchNorm buffer, FEDformer's
  * drawn indices) with all masked layers as CSR and with none, and checks both forecasts against the model's own
@@ -221,14 +221,12 @@ describe('sparsecast/infer: one exported model in Node, Deno, Chromium and worke
     expect(get('node').csrLayers).toBe(exported.csr);
   });
 
-  it('keeps the inference JS plus the wasm module within 60 KB gzip', () => {
+  it('runs the forward-only inference kernels (sizes and budgets: test/infer-size.test.ts)', () => {
     ready();
     const wasm = sizes['kernels-infer.wasm']!;
     console.log(`infer.js ${sizes['infer.js']!.gzip} B gzip, infer-edge.js ${sizes['infer-edge.js']!.gzip} B gzip, kernels-infer.wasm ${wasm.bytes} B (${wasm.gzip} B gzip); on demand: infer-js.js ${sizes['infer-js.js']!.gzip} B gzip, infer-wasm.js ${sizes['infer-wasm.js']!.gzip} B gzip`);
     expect(wasm.bytes).toBeGreaterThan(0);
     expect(readFileSync(join(work, 'kernels.wasm')).length, 'the drivers load the inference kernels').toBe(wasm.bytes);
-    expect(sizes['infer.js']!.gzip + wasm.gzip).toBeLessThanOrEqual(60_000);
-    expect(sizes['infer-edge.js']!.gzip + wasm.gzip).toBeLessThanOrEqual(60_000);
     // Forward-only kernels: no backward, SDDMM, masked top-k, CSR construction or random draws in the module.
     const names = WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(join(work, 'kernels.wasm')))).map((e) => e.name);
     for (const k of ['gemm', 'denseCsrT', 'unaryF32', 'conv1dFwd', 'rfftRows', 'topkRows']) expect(names, k).toContain(k);

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { niceStep, niceTicks, tickLabel, titled } from '../src/plot/ticks.ts';
 import { lineChart } from '../src/cli/svg-plot.ts';
 import { sparsityChartSvg } from '../src/web/charts.ts';
+import { sparsityCurveSvg } from '../src/cli/sparsity-plots.ts';
+import type { UpdateRecord } from '../src/sparse/controller.ts';
 
 const mantissa = (step: number) => +(step / 10 ** Math.floor(Math.log10(step) + 1e-9)).toFixed(9);
 
@@ -63,5 +65,20 @@ describe('charts', () => {
     const svg = sparsityChartSvg('s', [{ step: 0, sparsity: 0, decision: null, val_loss: null }, { step: 130, sparsity: 0.4, decision: 'shrink', val_loss: 0.5 }]);
     const xs = [...svg.matchAll(/class="tick-x">([^<]+)</g)].map((m) => m[1]!);
     expect(xs).toEqual(['0', '20', '40', '60', '80', '100', '120']);
+  });
+
+  it('validation loss gets 1-2-5 ticks on the right axis of both sparsity charts (report, demo and train\'s sparsity.svg)', () => {
+    const losses = [0.8731, 0.6412, 0.7033, 0.5127];
+    const web = sparsityChartSvg('s', losses.map((v, i) => ({ step: 10 * (i + 1), sparsity: 0.1 * i, decision: 'stable', val_loss: v })));
+    const rec = (v: number, i: number): UpdateRecord => ({ step: 10 * (i + 1), epoch: 1, zeta: 0, decision: 'stable', val_loss: v, L_best: null, S_best: null, sparsity: 0.1 * i, masked_sparsity: 0.1 * i, layers: {} });
+    const cli = sparsityCurveSvg('s', losses.map(rec));
+    for (const svg of [web, cli]) {
+      const ticks = [...svg.matchAll(/class="tick-loss">([^<]+)</g)].map((m) => m[1]!);
+      expect(ticks).toEqual(['0.5', '0.6', '0.7', '0.8', '0.9']);
+    }
+    const xs = [...cli.matchAll(/class="tick-x">([^<]+)</g)].map((m) => m[1]!);
+    expect(xs).toEqual(['0', '10', '20', '30', '40']);
+    const ys = [...cli.matchAll(/class="tick-y">([^<]+)</g)].map((m) => m[1]!);
+    expect(ys).toEqual(['0.0', '0.2', '0.4', '0.6', '0.8', '1.0']);
   });
 });

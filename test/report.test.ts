@@ -3,7 +3,10 @@
  * would), turns its --out folder into report.html, and checks the page: one self-contained document (no
  * external assets, no executable script), well-formed (balanced tags), with the result table and its JSON data
  * block equal to the run's result line, loss curves, the sparsity curve with decisions marked, per-layer density
- * and the forecast plots. Also: a dense run's report and a folder that is not a run.
+ * and the forecast plots. The opening summary: its numbers equal result.json's, the model-file sizes equal
+ * `sparsecast export`'s with and without CSR, and it says so plainly when sparse is slower or worse. The
+ * forecast plots are in raw units (ETTh1's OT in °C, read back from the drawn line) with each axis's unit
+ * named. Also: a dense run's report and a folder that is not a run.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { summarySection } from '../src/cli/report-summary.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/dev-cli.ts', ...args], { cwd: root, encoding: 'utf8' });
@@ -66,7 +70,7 @@ describe('sparsecast report', () => {
 
   it('writes DIR/report.html and names the sections it filled', () => {
     expect(reportOut.report).toBe(join(dir, 'pals', 'report.html'));
-    expect(reportOut.sections).toEqual(['result', 'loss', 'sparsity', 'density', 'forecast', 'config']);
+    expect(reportOut.sections).toEqual(['summary', 'result', 'loss', 'sparsity', 'density', 'forecast', 'config']);
   });
 
   it('is one well-formed, self-contained HTML document', () => {
@@ -97,6 +101,68 @@ describe('sparsecast report', () => {
     expect(m, `section #${id}`).not.toBeNull();
     return m![1]!;
   };
+
+  it('opens with a summary whose numbers are the run result, before the raw keys', () => {
+    expect(html.indexOf('<section id="summary">')).toBeGreaterThan(0);
+    expect(html.indexOf('<section id="summary">')).toBeLessThan(html.indexOf('<section id="result">'));
+    const s = section('summary');
+    const cells = new Map([...s.matchAll(/data-key="(\w+)" data-value="([^"]*)"/g)].map((m) => [m[1]!, Number(m[2])]));
+    const fromResult = ['mse', 'naive_mse', 'mae', 'naive_mae', 'sparsity', 'flops_sparse', 'flops_dense', 'infer_ms_sparse', 'infer_ms_dense', 'step_ms_sparse', 'step_ms_dense'];
+    for (const k of fromResult) expect(cells.get(k), k).toBe(trainJson[k]);
+    // The words carry the same numbers as the table: MSE, the baseline's, FLOPs (thousands separated).
+    const words = s.match(/<p>([\s\S]*?)<\/p>/)![1]!;
+    expect(words).toContain(String(+(trainJson.mse as number).toPrecision(4)));
+    expect(words).toContain(String(+(trainJson.naive_mse as number).toPrecision(4)));
+    expect(words).toContain((trainJson.flops_sparse as number).toLocaleString('en-US'));
+    // File sizes: the .sc that `sparsecast export` writes at the default CSR threshold and with every layer dense.
+    for (const [threshold, key] of [['0.5', 'file_bytes_sparse'], ['0', 'file_bytes_dense']] as const) {
+      const e = cli(['export', '--checkpoint', join(dir, 'pals'), '--out', join(dir, `t${threshold}.sc`), '--csr_threshold', threshold]);
+      expect(e.status, e.stderr).toBe(0);
+      expect(cells.get(key), key).toBe((JSON.parse(e.stdout.trim()) as { bytes: number }).bytes);
+    }
+  }, 60_000);
+
+  it('says plainly when sparse is slower, larger or worse than the baseline', () => {
+    const r = { model: 'Transformer', data: 'ETTh1.csv', method: 'pals', backend: 'wasm', mse: 0.9, naive_mse: 0.8, mae: 0.7, naive_mae: 0.6,
+      sparsity: 0.5, params: 1000, flops_dense: 2000, flops_sparse: 1200, infer_ms_dense: 5, infer_ms_sparse: 6, step_ms_dense: 10, step_ms_sparse: 8 };
+    const s = summarySection(r, { sparse: 1100, dense: 1000, csr: 2, threshold: 0.5 });
+    expect(s).toContain('<strong>worse than the naive forecast</strong>');
+    expect(s).toContain("<strong>worse than the naive forecast's</strong>");
+    expect(s).toMatch(/predict one test batch: <strong>slower<\/strong> with sparse execution \(6 ms against 5 ms dense\)/);
+    expect(s).toContain('1.25× faster'); // the training step: 10 / 8
+    expect(s).toContain('<strong>10% larger</strong>');
+    expect(s).toContain('40% saved'); // FLOPs
+    const better = summarySection({ ...r, mse: 0.4, mae: 0.3, infer_ms_sparse: 4 }, { sparse: 800, dense: 1000, csr: 2, threshold: 0.5 });
+    expect(better).not.toMatch(/worse|slower|larger/);
+    expect(better).toContain('50% below the naive forecast');
+    expect(better).toContain('20% smaller');
+  });
+
+  it('draws the forecasts in raw units with each axis unit named', () => {
+    const s = section('forecast');
+    const first = s.match(/<svg[\s\S]*?<\/svg>/)![0];
+    expect(first).toContain('>OT: oil temperature (°C)</text>');
+    expect(first).toContain('>time step (1 step = 1 h)</text>');
+    // Test window 0 of ETTh1 (TSLib borders): history = OT of rows [11520 − 48, 11520), truth = the next 24.
+    const rows = readFileSync(join(root, 'data', 'ETTh1.csv'), 'utf8').trim().split('\n').slice(1);
+    const ot = (r: number) => Number(rows[r]!.split(',').pop());
+    const history = Array.from({ length: 48 }, (_, t) => ot(11472 + t));
+    const truth = Array.from({ length: 24 }, (_, t) => ot(11520 + t));
+    // Read the drawn values back: y pixels → values through two labelled ticks (a tick's text sits 4 px below it).
+    const ticks = [...first.matchAll(/y="([\d.]+)" text-anchor="end" class="tick-y">([^<]+)</g)].map((m) => [Number(m[1]) - 4, Number(m[2])] as const);
+    expect(ticks.length).toBeGreaterThanOrEqual(3);
+    const [[p0, v0], [p1, v1]] = [ticks[0]!, ticks.at(-1)!];
+    const value = (py: number) => v0 + ((py - p0) * (v1 - v0)) / (p1 - p0);
+    const line = (color: string) => first.match(new RegExp(`<polyline[^>]*stroke="${color}"[^>]*points="([^"]*)"`))![1]!.trim().split(/\s+/).map((p) => value(Number(p.split(',')[1])));
+    const span = Math.abs(v1 - v0);
+    const drawnHistory = line('#555');
+    const drawnTruth = line('#2ca02c');
+    expect(drawnHistory).toHaveLength(48);
+    drawnHistory.forEach((v, t) => expect(Math.abs(v - history[t]!), `history ${t}: drawn ${v}, data ${history[t]}`).toBeLessThan(0.002 * span + 1e-3));
+    drawnTruth.forEach((v, t) => expect(Math.abs(v - truth[t]!), `truth ${t}: drawn ${v}, data ${truth[t]}`).toBeLessThan(0.002 * span + 1e-3));
+    // Not z-scores: ETTh1's OT there is a temperature of several °C.
+    expect(Math.max(...history)).toBeGreaterThan(4);
+  });
 
   it('plots the loss curves of every epoch', () => {
     const s = section('loss');
@@ -139,6 +205,11 @@ describe('sparsecast report', () => {
     const page = readFileSync(join(dense, 'report.html'), 'utf8');
     expect(tagProblems(page)).toEqual([]);
     expect(page).toContain('every layer stays dense');
+    const summary = page.match(/<section id="summary">([\s\S]*?)<\/section>/)![1]!;
+    expect(summary).toContain('A dense run: every weight is kept');
+    const bytes = [...summary.matchAll(/data-key="file_bytes_(sparse|dense)" data-value="(\d+)"/g)].map((m) => Number(m[2]));
+    expect(bytes).toHaveLength(2);
+    expect(bytes[0]).toBe(bytes[1]);
     expect(page).toContain('<section id="forecast">');
 
     const empty = mkdtempSync(join(dir, 'empty-'));

@@ -1,6 +1,7 @@
 /**
  * `sparsecast report --out DIR`: one self-contained HTML page, `DIR/report.html`, from a training run's --out
- * folder — the result JSON as a table, loss curves (log.jsonl), the sparsity curve with the controller's
+ * folder — first a summary in words and one table (test error against the naive baseline, sparsity, FLOPs,
+ * speed and model-file size against the dense twin: report-summary.ts), then the result JSON as a table, loss curves (log.jsonl), the sparsity curve with the controller's
  * decisions (sparsity.jsonl), per-layer density (the final masks in model.safetensors, else the last update),
  * the forecast-vs-truth plots the run drew, and the run's configuration. Inline SVG and CSS only: no scripts to
  * run, no external assets (the result also sits in a `<script type="application/json">` data block).
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { parseCommandArgs } from './flags.ts';
 import { REPORT } from './commands.ts';
 import { lineChart } from './svg-plot.ts';
+import { modelFileSizes, summarySection } from './report-summary.ts';
 import { readModelWeights } from '../io/model-weights.ts';
 import { densityBarsSvg, esc, sparsityChartSvg, DECISION_COLORS } from '../web/charts.ts';
 import type { EpochLog } from '../train/trainer.ts';
@@ -117,7 +119,7 @@ export interface ReportSummary {
 }
 
 /** Build DIR/report.html from a run folder; returns its path and the sections it has data for. */
-export function writeReport(dir: string): ReportSummary {
+export async function writeReport(dir: string): Promise<ReportSummary> {
   if (!existsSync(dir)) throw new Error(`sparsecast report: ${dir} does not exist`);
   const configPath = join(dir, 'config.json');
   const config = existsSync(configPath) ? (JSON.parse(readFileSync(configPath, 'utf8')) as Json) : null;
@@ -132,6 +134,12 @@ export function writeReport(dir: string): ReportSummary {
   const method = String(result?.method ?? (config?.sparse as Json | undefined)?.method ?? 'dense');
   const has: string[] = [];
   const sections: string[] = [];
+
+  // Summary: what a reader came for, before the raw keys.
+  if (result) {
+    has.push('summary');
+    sections.push(summarySection(result, await modelFileSizes(dir)));
+  }
 
   // Result
   if (result) {
@@ -185,7 +193,7 @@ export function writeReport(dir: string): ReportSummary {
   const svgs = plots.map((f) => inlineSvg(join(dir, f))).filter((s): s is string => s !== null);
   if (svgs.length) {
     has.push('forecast');
-    sections.push(`<section id="forecast"><h2>Forecast vs truth</h2>\n<div class="grid">${svgs.map((s) => `<div>${s}</div>`).join('\n')}</div></section>`);
+    sections.push(`<section id="forecast"><h2>Forecast vs truth</h2>\n<p class="note">The target column in three test windows, drawn by train from the best weights: history, truth and forecast in the data's own units.</p>\n<div class="grid">${svgs.map((s) => `<div>${s}</div>`).join('\n')}</div></section>`);
   } else {
     sections.push('<section id="forecast"><h2>Forecast vs truth</h2><p class="note">No forecast plots in this folder.</p></section>');
   }
@@ -221,6 +229,6 @@ ${sections.join('\n')}
 export async function reportCommand(argv: string[]): Promise<void> {
   const args = parseCommandArgs(REPORT, argv);
   const dir = (args.flags.get('out') ?? args.command)!;
-  const { path, sections } = writeReport(dir);
+  const { path, sections } = await writeReport(dir);
   console.log(JSON.stringify({ report: path, sections }));
 }

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { UpdateRecord } from '../sparse/controller.ts';
 import type { Masking } from '../sparse/masking.ts';
+import { niceStep, niceTicks, tickLabel } from '../plot/ticks.ts';
 
 export function readUpdates(path: string): UpdateRecord[] {
   return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as UpdateRecord);
@@ -20,9 +21,9 @@ export function sparsityCurveSvg(title: string, updates: UpdateRecord[]): string
   const px = (x: number) => m.l + ((x - x0) / (x1 - x0)) * (W - m.l - m.r);
   const py = (y: number) => H - m.b - y * (H - m.t - m.b);
   const losses = updates.map((u) => u.val_loss).filter((v): v is number => v !== null && Number.isFinite(v));
-  const lo = Math.min(...losses);
-  const hi = Math.max(...losses);
-  const pl = (v: number) => (hi > lo ? py((v - lo) / (hi - lo)) : py(0.5));
+  // Right axis (validation loss): 1-2-5 ticks over the losses seen, the axis widened to whole steps.
+  const lt = niceTicks(Math.min(...losses), Math.max(...losses));
+  const pl = (v: number) => py((v - lt.lo) / (lt.hi - lt.lo));
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
@@ -32,9 +33,13 @@ export function sparsityCurveSvg(title: string, updates: UpdateRecord[]): string
     `<text x="${(m.l + W - m.r) / 2}" y="${H - 8}" text-anchor="middle">step</text>`,
     `<text x="14" y="${H / 2}" transform="rotate(-90 14 ${H / 2})" text-anchor="middle">sparsity</text>`,
   ];
-  for (let i = 0; i <= 5; i++) parts.push(`<text x="${m.l - 6}" y="${py(i / 5) + 4}" text-anchor="end">${(i / 5).toFixed(1)}</text>`, `<line x1="${m.l}" y1="${py(i / 5)}" x2="${W - m.r}" y2="${py(i / 5)}" stroke="#eee"/>`);
+  for (let i = 0; i <= 5; i++) parts.push(`<text x="${m.l - 6}" y="${py(i / 5) + 4}" text-anchor="end" class="tick-y">${tickLabel(i / 5, 0.2)}</text>`, `<line x1="${m.l}" y1="${py(i / 5)}" x2="${W - m.r}" y2="${py(i / 5)}" stroke="#eee"/>`);
+  // Steps are whole numbers: 1-2-5 ticks of at least 1 across the steps drawn.
+  const xStep = Math.max(1, niceStep(x1 - x0));
+  for (let x = Math.ceil(x0 / xStep) * xStep; x <= x1 + 1e-9; x += xStep) parts.push(`<text x="${px(x)}" y="${H - m.b + 16}" text-anchor="middle" class="tick-x">${tickLabel(x, xStep)}</text>`);
   if (losses.length) {
-    parts.push(`<text x="${W - m.r + 6}" y="${py(1) + 4}" fill="#1f77b4">${hi.toPrecision(3)}</text>`, `<text x="${W - m.r + 6}" y="${py(0) + 4}" fill="#1f77b4">${lo.toPrecision(3)}</text>`);
+    for (const v of lt.values) parts.push(`<text x="${W - m.r + 6}" y="${pl(v) + 4}" fill="#1f77b4" class="tick-loss">${tickLabel(v, lt.step)}</text>`);
+    parts.push(`<text x="${W - 10}" y="${H / 2}" transform="rotate(90 ${W - 10} ${H / 2})" text-anchor="middle" fill="#1f77b4">val loss (MSE, normalised)</text>`);
     const pts = updates.filter((u) => u.val_loss !== null).map((u) => `${px(u.step).toFixed(1)},${pl(u.val_loss!).toFixed(1)}`).join(' ');
     parts.push(`<polyline fill="none" stroke="#1f77b4" stroke-width="1.2" stroke-dasharray="4 2" points="${pts}"/>`);
   }

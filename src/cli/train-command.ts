@@ -34,6 +34,7 @@ import type { Growth, UpdateRecord } from '../sparse/controller.ts';
 import type { DensityInit } from '../sparse/density.ts';
 import type { StructureKind } from '../sparse/structure.ts';
 import { readUpdates, writeSparsityPlots } from './sparsity-plots.ts';
+import { writeForecastPlots } from './forecast-plots.ts';
 import { acquireRunLock } from './run-lock.ts';
 import { checkResume, fingerprintRun, fingerprintState, type RunFingerprint } from './run-fingerprint.ts';
 import { assertFiniteMetrics } from './result-check.ts';
@@ -427,27 +428,6 @@ async function trainRun(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean
   trainer.dispose();
   model.dispose();
   return { json, result };
-}
-
-/** Forecast vs ground truth of the target channel for a few test windows. */
-async function writeForecastPlots(trainer: Trainer, ds: ForecastDataset, out: string, model: string): Promise<void> {
-  const n = ds.count('test');
-  const picks = [0, Math.floor(n / 3), Math.floor((2 * n) / 3)];
-  const { seqLen, labelLen, predLen } = ds.opts;
-  const C = ds.channels;
-  const batch = ds.batch('test', picks);
-  const pred = await trainer.predict(batch);
-  picks.forEach((id, k) => {
-    const hist = Array.from({ length: seqLen }, (_, t) => batch.x[(k * seqLen + t) * C + C - 1]!);
-    const truth = Array.from({ length: predLen }, (_, t) => batch.y[(k * (labelLen + predLen) + labelLen + t) * C + C - 1]!);
-    const fc = Array.from({ length: predLen }, (_, t) => pred[(k * predLen + t) * C + C - 1]!);
-    const xs = Array.from({ length: predLen }, (_, t) => seqLen + t);
-    writeFileSync(join(out, `forecast-${k}.svg`), lineChart(`${model}: test window ${id}, ${ds.columns[C - 1]} (normalised)`, [
-      { name: 'history', values: hist, color: '#555' },
-      { name: 'truth', values: truth, x: xs, color: '#2ca02c' },
-      { name: 'forecast', values: fc, x: xs, color: '#d62728', dashed: true },
-    ], { xLabel: 'time step', yLabel: 'value' }));
-  });
 }
 
 /** The best weights under their TSLib state-dict names (plus masks as `mask.<name>` u8), for PyTorch interop. */

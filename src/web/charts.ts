@@ -4,7 +4,7 @@
  * with the controller's decisions marked and per-layer density bars.
  */
 import { lineChart, type Series } from '../plot/line-chart.ts';
-import { niceStep, tickLabel } from '../plot/ticks.ts';
+import { niceStep, niceTicks, tickLabel } from '../plot/ticks.ts';
 
 export const DECISION_COLORS: Record<string, string> = { shrink: '#d62728', expand: '#2ca02c', stable: '#7f7f7f' };
 const OTHER_DECISION = '#9467bd';
@@ -70,12 +70,11 @@ export function sparsityChartSvg(title: string, samples: SparsitySample[], opts:
   for (let x = 0; x <= x1 + 1e-9; x += xStep) parts.push(`<text x="${px(x)}" y="${H - m.b + 15}" text-anchor="middle" class="tick-x">${tickLabel(x, xStep)}</text>`);
   const losses = pts.filter((p) => p.val_loss !== null && Number.isFinite(p.val_loss));
   if (losses.length > 0) {
-    const lo = Math.min(...losses.map((p) => p.val_loss!));
-    const hi = Math.max(...losses.map((p) => p.val_loss!));
-    const pl = (v: number) => (hi > lo ? py(0.05 + (0.9 * (v - lo)) / (hi - lo)) : py(0.5));
+    // Right axis (validation loss): its own 1-2-5 ticks over the losses seen, the axis widened to whole steps.
+    const lt = niceTicks(Math.min(...losses.map((p) => p.val_loss!)), Math.max(...losses.map((p) => p.val_loss!)));
+    const pl = (v: number) => py((v - lt.lo) / (lt.hi - lt.lo));
     parts.push(`<polyline fill="none" stroke="#1f77b4" stroke-width="1.2" stroke-dasharray="4 2" points="${losses.map((p) => `${px(p.step).toFixed(1)},${pl(p.val_loss!).toFixed(1)}`).join(' ')}"/>`);
-    parts.push(`<text x="${W - m.r + 4}" y="${pl(hi) + 4}" fill="#1f77b4">${+hi.toPrecision(3)}</text>`);
-    if (hi > lo) parts.push(`<text x="${W - m.r + 4}" y="${pl(lo) + 4}" fill="#1f77b4">${+lo.toPrecision(3)}</text>`);
+    for (const v of lt.values) parts.push(`<text x="${W - m.r + 4}" y="${pl(v) + 4}" fill="#1f77b4" class="tick-loss">${tickLabel(v, lt.step)}</text>`);
   }
   parts.push(`<polyline fill="none" stroke="#111" stroke-width="2" points="${pts.map((p) => `${px(p.step).toFixed(1)},${py(p.sparsity).toFixed(1)}`).join(' ')}"/>`);
   for (const p of pts) {
