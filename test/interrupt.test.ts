@@ -182,7 +182,7 @@ describe('Ctrl-C / SIGTERM in the CLI', () => {
   it('sweep: passes the signal to its runs, each saves a checkpoint; exit 130 with their --resume commands', async () => {
     const out = tmp('sweep');
     const runs = ['lambda1.05', 'lambda1.1'].map((n) => join(out, n, 'checkpoint.safetensors'));
-    const r = await cli(['sweep', ...MODEL, '--train_epochs', '1', '--max_train_batches', '40', '--checkpoint_every', '2', '--grid', 'lambda=1.05,1.1', '--jobs', '2', '--out', out],
+    const r = await cli(['sweep', ...MODEL, '--train_epochs', '1', '--max_train_batches', '40', '--checkpoint_every', '2', '--method', 'pals', '--grid', 'lambda=1.05,1.1', '--jobs', '2', '--out', out],
       ['SIGINT'], () => runs.every((p) => existsSync(p)));
     expect(r.code, r.stderr).toBe(130);
     expect(r.stdout).toBe('');
