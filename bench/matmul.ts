@@ -273,7 +273,10 @@ export async function benchMatmul(opts: { json: boolean; backend?: string; runs?
   }
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+// In a bundle (scripts/gpu/bundle.mjs) every module's import.meta.url is the bundle's own, which is argv[1]:
+// only the unbundled file can be the program started.
+const isMain = process.env.SPARSECAST_BUNDLED !== '1' && process.argv[1] !== undefined
+  && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isMain) {
   const args = process.argv.slice(2);
   const flag = (f: string) => {

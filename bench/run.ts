@@ -16,8 +16,9 @@
  *   attention  fused vs unfused attention, forward and forward+backward, at the Transformer's shapes
  *             (bench/attention.ts; `--preset small|full|all`, `--backend wasm|js|webgpu`)
  * `--threads N` (other benches): the registered wasm backend runs its kernels on N threads (default 1).
- * `--backend webgpu` (matmul, block: bench/webgpu.ts) adds the adapter to each line; block takes `--small` /
+ * `--backend webgpu` (matmul, block, train: bench/webgpu.ts) adds the adapter to each line; block takes `--small` /
  * `--full`, and on a software adapter runs a reduced shape unless `--full` is given.
+ * `--no-peer` (train): skip the PyTorch peer (a GPU run measures ours only; the peer is one CPU thread).
  * Prints one JSON object per line with --json. Node runs with --experimental-wasm-relaxed-simd (see
  * package.json) so the relaxed build can be measured.
  */
@@ -49,7 +50,7 @@ switch (name) {
   case 'matmul':
     if (backend === 'webgpu') {
       const { benchMatmulWebGpu } = await import('./webgpu.ts');
-      await benchMatmulWebGpu({ json, runs });
+      await benchMatmulWebGpu({ json, runs, shapes: flag('--shapes') });
       process.exit(0); // a GPU device can keep the event loop alive
     }
     await benchMatmul({ json, backend, threads, shapes: flag('--shapes') });
@@ -75,7 +76,14 @@ switch (name) {
   case 'train': {
     const preset = flag('--preset') as 'small' | 'full' | undefined;
     const models = flag('--models')?.split(',');
-    await benchTrain({ json, backend, preset, models, runs, epoch: args.includes('--epoch') });
+    const peer = !args.includes('--no-peer');
+    if (backend === 'webgpu') {
+      const { gpuBackend } = await import('./webgpu.ts');
+      const adapter = (await gpuBackend()).rt.description;
+      await benchTrain({ json, backend, preset, models, runs, epoch: args.includes('--epoch'), peer, tags: { adapter } });
+      process.exit(0); // a GPU device can keep the event loop alive
+    }
+    await benchTrain({ json, backend, preset, models, runs, epoch: args.includes('--epoch'), peer });
     break;
   }
   case 'sparsity': {

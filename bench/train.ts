@@ -1,6 +1,7 @@
 /**
  * Training-step and evaluation-batch time of each forecasting model on ETTh1 (batch 32, seq 96 / label 48 /
- * pred 96), small or full preset: `npm run bench -- train [--preset small|full] [--backend wasm] [--models A,B]`.
+ * pred 96), small or full preset: `npm run bench -- train [--preset small|full] [--backend wasm|webgpu] [--models A,B]
+ * [--no-peer]`.
  * Prints {"bench":"train","model","preset","backend","step_ms","eval_batch_ms"} per model (medians).
  * `--epoch`: also one whole epoch of the Transformer as `sparsecast train` runs it (every training batch, then
  * the validation and test losses, TSLib's per-epoch work), timed end to end, and the PyTorch peer running the
@@ -19,7 +20,15 @@ import { createModel, defaultConfig, PRESETS, modelNames } from '../src/models/i
 import { Trainer } from '../src/train/trainer.ts';
 import { emit, medianMs } from './stats.ts';
 
-export async function benchTrain(opts: { json: boolean; backend?: string; preset?: 'small' | 'full'; models?: string[]; runs?: number; epoch?: boolean }): Promise<void> {
+/**
+ * `peer: false` skips the PyTorch peer; `tags` are added to each of our lines (the webgpu run's adapter).
+ */
+export async function benchTrain(opts: {
+  json: boolean; backend?: string; preset?: 'small' | 'full'; models?: string[]; runs?: number; epoch?: boolean;
+  peer?: boolean; tags?: Record<string, unknown>;
+}): Promise<void> {
+  const peer = opts.peer ?? true;
+  const tags = opts.tags ?? {};
   const backend = opts.backend ?? 'wasm';
   const preset = opts.preset ?? 'small';
   engine.useBackend(backend);
@@ -37,26 +46,26 @@ export async function benchTrain(opts: { json: boolean; backend?: string; preset
     const test = ds.batches('test', 32, null);
     let j = 0;
     const evalMs = await medianMs(async () => await trainer.predict(ds.batch('test', test[j++ % test.length]!)), { warmup: 1, runs: opts.runs ?? 7 });
-    emit(opts.json, { bench: 'train', impl: `sparsecast-${backend}`, model: name, preset, backend, step_ms: +stepMs.toFixed(1), eval_batch_ms: +evalMs.toFixed(1) });
+    emit(opts.json, { bench: 'train', impl: `sparsecast-${backend}`, model: name, preset, backend, step_ms: +stepMs.toFixed(1), eval_batch_ms: +evalMs.toFixed(1), ...tags });
     trainer.dispose();
     model.dispose();
-    if (name === 'Transformer') torchPeer(opts.json, preset);
-    if (name === 'Transformer' && opts.epoch) await epochRun(opts.json, ds, backend, preset);
+    if (name === 'Transformer' && peer) torchPeer(opts.json, preset);
+    if (name === 'Transformer' && opts.epoch) await epochRun(opts.json, ds, backend, preset, peer, tags);
   }
 }
 
 /** One epoch of fit() (train batches, then val and test losses), ours and the peer's at the same counts. */
-async function epochRun(json: boolean, ds: ForecastDataset, backend: string, preset: 'small' | 'full'): Promise<void> {
+async function epochRun(json: boolean, ds: ForecastDataset, backend: string, preset: 'small' | 'full', peer: boolean, tags: Record<string, unknown>): Promise<void> {
   const rng = new Rng(2020);
   const model = createModel('Transformer', rng, defaultConfig(ds.channels, { ...PRESETS[preset] }));
   const trainer = new Trainer(model, ds, rng, { epochs: 1, patience: 3, batchSize: 32, learningRate: 1e-4, lradj: 'type1', seed: 2020 });
   const steps = ds.batches('train', 32, new Rng(1)).length;
   const evalBatches = ds.batches('val', 32, null).length + ds.batches('test', 32, null).length;
   const r = await trainer.fit();
-  emit(json, { bench: 'train-epoch', impl: `sparsecast-${backend}`, model: 'Transformer', preset, steps, eval_batches: evalBatches, epoch_s: +r.history[0]!.seconds.toFixed(2) });
+  emit(json, { bench: 'train-epoch', impl: `sparsecast-${backend}`, model: 'Transformer', preset, steps, eval_batches: evalBatches, epoch_s: +r.history[0]!.seconds.toFixed(2), ...tags });
   trainer.dispose();
   model.dispose();
-  torchPeer(json, preset, ['--epoch', String(steps), String(evalBatches)]);
+  if (peer) torchPeer(json, preset, ['--epoch', String(steps), String(evalBatches)]);
 }
 
 /**

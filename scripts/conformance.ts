@@ -52,9 +52,12 @@ if (which === 'wasm-relaxed' || (which === 'all' && relaxedSimdSupported())) {
 
 if (which === 'webgpu') {
   backends.push(['webgpu', async () => {
-    // Generated shader map (git-ignored) first, as test/webgpu.test.ts does.
-    const { execFileSync } = await import('node:child_process');
-    execFileSync(process.execPath, [new URL('./build-shaders.mjs', import.meta.url).pathname], { stdio: 'ignore' });
+    // Generated shader map (git-ignored) first, as test/webgpu.test.ts does; a bundle (scripts/gpu/bundle.mjs)
+    // already holds the map it was built with.
+    if (process.env.SPARSECAST_BUNDLED !== '1') {
+      const { execFileSync } = await import('node:child_process');
+      execFileSync(process.execPath, [new URL('./build-shaders.mjs', import.meta.url).pathname], { stdio: 'ignore' });
+    }
     const { createWebGpuBackend } = await import('../src/backend/webgpu/backend.ts');
     return createWebGpuBackend();
   }]);
