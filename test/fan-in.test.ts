@@ -2,6 +2,7 @@
 // (the contract's summation order, on both the tile path and the small-m path, ablated rows included) and close
 // to an f64 reference of X·(W ⊙ M)ᵀ; dense ↔ fan-in round trips; the u16 column packing; errors that name the
 // kernel. The conformance suite compares the backends (webgpu included).
+import v8 from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import type { Backend, FanInStorage, Storage } from '../src/backend/kernels.ts';
 import { createJsBackend } from '../src/backend/js/backend.ts';
@@ -79,6 +80,28 @@ describe('denseFanInT', () => {
       }
     });
   }
+});
+
+describe('denseFanInT in the relaxed-SIMD build', () => {
+  it('is bit-identical to denseCsrT there too (the same fused f32x4 steps in the same lanes)', () => {
+    // Node 20 validates relaxed SIMD only behind a V8 flag; it can be set at run time before compiling.
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    let be: Backend;
+    try {
+      be = createWasmBackendSync({ relaxed: true });
+    } catch {
+      return; // this runtime has no relaxed SIMD at all
+    }
+    const r = rng(16);
+    const k = be.kernels;
+    for (const [m, nIn, n, fan, dead] of SHAPES) {
+      const mask = fanInMask(n, nIn, fan, r, dead);
+      const [ws, xs, ms] = [be.upload(randn(n * nIn, r)), be.upload(randn(m * nIn, r)), be.upload(mask)];
+      const f = k.denseToFanIn(ws, n, nIn, fan, liveCount(mask, n, nIn), ms);
+      const csr = k.denseToCsr(ws, n, nIn, count(mask), ms);
+      expect(read(be, k.denseFanInT(xs, m, f)), `[${m},${nIn}]×[${n},${nIn}] k ${fan}`).toEqual(read(be, k.denseCsrT(xs, m, csr)));
+    }
+  });
 });
 
 describe('denseToFanIn / fanInToDense', () => {

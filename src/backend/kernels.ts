@@ -116,7 +116,10 @@ export interface FanInStorage {
   readonly live: number;
   /** i32[live]: the live rows, strictly increasing, each in [0, rows). */
   readonly liveRows: Storage;
-  /** i32[ceil(live·k / 2)]: packed u16 columns, live row by live row; strictly increasing within a row. */
+  /**
+   * i32[ceil(live·k / 2)]: packed u16 columns, live row by live row; increasing within a row as denseToFanIn
+   * builds them (the products accept any order: they sum in storage order, the order only steers the cache).
+   */
   readonly colIdx: Storage;
   /** f32[live·k]: values[j·k + t] = W[liveRows[j], column t of live row j]. */
   readonly values: Storage;
