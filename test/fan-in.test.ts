@@ -149,6 +149,7 @@ describe('denseToFanIn / fanInToDense', () => {
       expect(() => k.denseToFanIn(y, 3, 3, 1, 3)).toThrow(/denseToFanIn.*2 live rows, but live = 3/);
       const wide = be.upload(new Float32Array(65537));
       expect(() => k.denseToFanIn(wide, 1, 65537, 0, 0)).toThrow(/denseToFanIn.*65537.*u16/);
+      expect(() => k.denseToFanIn(y, 3, 3, 4, 0)).toThrow(/denseToFanIn.*k = 4 exceeds cols = 3/);
       const f = k.denseToFanIn(y, 3, 3, 1, 2);
       const badRows = be.upload(Int32Array.from([1, 1]));
       expect(() => k.denseFanInT(y, 3, { ...f, liveRows: badRows })).toThrow(/denseFanInT.*liveRows\[1\] = 1/);

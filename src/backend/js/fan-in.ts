@@ -76,6 +76,7 @@ export function fanInKernels(heap: JsHeap): Pick<Kernels, 'denseFanInT' | 'dense
         if (!(Number.isInteger(v) && v >= 0)) throw new Error(`${op}: ${what} must be a non-negative integer, got ${v}`);
       }
       if (cols > FAN_IN_MAX_COLS) throw new Error(`${op}: cols = ${cols} > ${FAN_IN_MAX_COLS} cannot be indexed by u16; use CSR`);
+      if (k > cols) throw new Error(`${op}: k = ${k} exceeds cols = ${cols}`);
       const src = input(op, x, rows * cols, 'f32', `x [${rows}, ${cols}]`);
       const keep = mask ? input(op, mask, rows * cols, 'u8', 'mask') : src;
       let found = 0;

@@ -88,6 +88,7 @@ export function denseToFanInWasm(
   checkDim(K, 'k', k);
   checkDim(K, 'live', live);
   if (cols > MAX_COLS) fail(K, `cols = ${cols} > ${MAX_COLS} cannot be indexed by u16; use CSR`);
+  if (k > cols) fail(K, `k = ${k} exceeds cols = ${cols}`);
   checkSize(K, `x [${rows}, ${cols}]`, x, rows * cols, 'f32');
   if (mask) checkSize(K, 'mask', mask, rows * cols, 'u8');
   const ex = rt.exports;
