@@ -16,6 +16,7 @@ export { setThreadScratch, threadScratchBytes } from './common';
 export * from './gemm';
 export * from './sparse';
 export * from './bsr';
+export * from './fan-in';
 export * from './random';
 export * from './elementwise';
 export * from './reduce';
@@ -29,3 +30,4 @@ export * from './fft';
 export * from './attention';
 export * from './optimizer';
 export * from './dropout';
+

@@ -8,6 +8,9 @@
  *             `--preset small|full|all`, `--svg PATH`, `--densities`, `--shapes`, `--pass forward|backward`;
  *             block-4×4 masks also through the BSR kernel), with the crossover and an SVG plot; with `--train`
  *             a Transformer training step and inference at `--density` (default 0.1), dense vs CSR execution
+ *   fan-in  the constant fan-in forward product (denseFanInT) vs dense-masked GEMM and denseCsrT on the same
+ *             fan-in masks, densities 0.5 / 0.25 / 0.1, the presets' layer shapes (bench/fan-in.ts; `--preset`,
+ *             `--densities`, `--m` to change the batch rows)
  *   csr-update  keeping a layer's CSR pair current: value refresh (gather vs dense-to-CSR) and topology
  *             updates (incremental vs full rebuild) — bench/csr-update.ts
  *   threads the wasm thread pool vs one thread: GEMMs (1024³, the block's shapes) and the block step side by
@@ -95,6 +98,11 @@ switch (name) {
       break;
     }
     await benchSparsity({ json, backend, runs, preset: flag('--preset'), svg: flag('--svg'), densities: flag('--densities')?.split(',').map(Number), shapes: flag('--shapes'), pass: flag('--pass') });
+    break;
+  }
+  case 'fan-in': {
+    const { benchFanIn } = await import('./fan-in.ts');
+    await benchFanIn({ json, runs, preset: flag('--preset'), densities: flag('--densities')?.split(',').map(Number), m: flag('--m') ? Number(flag('--m')) : undefined });
     break;
   }
   case 'csr-update': {

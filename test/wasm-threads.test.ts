@@ -216,6 +216,25 @@ describe('wasm threads: bit-identical to one thread', () => {
     }
   });
 
+  it('denseFanInT (rows of X split across threads, 32-row blocks and tails, an ablated row)', () => {
+    for (const [m, n, k, fan] of [[37, 29, 13, 4], [70, 96, 40, 9], [203, 30, 300, 31]] as const) {
+      const w = randn(n * k, 15);
+      const x = randn(m * k, 16);
+      // Row i keeps columns (i + 7t) mod k, t < fan (distinct: 7 is prime to these k); row 1 is ablated.
+      const mask = new Uint8Array(n * k);
+      for (let i = 0; i < n; i++) for (let t = 0; t < fan && i !== 1; t++) mask[i * k + ((i + 7 * t) % k)] = 1;
+      sameBytes(`denseFanInT ${m}x${n}x${k} k=${fan}`, (be) => {
+        const sw = upload(be, w);
+        const sm = be.upload(mask);
+        const f = be.kernels.denseToFanIn(sw, n, k, fan, n - 1, sm);
+        const sx = upload(be, x);
+        const out = be.kernels.denseFanInT(sx, m, f);
+        for (const s of [sw, sm, sx, f.liveRows, f.colIdx, f.values]) be.free(s);
+        return [out];
+      });
+    }
+  });
+
   it('unary, binary (same shape, broadcast, i32), softmax, logSoftmax, layerNorm', () => {
     const x = randn(1003, 10);
     const y = randn(1003, 11);

@@ -12,7 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AnyTypedArray, Backend, Storage } from '../src/backend/kernels.ts';
+import type { AnyTypedArray, Backend, FanInStorage, Storage } from '../src/backend/kernels.ts';
 import { BINARY_OPS, COMPARE_OPS, REDUCE_OPS, UNARY_OPS } from '../src/backend/kernels.ts';
 import { KERNEL_NAMES } from '../src/backend/kernels.ts';
 import { createJsBackend } from '../src/backend/js/backend.ts';
@@ -643,6 +643,24 @@ describe('webgpu backend', () => {
     const bad = gpu.kernels.denseToCsr(x, 2, 3, 0, m);
     await expect(gpu.sync()).rejects.toThrow(/^denseToCsr: the mask \[2, 3\] has 4 stored entries, but nnz = 0/);
     for (const s of [c.rowPtr, c.colIdx, c.values, bad.rowPtr, bad.colIdx, bad.values, x, m]) gpu.free(s);
+    expect(gpu.bytesInUse()).toBe(base);
+  });
+
+  it('denseToFanIn: a row with another count and a wrong live count are reported at the next read, by name', async () => {
+    await gpu.sync();
+    const base = gpu.bytesInUse();
+    const x = gpu.upload(new Float32Array([0, 7, 8, 0, 0, 1]));
+    const m = gpu.upload(new Uint8Array([1, 1, 0, 0, 1, 1]));
+    const free = (f: FanInStorage) => [f.liveRows, f.colIdx, f.values].forEach((s) => gpu.free(s));
+    free(gpu.kernels.denseToFanIn(x, 2, 3, 1, 2)); // row 0 keeps 2
+    await expect(gpu.read(x)).rejects.toThrow(/^denseToFanIn: row 0 of x \[2, 3\] keeps neither 0 nor k = 1 entries/);
+    free(gpu.kernels.denseToFanIn(x, 2, 3, 2, 1, m)); // two live rows
+    await expect(gpu.sync()).rejects.toThrow(/^denseToFanIn: the mask \[2, 3\] has 2 live rows, but live = 1 was passed/);
+    const ok = gpu.kernels.denseToFanIn(x, 2, 3, 2, 2, m);
+    expect(Array.from(await gpu.read(ok.values))).toEqual([0, 7, 0, 1]);
+    expect(Array.from(await gpu.read(ok.colIdx))).toEqual([0 | (1 << 16), 1 | (2 << 16)]);
+    free(ok);
+    for (const s of [x, m]) gpu.free(s);
     expect(gpu.bytesInUse()).toBe(base);
   });
 

@@ -93,6 +93,38 @@ export interface BsrStorage {
   readonly values: Storage;
 }
 
+/**
+ * Constant fan-in matrix (the `fan_in` mask structure, src/sparse/structure.ts) of shape [rows, cols]: every
+ * live row keeps exactly `k` entries and every other row (an ablated neuron) is all zero. Condensed: the live
+ * rows are listed, and each holds k values and k narrow column indices, with no row pointers.
+ *
+ * Ablated rows are skipped through `liveRows` rather than stored as k zeros: ablation is how the structure
+ * spends a layer's budget (SRigL removes many neurons whole), and a row list makes their cost zero in memory
+ * and in the product, at one i32 per live row; the product writes 0 to the rows it skips.
+ *
+ * Column indices are u16 (so `cols` ≤ 65536), packed two per i32 word because the contract's dtypes have no
+ * u16: index q is bits 16·(q mod 2) … 16·(q mod 2) + 15 of word ⌊q/2⌋, i.e. a little-endian u16 array, which
+ * is what wasm (always little-endian) and WGSL (`extractBits`) read directly. Half the index bytes of CSR and
+ * no rowPtr: 6 bytes per stored weight instead of 8 (+ 4 per row).
+ */
+export interface FanInStorage {
+  readonly rows: number;
+  readonly cols: number;
+  /** Entries per live row, in [0, cols]. */
+  readonly k: number;
+  /** Number of live rows. */
+  readonly live: number;
+  /** i32[live]: the live rows, strictly increasing, each in [0, rows). */
+  readonly liveRows: Storage;
+  /**
+   * i32[ceil(live·k / 2)]: packed u16 columns, live row by live row; increasing within a row as denseToFanIn
+   * builds them (the products accept any order: they sum in storage order, the order only steers the cache).
+   */
+  readonly colIdx: Storage;
+  /** f32[live·k]: values[j·k + t] = W[liveRows[j], column t of live row j]. */
+  readonly values: Storage;
+}
+
 export interface MatmulArgs {
   a: Storage;
   b: Storage;
@@ -385,6 +417,22 @@ export interface Kernels {
   /** BSR → dense [rows, cols] (block positions past the matrix edge are dropped). */
   bsrToDense(a: BsrStorage): Storage;
   /**
+   * Dense X [m, n_in] × (fan-in W [n_out, n_in])ᵀ → dense [m, n_out]: denseCsrT's role for a constant fan-in
+   * weight (no bias, as denseCsrT). Rows of W that are not live give 0. Summation order (js and wasm): out[i, r]
+   * is summed from 0 over the k entries of r in storage order (increasing column), one multiply and one add per
+   * step — denseCsrT's order for the CSR of the same mask, so the two agree bit for bit on a backend.
+   */
+  denseFanInT(x: Storage, m: number, w: FanInStorage): Storage;
+  /**
+   * Dense [rows, cols] → fan-in storage keeping positions where mask (u8) is non-zero, or x != 0 (NaN kept)
+   * without a mask (masked-in zeros are stored). The caller passes `k` and `live` (as denseToCsr's nnz, so sizes
+   * are known before any work runs); a row whose kept count is neither 0 nor k, a live count other than `live`,
+   * or cols > 65536 (u16 indices) throws an Error naming `denseToFanIn` (webgpu: at the next read).
+   */
+  denseToFanIn(x: Storage, rows: number, cols: number, k: number, live: number, mask?: Storage): FanInStorage;
+  /** Fan-in → dense [rows, cols] (rows not listed are 0). */
+  fanInToDense(a: FanInStorage): Storage;
+  /**
    * u8 mask with 1 at the k positions of largest |x| among positions where candidates (u8) is 1;
    * ties by lower index. k ≤ number of candidates.
    */
@@ -406,6 +454,7 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'rfft', 'irfft',
   'spmm', 'denseCsrT', 'sddmm', 'denseToCsr', 'csrToDense', 'maskedTopK',
   'denseBsrT', 'denseToBsr', 'bsrToDense',
+  'denseFanInT', 'denseToFanIn', 'fanInToDense',
 ] as const;
 
 /** Storage management every backend provides beside its kernels. */

@@ -18,7 +18,7 @@
  * This module is runtime-neutral (no node: imports): it runs in Node, Deno and the browser.
  */
 import type {
-  AnyTypedArray, AttentionAttrs, AttentionShape, Backend, BsrStorage, CsrStorage, Kernels, KernelName, PadMode, Storage,
+  AnyTypedArray, AttentionAttrs, AttentionShape, Backend, BsrStorage, CsrStorage, FanInStorage, Kernels, KernelName, PadMode, Storage,
 } from '../../src/backend/kernels.ts';
 import { createJsBackend } from '../../src/backend/js/backend.ts';
 import { BINARY_OPS, COMPARE_OPS, REDUCE_OPS, UNARY_OPS } from '../../src/backend/kernels.ts';
@@ -205,6 +205,63 @@ const bsrFrom = (m: HostBsr, s: Storage[], at: number): BsrStorage => ({
   rows: m.rows, cols: m.cols, nblocks: m.nblocks, blockPtr: s[at]!, blockCol: s[at + 1]!, values: s[at + 2]!,
 });
 const bsrOut = (b: BsrStorage): Storage[] => [b.blockPtr, b.blockCol, b.values];
+
+/**
+ * Host constant fan-in matrix: a [rows, cols] mask keeping exactly k columns (drawn at random) in every row but
+ * the `deadRows` (ablated neurons, kept 0); row 0, when live, always keeps column cols − 1, so the largest u16
+ * index is exercised. Uploaded as liveRows, colIdx (u16 packed two per i32), values.
+ */
+interface HostFanIn {
+  rows: number;
+  cols: number;
+  k: number;
+  live: number;
+  mask: Uint8Array;
+  liveRows: Int32Array;
+  colIdx: Int32Array;
+  values: Float32Array;
+}
+
+function hostFanIn(d: Data, rows: number, cols: number, k: number, deadRows: number[] = []): HostFanIn {
+  const mask = new Uint8Array(rows * cols);
+  const live: number[] = [];
+  for (let r = 0; r < rows && k > 0; r++) {
+    if (deadRows.includes(r)) continue;
+    live.push(r);
+    // Partial Fisher–Yates over the columns: k distinct picks.
+    const perm = Int32Array.from({ length: cols }, (_, j) => j);
+    const u = d.rng.uniform(k);
+    let first = 0;
+    if (r === 0) {
+      [perm[0], perm[cols - 1]] = [perm[cols - 1]!, perm[0]!];
+      first = 1;
+    }
+    for (let t = first; t < k; t++) {
+      const j = t + Math.min(cols - t - 1, Math.floor(u[t]! * (cols - t)));
+      [perm[t], perm[j]] = [perm[j]!, perm[t]!];
+    }
+    for (let t = 0; t < k; t++) mask[r * cols + perm[t]!] = 1;
+  }
+  const colIdx = new Int32Array(Math.ceil((live.length * k) / 2));
+  let q = 0;
+  for (const r of live) {
+    for (let c = 0; c < cols; c++) {
+      if (mask[r * cols + c]) {
+        colIdx[q >> 1]! |= c << ((q & 1) << 4);
+        q++;
+      }
+    }
+  }
+  return {
+    rows, cols, k, live: live.length, mask, liveRows: Int32Array.from(live), colIdx, values: d.normal(live.length * k),
+  };
+}
+
+const fanInInputs = (m: HostFanIn): HostInput[] => [m.liveRows, m.colIdx, m.values];
+const fanInFrom = (m: HostFanIn, s: Storage[], at: number): FanInStorage => ({
+  rows: m.rows, cols: m.cols, k: m.k, live: m.live, liveRows: s[at]!, colIdx: s[at + 1]!, values: s[at + 2]!,
+});
+const fanInOut = (f: FanInStorage): Storage[] => [f.liveRows, f.colIdx, f.values];
 
 // ---- creation, copies and casts ----------------------------------------------------------------------
 
@@ -1179,6 +1236,63 @@ function bsrToDenseCases(): ConformanceCase[] {
   });
 }
 
+// [m, n_in, n_out, k, ablated rows]: k = 1 and k = n_in, ablated rows, m < 8 (direct path) and m ≥ 8 not a
+// multiple of the 32-row register block nor of 4 (f32x4 and scalar tails), n_in > 256 (indices past a byte),
+// the u16 limit (n_in = 65536, column 65535 used), no live row, empty dimensions.
+const FAN_IN_SPECS: Array<[number, number, number, number, number[]]> = [
+  [1, 1, 1, 1, []],
+  [5, 17, 7, 3, [2]],
+  [8, 300, 9, 1, [0]],
+  [37, 300, 20, 300, [3, 4]],
+  [70, 513, 40, 51, [1, 39]],
+  [3, 65536, 4, 2, [1]],
+  [13, 12, 5, 0, []],
+  [11, 12, 5, 4, [0, 1, 2, 3, 4]],
+  [0, 5, 4, 2, []],
+  [9, 6, 0, 2, []],
+  [9, 0, 3, 0, []],
+];
+
+function denseFanInTCases(): ConformanceCase[] {
+  return FAN_IN_SPECS.map(([m, kk, n, fan, dead]) => {
+    const d = new Data(`denseFanInT ${m} ${kk} ${n} ${fan}`);
+    const x = d.normal(m * kk);
+    const w = hostFanIn(d, n, kk, fan, dead);
+    return mk('denseFanInT', `[${m},${kk}] × ([${n},${kk}] k ${fan}, ${w.live} live)ᵀ`, red(kk), [x, ...fanInInputs(w)], (k, s) => [
+      k.denseFanInT(s[0]!, m, fanInFrom(w, s, 1)),
+    ]);
+  });
+}
+
+function denseToFanInCases(): ConformanceCase[] {
+  const out: ConformanceCase[] = [];
+  for (const [, cols, rows, fan, dead] of FAN_IN_SPECS) {
+    if (rows * cols > 1 << 16) continue; // the u16-limit shape is covered by the product and fanInToDense
+    const d = new Data(`denseToFanIn ${rows} ${cols} ${fan}`);
+    const { mask, live } = hostFanIn(d, rows, cols, fan, dead);
+    // Values exactly on the mask (the nonzero pattern is the mask), and with zeros inside it (stored, when masked).
+    const onMask = d.normal(rows * cols);
+    for (let e = 0; e < rows * cols; e++) if (!mask[e]) onMask[e] = 0;
+    const withZeros = d.withZeros(rows * cols, 0.3);
+    out.push(mk('denseToFanIn', `[${rows},${cols}] k ${fan} nonzeros`, EXACT, [onMask], (k, [s]) =>
+      fanInOut(k.denseToFanIn(s!, rows, cols, fan, live)),
+    ));
+    out.push(mk('denseToFanIn', `[${rows},${cols}] k ${fan} masked`, EXACT, [withZeros, mask], (k, [s, m]) =>
+      fanInOut(k.denseToFanIn(s!, rows, cols, fan, live, m!)),
+    ));
+  }
+  return out;
+}
+
+function fanInToDenseCases(): ConformanceCase[] {
+  return FAN_IN_SPECS.map(([, cols, rows, fan, dead]) => {
+    const a = hostFanIn(new Data(`fanInToDense ${rows} ${cols} ${fan}`), rows, cols, fan, dead);
+    return mk('fanInToDense', `[${rows},${cols}] k ${fan}, ${a.live} live`, EXACT, fanInInputs(a), (k, s) => [
+      k.fanInToDense(fanInFrom(a, s, 0)),
+    ]);
+  });
+}
+
 function maskedTopKCases(): ConformanceCase[] {
   const specs: Array<[number, number, number | 'all', boolean]> = [
     [1, 1, 1, false],
@@ -1349,6 +1463,9 @@ export function conformanceCases(): ConformanceCase[] {
     ...denseBsrTCases(),
     ...denseToBsrCases(),
     ...bsrToDenseCases(),
+    ...denseFanInTCases(),
+    ...denseToFanInCases(),
+    ...fanInToDenseCases(),
   ];
   return cached;
 }

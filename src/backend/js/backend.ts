@@ -20,6 +20,7 @@ import { poolKernels } from './pool.ts';
 import { fftKernels } from './fft.ts';
 import { sparseKernels } from './sparse.ts';
 import { bsrKernels } from './bsr.ts';
+import { fanInKernels } from './fan-in.ts';
 import { attentionKernels } from './attention.ts';
 
 export type { JsStorage } from './store.ts';
@@ -45,6 +46,7 @@ export class JsBackend implements Backend {
       ...fftKernels(h),
       ...sparseKernels(h),
       ...bsrKernels(h),
+      ...fanInKernels(h),
       ...attentionKernels(h),
       ...optimizerKernels(h),
     };

@@ -17,6 +17,7 @@ import { movementKernels } from './kernels/movement.ts';
 import { convKernels } from './kernels/conv.ts';
 import { denseToCsrAsync, sparseKernels } from './kernels/sparse.ts';
 import { bsrKernels } from './kernels/bsr.ts';
+import { fanInKernels } from './kernels/fan-in.ts';
 import { attentionKernels } from './kernels/attention.ts';
 
 export interface WebGpuBackendOptions extends AcquireOptions, WebGpuRuntimeOptions {
@@ -42,6 +43,7 @@ export class WebGpuBackend implements Backend {
       ...convKernels(rt),
       ...sparseKernels(rt),
       ...bsrKernels(rt),
+      ...fanInKernels(rt),
       ...attentionKernels(rt),
     };
     const missing: string[] = [];

@@ -7,6 +7,7 @@ import type { WasmRuntime } from '../runtime.ts';
 import { matmulFamily } from './matmul.ts';
 import { sparseFamily, sparseForwardFamily } from './sparse.ts';
 import { bsrFamily } from './bsr.ts';
+import { fanInFamily } from './fan-in.ts';
 import { creationFamily } from './creation.ts';
 import { elementwiseFamily } from './elementwise.ts';
 import { reduceFamily } from './reduce.ts';
@@ -42,7 +43,7 @@ export const FORWARD_FAMILIES: KernelFamily[] = [
 
 /**
  * Every family: the forward ones plus sparse training (SpMM, SDDMM, CSR construction, masked top-k), the
- * block-sparse (BSR) kernels, dropout and the optimizer update, whose kernels the inference module does not have. Marked pure so bundles that use only
+ * block-sparse (BSR) and constant fan-in kernels, dropout and the optimizer update, whose kernels the inference module does not have. Marked pure so bundles that use only
  * FORWARD_FAMILIES (sparsecast/infer) drop this list and that glue.
  */
-export const FAMILIES: KernelFamily[] = /* @__PURE__ */ FORWARD_FAMILIES.concat([sparseFamily, bsrFamily, dropoutFamily, optimizerFamily]);
+export const FAMILIES: KernelFamily[] = /* @__PURE__ */ FORWARD_FAMILIES.concat([sparseFamily, bsrFamily, fanInFamily, dropoutFamily, optimizerFamily]);
