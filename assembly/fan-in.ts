@@ -8,7 +8,8 @@
 // live row r in storage order, one multiply and one add per step in the default build — the order denseCsrT
 // (assembly/sparse.ts) uses for the CSR of the same mask, with the same tiles, lane blocks and scalar tails, so
 // the two are bit-identical in both builds (the relaxed build fuses the same f32x4 steps in both).
-import { sparseTranspose } from './sparse';
+import { denseCsrTWorkspaceBytes, sparseTranspose } from './sparse';
+import { csrTTileRows } from './csr-tiles';
 
 @inline function madd(acc: v128, a: v128, b: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
@@ -16,21 +17,11 @@ import { sparseTranspose } from './sparse';
 }
 
 /**
- * Rows of X per tile: denseCsrT's rule (a multiple of 32 in [32, 256], the n × mb output tile within ~64 KiB),
- * kept identical so the lane blocks below match its lanes.
+ * Bytes of workspace denseFanInT needs: the Xᵀ tile (nIn × mb) and the transposed output tile (n × mb), tiled by
+ * denseCsrT's rule (csrTTileRows) so the lane blocks below match its lanes — the same bytes as denseCsrT's.
  */
-function fanInTileRows(m: i32, n: i32): i32 {
-  let mb = (16384 / max(n, 1)) & ~31;
-  if (mb < 32) mb = 32;
-  if (mb > 256) mb = 256;
-  return min(mb, m);
-}
-
-/** Bytes of workspace denseFanInT needs: the Xᵀ tile (nIn × mb) and the transposed output tile (n × mb). */
 export function denseFanInTWorkspaceBytes(m: i32, nIn: i32, n: i32): i32 {
-  if (m < 8) return 0;
-  const mb = fanInTileRows(m, n);
-  return (nIn * mb + n * mb) * 4;
+  return denseCsrTWorkspaceBytes(m, nIn, n);
 }
 
 /**
@@ -46,7 +37,7 @@ export function denseFanInT(
   out: usize, ws: usize,
 ): void {
   if (m >= 8) {
-    const mb = fanInTileRows(m, n);
+    const mb = csrTTileRows(m, n);
     const xT = ws;
     const oT = ws + ((<usize>nIn * <usize>mb) << 2);
     let zeroed = 0;

@@ -9,6 +9,7 @@
 // across the SIMD and scalar paths below.
 
 import { gemm } from './gemm';
+import { csrTTileRows } from './csr-tiles';
 
 @inline function madd(acc: v128, a: v128, b: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
@@ -146,18 +147,6 @@ function transposeTile(src: usize, rows: i32, cols: i32, dst: usize, i0: i32, i1
     const s = src + <usize>i * sr;
     for (let j = j0; j < j1; j++) store<f32>(dst + <usize>j * dr + (<usize>i << 2), load<f32>(s + (<usize>j << 2)));
   }
-}
-
-/**
- * Rows of X per denseCsrT tile: the transposed output tile (n × mb floats) stays within ~64 KiB beside the
- * transposed X tile (k × mb) and the CSR weight; a multiple of 32 (the spmm register block) in [32, 256], or all
- * of m when smaller. (Measured at 3072×512×2048 and 3072×2048×512, 10% density: 32 rows beat 64 and 128.)
- */
-function csrTTileRows(m: i32, n: i32): i32 {
-  let mb = (16384 / max(n, 1)) & ~31;
-  if (mb < 32) mb = 32;
-  if (mb > 256) mb = 256;
-  return min(mb, m);
 }
 
 /** Bytes of workspace denseCsrT needs. */
