@@ -136,6 +136,11 @@ describe('sparsecast report', () => {
     expect(better).not.toMatch(/worse|slower|larger/);
     expect(better).toContain('50% below the naive forecast');
     expect(better).toContain('20% smaller');
+    // No layer ran as CSR: the two timings ran the same code; the summary calls neither faster nor slower.
+    const same = summarySection({ ...r, csr_layers: 0 }, { sparse: 1008, dense: 1000, csr: 0, threshold: 0.5 });
+    expect(same).toContain('both timings ran the same dense code and differ only by measurement noise');
+    expect(same).not.toMatch(/slower|faster|larger/);
+    expect(same).toContain('the 8-byte difference is the header recording the CSR threshold');
   });
 
   it('draws the forecasts in raw units with each axis unit named', () => {

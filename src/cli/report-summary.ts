@@ -114,16 +114,23 @@ export function summarySection(r: Json, files: ModelFileSizes | { reason: string
   }
 
   const timings = timingPairs(r);
+  // No layer ran as CSR: both timings ran the same dense code, so their difference is measurement noise, not a
+  // speed-up or a cost of sparsity — say so rather than call one of them faster.
+  const samePath = r.csr_layers === 0;
   if (timings.length) {
     const said = timings.map(({ name, label }) => {
       const s = r[`${name}_sparse`] as number;
       const d = r[`${name}_dense`] as number;
-      rows.push(`<tr><th>${esc(label)}</th>${cell(`${name}_sparse`, s)}<td>dense twin</td>${cell(`${name}_dense`, d)}<td>${speed(s, d)}</td></tr>`);
-      const verdict = s > d ? `<strong>slower</strong> with sparse execution (${show(s)} ms against ${show(d)} ms dense)` : `${speed(s, d)} (${show(s)} ms against ${show(d)} ms dense)`;
+      rows.push(`<tr><th>${esc(label)}</th>${cell(`${name}_sparse`, s)}<td>dense twin</td>${cell(`${name}_dense`, d)}<td>${samePath ? 'the same code (noise)' : speed(s, d)}</td></tr>`);
+      const verdict = samePath ? `${show(s)} ms against ${show(d)} ms`
+        : s > d ? `<strong>slower</strong> with sparse execution (${show(s)} ms against ${show(d)} ms dense)` : `${speed(s, d)} (${show(s)} ms against ${show(d)} ms dense)`;
       return `${label.replace(/ \(ms\)$/, '')}: ${verdict}`;
     });
-    const slower = timings.some(({ name }) => (r[`${name}_sparse`] as number) > (r[`${name}_dense`] as number));
-    text.push(`Measured at the end of training${r.backend ? ` on the ${esc(String(r.backend))} backend` : ''}, median of three, the same layers run dense and sparse: ${said.join('; ')}.${slower ? ' Fewer FLOPs need not mean less time: a sparse kernel does more work per multiply-add than a dense one.' : ''}`);
+    const slower = !samePath && timings.some(({ name }) => (r[`${name}_sparse`] as number) > (r[`${name}_dense`] as number));
+    const how = samePath
+      ? 'no layer was sparse enough to run as CSR, so both timings ran the same dense code and differ only by measurement noise'
+      : 'the same layers run dense and sparse';
+    text.push(`Measured at the end of training${r.backend ? ` on the ${esc(String(r.backend))} backend` : ''}, median of three; ${how}: ${said.join('; ')}.${slower ? ' Fewer FLOPs need not mean less time: a sparse kernel does more work per multiply-add than a dense one.' : ''}`);
   } else if (!dense) {
     text.push('No speed was measured: this run did not use sparse execution (train records infer_ms_* and step_ms_* when it does).');
   }
@@ -136,10 +143,11 @@ export function summarySection(r: Json, files: ModelFileSizes | { reason: string
       ? `no layer is below ${pct(files.threshold)} density, so none is stored as CSR`
       : `${files.csr} layer${files.csr === 1 ? '' : 's'} below ${pct(files.threshold)} density stored as CSR`;
     const verdict = files.sparse === files.dense ? ': the same.'
+      : files.csr === 0 ? ` (the ${Math.abs(files.sparse - files.dense)}-byte difference is the header recording the CSR threshold: the same layers, stored dense both times).`
       : files.sparse < files.dense ? `: ${pct(1 - files.sparse / files.dense)} smaller.`
       : `: <strong>${pct(files.sparse / files.dense - 1)} larger</strong> (CSR's indices cost more than the zeros they drop).`;
     text.push(`Exported as a <code>.sc</code> model file (<code>sparsecast export</code>, measured now), the run takes ${show(files.sparse)} bytes — ${how} — against ${show(files.dense)} bytes with every layer dense${verdict}`);
-    rows.push(`<tr><th>model file, .sc (bytes)</th>${cell('file_bytes_sparse', files.sparse)}<td>dense twin</td>${cell('file_bytes_dense', files.dense)}<td>${lowerIsBetter(files.sparse, files.dense, 'smaller', 'larger')}</td></tr>`);
+    rows.push(`<tr><th>model file, .sc (bytes)</th>${cell('file_bytes_sparse', files.sparse)}<td>dense twin</td>${cell('file_bytes_dense', files.dense)}<td>${files.csr === 0 && files.sparse !== files.dense ? 'the same layers (header differs)' : lowerIsBetter(files.sparse, files.dense, 'smaller', 'larger')}</td></tr>`);
   }
 
   const head = '<thead><tr><th></th><th>this run</th><th>against</th><th></th><th></th></tr></thead>';
