@@ -298,6 +298,12 @@ describe('integrity (cli)', () => {
     expect(e.status).not.toBe(0);
     expect(e.stderr).toMatch(/sparsecast eval: the test mse is (NaN|Infinity)/);
     expect(JSON.parse(e.stdout.trim()).mse).toBe(null); // still printed, for diagnosis
+    // predict has no metric to print: it refuses, naming where the forecast overflowed, and writes no file.
+    const csv = join(d, 'overflow.csv');
+    const p = cli(['predict', '--checkpoint', d, '--data', 'data/ETTh1.csv', '--out', csv]);
+    expect(p.status).not.toBe(0);
+    expect(p.stderr).toMatch(/forecast: the output is (NaN|-?Infinity) at row \d+, column \w+ of the forecast/);
+    expect(existsSync(csv)).toBe(false);
   }, 60_000);
 
   it('a second run into a locked folder is refused; a stale lock is taken over with a warning', () => {

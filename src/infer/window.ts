@@ -80,10 +80,18 @@ export function encodeWindow(spec: WindowSpec, mean: Float32Array, std: Float32A
   return [x, marks, dec, yMark];
 }
 
-/** The model's normalised forecast [pred_len × C] back in raw units. */
-export function decodeForecast(predLen: number, mean: Float32Array, std: Float32Array, out: ArrayLike<number>): Float32Array {
+/**
+ * The model's normalised forecast [pred_len × C] back in raw units. A value that is not finite (weights or inputs
+ * that overflow float32 inside the model) throws, naming its row and column: a NaN forecast is never returned.
+ */
+export function decodeForecast(predLen: number, mean: Float32Array, std: Float32Array, out: ArrayLike<number>, columns?: readonly string[]): Float32Array {
   const C = mean.length;
   const res = new Float32Array(predLen * C);
-  for (let i = 0; i < res.length; i++) res[i] = out[i]! * std[i % C]! + mean[i % C]!;
+  for (let i = 0; i < res.length; i++) {
+    res[i] = out[i]! * std[i % C]! + mean[i % C]!;
+    if (!Number.isFinite(res[i]!)) {
+      throw new Error(`forecast: the output is ${res[i]} at row ${Math.floor(i / C)}, column ${columns?.[i % C] ?? i % C} of the forecast (a value overflowed float32 inside the model: inputs far outside the training data, or weights that do)`);
+    }
+  }
   return res;
 }

@@ -198,7 +198,7 @@ export class RunForecaster {
    */
   async forecast(window: ForecastWindow): Promise<Float32Array> {
     const [x, marks, dec, yMark] = encodeWindow(this.spec, this.mean, this.std, window);
-    return decodeForecast(this.info.cfg.predLen, this.mean, this.std, await this.forward(1, x, marks, dec, yMark));
+    return decodeForecast(this.info.cfg.predLen, this.mean, this.std, await this.forward(1, x, marks, dec, yMark), this.columns);
   }
 
   /** Normalised forecasts [B, pred_len, C] for a batch of a data set (built with `dataset()`). */
@@ -296,7 +296,7 @@ export class RunForecaster {
     yMark.set(ds.marks.subarray((rows - labelLen) * F, rows * F));
     yMark.set(timeFeatures(future, freq).values, labelLen * F);
     const pred = await this.forward(1, ds.data.slice(s * C, rows * C), ds.marks.slice(s * F, rows * F), dec, yMark);
-    return { values: decodeForecast(predLen, this.mean, this.std, pred), times };
+    return { values: decodeForecast(predLen, this.mean, this.std, pred, this.columns), times };
   }
 
   /** Parameters, non-zeros and sparsity. */
