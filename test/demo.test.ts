@@ -252,6 +252,9 @@ describe('browser demo (headless Chromium)', () => {
     });
     await page.waitForFunction((old) => document.querySelector('#forecast-chart')!.innerHTML !== old, fc, { timeout: 10_000 });
     expect(await page.textContent('#forecast-chart')).toContain('test window 100');
+    // Axes in the data's units, as the report's: the column and what it measures, and what one step is.
+    expect(await page.textContent('#forecast-chart')).toContain('OT: oil temperature (°C)');
+    expect(await page.textContent('#forecast-chart')).toContain('time step (1 step = 1 h)');
   }, 150_000);
 
   it('exports the trained model as a model file whose forecast (inference entry) matches the page', async () => {

@@ -130,11 +130,11 @@ export function densityBarsSvg(title: string, layers: Record<string, number>, op
 }
 
 /** History, truth and forecast of one window (x: time steps, the forecast starting at seqLen). */
-export function forecastSvg(title: string, history: number[], truth: number[], forecast: number[], opts: { width?: number; height?: number; yLabel?: string } = {}): string {
+export function forecastSvg(title: string, history: number[], truth: number[], forecast: number[], opts: { width?: number; height?: number; yLabel?: string; xLabel?: string } = {}): string {
   const xs = truth.map((_, t) => history.length + t);
   return curveSvg(title, [
     { name: 'history', values: history, color: '#555555' },
     { name: 'truth', values: truth, x: xs, color: '#2ca02c' },
     { name: 'forecast', values: forecast, x: xs, color: '#d62728', dashed: true },
-  ], { xLabel: 'time step', yLabel: opts.yLabel ?? 'value', width: opts.width, height: opts.height });
+  ], { xLabel: opts.xLabel ?? 'time step', yLabel: opts.yLabel ?? 'value', width: opts.width, height: opts.height });
 }

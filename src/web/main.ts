@@ -116,7 +116,7 @@ function render(): void {
   ui.density.innerHTML = densityBarsSvg('density per masked layer (latest)', s.layers);
   const f = s.forecast;
   ui.forecast.innerHTML = f
-    ? forecastSvg(`test window ${f.window}, ${f.column} (step ${f.step})`, f.history, f.truth, f.forecast, { height: 300, yLabel: f.column })
+    ? forecastSvg(`test window ${f.window}, ${f.column} (step ${f.step})`, f.history, f.truth, f.forecast, { height: 300, yLabel: f.yLabel, xLabel: f.xLabel })
     : placeholderSvg('forecast vs truth', 'waiting for data…');
 }
 

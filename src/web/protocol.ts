@@ -62,6 +62,9 @@ export interface ForecastView {
   truth: number[];
   forecast: number[];
   step: number;
+  /** Axis labels with units: the column and what it measures ("OT: oil temperature (°C)"), one time step ("1 h"). */
+  yLabel: string;
+  xLabel: string;
 }
 
 export type FromWorker =

@@ -4,6 +4,8 @@
  * event loop between steps so progress messages flow and a stop request is seen. No checkpoint files (the
  * worker has no file system); the page downloads the weights through the export message.
  */
+import { columnAxisLabel } from '../data/column-units.ts';
+import { intervalText, samplingInterval } from '../data/sampling-interval.ts';
 import '../tensor/tensor.ts';
 import { engine } from '../tensor/engine.ts';
 import type { Backend } from '../backend/kernels.ts';
@@ -136,10 +138,15 @@ async function forecast(c: Current, window: number): Promise<void> {
   const b = c.ds.batch('test', [id]);
   const pred = await serial(() => c.trainer.predict(b));
   const unscale = (v: number) => v * c.ds.scaler.std[C - 1]! + c.ds.scaler.mean[C - 1]!;
+  const column = c.ds.columns[C - 1]!;
+  // The same axis labels as the CLI's forecast plots (src/cli/forecast-plots.ts): the unit of each axis stated.
+  const every = samplingInterval(c.ds.dates);
   post({
     type: 'forecast',
     view: {
-      window: id, column: c.ds.columns[C - 1]!, seqLen, step: c.step,
+      window: id, column, seqLen, step: c.step,
+      yLabel: columnAxisLabel(c.ds.opts.file, column),
+      xLabel: every === null ? 'time step' : `time step (1 step = ${intervalText(every)})`,
       history: Array.from({ length: seqLen }, (_, t) => unscale(b.x[t * C + C - 1]!)),
       truth: Array.from({ length: predLen }, (_, t) => unscale(b.y[(labelLen + t) * C + C - 1]!)),
       forecast: Array.from({ length: predLen }, (_, t) => unscale(pred[t * C + C - 1]!)),
