@@ -81,6 +81,7 @@ const REFUSED: Array<[string, string[], RegExp]> = [
   ['bench --runs 0', ['bench', 'sparsity', '--runs', '0'], /bench: --runs must be at least 1, got 0/],
   ['export --csr_threshold 2', ['export', '--checkpoint', 'x', '--out', 'm.sc', '--csr_threshold', '2'], /--csr_threshold must be in \[0, 1\], got 2/],
   ['unknown command', ['trian'], /unknown command 'trian'; did you mean 'train'\?/],
+  ['sweep --resume with --queue (a queued run resumes by itself)', ['sweep', '--data', DATA, '--method', 'pals', '--grid', 'lambda=1.1', '--queue', 'redis://127.0.0.1:1/0', '--name', 'x', '--resume'], /--resume is for a local sweep/],
   ['--sparsity_structure takes only its choices', ['train', '--data', DATA, '--method', 'pals', '--sparsity_structure', 'nm'], /--sparsity_structure must be one of unstructured, fan_in, block/],
   ['a structure needs a sparse method', ['train', '--data', DATA, '--sparsity_structure', 'fan_in'], /--sparsity_structure does not apply to --method dense \(it has no masks/],
   ['--lambda with --method dense (was: ignored)', ['train', '--data', DATA, '--lambda', '1.2'], /--lambda does not apply to --method dense/],

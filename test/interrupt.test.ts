@@ -192,7 +192,24 @@ describe('Ctrl-C / SIGTERM in the CLI', () => {
     const resumed = await runPrinted(lines[0]!.replace(/^\s*lambda[\d.]+: /, ''));
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout.trim()).epochs_run).toBe(1);
-  }, 90_000);
+
+    // The whole sweep continues with --resume: the run finished above keeps its result, the other one continues
+    // from its checkpoint, and the selection and table are written.
+    const whole = r.stderr.split('\n').find((l) => l.startsWith('Continue the whole sweep: '));
+    expect(whole, r.stderr).toMatch(/ sweep .* --resume$/);
+    const cont = await runPrinted(whole!.replace('Continue the whole sweep: ', ''));
+    expect(cont.code, cont.stderr).toBe(0);
+    expect(cont.stderr).toMatch(/sweep: lambda1\.05 finished before \(same flags and data\); its result is reused/);
+    expect(cont.stderr).toMatch(/sweep: continuing lambda1\.1/);
+    const rows = readFileSync(join(out, 'sweep.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { lambda: string; mse: number });
+    expect(rows.map((x) => x.lambda)).toEqual(['1.05', '1.1']);
+    expect(rows[0]!.mse).toBe(JSON.parse(resumed.stdout.trim()).mse);
+    // Again: every run is reused, with the same table.
+    const again = await runPrinted(whole!.replace('Continue the whole sweep: ', ''));
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr.match(/its result is reused/g)).toHaveLength(2);
+    expect(readFileSync(join(out, 'sweep.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).mse)).toEqual(rows.map((x) => x.mse));
+  }, 180_000);
 });
 
 describe('yieldToEventLoop', () => {

@@ -237,6 +237,7 @@ const SWEEP_OWN: FlagSpec[] = [
   { name: 'select', type: 'string', choices: ['loss', 'sparsity'], default: 'loss', help: 'lowest val loss, or highest sparsity (val loss breaks ties)' },
   { name: 'jobs', type: 'integer', min: 1, max: 256, default: '1', help: 'runs at once' },
   { name: 'out', type: 'string', metavar: 'DIR', default: 'sweep', help: 'folder for the runs and sweep.md (with --queue: where --collect writes the table)' },
+  { name: 'resume', type: 'switch', help: 'continue a stopped sweep in the same --out: finished runs (same flags and data) keep their results, interrupted ones continue from their checkpoints, the rest start' },
   { name: 'queue', type: 'string', metavar: 'redis://HOST:PORT/DB', help: 'enqueue the runs for `sparsecast worker`s on a Redis-backed BullMQ queue instead of training here' },
   { name: 'name', type: 'string', metavar: 'NAME', help: 'the queued sweep\'s name (job ids derive from it)' },
   { name: 'status', type: 'switch', help: 'with --queue: progress of the sweep NAME, per run and per worker' },
@@ -260,6 +261,7 @@ export const SWEEP: CommandSpec = {
       for (const n of QUEUE_ONLY) if (has(n)) throw new FlagError(`sparsecast sweep: --${n} applies to a queued sweep (--queue redis://HOST:PORT/DB) only`);
     } else {
       if (has('jobs')) throw new FlagError('sparsecast sweep: --jobs is for a local sweep; with --queue, start more `sparsecast worker`s (or give them --concurrency)');
+      if (has('resume')) throw new FlagError('sparsecast sweep: --resume is for a local sweep; a queued run resumes by itself from its checkpoint in --artifacts');
       if (!args.flags.has('name')) throw new FlagError('sparsecast sweep: a queued sweep needs --name NAME (it names the sweep in the queue)');
       if (args.switches.has('status') && args.switches.has('collect')) throw new FlagError('sparsecast sweep: give either --status or --collect');
       if (args.switches.has('collect') && !args.flags.has('out')) throw new FlagError('sparsecast sweep: --collect needs --out DIR');

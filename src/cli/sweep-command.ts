@@ -5,7 +5,9 @@
  * run, a JSON line for the selection, and writes the table as Markdown (and JSON lines) into --out.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { checkResume, fingerprintRun } from './run-fingerprint.ts';
+import { specFromArgs } from './train-command.ts';
 import { join } from 'node:path';
 import { acquireRunLock } from './run-lock.ts';
 import { numberFlag } from './args.ts';
@@ -23,14 +25,33 @@ export interface RunRow {
 }
 
 /** The sweep's plan from its parsed arguments; every run's train flags have passed train's table (SWEEP.finish). */
-function sweepPlan(args: ParsedArgs): { grid: Map<string, string[]>; select: 'loss' | 'sparsity'; jobs: number; out: string; pass: string[] } {
+function sweepPlan(args: ParsedArgs): { grid: Map<string, string[]>; select: 'loss' | 'sparsity'; jobs: number; out: string; pass: string[]; resume: boolean } {
   return {
+    resume: args.switches.has('resume'),
     grid: gridFromWords(args.repeated?.get('grid') ?? []),
     select: (args.flags.get('select') ?? 'loss') as 'loss' | 'sparsity',
     jobs: numberFlag(args, 'jobs', 1, true),
     out: args.flags.get('out') ?? 'sweep',
     pass: passThroughArgs(args, TRAIN, SWEEP_OWN_NAMES),
   };
+}
+
+/**
+ * What `sweep --resume` finds in a run's folder: 'finished' (result.json beside a checkpoint that records these
+ * very flags and data: its result is reused), 'stopped' (a checkpoint, no result: the run continues with train
+ * --resume, which itself refuses a checkpoint of other flags), or 'new'. A finished run of other flags or data is
+ * an error naming the differences, never a silently reused result.
+ */
+function runFolderState(dir: string, trainArgv: string[]): 'finished' | 'stopped' | 'new' {
+  const checkpoint = join(dir, 'checkpoint.safetensors');
+  if (!existsSync(checkpoint)) return 'new';
+  if (!existsSync(join(dir, 'result.json'))) return 'stopped';
+  try {
+    checkResume(checkpoint, fingerprintRun(specFromArgs(parseCommandArgs(TRAIN, trainArgv))));
+  } catch (e) {
+    throw new Error(`sparsecast sweep --resume: ${dir} holds a finished run of other flags or data, so its result cannot stand for this one: ${(e as Error).message.replace(/^sparsecast train --resume: /, '')}`);
+  }
+  return 'finished';
 }
 
 /** Lowest validation loss; or highest sparsity with validation loss breaking ties (the reference's two modes). */
@@ -71,18 +92,18 @@ export async function sweepCommand(argv: string[], entry: string[] = [...process
   const args = parseCommandArgs(SWEEP, axisListsAsGrid(argv));
   // With --queue the runs go to Redis for `sparsecast worker`s (src/cli/sweep-queue.ts) instead of local children.
   if (args.flags.has('queue')) return (await import('./sweep-queue.ts')).sweepQueueCommand(args);
-  const { grid, select, jobs, out, pass } = sweepPlan(args);
+  const { grid, select, jobs, out, pass, resume } = sweepPlan(args);
   mkdirSync(out, { recursive: true });
   // One sweep per folder (each run's own subfolder is locked by its train process).
   const lock = acquireRunLock(out, `sparsecast sweep ${argv.join(' ')}`);
   try {
-    await sweepInto(out, grid, select, jobs, pass, entry);
+    await sweepInto(out, grid, select, jobs, pass, entry, resume);
   } finally {
     lock.release();
   }
 }
 
-async function sweepInto(out: string, grid: Map<string, string[]>, select: 'loss' | 'sparsity', jobs: number, pass: string[], entry: string[]): Promise<void> {
+async function sweepInto(out: string, grid: Map<string, string[]>, select: 'loss' | 'sparsity', jobs: number, pass: string[], entry: string[], resume: boolean): Promise<void> {
   const configs = gridCombinations(grid);
   const rows: RunRow[] = new Array(configs.length);
   const running = new Set<ChildProcess>();
@@ -106,8 +127,16 @@ async function sweepInto(out: string, grid: Map<string, string[]>, select: 'loss
       const c = configs[i]!;
       const name = runName(c);
       const { argv, dropped } = runTrainArgs(pass, c);
-      const args = [...argv, `--out=${join(out, name)}`];
-      process.stderr.write(`sweep: starting ${name}${dropped.length ? ` (without ${dropped.map((f) => `--${f}`).join(', ')}, which its method does not read)` : ''}\n`);
+      const dir = join(out, name);
+      const state = resume ? runFolderState(dir, [...argv, `--out=${dir}`]) : 'new';
+      if (state === 'finished') {
+        rows[i] = { config: c, result: JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as Record<string, number | string> };
+        process.stderr.write(`sweep: ${name} finished before (same flags and data); its result is reused\n`);
+        console.log(JSON.stringify({ sweep: 'run', ...c, ...rows[i]!.result }));
+        continue;
+      }
+      const args = [...argv, `--out=${dir}`, ...(state === 'stopped' ? ['--resume'] : [])];
+      process.stderr.write(`sweep: ${state === 'stopped' ? 'continuing' : 'starting'} ${name}${dropped.length ? ` (without ${dropped.map((f) => `--${f}`).join(', ')}, which its method does not read)` : ''}\n`);
       const result = await runOne(entry, args, running, interrupt);
       if (result === 'interrupted') stopped.push({ name, args });
       if (result === 'interrupted' || result === 'killed') {

@@ -1,9 +1,16 @@
 /**
- * What `sweep` prints when a signal stopped it. The sweep has no resume of its own (re-running it trains
- * every combination again), so it names each run the signal stopped with the exact `train … --resume` that
- * continues it, and the runs that never started; no selection or table is written.
+ * What `sweep` prints when a signal stopped it: the same sweep command with --resume continues it all
+ * (finished runs kept, interrupted ones resumed, the rest started); it also names each run the signal stopped
+ * with the exact `train … --resume` that continues it alone, and the runs that never started; no selection or
+ * table is written.
  */
 import { SIGNAL_EXIT_CODE, shellQuote, type StopSignal } from './interrupt.ts';
+
+/** This process's sweep command line with --resume (once). */
+function resumeArgv(): string[] {
+  const argv = process.argv.slice(2);
+  return argv.includes('--resume') ? argv : [...argv, '--resume'];
+}
 
 export function reportInterruptedSweep(
   signal: StopSignal,
@@ -18,6 +25,7 @@ export function reportInterruptedSweep(
     for (const r of stopped) lines.push(`  ${r.name}: ${[process.execPath, ...entry, 'train', ...r.args, '--resume'].map(shellQuote).join(' ')}`);
   }
   if (notStarted.length) lines.push(`Not started: ${notStarted.join(', ')}`);
+  lines.push(`Continue the whole sweep: ${[process.execPath, ...entry, ...resumeArgv()].map(shellQuote).join(' ')}`);
   process.stderr.write(`${lines.join('\n')}\n`);
   process.exitCode = SIGNAL_EXIT_CODE[signal];
 }
