@@ -189,6 +189,9 @@ describe('Ctrl-C / SIGTERM in the CLI', () => {
     expect(existsSync(join(out, 'sweep.md'))).toBe(false);
     const lines = r.stderr.split('\n').filter((l) => / lambda1\.(05|1): .* --resume$/.test(l));
     expect(lines, r.stderr).toHaveLength(2);
+    // The runs are listed in the order they stopped; continue the first listed alone.
+    const first = lines[0]!.match(/^\s*(lambda[\d.]+): /)![1]!;
+    const other = first === 'lambda1.05' ? 'lambda1.1' : 'lambda1.05';
     const resumed = await runPrinted(lines[0]!.replace(/^\s*lambda[\d.]+: /, ''));
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout.trim()).epochs_run).toBe(1);
@@ -199,11 +202,11 @@ describe('Ctrl-C / SIGTERM in the CLI', () => {
     expect(whole, r.stderr).toMatch(/ sweep .* --resume$/);
     const cont = await runPrinted(whole!.replace('Continue the whole sweep: ', ''));
     expect(cont.code, cont.stderr).toBe(0);
-    expect(cont.stderr).toMatch(/sweep: lambda1\.05 finished before \(same flags and data\); its result is reused/);
-    expect(cont.stderr).toMatch(/sweep: continuing lambda1\.1/);
+    expect(cont.stderr).toContain(`sweep: ${first} finished before (same flags and data); its result is reused`);
+    expect(cont.stderr).toContain(`sweep: continuing ${other}`);
     const rows = readFileSync(join(out, 'sweep.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { lambda: string; mse: number });
     expect(rows.map((x) => x.lambda)).toEqual(['1.05', '1.1']);
-    expect(rows[0]!.mse).toBe(JSON.parse(resumed.stdout.trim()).mse);
+    expect(rows.find((x) => `lambda${x.lambda}` === first)!.mse).toBe(JSON.parse(resumed.stdout.trim()).mse);
     // Again: every run is reused, with the same table.
     const again = await runPrinted(whole!.replace('Continue the whole sweep: ', ''));
     expect(again.code, again.stderr).toBe(0);
