@@ -11,14 +11,8 @@
  *   node --experimental-wasm-relaxed-simd --import tsx scripts/profile-infer.ts [--batch 1,32] [--runs N]
  *     [--preset small|full] [--model Transformer]
  */
-import { readFileSync } from 'node:fs';
-import { initBackend } from '../src/cli/backends.ts';
 import { engine } from '../src/tensor/engine.ts';
-import { Rng } from '../src/tensor/random.ts';
-import { parseCsvBytes } from '../src/data/csv.ts';
-import { ForecastDataset } from '../src/data/forecast-dataset.ts';
-import { createModel, defaultConfig, PRESETS } from '../src/models/index.ts';
-import { Trainer } from '../src/train/trainer.ts';
+import { profiledRun } from './profile-setup.ts';
 import { profileBackend, type KernelStat } from '../src/backend/profiler.ts';
 
 const args = process.argv.slice(2);
@@ -29,12 +23,7 @@ const runsFor = (B: number) => Number(flag('--runs') ?? (B === 1 ? 200 : 30));
 const preset = (flag('--preset') ?? 'small') as 'small' | 'full';
 const name = flag('--model') ?? 'Transformer';
 
-await initBackend('wasm');
-const table = parseCsvBytes(readFileSync('data/ETTh1.csv'), { file: 'data/ETTh1.csv' });
-const ds = new ForecastDataset(table, { kind: 'ETTh', features: 'M', target: 'OT', seqLen: 96, labelLen: 48, predLen: 96, freq: 'h', file: 'ETTh1' });
-const rng = new Rng(2020);
-const model = createModel(name, rng, defaultConfig(7, PRESETS[preset]));
-const tr = new Trainer(model, ds, rng, { epochs: 1, patience: 3, batchSize: 32, learningRate: 1e-4, lradj: 'type1', seed: 1 });
+const { ds, tr } = await profiledRun(name, preset);
 const backend = engine.backend;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;

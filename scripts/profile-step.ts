@@ -1,11 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { initBackend } from '../src/cli/backends.ts';
 import { engine } from '../src/tensor/engine.ts';
 import { Rng } from '../src/tensor/random.ts';
-import { parseCsvBytes } from '../src/data/csv.ts';
-import { ForecastDataset } from '../src/data/forecast-dataset.ts';
-import { createModel, defaultConfig, PRESETS } from '../src/models/index.ts';
-import { Trainer } from '../src/train/trainer.ts';
+import { profiledRun } from './profile-setup.ts';
 import { profileBackend } from '../src/backend/profiler.ts';
 import { fusedAttentionBackends } from '../src/nn/attention.ts';
 // `--unfused`: FullAttention runs matmul/softmax/dropout/matmul instead of the fused attention kernel.
@@ -16,12 +11,7 @@ const flag = (f: string) => (args.includes(f) ? args[args.indexOf(f) + 1] : unde
 const name = args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--')) ?? 'Transformer';
 if (args.includes('--unfused')) fusedAttentionBackends.clear();
 const preset = (flag('--preset') ?? 'small') as 'small' | 'full';
-await initBackend('wasm');
-const table = parseCsvBytes(readFileSync('data/ETTh1.csv'), { file: 'data/ETTh1.csv' });
-const ds = new ForecastDataset(table, { kind: 'ETTh', features: 'M', target: 'OT', seqLen: 96, labelLen: 48, predLen: 96, freq: 'h', file: 'ETTh1' });
-const rng = new Rng(2020);
-const model = createModel(name, rng, defaultConfig(7, PRESETS[preset]));
-const tr = new Trainer(model, ds, rng, { epochs: 1, patience: 3, batchSize: 32, learningRate: 1e-4, lradj: 'type1', seed: 1 });
+const { ds, tr } = await profiledRun(name, preset);
 const ids = ds.batches('train', 32, new Rng(5));
 await tr.trainStep(ds.batch('train', ids[0]!));
 if (flag('--ab')) {
