@@ -57,8 +57,23 @@ if (table === 'forecast') {
   for (const d of datasets) for (const [name, m] of Object.entries(methods)) {
     jobsList.push({ key: { data: d, method: name }, argv: ['--data', join(dataDir, `${d}.csv`), '--model', 'Transformer', ...m, ...common] });
   }
+} else if (table === 'structure') {
+  // PALS and GraNet × each mask structure (issue 14's study). Unstructured runs spell no structure flag, so they
+  // are the very runs of the sparse table when both exist at the same budget.
+  const methods: Record<string, string[]> = {
+    PALS: ['--method', 'pals', '--lambda', '1.1', '--gamma', '1.1', ...palsFlags, ...dynamicFlags],
+    'GraNet 0.2': ['--method', 'granet', '--final_density', '0.2', ...dynamicFlags],
+  };
+  const structures: Record<string, string[]> = {
+    unstructured: [],
+    fan_in: ['--sparsity_structure', 'fan_in'],
+    block: ['--sparsity_structure', 'block'],
+  };
+  for (const d of datasets) for (const [name, m] of Object.entries(methods)) for (const [s, sf] of Object.entries(structures)) {
+    jobsList.push({ key: { data: d, method: name, structure: s }, argv: ['--data', join(dataDir, `${d}.csv`), '--model', 'Transformer', ...m, ...sf, ...common] });
+  }
 } else {
-  console.error('usage: npx tsx scripts/results.ts forecast|sparse [--data_dir DIR] [--jobs N] [--train_epochs N] [--max_train_batches N] [--val_batches N]');
+  console.error('usage: npx tsx scripts/results.ts forecast|sparse|structure [--data_dir DIR] [--jobs N] [--train_epochs N] [--max_train_batches N] [--val_batches N]');
   process.exit(2);
 }
 
@@ -68,7 +83,10 @@ const log = join('docs/runs', `${table}.jsonl`);
 // shared between tables (the forecast table's Transformer rows are the sparse table's dense runs).
 const done = new Map<string, Record<string, unknown>>();
 const byArgv = new Map<string, Record<string, unknown>>();
-for (const f of readdirSync('docs/runs').filter((x) => x.endsWith('.jsonl'))) {
+// The structure study measures its runs again from their folders (src/sparse kernels change under it), so it
+// reuses only its own runs, whose folders this script keeps.
+const sources = readdirSync('docs/runs').filter((x) => x.endsWith('.jsonl') && (table !== 'structure' || x === 'structure.jsonl'));
+for (const f of sources) {
   for (const l of readFileSync(join('docs/runs', f), 'utf8').split('\n').filter(Boolean)) {
     const r = JSON.parse(l) as { argv?: string[]; result: Record<string, unknown> };
     if (r.argv) byArgv.set(JSON.stringify(r.argv), r.result);
