@@ -61,6 +61,12 @@ describe('charts', () => {
     expect(svg).not.toMatch(/<polyline/);
   });
 
+  it('a points series (a study\'s scatter) draws one marker per finite point and no line', () => {
+    const svg = lineChart('frontier', [{ name: 'block', values: [1.02, NaN, 1.1], x: [1.4, 2, 2.9], color: '#00f', points: true }]);
+    expect(svg.match(/<circle [^>]*class="point"/g)).toHaveLength(2);
+    expect(svg).not.toMatch(/<polyline/);
+  });
+
   it('sparsity chart steps are whole 1-2-5 numbers', () => {
     const svg = sparsityChartSvg('s', [{ step: 0, sparsity: 0, decision: null, val_loss: null }, { step: 130, sparsity: 0.4, decision: 'shrink', val_loss: 0.5 }]);
     const xs = [...svg.matchAll(/class="tick-x">([^<]+)</g)].map((m) => m[1]!);

@@ -8,6 +8,11 @@ export interface Series {
   x?: number[];
   color: string;
   dashed?: boolean;
+  /**
+   * Draw each point as a marker and no line: for series whose points are separate observations (runs on
+   * different data sets in a study's scatter), where a line between them would suggest an order that is not there.
+   */
+  points?: boolean;
 }
 
 export function lineChart(title: string, series: Series[], opts: { width?: number; height?: number; xLabel?: string; yLabel?: string } = {}): string {
@@ -51,14 +56,18 @@ export function lineChart(title: string, series: Series[], opts: { width?: numbe
       .join(' ');
     const finite = s.values.filter(Number.isFinite).length;
     // A line needs two points: a series with one finite value (one epoch so far) is drawn as a dot.
-    if (finite === 1) {
-      const [x, y] = pts.split(',');
-      parts.push(`<circle cx="${x}" cy="${y}" r="3.5" fill="${s.color}" class="point"/>`);
+    if (finite === 1 || s.points) {
+      for (const p of pts ? pts.split(' ') : []) {
+        const [x, y] = p.split(',');
+        parts.push(`<circle cx="${x}" cy="${y}" r="3.5" fill="${s.color}" class="point"/>`);
+      }
     } else if (finite > 1) {
       parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.6"${s.dashed ? ' stroke-dasharray="5 3"' : ''} points="${pts}"/>`);
     }
     const ly = m.t + 16 * k + 8;
-    parts.push(`<line x1="${W - m.r + 10}" y1="${ly}" x2="${W - m.r + 30}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/>`);
+    parts.push(s.points
+      ? `<circle cx="${W - m.r + 20}" cy="${ly}" r="3.5" fill="${s.color}"/>`
+      : `<line x1="${W - m.r + 10}" y1="${ly}" x2="${W - m.r + 30}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/>`);
     parts.push(`<text x="${W - m.r + 36}" y="${ly + 4}">${esc(s.name)}</text>`);
   });
   parts.push('</svg>');
