@@ -66,8 +66,9 @@ export class WasmRuntime {
   /**
    * The dense GEMM's blocking for an m×n×k product (gemm-tune.ts: measured per CPU at first use; null: the
    * build's own). Unset (the inference backend, or tuning turned off): every product runs the build's blocking.
+   * Declared only (no initialiser), so the inference bundle carries no code for it.
    */
-  gemmBlocking: ((m: number, n: number, k: number, transA: boolean, transB: boolean) => GemmBlocking | null) | null = null;
+  declare gemmBlocking?: (m: number, n: number, k: number, transA: boolean, transB: boolean) => GemmBlocking | null;
 
   constructor(instance: WebAssembly.Instance) {
     this.exports = instance.exports as unknown as KernelExports;

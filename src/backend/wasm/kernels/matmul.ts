@@ -76,10 +76,10 @@ type GemmRunner = (a: number, b: number, c: number) => void;
  * and rows repeats fewer packed bytes.
  *
  * `blk`: the blocking (KC, MC, NC) every part runs with — the tuner's choice for this CPU (gemm-tune.ts), or
- * null for the build's own (passed to the kernel as 0s; the untuned single-thread call stays on `gemm`, which
+ * none for the build's own (passed to the kernel as 0s; the untuned single-thread call stays on `gemm`, which
  * the inference module exports). Any blocking gives the same bits, so it changes only the time.
  */
-function gemmPlan(rt: WasmRuntime, tmp: TempArena, j: GemmShape, blk: GemmBlocking | null): GemmRunner {
+function gemmPlan(rt: WasmRuntime, tmp: TempArena, j: GemmShape, blk: GemmBlocking | null | undefined): GemmRunner {
   const ex = rt.exports;
   const kc = blk?.kc ?? 0;
   const mc = blk?.mc ?? 0;
@@ -140,7 +140,7 @@ const MIN_SHARED_B_ELEMENTS = 1 << 19;
  * that this thread zeroes before the job (the pool's job hand-off orders that write before the workers run).
  * `blk`: the blocking, as gemmPlan has it (null: the build's).
  */
-function sharedBRunner(rt: WasmRuntime, tmp: TempArena, j: GemmShape, T: number, blk: GemmBlocking | null): GemmRunner {
+function sharedBRunner(rt: WasmRuntime, tmp: TempArena, j: GemmShape, T: number, blk: GemmBlocking | null | undefined): GemmRunner {
   const ex = rt.exports;
   const NC = blk?.nc ?? (ex.gemmColumnBlock as Fn)();
   const KC = blk?.kc ?? (ex.gemmDepthBlock as Fn)();
@@ -260,7 +260,7 @@ export function matmulWasm(rt: WasmRuntime, args: MatmulArgs): Storage {
   // Fold the batch into m: B shared by all batches, op(A) row-major and batches stacked contiguously.
   if (merged.length === 1 && inner.size > 1 && inner.b === 0 && !transA && inner.a === m * k && inner.c === m * n) {
     const mm = m * inner.size;
-    const blk = rt.gemmBlocking?.(mm, n, k, transA, transB) ?? null;
+    const blk = rt.gemmBlocking?.(mm, n, k, transA, transB);
     rt.withTemp((tmp) => {
       const run = gemmPlan(rt, tmp, { m: mm, n, k, aRs, aCs, bRs, bCs, ldc: n, bias: pbias, batch: 1, aBs: 0, bBs: 0, cBs: 0 }, blk);
       run(pa, pb, pc);
@@ -271,7 +271,7 @@ export function matmulWasm(rt: WasmRuntime, args: MatmulArgs): Storage {
   const outerCount = prod(outer.map((d) => d.size));
   // The blocking (measured per CPU at first use where a tuner is installed: gemm-tune.ts); a trial runs before
   // the temporaries are taken, on its own.
-  const blk = rt.gemmBlocking?.(m, n, k, transA, transB) ?? null;
+  const blk = rt.gemmBlocking?.(m, n, k, transA, transB);
   rt.withTemp((tmp) => {
     const run = gemmPlan(rt, tmp, { m, n, k, aRs, aCs, bRs, bCs, ldc: n, bias: pbias, batch: inner.size, aBs: inner.a, bBs: inner.b, cBs: inner.c }, blk);
     const idx = new Array<number>(outer.length).fill(0);
