@@ -1,6 +1,8 @@
 /**
  * `npm run bench -- <name> [--json] [--backend wasm|js|webgpu] [--runs N]`
- *   matmul  GEMM GFLOP/s: sparsecast wasm (default and relaxed builds), tfjs-backend-wasm, plain JS
+ *   matmul  GEMM GFLOP/s: sparsecast wasm (default and relaxed builds), tfjs-backend-wasm, plain JS; the CPU
+ *           and our blocking per shape; `--tune` prints each shape's blocking trial and adds the untuned default
+ *           build, `--tune-table FILE` saves the tuned blocking table (bench/matmul.ts)
  *   block   one Transformer encoder block training step, sparsecast vs tfjs-backend-wasm
  *   train   training step and eval batch of each forecasting model (ETTh1, small or full preset); `--epoch`
  *           adds one measured epoch of the Transformer, ours and the PyTorch peer's
@@ -56,7 +58,7 @@ switch (name) {
       await benchMatmulWebGpu({ json, runs, shapes: flag('--shapes') });
       process.exit(0); // a GPU device can keep the event loop alive
     }
-    await benchMatmul({ json, backend, threads, shapes: flag('--shapes') });
+    await benchMatmul({ json, backend, runs, threads, shapes: flag('--shapes'), tune: args.includes('--tune'), tuneTable: flag('--tune-table') });
     break;
   case 'block': {
     if (backend === 'webgpu') {

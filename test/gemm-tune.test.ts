@@ -245,10 +245,12 @@ describe('gemm blocking: the trial and its table', () => {
     expect([e.m, e.n, e.k]).toEqual([300, 300, 400]); // the trial ran the product's own shape (72 MFLOP ≤ TRIAL_FLOPS)
     expect(e.build).toBe('wasm');
     expect(cands).toContainEqual(e.blocking);
-    // One warm-up run and two interleaved rounds unless the budget cut the second round short.
-    expect(calls.length).toBeGreaterThanOrEqual(1 + cands.length);
+    // A warm-up run and up to two interleaved rounds (the time budget may cut them short on a slow machine,
+    // never before the default is timed); every candidate timed is reported, in order, the default first.
+    expect(calls.length).toBeGreaterThanOrEqual(2);
     expect(calls.length).toBeLessThanOrEqual(1 + 2 * cands.length);
-    expect(e.candidates.length).toBe(cands.length);
+    expect(calls.every((c) => c.name === 'gemmBlocked')).toBe(true);
+    expect(e.candidates.map(({ kc, mc, nc }) => ({ kc, mc, nc }))).toEqual(cands.slice(0, e.candidates.length));
     for (const c of e.candidates) expect(c.ms).toBeGreaterThanOrEqual(0);
     expect(e.tune_ms).toBeGreaterThan(0);
     // The default is kept unless a candidate beats it by MIN_GAIN.
