@@ -70,17 +70,20 @@ const ROUNDS = 2;
 
 /**
  * Candidates for the default build (A packed pre-broadcast, 16 bytes a value; the A block is MC·KC·16 bytes, the
- * B micro-panel KC·32 bytes). The default first; then the same depth with a smaller A block (192 KiB, for a
- * 512 KiB L2), a B micro-panel half of a 32 KiB L1 at either A block size, the pre-tuning KC 256 / MC 96, and a
- * deeper, narrower block and a wider column block (n > 1024 packs fewer, larger B blocks).
+ * B micro-panel KC·32 bytes, the B block KC·NC·4). The default first; then a B micro-panel half of a 32 KiB L1
+ * at the same A block (384 KiB) or a smaller one (192 KiB, for a 512 KiB L2), the pre-tuning KC 256 / MC 96,
+ * the same with a B block that fits an L2 beside the A block (512 KiB), the full depth with a 192 KiB A block,
+ * and a wider column block (n > 1024 packs fewer, larger B blocks). On the busy 2-core EPYC this was chosen on,
+ * every KC ≤ 512 ran 1024³ 1.17–1.22× faster than KC 1024 (bench/RESULTS.md, "GEMM autotune"), where the
+ * quiet machine had measured KC 1024 best by 2–3%: which one wins depends on the CPU and what else runs on it.
  */
 const SPLAT_CANDIDATES: readonly GemmBlocking[] = [
   { kc: 1024, mc: 24, nc: 1024 },
-  { kc: 1024, mc: 12, nc: 1024 },
   { kc: 512, mc: 48, nc: 1024 },
   { kc: 512, mc: 24, nc: 1024 },
   { kc: 256, mc: 96, nc: 1024 },
-  { kc: 2048, mc: 12, nc: 1024 },
+  { kc: 256, mc: 96, nc: 512 },
+  { kc: 1024, mc: 12, nc: 1024 },
   { kc: 1024, mc: 24, nc: 2048 },
 ];
 
