@@ -21,11 +21,14 @@
  * largest block any candidate packs) and as many rows as make one run ≈ TRIAL_FLOPS (rows cost linearly, and
  * the blocking's effect is per row block), timed for each candidate on the calling thread in process CPU time
  * (wall time where the runtime has no CPU clock), two interleaved rounds, minimum per candidate. Cost: one
- * warm-up run plus two rounds of seven candidates, ≈ 90 ms at 45 GFLOP/s plus the operands' set-up; a run is
+ * warm-up run plus two rounds of up to seven candidates (those that differ on the shape: a KC ≥ k is one
+ * candidate), ≈ 90 ms at 45 GFLOP/s plus the operands' set-up; a run is
  * not started unless the longest run so far would still end within TRIAL_BUDGET_MS, so a slow or busy CPU
  * times fewer candidates (or the second round of fewer) rather than spending more. A candidate replaces
  * the default only when it is ≥ MIN_GAIN faster: closer than that is within the trial's noise on a shared
- * machine, and the defaults are the measured best where they were tuned.
+ * machine, and the defaults are the measured best where they were tuned. The choice follows the CPU as it is
+ * at the trial: on a machine busy with other processes (caches shared with them) smaller blocks can win that
+ * lose on the same machine idle — a table saved from a representative run pins it (loadGemmTuneTable).
  *
  * Products below TUNE_MIN_FLOPS are not tuned (they run with the build's blocking): their operands sit in
  * the caches whatever the blocking, and a trial would cost more than it could save. The wasm backend is
@@ -64,8 +67,12 @@ export const TUNE_MIN_FLOPS = 2 ** 26;
 export const TRIAL_FLOPS = 2 ** 28;
 /** No candidate run starts once the trial has taken this long (ms). */
 export const TRIAL_BUDGET_MS = 150;
-/** A candidate must beat the default by this fraction to be chosen. */
-export const MIN_GAIN = 0.03;
+/**
+ * A candidate must beat the default by this fraction to be chosen. On the busy 2-core machine the trial's
+ * minimum-of-two moved by up to ~4% between blockings that run the very same loops (an NC wider than n), so a
+ * smaller margin let noise pick; the gains the tuner is for (1024³ there: 11–22%) clear it.
+ */
+export const MIN_GAIN = 0.05;
 const ROUNDS = 2;
 
 /**
@@ -168,6 +175,21 @@ const cpuClock: () => number = (() => {
   return () => performance.now();
 })();
 
+/**
+ * The candidates that differ on an n-column, depth-k product, first of each kind kept: a KC ≥ k or an NC ≥ n
+ * (rounded up to the 8-column panel) runs the same loops as any other such value, and timing both would only let
+ * noise choose between identical work. (MC is kept apart: the trial may run fewer rows than the product.)
+ */
+export function distinctCandidates(candidates: readonly GemmBlocking[], n: number, k: number): GemmBlocking[] {
+  const seen = new Set<string>();
+  return candidates.filter((c) => {
+    const id = `${Math.min(c.kc, k)}/${c.mc}/${Math.min(c.nc, Math.ceil(n / 8) * 8)}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
 /** The trial's shape for a product: its n and k (capped at 2048), rows for ≈ TRIAL_FLOPS (at least 48). */
 export function trialShape(m: number, n: number, k: number): { m: number; n: number; k: number } {
   const nt = Math.min(n, 2048);
@@ -177,16 +199,18 @@ export function trialShape(m: number, n: number, k: number): { m: number; n: num
 }
 
 /**
- * Time every candidate blocking on an m×n×k product (transposes as given) on the calling thread and return
- * the entry (not cached: gemmBlockingFor caches). `candidates` defaults to gemmCandidates(rt), default first.
+ * Time the candidate blockings that differ on an m×n×k product (distinctCandidates; transposes as given) on
+ * the calling thread and return the entry (not cached: gemmBlockingFor caches). `candidates` defaults to
+ * gemmCandidates(rt); the first is the reference a choice must beat by MIN_GAIN.
  */
 export function measureGemmBlocking(
   rt: WasmRuntime, m: number, n: number, k: number, transA: boolean, transB: boolean,
-  candidates: readonly GemmBlocking[] = gemmCandidates(rt),
+  all: readonly GemmBlocking[] = gemmCandidates(rt),
 ): GemmTuneEntry {
   for (const d of [m, n, k]) if (!Number.isInteger(d) || d < 1) throw new Error(`gemm tune: dimensions must be positive integers, got ${m}×${n}×${k}`);
-  if (candidates.length === 0) throw new Error('gemm tune: no candidate blockings');
-  candidates.forEach((c) => checkBlocking(c, 'gemm tune'));
+  if (all.length === 0) throw new Error('gemm tune: no candidate blockings');
+  all.forEach((c) => checkBlocking(c, 'gemm tune'));
+  const candidates = distinctCandidates(all, n, k);
   const ex = rt.exports;
   const gemm = ex.gemmBlocked as Fn;
   const wsBytes = ex.gemmBlockedWorkspaceBytes as Fn;
