@@ -71,7 +71,10 @@ const NC: i32 = 1024;
 @inline function columnBlock(nc: i32): i32 {
   return nc > 0 ? (nc + NR - 1) / NR * NR : NC;
 }
-/** Widest op(B) for which `tiles` reads op(A) in place (see directA, blockRowsDirect). */
+/**
+ * Widest op(B) for which `tiles` reads op(A) in place by default (see directA, blockRowsDirect); the host may
+ * ask for it at every width (`inPlaceA`), which another CPU may run faster.
+ */
 const DIRECT_A_MAX_N: i32 = 64;
 
 // Edge micro-tiles (MR × NR) run on a scratch tile: edgeScratch() in common.ts (one per thread).
@@ -654,11 +657,13 @@ function edgeTile(kc: i32, pa: usize, rsb: usize, pb: usize, c: usize, ldc: usiz
  * micro-kernel broadcasts A values with load32_splat from four rows that are contiguous in k (aCs = 1) and
  * must exist (m a multiple of MR). Same products, same order: the same bits. Measured (A/B of the two builds,
  * CPU time): n ≤ 64 gains 5–8% (3072×64×64, 4608×64×64); n = 128 and 192 are even; at n ≥ 256 (and 512³,
- * 1024³) the pre-broadcast panel wins by 3–5%. The size-optimised inference build leaves it out (its second
- * inlined micro-kernel costs ~0.7 KB gzip of that bundle's 60 KB budget).
+ * 1024³) the pre-broadcast panel wins by 3–5%. That was a Zen 4; on a family-26 EPYC (Zen 5) in place ran
+ * 512³ and 1024³ 5–10% faster instead, so the host may ask for it at every n (`inPlaceA`, picked by the
+ * tuner's trial). The size-optimised inference build leaves it out (its second inlined micro-kernel costs
+ * ~0.7 KB gzip of that bundle's 60 KB budget).
  */
-@inline function directA(m: i32, n: i32, aCs: i32): bool {
-  return A_SPLAT && ASC_SHRINK_LEVEL == 0 && aCs == 1 && m % MR == 0 && n <= DIRECT_A_MAX_N;
+@inline function directA(m: i32, n: i32, aCs: i32, inPlaceA: bool): bool {
+  return A_SPLAT && ASC_SHRINK_LEVEL == 0 && aCs == 1 && m % MR == 0 && (inPlaceA || n <= DIRECT_A_MAX_N);
 }
 
 /**
@@ -694,7 +699,7 @@ function tiles(
   m: i32, n: i32, k: i32,
   a: usize, aRs: i32, aCs: i32,
   b: usize, bRs: i32, bCs: i32,
-  c: usize, ldc: i32, bias: usize, ws: usize, KC: i32, MC: i32, NC: i32,
+  c: usize, ldc: i32, bias: usize, ws: usize, KC: i32, MC: i32, NC: i32, inPlaceA: bool,
 ): void {
   const ldcb = <usize>ldc << 2;
   if (k == 0) {
@@ -704,7 +709,7 @@ function tiles(
     }
     return;
   }
-  const direct = directA(m, n, aCs);
+  const direct = directA(m, n, aCs, inPlaceA);
   const kcMax = min(KC, k);
   const mcMax = min(MC, (m + MR - 1) / MR * MR);
   const pA = (ws + 63) & ~(<usize>63);
@@ -767,14 +772,14 @@ function gemm1(
   m: i32, n: i32, k: i32,
   a: usize, aRs: i32, aCs: i32,
   b: usize, bRs: i32, bCs: i32,
-  c: usize, ldc: i32, bias: usize, ws: usize, KC: i32, MC: i32, NC: i32,
+  c: usize, ldc: i32, bias: usize, ws: usize, KC: i32, MC: i32, NC: i32, inPlaceA: bool,
 ): void {
   if (!narrowC(m, n, k)) {
-    tiles(m, n, k, a, aRs, aCs, b, bRs, bCs, c, ldc, bias, ws, KC, MC, NC);
+    tiles(m, n, k, a, aRs, aCs, b, bRs, bCs, c, ldc, bias, ws, KC, MC, NC, inPlaceA);
     return;
   }
   const ct = (ws + 63) & ~(<usize>63);
-  tiles(n, m, k, b, bCs, bRs, a, aCs, aRs, ct, m, 0, ct + <usize>ctBytes(m, n), KC, MC, NC);
+  tiles(n, m, k, b, bCs, bRs, a, aCs, aRs, ct, m, 0, ct + <usize>ctBytes(m, n), KC, MC, NC, inPlaceA);
   const ldcb = <usize>ldc << 2;
   const mb = <usize>m << 2;
   for (let j = 0; j < n; j++) {
@@ -801,13 +806,14 @@ export function gemm(
   batch: i32, aBs: i32, bBs: i32, cBs: i32,
   ws: usize,
 ): void {
-  gemmBlocked(m, n, k, a, aRs, aCs, b, bRs, bCs, c, ldc, bias, batch, aBs, bBs, cBs, ws, 0, 0, 0);
+  gemmBlocked(m, n, k, a, aRs, aCs, b, bRs, bCs, c, ldc, bias, batch, aBs, bBs, cBs, ws, 0, 0, 0, 0);
 }
 
 /**
  * `gemm` with the blocking given: depth kc, rows mc (rounded up to a multiple of MR), columns nc (rounded up
- * to a multiple of NR); 0 takes the build's KC / MC / NC. Same bits for every blocking (see KC above). `ws`
- * points at gemmBlockedWorkspaceBytes(m, n, k, kc, mc, nc) bytes.
+ * to a multiple of NR); 0 takes the build's KC / MC / NC. inPlaceA = 1: read op(A) in place wherever it can be
+ * (directA) whatever n, 0: only where n ≤ DIRECT_A_MAX_N. Same bits for every blocking and either choice (see
+ * KC above and directA). `ws` points at gemmBlockedWorkspaceBytes(m, n, k, kc, mc, nc) bytes.
  */
 export function gemmBlocked(
   m: i32, n: i32, k: i32,
@@ -815,7 +821,7 @@ export function gemmBlocked(
   b: usize, bRs: i32, bCs: i32,
   c: usize, ldc: i32, bias: usize,
   batch: i32, aBs: i32, bBs: i32, cBs: i32,
-  ws: usize, kc: i32, mc: i32, nc: i32,
+  ws: usize, kc: i32, mc: i32, nc: i32, inPlaceA: i32,
 ): void {
   if (m <= 0 || n <= 0) return;
   const KC = depthBlock(kc), MC = rowBlock(mc), NC = columnBlock(nc);
@@ -823,7 +829,7 @@ export function gemmBlocked(
     gemm1(m, n, k,
       a + ((<usize>t * <usize>aBs) << 2), aRs, aCs,
       b + ((<usize>t * <usize>bBs) << 2), bRs, bCs,
-      c + ((<usize>t * <usize>cBs) << 2), ldc, bias, ws, KC, MC, NC);
+      c + ((<usize>t * <usize>cBs) << 2), ldc, bias, ws, KC, MC, NC, inPlaceA != 0);
   }
 }
 
@@ -832,8 +838,8 @@ export function gemmBlocked(
  * The work is cut into items: batch t, rows [r·rb, min(m, (r+1)·rb)) of C_t, numbered w = t·⌈m/rb⌉ + r;
  * this call runs items [w0, w1), each as its own gemm1 on its rows (pointers offset, same k blocking), so
  * every element of C is summed in exactly the order `gemm` uses, whichever thread computes it. `ws` is this
- * thread's workspace of gemmBlockedWorkspaceBytes(rb, n, k, kc, mc, nc) bytes; kc, mc, nc: the blocking, as
- * gemmBlocked takes it.
+ * thread's workspace of gemmBlockedWorkspaceBytes(rb, n, k, kc, mc, nc) bytes; kc, mc, nc, inPlaceA: the
+ * blocking, as gemmBlocked takes it.
  */
 export function gemmRows(
   m: i32, n: i32, k: i32,
@@ -841,7 +847,7 @@ export function gemmRows(
   b: usize, bRs: i32, bCs: i32,
   c: usize, ldc: i32, bias: usize,
   aBs: i32, bBs: i32, cBs: i32,
-  ws: usize, rb: i32, w0: i32, w1: i32, kc: i32, mc: i32, nc: i32,
+  ws: usize, rb: i32, w0: i32, w1: i32, kc: i32, mc: i32, nc: i32, inPlaceA: i32,
 ): void {
   if (m <= 0 || n <= 0 || rb <= 0) return;
   const KC = depthBlock(kc), MC = rowBlock(mc), NC = columnBlock(nc);
@@ -852,7 +858,7 @@ export function gemmRows(
     gemm1(min(rb, m - i0), n, k,
       a + ((<usize>t * <usize>aBs + <usize>i0 * <usize>aRs) << 2), aRs, aCs,
       b + ((<usize>t * <usize>bBs) << 2), bRs, bCs,
-      c + ((<usize>t * <usize>cBs + <usize>i0 * <usize>ldc) << 2), ldc, bias, ws, KC, MC, NC);
+      c + ((<usize>t * <usize>cBs + <usize>i0 * <usize>ldc) << 2), ldc, bias, ws, KC, MC, NC, inPlaceA != 0);
   }
 }
 

@@ -7,7 +7,7 @@
  *
  * Per shape: first the trial (as at first use), then `runs` interleaved rounds (default 7) in which every
  * candidate runs the full product once (several calls for products under ~10 ms), timed in process CPU time.
- * One line per (shape, candidate): {"bench":"gemm-blocking","build","m","n","k","kc","mc","nc","cpuMs" (median),
+ * One line per (shape, candidate): {"bench":"gemm-blocking","build","m","n","k","kc","mc","nc","inPlaceA","cpuMs" (median),
  * "cpuMsMin","vsDefault" (the default's median / this one's: > 1 is faster),"picked" (the trial's choice),"cpu"}.
  */
 import { createWasmBackend } from '../src/backend/wasm/backend.ts';
@@ -55,7 +55,7 @@ export async function benchGemmBlocking(opts: { json: boolean; shapes?: string; 
       const times = candidates.map(() => [] as number[]);
       const run = (i: number) => {
         const bl = candidates[i]!;
-        for (let r = 0; r < reps; r++) (ex.gemmBlocked as Fn)(m, n, k, a, aRs, aCs, b, bRs, bCs, c, n, 0, 1, 0, 0, 0, ws, bl.kc, bl.mc, bl.nc);
+        for (let r = 0; r < reps; r++) (ex.gemmBlocked as Fn)(m, n, k, a, aRs, aCs, b, bRs, bCs, c, n, 0, 1, 0, 0, 0, ws, bl.kc, bl.mc, bl.nc, bl.inPlaceA ? 1 : 0);
       };
       for (let i = 0; i < candidates.length; i++) run(i); // warm-up
       for (let r = 0; r < runs; r++) {
@@ -70,9 +70,9 @@ export async function benchGemmBlocking(opts: { json: boolean; shapes?: string; 
       const def = median(times[0]!);
       candidates.forEach((bl, i) => {
         const med = median(times[i]!);
-        const picked = entry !== null && entry.blocking.kc === bl.kc && entry.blocking.mc === bl.mc && entry.blocking.nc === bl.nc;
+        const picked = entry !== null && entry.blocking.kc === bl.kc && entry.blocking.mc === bl.mc && entry.blocking.nc === bl.nc && entry.blocking.inPlaceA === bl.inPlaceA;
         emit(opts.json, {
-          bench: 'gemm-blocking', build, m, n, k, ...(transA ? { transA } : {}), ...(transB ? { transB } : {}), kc: bl.kc, mc: bl.mc, nc: bl.nc,
+          bench: 'gemm-blocking', build, m, n, k, ...(transA ? { transA } : {}), ...(transB ? { transB } : {}), kc: bl.kc, mc: bl.mc, nc: bl.nc, inPlaceA: bl.inPlaceA,
           runs, cpuMs: +med.toFixed(3), cpuMsMin: +Math.min(...times[i]!).toFixed(3), vsDefault: +(def / med).toFixed(3), picked, cpu,
         });
       });

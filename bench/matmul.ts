@@ -18,7 +18,7 @@
  * One line per (impl, shape): {"bench":"matmul","impl","m","n","k",("transA","transB",)"ms","gflops","cpuMs",
  * "cpuGflops",("blocking","tuned",)"cpu"} with --json, where ms is the median wall time of ≥ 5 timed runs after
  * warm-up and cpuMs the median process CPU time of the same runs (on a shared machine, other processes inflate
- * wall time but not CPU time); blocking is our {kc, mc, nc} and tuned whether a trial chose it (false: the
+ * wall time but not CPU time); blocking is our {kc, mc, nc, inPlaceA} and tuned whether a trial chose it (false: the
  * shape is too small to tune, or tuning is off). Node 20 validates relaxed-SIMD wasm only with
  * --experimental-wasm-relaxed-simd: run directly, this script re-spawns itself with that flag; called from
  * bench/run.ts (already started with it) it measures in-process.
@@ -286,7 +286,7 @@ export async function benchMatmul(opts: {
         emit(opts.json, {
           bench: 'matmul-tune', impl, m: s.m, n: s.n, k: s.k, ...(s.transA ? { transA: true } : {}), ...(s.transB ? { transB: true } : {}),
           cls: e.cls, trial: `${e.m}x${e.n}x${e.k}`, blocking: e.blocking, default: gemmDefaultBlocking(be.rt),
-          candidates: e.candidates.map((c) => `${c.kc}/${c.mc}/${c.nc}:${c.ms}`).join(' '), tuneMs: e.tune_ms, cpu,
+          candidates: e.candidates.map((c) => `${c.kc}/${c.mc}/${c.nc}${c.inPlaceA ? '/inPlaceA' : ''}:${c.ms}`).join(' '), tuneMs: e.tune_ms, cpu,
         });
       }
     }

@@ -41,30 +41,33 @@ function recordingRuntime(): { rt: WasmRuntime; calls: Array<{ name: string; arg
 
 /** Every blocking the tests run: both builds' candidate lists and small ones with block edges everywhere. */
 const ODD_BLOCKINGS: GemmBlocking[] = [
-  { kc: 1, mc: 4, nc: 8 },
-  { kc: 5, mc: 8, nc: 16 },
-  { kc: 37, mc: 12, nc: 24 },
-  { kc: 300, mc: 100, nc: 40 },
+  { kc: 1, mc: 4, nc: 8, inPlaceA: false },
+  { kc: 5, mc: 8, nc: 16, inPlaceA: true },
+  { kc: 37, mc: 12, nc: 24, inPlaceA: false },
+  { kc: 37, mc: 12, nc: 24, inPlaceA: true },
+  { kc: 300, mc: 100, nc: 40, inPlaceA: true },
 ];
 
 afterEach(() => clearGemmTuneCache());
 
 describe('gemm blocking: bit-identical results', () => {
   const rt = new WasmRuntime(new WebAssembly.Instance(new WebAssembly.Module(wasmBytes()), {}));
-  const relaxedList: GemmBlocking[] = [
-    { kc: 256, mc: 192, nc: 1024 }, { kc: 256, mc: 96, nc: 1024 }, { kc: 512, mc: 96, nc: 1024 }, { kc: 128, mc: 384, nc: 1024 },
-    { kc: 512, mc: 192, nc: 1024 }, { kc: 1024, mc: 48, nc: 1024 }, { kc: 256, mc: 192, nc: 2048 },
-  ];
+  // The relaxed build's candidates, run here on the default build (and each with A in place): more blockings.
+  const relaxedList: GemmBlocking[] = [[256, 192, 1024], [256, 96, 1024], [512, 96, 1024], [128, 384, 1024], [512, 192, 1024], [1024, 48, 1024], [256, 192, 2048]]
+    .flatMap(([kc, mc, nc]) => [false, true].map((inPlaceA) => ({ kc: kc!, mc: mc!, nc: nc!, inPlaceA })));
   const blockings = [...gemmCandidates(rt), ...relaxedList, ...ODD_BLOCKINGS];
 
   // m×n×k, transposes, bias, batch: edges in every dimension, the narrow path (n < 8), op(A) read in place
-  // (m % 4 = 0, n ≤ 64, A not transposed), k over several depth blocks of every candidate (2100 > 2048).
+  // (m % 4 = 0, A not transposed: at n ≤ 64 always, wider with inPlaceA), k over several depth blocks of every
+  // candidate (2100 > 2048).
   const cases = [
     { m: 37, n: 29, k: 70, tA: false, tB: false, bias: false, batch: 1 },
     { m: 53, n: 131, k: 2100, tA: true, tB: false, bias: true, batch: 1 },
     { m: 96, n: 48, k: 300, tA: false, tB: true, bias: true, batch: 2 },
     { m: 40, n: 5, k: 260, tA: false, tB: false, bias: true, batch: 1 },
     { m: 130, n: 1100, k: 90, tA: true, tB: true, bias: false, batch: 1 },
+    { m: 132, n: 203, k: 2100, tA: false, tB: false, bias: true, batch: 1 },
+    { m: 64, n: 300, k: 517, tA: false, tB: true, bias: false, batch: 2 },
   ];
 
   for (const c of cases) {
@@ -91,7 +94,7 @@ describe('gemm blocking: bit-identical results', () => {
             const out = t2.bytes(4 * batch * cBs);
             const ws = t2.bytes((ex.gemmBlockedWorkspaceBytes as Fn)(m, n, k, bl.kc, bl.mc, bl.nc));
             rt.f32().fill(Number.NaN, out >> 2, (out >> 2) + batch * cBs); // nothing left from an earlier run
-            (ex.gemmBlocked as Fn)(m, n, k, a, aRs, aCs, b, bRs, bCs, out, n, bias, batch, aBs, bBs, cBs, ws, bl.kc, bl.mc, bl.nc);
+            (ex.gemmBlocked as Fn)(m, n, k, a, aRs, aCs, b, bRs, bCs, out, n, bias, batch, aBs, bBs, cBs, ws, bl.kc, bl.mc, bl.nc, bl.inPlaceA ? 1 : 0);
             const got = rt.u8().slice(out, out + 4 * batch * cBs);
             expect(Buffer.compare(got, want), `blocking ${JSON.stringify(bl)}`).toBe(0);
           });
@@ -102,7 +105,7 @@ describe('gemm blocking: bit-identical results', () => {
 });
 
 describe('gemm blocking: the tuner’s choice is what the kernel receives', () => {
-  const forced: GemmBlocking = { kc: 256, mc: 96, nc: 1024 };
+  const forced: GemmBlocking = { kc: 256, mc: 96, nc: 1024, inPlaceA: false };
   // 300×260×520 with A transposed and a bias: 81 MFLOP (≥ TUNE_MIN_FLOPS), class 512x512x1024:tA.
   const m = 300;
   const n = 260;
@@ -132,15 +135,15 @@ describe('gemm blocking: the tuner’s choice is what the kernel receives', () =
     installGemmTuner(tuned.rt);
     const got = product(new WasmBackend(tuned.rt, FAMILIES));
     expect(tuned.calls.map((c) => c.name)).toEqual(['gemmBlocked']); // no trial: the loaded entry is used
-    expect(tuned.calls[0]!.args.slice(-3)).toEqual([forced.kc, forced.mc, forced.nc]);
+    expect(tuned.calls[0]!.args.slice(-4)).toEqual([forced.kc, forced.mc, forced.nc, 0]);
     expect(Buffer.from(got.buffer).equals(Buffer.from(ref.buffer))).toBe(true);
 
     // Another forced blocking: another set of parameters, the same bytes.
-    const other: GemmBlocking = { kc: 64, mc: 8, nc: 64 };
+    const other: GemmBlocking = { kc: 64, mc: 8, nc: 64, inPlaceA: true };
     loadGemmTuneTable([{ build: 'wasm', cls: '512x512x1024:tA', blocking: other, m: 0, n: 0, k: 0, candidates: [], tune_ms: 0 }]);
     tuned.calls.length = 0;
     const got2 = product(new WasmBackend(tuned.rt, FAMILIES));
-    expect(tuned.calls[0]!.args.slice(-3)).toEqual([other.kc, other.mc, other.nc]);
+    expect(tuned.calls[0]!.args.slice(-4)).toEqual([other.kc, other.mc, other.nc, 1]);
     expect(Buffer.from(got2.buffer).equals(Buffer.from(ref.buffer))).toBe(true);
   });
 
@@ -176,7 +179,7 @@ describe('gemm blocking: the tuner’s choice is what the kernel receives', () =
         const nn = s.b[s.b.length - 1]!;
         const batch = s.a.length > 2 ? s.a[0]! : 1;
         expect(gemmSizeClass(m, nn, kk, false, false), `${s.split} class`).toBe(s.cls);
-        const bl: GemmBlocking = { kc: 200, mc: 44, nc: 1024 };
+        const bl: GemmBlocking = { kc: 200, mc: 44, nc: 1024, inPlaceA: true };
         loadGemmTuneTable([{ build: 'wasm', cls: s.cls, blocking: bl, m: 0, n: 0, k: 0, candidates: [], tune_ms: 0 }]);
         const av = randn(batch * m * kk, 21);
         const bv = randn(batch * kk * nn, 22);
@@ -208,7 +211,7 @@ describe('gemm blocking: the tuner’s choice is what the kernel receives', () =
           for (const p of j.parts) {
             if (!p) continue;
             if (s.split === 'gemmBlockRowsClaim') expect(p[p.length - 1]).toBe(bl.mc);
-            else expect(p.slice(-3)).toEqual([bl.kc, bl.mc, bl.nc]);
+            else expect(p.slice(-4)).toEqual([bl.kc, bl.mc, bl.nc, 1]);
           }
         }
         if (s.split === 'gemmBlockRowsClaim') {
@@ -239,28 +242,28 @@ describe('gemm blocking: the trial and its table', () => {
     const { rt, calls } = recordingRuntime();
     const cands = gemmCandidates(rt);
     expect(cands[0]).toEqual(gemmDefaultBlocking(rt));
-    expect(gemmDefaultBlocking(rt)).toEqual({ kc: 1024, mc: 24, nc: 1024 });
+    expect(gemmDefaultBlocking(rt)).toEqual({ kc: 1024, mc: 24, nc: 1024, inPlaceA: false });
     const e = gemmTuneEntry(rt, 300, 300, 400, false, false)!;
     expect(e.cls).toBe('512x512x512');
     expect([e.m, e.n, e.k]).toEqual([300, 300, 400]); // the trial ran the product's own shape (72 MFLOP ≤ TRIAL_FLOPS)
     expect(e.build).toBe('wasm');
     expect(cands).toContainEqual(e.blocking);
+    // 300×300×400: KC ≥ 400 and NC ≥ 304 run the same loops, so only the candidates that differ are timed.
+    const distinct = distinctCandidates(cands, 300, 300, 400, false);
+    expect(distinct.length).toBeLessThan(cands.length);
+    expect(distinct[0]).toEqual(cands[0]);
     // A warm-up run and up to two interleaved rounds (the time budget may cut them short on a slow machine,
     // never before the default is timed); every candidate timed is reported, in order, the default first.
     expect(calls.length).toBeGreaterThanOrEqual(2);
-    expect(calls.length).toBeLessThanOrEqual(1 + 2 * distinctCandidates(cands, 300, 400).length);
+    expect(calls.length).toBeLessThanOrEqual(1 + 2 * distinct.length);
     expect(calls.every((c) => c.name === 'gemmBlocked')).toBe(true);
-    // 300×300×400: KC ≥ 400 and NC ≥ 304 run the same loops, so only the candidates that differ are timed.
-    const distinct = distinctCandidates(cands, 300, 400);
-    expect(distinct.length).toBeLessThan(cands.length);
-    expect(distinct[0]).toEqual(cands[0]);
-    expect(e.candidates.map(({ kc, mc, nc }) => ({ kc, mc, nc }))).toEqual(distinct.slice(0, e.candidates.length));
+    expect(e.candidates.map(({ kc, mc, nc, inPlaceA }) => ({ kc, mc, nc, inPlaceA }))).toEqual(distinct.slice(0, e.candidates.length));
     for (const c of e.candidates) expect(c.ms).toBeGreaterThanOrEqual(0);
     expect(e.tune_ms).toBeGreaterThan(0);
     // The default is kept unless a candidate beats it by MIN_GAIN.
-    const isDefault = (b: GemmBlocking) => b.kc === cands[0]!.kc && b.mc === cands[0]!.mc && b.nc === cands[0]!.nc;
+    const isDefault = (b: GemmBlocking) => b.kc === cands[0]!.kc && b.mc === cands[0]!.mc && b.nc === cands[0]!.nc && b.inPlaceA === cands[0]!.inPlaceA;
     if (!isDefault(e.blocking)) {
-      const ms = (b: GemmBlocking) => e.candidates.find((c) => c.kc === b.kc && c.mc === b.mc && c.nc === b.nc)!.ms;
+      const ms = (b: GemmBlocking) => e.candidates.find((c) => c.kc === b.kc && c.mc === b.mc && c.nc === b.nc && c.inPlaceA === b.inPlaceA)!.ms;
       expect(ms(e.blocking)).toBeLessThanOrEqual(ms(cands[0]!) * (1 - MIN_GAIN) + 1e-9);
     }
     // Cached: same class, no second trial.
@@ -279,35 +282,43 @@ describe('gemm blocking: the trial and its table', () => {
   });
 
   it('candidates that run the same loops on a shape are timed once, the first kept', () => {
-    const list = [{ kc: 1024, mc: 24, nc: 1024 }, { kc: 512, mc: 24, nc: 1024 }, { kc: 512, mc: 24, nc: 2048 }, { kc: 256, mc: 24, nc: 512 }, { kc: 512, mc: 48, nc: 512 }];
-    expect(distinctCandidates(list, 512, 512)).toEqual([list[0], list[3], list[4]]);
-    expect(distinctCandidates(list, 1024, 1024)).toEqual([list[0], list[1], list[3], list[4]]); // NC 2048 ≥ n
-    expect(distinctCandidates(list, 2048, 1024)).toEqual(list);
-    expect(distinctCandidates(list, 500, 2000)).toEqual([list[0], list[1], list[3], list[4]]); // NC ≥ 504 alike
+    const list: GemmBlocking[] = [[1024, 24, 1024], [512, 24, 1024], [512, 24, 2048], [256, 24, 512], [512, 48, 512]]
+      .map(([kc, mc, nc]) => ({ kc: kc!, mc: mc!, nc: nc!, inPlaceA: false }));
+    expect(distinctCandidates(list, 64, 512, 512, false)).toEqual([list[0], list[3], list[4]]);
+    expect(distinctCandidates(list, 64, 1024, 1024, false)).toEqual([list[0], list[1], list[3], list[4]]); // NC 2048 ≥ n
+    expect(distinctCandidates(list, 64, 2048, 1024, false)).toEqual(list);
+    expect(distinctCandidates(list, 64, 500, 2000, false)).toEqual([list[0], list[1], list[3], list[4]]); // NC ≥ 504 alike
+    // A in place differs only where it can apply and is not the rule anyway: m % 4 = 0, A not transposed, n > 64.
+    const both = [list[0]!, { ...list[0]!, inPlaceA: true }];
+    expect(distinctCandidates(both, 64, 512, 512, false)).toEqual(both);
+    expect(distinctCandidates(both, 64, 512, 512, true)).toEqual([both[0]]);
+    expect(distinctCandidates(both, 66, 512, 512, false)).toEqual([both[0]]);
+    expect(distinctCandidates(both, 64, 64, 512, false)).toEqual([both[0]]);
   });
 
   it('measureGemmBlocking times the candidates it is given', () => {
     const { rt, calls } = recordingRuntime();
-    const list = [{ kc: 64, mc: 8, nc: 64 }, { kc: 32, mc: 16, nc: 32 }];
-    const e = measureGemmBlocking(rt, 64, 48, 80, true, true, list);
-    expect(e.candidates.map(({ kc, mc, nc }) => ({ kc, mc, nc }))).toEqual(list);
+    const list = [{ kc: 64, mc: 8, nc: 64, inPlaceA: false }, { kc: 32, mc: 16, nc: 32, inPlaceA: true }];
+    const e = measureGemmBlocking(rt, 64, 96, 80, false, true, list);
+    expect(e.candidates.map(({ kc, mc, nc, inPlaceA }) => ({ kc, mc, nc, inPlaceA }))).toEqual(list);
     expect(list).toContainEqual(e.blocking);
     expect(calls.every((c) => c.name === 'gemmBlocked')).toBe(true);
-    expect(new Set(calls.map((c) => c.args.slice(-3).join(',')))).toEqual(new Set(['64,8,64', '32,16,32']));
+    expect(new Set(calls.map((c) => c.args.slice(-4).join(',')))).toEqual(new Set(['64,8,64,0', '32,16,32,1']));
   });
 
   it('bad tables and arguments fail with a clear Error', () => {
     const rt = new WasmRuntime(new WebAssembly.Instance(new WebAssembly.Module(wasmBytes()), {}));
-    const entry = (over: object) => ({ build: 'wasm', cls: '1024x1024x1024', blocking: { kc: 256, mc: 96, nc: 1024 }, m: 0, n: 0, k: 0, candidates: [], tune_ms: 0, ...over });
-    expect(() => loadGemmTuneTable([entry({ blocking: { kc: 256, mc: 6, nc: 1024 } })] as never)).toThrow(/mc a multiple of 4/);
-    expect(() => loadGemmTuneTable([entry({ blocking: { kc: 0, mc: 8, nc: 1024 } })] as never)).toThrow(/kc ≥ 1/);
-    expect(() => loadGemmTuneTable([entry({ blocking: { kc: 256, mc: 8, nc: 100 } })] as never)).toThrow(/nc a multiple of 8/);
+    const entry = (over: object) => ({ build: 'wasm', cls: '1024x1024x1024', blocking: { kc: 256, mc: 96, nc: 1024, inPlaceA: false }, m: 0, n: 0, k: 0, candidates: [], tune_ms: 0, ...over });
+    expect(() => loadGemmTuneTable([entry({ blocking: { kc: 256, mc: 6, nc: 1024, inPlaceA: false } })] as never)).toThrow(/mc a multiple of 4/);
+    expect(() => loadGemmTuneTable([entry({ blocking: { kc: 0, mc: 8, nc: 1024, inPlaceA: false } })] as never)).toThrow(/kc ≥ 1/);
+    expect(() => loadGemmTuneTable([entry({ blocking: { kc: 256, mc: 8, nc: 100, inPlaceA: false } })] as never)).toThrow(/nc a multiple of 8/);
+    expect(() => loadGemmTuneTable([entry({ blocking: { kc: 256, mc: 8, nc: 1024 } })] as never)).toThrow(/a boolean inPlaceA/);
     expect(() => loadGemmTuneTable([entry({ build: 'webgpu' })] as never)).toThrow(/build must be 'wasm' or 'wasm-relaxed'/);
     expect(() => loadGemmTuneTable([entry({ cls: 'big' })] as never)).toThrow(/cls must look like/);
     expect(() => loadGemmTuneTable({} as never)).toThrow(/expected an array/);
     expect(gemmTuneTable()).toEqual([]); // nothing half-loaded
     expect(() => measureGemmBlocking(rt, 0, 8, 8, false, false)).toThrow(/positive integers/);
     expect(() => measureGemmBlocking(rt, 8, 8, 8, false, false, [])).toThrow(/no candidate/);
-    expect(() => checkBlocking({ kc: 1.5, mc: 8, nc: 8 }, 'here')).toThrow(/^here: a GEMM blocking/);
+    expect(() => checkBlocking({ kc: 1.5, mc: 8, nc: 8, inPlaceA: false }, 'here')).toThrow(/^here: a GEMM blocking/);
   });
 });

@@ -37,11 +37,17 @@
  */
 import type { WasmRuntime } from './runtime.ts';
 
-/** A blocking of the dense GEMM: depth KC, rows MC (a multiple of 4), columns NC (a multiple of 8). */
+/**
+ * A blocking of the dense GEMM: depth KC, rows MC (a multiple of 4), columns NC (a multiple of 8), and whether
+ * op(A) is read in place (load32_splat from four rows) at every width instead of packed pre-broadcast — the
+ * default build reads it in place only for n ≤ 64 (assembly/gemm.ts, directA; the relaxed build never does, and
+ * ignores the flag; A transposed or m not a multiple of 4 is packed either way).
+ */
 export interface GemmBlocking {
   kc: number;
   mc: number;
   nc: number;
+  inPlaceA: boolean;
 }
 
 export interface GemmTuneEntry {
@@ -80,18 +86,19 @@ const ROUNDS = 2;
  * B micro-panel KC·32 bytes, the B block KC·NC·4). The default first; then a B micro-panel half of a 32 KiB L1
  * at the same A block (384 KiB) or a smaller one (192 KiB, for a 512 KiB L2), the pre-tuning KC 256 / MC 96,
  * the same with a B block that fits an L2 beside the A block (512 KiB), the full depth with a 192 KiB A block,
- * and a wider column block (n > 1024 packs fewer, larger B blocks). On the busy 2-core EPYC this was chosen on,
- * every KC ≤ 512 ran 1024³ 1.17–1.22× faster than KC 1024 (bench/RESULTS.md, "GEMM autotune"), where the
- * quiet machine had measured KC 1024 best by 2–3%: which one wins depends on the CPU and what else runs on it.
+ * and op(A) read in place at three depths (its MC-row block, MC·KC·4 bytes, is reused from L1/L2 as is). On the
+ * busy 2-core EPYC (family 26) this was chosen on, every KC ≤ 512 ran 1024³ 1.17–1.22× faster than KC 1024 and
+ * A in place 5–10% faster than pre-broadcast (bench/RESULTS.md, "GEMM autotune"), where the Zen 4 the defaults
+ * were tuned on had measured both the other way by 2–5%: which one wins depends on the CPU and what else runs.
  */
 const SPLAT_CANDIDATES: readonly GemmBlocking[] = [
-  { kc: 1024, mc: 24, nc: 1024 },
-  { kc: 512, mc: 48, nc: 1024 },
-  { kc: 512, mc: 24, nc: 1024 },
-  { kc: 256, mc: 96, nc: 1024 },
-  { kc: 256, mc: 96, nc: 512 },
-  { kc: 1024, mc: 12, nc: 1024 },
-  { kc: 1024, mc: 24, nc: 2048 },
+  { kc: 1024, mc: 24, nc: 1024, inPlaceA: false },
+  { kc: 512, mc: 24, nc: 1024, inPlaceA: false },
+  { kc: 256, mc: 96, nc: 1024, inPlaceA: false },
+  { kc: 256, mc: 96, nc: 512, inPlaceA: false },
+  { kc: 1024, mc: 24, nc: 1024, inPlaceA: true },
+  { kc: 512, mc: 96, nc: 1024, inPlaceA: true },
+  { kc: 256, mc: 96, nc: 1024, inPlaceA: true },
 ];
 
 /**
@@ -99,13 +106,13 @@ const SPLAT_CANDIDATES: readonly GemmBlocking[] = [
  * (192 KiB A block) first, then smaller and larger A blocks and depths around it.
  */
 const COMPACT_CANDIDATES: readonly GemmBlocking[] = [
-  { kc: 256, mc: 192, nc: 1024 },
-  { kc: 256, mc: 96, nc: 1024 },
-  { kc: 512, mc: 96, nc: 1024 },
-  { kc: 128, mc: 384, nc: 1024 },
-  { kc: 512, mc: 192, nc: 1024 },
-  { kc: 1024, mc: 48, nc: 1024 },
-  { kc: 256, mc: 192, nc: 2048 },
+  { kc: 256, mc: 192, nc: 1024, inPlaceA: false },
+  { kc: 256, mc: 96, nc: 1024, inPlaceA: false },
+  { kc: 512, mc: 96, nc: 1024, inPlaceA: false },
+  { kc: 128, mc: 384, nc: 1024, inPlaceA: false },
+  { kc: 512, mc: 192, nc: 1024, inPlaceA: false },
+  { kc: 1024, mc: 48, nc: 1024, inPlaceA: false },
+  { kc: 256, mc: 192, nc: 2048, inPlaceA: false },
 ];
 
 type Fn = (...args: number[]) => number;
@@ -120,14 +127,14 @@ export function gemmBuild(rt: WasmRuntime): string {
 /** The build's own blocking (what a product runs with untuned). */
 export function gemmDefaultBlocking(rt: WasmRuntime): GemmBlocking {
   const ex = rt.exports;
-  return { kc: (ex.gemmDepthBlock as Fn)(), mc: (ex.gemmClaimSizes as Fn)(1), nc: (ex.gemmColumnBlock as Fn)() };
+  return { kc: (ex.gemmDepthBlock as Fn)(), mc: (ex.gemmClaimSizes as Fn)(1), nc: (ex.gemmColumnBlock as Fn)(), inPlaceA: false };
 }
 
 /** The candidate blockings the trial times on this runtime's build, its default first. */
 export function gemmCandidates(rt: WasmRuntime): GemmBlocking[] {
   const def = gemmDefaultBlocking(rt);
   const list = (rt.exports.gemmPackedABytes as Fn)() === 16 ? SPLAT_CANDIDATES : COMPACT_CANDIDATES;
-  const same = (a: GemmBlocking, b: GemmBlocking) => a.kc === b.kc && a.mc === b.mc && a.nc === b.nc;
+  const same = (a: GemmBlocking, b: GemmBlocking) => a.kc === b.kc && a.mc === b.mc && a.nc === b.nc && a.inPlaceA === b.inPlaceA;
   return [def, ...list.filter((c) => !same(c, def))];
 }
 
@@ -145,8 +152,8 @@ export function gemmSizeClass(m: number, n: number, k: number, transA: boolean, 
 /** Blocking values the kernel accepts (checked for loaded tables and forced entries). */
 export function checkBlocking(b: GemmBlocking, where: string): void {
   const ok = (v: unknown, step: number) => Number.isInteger(v) && (v as number) >= step && (v as number) <= 65536 && (v as number) % step === 0;
-  if (!b || typeof b !== 'object' || !ok(b.kc, 1) || !ok(b.mc, 4) || !ok(b.nc, 8)) {
-    throw new Error(`${where}: a GEMM blocking needs integers kc ≥ 1, mc a multiple of 4, nc a multiple of 8 (each ≤ 65536), got ${JSON.stringify(b)}`);
+  if (!b || typeof b !== 'object' || !ok(b.kc, 1) || !ok(b.mc, 4) || !ok(b.nc, 8) || typeof b.inPlaceA !== 'boolean') {
+    throw new Error(`${where}: a GEMM blocking needs integers kc ≥ 1, mc a multiple of 4, nc a multiple of 8 (each ≤ 65536) and a boolean inPlaceA, got ${JSON.stringify(b)}`);
   }
 }
 
@@ -176,14 +183,17 @@ const cpuClock: () => number = (() => {
 })();
 
 /**
- * The candidates that differ on an n-column, depth-k product, first of each kind kept: a KC ≥ k or an NC ≥ n
- * (rounded up to the 8-column panel) runs the same loops as any other such value, and timing both would only let
- * noise choose between identical work. (MC is kept apart: the trial may run fewer rows than the product.)
+ * The candidates that differ on an m×n×k product (op(A) transposed: transA), first of each kind kept: a KC ≥ k
+ * or an NC ≥ n (rounded up to the 8-column panel) runs the same loops as any other such value, and so does
+ * inPlaceA where op(A) cannot be read in place (transposed, or m not a multiple of 4) or is anyway (n ≤ 64);
+ * timing both would only let noise choose between identical work. (MC is kept apart: the trial may run fewer
+ * rows than the product.)
  */
-export function distinctCandidates(candidates: readonly GemmBlocking[], n: number, k: number): GemmBlocking[] {
+export function distinctCandidates(candidates: readonly GemmBlocking[], m: number, n: number, k: number, transA: boolean): GemmBlocking[] {
   const seen = new Set<string>();
+  const inPlaceMatters = !transA && m % 4 === 0 && n > 64;
   return candidates.filter((c) => {
-    const id = `${Math.min(c.kc, k)}/${c.mc}/${Math.min(c.nc, Math.ceil(n / 8) * 8)}`;
+    const id = `${Math.min(c.kc, k)}/${c.mc}/${Math.min(c.nc, Math.ceil(n / 8) * 8)}/${inPlaceMatters && c.inPlaceA}`;
     if (seen.has(id)) return false;
     seen.add(id);
     return true;
@@ -210,7 +220,7 @@ export function measureGemmBlocking(
   for (const d of [m, n, k]) if (!Number.isInteger(d) || d < 1) throw new Error(`gemm tune: dimensions must be positive integers, got ${m}×${n}×${k}`);
   if (all.length === 0) throw new Error('gemm tune: no candidate blockings');
   all.forEach((c) => checkBlocking(c, 'gemm tune'));
-  const candidates = distinctCandidates(all, n, k);
+  const candidates = distinctCandidates(all, m, n, k, transA);
   const ex = rt.exports;
   const gemm = ex.gemmBlocked as Fn;
   const wsBytes = ex.gemmBlockedWorkspaceBytes as Fn;
@@ -228,7 +238,7 @@ export function measureGemmBlocking(
     const aCs = transA ? m : 1;
     const bRs = transB ? 1 : n;
     const bCs = transB ? k : 1;
-    const run = (bl: GemmBlocking) => gemm(m, n, k, a, aRs, aCs, b, bRs, bCs, c, n, 0, 1, 0, 0, 0, ws, bl.kc, bl.mc, bl.nc);
+    const run = (bl: GemmBlocking) => gemm(m, n, k, a, aRs, aCs, b, bRs, bCs, c, n, 0, 1, 0, 0, 0, ws, bl.kc, bl.mc, bl.nc, bl.inPlaceA ? 1 : 0);
     let longest = 0;
     const timed = (bl: GemmBlocking) => {
       const s = cpuClock();

@@ -75,7 +75,7 @@ type GemmRunner = (a: number, b: number, c: number) => void;
  * Columns when they repeat nothing, else rows with a shared op(B) where it applies, else whichever of columns
  * and rows repeats fewer packed bytes.
  *
- * `blk`: the blocking (KC, MC, NC) every part runs with — the tuner's choice for this CPU (gemm-tune.ts), or
+ * `blk`: the blocking (KC, MC, NC, A in place) every part runs with — the tuner's choice for this CPU (gemm-tune.ts), or
  * none for the build's own (passed to the kernel as 0s; the untuned single-thread call stays on `gemm`, which
  * the inference module exports). Any blocking gives the same bits, so it changes only the time.
  */
@@ -84,6 +84,7 @@ function gemmPlan(rt: WasmRuntime, tmp: TempArena, j: GemmShape, blk: GemmBlocki
   const kc = blk?.kc ?? 0;
   const mc = blk?.mc ?? 0;
   const nc = blk?.nc ?? 0;
+  const inPlaceA = blk?.inPlaceA ? 1 : 0;
   const wsBytes = (m: number, n: number, k: number) => (ex.gemmBlockedWorkspaceBytes as Fn)(m, n, k, kc, mc, nc);
   const T = threadsFor(rt, 2 * j.m * j.n * j.k * j.batch, MIN_GEMM_FLOPS_PER_THREAD);
   if (T <= 1) {
@@ -94,7 +95,7 @@ function gemmPlan(rt: WasmRuntime, tmp: TempArena, j: GemmShape, blk: GemmBlocki
     }
     const ws = tmp.bytes(wsBytes(j.m, j.n, j.k));
     const gemm = ex.gemmBlocked as Fn;
-    return (a, b, c) => void gemm(j.m, j.n, j.k, a, j.aRs, j.aCs, b, j.bRs, j.bCs, c, j.ldc, j.bias, j.batch, j.aBs, j.bBs, j.cBs, ws, kc, mc, nc);
+    return (a, b, c) => void gemm(j.m, j.n, j.k, a, j.aRs, j.aCs, b, j.bRs, j.bCs, c, j.ldc, j.bias, j.batch, j.aBs, j.bBs, j.cBs, ws, kc, mc, nc, inPlaceA);
   }
   const wholeBatches = j.batch % T === 0 || j.batch >= 8 * T;
   if (!wholeBatches) {
@@ -110,7 +111,7 @@ function gemmPlan(rt: WasmRuntime, tmp: TempArena, j: GemmShape, blk: GemmBlocki
       const ws = cols.map(([j0, j1]) => (j1 > j0 ? tmp.bytes(wsBytes(j.m, j1 - j0, j.k)) : 0));
       return (a, b, c) => rt.parallel('gemmBlocked', cols.map(([j0, j1], t) => (j1 > j0
         ? [j.m, j1 - j0, j.k, a, j.aRs, j.aCs, b + 4 * j0 * j.bCs, j.bRs, j.bCs, c + 4 * j0, j.ldc, j.bias && j.bias + 4 * j0,
-          j.batch, j.aBs, j.bBs, j.cBs, ws[t]!, kc, mc, nc]
+          j.batch, j.aBs, j.bBs, j.cBs, ws[t]!, kc, mc, nc, inPlaceA]
         : null)));
     }
   }
@@ -119,7 +120,7 @@ function gemmPlan(rt: WasmRuntime, tmp: TempArena, j: GemmShape, blk: GemmBlocki
   const ranges = splitRange(items, T);
   const ws = ranges.map(([w0, w1]) => (w1 > w0 ? tmp.bytes(wsBytes(rb, j.n, j.k)) : 0));
   return (a, b, c) => rt.parallel('gemmRows', ranges.map(([w0, w1], t) => (w1 > w0
-    ? [j.m, j.n, j.k, a, j.aRs, j.aCs, b, j.bRs, j.bCs, c, j.ldc, j.bias, j.aBs, j.bBs, j.cBs, ws[t]!, rb, w0, w1, kc, mc, nc]
+    ? [j.m, j.n, j.k, a, j.aRs, j.aCs, b, j.bRs, j.bCs, c, j.ldc, j.bias, j.aBs, j.bBs, j.cBs, ws[t]!, rb, w0, w1, kc, mc, nc, inPlaceA]
     : null)));
 }
 
@@ -138,7 +139,8 @@ const MIN_SHARED_B_ELEMENTS = 1 << 19;
  * entry and per (jc, pc) block in the order `tiles` visits them, one pool job packs the block into the shared
  * buffer, then one computes the rows of C from it; the threads of each job claim work items from a counter
  * that this thread zeroes before the job (the pool's job hand-off orders that write before the workers run).
- * `blk`: the blocking, as gemmPlan has it (null: the build's).
+ * `blk`: the blocking, as gemmPlan has it (none: the build's); its inPlaceA does not apply here (every thread
+ * packs its op(A) rows).
  */
 function sharedBRunner(rt: WasmRuntime, tmp: TempArena, j: GemmShape, T: number, blk: GemmBlocking | null | undefined): GemmRunner {
   const ex = rt.exports;
