@@ -46,10 +46,35 @@ const KU: usize = ASC_SHRINK_LEVEL > 0 ? 4 : 16;
 // KC 256 / MC 96 at 512³–3072×512×2048 (KC 512 / MC 24–48 and KC 2048 / MC 12 measure within 1%). MC 12
 // measured +1–3.5% on the Transformer step's 64-column products in the bench (operands hot in cache), but
 // 7–19% slower on the forward products inside a training step, where op(A) is packed from L3/memory.
+// These are the build's defaults. The host may pass another blocking per call (gemmBlocked, gemmRows, the
+// shared-B split): the best one depends on the CPU's cache sizes (a 512 KiB-L2 Zen 3 is not this Zen 4), so
+// the host picks it by a short measurement at first use (src/backend/wasm/gemm-tune.ts). Any blocking gives
+// the same bits: KC only cuts the increasing-k chain into stretches whose partial sums are stored in C as the
+// f32 accumulators hold them and reloaded (see Determinism above), MC and NC only choose which elements are
+// computed when. Only the loop bounds read them: the micro-kernel already takes kc at run time, and MR × NR
+// and the k unrolling stay compile-time.
 const KC: i32 = A_SPLAT ? 1024 : 256;
 const MC: i32 = A_SPLAT ? 24 : 192;
 const NC: i32 = 1024;
-/** Widest op(B) for which `tiles` reads op(A) in place (see directA, blockRowsDirect). */
+
+/** A depth block from the host: its value, or this build's KC where it passes 0 (or anything < 1). */
+@inline function depthBlock(kc: i32): i32 {
+  return kc > 0 ? kc : KC;
+}
+
+/** A row block from the host (a multiple of MR: rounded up), or this build's MC where it passes 0. */
+@inline function rowBlock(mc: i32): i32 {
+  return mc > 0 ? (mc + MR - 1) / MR * MR : MC;
+}
+
+/** A column block from the host (a multiple of NR: rounded up), or this build's NC where it passes 0. */
+@inline function columnBlock(nc: i32): i32 {
+  return nc > 0 ? (nc + NR - 1) / NR * NR : NC;
+}
+/**
+ * Widest op(B) for which `tiles` reads op(A) in place by default (see directA, blockRowsDirect); the host may
+ * ask for it at every width (`inPlaceA`), which another CPU may run faster.
+ */
 const DIRECT_A_MAX_N: i32 = 64;
 
 // Edge micro-tiles (MR × NR) run on a scratch tile: edgeScratch() in common.ts (one per thread).
@@ -394,7 +419,7 @@ const DIRECT_A_MAX_N: i32 = 64;
 }
 
 /** Bytes of workspace `tiles` needs for these sizes (packed A block + packed B block). */
-function tilesWorkspaceBytes(m: i32, n: i32, k: i32): i32 {
+function tilesWorkspaceBytes(m: i32, n: i32, k: i32, KC: i32, MC: i32, NC: i32): i32 {
   const kc = min(KC, max(k, 1));
   const mc = min(MC, (m + MR - 1) / MR * MR);
   const nc = min(NC, (n + NR - 1) / NR * NR);
@@ -413,10 +438,16 @@ function tilesWorkspaceBytes(m: i32, n: i32, k: i32): i32 {
 
 /** Bytes of workspace `gemm` needs for these sizes (for gemmRows: the largest row block's). */
 export function gemmWorkspaceBytes(m: i32, n: i32, k: i32): i32 {
-  const direct = tilesWorkspaceBytes(m, n, k);
+  return gemmBlockedWorkspaceBytes(m, n, k, 0, 0, 0);
+}
+
+/** Bytes of workspace gemmBlocked / gemmRows need for these sizes and this blocking (0: the build's). */
+export function gemmBlockedWorkspaceBytes(m: i32, n: i32, k: i32, kc: i32, mc: i32, nc: i32): i32 {
+  const KC = depthBlock(kc), MC = rowBlock(mc), NC = columnBlock(nc);
+  const direct = tilesWorkspaceBytes(m, n, k, KC, MC, NC);
   if (!narrowC(m, n, k)) return direct;
   // A smaller row block of the same product (gemmRows' last) may not take the narrow path: cover both.
-  return max(direct, ctBytes(m, n) + tilesWorkspaceBytes(n, m, k));
+  return max(direct, ctBytes(m, n) + tilesWorkspaceBytes(n, m, k, KC, MC, NC));
 }
 
 /** Pack an mc×kc block of op(A) (top-left at src) into MR-row micro-panels [kc][MR] at dst. */
@@ -626,11 +657,13 @@ function edgeTile(kc: i32, pa: usize, rsb: usize, pb: usize, c: usize, ldc: usiz
  * micro-kernel broadcasts A values with load32_splat from four rows that are contiguous in k (aCs = 1) and
  * must exist (m a multiple of MR). Same products, same order: the same bits. Measured (A/B of the two builds,
  * CPU time): n ≤ 64 gains 5–8% (3072×64×64, 4608×64×64); n = 128 and 192 are even; at n ≥ 256 (and 512³,
- * 1024³) the pre-broadcast panel wins by 3–5%. The size-optimised inference build leaves it out (its second
- * inlined micro-kernel costs ~0.7 KB gzip of that bundle's 60 KB budget).
+ * 1024³) the pre-broadcast panel wins by 3–5%. That was a Zen 4; on a family-26 EPYC (Zen 5) in place ran
+ * 512³ and 1024³ 5–10% faster instead, so the host may ask for it at every n (`inPlaceA`, picked by the
+ * tuner's trial). The size-optimised inference build leaves it out (its second inlined micro-kernel costs
+ * ~0.7 KB gzip of that bundle's 60 KB budget).
  */
-@inline function directA(m: i32, n: i32, aCs: i32): bool {
-  return A_SPLAT && ASC_SHRINK_LEVEL == 0 && aCs == 1 && m % MR == 0 && n <= DIRECT_A_MAX_N;
+@inline function directA(m: i32, n: i32, aCs: i32, inPlaceA: bool): bool {
+  return A_SPLAT && ASC_SHRINK_LEVEL == 0 && aCs == 1 && m % MR == 0 && (inPlaceA || n <= DIRECT_A_MAX_N);
 }
 
 /**
@@ -640,7 +673,7 @@ function edgeTile(kc: i32, pa: usize, rsb: usize, pb: usize, c: usize, ldc: usiz
  * path 7–9%: V8 allocates registers per function).
  */
 function blockRowsDirect(
-  m: i32, nc: i32, kc: i32, a: usize, aRs: i32, pB: usize, c: usize, ldcb: usize, acc0: bool, bias: usize,
+  m: i32, nc: i32, kc: i32, a: usize, aRs: i32, pB: usize, c: usize, ldcb: usize, acc0: bool, bias: usize, MC: i32,
 ): void {
   const rsb = <usize>aRs << 2;
   for (let ic = 0; ic < m; ic += MC) {
@@ -666,7 +699,7 @@ function tiles(
   m: i32, n: i32, k: i32,
   a: usize, aRs: i32, aCs: i32,
   b: usize, bRs: i32, bCs: i32,
-  c: usize, ldc: i32, bias: usize, ws: usize,
+  c: usize, ldc: i32, bias: usize, ws: usize, KC: i32, MC: i32, NC: i32, inPlaceA: bool,
 ): void {
   const ldcb = <usize>ldc << 2;
   if (k == 0) {
@@ -676,7 +709,7 @@ function tiles(
     }
     return;
   }
-  const direct = directA(m, n, aCs);
+  const direct = directA(m, n, aCs, inPlaceA);
   const kcMax = min(KC, k);
   const mcMax = min(MC, (m + MR - 1) / MR * MR);
   const pA = (ws + 63) & ~(<usize>63);
@@ -691,8 +724,8 @@ function tiles(
       const aBlock = a + ((<usize>pc * <usize>aCs) << 2);
       const cBlock = c + (<usize>jc << 2);
       const bj: usize = last && bias ? bias + (<usize>jc << 2) : 0;
-      if (direct) blockRowsDirect(m, nc, kc, aBlock, aRs, pB, cBlock, ldcb, acc0, bj);
-      else blockRows(m, nc, kc, aBlock, aRs, aCs, pA, pB, cBlock, ldcb, acc0, bj);
+      if (direct) blockRowsDirect(m, nc, kc, aBlock, aRs, pB, cBlock, ldcb, acc0, bj, MC);
+      else blockRows(m, nc, kc, aBlock, aRs, aCs, pA, pB, cBlock, ldcb, acc0, bj, MC);
     }
   }
 }
@@ -705,7 +738,7 @@ function tiles(
  */
 function blockRows(
   m: i32, nc: i32, kc: i32, a: usize, aRs: i32, aCs: i32, pA: usize, pB: usize, c: usize, ldcb: usize, acc0: bool,
-  bias: usize,
+  bias: usize, MC: i32,
 ): void {
   for (let ic = 0; ic < m; ic += MC) {
     const mc = min(MC, m - ic);
@@ -739,14 +772,14 @@ function gemm1(
   m: i32, n: i32, k: i32,
   a: usize, aRs: i32, aCs: i32,
   b: usize, bRs: i32, bCs: i32,
-  c: usize, ldc: i32, bias: usize, ws: usize,
+  c: usize, ldc: i32, bias: usize, ws: usize, KC: i32, MC: i32, NC: i32, inPlaceA: bool,
 ): void {
   if (!narrowC(m, n, k)) {
-    tiles(m, n, k, a, aRs, aCs, b, bRs, bCs, c, ldc, bias, ws);
+    tiles(m, n, k, a, aRs, aCs, b, bRs, bCs, c, ldc, bias, ws, KC, MC, NC, inPlaceA);
     return;
   }
   const ct = (ws + 63) & ~(<usize>63);
-  tiles(n, m, k, b, bCs, bRs, a, aCs, aRs, ct, m, 0, ct + <usize>ctBytes(m, n));
+  tiles(n, m, k, b, bCs, bRs, a, aCs, aRs, ct, m, 0, ct + <usize>ctBytes(m, n), KC, MC, NC, inPlaceA);
   const ldcb = <usize>ldc << 2;
   const mb = <usize>m << 2;
   for (let j = 0; j < n; j++) {
@@ -773,12 +806,30 @@ export function gemm(
   batch: i32, aBs: i32, bBs: i32, cBs: i32,
   ws: usize,
 ): void {
+  gemmBlocked(m, n, k, a, aRs, aCs, b, bRs, bCs, c, ldc, bias, batch, aBs, bBs, cBs, ws, 0, 0, 0, 0);
+}
+
+/**
+ * `gemm` with the blocking given: depth kc, rows mc (rounded up to a multiple of MR), columns nc (rounded up
+ * to a multiple of NR); 0 takes the build's KC / MC / NC. inPlaceA = 1: read op(A) in place wherever it can be
+ * (directA) whatever n, 0: only where n ≤ DIRECT_A_MAX_N. Same bits for every blocking and either choice (see
+ * KC above and directA). `ws` points at gemmBlockedWorkspaceBytes(m, n, k, kc, mc, nc) bytes.
+ */
+export function gemmBlocked(
+  m: i32, n: i32, k: i32,
+  a: usize, aRs: i32, aCs: i32,
+  b: usize, bRs: i32, bCs: i32,
+  c: usize, ldc: i32, bias: usize,
+  batch: i32, aBs: i32, bBs: i32, cBs: i32,
+  ws: usize, kc: i32, mc: i32, nc: i32, inPlaceA: i32,
+): void {
   if (m <= 0 || n <= 0) return;
+  const KC = depthBlock(kc), MC = rowBlock(mc), NC = columnBlock(nc);
   for (let t = 0; t < batch; t++) {
     gemm1(m, n, k,
       a + ((<usize>t * <usize>aBs) << 2), aRs, aCs,
       b + ((<usize>t * <usize>bBs) << 2), bRs, bCs,
-      c + ((<usize>t * <usize>cBs) << 2), ldc, bias, ws);
+      c + ((<usize>t * <usize>cBs) << 2), ldc, bias, ws, KC, MC, NC, inPlaceA != 0);
   }
 }
 
@@ -787,7 +838,8 @@ export function gemm(
  * The work is cut into items: batch t, rows [r·rb, min(m, (r+1)·rb)) of C_t, numbered w = t·⌈m/rb⌉ + r;
  * this call runs items [w0, w1), each as its own gemm1 on its rows (pointers offset, same k blocking), so
  * every element of C is summed in exactly the order `gemm` uses, whichever thread computes it. `ws` is this
- * thread's workspace of gemmWorkspaceBytes(rb, n, k) bytes.
+ * thread's workspace of gemmBlockedWorkspaceBytes(rb, n, k, kc, mc, nc) bytes; kc, mc, nc, inPlaceA: the
+ * blocking, as gemmBlocked takes it.
  */
 export function gemmRows(
   m: i32, n: i32, k: i32,
@@ -795,9 +847,10 @@ export function gemmRows(
   b: usize, bRs: i32, bCs: i32,
   c: usize, ldc: i32, bias: usize,
   aBs: i32, bBs: i32, cBs: i32,
-  ws: usize, rb: i32, w0: i32, w1: i32,
+  ws: usize, rb: i32, w0: i32, w1: i32, kc: i32, mc: i32, nc: i32, inPlaceA: i32,
 ): void {
   if (m <= 0 || n <= 0 || rb <= 0) return;
+  const KC = depthBlock(kc), MC = rowBlock(mc), NC = columnBlock(nc);
   const per = (m + rb - 1) / rb;
   for (let w = w0; w < w1; w++) {
     const t = w / per;
@@ -805,11 +858,11 @@ export function gemmRows(
     gemm1(min(rb, m - i0), n, k,
       a + ((<usize>t * <usize>aBs + <usize>i0 * <usize>aRs) << 2), aRs, aCs,
       b + ((<usize>t * <usize>bBs) << 2), bRs, bCs,
-      c + ((<usize>t * <usize>cBs + <usize>i0 * <usize>ldc) << 2), ldc, bias, ws);
+      c + ((<usize>t * <usize>cBs + <usize>i0 * <usize>ldc) << 2), ldc, bias, ws, KC, MC, NC, inPlaceA != 0);
   }
 }
 
-/** NC, the column block of op(B) packed at a time (the host splits columns across threads at its multiples). */
+/** NC, the build's column block of op(B) packed at a time (the host's default blocking). */
 export function gemmColumnBlock(): i32 {
   return NC;
 }
@@ -819,7 +872,7 @@ export function gemmPackedABytes(): i32 {
   return 1 << <i32>A_SHIFT;
 }
 
-/** KC, the depth of the op(B) blocks packed at a time (the shared-B split walks the blocks from the host). */
+/** KC, the build's depth of the op(B) blocks packed at a time (the host's default blocking). */
 export function gemmDepthBlock(): i32 {
   return KC;
 }
@@ -840,14 +893,20 @@ const PACK_PANELS: i32 = 4;
 /** Rows per tail work item of gemmBlockRowsClaim (see there). */
 const TAIL_ROWS: i32 = 2 * MR;
 
-/** Bytes of the shared packed-op(B) block buffer for an n-column, depth-k product (aligned to 64 inside). */
-export function gemmSharedBBytes(n: i32, k: i32): i32 {
-  return min(KC, max(k, 1)) * min(NC, (n + NR - 1) / NR * NR) * 4 + 64;
+/**
+ * Bytes of the shared packed-op(B) block buffer for an n-column, depth-k product with depth block kc and
+ * column block nc (0: the build's), aligned to 64 inside.
+ */
+export function gemmSharedBBytes(n: i32, k: i32, kc: i32, nc: i32): i32 {
+  return min(depthBlock(kc), max(k, 1)) * min(columnBlock(nc), (n + NR - 1) / NR * NR) * 4 + 64;
 }
 
-/** Bytes of one thread's gemmBlockRowsClaim workspace (its packed op(A) block) for an m-row, depth-k product. */
-export function gemmBlockRowsBytes(m: i32, k: i32): i32 {
-  return ((min(MC, (m + MR - 1) / MR * MR) * min(KC, max(k, 1))) << <i32>A_SHIFT) + 64;
+/**
+ * Bytes of one thread's gemmBlockRowsClaim workspace (its packed op(A) block) for an m-row, depth-k product
+ * with row block mc and depth block kc (0: the build's).
+ */
+export function gemmBlockRowsBytes(m: i32, k: i32, mc: i32, kc: i32): i32 {
+  return ((min(rowBlock(mc), (m + MR - 1) / MR * MR) * min(depthBlock(kc), max(k, 1))) << <i32>A_SHIFT) + 64;
 }
 
 /** Take the next work item from the counter at `ctr` (shared by the threads of a job; the host zeroes it). */
@@ -877,16 +936,18 @@ export function gemmPackBClaim(kc: i32, nc: i32, b: usize, bRs: i32, bCs: i32, b
 /**
  * Rows [0, m) of one (jc, pc) block against the op(B) block packed in `buf`: `a` points at op(A)[0, pc], `c`
  * at C[0, jc], `bias` at bias[jc] on the last k block (else 0), acc0 = 1 when pc > 0; `ws` is this thread's
- * gemmBlockRowsBytes(m, k). Work items, claimed from `ctr` (at most `quota` this call): items i < big are rows
- * [i·MC, (i+1)·MC), the rest TAIL_ROWS rows each. The small tail items even out the threads' finishing times
- * (with MC-row items alone one thread may finish a whole item, ~1 ms at 1024³, after the other); the large ones
- * keep the repeated streaming of the op(B) block (once per item) as rare as tiles' own MC blocking.
+ * gemmBlockRowsBytes(m, k, mc, kc); mc: the row block MC (0: the build's). Work items, claimed from `ctr` (at
+ * most `quota` this call): items i < big are rows [i·MC, (i+1)·MC), the rest TAIL_ROWS rows each. The small tail
+ * items even out the threads' finishing times (with MC-row items alone one thread may finish a whole item, ~1 ms
+ * at 1024³, after the other); the large ones keep the repeated streaming of the op(B) block (once per item) as
+ * rare as tiles' own MC blocking.
  */
 export function gemmBlockRowsClaim(
   m: i32, nc: i32, kc: i32, a: usize, aRs: i32, aCs: i32, buf: usize, c: usize, ldc: i32, bias: usize, acc0: i32,
-  ws: usize, ctr: usize, big: i32, quota: i32,
+  ws: usize, ctr: usize, big: i32, quota: i32, mc: i32,
 ): void {
   if (m <= 0 || nc <= 0 || kc <= 0) return;
+  const MC = rowBlock(mc);
   const pB = (buf + 63) & ~(<usize>63);
   const pA = (ws + 63) & ~(<usize>63);
   const ldcb = <usize>ldc << 2;
@@ -894,12 +955,12 @@ export function gemmBlockRowsClaim(
     const i = claim(ctr);
     const ic = i < big ? i * MC : big * MC + (i - big) * TAIL_ROWS;
     if (ic >= m) break;
-    const mc = min(i < big ? MC : TAIL_ROWS, m - ic);
-    blockRows(mc, nc, kc, a + ((<usize>ic * <usize>aRs) << 2), aRs, aCs, pA, pB, c + <usize>ic * ldcb, ldcb, acc0 != 0, bias);
+    const rows = min(i < big ? MC : TAIL_ROWS, m - ic);
+    blockRows(rows, nc, kc, a + ((<usize>ic * <usize>aRs) << 2), aRs, aCs, pA, pB, c + <usize>ic * ldcb, ldcb, acc0 != 0, bias, MC);
   }
 }
 
-/** The work-item sizes of gemmPackBClaim (columns) and gemmBlockRowsClaim (MC, then tail rows), for the host. */
+/** The work-item sizes of gemmPackBClaim (columns) and gemmBlockRowsClaim (the build's MC, then tail rows), for the host. */
 export function gemmClaimSizes(which: i32): i32 {
   return which == 0 ? PACK_PANELS * NR : which == 1 ? MC : TAIL_ROWS;
 }

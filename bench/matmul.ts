@@ -2,15 +2,24 @@
  * GEMM throughput: sparsecast wasm (default deterministic build and relaxed-SIMD build), the single-threaded
  * SIMD build of @tensorflow/tfjs-backend-wasm, and a naive JS triple loop (≤ 512³ only).
  *
- *   npx tsx bench/matmul.ts [--json] [--backend wasm|wasm-relaxed|tfjs|js] [--runs N] [--threads N]
- *     [--shapes 512x512x512,64x64x3072:tA,3072x64x64:tB,step,…]
+ *   npx tsx bench/matmul.ts [--json] [--backend wasm|wasm-relaxed|tfjs|js|IMPL,IMPL,…] [--runs N] [--threads N]
+ *     [--shapes 512x512x512,64x64x3072:tA,3072x64x64:tB,step,…] [--tune] [--tune-table FILE]
  *
  * A shape is m×n×k of C = op(A)·op(B), with `:tA` / `:tB` for a transposed operand (A stored [k, m], B stored
  * [n, k]); `step` stands for STEP_SHAPES, the GEMMs of one small-preset Transformer training step.
  *
+ * Our GEMM's cache blocking is picked for this CPU by a short trial at the first product of each size class
+ * (src/backend/wasm/gemm-tune.ts), as in normal use; each of our lines names the blocking it ran with. With
+ * --tune the trial of every shape runs up front and is printed (a "matmul-tune" line: each candidate's time,
+ * the choice, the trial's cost), and the default build also runs with its built-in blocking
+ * ("sparsecast-wasm-untuned") in the same process, for the tuned/untuned ratio. --tune-table FILE saves the
+ * tuned entries as a JSON table (loadGemmTuneTable reads it back). The first line names the CPU.
+ *
  * One line per (impl, shape): {"bench":"matmul","impl","m","n","k",("transA","transB",)"ms","gflops","cpuMs",
- * "cpuGflops"} with --json, where ms is the median wall time of ≥ 5 timed runs after warm-up and cpuMs the median process CPU
- * time of the same runs (on a shared machine, other processes inflate wall time but not CPU time). Node 20 validates relaxed-SIMD wasm only with
+ * "cpuGflops",("blocking","tuned",)"cpu"} with --json, where ms is the median wall time of ≥ 5 timed runs after
+ * warm-up and cpuMs the median process CPU time of the same runs (on a shared machine, other processes inflate
+ * wall time but not CPU time); blocking is our {kc, mc, nc, inPlaceA} and tuned whether a trial chose it (false: the
+ * shape is too small to tune, or tuning is off). Node 20 validates relaxed-SIMD wasm only with
  * --experimental-wasm-relaxed-simd: run directly, this script re-spawns itself with that flag; called from
  * bench/run.ts (already started with it) it measures in-process.
  *
@@ -22,7 +31,9 @@
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { createWasmBackend, relaxedSimdSupported } from '../src/backend/wasm/backend.ts';
+import os from 'node:os';
+import { createWasmBackend, relaxedSimdSupported, type WasmBackend } from '../src/backend/wasm/backend.ts';
+import { gemmDefaultBlocking, gemmTuneEntry, gemmTuneTable, type GemmBlocking } from '../src/backend/wasm/gemm-tune.ts';
 import type { Backend } from '../src/backend/kernels.ts';
 import { emit, random } from './stats.ts';
 import { loadTfjsWasm } from './tfjs-peer.ts';
@@ -53,14 +64,16 @@ export interface MatmulShape {
 export const STEP_SHAPES = '64x64x3072:tA,64x64x4608:tA,3072x64x64:tB,3072x64x64,4608x64x64:tB,4608x64x64,'
   + '256x64x3072:tA,64x256x3072:tA,3072x64x256,3072x64x256:tB,3072x256x64,3072x256x64:tB';
 
-const IMPLS = ['sparsecast-wasm', 'sparsecast-wasm-relaxed', 'tfjs-backend-wasm', 'plain-js'] as const;
+const IMPLS = ['sparsecast-wasm', 'sparsecast-wasm-untuned', 'sparsecast-wasm-relaxed', 'tfjs-backend-wasm', 'plain-js'] as const;
 type Impl = (typeof IMPLS)[number];
 
+/** The impls a --backend value names: a group name, an impl name, or a comma-separated list of those. */
 function selectImpls(backend?: string): Impl[] {
+  if (backend?.includes(',')) return [...new Set(backend.split(',').flatMap((b) => selectImpls(b)))];
   switch (backend) {
     case undefined:
     case '':
-      return [...IMPLS];
+      return IMPLS.filter((i) => i !== 'sparsecast-wasm-untuned');
     case 'wasm':
       return ['sparsecast-wasm', 'sparsecast-wasm-relaxed'];
     case 'wasm-relaxed':
@@ -184,6 +197,35 @@ async function benchTfjs(
   return t;
 }
 
+/**
+ * The CPU, for the record of every measurement: its model name (/proc/cpuinfo, else os.cpus()) and, on Linux,
+ * the family / model numbers and the cache size the kernel reports — a VM often names only "AMD EPYC", and the
+ * family (25: Zen 3 / Zen 4, 26: Zen 5) and the per-core L2 are what the blocking depends on.
+ */
+export function cpuModel(): string {
+  try {
+    const first = fs.readFileSync('/proc/cpuinfo', 'utf8').split('\n\n')[0]!;
+    const field = (name: string) => first.split('\n').find((l) => l.startsWith(name) && /^[^:]*:/.test(l))?.replace(/^[^:]*:\s*/, '').trim();
+    const name = field('model name');
+    if (name) {
+      const family = field('cpu family');
+      const model = field('model\t');
+      const cache = field('cache size');
+      const extra = [family && `family ${family}`, model && `model ${model}`, cache && `cache ${cache}`].filter(Boolean).join(', ');
+      return extra ? `${name} (${extra})` : name;
+    }
+  } catch {
+    // not Linux: os.cpus() below
+  }
+  return os.cpus()[0]?.model.trim() || 'unknown';
+}
+
+/** The blocking our GEMM runs this shape with on this backend, and whether a trial chose it. */
+function blockingOf(be: WasmBackend, s: MatmulShape): { blocking: GemmBlocking; tuned: boolean } {
+  const b = be.rt.gemmBlocking?.(s.m, s.n, s.k, s.transA, s.transB);
+  return b ? { blocking: b, tuned: true } : { blocking: gemmDefaultBlocking(be.rt), tuned: false };
+}
+
 /** `--shapes 512x512x512,64x64x3072:tA,…` (`step` in the list: STEP_SHAPES) → shapes; none → MATMUL_SHAPES (no transposes). */
 export function parseShapes(spec: string | undefined): MatmulShape[] {
   if (!spec) return MATMUL_SHAPES.map(([m, n, k]) => ({ m, n, k, transA: false, transB: false }));
@@ -197,12 +239,22 @@ export function parseShapes(spec: string | undefined): MatmulShape[] {
   });
 }
 
-export async function benchMatmul(opts: { json: boolean; backend?: string; runs?: number; shapes?: string; threads?: number }): Promise<void> {
+export async function benchMatmul(opts: {
+  json: boolean; backend?: string; runs?: number; shapes?: string; threads?: number; tune?: boolean; tuneTable?: string;
+}): Promise<void> {
   const impls = selectImpls(opts.backend);
-  const backends = new Map<Impl, Backend>();
+  if (opts.tune && impls.includes('sparsecast-wasm') && !impls.includes('sparsecast-wasm-untuned')) {
+    impls.splice(impls.indexOf('sparsecast-wasm') + 1, 0, 'sparsecast-wasm-untuned');
+  }
+  const backends = new Map<Impl, WasmBackend>();
+  const cpu = cpuModel();
+  if (!process.env.SPARSECAST_BENCH_CHILD || impls.length > 1) {
+    emit(opts.json, { bench: 'matmul-cpu', cpu, cores: os.cpus().length, node: process.version });
+  }
   // --threads N: the default build's line is the wasm thread pool on N threads (the relaxed build has none).
   const threads = opts.threads ?? 1;
   if (impls.includes('sparsecast-wasm')) backends.set('sparsecast-wasm', await createWasmBackend({ threads }));
+  if (impls.includes('sparsecast-wasm-untuned')) backends.set('sparsecast-wasm-untuned', await createWasmBackend({ threads, gemmTune: false }));
   let relaxedInChild = false;
   if (impls.includes('sparsecast-wasm-relaxed')) {
     if (relaxedSimdSupported()) {
@@ -223,7 +275,24 @@ export async function benchMatmul(opts: { json: boolean; backend?: string; runs?
     while (performance.now() - t0 < 500) await benchSparsecast(be, 'sparsecast-wasm', { m: 256, n: 256, k: 256, transA: false, transB: false }, 5);
   }
 
-  for (const shape of parseShapes(opts.shapes)) {
+  const shapes = parseShapes(opts.shapes);
+  if (opts.tune) {
+    // The trials up front (warm code, before any timed run), one line each.
+    for (const [impl, be] of backends) {
+      if (!be.rt.gemmBlocking) continue;
+      for (const s of shapes) {
+        const e = gemmTuneEntry(be.rt, s.m, s.n, s.k, s.transA, s.transB);
+        if (!e) continue;
+        emit(opts.json, {
+          bench: 'matmul-tune', impl, m: s.m, n: s.n, k: s.k, ...(s.transA ? { transA: true } : {}), ...(s.transB ? { transB: true } : {}),
+          cls: e.cls, trial: `${e.m}x${e.n}x${e.k}`, blocking: e.blocking, default: gemmDefaultBlocking(be.rt),
+          candidates: e.candidates.map((c) => `${c.kc}/${c.mc}/${c.nc}${c.inPlaceA ? '/inPlaceA' : ''}:${c.ms}`).join(' '), tuneMs: e.tune_ms, cpu,
+        });
+      }
+    }
+  }
+
+  for (const shape of shapes) {
     const { m, n, k, transA, transB } = shape;
     const flops = 2 * m * n * k;
     for (const impl of impls) {
@@ -241,10 +310,12 @@ export async function benchMatmul(opts: { json: boolean; backend?: string; runs?
         if (!be) continue;
         t = await benchSparsecast(be, impl, shape, opts.runs);
       }
+      const be = backends.get(impl);
       emit(opts.json, {
         bench: 'matmul', impl, m, n, k, ...(transA ? { transA } : {}), ...(transB ? { transB } : {}), ms: +t.ms.toFixed(3), gflops: +(flops / t.ms / 1e6).toFixed(2),
         cpuMs: +t.cpuMs.toFixed(3), cpuGflops: +(flops / t.cpuMs / 1e6).toFixed(2),
-        ...(impl === 'sparsecast-wasm' && threads > 1 ? { threads } : {}),
+        ...(impl.startsWith('sparsecast-wasm') && impl !== 'sparsecast-wasm-relaxed' && threads > 1 ? { threads } : {}),
+        ...(be ? blockingOf(be, shape) : {}), cpu,
       });
     }
   }
@@ -259,7 +330,12 @@ export async function benchMatmul(opts: { json: boolean; backend?: string; runs?
     else emit(false, line);
   }
 
-  for (const be of backends.values()) (be as { dispose?: () => void }).dispose?.();
+  if (opts.tuneTable) {
+    fs.writeFileSync(opts.tuneTable, JSON.stringify(gemmTuneTable(), null, 1) + '\n');
+    console.error(`bench matmul: GEMM blocking table (${gemmTuneTable().length} entries) written to ${opts.tuneTable}`);
+  }
+
+  for (const be of backends.values()) be.dispose();
 
   if (relaxedInChild) {
     // This runtime lacks relaxed SIMD without a flag: measure the relaxed build in a child that has it.
@@ -268,6 +344,7 @@ export async function benchMatmul(opts: { json: boolean; backend?: string; runs?
     if (opts.json) args.push('--json');
     if (opts.runs) args.push('--runs', String(opts.runs));
     if (opts.shapes) args.push('--shapes', opts.shapes);
+    if (opts.tune) args.push('--tune');
     const r = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, SPARSECAST_BENCH_CHILD: '1' } });
     if (r.status !== 0) console.error('bench matmul: the relaxed-SIMD child run failed');
   }
@@ -296,5 +373,5 @@ if (isMain) {
     );
     process.exit(r.status ?? 1);
   }
-  await benchMatmul({ json, backend, runs, threads, shapes: flag("--shapes") });
+  await benchMatmul({ json, backend, runs, threads, shapes: flag('--shapes'), tune: args.includes('--tune'), tuneTable: flag('--tune-table') });
 }

@@ -1,6 +1,8 @@
 /**
  * `npm run bench -- <name> [--json] [--backend wasm|js|webgpu] [--runs N]`
- *   matmul  GEMM GFLOP/s: sparsecast wasm (default and relaxed builds), tfjs-backend-wasm, plain JS
+ *   matmul  GEMM GFLOP/s: sparsecast wasm (default and relaxed builds), tfjs-backend-wasm, plain JS; the CPU
+ *           and our blocking per shape; `--tune` prints each shape's blocking trial and adds the untuned default
+ *           build, `--tune-table FILE` saves the tuned blocking table (bench/matmul.ts)
  *   block   one Transformer encoder block training step, sparsecast vs tfjs-backend-wasm
  *   train   training step and eval batch of each forecasting model (ETTh1, small or full preset); `--epoch`
  *           adds one measured epoch of the Transformer, ours and the PyTorch peer's
@@ -16,6 +18,8 @@
  *   threads the wasm thread pool vs one thread: GEMMs (1024³, the block's shapes) and the block step side by
  *           side with the speedup (bench/threads.ts; `--threads N`, default 2; `--only matmul|block`; `--sweep`
  *           for the size thresholds; `--model` estimates the speedup on a machine without an idle core)
+ *   gemm-blocking  our GEMM at each of the blocking tuner's candidates, full size, interleaved, against the
+ *             choice of the tuner's short trial (bench/gemm-blocking.ts; `--shapes`, `--relaxed`)
  *   attention  fused vs unfused attention, forward and forward+backward, at the Transformer's shapes
  *             (bench/attention.ts; `--preset small|full|all`, `--backend wasm|js|webgpu`)
  * `--threads N` (other benches): the registered wasm backend runs its kernels on N threads (default 1).
@@ -56,7 +60,7 @@ switch (name) {
       await benchMatmulWebGpu({ json, runs, shapes: flag('--shapes') });
       process.exit(0); // a GPU device can keep the event loop alive
     }
-    await benchMatmul({ json, backend, threads, shapes: flag('--shapes') });
+    await benchMatmul({ json, backend, runs, threads, shapes: flag('--shapes'), tune: args.includes('--tune'), tuneTable: flag('--tune-table') });
     break;
   case 'block': {
     if (backend === 'webgpu') {
@@ -115,6 +119,11 @@ switch (name) {
     await benchThreads({ json, runs, threads, only: flag('--only'), sweep: args.includes('--sweep'), model: args.includes('--model') });
     break;
   }
+  case 'gemm-blocking': {
+    const { benchGemmBlocking } = await import('./gemm-blocking.ts');
+    await benchGemmBlocking({ json, runs, shapes: flag('--shapes'), relaxed: args.includes('--relaxed') });
+    break;
+  }
   case 'attention': {
     const { benchAttention } = await import('./attention.ts');
     if (backend === 'webgpu') {
@@ -126,6 +135,6 @@ switch (name) {
     break;
   }
   default:
-    console.error(`bench: unknown benchmark '${name ?? ''}' (choose: matmul, block, train, sparsity, csr-update, threads, attention)`);
+    console.error(`bench: unknown benchmark '${name ?? ''}' (choose: matmul, gemm-blocking, block, train, sparsity, csr-update, threads, attention)`);
     process.exit(2);
 }

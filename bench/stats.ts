@@ -16,7 +16,7 @@ export async function medianMs(fn: () => unknown | Promise<unknown>, opts: { war
 
 export function emit(json: boolean, record: Record<string, unknown>): void {
   if (json) console.log(JSON.stringify(record));
-  else console.log(Object.entries(record).map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toFixed(3) : v}`).join('  '));
+  else console.log(Object.entries(record).map(([k, v]) => `${k}=${typeof v === 'number' ? +v.toFixed(3) : v !== null && typeof v === 'object' ? JSON.stringify(v) : v}`).join('  '));
 }
 
 /** n uniform values in [−0.5, 0.5) from a seeded LCG: cheap, reproducible bench operands. */

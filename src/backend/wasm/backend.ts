@@ -14,6 +14,7 @@ import { KERNEL_NAMES } from '../kernels.ts';
 import { WasmRuntime } from './runtime.ts';
 import { FAMILIES, type KernelFamily } from './kernels/index.ts';
 import { ThreadPool, threadSupport } from './threads.ts';
+import { installGemmTuner } from './gemm-tune.ts';
 import { WASM_BASE64 } from './generated/kernels.bytes.ts';
 import { WASM_BASE64 as RELAXED_BASE64 } from './generated/kernels-relaxed.bytes.ts';
 import { WASM_BASE64 as THREADS_BASE64 } from './generated/kernels-threads.bytes.ts';
@@ -38,6 +39,18 @@ export interface WasmBackendOptions {
    * sweeps); default false: small problems stay on one thread.
    */
   threadSplitAll?: boolean;
+  /**
+   * Pick the dense GEMM's cache blocking for this CPU by a short trial at the first product of each size class
+   * (≤ ~150 ms each, large products only; gemm-tune.ts). Default true. Results are bit-identical either way;
+   * false runs every product with the build's blocking (reproducible timings, no trial).
+   */
+  gemmTune?: boolean;
+}
+
+/** The backend over a runtime, its GEMM blocking tuned per CPU unless opts.gemmTune is false. */
+function fullBackend(rt: WasmRuntime, opts: WasmBackendOptions): WasmBackend {
+  if (opts.gemmTune ?? true) installGemmTuner(rt);
+  return new WasmBackend(rt, FAMILIES);
 }
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
@@ -175,7 +188,7 @@ async function createThreadedBackend(threads: number, opts: WasmBackendOptions):
   const scratch = Array.from({ length: threads - 1 }, () => rt.reserveStatic(scratchBytes));
   rt.pool = await ThreadPool.create({ threads, module, memory, exports: rt.exports, scratch, timeoutMs: opts.threadTimeoutMs });
   rt.splitAll = opts.threadSplitAll ?? false;
-  return new WasmBackend(rt, FAMILIES);
+  return fullBackend(rt, opts);
 }
 
 /** Create the wasm backend (async: browsers refuse synchronous compilation of large modules). */
@@ -196,12 +209,12 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   }
   const module = opts.module ?? (await WebAssembly.compile(opts.bytes ?? wasmBytes(opts.relaxed)));
   const instance = await WebAssembly.instantiate(module, {});
-  return new WasmBackend(new WasmRuntime(instance), FAMILIES);
+  return fullBackend(new WasmRuntime(instance), opts);
 }
 
 /** Synchronous variant for Node, Deno and workers. */
 export function createWasmBackendSync(opts: WasmBackendOptions = {}): WasmBackend {
   if (threadCount(opts) > 1) throw new Error('wasm: threads > 1 need the async createWasmBackend (workers start asynchronously)');
   const module = opts.module ?? new WebAssembly.Module(opts.bytes ?? wasmBytes(opts.relaxed));
-  return new WasmBackend(instantiateSync(module), FAMILIES);
+  return fullBackend(instantiateSync(module), opts);
 }

@@ -14,6 +14,7 @@
  */
 import type { DType, Storage } from '../kernels.ts';
 import type { ThreadPool } from './threads.ts';
+import type { GemmBlocking } from './gemm-tune.ts';
 
 export interface WasmStorage extends Storage {
   readonly backend: 'wasm';
@@ -62,6 +63,12 @@ export class WasmRuntime {
    * reporting each part's time to `onJob`. Null in normal use.
    */
   model: { threads: number; onJob: (name: string, partMs: number[]) => void } | null = null;
+  /**
+   * The dense GEMM's blocking for an m×n×k product (gemm-tune.ts: measured per CPU at first use; null: the
+   * build's own). Unset (the inference backend, or tuning turned off): every product runs the build's blocking.
+   * Declared only (no initialiser), so the inference bundle carries no code for it.
+   */
+  declare gemmBlocking?: (m: number, n: number, k: number, transA: boolean, transB: boolean) => GemmBlocking | null;
 
   constructor(instance: WebAssembly.Instance) {
     this.exports = instance.exports as unknown as KernelExports;

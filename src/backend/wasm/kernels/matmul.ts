@@ -13,6 +13,7 @@
  */
 import type { MatmulArgs, Storage } from '../../kernels.ts';
 import type { TempArena, WasmRuntime } from '../runtime.ts';
+import type { GemmBlocking } from '../gemm-tune.ts';
 import type { KernelFamily } from './index.ts';
 import { MIN_GEMM_FLOPS_PER_THREAD, splitRange, threadsFor } from './parallel.ts';
 
@@ -73,31 +74,44 @@ type GemmRunner = (a: number, b: number, c: number) => void;
  *    transposed path, which the block kernels do not have).
  * Columns when they repeat nothing, else rows with a shared op(B) where it applies, else whichever of columns
  * and rows repeats fewer packed bytes.
+ *
+ * `blk`: the blocking (KC, MC, NC, A in place) every part runs with — the tuner's choice for this CPU (gemm-tune.ts), or
+ * none for the build's own (passed to the kernel as 0s; the untuned single-thread call stays on `gemm`, which
+ * the inference module exports). Any blocking gives the same bits, so it changes only the time.
  */
-function gemmPlan(rt: WasmRuntime, tmp: TempArena, j: GemmShape): GemmRunner {
+function gemmPlan(rt: WasmRuntime, tmp: TempArena, j: GemmShape, blk: GemmBlocking | null | undefined): GemmRunner {
   const ex = rt.exports;
-  const wsBytes = ex.gemmWorkspaceBytes as Fn;
+  const kc = blk?.kc ?? 0;
+  const mc = blk?.mc ?? 0;
+  const nc = blk?.nc ?? 0;
+  const inPlaceA = blk?.inPlaceA ? 1 : 0;
+  const wsBytes = (m: number, n: number, k: number) => (ex.gemmBlockedWorkspaceBytes as Fn)(m, n, k, kc, mc, nc);
   const T = threadsFor(rt, 2 * j.m * j.n * j.k * j.batch, MIN_GEMM_FLOPS_PER_THREAD);
   if (T <= 1) {
+    if (!blk) {
+      const ws = tmp.bytes((ex.gemmWorkspaceBytes as Fn)(j.m, j.n, j.k));
+      const gemm = ex.gemm as Fn;
+      return (a, b, c) => void gemm(j.m, j.n, j.k, a, j.aRs, j.aCs, b, j.bRs, j.bCs, c, j.ldc, j.bias, j.batch, j.aBs, j.bBs, j.cBs, ws);
+    }
     const ws = tmp.bytes(wsBytes(j.m, j.n, j.k));
-    const gemm = ex.gemm as Fn;
-    return (a, b, c) => void gemm(j.m, j.n, j.k, a, j.aRs, j.aCs, b, j.bRs, j.bCs, c, j.ldc, j.bias, j.batch, j.aBs, j.bBs, j.cBs, ws);
+    const gemm = ex.gemmBlocked as Fn;
+    return (a, b, c) => void gemm(j.m, j.n, j.k, a, j.aRs, j.aCs, b, j.bRs, j.bCs, c, j.ldc, j.bias, j.batch, j.aBs, j.bBs, j.cBs, ws, kc, mc, nc, inPlaceA);
   }
   const wholeBatches = j.batch % T === 0 || j.batch >= 8 * T;
   if (!wholeBatches) {
-    const NC = (ex.gemmColumnBlock as Fn)();
+    const NC = nc || (ex.gemmColumnBlock as Fn)();
     const aBytes = (ex.gemmPackedABytes as Fn)();
     const ncAligned = j.n % (T * NC) === 0;
     const cols = splitRange(j.n, T, ncAligned ? NC : 8);
     const blocks = (w: number) => Math.ceil(w / NC);
     const extraA = (cols.reduce((s, [j0, j1]) => s + blocks(j1 - j0), 0) - blocks(j.n)) * j.m * j.k * aBytes;
     const extraB = (T - 1) * j.k * j.n * 4;
-    if (extraA > 0 && j.n >= 8 && j.k > 0 && j.k * j.n >= MIN_SHARED_B_ELEMENTS) return sharedBRunner(rt, tmp, j, T);
+    if (extraA > 0 && j.n >= 8 && j.k > 0 && j.k * j.n >= MIN_SHARED_B_ELEMENTS) return sharedBRunner(rt, tmp, j, T, blk);
     if (extraA < extraB) {
       const ws = cols.map(([j0, j1]) => (j1 > j0 ? tmp.bytes(wsBytes(j.m, j1 - j0, j.k)) : 0));
-      return (a, b, c) => rt.parallel('gemm', cols.map(([j0, j1], t) => (j1 > j0
+      return (a, b, c) => rt.parallel('gemmBlocked', cols.map(([j0, j1], t) => (j1 > j0
         ? [j.m, j1 - j0, j.k, a, j.aRs, j.aCs, b + 4 * j0 * j.bCs, j.bRs, j.bCs, c + 4 * j0, j.ldc, j.bias && j.bias + 4 * j0,
-          j.batch, j.aBs, j.bBs, j.cBs, ws[t]!]
+          j.batch, j.aBs, j.bBs, j.cBs, ws[t]!, kc, mc, nc, inPlaceA]
         : null)));
     }
   }
@@ -106,7 +120,7 @@ function gemmPlan(rt: WasmRuntime, tmp: TempArena, j: GemmShape): GemmRunner {
   const ranges = splitRange(items, T);
   const ws = ranges.map(([w0, w1]) => (w1 > w0 ? tmp.bytes(wsBytes(rb, j.n, j.k)) : 0));
   return (a, b, c) => rt.parallel('gemmRows', ranges.map(([w0, w1], t) => (w1 > w0
-    ? [j.m, j.n, j.k, a, j.aRs, j.aCs, b, j.bRs, j.bCs, c, j.ldc, j.bias, j.aBs, j.bBs, j.cBs, ws[t]!, rb, w0, w1]
+    ? [j.m, j.n, j.k, a, j.aRs, j.aCs, b, j.bRs, j.bCs, c, j.ldc, j.bias, j.aBs, j.bBs, j.cBs, ws[t]!, rb, w0, w1, kc, mc, nc, inPlaceA]
     : null)));
 }
 
@@ -125,17 +139,19 @@ const MIN_SHARED_B_ELEMENTS = 1 << 19;
  * entry and per (jc, pc) block in the order `tiles` visits them, one pool job packs the block into the shared
  * buffer, then one computes the rows of C from it; the threads of each job claim work items from a counter
  * that this thread zeroes before the job (the pool's job hand-off orders that write before the workers run).
+ * `blk`: the blocking, as gemmPlan has it (none: the build's); its inPlaceA does not apply here (every thread
+ * packs its op(A) rows).
  */
-function sharedBRunner(rt: WasmRuntime, tmp: TempArena, j: GemmShape, T: number): GemmRunner {
+function sharedBRunner(rt: WasmRuntime, tmp: TempArena, j: GemmShape, T: number, blk: GemmBlocking | null | undefined): GemmRunner {
   const ex = rt.exports;
-  const NC = (ex.gemmColumnBlock as Fn)();
-  const KC = (ex.gemmDepthBlock as Fn)();
+  const NC = blk?.nc ?? (ex.gemmColumnBlock as Fn)();
+  const KC = blk?.kc ?? (ex.gemmDepthBlock as Fn)();
   const sizes = ex.gemmClaimSizes as Fn;
   const packCols = sizes(0);
-  const MC = sizes(1);
+  const MC = blk?.mc ?? sizes(1);
   const tailRows = sizes(2);
-  const buf = tmp.bytes((ex.gemmSharedBBytes as Fn)(j.n, j.k));
-  const ws = Array.from({ length: T }, () => tmp.bytes((ex.gemmBlockRowsBytes as Fn)(j.m, j.k)));
+  const buf = tmp.bytes((ex.gemmSharedBBytes as Fn)(j.n, j.k, KC, NC));
+  const ws = Array.from({ length: T }, () => tmp.bytes((ex.gemmBlockRowsBytes as Fn)(j.m, j.k, MC, KC)));
   const ctr = tmp.bytes(64);
   // Row items: MC rows each, except the last ~T·MC rows in small items so that the threads finish together.
   const big = Math.max(0, Math.floor(j.m / MC) - T);
@@ -165,7 +181,7 @@ function sharedBRunner(rt: WasmRuntime, tmp: TempArena, j: GemmShape, T: number)
         const bias = j.bias && pc + kc >= j.k ? j.bias + 4 * jc : 0;
         rt.i32()[ctr >> 2] = 0;
         rt.parallel('gemmBlockRowsClaim', threads.map((th) =>
-          [j.m, nc, kc, aBlock, j.aRs, j.aCs, buf, cBlock, j.ldc, bias, pc > 0 ? 1 : 0, ws[th]!, ctr, big, rowQuota]));
+          [j.m, nc, kc, aBlock, j.aRs, j.aCs, buf, cBlock, j.ldc, bias, pc > 0 ? 1 : 0, ws[th]!, ctr, big, rowQuota, MC]));
       }
     }
   };
@@ -246,16 +262,20 @@ export function matmulWasm(rt: WasmRuntime, args: MatmulArgs): Storage {
   // Fold the batch into m: B shared by all batches, op(A) row-major and batches stacked contiguously.
   if (merged.length === 1 && inner.size > 1 && inner.b === 0 && !transA && inner.a === m * k && inner.c === m * n) {
     const mm = m * inner.size;
+    const blk = rt.gemmBlocking?.(mm, n, k, transA, transB);
     rt.withTemp((tmp) => {
-      const run = gemmPlan(rt, tmp, { m: mm, n, k, aRs, aCs, bRs, bCs, ldc: n, bias: pbias, batch: 1, aBs: 0, bBs: 0, cBs: 0 });
+      const run = gemmPlan(rt, tmp, { m: mm, n, k, aRs, aCs, bRs, bCs, ldc: n, bias: pbias, batch: 1, aBs: 0, bBs: 0, cBs: 0 }, blk);
       run(pa, pb, pc);
     });
     return out;
   }
   const outer = merged.slice(0, -1);
   const outerCount = prod(outer.map((d) => d.size));
+  // The blocking (measured per CPU at first use where a tuner is installed: gemm-tune.ts); a trial runs before
+  // the temporaries are taken, on its own.
+  const blk = rt.gemmBlocking?.(m, n, k, transA, transB);
   rt.withTemp((tmp) => {
-    const run = gemmPlan(rt, tmp, { m, n, k, aRs, aCs, bRs, bCs, ldc: n, bias: pbias, batch: inner.size, aBs: inner.a, bBs: inner.b, cBs: inner.c });
+    const run = gemmPlan(rt, tmp, { m, n, k, aRs, aCs, bRs, bCs, ldc: n, bias: pbias, batch: inner.size, aBs: inner.a, bBs: inner.b, cBs: inner.c }, blk);
     const idx = new Array<number>(outer.length).fill(0);
     for (let t = 0; t < outerCount; t++) {
       let oa = 0;
