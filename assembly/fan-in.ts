@@ -10,6 +10,7 @@
 // the two are bit-identical in both builds (the relaxed build fuses the same f32x4 steps in both).
 import { denseCsrTWorkspaceBytes, sparseTranspose } from './sparse';
 import { csrTTileRows } from './csr-tiles';
+import { gemm } from './gemm';
 
 @inline function madd(acc: v128, a: v128, b: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
@@ -413,6 +414,34 @@ function fanInSddmmBlock(
       let s: f32 = first ? 0 : load<f32>(op);
       for (let t = t0; t < t1; t++) s += load<f32>(ar + (<usize>t << 2)) * load<f32>(br + (<usize>t << 2));
       store<f32>(op, s);
+    }
+  }
+}
+
+/**
+ * fanInSddmm's dense path for rows [r0, r1) of W (used when the stored entries are a large enough share of
+ * W that a GEMM is cheaper, as sddmm's sddmmDenseRows): blocks of rb rows of Gᵀ·X by the GEMM into `c`
+ * (rb·nIn floats), then the live rows' entries picked into `out`. The GEMM sums every element in increasing i
+ * from 0 (assembly/gemm.ts), so the values are the sparse path's. `ws`: gemmWorkspaceBytes(rb, nIn, m) bytes.
+ */
+export function fanInSddmmDenseRows(
+  r0: i32, r1: i32, rb: i32, m: i32, n: i32, nIn: i32, g: usize, x: usize, k: i32, live: i32, liveRows: usize,
+  colIdx: usize, out: usize, c: usize, ws: usize,
+): void {
+  let j = 0;
+  while (j < live && load<i32>(liveRows + (<usize>j << 2)) < r0) j++;
+  const nb = <usize>nIn << 2;
+  for (let b0 = r0; b0 < r1; b0 += rb) {
+    const rows = min(rb, r1 - b0);
+    // op(A) = Gᵀ: element (r, i) at g[i·n + r]; op(B) = X [m, nIn].
+    gemm(rows, nIn, m, g + (<usize>b0 << 2), 1, n, x, nIn, 1, c, nIn, 0, 1, 0, 0, 0, ws);
+    for (; j < live; j++) {
+      const r = load<i32>(liveRows + (<usize>j << 2));
+      if (r >= b0 + rows) break;
+      const cr = c + <usize>(r - b0) * nb;
+      for (let q = j * k; q < (j + 1) * k; q++) {
+        store<f32>(out + (<usize>q << 2), load<f32>(cr + (<usize>load<u16>(colIdx + (<usize>q << 1)) << 2)));
+      }
     }
   }
 }

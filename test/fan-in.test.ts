@@ -162,9 +162,13 @@ describe('denseToFanIn / fanInToDense', () => {
 });
 
 // The backward products of y = X·Wᵀ: dX = G·W (fanInDense) and dW at the stored positions (fanInSddmm), on the
-// same shapes plus m = 0 and a matrix with no live row.
+// same shapes plus m = 0, a matrix with no live row, and both of wasm's fanInSddmm paths (gather-dot below 20%
+// of W stored, GEMM and gather from there).
 const BACKWARD_SHAPES: Array<[number, number, number, number, number[]]> = [
   ...SHAPES, [0, 9, 5, 3, []], [12, 10, 6, 3, [0, 1, 2, 3, 4, 5]], [1, 7, 9, 7, [8]],
+  // Dense enough for wasm's GEMM path of fanInSddmm (≥ 20% of W stored), W's rows past one 256-row GEMM block,
+  // ablated rows at the block boundary.
+  [40, 64, 300, 20, [0, 255, 256]],
 ];
 
 /** Dense G·(W ⊙ M) and Gᵀ·X at the stored positions in f64, with Σ|terms| for the error bound. */

@@ -10,13 +10,16 @@
  * Threads: denseFanInT splits the rows of X exactly as denseCsrT does (splitRange(m, T, 4) on the same work
  * count), so each output element is the same sum in the same lanes as denseCsrT on the same mask. fanInDense
  * splits the rows of G (independent rows of dX), fanInSddmm the live rows (independent runs of k entries),
- * after transposing G and X once on the calling thread; neither changes any element's order.
+ * after transposing G and X once on the calling thread; neither changes any element's order. fanInSddmm takes
+ * sddmm's dense path (GEMM row blocks, then a gather) from the same stored share of W, SDDMM_DENSE_FRACTION,
+ * with the same bits.
  */
 import type { FanInStorage, Storage } from '../../kernels.ts';
 import type { WasmRuntime } from '../runtime.ts';
 import type { KernelFamily } from './index.ts';
 import { checkDim, checkSize, fail } from './util.ts';
-import { MIN_SPARSE_MACS_PER_THREAD, splitRange, threadsFor } from './parallel.ts';
+import { MIN_GEMM_FLOPS_PER_THREAD, MIN_SPARSE_MACS_PER_THREAD, splitRange, threadsFor } from './parallel.ts';
+import { SDDMM_DENSE_FRACTION } from './sparse.ts';
 
 type Fn = (...args: number[]) => number;
 
@@ -163,6 +166,18 @@ export function fanInSddmmWasm(rt: WasmRuntime, g: Storage, x: Storage, m: numbe
   const out = rt.alloc(w.live * w.k, 'f32', false);
   if (w.live * w.k === 0) return out;
   const ex = rt.exports;
+  if (m > 0 && w.live * w.k >= SDDMM_DENSE_FRACTION * n * nIn) {
+    // Dense enough: a blocked GEMM of W's row blocks, then pick the stored entries (same summation order).
+    rt.withTemp((tmp) => {
+      const rb = Math.min(n, 256);
+      const T = threadsFor(rt, 2 * m * n * nIn, MIN_GEMM_FLOPS_PER_THREAD);
+      rt.parallel('fanInSddmmDenseRows', splitRange(n, T, rb).map(([r0, r1]) => (r1 > r0
+        ? [r0, r1, rb, m, n, nIn, rt.ptr(g, K), rt.ptr(x, K), w.k, w.live, p.liveRows, p.colIdx, out.ptr,
+          tmp.bytes(Math.max(4, rb * nIn * 4)), tmp.bytes((ex.gemmWorkspaceBytes as Fn)(rb, nIn, m))]
+        : null)));
+    });
+    return out;
+  }
   rt.withTemp((tmp) => {
     // The kernel wants Gᵀ [n, m] and Xᵀ [nIn, m] row-major: each entry's dot runs over contiguous i.
     const gT = tmp.bytes(Math.max(4, 4 * n * m));
