@@ -104,6 +104,27 @@ describe('denseFanInT in the relaxed-SIMD build', () => {
   });
 });
 
+describe('fanInSddmm in the relaxed-SIMD build', () => {
+  it('is bit-identical to sddmm (transA) on the CSR of the mask there too (the same entry groups fused in the same lanes)', () => {
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    let be: Backend;
+    try {
+      be = createWasmBackendSync({ relaxed: true });
+    } catch {
+      return; // this runtime has no relaxed SIMD at all
+    }
+    const r = rng(19);
+    const k = be.kernels;
+    for (const [m, nIn, n, fan, dead] of [...SHAPES, [40, 64, 300, 20, [0, 255, 256]]] as Array<[number, number, number, number, number[]]>) {
+      const mask = fanInMask(n, nIn, fan, r, dead);
+      const [ws, gs, xs, ms] = [be.upload(randn(n * nIn, r)), be.upload(randn(m * n, r)), be.upload(randn(m * nIn, r)), be.upload(mask)];
+      const f = k.denseToFanIn(ws, n, nIn, fan, liveCount(mask, n, nIn), ms);
+      const csr = k.denseToCsr(ws, n, nIn, count(mask), ms);
+      expect(read(be, k.fanInSddmm(gs, xs, m, f)), `G [${m},${n}], W [${n},${nIn}] k ${fan}`).toEqual(read(be, k.sddmm(gs, [m, n], true, xs, [m, nIn], false, csr)));
+    }
+  });
+});
+
 describe('denseToFanIn / fanInToDense', () => {
   for (const [name, be] of backends) {
     it(`${name}: round trip is W ⊙ M; live rows listed; columns packed as little-endian u16 pairs`, () => {

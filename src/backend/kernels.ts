@@ -449,7 +449,7 @@ export interface Kernels {
    * out[j·k + t] = Σ_i G[i, liveRows[j]] · X[i, col(j, t)] for G [m, w.rows], X [m, w.cols]; f32[live·k].
    * Summation order (js and wasm): increasing i from 0, one multiply and one add per step — sddmm's order for
    * sddmm(G, [m, rows], transA = true, X, [m, cols], false, CSR of the same mask), so the fan-in and CSR
-   * weight gradients agree bit for bit on a backend. m = 0 gives zeros.
+   * weight gradients agree bit for bit on a backend (wasm: in the relaxed-SIMD build too). m = 0 gives zeros.
    */
   fanInSddmm(g: Storage, x: Storage, m: number, w: FanInStorage): Storage;
   /**
