@@ -1,8 +1,8 @@
 /**
  * Wasm glue for the block-sparse (BSR, 4×4 blocks) kernels of assembly/bsr.ts: denseBsrT, denseToBsr,
- * bsrToDense, and the weight gradient bsrSddmm. BSR inputs are validated here (sizes, blockPtr from 0, non-decreasing, ending at nblocks, every
- * blockCol in [0, ceil(cols/4))) so a malformed matrix throws an Error naming the kernel and the bad index
- * instead of reading out of bounds.
+ * bsrToDense, and the weight gradient bsrSddmm. BSR inputs are validated here (sizes, blockPtr from 0,
+ * non-decreasing, ending at nblocks, every blockCol in [0, ceil(cols/4))) so a malformed matrix throws an Error
+ * naming the kernel and the bad index instead of reading out of bounds.
  *
  * Kept out of FORWARD_FAMILIES (the inference module `sparsecast/infer` does not export these kernels): its
  * inference backend reports them missing by name.
