@@ -282,3 +282,118 @@ export function bsrToDense(rows: i32, cols: i32, blockPtr: usize, blockCol: usiz
     }
   }
 }
+
+// ---- bsrSddmm: the weight gradient at the stored blocks ------------------------------------------------
+//
+// out[16p + 4c + r] = Σ_i G[i, 4bi + r] · X[i, 4bj + c] in increasing i from 0, one multiply and one add per
+// step in the default build (sddmm's order for the CSR of the blocks' positions, so the two agree bit for bit).
+// Per i a block is the outer product of 4 gradients and 4 inputs: four f32x4 accumulators (one per block
+// column c, lanes r) take G's 4-vector times each broadcast X value. Rows of G and X are cut into tiles of mb
+// rows packed per block column (Gp[bi][l][4], Xp[bj][l][4], zero past the matrix edge), so each block streams
+// two contiguous 16-byte-per-row runs from L2 instead of 16 bytes from every 64-byte line of G and X; each tile
+// resumes from the partial sums in out, which keeps the order.
+
+/** Rows per bsrSddmm tile: the packed tile (4·(nbr + nbc) floats per row) within ~256 KiB, a multiple of 8. */
+function bsrSddmmTileRows(m: i32, rows: i32, cols: i32): i32 {
+  const width = 4 * (((rows + 3) >> 2) + ((cols + 3) >> 2));
+  let mb = (65536 / max(width, 1)) & ~7;
+  if (mb < 8) mb = 8;
+  return min(mb, max(m, 1));
+}
+
+/** Bytes of workspace bsrSddmm needs (one packed tile of G's and X's rows). */
+export function bsrSddmmWorkspaceBytes(m: i32, rows: i32, cols: i32): i32 {
+  return (4 * (((rows + 3) >> 2) + ((cols + 3) >> 2)) * bsrSddmmTileRows(m, rows, cols)) << 2;
+}
+
+/**
+ * dst[b][l][0..4) = src[i0 + l, 4(b0 + b) + e] for b in [0, nb), l in [0, count), zero where 4(b0 + b) + e ≥
+ * width (src rows are `width` floats long).
+ */
+function packBlockColumns(src: usize, width: i32, i0: i32, count: i32, b0: i32, nb: i32, dst: usize): void {
+  const rowBytes = <usize>width << 2;
+  for (let b = 0; b < nb; b++) {
+    const c0 = (b0 + b) << 2;
+    const d = dst + ((<usize>b * <usize>count) << 4);
+    const s = src + <usize>i0 * rowBytes + (<usize>c0 << 2);
+    if (c0 + 4 <= width) {
+      for (let l = 0; l < count; l++) v128.store(d + (<usize>l << 4), v128.load(s + <usize>l * rowBytes));
+    } else {
+      for (let l = 0; l < count; l++) {
+        for (let e = 0; e < 4; e++) {
+          const v: f32 = c0 + e < width ? load<f32>(s + <usize>l * rowBytes + (<usize>e << 2)) : 0;
+          store<f32>(d + (<usize>l << 4) + (<usize>e << 2), v);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * bsrSddmm for block rows [bi0, bi1) of W [rows, cols]: the stored blocks' gradients from G [m, rows] and
+ * X [m, cols] into out (indexed by the absolute block position, 16 floats per block). `ws`:
+ * bsrSddmmWorkspaceBytes(m, rows, cols) bytes.
+ */
+export function bsrSddmm(
+  bi0: i32, bi1: i32, m: i32, rows: i32, cols: i32, g: usize, x: usize, blockPtr: usize, blockCol: usize,
+  out: usize, ws: usize,
+): void {
+  const p0 = load<i32>(blockPtr + (<usize>bi0 << 2));
+  const p1 = load<i32>(blockPtr + (<usize>bi1 << 2));
+  const nbc = (cols + 3) >> 2;
+  const nb = bi1 - bi0;
+  if (m == 0 || p1 == p0) {
+    memory.fill(out + (<usize>p0 << 6), 0, <usize>(p1 - p0) << 6);
+    return;
+  }
+  const mb = bsrSddmmTileRows(m, rows, cols);
+  for (let i0 = 0; i0 < m; i0 += mb) {
+    const count = min(mb, m - i0);
+    const gp = ws;
+    const xp = ws + ((<usize>nb * <usize>count) << 4);
+    packBlockColumns(g, rows, i0, count, bi0, nb, gp);
+    packBlockColumns(x, cols, i0, count, 0, nbc, xp);
+    const first = i0 == 0;
+    for (let bi = bi0; bi < bi1; bi++) {
+      const ga = gp + ((<usize>(bi - bi0) * <usize>count) << 4);
+      const q1 = load<i32>(blockPtr + (<usize>(bi + 1) << 2));
+      for (let p = load<i32>(blockPtr + (<usize>bi << 2)); p < q1; p++) {
+        const xa = xp + ((<usize>load<i32>(blockCol + (<usize>p << 2)) * <usize>count) << 4);
+        const op = out + (<usize>p << 6);
+        let a0 = first ? f32x4.splat(0) : v128.load(op, 0);
+        let a1 = first ? f32x4.splat(0) : v128.load(op, 16);
+        let a2 = first ? f32x4.splat(0) : v128.load(op, 32);
+        let a3 = first ? f32x4.splat(0) : v128.load(op, 48);
+        for (let l = 0; l < count; l++) {
+          const lb = <usize>l << 4;
+          const gv = v128.load(ga + lb);
+          const xv = v128.load(xa + lb);
+          a0 = madd(a0, gv, v128.shuffle<f32>(xv, xv, 0, 0, 0, 0));
+          a1 = madd(a1, gv, v128.shuffle<f32>(xv, xv, 1, 1, 1, 1));
+          a2 = madd(a2, gv, v128.shuffle<f32>(xv, xv, 2, 2, 2, 2));
+          a3 = madd(a3, gv, v128.shuffle<f32>(xv, xv, 3, 3, 3, 3));
+        }
+        v128.store(op, a0, 0);
+        v128.store(op, a1, 16);
+        v128.store(op, a2, 32);
+        v128.store(op, a3, 48);
+      }
+    }
+  }
+  // Positions past the matrix edge are 0 whatever G and X hold (the padding gave 0 · x, NaN for x = ±∞, NaN).
+  const lastRows = rows - ((bi1 - 1) << 2); // rows of the range's last block row inside the matrix
+  const lastCols = cols - ((nbc - 1) << 2);
+  for (let bi = bi0; bi < bi1; bi++) {
+    const rIn = bi == bi1 - 1 ? min(lastRows, 4) : 4;
+    const q1 = load<i32>(blockPtr + (<usize>(bi + 1) << 2));
+    for (let p = load<i32>(blockPtr + (<usize>bi << 2)); p < q1; p++) {
+      const cIn = load<i32>(blockCol + (<usize>p << 2)) == nbc - 1 ? lastCols : 4;
+      if (rIn == 4 && cIn == 4) continue;
+      for (let c = 0; c < 4; c++) {
+        for (let r = 0; r < 4; r++) {
+          if (r >= rIn || c >= cIn) store<f32>(out + (<usize>p << 6) + (<usize>(4 * c + r) << 2), 0);
+        }
+      }
+    }
+  }
+}

@@ -10,6 +10,7 @@
 // the two are bit-identical in both builds (the relaxed build fuses the same f32x4 steps in both).
 import { denseCsrTWorkspaceBytes, sparseTranspose } from './sparse';
 import { csrTTileRows } from './csr-tiles';
+import { gemm } from './gemm';
 
 @inline function madd(acc: v128, a: v128, b: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
@@ -204,6 +205,243 @@ export function fanInToDense(
     for (let q = j * k; q < (j + 1) * k; q++) {
       const o = orow + (<usize>load<u16>(colIdx + (<usize>q << 1)) << 2);
       store<f32>(o, load<f32>(o) + load<f32>(values + (<usize>q << 2)));
+    }
+  }
+}
+
+// ---- backward products: fanInDense (dX = G·W, a scatter-add) and fanInSddmm (dW at the stored positions) ----
+//
+// Summation orders (the contract's): dX[i, c] accumulates from 0 over the live rows in increasing order, one
+// multiply and one add per stored entry — what the dense GEMM G·(W ⊙ M) computes too once its ±0 terms are
+// dropped, which leave a sum started at +0 unchanged — and dW[j·k + t] from 0 over increasing i, as sddmm
+// (assembly/sparse.ts) does for the CSR of the same mask, so both are bit-identical to those in the default
+// build (the relaxed build fuses the f32x4 steps, not the scalar tails).
+
+/**
+ * Bytes of workspace fanInDense needs for m ≥ 8: the Gᵀ tile (n × mb) and the dXᵀ tile (nIn × mb), mb by
+ * denseCsrT's rule on the dXᵀ tile (csrTTileRows(m, nIn)).
+ */
+export function fanInDenseWorkspaceBytes(m: i32, n: i32, nIn: i32): i32 {
+  if (m < 8) return 0;
+  return ((n + nIn) * csrTTileRows(m, nIn)) << 2;
+}
+
+/**
+ * out[m, nIn] = G[m, n] · W(fan-in)[n, nIn]. For m ≥ 8, G is cut into tiles of mb rows, each transposed into
+ * the workspace (Gᵀ tile, n × mb) so that one live row's gradients over the tile's rows are contiguous; every
+ * live row then adds v · Gᵀ[r, ·] into the zeroed dXᵀ tile row of each of its k columns (32 rows of G per
+ * register block, the gradients held in 8 registers over the row's k entries), and the dXᵀ tile is transposed
+ * into out. Each dXᵀ element is read, added to and written back once per stored entry of its column: the
+ * scatter the transposed layout turns into f32x4 lanes.
+ */
+export function fanInDense(
+  m: i32, n: i32, g: usize, nIn: i32, k: i32, live: i32, liveRows: usize, colIdx: usize, values: usize,
+  out: usize, ws: usize,
+): void {
+  if (m >= 8) {
+    const mb = csrTTileRows(m, nIn);
+    const gT = ws;
+    const oT = ws + ((<usize>n * <usize>mb) << 2);
+    for (let i0 = 0; i0 < m; i0 += mb) {
+      const rows = min(mb, m - i0);
+      memory.fill(oT, 0, (<usize>nIn * <usize>rows) << 2);
+      sparseTranspose(g + ((<usize>i0 * <usize>n) << 2), rows, n, gT);
+      fanInScatterTile(rows, k, live, liveRows, colIdx, values, gT, oT);
+      sparseTranspose(oT, nIn, rows, out + ((<usize>i0 * <usize>nIn) << 2));
+    }
+    return;
+  }
+  // Few rows: scatter into out's rows directly.
+  memory.fill(out, 0, (<usize>m * <usize>nIn) << 2);
+  for (let i = 0; i < m; i++) {
+    const grow = g + ((<usize>i * <usize>n) << 2);
+    const orow = out + ((<usize>i * <usize>nIn) << 2);
+    for (let j = 0; j < live; j++) {
+      const gv = load<f32>(grow + (<usize>load<i32>(liveRows + (<usize>j << 2)) << 2));
+      for (let q = j * k; q < (j + 1) * k; q++) {
+        const o = orow + (<usize>load<u16>(colIdx + (<usize>q << 1)) << 2);
+        store<f32>(o, load<f32>(o) + load<f32>(values + (<usize>q << 2)) * gv);
+      }
+    }
+  }
+}
+
+/**
+ * oT[c_t, 0..rows) += W[r, c_t] · gT[r, 0..rows) for every live row r in order and its entries t in storage
+ * order (gT and oT rows are `rows` floats apart, as sparseTranspose writes them).
+ */
+function fanInScatterTile(
+  rows: i32, k: i32, live: i32, liveRows: usize, colIdx: usize, values: usize, gT: usize, oT: usize,
+): void {
+  const rb = <usize>rows << 2;
+  for (let j = 0; j < live; j++) {
+    const grow = gT + <usize>load<i32>(liveRows + (<usize>j << 2)) * rb;
+    const q0 = j * k;
+    const q1 = q0 + k;
+    let i = 0;
+    for (; i + 32 <= rows; i += 32) {
+      const gb = grow + (<usize>i << 2);
+      const g0 = v128.load(gb, 0), g1 = v128.load(gb, 16), g2 = v128.load(gb, 32), g3 = v128.load(gb, 48);
+      const g4 = v128.load(gb, 64), g5 = v128.load(gb, 80), g6 = v128.load(gb, 96), g7 = v128.load(gb, 112);
+      const ob = oT + (<usize>i << 2);
+      for (let q = q0; q < q1; q++) {
+        const v = v128.load32_splat(values + (<usize>q << 2));
+        const o = ob + <usize>load<u16>(colIdx + (<usize>q << 1)) * rb;
+        v128.store(o, madd(v128.load(o, 0), v, g0), 0);
+        v128.store(o, madd(v128.load(o, 16), v, g1), 16);
+        v128.store(o, madd(v128.load(o, 32), v, g2), 32);
+        v128.store(o, madd(v128.load(o, 48), v, g3), 48);
+        v128.store(o, madd(v128.load(o, 64), v, g4), 64);
+        v128.store(o, madd(v128.load(o, 80), v, g5), 80);
+        v128.store(o, madd(v128.load(o, 96), v, g6), 96);
+        v128.store(o, madd(v128.load(o, 112), v, g7), 112);
+      }
+    }
+    for (; i + 4 <= rows; i += 4) {
+      const g0 = v128.load(grow + (<usize>i << 2));
+      const ob = oT + (<usize>i << 2);
+      for (let q = q0; q < q1; q++) {
+        const o = ob + <usize>load<u16>(colIdx + (<usize>q << 1)) * rb;
+        v128.store(o, madd(v128.load(o), v128.load32_splat(values + (<usize>q << 2)), g0));
+      }
+    }
+    for (; i < rows; i++) {
+      const gv = load<f32>(grow + (<usize>i << 2));
+      const ob = oT + (<usize>i << 2);
+      for (let q = q0; q < q1; q++) {
+        const o = ob + <usize>load<u16>(colIdx + (<usize>q << 1)) * rb;
+        store<f32>(o, load<f32>(o) + load<f32>(values + (<usize>q << 2)) * gv);
+      }
+    }
+  }
+}
+
+/**
+ * fanInSddmm for live rows [j0, j1): out[j·k + t] = Σ_i Gᵀ[r_j, i] · Xᵀ[c_t, i] in increasing i, with gT = Gᵀ
+ * [n, m] and xT = Xᵀ [nIn, m] row-major (the glue transposes G and X once, so both operands of every dot are
+ * contiguous in i). As sddmm does: the i range is cut into blocks whose slice of Xᵀ stays in L2, each block
+ * resuming from the partial sums in `out` (the order is unchanged), and eight (then four) entries of a live
+ * row are computed together — their Xᵀ rows interleaved into f32x4 columns, one lane per entry, each lane
+ * summing in the scalar path's order — with the row's gradient broadcast from Gᵀ.
+ */
+export function fanInSddmm(
+  j0: i32, j1: i32, m: i32, nIn: i32, k: i32, liveRows: usize, colIdx: usize, gT: usize, xT: usize, out: usize,
+): void {
+  if (m == 0) {
+    memory.fill(out + ((<usize>j0 * <usize>k) << 2), 0, (<usize>(j1 - j0) * <usize>k) << 2);
+    return;
+  }
+  let tb = nIn > 0 ? (65536 / nIn) & ~7 : m; // ~256 KiB of Xᵀ per block
+  if (tb < 16) tb = 16;
+  for (let t0 = 0; t0 < m; t0 += tb) fanInSddmmBlock(j0, j1, m, k, t0, min(m, t0 + tb), liveRows, colIdx, gT, xT, out);
+}
+
+@inline function gatherCol4(b0: usize, b1: usize, b2: usize, b3: usize, tb: usize): v128 {
+  let col = f32x4.splat(load<f32>(b0 + tb));
+  col = f32x4.replace_lane(col, 1, load<f32>(b1 + tb));
+  col = f32x4.replace_lane(col, 2, load<f32>(b2 + tb));
+  return f32x4.replace_lane(col, 3, load<f32>(b3 + tb));
+}
+
+function fanInSddmmBlock(
+  j0: i32, j1: i32, m: i32, k: i32, t0: i32, t1: i32, liveRows: usize, colIdx: usize, gT: usize, xT: usize,
+  out: usize,
+): void {
+  const mbytes = <usize>m << 2;
+  const first = t0 == 0;
+  for (let j = j0; j < j1; j++) {
+    const ar = gT + <usize>load<i32>(liveRows + (<usize>j << 2)) * mbytes;
+    const q1 = (j + 1) * k;
+    let q = j * k;
+    for (; q + 8 <= q1; q += 8) {
+      const cp = colIdx + (<usize>q << 1);
+      const op = out + (<usize>q << 2);
+      const b0 = xT + <usize>load<u16>(cp) * mbytes;
+      const b1 = xT + <usize>load<u16>(cp, 2) * mbytes;
+      const b2 = xT + <usize>load<u16>(cp, 4) * mbytes;
+      const b3 = xT + <usize>load<u16>(cp, 6) * mbytes;
+      const b4 = xT + <usize>load<u16>(cp, 8) * mbytes;
+      const b5 = xT + <usize>load<u16>(cp, 10) * mbytes;
+      const b6 = xT + <usize>load<u16>(cp, 12) * mbytes;
+      const b7 = xT + <usize>load<u16>(cp, 14) * mbytes;
+      let acc = first ? f32x4.splat(0) : v128.load(op);
+      let acd = first ? f32x4.splat(0) : v128.load(op, 16);
+      let t = t0;
+      for (; t + 2 <= t1; t += 2) {
+        const tb = <usize>t << 2;
+        // Entries 0..3 (and 4..7) at i = t, t+1: pairs interleave into columns with two shuffles each.
+        const x0 = v128.load64_zero(b0 + tb), x1 = v128.load64_zero(b1 + tb);
+        const x2 = v128.load64_zero(b2 + tb), x3 = v128.load64_zero(b3 + tb);
+        const u0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5);
+        const u1 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
+        const a0 = v128.load32_splat(ar + tb);
+        const a1 = v128.load32_splat(ar + tb, 4);
+        acc = madd(acc, a0, v128.shuffle<f32>(u0, u1, 0, 1, 4, 5));
+        const y0 = v128.load64_zero(b4 + tb), y1 = v128.load64_zero(b5 + tb);
+        const y2 = v128.load64_zero(b6 + tb), y3 = v128.load64_zero(b7 + tb);
+        const w0 = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5);
+        const w1 = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5);
+        acd = madd(acd, a0, v128.shuffle<f32>(w0, w1, 0, 1, 4, 5));
+        acc = madd(acc, a1, v128.shuffle<f32>(u0, u1, 2, 3, 6, 7));
+        acd = madd(acd, a1, v128.shuffle<f32>(w0, w1, 2, 3, 6, 7));
+      }
+      for (; t < t1; t++) {
+        const tb = <usize>t << 2;
+        const av = v128.load32_splat(ar + tb);
+        acc = madd(acc, av, gatherCol4(b0, b1, b2, b3, tb));
+        acd = madd(acd, av, gatherCol4(b4, b5, b6, b7, tb));
+      }
+      v128.store(op, acc);
+      v128.store(op, acd, 16);
+    }
+    for (; q + 4 <= q1; q += 4) {
+      const cp = colIdx + (<usize>q << 1);
+      const op = out + (<usize>q << 2);
+      const b0 = xT + <usize>load<u16>(cp) * mbytes;
+      const b1 = xT + <usize>load<u16>(cp, 2) * mbytes;
+      const b2 = xT + <usize>load<u16>(cp, 4) * mbytes;
+      const b3 = xT + <usize>load<u16>(cp, 6) * mbytes;
+      let acc = first ? f32x4.splat(0) : v128.load(op);
+      for (let t = t0; t < t1; t++) {
+        const tb = <usize>t << 2;
+        acc = madd(acc, v128.load32_splat(ar + tb), gatherCol4(b0, b1, b2, b3, tb));
+      }
+      v128.store(op, acc);
+    }
+    for (; q < q1; q++) {
+      const br = xT + <usize>load<u16>(colIdx + (<usize>q << 1)) * mbytes;
+      const op = out + (<usize>q << 2);
+      let s: f32 = first ? 0 : load<f32>(op);
+      for (let t = t0; t < t1; t++) s += load<f32>(ar + (<usize>t << 2)) * load<f32>(br + (<usize>t << 2));
+      store<f32>(op, s);
+    }
+  }
+}
+
+/**
+ * fanInSddmm's dense path for rows [r0, r1) of W (used when the stored entries are a large enough share of
+ * W that a GEMM is cheaper, as sddmm's sddmmDenseRows): blocks of rb rows of Gᵀ·X by the GEMM into `c`
+ * (rb·nIn floats), then the live rows' entries picked into `out`. The GEMM sums every element in increasing i
+ * from 0 (assembly/gemm.ts), so the values are the sparse path's. `ws`: gemmWorkspaceBytes(rb, nIn, m) bytes.
+ */
+export function fanInSddmmDenseRows(
+  r0: i32, r1: i32, rb: i32, m: i32, n: i32, nIn: i32, g: usize, x: usize, k: i32, live: i32, liveRows: usize,
+  colIdx: usize, out: usize, c: usize, ws: usize,
+): void {
+  let j = 0;
+  while (j < live && load<i32>(liveRows + (<usize>j << 2)) < r0) j++;
+  const nb = <usize>nIn << 2;
+  for (let b0 = r0; b0 < r1; b0 += rb) {
+    const rows = min(rb, r1 - b0);
+    // op(A) = Gᵀ: element (r, i) at g[i·n + r]; op(B) = X [m, nIn].
+    gemm(rows, nIn, m, g + (<usize>b0 << 2), 1, n, x, nIn, 1, c, nIn, 0, 1, 0, 0, 0, ws);
+    for (; j < live; j++) {
+      const r = load<i32>(liveRows + (<usize>j << 2));
+      if (r >= b0 + rows) break;
+      const cr = c + <usize>(r - b0) * nb;
+      for (let q = j * k; q < (j + 1) * k; q++) {
+        store<f32>(out + (<usize>q << 2), load<f32>(cr + (<usize>load<u16>(colIdx + (<usize>q << 1)) << 2)));
+      }
     }
   }
 }

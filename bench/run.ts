@@ -12,7 +12,10 @@
  *             a Transformer training step and inference at `--density` (default 0.1), dense vs CSR execution
  *   fan-in  the constant fan-in forward product (denseFanInT) vs dense-masked GEMM and denseCsrT on the same
  *             fan-in masks, densities 0.5 / 0.25 / 0.1, the presets' layer shapes (bench/fan-in.ts; `--preset`,
- *             `--densities`, `--m` to change the batch rows)
+ *             `--densities`, `--m` to change the batch rows; `--pass backward|both`: the gradient products
+ *             fanInDense / fanInSddmm vs GEMM and CSR)
+ *   bsr-backward  the BSR 4×4 gradient products (bsrSddmm; dX by denseBsrT of the transposed blocks) vs dense
+ *             GEMM and the CSR kernels on the same block masks (bench/bsr-backward.ts; `--preset`, `--densities`)
  *   csr-update  keeping a layer's CSR pair current: value refresh (gather vs dense-to-CSR) and topology
  *             updates (incremental vs full rebuild) — bench/csr-update.ts
  *   threads the wasm thread pool vs one thread: GEMMs (1024³, the block's shapes) and the block step side by
@@ -106,7 +109,12 @@ switch (name) {
   }
   case 'fan-in': {
     const { benchFanIn } = await import('./fan-in.ts');
-    await benchFanIn({ json, runs, preset: flag('--preset'), densities: flag('--densities')?.split(',').map(Number), m: flag('--m') ? Number(flag('--m')) : undefined });
+    await benchFanIn({ json, runs, preset: flag('--preset'), densities: flag('--densities')?.split(',').map(Number), m: flag('--m') ? Number(flag('--m')) : undefined, pass: flag('--pass') });
+    break;
+  }
+  case 'bsr-backward': {
+    const { benchBsrBackward } = await import('./bsr-backward.ts');
+    await benchBsrBackward({ json, runs, preset: flag('--preset'), densities: flag('--densities')?.split(',').map(Number), m: flag('--m') ? Number(flag('--m')) : undefined });
     break;
   }
   case 'csr-update': {
@@ -135,6 +143,6 @@ switch (name) {
     break;
   }
   default:
-    console.error(`bench: unknown benchmark '${name ?? ''}' (choose: matmul, gemm-blocking, block, train, sparsity, csr-update, threads, attention)`);
+    console.error(`bench: unknown benchmark '${name ?? ''}' (choose: matmul, gemm-blocking, block, train, sparsity, fan-in, bsr-backward, csr-update, threads, attention)`);
     process.exit(2);
 }

@@ -68,6 +68,41 @@ fn bsr_scatter(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
   }
 }
 
+// ---- bsrSddmm: the weight gradient at the stored blocks (G in BX: [m, rows]; X in BX2: [m, cols]) --------
+@group(0) @binding(6) var<storage, read> BX2: array<f32>;
+
+// out[16p + 4c + r] = Σ_i G[i, 4bi + r] · X[i, 4bj + c] in increasing i; positions past the matrix edge are 0.
+// One invocation per (stored block p, block column c): the 4 rows as one vec4 (the block is column-major).
+// Params: [0] nblocks · 4, [1] nbr, [2] rows, [3] cols, [4] m.
+@compute @workgroup_size(WG)
+fn bsr_sddmm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+             @builtin(local_invocation_index) lid: u32) {
+  let t = flat_id(wid, nwg, lid, WG);
+  if (t >= pu(0u)) { return; }
+  let p = t / 4u;
+  let c = t % 4u;
+  let rows = pu(2u);
+  let cols = pu(3u);
+  let m = pu(4u);
+  let i0 = block_row_of(i32(p), pu(1u)) * 4u;
+  let j = u32(BCOL[p]) * 4u + c;
+  var acc = vec4<f32>(0.0);
+  if (j < cols) {
+    // Rows past the edge read row rows - 1 (in range) and are zeroed below.
+    let r1 = min(i0 + 1u, rows - 1u);
+    let r2 = min(i0 + 2u, rows - 1u);
+    let r3 = min(i0 + 3u, rows - 1u);
+    for (var i = 0u; i < m; i++) {
+      let gi = i * rows;
+      let g = vec4<f32>(BX[gi + i0], BX[gi + r1], BX[gi + r2], BX[gi + r3]);
+      acc = fma(g, vec4<f32>(BX2[i * cols + j]), acc);
+    }
+    for (var r = 0u; r < 4u; r++) { if (i0 + r >= rows) { acc[r] = 0.0; } }
+  }
+  let o = p * 16u + 4u * c;
+  for (var r = 0u; r < 4u; r++) { BOUT[o + r] = acc[r]; }
+}
+
 // ---- dense → BSR (count per block row, scan (sparse.wgsl's csr_scan), fill; nblocks is the caller's) -----
 // Keep rule: mask != 0 when a mask is given (binding 2, HAS_MASK), else x != 0 (NaN kept). A block is stored
 // when any of its positions is kept; its other positions (not kept, or past the edge) are stored as 0.

@@ -48,6 +48,50 @@ fn fanin_scatter(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   }
 }
 
+// ---- backward products (G in FX: [m, n]; X in FX2: [m, nIn]) -------------------------------------------
+@group(0) @binding(6) var<storage, read> FX2: array<f32>;
+
+// fanInDense: dX [m, nIn] = G [m, n] · W, out zeroed by the host (columns no live row uses stay 0). One
+// invocation per row i of G, which owns dX's row i: a scatter over the live rows in order and their entries in
+// storage order (the js / wasm order). Params: [0] m, [1] live, [2] n, [3] nIn, [4] k.
+@compute @workgroup_size(WG)
+fn fanin_dense(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let i = flat_id(wid, nwg, lid, WG);
+  if (i >= pu(0u)) { return; }
+  let live = pu(1u);
+  let n_in = pu(3u);
+  let k = pu(4u);
+  let grow = i * pu(2u);
+  let orow = i * n_in;
+  for (var j = 0u; j < live; j++) {
+    let g = FX[grow + u32(FROWS[j])];
+    for (var q = j * k; q < (j + 1u) * k; q++) {
+      let o = orow + col_at(q);
+      FOUT[o] = fma(FVALS[q], g, FOUT[o]);
+    }
+  }
+}
+
+// fanInSddmm: out[q] (laid out like values) = Σ_i G[i, liveRows[q / k]] · X[i, col(q)], increasing i. One
+// invocation per stored entry. Params: [0] live · k, [1] k, [2] m, [3] n, [4] nIn.
+@compute @workgroup_size(WG)
+fn fanin_sddmm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let q = flat_id(wid, nwg, lid, WG);
+  if (q >= pu(0u)) { return; }
+  let m = pu(2u);
+  let n = pu(3u);
+  let n_in = pu(4u);
+  let r = u32(FROWS[q / pu(1u)]);
+  let c = col_at(q);
+  var acc = 0.0;
+  for (var i = 0u; i < m; i++) {
+    acc = fma(FX[i * n + r], FX2[i * n_in + c], acc);
+  }
+  FOUT[q] = acc;
+}
+
 // ---- dense → fan-in (flag live rows, scan (sparse.wgsl's csr_scan), fill; k and live are the caller's) ------
 // Keep rule: mask != 0 when a mask is given (binding 2, HAS_MASK), else x != 0 (NaN kept).
 const HAS_MASK: u32 = 0u;

@@ -255,3 +255,110 @@ describe('errors name the kernel', () => {
     }
   });
 });
+
+describe('bsrSddmm (the weight gradient at the stored blocks)', () => {
+  // [m, rows, cols, block density, empty block rows]: edges on both sides, m = 1, m = 0, no stored block,
+  // m past the packed tile's rows (several tiles resume from the partial sums).
+  const SHAPES: Array<[number, number, number, number, number[]]> = [
+    [1, 5, 3, 0.6, []], [7, 13, 10, 0.5, [1]], [8, 16, 16, 0.3, [0]], [37, 17, 33, 0.4, []], [300, 20, 9, 0.5, [2]],
+    [0, 9, 6, 1, []], [12, 8, 8, 0, []], [5, 4, 4, 1, []], [100, 601, 298, 0.05, [3]],
+  ];
+  for (const [name, be] of backends) {
+    it(`${name}: bit-identical to sddmm (transA) on the CSR of the blocks' in-range positions, within f32 rounding of f64, 0 past the edge`, () => {
+      const r = rng(33);
+      const k = be.kernels;
+      const before = be.bytesInUse();
+      for (const [m, rows, cols, density, empty] of SHAPES) {
+        const label = `G [${m},${rows}], X [${m},${cols}], density ${density}`;
+        const mask = blockMask(rows, cols, density, r, empty);
+        const { nblocks, widened } = blocksOf(mask, rows, cols);
+        let nnz = 0;
+        for (const v of widened) nnz += v;
+        const g = randn(m * rows, r);
+        const x = randn(m * cols, r);
+        const [sw, sm, sg, sx, swide] = [be.upload(randn(rows * cols, r)), be.upload(mask), be.upload(g), be.upload(x), be.upload(widened)];
+        const b = k.denseToBsr(sw, rows, cols, nblocks, sm);
+        const csr = k.denseToCsr(sw, rows, cols, nnz, swide);
+        const ob = k.bsrSddmm(sg, sx, m, b);
+        const oc = k.sddmm(sg, [m, rows], true, sx, [m, cols], false, csr);
+        const out = read(be, ob);
+        expect(out.length).toBe(16 * nblocks);
+        // Both as dense [rows, cols] gradients (the BSR's in-range positions), NaN for positions neither stores.
+        const fromBsr = new Float32Array(rows * cols).fill(NaN);
+        const ptr = be.readSync!(b.blockPtr) as Int32Array;
+        const bcol = be.readSync!(b.blockCol) as Int32Array;
+        for (let bi = 0; bi < Math.ceil(rows / 4); bi++) {
+          for (let p = ptr[bi]!; p < ptr[bi + 1]!; p++) {
+            for (let c = 0; c < 4; c++) {
+              for (let rr = 0; rr < 4; rr++) {
+                const [i, j] = [4 * bi + rr, 4 * bcol[p]! + c];
+                const v = out[16 * p + 4 * c + rr]!;
+                if (i < rows && j < cols) fromBsr[i * cols + j] = v;
+                else expect(Object.is(v, 0), `${label}: block ${p} (${rr}, ${c}) past the edge`).toBe(true);
+              }
+            }
+          }
+        }
+        const fromCsr = new Float32Array(rows * cols).fill(NaN);
+        const rp = be.readSync!(csr.rowPtr) as Int32Array;
+        const ci = be.readSync!(csr.colIdx) as Int32Array;
+        const vc = read(be, oc);
+        for (let i = 0; i < rows; i++) for (let p = rp[i]!; p < rp[i + 1]!; p++) fromCsr[i * cols + ci[p]!] = vc[p]!;
+        expect(fromBsr, label).toEqual(fromCsr);
+        for (let i = 0; i < rows; i++) {
+          for (let j = 0; j < cols; j++) {
+            if (!widened[i * cols + j]) continue;
+            let ref = 0;
+            let mag = 0;
+            for (let t = 0; t < m; t++) {
+              ref += g[t * rows + i]! * x[t * cols + j]!;
+              mag += Math.abs(g[t * rows + i]! * x[t * cols + j]!);
+            }
+            expect(Math.abs(fromBsr[i * cols + j]! - ref), `${label}: (${i}, ${j})`).toBeLessThanOrEqual(1e-6 * (mag + 1) * Math.max(1, m));
+          }
+        }
+        for (const s of [sw, sm, sg, sx, swide, ob, oc, csr.rowPtr, csr.colIdx, csr.values]) be.free(s);
+        freeBsr(be, b);
+      }
+      expect(be.bytesInUse()).toBe(before);
+    });
+
+    it(`${name}: positions past the edge are 0 even where G · X there would be NaN (X = ±∞)`, () => {
+      const k = be.kernels;
+      const [m, rows, cols] = [3, 5, 6];
+      const x = new Float32Array(m * cols).fill(Infinity);
+      const g = new Float32Array(m * rows).fill(1);
+      const [sw, sg, sx] = [be.upload(new Float32Array(rows * cols).fill(1)), be.upload(g), be.upload(x)];
+      const b = k.denseToBsr(sw, rows, cols, 4);
+      const ob = k.bsrSddmm(sg, sx, m, b);
+      const out = read(be, ob);
+      const bcol = be.readSync!(b.blockCol) as Int32Array;
+      for (let p = 0; p < 4; p++) {
+        const bi = p >> 1;
+        for (let c = 0; c < 4; c++) {
+          for (let rr = 0; rr < 4; rr++) {
+            const inside = 4 * bi + rr < rows && 4 * bcol[p]! + c < cols;
+            expect(out[16 * p + 4 * c + rr], `block ${p} (${rr}, ${c})`).toBe(inside ? Infinity : 0);
+          }
+        }
+      }
+      for (const s of [sw, sg, sx, ob]) be.free(s);
+      freeBsr(be, b);
+    });
+
+    it(`${name}: bad m, wrong G / X sizes and a malformed BSR throw naming the kernel and the shapes`, () => {
+      const k = be.kernels;
+      const ones = be.upload(new Float32Array(8 * 8).fill(1));
+      const b = k.denseToBsr(ones, 8, 8, 4);
+      const g = be.upload(new Float32Array(16)); // [2, 8]
+      expect(() => k.bsrSddmm(g, g, -1, b)).toThrow(/bsrSddmm.*m/);
+      expect(() => k.bsrSddmm(g, g, 3, b)).toThrow(/bsrSddmm.*G \[3, 8\]/);
+      const x = be.upload(new Float32Array(10));
+      expect(() => k.bsrSddmm(g, x, 2, b)).toThrow(/bsrSddmm.*X \[2, 8\]/);
+      const badCol = be.upload(Int32Array.from([0, 1, 0, 2]));
+      expect(() => k.bsrSddmm(g, g, 2, { ...b, blockCol: badCol })).toThrow(/bsrSddmm.*blockCol\[3\] = 2/);
+      [ones, g, x, badCol].forEach((s) => be.free(s));
+      freeBsr(be, b);
+    });
+  }
+});

@@ -643,7 +643,7 @@ describe('wasm kernels: memory', () => {
 describe('a wasm backend with the forward families only (sparsecast/infer)', () => {
   it('says it lacks the training kernels and refuses them by name', () => {
     const be = new WasmBackend(new WasmRuntime(new WebAssembly.Instance(new WebAssembly.Module(wasmBytes()), {})), FORWARD_FAMILIES);
-    for (const k of ['spmm', 'sddmm', 'maskedTopK', 'adam', 'dropoutMask', 'denseBsrT', 'denseToBsr', 'bsrToDense', 'denseFanInT', 'denseToFanIn', 'fanInToDense'] as const) {
+    for (const k of ['spmm', 'sddmm', 'maskedTopK', 'adam', 'dropoutMask', 'denseBsrT', 'denseToBsr', 'bsrToDense', 'bsrSddmm', 'denseFanInT', 'denseToFanIn', 'fanInToDense', 'fanInDense', 'fanInSddmm'] as const) {
       expect(be.supports(k), k).toBe(false);
       expect(() => (be.kernels[k] as () => unknown)(), k).toThrow(new RegExp(`wasm: kernel '${k}' is not in this backend`));
     }

@@ -235,6 +235,37 @@ describe('wasm threads: bit-identical to one thread', () => {
     }
   });
 
+  it('fanInDense, fanInSddmm (both paths) and bsrSddmm: rows of G, live rows, W row blocks, block rows split across threads', () => {
+    // [m, n, k, fan]: fanInSddmm's gather path (below 20% of W stored) and its GEMM path, n past one 256-row block.
+    for (const [m, n, k, fan] of [[37, 29, 13, 2], [70, 96, 40, 3], [203, 30, 300, 31], [45, 300, 20, 9]] as const) {
+      const w = randn(n * k, 17);
+      const g = randn(m * n, 18);
+      const x = randn(m * k, 19);
+      const mask = new Uint8Array(n * k);
+      for (let i = 0; i < n; i++) for (let t = 0; t < fan && i !== 1; t++) mask[i * k + ((i + 7 * t) % k)] = 1;
+      sameBytes(`fanInDense / fanInSddmm ${m}x${n}x${k} k=${fan}`, (be) => {
+        const [sw, sm, sg, sx] = [upload(be, w), be.upload(mask), upload(be, g), upload(be, x)];
+        const f = be.kernels.denseToFanIn(sw, n, k, fan, n - 1, sm);
+        const outs = [be.kernels.fanInDense(sg, m, f), be.kernels.fanInSddmm(sg, sx, m, f)];
+        for (const s of [sw, sm, sg, sx, f.liveRows, f.colIdx, f.values]) be.free(s);
+        return outs;
+      });
+      // Every third 4×4 block of W kept (k, n not multiples of 4 in some shapes: edge blocks).
+      const blocks = new Uint8Array(n * k);
+      for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) blocks[i * k + j] = ((i >> 2) + (j >> 2)) % 3 === 0 ? 1 : 0;
+      const nbc = Math.ceil(k / 4);
+      let nblocks = 0;
+      for (let bi = 0; bi < Math.ceil(n / 4); bi++) for (let bj = 0; bj < nbc; bj++) if ((bi + bj) % 3 === 0) nblocks++;
+      sameBytes(`bsrSddmm ${m}x${n}x${k}`, (be) => {
+        const [sw, sm, sg, sx] = [upload(be, w), be.upload(blocks), upload(be, g), upload(be, x)];
+        const b = be.kernels.denseToBsr(sw, n, k, nblocks, sm);
+        const out = be.kernels.bsrSddmm(sg, sx, m, b);
+        for (const s of [sw, sm, sg, sx, b.blockPtr, b.blockCol, b.values]) be.free(s);
+        return [out];
+      });
+    }
+  });
+
   it('unary, binary (same shape, broadcast, i32), softmax, logSoftmax, layerNorm', () => {
     const x = randn(1003, 10);
     const y = randn(1003, 11);

@@ -746,7 +746,7 @@ describe('webgpu end to end (conformance, training, memory)', () => {
     if (gpu) engine.registerBackend(gpu);
   });
 
-  it('passes every conformance row through the async runner (77 rows, the whole contract)', async () => {
+  it('passes every conformance row through the async runner (86 rows, the whole contract)', async () => {
     const rows = await runConformanceAsync(gpu, createJsBackend(), `node ${process.version}`);
     const failed = rows.filter((r) => !r.ok).map((r) => `${r.kernel}: ${r.error}`);
     console.log(`webgpu conformance (node ${process.version}, ${gpu.rt.description}): ${rows.length - failed.length}/${rows.length} rows ok`);

@@ -433,6 +433,35 @@ export interface Kernels {
   /** Fan-in → dense [rows, cols] (rows not listed are 0). */
   fanInToDense(a: FanInStorage): Storage;
   /**
+   * Input gradient of y = X·Wᵀ for a fan-in W [rows, cols] (the backward product of denseFanInT):
+   * dX [m, w.cols] = G [m, w.rows] · W, rows of W that are not live contributing nothing. Summation order (js
+   * and wasm): dX[i, c] is summed from 0 over the live rows r in increasing order (and within a row over its
+   * entries in storage order), one multiply and one add per stored entry. The dense GEMM G·(W ⊙ M) sums over
+   * all rows r in increasing order, adding G[i, r]·0 = ±0 for the unstored ones; a sum started at +0 is never
+   * −0 (round to nearest: x + (−x) = +0) and s + ±0 = s otherwise, so those terms change nothing and the two
+   * are bit-identical on a backend whose GEMM sums in increasing order from 0 with separate multiply and add
+   * (js, and wasm's default build) — unless G holds ±∞ or NaN, which the dense product turns into NaN through
+   * ∞·0. Columns of W that no live row uses give 0 (+0).
+   */
+  fanInDense(g: Storage, m: number, w: FanInStorage): Storage;
+  /**
+   * Weight gradient of y = X·Wᵀ at a fan-in W's stored positions (sampled Gᵀ·X), laid out like w.values:
+   * out[j·k + t] = Σ_i G[i, liveRows[j]] · X[i, col(j, t)] for G [m, w.rows], X [m, w.cols]; f32[live·k].
+   * Summation order (js and wasm): increasing i from 0, one multiply and one add per step — sddmm's order for
+   * sddmm(G, [m, rows], transA = true, X, [m, cols], false, CSR of the same mask), so the fan-in and CSR
+   * weight gradients agree bit for bit on a backend (wasm: in the relaxed-SIMD build too). m = 0 gives zeros.
+   */
+  fanInSddmm(g: Storage, x: Storage, m: number, w: FanInStorage): Storage;
+  /**
+   * Weight gradient of y = X·Wᵀ at a BSR W's stored blocks (block sampled Gᵀ·X), laid out like w.values
+   * (column-major inside a block): for stored block b at (bi, bj), out[16b + 4c + r] = Σ_i G[i, 4bi + r] ·
+   * X[i, 4bj + c] for G [m, w.rows], X [m, w.cols]; f32[16·nblocks]. Positions past the matrix edge (row ≥
+   * w.rows or column ≥ w.cols) are 0, whatever G and X hold. Summation order (js and wasm): increasing i from
+   * 0, one multiply and one add per step — sddmm's order (transA, as fanInSddmm) for the CSR of the blocks'
+   * in-range positions. m = 0 gives zeros.
+   */
+  bsrSddmm(g: Storage, x: Storage, m: number, w: BsrStorage): Storage;
+  /**
    * u8 mask with 1 at the k positions of largest |x| among positions where candidates (u8) is 1;
    * ties by lower index. k ≤ number of candidates.
    */
@@ -453,8 +482,8 @@ export const KERNEL_NAMES: readonly KernelName[] = [
   'maxPool1d', 'maxPool1dBackward',
   'rfft', 'irfft',
   'spmm', 'denseCsrT', 'sddmm', 'denseToCsr', 'csrToDense', 'maskedTopK',
-  'denseBsrT', 'denseToBsr', 'bsrToDense',
-  'denseFanInT', 'denseToFanIn', 'fanInToDense',
+  'denseBsrT', 'denseToBsr', 'bsrToDense', 'bsrSddmm',
+  'denseFanInT', 'denseToFanIn', 'fanInToDense', 'fanInDense', 'fanInSddmm',
 ] as const;
 
 /** Storage management every backend provides beside its kernels. */

@@ -1293,6 +1293,59 @@ function fanInToDenseCases(): ConformanceCase[] {
   });
 }
 
+// The backward products of y = X·Wᵀ on the fan-in specs (W [n, n_in], G [m, n], X [m, n_in]): m = 0 and 1,
+// ablated rows, no live row, k = 0 and k = n_in, the u16 limit, empty dimensions.
+function fanInDenseCases(): ConformanceCase[] {
+  return FAN_IN_SPECS.map(([m, kk, n, fan, dead]) => {
+    const d = new Data(`fanInDense ${m} ${kk} ${n} ${fan}`);
+    const g = d.normal(m * n);
+    const w = hostFanIn(d, n, kk, fan, dead);
+    return mk('fanInDense', `[${m},${n}] · [${n},${kk}] k ${fan}, ${w.live} live`, red(n), [g, ...fanInInputs(w)], (k, s) => [
+      k.fanInDense(s[0]!, m, fanInFrom(w, s, 1)),
+    ]);
+  });
+}
+
+function fanInSddmmCases(): ConformanceCase[] {
+  // Plus W's rows past one 256-row block of wasm's GEMM path (≥ 20% of W stored), ablated at the boundary.
+  const specs: typeof FAN_IN_SPECS = [...FAN_IN_SPECS, [33, 40, 300, 10, [255, 256]]];
+  return specs.map(([m, kk, n, fan, dead]) => {
+    const d = new Data(`fanInSddmm ${m} ${kk} ${n} ${fan}`);
+    const g = d.normal(m * n);
+    const x = d.normal(m * kk);
+    const w = hostFanIn(d, n, kk, fan, dead);
+    return mk('fanInSddmm', `[${m},${n}]ᵀ · [${m},${kk}] at k ${fan}, ${w.live} live`, red(m), [g, x, ...fanInInputs(w)], (k, s) => [
+      k.fanInSddmm(s[0]!, s[1]!, m, fanInFrom(w, s, 2)),
+    ]);
+  });
+}
+
+function bsrSddmmCases(): ConformanceCase[] {
+  // [m, rows, cols, block density, empty block rows]: edges on both sides (rows / cols not multiples of 4),
+  // m = 1 and m = 0, m across several packed tiles (wasm), no stored block, empty dimensions.
+  const specs: Array<[number, number, number, number, number[]]> = [
+    [1, 1, 1, 1, []],
+    [1, 7, 5, 0.6, [0]],
+    [9, 12, 17, 0.4, []],
+    [33, 9, 6, 1, []],
+    [70, 40, 130, 0.3, [2, 5]],
+    [80, 601, 298, 0.03, []],
+    [0, 8, 8, 1, []],
+    [5, 12, 20, 0, []],
+    [4, 0, 5, 1, []],
+    [4, 6, 0, 1, []],
+  ];
+  return specs.map(([m, rows, cols, density, empty]) => {
+    const d = new Data(`bsrSddmm ${m} ${rows} ${cols} ${density}`);
+    const g = d.normal(m * rows);
+    const x = d.normal(m * cols);
+    const w = hostBsr(d, rows, cols, density, empty);
+    return mk('bsrSddmm', `[${m},${rows}]ᵀ · [${m},${cols}] at ${w.nblocks} blocks`, red(m), [g, x, ...bsrInputs(w)], (k, s) => [
+      k.bsrSddmm(s[0]!, s[1]!, m, bsrFrom(w, s, 2)),
+    ]);
+  });
+}
+
 function maskedTopKCases(): ConformanceCase[] {
   const specs: Array<[number, number, number | 'all', boolean]> = [
     [1, 1, 1, false],
@@ -1466,6 +1519,9 @@ export function conformanceCases(): ConformanceCase[] {
     ...denseFanInTCases(),
     ...denseToFanInCases(),
     ...fanInToDenseCases(),
+    ...fanInDenseCases(),
+    ...fanInSddmmCases(),
+    ...bsrSddmmCases(),
   ];
   return cached;
 }

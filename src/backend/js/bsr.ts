@@ -1,5 +1,7 @@
 /**
- * Block-sparse (BSR, 4×4 blocks) kernels of the reference backend: denseBsrT, denseToBsr, bsrToDense.
+ * Block-sparse (BSR, 4×4 blocks) kernels of the reference backend: denseBsrT, denseToBsr, bsrToDense, and the
+ * weight gradient bsrSddmm (Gᵀ·X at the stored blocks, each position summed over i in increasing order in f64,
+ * as the reference's sddmm does: the two agree bit for bit on the CSR of the blocks' in-range positions).
  * The format (src/backend/kernels.ts, BsrStorage): blockPtr per block row, blockCol per stored block, and 16
  * values per block stored column-major (values[16b + 4c + r] = W[4bi + r, 4bj + c]).
  *
@@ -45,7 +47,7 @@ export function checkBsr(op: string, a: BsrStorage, what = 'BSR matrix'): BsrArr
   return { blockPtr, blockCol, values };
 }
 
-export function bsrKernels(heap: JsHeap): Pick<Kernels, 'denseBsrT' | 'denseToBsr' | 'bsrToDense'> {
+export function bsrKernels(heap: JsHeap): Pick<Kernels, 'denseBsrT' | 'denseToBsr' | 'bsrToDense' | 'bsrSddmm'> {
   return {
     denseBsrT(x: Storage, m: number, w: BsrStorage): Storage {
       const op = 'denseBsrT';
@@ -112,6 +114,32 @@ export function bsrKernels(heap: JsHeap): Pick<Kernels, 'denseBsrT' | 'denseToBs
         blockPtr[bi + 1] = p;
       }
       return { rows, cols, nblocks, blockPtr: heap.adopt(blockPtr), blockCol: heap.adopt(blockCol), values: heap.adopt(values) };
+    },
+
+    bsrSddmm(g: Storage, x: Storage, m: number, w: BsrStorage): Storage {
+      const op = 'bsrSddmm';
+      if (!(Number.isInteger(m) && m >= 0)) throw new Error(`${op}: m must be a non-negative integer, got ${m}`);
+      const { blockPtr, blockCol } = checkBsr(op, w, 'W');
+      const { rows: n, cols: k } = w;
+      const dg = input(op, g, m * n, 'f32', `G [${m}, ${n}]`);
+      const dx = input(op, x, m * k, 'f32', `X [${m}, ${k}]`);
+      const out = new Float32Array(16 * w.nblocks); // positions past the edge stay 0
+      const [nbr] = bsrGrid(n, k);
+      for (let bi = 0; bi < nbr; bi++) {
+        for (let p = blockPtr[bi]!; p < blockPtr[bi + 1]!; p++) {
+          const bj = blockCol[p]!;
+          for (let c = 0; c < 4 && 4 * bj + c < k; c++) {
+            for (let r = 0; r < 4 && 4 * bi + r < n; r++) {
+              const row = 4 * bi + r;
+              const col = 4 * bj + c;
+              let acc = 0;
+              for (let i = 0; i < m; i++) acc += dg[i * n + row]! * dx[i * k + col]!;
+              out[16 * p + 4 * c + r] = acc;
+            }
+          }
+        }
+      }
+      return heap.adopt(out);
     },
 
     bsrToDense(a: BsrStorage): Storage {

@@ -1,10 +1,13 @@
 /**
- * Constant fan-in kernels of the reference backend: denseFanInT, denseToFanIn, fanInToDense. The format
+ * Constant fan-in kernels of the reference backend: denseFanInT, denseToFanIn, fanInToDense, and the two
+ * backward products fanInDense (dX = G·W) and fanInSddmm (dW at the stored positions). The format
  * (src/backend/kernels.ts, FanInStorage): the live rows listed, k values and k packed u16 column indices per
  * live row.
  *
- * denseFanInT sums each output element in the contract's order (a live row's entries in storage order) in f64,
- * as the reference's denseCsrT does, so the two are bit-identical on the same mask here too.
+ * Every product sums each output element in the contract's order in f64, as the reference's denseCsrT, sddmm
+ * and matmul do: denseFanInT is bit-identical to denseCsrT on the same mask, fanInSddmm to sddmm (transA) on
+ * the CSR of the mask, and fanInDense to matmul(G, W ⊙ M) (the unstored terms are ±0, which change no f64 sum
+ * started at +0) here too.
  */
 import type { AnyTypedArray, FanInStorage, Kernels, Storage } from '../kernels.ts';
 import { input, type JsHeap } from './store.ts';
@@ -46,7 +49,19 @@ export function checkFanIn(op: string, a: FanInStorage, what = 'fan-in matrix'):
   return { liveRows, colIdx, values };
 }
 
-export function fanInKernels(heap: JsHeap): Pick<Kernels, 'denseFanInT' | 'denseToFanIn' | 'fanInToDense'> {
+/** m must be a non-negative integer; G [m, rows] and X [m, cols] (when given) must hold exactly that many f32. */
+function backwardInputs(
+  op: string, m: number, w: FanInStorage, g: Storage, x?: Storage,
+): { dg: AnyTypedArray; dx?: AnyTypedArray } {
+  if (!(Number.isInteger(m) && m >= 0)) throw new Error(`${op}: m must be a non-negative integer, got ${m}`);
+  const dg = input(op, g, m * w.rows, 'f32', `G [${m}, ${w.rows}]`);
+  const dx = x ? input(op, x, m * w.cols, 'f32', `X [${m}, ${w.cols}]`) : undefined;
+  return { dg, dx };
+}
+
+export function fanInKernels(
+  heap: JsHeap,
+): Pick<Kernels, 'denseFanInT' | 'denseToFanIn' | 'fanInToDense' | 'fanInDense' | 'fanInSddmm'> {
   return {
     denseFanInT(x: Storage, m: number, w: FanInStorage): Storage {
       const op = 'denseFanInT';
@@ -106,6 +121,43 @@ export function fanInKernels(heap: JsHeap): Pick<Kernels, 'denseFanInT' | 'dense
         if (q > q0) liveRows[j++] = r;
       }
       return { rows, cols, k, live, liveRows: heap.adopt(liveRows), colIdx: heap.adopt(colIdx), values: heap.adopt(values) };
+    },
+
+    fanInDense(g: Storage, m: number, w: FanInStorage): Storage {
+      const op = 'fanInDense';
+      const { liveRows, colIdx, values } = checkFanIn(op, w, 'W');
+      const { dg } = backwardInputs(op, m, w, g);
+      const { rows: n, cols: nIn, k, live } = w;
+      const out = new Float32Array(m * nIn);
+      const acc = new Float64Array(nIn);
+      for (let i = 0; i < m; i++) {
+        acc.fill(0);
+        // dX[i, :] += G[i, r] · W[r, :] over the live rows r in increasing order (a scatter of r's k entries).
+        for (let j = 0; j < live; j++) {
+          const gv = dg[i * n + liveRows[j]!]!;
+          for (let q = j * k; q < (j + 1) * k; q++) acc[fanInCol(colIdx, q)]! += gv * values[q]!;
+        }
+        out.set(acc, i * nIn);
+      }
+      return heap.adopt(out);
+    },
+
+    fanInSddmm(g: Storage, x: Storage, m: number, w: FanInStorage): Storage {
+      const op = 'fanInSddmm';
+      const { liveRows, colIdx } = checkFanIn(op, w, 'W');
+      const { dg, dx } = backwardInputs(op, m, w, g, x);
+      const { rows: n, cols: nIn, k, live } = w;
+      const out = new Float32Array(live * k);
+      for (let j = 0; j < live; j++) {
+        const r = liveRows[j]!;
+        for (let q = j * k; q < (j + 1) * k; q++) {
+          const c = fanInCol(colIdx, q);
+          let acc = 0;
+          for (let i = 0; i < m; i++) acc += dg[i * n + r]! * dx![i * nIn + c]!;
+          out[q] = acc;
+        }
+      }
+      return heap.adopt(out);
     },
 
     fanInToDense(a: FanInStorage): Storage {

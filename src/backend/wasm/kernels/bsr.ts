@@ -1,20 +1,21 @@
 /**
  * Wasm glue for the block-sparse (BSR, 4×4 blocks) kernels of assembly/bsr.ts: denseBsrT, denseToBsr,
- * bsrToDense. BSR inputs are validated here (sizes, blockPtr from 0, non-decreasing, ending at nblocks, every
- * blockCol in [0, ceil(cols/4))) so a malformed matrix throws an Error naming the kernel and the bad index
- * instead of reading out of bounds.
+ * bsrToDense, and the weight gradient bsrSddmm. BSR inputs are validated here (sizes, blockPtr from 0,
+ * non-decreasing, ending at nblocks, every blockCol in [0, ceil(cols/4))) so a malformed matrix throws an Error
+ * naming the kernel and the bad index instead of reading out of bounds.
  *
  * Kept out of FORWARD_FAMILIES (the inference module `sparsecast/infer` does not export these kernels): its
  * inference backend reports them missing by name.
  *
  * Threads: denseBsrT splits the rows of X (independent output rows; each element still one sum in the
- * one-thread order).
+ * one-thread order); bsrSddmm splits the block rows of W (balanced by stored blocks, each thread with its own
+ * packed tile).
  */
 import type { BsrStorage, Storage } from '../../kernels.ts';
 import type { WasmRuntime } from '../runtime.ts';
 import type { KernelFamily } from './index.ts';
 import { checkDim, checkSize, fail } from './util.ts';
-import { MIN_SPARSE_MACS_PER_THREAD, splitRange, threadsFor } from './parallel.ts';
+import { MIN_SPARSE_MACS_PER_THREAD, splitCsrRows, splitRange, threadsFor } from './parallel.ts';
 
 type Fn = (...args: number[]) => number;
 
@@ -102,8 +103,32 @@ export function bsrToDenseWasm(rt: WasmRuntime, a: BsrStorage): Storage {
   return out;
 }
 
+export function bsrSddmmWasm(rt: WasmRuntime, g: Storage, x: Storage, m: number, w: BsrStorage): Storage {
+  const K = 'bsrSddmm';
+  checkDim(K, 'm', m);
+  const p = validateBsr(rt, K, w);
+  checkSize(K, `G [${m}, ${w.rows}]`, g, m * w.rows, 'f32');
+  checkSize(K, `X [${m}, ${w.cols}]`, x, m * w.cols, 'f32');
+  const out = rt.alloc(16 * w.nblocks, 'f32', false);
+  if (w.nblocks === 0) return out;
+  const pg = rt.ptr(g, K);
+  const px = rt.ptr(x, K);
+  const nbr = Math.ceil(w.rows / 4);
+  const bytes = (rt.exports.bsrSddmmWorkspaceBytes as Fn)(m, w.rows, w.cols);
+  const T = threadsFor(rt, 16 * w.nblocks * m, MIN_SPARSE_MACS_PER_THREAD);
+  rt.withTemp((tmp) => {
+    // Block rows balanced by stored blocks (blockPtr is a row pointer over blocks).
+    const parts = T <= 1 ? [[0, nbr] as [number, number]] : splitCsrRows(rt.i32(), p.blockPtr >>> 2, nbr, T);
+    rt.parallel('bsrSddmm', parts.map(([b0, b1]) => (b1 > b0
+      ? [b0, b1, m, w.rows, w.cols, pg, px, p.blockPtr, p.blockCol, out.ptr, tmp.bytes(Math.max(bytes, 16))]
+      : null)));
+  });
+  return out;
+}
+
 export const bsrFamily: KernelFamily = (rt) => ({
   denseBsrT: (x, m, w) => denseBsrTWasm(rt, x, m, w),
   denseToBsr: (x, rows, cols, nblocks, mask) => denseToBsrWasm(rt, x, rows, cols, nblocks, mask),
   bsrToDense: (a) => bsrToDenseWasm(rt, a),
+  bsrSddmm: (g, x, m, w) => bsrSddmmWasm(rt, g, x, m, w),
 });

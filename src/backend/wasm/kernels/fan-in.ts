@@ -1,5 +1,6 @@
 /**
- * Wasm glue for the constant fan-in kernels of assembly/fan-in.ts: denseFanInT, denseToFanIn, fanInToDense.
+ * Wasm glue for the constant fan-in kernels of assembly/fan-in.ts: denseFanInT, denseToFanIn, fanInToDense, and
+ * the backward products fanInDense (dX = G·W) and fanInSddmm (dW at the stored positions).
  * Fan-in inputs are validated here (sizes, live rows increasing and in range, every u16 column in range) so a
  * malformed matrix throws an Error naming the kernel and the bad index instead of reading out of bounds.
  *
@@ -7,13 +8,18 @@
  * inference backend reports them missing by name.
  *
  * Threads: denseFanInT splits the rows of X exactly as denseCsrT does (splitRange(m, T, 4) on the same work
- * count), so each output element is the same sum in the same lanes as denseCsrT on the same mask.
+ * count), so each output element is the same sum in the same lanes as denseCsrT on the same mask. fanInDense
+ * splits the rows of G (independent rows of dX), fanInSddmm the live rows (independent runs of k entries),
+ * after transposing G and X once on the calling thread; neither changes any element's order. fanInSddmm takes
+ * sddmm's dense path (GEMM row blocks, then a gather) from the same stored share of W, SDDMM_DENSE_FRACTION,
+ * with the same bits.
  */
 import type { FanInStorage, Storage } from '../../kernels.ts';
 import type { WasmRuntime } from '../runtime.ts';
 import type { KernelFamily } from './index.ts';
 import { checkDim, checkSize, fail } from './util.ts';
-import { MIN_SPARSE_MACS_PER_THREAD, splitRange, threadsFor } from './parallel.ts';
+import { MIN_GEMM_FLOPS_PER_THREAD, MIN_SPARSE_MACS_PER_THREAD, splitRange, threadsFor } from './parallel.ts';
+import { SDDMM_DENSE_FRACTION } from './sparse.ts';
 
 type Fn = (...args: number[]) => number;
 
@@ -120,8 +126,78 @@ export function fanInToDenseWasm(rt: WasmRuntime, a: FanInStorage): Storage {
   return out;
 }
 
+/** G [m, w.rows] (and X [m, w.cols]) sized for m: the backward products' inputs. */
+function checkBackwardInputs(K: string, m: number, w: FanInStorage, g: Storage, x?: Storage): void {
+  checkSize(K, `G [${m}, ${w.rows}]`, g, m * w.rows, 'f32');
+  if (x) checkSize(K, `X [${m}, ${w.cols}]`, x, m * w.cols, 'f32');
+}
+
+export function fanInDenseWasm(rt: WasmRuntime, g: Storage, m: number, w: FanInStorage): Storage {
+  const K = 'fanInDense';
+  checkDim(K, 'm', m);
+  const p = validateFanIn(rt, K, w);
+  checkBackwardInputs(K, m, w, g);
+  const n = w.rows;
+  const nIn = w.cols;
+  const out = rt.alloc(m * nIn, 'f32', false);
+  const pg = rt.ptr(g, K);
+  const wsBytes = rt.exports.fanInDenseWorkspaceBytes as Fn;
+  const T = threadsFor(rt, w.live * w.k * m, MIN_SPARSE_MACS_PER_THREAD);
+  rt.withTemp((tmp) => {
+    rt.parallel('fanInDense', splitRange(m, T, 4).map(([r0, r1]) => {
+      if (r1 <= r0) return null;
+      const bytes = wsBytes(r1 - r0, n, nIn);
+      return [
+        r1 - r0, n, pg + 4 * r0 * n, nIn, w.k, w.live, p.liveRows, p.colIdx, p.values, out.ptr + 4 * r0 * nIn,
+        bytes > 0 ? tmp.bytes(bytes) : 0,
+      ];
+    }));
+  });
+  return out;
+}
+
+export function fanInSddmmWasm(rt: WasmRuntime, g: Storage, x: Storage, m: number, w: FanInStorage): Storage {
+  const K = 'fanInSddmm';
+  checkDim(K, 'm', m);
+  const p = validateFanIn(rt, K, w);
+  checkBackwardInputs(K, m, w, g, x);
+  const n = w.rows;
+  const nIn = w.cols;
+  const out = rt.alloc(w.live * w.k, 'f32', false);
+  if (w.live * w.k === 0) return out;
+  const ex = rt.exports;
+  if (m > 0 && w.live * w.k >= SDDMM_DENSE_FRACTION * n * nIn) {
+    // Dense enough: a blocked GEMM of W's row blocks, then pick the stored entries (same summation order).
+    rt.withTemp((tmp) => {
+      const rb = Math.min(n, 256);
+      const T = threadsFor(rt, 2 * m * n * nIn, MIN_GEMM_FLOPS_PER_THREAD);
+      rt.parallel('fanInSddmmDenseRows', splitRange(n, T, rb).map(([r0, r1]) => (r1 > r0
+        ? [r0, r1, rb, m, n, nIn, rt.ptr(g, K), rt.ptr(x, K), w.k, w.live, p.liveRows, p.colIdx, out.ptr,
+          tmp.bytes(Math.max(4, rb * nIn * 4)), tmp.bytes((ex.gemmWorkspaceBytes as Fn)(rb, nIn, m))]
+        : null)));
+    });
+    return out;
+  }
+  rt.withTemp((tmp) => {
+    // The kernel wants Gᵀ [n, m] and Xᵀ [nIn, m] row-major: each entry's dot runs over contiguous i.
+    const gT = tmp.bytes(Math.max(4, 4 * n * m));
+    const xT = tmp.bytes(Math.max(4, 4 * nIn * m));
+    if (m > 0) {
+      (ex.sparseTranspose as Fn)(rt.ptr(g, K), m, n, gT);
+      (ex.sparseTranspose as Fn)(rt.ptr(x, K), m, nIn, xT);
+    }
+    const T = threadsFor(rt, w.live * w.k * m, MIN_SPARSE_MACS_PER_THREAD);
+    rt.parallel('fanInSddmm', splitRange(w.live, T, 1).map(([j0, j1]) => (j1 > j0
+      ? [j0, j1, m, nIn, w.k, p.liveRows, p.colIdx, gT, xT, out.ptr]
+      : null)));
+  });
+  return out;
+}
+
 export const fanInFamily: KernelFamily = (rt) => ({
   denseFanInT: (x, m, w) => denseFanInTWasm(rt, x, m, w),
   denseToFanIn: (x, rows, cols, k, live, mask) => denseToFanInWasm(rt, x, rows, cols, k, live, mask),
   fanInToDense: (a) => fanInToDenseWasm(rt, a),
+  fanInDense: (g, m, w) => fanInDenseWasm(rt, g, m, w),
+  fanInSddmm: (g, x, m, w) => fanInSddmmWasm(rt, g, x, m, w),
 });

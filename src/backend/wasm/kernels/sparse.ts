@@ -91,7 +91,7 @@ export function denseCsrTWasm(rt: WasmRuntime, x: Storage, m: number, w: CsrStor
  * Pattern density from which sddmm computes dense row blocks with the GEMM and gathers (measured crossover on
  * Zen 4: the gather-based sparse path runs at ~10 GFLOP/s of useful work, the GEMM at ~44 on all m·n).
  */
-const SDDMM_DENSE_FRACTION = 0.2;
+export const SDDMM_DENSE_FRACTION = 0.2;
 
 export function sddmmWasm(
   rt: WasmRuntime,

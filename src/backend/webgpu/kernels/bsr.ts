@@ -1,7 +1,8 @@
 /**
  * WebGPU glue for the block-sparse (BSR, 4×4 blocks) kernels of shaders/bsr.wgsl: denseBsrT, denseToBsr,
- * bsrToDense. Simple shaders, correctness first: one invocation per (row of X, block row of W) for the
- * product, per block row for the conversion, per stored block for the scatter. Shapes and storage sizes are
+ * bsrToDense and the weight gradient bsrSddmm. Simple shaders, correctness first: one invocation per (row of X,
+ * block row of W) for the product, per block row for the conversion, per stored block for the scatter, per
+ * (stored block, block column) for bsrSddmm. Shapes and storage sizes are
  * checked here; the structure (blockPtr, blockCol) cannot be read without a readback and is trusted, as the
  * CSR kernels do. `denseToBsr` takes the caller's block count and checks it at the next read, as denseToCsr.
  */
@@ -32,7 +33,7 @@ function checkBsrSizes(rt: WebGpuRuntime, op: string, a: BsrStorage): [GpuStorag
   }) as [GpuStorage, GpuStorage, GpuStorage];
 }
 
-export function bsrKernels(rt: WebGpuRuntime): Pick<Kernels, 'denseBsrT' | 'denseToBsr' | 'bsrToDense'> {
+export function bsrKernels(rt: WebGpuRuntime): Pick<Kernels, 'denseBsrT' | 'denseToBsr' | 'bsrToDense' | 'bsrSddmm'> {
   return {
     denseBsrT(x: Storage, m: number, w: BsrStorage): Storage {
       const op = 'denseBsrT';
@@ -48,6 +49,28 @@ export function bsrKernels(rt: WebGpuRuntime): Pick<Kernels, 'denseBsrT' | 'dens
         rt.dispatch({
           family: 'bsr', entry: 'dense_bsrt', params: new Params().setAll(0, [m * nbr, nbr, n, k]),
           buffers: [...bufs, xs, out], groups: groups(m * nbr, WG),
+        });
+      }
+      return out;
+    },
+
+    bsrSddmm(g: Storage, x: Storage, m: number, w: BsrStorage): Storage {
+      const op = 'bsrSddmm';
+      checkInt(op, 'm', m);
+      const [ptr, col] = checkBsrSizes(rt, op, w);
+      const inputs = ([['G', g, w.rows], ['X', x, w.cols]] as const).map(([what, s, width]) => {
+        const b = rt.check(s, op);
+        if (b.dtype !== 'f32' || b.size !== m * width) {
+          throw new Error(`${op}: ${what} is ${b.dtype}[${b.size}], but [${m}, ${width}] needs f32[${m * width}]`);
+        }
+        return b;
+      });
+      // Zeroed: m = 0 sums nothing.
+      const out = rt.alloc(16 * w.nblocks, 'f32', m === 0, op);
+      if (w.nblocks > 0 && m > 0) {
+        rt.dispatch({
+          family: 'bsr', entry: 'bsr_sddmm', params: new Params().setAll(0, [4 * w.nblocks, Math.ceil(w.rows / 4), w.rows, w.cols, m]),
+          buffers: [ptr, col, null, inputs[0]!, out, inputs[1]!], groups: groups(4 * w.nblocks, WG),
         });
       }
       return out;

@@ -1,7 +1,9 @@
 /**
- * WebGPU glue for the constant fan-in kernels of shaders/fan-in.wgsl: denseFanInT, denseToFanIn, fanInToDense.
- * Simple shaders, correctness first: one invocation per (row of X, live row of W) for the product, per row for
- * the conversion, per live row for the scatter. Shapes and storage sizes are checked here; the structure
+ * WebGPU glue for the constant fan-in kernels of shaders/fan-in.wgsl: denseFanInT, denseToFanIn, fanInToDense,
+ * and the backward products fanInDense and fanInSddmm. Simple shaders, correctness first: one invocation per
+ * (row of X, live row of W) for the product, per row for the conversion, per live row for the scatter, per row
+ * of G for fanInDense (which owns that row of dX, so the scatter needs no atomics) and per stored entry for
+ * fanInSddmm. Shapes and storage sizes are checked here; the structure
  * (liveRows, column indices) cannot be read without a readback and is trusted, as the CSR and BSR kernels do.
  * `denseToFanIn` takes the caller's k and live count and checks both at the next read, as denseToCsr does nnz.
  */
@@ -35,7 +37,23 @@ function checkFanInSizes(rt: WebGpuRuntime, op: string, a: FanInStorage): [GpuSt
   }) as [GpuStorage, GpuStorage, GpuStorage];
 }
 
-export function fanInKernels(rt: WebGpuRuntime): Pick<Kernels, 'denseFanInT' | 'denseToFanIn' | 'fanInToDense'> {
+/** G [m, w.rows] (and X [m, w.cols]) sized for m: the backward products' inputs. */
+function checkBackwardInputs(rt: WebGpuRuntime, op: string, m: number, w: FanInStorage, g: Storage, x?: Storage): GpuStorage[] {
+  const out: GpuStorage[] = [];
+  for (const [what, s, cols] of [['G', g, w.rows], ['X', x, w.cols]] as const) {
+    if (!s) continue;
+    const b = rt.check(s, op);
+    if (b.dtype !== 'f32' || b.size !== m * cols) {
+      throw new Error(`${op}: ${what} is ${b.dtype}[${b.size}], but [${m}, ${cols}] needs f32[${m * cols}]`);
+    }
+    out.push(b);
+  }
+  return out;
+}
+
+export function fanInKernels(
+  rt: WebGpuRuntime,
+): Pick<Kernels, 'denseFanInT' | 'denseToFanIn' | 'fanInToDense' | 'fanInDense' | 'fanInSddmm'> {
   return {
     denseFanInT(x: Storage, m: number, w: FanInStorage): Storage {
       const op = 'denseFanInT';
@@ -50,6 +68,39 @@ export function fanInKernels(rt: WebGpuRuntime): Pick<Kernels, 'denseFanInT' | '
         rt.dispatch({
           family: 'fan-in', entry: 'dense_fanint', params: new Params().setAll(0, [m * w.live, w.live, w.rows, nIn, w.k]),
           buffers: [...bufs, xs, out], groups: groups(m * w.live, WG),
+        });
+      }
+      return out;
+    },
+
+    fanInDense(g: Storage, m: number, w: FanInStorage): Storage {
+      const op = 'fanInDense';
+      checkInt(op, 'm', m);
+      const bufs = checkFanInSizes(rt, op, w);
+      const [gs] = checkBackwardInputs(rt, op, m, w, g);
+      // Zeroed: columns no live row uses stay 0.
+      const out = rt.alloc(m * w.cols, 'f32', true, op);
+      if (m * w.live * w.k > 0) {
+        rt.dispatch({
+          family: 'fan-in', entry: 'fanin_dense', params: new Params().setAll(0, [m, w.live, w.rows, w.cols, w.k]),
+          buffers: [...bufs, gs!, out], groups: groups(m, WG),
+        });
+      }
+      return out;
+    },
+
+    fanInSddmm(g: Storage, x: Storage, m: number, w: FanInStorage): Storage {
+      const op = 'fanInSddmm';
+      checkInt(op, 'm', m);
+      const [rows, cols] = checkFanInSizes(rt, op, w);
+      const [gs, xs] = checkBackwardInputs(rt, op, m, w, g, x);
+      const count = w.live * w.k;
+      // Zeroed: m = 0 sums nothing.
+      const out = rt.alloc(count, 'f32', m === 0, op);
+      if (count > 0 && m > 0) {
+        rt.dispatch({
+          family: 'fan-in', entry: 'fanin_sddmm', params: new Params().setAll(0, [count, w.k, m, w.rows, w.cols]),
+          buffers: [rows, cols, null, gs!, out, xs!], groups: groups(count, WG),
         });
       }
       return out;
