@@ -96,7 +96,7 @@ async function timeOnce(be: Backend, fn: () => Storage[]): Promise<number> {
  * Process CPU time in ms where the runtime has it (Node, Deno's Node compatibility), else wall time: on a
  * shared machine other processes inflate wall time but not the CPU time of a single-threaded kernel.
  */
-const cpuClock: () => number = (() => {
+export const cpuClock: () => number = (() => {
   const p = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process;
   if (p?.cpuUsage) {
     const cu = p.cpuUsage.bind(p);
