@@ -84,8 +84,12 @@ export interface SparseExecOptions {
 
 /** State shared by the layers of one model: the whole-model guard's verdicts and the trials' cost. */
 export interface ExecShared {
-  /** Passes for which the guard found the per-layer choice not faster than all-dense: 'auto' runs them dense. */
-  denseFallback: Record<Pass, boolean>;
+  /**
+   * Where the guard found the per-layer choice not faster than all-dense, as `fallbackKey(pass, rows)` of
+   * every layer the guarded run reached: 'auto' runs those dense. Keyed by rows as the trials are (capped at
+   * CHOICE_ROWS), so a verdict on batch-1 inference does not decide batch-32 inference or training.
+   */
+  denseFallback: Set<string>;
   /** Set while the guard times the all-dense model. */
   forceDense: boolean;
   /** Per-layer trials run and their cost (wall ms, building the candidates' storage included). */
@@ -94,7 +98,12 @@ export interface ExecShared {
 }
 
 export function newShared(): ExecShared {
-  return { denseFallback: { forward: false, training: false }, forceDense: false, trials: 0, trialMs: 0 };
+  return { denseFallback: new Set(), forceDense: false, trials: 0, trialMs: 0 };
+}
+
+/** The key of a guard verdict: the pass and a layer's row count as the trials cap it. */
+export function fallbackKey(pass: Pass, m: number): string {
+  return `${pass}:${Math.min(m, CHOICE_ROWS)}`;
 }
 
 interface Built {
@@ -109,6 +118,8 @@ interface Built {
 export class SparseLinearExec implements LinearExecutor {
   /** The path the last forward took. */
   lastPath: ExecPath | null = null;
+  /** `fallbackKey` of the last forward that 'auto' decided (what a guard verdict on that run applies to). */
+  lastKey: string | null = null;
   private readonly built = new Map<SparseFormat, Built>();
   private maskSerial = 0;
   private valuesSerial = 0;
@@ -156,7 +167,8 @@ export class SparseLinearExec implements LinearExecutor {
     if (mode === 'sparse') return 'csr';
     if (mode !== 'auto') return mode;
     const pass: Pass = training ? 'training' : 'forward';
-    if (this.shared.forceDense || this.shared.denseFallback[pass]) return 'dense';
+    this.lastKey = fallbackKey(pass, m);
+    if (this.shared.forceDense || this.shared.denseFallback.has(this.lastKey)) return 'dense';
     // The js reference backend's GEMM sums in another order than its sparse kernels (equal within tolerance, not
     // bit for bit), so a timing-based choice there could change a run's last bits: it stays dense unless forced.
     if (this.density >= 1 || backend.name === 'js') return 'dense';
@@ -355,9 +367,9 @@ export interface SparseExecution {
    * backward for 'training') with the per-layer choice against all-dense; when not faster, 'auto' runs the
    * whole model dense for that pass from now on.
    */
-  guard(pass: Pass, run: () => void, rounds?: number): GuardResult;
-  /** The last guard result of each pass. */
-  guardResults(): Partial<Record<Pass, GuardResult>>;
+  guard(pass: Pass, run: () => unknown, rounds?: number): Promise<GuardResult>;
+  /** The latest guard result of each (pass, row counts), in the order first guarded. */
+  guardResults(): GuardResult[];
   /** Restore the dense forwards and free the sparse copies. */
   dispose(): void;
 }
@@ -391,7 +403,7 @@ export function enableSparseExecution(model: Module, masking: Masking, opts: Spa
   const byLayer = new Map([...execs.values()].map((e) => [e.layer, e]));
   const listener = (l: MaskedLayer, what: 'mask' | 'values') => byLayer.get(l)?.changed(what);
   masking.listeners.add(listener);
-  const guards: Partial<Record<Pass, GuardResult>> = {};
+  const guards = new Map<string, GuardResult>();
   const handle: SparseExecution = {
     layers: execs,
     shared,
@@ -400,8 +412,12 @@ export function enableSparseExecution(model: Module, masking: Masking, opts: Spa
     setOptions: (o) => {
       for (const e of execs.values()) e.opts = { ...e.opts, ...o };
     },
-    guard: (pass, run, rounds) => (guards[pass] = guardModel(handle, pass, run, rounds)),
-    guardResults: () => ({ ...guards }),
+    guard: async (pass, run, rounds) => {
+      const g = await guardModel(handle, pass, run, rounds);
+      guards.set(`${pass}:${g.rows.join(',')}`, g);
+      return g;
+    },
+    guardResults: () => [...guards.values()],
     dispose: () => {
       masking.listeners.delete(listener);
       for (const m of owners) m.executor = null;
