@@ -350,3 +350,43 @@ describe('a whole small Transformer through every format (wasm)', () => {
     expect(engine.memory().perBackend.wasm!.bytes).toBe(before.perBackend.wasm!.bytes);
   }, 120_000);
 });
+
+describe("'auto' inside the Trainer (wasm)", () => {
+  it('RigL at 80% sparsity: the training guard runs before the sparse steps and the run equals dense-masked bit for bit', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parseCsv } = await import('../src/data/csv.ts');
+    const { ForecastDataset } = await import('../src/data/forecast-dataset.ts');
+    const { Transformer } = await import('../src/models/transformer.ts');
+    const { Trainer } = await import('../src/train/trainer.ts');
+    const { createController, DEFAULT_SPARSE } = await import('../src/sparse/methods.ts');
+    const table = parseCsv(readFileSync('data/ETTh1.csv', 'utf8'));
+    const dsOpts = { kind: 'ETTh' as const, features: 'M' as const, target: 'OT', seqLen: 48, labelLen: 24, predLen: 24, freq: 'h', file: 'ETTh1' };
+    const cfg = defaultConfig(7, { seqLen: 48, labelLen: 24, predLen: 24, dModel: 16, nHeads: 2, eLayers: 1, dLayers: 1, dFf: 32 });
+    const train = async (sparseExecution: false | { mode: 'auto' }) => {
+      const ds = new ForecastDataset(table, dsOpts);
+      const rng = new Rng(1);
+      const model = new Transformer(rng, cfg);
+      const sparseRng = new Rng(99);
+      const controller = createController(model, { ...DEFAULT_SPARSE, method: 'rigl', density: 0.2, updateFrequency: 3 }, sparseRng);
+      const tr = new Trainer(model, ds, rng, {
+        epochs: 1, patience: 3, batchSize: 16, learningRate: 1e-3, lradj: 'type1', seed: 1, maxTrainBatches: 5,
+        controller, sparseRng, valBatches: 2, sparseExecution,
+      });
+      await tr.fit();
+      const guards = tr.sparseExec?.guardResults() ?? [];
+      const trials = tr.sparseExec?.shared.trials ?? 0;
+      const params = new Map(model.namedParameters().map(([k, p]) => [k, Float32Array.from(p.dataSync() as Float32Array)]));
+      tr.dispose();
+      controller.dispose();
+      model.dispose();
+      return { params, guards, trials };
+    };
+    const dense = await train(false);
+    const auto = await train({ mode: 'auto' });
+    expect(auto.trials).toBeGreaterThan(0); // CSR is a candidate at 20% density
+    const g = auto.guards.find((x) => x.pass === 'training')!;
+    expect(g, 'a training guard ran').toBeDefined();
+    expect(g.rows).toEqual([512]); // encoder and decoder both see 16 windows × 48 steps = 768 rows, capped at 512
+    for (const [k, v] of dense.params) expect(auto.params.get(k), k).toEqual(v);
+  }, 120_000);
+});
