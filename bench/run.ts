@@ -9,7 +9,7 @@
  *             block-4×4 masks also through the BSR kernel), with the crossover and an SVG plot; with `--train`
  *             a Transformer training step and inference at `--density` (default 0.1) in static masks of
  *             `--structure unstructured|fan_in|block`, dense vs the structure's format vs auto execution
- *             (`--modes dense,sparse,sparse-dw,auto` picks some)
+ *             (`--modes dense,sparse,sparse-dw,auto` picks some; `--infer-only` skips the training step)
  *   fan-in  the constant fan-in forward product (denseFanInT) vs dense-masked GEMM and denseCsrT on the same
  *             fan-in masks, densities 0.5 / 0.25 / 0.1, the presets' layer shapes (bench/fan-in.ts; `--preset`,
  *             `--densities`, `--m` to change the batch rows)
@@ -98,7 +98,7 @@ switch (name) {
       const density = flag('--density') ? Number(flag('--density')) : undefined;
       await benchSparseTraining({
         json, backend, runs, density, preset: flag('--preset') as 'small' | 'full' | undefined, batch: flag('--batch') ? Number(flag('--batch')) : undefined,
-        structure: flag('--structure') as 'unstructured' | 'fan_in' | 'block' | undefined, modes: flag('--modes')?.split(','),
+        structure: flag('--structure') as 'unstructured' | 'fan_in' | 'block' | undefined, modes: flag('--modes')?.split(','), inferOnly: args.includes('--infer-only'),
       });
       break;
     }

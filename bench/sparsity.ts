@@ -343,11 +343,12 @@ export async function benchSparsity(opts: { json: boolean; backend?: string; pre
  * "sparse_layers_infer_b1","layers"}; the 'auto' line adds "guard" (one entry per guarded run: pass, rows, the
  * chosen and dense medians, whether it fell back to dense) and "trials" / "trial_ms" (what the per-layer
  * measurement cost). `infer_b1_ms` on the 'dense' line and on the 'auto' line are the CLI's `infer_b1_ms_dense`
- * and `infer_b1_ms_sparse`.
+ * and `infer_b1_ms_sparse`. `inferOnly` skips the training step (step fields null) for the full preset, whose step
+ * takes seconds per mode.
  */
 export async function benchSparseTraining(opts: {
   json: boolean; backend?: string; preset?: 'small' | 'full'; density?: number; runs?: number; batch?: number;
-  structure?: 'unstructured' | 'fan_in' | 'block'; modes?: string[];
+  structure?: 'unstructured' | 'fan_in' | 'block'; modes?: string[]; inferOnly?: boolean;
 }): Promise<void> {
   const { Rng } = await import('../src/tensor/random.ts');
   const { tidy, noGrad } = await import('../src/tensor/engine.ts');
@@ -428,13 +429,14 @@ export async function benchSparseTraining(opts: {
     ex.setOptions({ mode: execMode as 'dense' | 'auto' | typeof format, weightGrad: mode === 'sparse-dw' ? 'sparse-between-updates' : 'dense' });
     masking.denseGradients = mode !== 'sparse-dw';
     // 'auto': the whole-model guard of each workload right before it is timed (its warm-up runs the trials).
-    if (mode === 'auto') {
+    if (mode === 'auto' && !opts.inferOnly) {
       await ex.guard('training', () => {
         lossAndGrads();
         adam.zeroGrad();
       });
     }
-    const s = time(step, runs);
+    // --infer-only (a full-preset forward in a few minutes): no training step is timed (step fields null).
+    const s = opts.inferOnly ? { ms: null, cpuMs: null } : time(step, runs);
     const trainPaths = Object.values(ex.paths());
     const trainCounts = counts();
     if (mode === 'auto') await ex.guard('forward', () => infer());

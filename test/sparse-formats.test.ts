@@ -171,6 +171,15 @@ describe('every sparse format equals the dense-masked path bit for bit (wasm)', 
       ex.setOptions({ mode: f });
       expectSame(run(model, fwd, xData, [3, 22]), dense, `${f} after updates`);
     }
+    // An empty layer (every neuron ablated) in every format, and 'auto' timing its candidates on it.
+    masking.setMask(l, new Uint8Array(l.param.size));
+    masking.apply();
+    ex.setOptions({ mode: 'dense' });
+    const empty = run(model, fwd, xData, [3, 22]);
+    for (const f of [...FORMATS, 'auto'] as const) {
+      ex.setOptions({ mode: f });
+      expectSame(run(model, fwd, xData, [3, 22]), empty, `${f} on an empty mask`);
+    }
     masking.setMask(l, randomMask(rng, l.param.size, 0.4));
     masking.apply();
     ex.setOptions({ mode: 'fan_in' });

@@ -23,8 +23,6 @@
  */
 import type { Backend, Storage } from '../backend/kernels.ts';
 import { bsrBlockCount } from './exec-bsr.ts';
-import { fanInPattern } from './exec-fan-in.ts';
-import { liveRowsOf } from './exec-compact.ts';
 import type { ExecPath, FormatExec, SparseFormat } from './exec-format.ts';
 import { cpuClock } from './crossover.ts';
 
@@ -45,15 +43,28 @@ export interface MaskSignature {
   constantFanIn: boolean;
 }
 
+/** One pass over the rows for density, live rows and fan-in constancy, one over the blocks (O(n·k), no allocation of n·k). */
 export function maskSignature(mask: Uint8Array, n: number, k: number): MaskSignature {
+  if (mask.length !== n * k) throw new Error(`maskSignature: mask has ${mask.length} entries, the weight [${n}, ${k}] has ${n * k}`);
   let nnz = 0;
-  for (let i = 0; i < mask.length; i++) nnz += mask[i]!;
+  let live = 0;
+  let fan = -1;
+  let constant = k <= 65536; // the condensed storage's u16 column index
+  for (let r = 0; r < n; r++) {
+    let c = 0;
+    for (let j = r * k, end = j + k; j < end; j++) c += mask[j]!;
+    nnz += c;
+    if (c === 0) continue;
+    live++;
+    if (fan < 0) fan = c;
+    else if (c !== fan) constant = false;
+  }
   const blocks = Math.ceil(n / 4) * Math.ceil(k / 4);
   return {
     density: n * k ? nnz / (n * k) : 1,
-    liveFraction: n ? liveRowsOf(mask, n, k).length / n : 1,
+    liveFraction: n ? live / n : 1,
     blockFraction: blocks ? bsrBlockCount(mask, n, k) / blocks : 1,
-    constantFanIn: typeof fanInPattern(mask, n, k) !== 'string',
+    constantFanIn: constant,
   };
 }
 

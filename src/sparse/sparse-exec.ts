@@ -178,11 +178,6 @@ export class SparseLinearExec implements LinearExecutor {
     return this.measuredChoice(backend, m, pass);
   }
 
-  /** Kept for callers of the CSR-only API: whether the path now is CSR. */
-  useCsr(backend: Backend, m: number, training: boolean): boolean {
-    return this.pathFor(backend, m, training) === 'csr';
-  }
-
   private measuredChoice(backend: Backend, m: number, pass: Pass): ExecPath {
     const n = this.outFeatures;
     const k = this.inFeatures;
