@@ -19,6 +19,7 @@ import { enableSparseExecution, type ExecMode } from '../src/sparse/sparse-exec.
 import { BsrPattern } from '../src/sparse/exec-bsr.ts';
 import { fanInPattern } from '../src/sparse/exec-fan-in.ts';
 import { candidates, maskSignature, materialChange } from '../src/sparse/path-choice.ts';
+import { cpuClock } from '../src/sparse/crossover.ts';
 import { structuredInitMask, UNSTRUCTURED } from '../src/sparse/structure.ts';
 import { createModel } from '../src/models/index.ts';
 import { defaultConfig } from '../src/models/config.ts';
@@ -351,7 +352,6 @@ describe('a whole small Transformer through every format (wasm)', () => {
       expect(g.chosen_ms).toBeNull();
     }
     expect(ex.guardResults()).toEqual([g]);
-    expect(g.rows).toEqual([48]); // B·24 rows in every layer (encoder, decoder, cross-attention)
     ex.dispose();
     masking.dispose();
     model.dispose();
@@ -398,4 +398,48 @@ describe("'auto' inside the Trainer (wasm)", () => {
     expect(g.rows).toEqual([512]); // encoder and decoder both see 16 windows × 48 steps = 768 rows, capped at 512
     for (const [k, v] of dense.params) expect(auto.params.get(k), k).toEqual(v);
   }, 120_000);
+});
+
+describe('the whole-model guard (wasm)', () => {
+  it('falls back to dense exactly when the chosen paths are slower, for the guarded pass and rows only', async () => {
+    // One Linear [256, 256] at 2% density on 512 rows: its sparse paths do ~1/50 of the GEMM's work, so the
+    // trial picks one; the guarded run is then made slower by busy CPU time on one side.
+    const rng = new Rng(8);
+    const fc = new Linear(rng, 256, 256);
+    const holder = new (class extends Module {
+      readonly fc = this.module('fc', fc);
+    })();
+    const masking = new Masking(holder, new Map([['fc.weight', 0.02]]), (_, size, d) => randomMask(rng, size, d));
+    masking.apply();
+    const ex = enableSparseExecution(holder, masking, { mode: 'auto' });
+    const xData = new Rng(3).normal(512 * 256);
+    const infer = (rows = 512) => engine.noGrad(() => tidy(() => void fc.forward(op.tensor(xData.subarray(0, rows * 256), [rows, 256])).dataSync()));
+    infer();
+    expect(ex.paths()['fc.weight']).not.toBe('dense');
+    const burn = (ms: number) => {
+      const t0 = cpuClock();
+      while (cpuClock() - t0 < ms);
+    };
+    const slowSparse = await ex.guard('forward', () => {
+      infer();
+      if (!ex.shared.forceDense) burn(30);
+    }, 3);
+    expect(slowSparse).toMatchObject({ pass: 'forward', rows: [512], fell_back: true });
+    expect(slowSparse.chosen_ms!).toBeGreaterThan(slowSparse.dense_ms!);
+    infer();
+    expect(ex.paths()['fc.weight']).toBe('dense');
+    infer(64); // other rows: the verdict does not apply, the layer's own trial decides
+    const at64 = ex.layers.get('fc.weight')!.trials().find((t) => t.m === 64)!;
+    expect(ex.paths()['fc.weight']).toBe(at64.chosen);
+    const slowDense = await ex.guard('forward', () => {
+      infer();
+      if (ex.shared.forceDense) burn(30);
+    }, 3);
+    expect(slowDense).toMatchObject({ rows: [512], fell_back: false });
+    infer();
+    expect(ex.paths()['fc.weight']).not.toBe('dense');
+    ex.dispose();
+    masking.dispose();
+    holder.dispose();
+  });
 });
