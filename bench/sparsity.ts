@@ -341,8 +341,8 @@ export async function benchSparsity(opts: { json: boolean; backend?: string; pre
  * "density","sparsity","mode","format","step_ms","step_cpu_ms","infer_ms","infer_cpu_ms","infer_b1_ms",
  * "infer_b1_cpu_ms","csr_layers_train","csr_layers_infer","sparse_layers_train","sparse_layers_infer",
  * "sparse_layers_infer_b1","layers"}; the 'auto' line adds "guard" (one entry per guarded run: pass, rows, the
- * chosen and dense medians, whether it fell back to dense) and "trials" / "trial_ms" (what the per-layer
- * measurement cost). `infer_b1_ms` on the 'dense' line and on the 'auto' line are the CLI's `infer_b1_ms_dense`
+ * chosen and dense medians, whether it fell back to dense) and "trials" / "trial_ms" / "trial_cpu_ms"
+ * (what the per-layer measurement cost, wall and CPU). `infer_b1_ms` on the 'dense' line and on the 'auto' line are the CLI's `infer_b1_ms_dense`
  * and `infer_b1_ms_sparse`. `inferOnly` skips the training step (step fields null) for the full preset, whose step
  * takes seconds per mode.
  */
@@ -438,7 +438,7 @@ export async function benchSparseTraining(opts: {
     // --infer-only (a full-preset forward in a few minutes): no training step is timed (step fields null).
     const s = opts.inferOnly ? { ms: null, cpuMs: null } : time(step, runs);
     const trainPaths = Object.values(ex.paths());
-    const trainCounts = counts();
+    const trainCounts = opts.inferOnly ? null : counts();
     if (mode === 'auto') await ex.guard('forward', () => infer());
     const inf = time(() => infer(), runs);
     const csrInfer = Object.values(ex.paths()).filter((p) => p === 'csr').length; // the paths the batch took
@@ -450,10 +450,10 @@ export async function benchSparseTraining(opts: {
       bench: 'sparsity-train', backend, preset, batch: B, structure, density, sparsity: +masking.maskedSparsity().toFixed(4), mode,
       format: mode === 'dense' ? 'dense' : mode === 'auto' ? 'auto' : format,
       step_ms: s.ms, step_cpu_ms: s.cpuMs, infer_ms: inf.ms, infer_cpu_ms: inf.cpuMs, infer_b1_ms: inf1.ms, infer_b1_cpu_ms: inf1.cpuMs,
-      csr_layers_train: trainPaths.filter((p) => p === 'csr').length, csr_layers_infer: csrInfer,
+      csr_layers_train: opts.inferOnly ? null : trainPaths.filter((p) => p === 'csr').length, csr_layers_infer: csrInfer,
       sparse_layers_train: trainCounts, sparse_layers_infer: inferCounts, sparse_layers_infer_b1: b1Counts,
       layers: trainPaths.length,
-      ...(mode === 'auto' ? { guard: ex.guardResults(), trials: ex.shared.trials, trial_ms: +ex.shared.trialMs.toFixed(1) } : {}),
+      ...(mode === 'auto' ? { guard: ex.guardResults(), trials: ex.shared.trials, trial_ms: +ex.shared.trialMs.toFixed(1), trial_cpu_ms: +ex.shared.trialCpuMs.toFixed(1) } : {}),
     });
   }
   ex.dispose();

@@ -268,7 +268,7 @@ export function resultJson(spec: RunSpec, parts: RunParts, trainer: Trainer, r: 
  * `step_ms_sparse`, `csr_layers` (how many masked layers ran as CSR in the batch inference), `sparse_layers`
  * (layers per sparse format in the batch inference, e.g. {"bsr": 19}; {} when all ran dense) and
  * `sparse_fallback` (per workload — infer, infer_b1, step — whether the guard sent the whole model back to
- * dense), `sparse_trial_ms` (what the per-layer trials cost). Each figure is a median after a warm-up: of 3 runs
+ * dense), `sparse_trial_ms` / `sparse_trial_cpu_ms` (what the per-layer trials cost, wall and CPU). Each figure is a median after a warm-up: of 3 runs
  * for the batch figures, of 15 for batch 1, whose few milliseconds a scheduler hiccup would otherwise swing.
  * Empty when the run has no sparse execution. Runs after the final test, so the dropout draws it makes change
  * nothing reported.
@@ -311,7 +311,7 @@ export async function sparseExecutionTimes(trainer: Trainer, ds: ForecastDataset
     return {
       infer_ms_dense: dense.infer, infer_ms_sparse: sparse.infer, infer_b1_ms_dense: dense.inferB1, infer_b1_ms_sparse: sparse.inferB1,
       step_ms_dense: dense.step, step_ms_sparse: sparse.step, csr_layers: sparse.csr, sparse_layers: sparse.formats,
-      sparse_fallback: sparse.fallback, sparse_trial_ms: +ex.shared.trialMs.toFixed(1),
+      sparse_fallback: sparse.fallback, sparse_trial_ms: +ex.shared.trialMs.toFixed(1), sparse_trial_cpu_ms: +ex.shared.trialCpuMs.toFixed(1),
     };
   } finally {
     ex.setOptions({ mode: prev });

@@ -54,7 +54,7 @@ import { reshape } from '../ops/reshape.ts';
 import { sum } from '../ops/reduce.ts';
 import { wrap } from '../ops/util.ts';
 import type { Masking, MaskedLayer } from './masking.ts';
-import { crossoverDensity } from './crossover.ts';
+import { cpuClock, crossoverDensity } from './crossover.ts';
 import { CsrExec } from './exec-csr.ts';
 import { BsrExec } from './exec-bsr.ts';
 import { FanInExec } from './exec-fan-in.ts';
@@ -92,13 +92,14 @@ export interface ExecShared {
   denseFallback: Set<string>;
   /** Set while the guard times the all-dense model. */
   forceDense: boolean;
-  /** Per-layer trials run and their cost (wall ms, building the candidates' storage included). */
+  /** Per-layer trials run and their cost (wall and CPU ms, building the candidates' storage included). */
   trials: number;
   trialMs: number;
+  trialCpuMs: number;
 }
 
 export function newShared(): ExecShared {
-  return { denseFallback: new Set(), forceDense: false, trials: 0, trialMs: 0 };
+  return { denseFallback: new Set(), forceDense: false, trials: 0, trialMs: 0, trialCpuMs: 0 };
 }
 
 /** The key of a guard verdict: the pass and a layer's row count as the trials cap it. */
@@ -193,13 +194,15 @@ export class SparseLinearExec implements LinearExecutor {
     let trial = this.choices.get(key);
     if (!trial) {
       const t0 = performance.now();
+      const c0 = cpuClock();
       this.measuredOn ??= this.signature;
       const execs = candidates(this.signature).map((f) => this.ensure(f));
       const t = timePaths(backend, n, k, rows, pass, sparseDw, this.layer.param.use('sparseExec'), this.layer.device.use('sparseExec'), execs);
-      trial = { ...t, trialMs: +(performance.now() - t0).toFixed(3) };
+      trial = { ...t, trialMs: +(performance.now() - t0).toFixed(3), trialCpuMs: +(cpuClock() - c0).toFixed(3) };
       this.choices.set(key, trial);
       this.shared.trials++;
       this.shared.trialMs += trial.trialMs;
+      this.shared.trialCpuMs += trial.trialCpuMs;
       // Keep only the formats some cached choice runs (device memory is not collected).
       const keep = new Set([...this.choices.values()].map((c) => c.chosen));
       for (const [f, b] of this.built) {
