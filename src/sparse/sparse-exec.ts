@@ -94,12 +94,14 @@ export interface ExecShared {
   forceDense: boolean;
   /** Per-layer trials run and their cost (wall and CPU ms, building the candidates' storage included). */
   trials: number;
+  /** The same count by pass (the trainer guards training again only when training trials ran). */
+  passTrials: Record<Pass, number>;
   trialMs: number;
   trialCpuMs: number;
 }
 
 export function newShared(): ExecShared {
-  return { denseFallback: new Set(), forceDense: false, trials: 0, trialMs: 0, trialCpuMs: 0 };
+  return { denseFallback: new Set(), forceDense: false, trials: 0, passTrials: { forward: 0, training: 0 }, trialMs: 0, trialCpuMs: 0 };
 }
 
 /** The key of a guard verdict: the pass and a layer's row count as the trials cap it. */
@@ -201,6 +203,7 @@ export class SparseLinearExec implements LinearExecutor {
       trial = { ...t, trialMs: +(performance.now() - t0).toFixed(3), trialCpuMs: +(cpuClock() - c0).toFixed(3) };
       this.choices.set(key, trial);
       this.shared.trials++;
+      this.shared.passTrials[pass]++;
       this.shared.trialMs += trial.trialMs;
       this.shared.trialCpuMs += trial.trialCpuMs;
       // Keep only the formats some cached choice runs (device memory is not collected).

@@ -153,12 +153,15 @@ export class Trainer {
       : null;
   }
 
-  /** `sparseExec.shared.trials` when the training guard last ran (-1: never). */
-  private guardedAtTrials = -1;
+  /**
+   * `sparseExec.shared.passTrials.training` when the training guard last ran. The trials run inside a step's
+   * forward, so the guard follows on the next step; a model that is still dense (PALS starts dense) runs none.
+   */
+  private guardedAtTrials = 0;
 
   /**
-   * The whole-model guard of 'auto' sparse execution for training (src/sparse/model-guard.ts): whenever the
-   * per-layer trials have changed since the last guard (the first sparse steps, a material mask change), time
+   * The whole-model guard of 'auto' sparse execution for training (src/sparse/model-guard.ts): whenever
+   * per-layer training trials have run since the last guard (the first sparse steps, a material mask change), time
    * forward + backward on this batch with the chosen paths against all-dense and fall back to dense when the
    * choice is not faster. It runs in eval mode with the model generator's position restored and the gradients
    * dropped, so it draws nothing and changes no state a run sees (all paths give the same numbers on wasm).
@@ -167,7 +170,7 @@ export class Trainer {
     const ex = this.sparseExec;
     if (!ex || !this.model.parameters()[0]?.backend.readSync) return;
     const mode = [...ex.layers.values()][0]?.opts.mode ?? 'auto';
-    if (mode !== 'auto' || ex.shared.trials === this.guardedAtTrials) return;
+    if (mode !== 'auto' || ex.shared.passTrials.training === this.guardedAtTrials) return;
     const offset = this.modelRng.offset;
     const run = () => {
       this.model.eval();
@@ -188,7 +191,7 @@ export class Trainer {
       this.model.train();
       this.modelRng.offset = offset;
     }
-    this.guardedAtTrials = ex.shared.trials;
+    this.guardedAtTrials = ex.shared.passTrials.training;
   }
 
   /** Decoder input: the label_len known steps of y followed by pred_len zeros. */
