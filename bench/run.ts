@@ -9,7 +9,9 @@
  *   sparsity  CSR vs dense-masked GEMM swept over density for the presets' layer shapes (bench/sparsity.ts;
  *             `--preset small|full|all`, `--svg PATH`, `--densities`, `--shapes`, `--pass forward|backward`;
  *             block-4×4 masks also through the BSR kernel), with the crossover and an SVG plot; with `--train`
- *             a Transformer training step and inference at `--density` (default 0.1), dense vs CSR execution
+ *             a Transformer training step and inference at `--density` (default 0.1) in static masks of
+ *             `--structure unstructured|fan_in|block`, dense vs the structure's format vs auto execution
+ *             (`--modes dense,sparse,sparse-dw,auto` picks some; `--infer-only` skips the training step)
  *   fan-in  the constant fan-in forward product (denseFanInT) vs dense-masked GEMM and denseCsrT on the same
  *             fan-in masks, densities 0.5 / 0.25 / 0.1, the presets' layer shapes (bench/fan-in.ts; `--preset`,
  *             `--densities`, `--m` to change the batch rows; `--pass backward|both`: the gradient products
@@ -101,7 +103,10 @@ switch (name) {
     if (args.includes('--train')) {
       const { benchSparseTraining } = await import('./sparsity.ts');
       const density = flag('--density') ? Number(flag('--density')) : undefined;
-      await benchSparseTraining({ json, backend, runs, density, preset: flag('--preset') as 'small' | 'full' | undefined, batch: flag('--batch') ? Number(flag('--batch')) : undefined });
+      await benchSparseTraining({
+        json, backend, runs, density, preset: flag('--preset') as 'small' | 'full' | undefined, batch: flag('--batch') ? Number(flag('--batch')) : undefined,
+        structure: flag('--structure') as 'unstructured' | 'fan_in' | 'block' | undefined, modes: flag('--modes')?.split(','), inferOnly: args.includes('--infer-only'),
+      });
       break;
     }
     await benchSparsity({ json, backend, runs, preset: flag('--preset'), svg: flag('--svg'), densities: flag('--densities')?.split(',').map(Number), shapes: flag('--shapes'), pass: flag('--pass') });

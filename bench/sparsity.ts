@@ -329,23 +329,34 @@ export async function benchSparsity(opts: { json: boolean; backend?: string; pre
 
 /**
  * A full training step (forward, backward, Adam, re-mask) and an inference forward of a Transformer of the
- * preset (batch 32, seq 96 / label 48 / pred 96, 7 channels as ETTh1) with every masked weight at `density`,
- * plus the same inference on one window (batch 1, online forecasting: median of at least 15 runs, since a
- * forward of a few milliseconds is swung by any scheduler hiccup),
- * for each execution mode: 'dense' (dense-masked), 'sparse' (every masked Linear / Conv1d(k=1) as CSR; dW dense,
- * as the reference), 'sparse-dw' (CSR with dW = sddmm at active positions, a non-update step) and 'auto' (each
- * layer by its measured crossover). Lines: {"bench":"sparsity-train","backend","preset","density","mode",
- * "step_ms","step_cpu_ms","infer_ms","infer_cpu_ms","infer_b1_ms","infer_b1_cpu_ms","csr_layers_train",
- * "csr_layers_infer","layers"}: `infer_b1_ms` on the 'dense' line and on the 'auto' line are the CLI's
- * `infer_b1_ms_dense` and `infer_b1_ms_sparse`.
+ * preset (batch 32, seq 96 / label 48 / pred 96, 7 channels as ETTh1) with every masked weight at `density` in a
+ * static mask of `structure` ('unstructured': random; 'fan_in': the same k inputs per row; 'block': whole 4×4
+ * blocks — src/sparse/structure.ts), plus the same inference on one window (batch 1, online forecasting: median
+ * of at least 15 runs, since a forward of a few milliseconds is swung by any scheduler hiccup), for each
+ * execution mode: 'dense' (dense-masked), 'sparse' (every masked Linear / Conv1d(k=1) in the structure's own
+ * format — CSR, fan_in or BSR — dW dense, as the reference), 'sparse-dw' (the same with dW at the stored
+ * positions, a non-update step), and 'auto' (each layer by its timed trial among dense / CSR / BSR / fan_in /
+ * compact, then the whole-model guard — src/sparse/model-guard.ts — for the training pass, batch-32 and batch-1
+ * inference, each before it is timed). Lines: {"bench":"sparsity-train","backend","preset","batch","structure",
+ * "density","sparsity","mode","format","step_ms","step_cpu_ms","infer_ms","infer_cpu_ms","infer_b1_ms",
+ * "infer_b1_cpu_ms","csr_layers_train","csr_layers_infer","sparse_layers_train","sparse_layers_infer",
+ * "sparse_layers_infer_b1","layers"}; the 'auto' line adds "guard" (one entry per guarded run: pass, rows, the
+ * chosen and dense medians, whether it fell back to dense) and "trials" / "trial_ms" / "trial_cpu_ms"
+ * (what the per-layer measurement cost, wall and CPU). `infer_b1_ms` on the 'dense' line and on the 'auto' line are the CLI's `infer_b1_ms_dense`
+ * and `infer_b1_ms_sparse`. `inferOnly` skips the training step (step fields null) for the full preset, whose step
+ * takes seconds per mode.
  */
-export async function benchSparseTraining(opts: { json: boolean; backend?: string; preset?: 'small' | 'full'; density?: number; runs?: number; batch?: number }): Promise<void> {
+export async function benchSparseTraining(opts: {
+  json: boolean; backend?: string; preset?: 'small' | 'full'; density?: number; runs?: number; batch?: number;
+  structure?: 'unstructured' | 'fan_in' | 'block'; modes?: string[]; inferOnly?: boolean;
+}): Promise<void> {
   const { Rng } = await import('../src/tensor/random.ts');
   const { tidy, noGrad } = await import('../src/tensor/engine.ts');
   const { createModel } = await import('../src/models/index.ts');
   const { defaultConfig, PRESETS } = await import('../src/models/config.ts');
   const { Masking } = await import('../src/sparse/masking.ts');
   const { enableSparseExecution } = await import('../src/sparse/sparse-exec.ts');
+  const { structuredInitMask, UNSTRUCTURED } = await import('../src/sparse/structure.ts');
   const { Adam } = await import('../src/train/adam.ts');
   const { backward } = await import('../src/autograd/backward.ts');
   const op = await import('../src/ops/index.ts');
@@ -353,13 +364,19 @@ export async function benchSparseTraining(opts: { json: boolean; backend?: strin
   engine.useBackend(backend);
   const preset = opts.preset ?? 'small';
   const density = opts.density ?? 0.1;
+  const structure = opts.structure ?? 'unstructured';
+  if (!['unstructured', 'fan_in', 'block'].includes(structure)) throw new Error(`bench sparsity --train: unknown --structure '${structure}' (unstructured, fan_in, block)`);
+  const format = structure === 'fan_in' ? 'fan_in' : structure === 'block' ? 'bsr' : 'csr';
   const B = opts.batch ?? 32;
   const C = 7;
   const cfg = defaultConfig(C, { ...PRESETS[preset] });
   const rng = new Rng(1);
   const model = createModel('Transformer', rng, cfg);
-  const names = model.namedParameters().filter(([, p]) => p.rank >= 2).map(([n]) => n);
-  const masking = new Masking(model, new Map(names.map((n) => [n, density])), (_, size, d) => randomMask(size, d, rng.int(2 ** 31)).mask);
+  const shapes = new Map(model.namedParameters().map(([n, p]) => [n, p.shape]));
+  const names = [...shapes].filter(([, sh]) => sh.length >= 2).map(([n]) => n);
+  const masking = new Masking(model, new Map(names.map((n) => [n, density])), (name, size, d) => structure === 'unstructured'
+    ? randomMask(size, d, rng.int(2 ** 31)).mask
+    : structuredInitMask({ ...UNSTRUCTURED, kind: structure, blockSize: 4 }, rng, shapes.get(name)!, d));
   masking.apply();
   const adam = new Adam(model.parameters(), { lr: 1e-4 });
   const ex = enableSparseExecution(model, masking, { mode: 'dense' });
@@ -374,12 +391,15 @@ export async function benchSparseTraining(opts: { json: boolean; backend?: strin
     op.tensor(data.xEnc.subarray(0, b * cfg.seqLen * C), [b, cfg.seqLen, C]), op.tensor(data.xMark.subarray(0, b * cfg.seqLen * 4), [b, cfg.seqLen, 4]),
     op.tensor(data.xDec.subarray(0, b * yLen * C), [b, yLen, C]), op.tensor(data.yMark.subarray(0, b * yLen * 4), [b, yLen, 4]),
   );
-  const step = () => {
+  const lossAndGrads = () => {
     model.train();
     tidy(() => {
       const out = fwd();
       backward(op.mseLoss(out, op.tensor(data.y, [B, cfg.predLen, C])));
     });
+  };
+  const step = () => {
+    lossAndGrads();
     adam.step();
     adam.zeroGrad();
     masking.apply();
@@ -403,19 +423,37 @@ export async function benchSparseTraining(opts: { json: boolean; backend?: strin
     return { ms: +median(w).toFixed(2), cpuMs: +median(c).toFixed(2) };
   };
   const runs = Math.max(3, opts.runs ?? 5);
-  for (const mode of ['dense', 'sparse', 'sparse-dw', 'auto'] as const) {
-    ex.setOptions(mode === 'sparse-dw' ? { mode: 'sparse', weightGrad: 'sparse-between-updates' } : { mode, weightGrad: 'dense' });
+  const counts = () => ex.sparseLayers();
+  for (const mode of (opts.modes ?? ['dense', 'sparse', 'sparse-dw', 'auto'])) {
+    const execMode = mode === 'dense' || mode === 'auto' ? mode : format;
+    ex.setOptions({ mode: execMode as 'dense' | 'auto' | typeof format, weightGrad: mode === 'sparse-dw' ? 'sparse-between-updates' : 'dense' });
     masking.denseGradients = mode !== 'sparse-dw';
-    const s = time(step, runs);
+    // 'auto': the whole-model guard of each workload right before it is timed (its warm-up runs the trials).
+    if (mode === 'auto' && !opts.inferOnly) {
+      await ex.guard('training', () => {
+        lossAndGrads();
+        adam.zeroGrad();
+      });
+    }
+    // --infer-only (a full-preset forward in a few minutes): no training step is timed (step fields null).
+    const s = opts.inferOnly ? { ms: null, cpuMs: null } : time(step, runs);
     const trainPaths = Object.values(ex.paths());
+    const trainCounts = opts.inferOnly ? null : counts();
+    if (mode === 'auto') await ex.guard('forward', () => infer());
     const inf = time(() => infer(), runs);
     const csrInfer = Object.values(ex.paths()).filter((p) => p === 'csr').length; // the paths the batch took
+    const inferCounts = counts();
+    if (mode === 'auto') await ex.guard('forward', () => infer(1), 9);
     const inf1 = time(() => infer(1), Math.max(15, runs));
+    const b1Counts = counts();
     emit(opts.json, {
-      bench: 'sparsity-train', backend, preset, batch: B, density, sparsity: +masking.maskedSparsity().toFixed(4), mode,
+      bench: 'sparsity-train', backend, preset, batch: B, structure, density, sparsity: +masking.maskedSparsity().toFixed(4), mode,
+      format: mode === 'dense' ? 'dense' : mode === 'auto' ? 'auto' : format,
       step_ms: s.ms, step_cpu_ms: s.cpuMs, infer_ms: inf.ms, infer_cpu_ms: inf.cpuMs, infer_b1_ms: inf1.ms, infer_b1_cpu_ms: inf1.cpuMs,
-      csr_layers_train: trainPaths.filter((p) => p === 'csr').length, csr_layers_infer: csrInfer,
+      csr_layers_train: opts.inferOnly ? null : trainPaths.filter((p) => p === 'csr').length, csr_layers_infer: csrInfer,
+      sparse_layers_train: trainCounts, sparse_layers_infer: inferCounts, sparse_layers_infer_b1: b1Counts,
       layers: trainPaths.length,
+      ...(mode === 'auto' ? { guard: ex.guardResults(), trials: ex.shared.trials, trial_ms: +ex.shared.trialMs.toFixed(1), trial_cpu_ms: +ex.shared.trialCpuMs.toFixed(1) } : {}),
     });
   }
   ex.dispose();

@@ -1,7 +1,7 @@
 /**
  * `sparsecast bench sparsity [--json] [--preset small|full|all] [--runs N] [--svg PATH] [--backend wasm|js] [--threads N]
  *   [--densities 1,0.5,…] [--shapes MxNxK,…] [--pass forward|backward]`
- * and `sparsecast bench sparsity --train [--preset small|full] [--density 0.1] [--batch 32]`: the sparsity
+ * and `sparsecast bench sparsity --train [--preset small|full] [--density 0.1] [--batch 32] [--structure unstructured|fan_in|block]`: the sparsity
  * study of bench/sparsity.ts (which only needs the engine, so it is bundled with the CLI). The other benches
  * compare against peers from dev dependencies: run them from a checkout with `npm run bench -- <name>`.
  */
@@ -22,7 +22,9 @@ export async function benchCommand(argv: string[]): Promise<void> {
   const json = args.switches.has('json');
   const { benchSparsity, benchSparseTraining } = await import('../../bench/sparsity.ts');
   if (args.switches.has('train')) {
-    await benchSparseTraining({ json, backend, runs: num('runs'), density: num('density'), preset: flag('preset') as 'small' | 'full' | undefined, batch: num('batch') });
+    await benchSparseTraining({ json, backend, runs: num('runs'), density: num('density'), preset: flag('preset') as 'small' | 'full' | undefined, batch: num('batch'),
+      structure: flag('structure') as 'unstructured' | 'fan_in' | 'block' | undefined,
+    });
     return;
   }
   await benchSparsity({

@@ -339,11 +339,11 @@ export const REPORT: CommandSpec = {
 
 /** Flags that only one of bench sparsity's two modes reads. */
 const BENCH_STUDY_ONLY = ['svg', 'densities', 'shapes', 'pass'];
-const BENCH_TRAIN_ONLY = ['density', 'batch'];
+const BENCH_TRAIN_ONLY = ['density', 'batch', 'structure'];
 
 export const BENCH: CommandSpec = {
   name: 'bench',
-  summary: 'sparsity: CSR vs dense-masked GEMM by density; with --train, a training step and inference, dense vs CSR.',
+  summary: 'sparsity: CSR vs dense-masked GEMM by density; with --train, a training step and inference, dense vs sparse formats vs auto.',
   positionals: { metavar: 'sparsity', help: 'the bench (the others run from a checkout: npm run bench -- <name>)', max: 1 },
   flags: [
     { name: 'train', type: 'switch', help: 'time a training step and inference instead of single GEMMs' },
@@ -358,6 +358,7 @@ export const BENCH: CommandSpec = {
     { name: 'pass', type: 'string', choices: ['forward', 'backward'], help: 'only this pass (default both)' },
     { name: 'density', type: 'number', min: 0, minOpen: true, max: 1, default: '0.1', help: '--train: density of the masked layers' },
     { name: 'batch', type: 'integer', min: 1, default: '32', help: '--train: batch size' },
+    { name: 'structure', type: 'string', choices: ['unstructured', 'fan_in', 'block'], default: 'unstructured', help: '--train: structure of the static masks (block: 4×4 blocks)' },
   ],
   finish: (args) => {
     const name = args.command;

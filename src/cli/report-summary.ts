@@ -114,9 +114,11 @@ export function summarySection(r: Json, files: ModelFileSizes | { reason: string
   }
 
   const timings = timingPairs(r);
-  // No layer ran as CSR: both timings ran the same dense code, so their difference is measurement noise, not a
-  // speed-up or a cost of sparsity — say so rather than call one of them faster.
-  const samePath = r.csr_layers === 0;
+  // No layer ran sparse (CSR, or any format in `sparse_layers` where the run reports them): both timings ran the
+  // same dense code, so their difference is measurement noise, not a speed-up or a cost of sparsity — say so
+  // rather than call one of them faster.
+  const formats = r.sparse_layers && typeof r.sparse_layers === 'object' ? Object.values(r.sparse_layers as Record<string, number>) : [];
+  const samePath = r.csr_layers === 0 && formats.every((v) => v === 0);
   if (timings.length) {
     const said = timings.map(({ name, label }) => {
       const s = r[`${name}_sparse`] as number;

@@ -261,14 +261,19 @@ export function resultJson(spec: RunSpec, parts: RunParts, trainer: Trainer, r: 
 /**
  * What sparse execution buys the trained model: one test batch (batch_size windows) predicted, one test window
  * alone (batch 1, online inference), and one training batch's forward + backward (no optimizer step), each
- * timed with the masked layers dense-masked and with sparse execution as the trainer runs it ('auto': CSR below
- * each layer's measured crossover): `infer_ms_dense`, `infer_ms_sparse`, `infer_b1_ms_dense`,
- * `infer_b1_ms_sparse`, `step_ms_dense`, `step_ms_sparse`, and `csr_layers` (how many masked layers ran as CSR).
- * Each figure is a median after a warm-up: of 3 runs for the batch figures, of 15 for batch 1, whose few
- * milliseconds a scheduler hiccup would otherwise swing. Empty when the run has no sparse execution. Runs after
- * the final test, so the dropout draws it makes change nothing reported.
+ * timed with the masked layers dense-masked and with sparse execution as the trainer runs it ('auto': each
+ * layer's path by its timed trial among dense / CSR / BSR / fan_in / compact, then the whole-model guard of each
+ * of the three workloads, which falls back to dense where the choice is not faster — src/sparse/model-guard.ts):
+ * `infer_ms_dense`, `infer_ms_sparse`, `infer_b1_ms_dense`, `infer_b1_ms_sparse`, `step_ms_dense`,
+ * `step_ms_sparse`, `csr_layers` (how many masked layers ran as CSR in the batch inference), `sparse_layers`
+ * (layers per sparse format in the batch inference, e.g. {"bsr": 19}; {} when all ran dense) and
+ * `sparse_fallback` (per workload — infer, infer_b1, step — whether the guard sent the whole model back to
+ * dense), `sparse_trial_ms` / `sparse_trial_cpu_ms` (what the per-layer trials cost, wall and CPU). Each figure is a median after a warm-up: of 3 runs
+ * for the batch figures, of 15 for batch 1, whose few milliseconds a scheduler hiccup would otherwise swing.
+ * Empty when the run has no sparse execution. Runs after the final test, so the dropout draws it makes change
+ * nothing reported.
  */
-export async function sparseExecutionTimes(trainer: Trainer, ds: ForecastDataset, batchSize: number): Promise<Record<string, number>> {
+export async function sparseExecutionTimes(trainer: Trainer, ds: ForecastDataset, batchSize: number): Promise<Record<string, unknown>> {
   const ex = trainer.sparseExec;
   const n = Math.min(batchSize, ds.count('test'));
   if (!ex || n === 0) return {};
@@ -288,18 +293,25 @@ export async function sparseExecutionTimes(trainer: Trainer, ds: ForecastDataset
   };
   const time = async (mode: 'dense' | 'auto') => {
     ex.setOptions({ mode });
+    // 'auto': each workload's whole-model guard right before it is timed (its warm-up runs the layer trials).
+    const guard = async (pass: 'forward' | 'training', run: () => unknown) => (mode === 'auto' ? (await ex.guard(pass, run, 3)).fell_back : false);
+    const inferBack = await guard('forward', () => trainer.predict(batch));
     const infer = await median(3, () => trainer.predict(batch));
     const csr = Object.values(ex.paths()).filter((p) => p === 'csr').length; // the paths the batch took
+    const formats = ex.sparseLayers();
+    const b1Back = await guard('forward', () => trainer.predict(one));
     const inferB1 = await median(15, () => trainer.predict(one));
+    const stepBack = await guard('training', () => trainer.lossAndGradients(trainBatch));
     const step = await median(3, () => trainer.lossAndGradients(trainBatch));
-    return { infer, inferB1, step, csr };
+    return { infer, inferB1, step, csr, formats, fallback: { infer: inferBack, infer_b1: b1Back, step: stepBack } };
   };
   try {
     const dense = await time('dense');
     const sparse = await time('auto');
     return {
       infer_ms_dense: dense.infer, infer_ms_sparse: sparse.infer, infer_b1_ms_dense: dense.inferB1, infer_b1_ms_sparse: sparse.inferB1,
-      step_ms_dense: dense.step, step_ms_sparse: sparse.step, csr_layers: sparse.csr,
+      step_ms_dense: dense.step, step_ms_sparse: sparse.step, csr_layers: sparse.csr, sparse_layers: sparse.formats,
+      sparse_fallback: sparse.fallback, sparse_trial_ms: +ex.shared.trialMs.toFixed(1), sparse_trial_cpu_ms: +ex.shared.trialCpuMs.toFixed(1),
     };
   } finally {
     ex.setOptions({ mode: prev });

@@ -3,6 +3,12 @@
  * guessed — per backend and layer shape by a short timed trial, cached in memory per (backend, m, n, k, pass)
  * and optionally saved to / loaded from a JSON table.
  *
+ * Sparse execution no longer chooses by this density where it can time a layer synchronously (wasm): a random
+ * mask's crossover says nothing of a structured mask (whole blocks, equal rows, dead rows), and choosing by it
+ * made a full-size PALS model slower than dense — src/sparse/path-choice.ts times the layer's own mask among
+ * every format instead. It remains the choice between dense and CSR on backends that cannot be timed inside a
+ * forward (WebGPU: a loaded table or `measureCrossoverAsync`), and the bench's crossover estimate.
+ *
  * The trial, on random data of the layer's shape (rows capped at `TRIAL_ROWS`: both paths cost linearly in m,
  * so the ratio barely moves; the cache key uses the capped row count too):
  * - forward:  dense `X·Wᵀ` (GEMM) vs `denseCsrT(X, W)`;
@@ -96,7 +102,7 @@ async function timeOnce(be: Backend, fn: () => Storage[]): Promise<number> {
  * Process CPU time in ms where the runtime has it (Node, Deno's Node compatibility), else wall time: on a
  * shared machine other processes inflate wall time but not the CPU time of a single-threaded kernel.
  */
-const cpuClock: () => number = (() => {
+export const cpuClock: () => number = (() => {
   const p = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process;
   if (p?.cpuUsage) {
     const cu = p.cpuUsage.bind(p);

@@ -15,5 +15,9 @@ export { FixedDensityController, type DstOptions } from './dst.ts';
 export { StaticPruningController } from './static-pruning.ts';
 export { DenseController } from './dense.ts';
 export { allocateDensities, type DensityInit } from './density.ts';
-export { enableSparseExecution, type SparseExecution, type SparseExecOptions, type ExecMode } from './sparse-exec.ts';
+export {
+  enableSparseExecution, type SparseExecution, type SparseExecOptions, type ExecMode, type ExecPath, type SparseFormat,
+} from './sparse-exec.ts';
+export type { GuardResult } from './model-guard.ts';
+export type { PathTrial } from './path-choice.ts';
 export { measureFlops, summarizeFlops, type FlopRecord } from '../tensor/flops.ts';

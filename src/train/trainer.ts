@@ -153,6 +153,47 @@ export class Trainer {
       : null;
   }
 
+  /**
+   * `sparseExec.shared.passTrials.training` when the training guard last ran. The trials run inside a step's
+   * forward, so the guard follows on the next step; a model that is still dense (PALS starts dense) runs none.
+   */
+  private guardedAtTrials = 0;
+
+  /**
+   * The whole-model guard of 'auto' sparse execution for training (src/sparse/model-guard.ts): whenever
+   * per-layer training trials have run since the last guard (the first sparse steps, a material mask change), time
+   * forward + backward on this batch with the chosen paths against all-dense and fall back to dense when the
+   * choice is not faster. It runs in eval mode with the model generator's position restored and the gradients
+   * dropped, so it draws nothing and changes no state a run sees (all paths give the same numbers on wasm).
+   */
+  private async guardSparseTraining(b: Batch): Promise<void> {
+    const ex = this.sparseExec;
+    if (!ex || !this.model.parameters()[0]?.backend.readSync) return;
+    const mode = [...ex.layers.values()][0]?.opts.mode ?? 'auto';
+    if (mode !== 'auto' || ex.shared.passTrials.training === this.guardedAtTrials) return;
+    const offset = this.modelRng.offset;
+    const run = () => {
+      this.model.eval();
+      const loss = tidy(() => {
+        const { out, target } = this.forward(b);
+        return engine.keep(mseLoss(out, target));
+      });
+      try {
+        backward(loss);
+      } finally {
+        this.adam.zeroGrad();
+        loss.dispose();
+      }
+    };
+    try {
+      await ex.guard('training', run, 3);
+    } finally {
+      this.model.train();
+      this.modelRng.offset = offset;
+    }
+    this.guardedAtTrials = ex.shared.passTrials.training;
+  }
+
   /** Decoder input: the label_len known steps of y followed by pred_len zeros. */
   private decoderInput(b: Batch): Float32Array {
     const { labelLen, predLen } = this.data.opts;
@@ -430,6 +471,7 @@ export class Trainer {
       const all = this.data.batches('train', o.batchSize, this.dataRng);
       const batches = all.slice(0, o.maxTrainBatches ?? all.length);
       for (; st.batch < batches.length; ) {
+        await this.guardSparseTraining(this.data.batch('train', batches[st.batch]!));
         const loss = await this.trainStep(this.data.batch('train', batches[st.batch]!), this.sparseContext(st.step + 1, st.epoch, batches.length));
         if (!Number.isFinite(loss)) {
           elapsed();

@@ -1,0 +1,83 @@
+/**
+ * The whole-model guard of sparse execution: each layer's path is the fastest of its own trial
+ * (src/sparse/path-choice.ts), yet the model as a whole can still lose to all-dense — the trial runs a layer
+ * alone on capped rows, while in the model the sparse paths add a bias pass and reshapes, compete for cache
+ * with attention and norms, and a dozen small wins can sit under the timer's noise. A full-size PALS model whose
+ * 19 layers each chose CSR ran 1 146 ms against 1 009 ms dense. So after the per-layer choice the guard times
+ * the whole pass, chosen paths against every layer dense, in the same process: one warm-up of each (the first
+ * also runs any pending per-layer trials), then `rounds` interleaved repetitions (the order alternating each
+ * round, so drift and other processes hit both alike), in process CPU time where the runtime reports it. When
+ * the chosen paths' median is not below dense's, 'auto' runs every layer dense for that pass and those row
+ * counts from then on (`ExecShared.denseFallback`: a verdict on batch-1 inference does not decide batch 32),
+ * and the result says so.
+ *
+ * `run` (awaited: a trainer's predict is async) must do one forward (pass 'forward') or one forward + backward with no optimizer step (pass
+ * 'training'), and leave no state behind that changes a later run: gradients it makes are the caller's to free,
+ * and with dropout on it draws random numbers (run it in eval mode, or before any draw that matters).
+ */
+import { cpuClock } from './crossover.ts';
+import type { ExecPath, SparseFormat } from './exec-format.ts';
+import type { Pass } from './path-choice.ts';
+import type { SparseExecution } from './sparse-exec.ts';
+
+export interface GuardResult {
+  pass: Pass;
+  /** The layers' row counts (capped as the trials cap them) the verdict applies to. */
+  rows: number[];
+  /** Median CPU ms of the pass with the per-layer choice and all-dense (null when no layer chose a sparse path). */
+  chosen_ms: number | null;
+  dense_ms: number | null;
+  /** Whether the whole model now runs dense for this pass. */
+  fell_back: boolean;
+  /** Layers per sparse format the per-layer choice took (before any fallback). */
+  chosen_layers: Partial<Record<SparseFormat, number>>;
+  rounds: number;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+export async function guardModel(ex: SparseExecution, pass: Pass, run: () => unknown, rounds = 5): Promise<GuardResult> {
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`sparse execution guard: rounds must be a positive integer, got ${rounds}`);
+  const shared = ex.shared;
+  // A new verdict for this pass: forget the old ones (they may cover other row counts of the same pass).
+  for (const key of [...shared.denseFallback]) if (key.startsWith(`${pass}:`)) shared.denseFallback.delete(key);
+  shared.forceDense = false;
+  for (const e of ex.layers.values()) e.lastKey = null;
+  await run(); // warm-up; runs the per-layer trials still pending
+  const keys = new Set([...ex.layers.values()].map((e) => e.lastKey).filter((k): k is string => k !== null && k.startsWith(`${pass}:`)));
+  const rows = [...keys].map((k) => Number(k.slice(pass.length + 1))).sort((a, b) => a - b);
+  const paths = Object.values(ex.paths()) as Array<ExecPath | null>;
+  const chosen_layers = ex.sparseLayers();
+  if (!paths.some((p) => p && p !== 'dense')) return { pass, rows, chosen_ms: null, dense_ms: null, fell_back: false, chosen_layers, rounds: 0 };
+  const time = async (dense: boolean) => {
+    shared.forceDense = dense;
+    try {
+      const t0 = cpuClock();
+      await run();
+      return cpuClock() - t0;
+    } finally {
+      shared.forceDense = false;
+    }
+  };
+  await time(true); // warm-up of the dense paths
+  const chosen: number[] = [];
+  const dense: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    if (r % 2 === 0) {
+      chosen.push(await time(false));
+      dense.push(await time(true));
+    } else {
+      dense.push(await time(true));
+      chosen.push(await time(false));
+    }
+  }
+  const c = median(chosen);
+  const d = median(dense);
+  const fell_back = !(c < d);
+  if (fell_back) for (const k of keys) shared.denseFallback.add(k);
+  return { pass, rows, chosen_ms: +c.toFixed(2), dense_ms: +d.toFixed(2), fell_back, chosen_layers, rounds };
+}
