@@ -5,15 +5,14 @@
  * and each block column is one f32x4 multiply-add.
  * - forward        y  = denseBsrT(X, W)      (BSR of W)
  * - input grad     dX = denseBsrT(G, Wᵀ)     (BSR of Wᵀ: the transposed block pattern, each block transposed)
- * - weight grad    `weightGradAtPattern`: today the CSR sddmm at W's active positions, scattered to dense (a
- *                  CSR pattern of W is built on first use). The block kernel `bsrSddmm(g, x, m, w)` (f32[nblocks·16]
- *                  like w.values) replaces it: its values ⊙ `keep` (positions of stored blocks the mask does not
- *                  keep must stay 0), then bsrToDense.
+ * - weight grad    `weightGradAtPattern`: bsrSddmm(G, X) at W's stored blocks (f32[nblocks·16], w.values'
+ *                  layout), ⊙ `keep` where a stored block holds positions the mask does not keep (they must get
+ *                  0), then bsrToDense. Bit-identical to the CSR sddmm at the active positions (bsrSddmm's
+ *                  contract), with each loaded X value used by the four rows of its block.
  * Both block patterns are built on the host from the mask (`BsrPattern`), with the flat position in W of every
  * stored value; values are then gathered from W (nblocks·16 reads, no scan or transpose of the dense weight).
  */
 import type { BsrStorage, Storage } from '../backend/kernels.ts';
-import { CsrPattern } from './csr-pattern.ts';
 import { freeAll, gatherValues, uploadI32, type FormatContext, type FormatExec } from './exec-format.ts';
 
 /** The block size of the BSR kernels (BsrStorage). */
@@ -125,9 +124,6 @@ export class BsrExec implements FormatExec {
   readonly format = 'bsr' as const;
   private w: DeviceBsr | null = null;
   private wT: DeviceBsr | null = null;
-  private mask: Uint8Array | null = null;
-  /** CSR of W for the interim weight gradient, built on first use after each mask change. */
-  private csr: { rowPtr: Storage; colIdx: Storage; zeros: Storage; nnz: number } | null = null;
 
   constructor(readonly ctx: FormatContext) {}
 
@@ -137,7 +133,6 @@ export class BsrExec implements FormatExec {
 
   setMask(mask: Uint8Array): void {
     this.freeDevice();
-    this.mask = mask.slice();
     this.w = this.upload(BsrPattern.fromMask(mask, this.ctx.n, this.ctx.k));
     this.wT = this.upload(BsrPattern.fromMask(mask, this.ctx.n, this.ctx.k, true));
   }
@@ -170,17 +165,18 @@ export class BsrExec implements FormatExec {
     return this.ctx.backend.kernels.denseBsrT(g, m, this.storage(this.wT!));
   }
 
-  /** Interim: the CSR sddmm at W's active positions (see the module comment for the block kernel's swap). */
   weightGradAtPattern(g: Storage, x: Storage, m: number): Storage {
-    const { n, k, backend: be } = this.ctx;
-    if (!this.csr) {
-      const p = CsrPattern.fromMask(this.mask!, n, k);
-      // The CSR contract wants values beside the pattern; sddmm does not read them.
-      this.csr = { rowPtr: uploadI32(be, p.rowPtr), colIdx: uploadI32(be, p.colIdx), zeros: be.upload(new Float32Array(p.nnz)), nnz: p.nnz };
+    const be = this.ctx.backend;
+    const w = this.w!;
+    const st = this.storage(w);
+    if (st.nblocks === 0) return be.kernels.bsrToDense(st);
+    let vals = be.kernels.bsrSddmm(g, x, m, st);
+    if (w.keep) {
+      const kept = be.kernels.binary('mul', vals, [st.nblocks * 16], w.keep, [st.nblocks * 16]);
+      be.free(vals);
+      vals = kept;
     }
-    const s = { rows: n, cols: k, nnz: this.csr.nnz, rowPtr: this.csr.rowPtr, colIdx: this.csr.colIdx, values: this.csr.zeros };
-    const vals = be.kernels.sddmm(g, [m, n], true, x, [m, k], false, s);
-    const dense = be.kernels.csrToDense({ ...s, values: vals });
+    const dense = be.kernels.bsrToDense({ ...st, values: vals });
     be.free(vals);
     return dense;
   }
@@ -194,13 +190,10 @@ export class BsrExec implements FormatExec {
   private freeDevice(): void {
     const be = this.ctx.backend;
     for (const d of [this.w, this.wT]) if (d) freeAll(be, [d.blockPtr, d.blockCol, d.positions, d.keep, d.values]);
-    if (this.csr) freeAll(be, [this.csr.rowPtr, this.csr.colIdx, this.csr.zeros]);
     this.w = this.wT = null;
-    this.csr = null;
   }
 
   dispose(): void {
     this.freeDevice();
-    this.mask = null;
   }
 }
