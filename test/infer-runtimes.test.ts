@@ -1,7 +1,8 @@
 /**
  * `sparsecast/infer` in four runtimes. Trains a tiny sparse Transformer (PALS from 30 % density), exports it
  * with `sparsecast export`, builds the inference bundles (scripts/build-infer.mjs, into a temp dir) and runs
- * the same model bytes and window through:
+ * the same model bytes and window through (and two structured models, trained with --sparsity_structure
+ * fan_in from 5 % density and block from 30 %, whose files hold the fan_in and block encodings):
  *   - Node (dist/infer.js, kernels from the embedded copy loaded on demand),
  *   - Deno (dist/infer.js, the module compiled from build/kernels-infer.wasm; read permission for the temp dir only),
  *   - headless Chromium (Debian's /usr/bin/chromium via playwright-core; WebAssembly.compileStreaming),
@@ -10,12 +11,16 @@
  * All four use the inference-only kernels (build/kernels-infer.wasm, forward kernels only; in the temp dir under
  * the name kernels.wasm that the drivers load). The four forecasts (wasm backend) must be bit-identical, equal
  * to Node's with the full build/kernels.wasm, and agree with `sparsecast predict` (dense weights, the training
- * code path) to float rounding; Node with `backend: 'js'` (dist/infer-js.js, loaded on demand) agrees too.
+ * code path) to float rounding; Node with `backend: 'js'` (dist/infer-js.js, loaded on demand) agrees too. The
+ * structured models' forecasts are bit-identical in the four runtimes and to the library's forward of the same
+ * runs (loadRun: sparse execution, the full kernels with attention unfused, as the inference module runs it).
  * The download sizes and their budgets are test/infer-size.test.ts's.
  *
  * A second block exports every model (synthetic ~30 %-dense masks, a trained BatchNorm buffer, FEDformer's
- * drawn indices) with all masked layers as CSR and with none, and checks both forecasts against the model's own
- * forward pass (from the sources, wasm backend), and the inference kernels' forecast against the full kernels'
+ * drawn indices) with every masked layer run as CSR (threshold 1) and with none (0, the dense twin), and the
+ * Transformer also with fan_in and 2×2 block masks (thresholds 1, 0.5 and 0, and every masked weight forced into
+ * the fan_in / block encoding), and checks the forecasts against the model's own forward pass (from the sources,
+ * wasm backend; the structured files bit for bit), and the inference kernels' forecast against the full kernels'
  * (same kernel source, built for size; bit for bit where both run the same ops).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -34,11 +39,14 @@ import { tensor } from '../src/ops/creation.ts';
 import { writeSafetensors, type SafeArray } from '../src/io/safetensors.ts';
 import { parseDate, timeFeatures } from '../src/data/time-features.ts';
 import { exportRun } from '../src/cli/export-command.ts';
+import { loadRun } from '../src/run/load-run.ts';
 import { loadForecaster } from '../src/infer/index.ts';
 import { backendFor } from '../src/infer/backends.ts';
 import { createForecaster } from '../src/infer/core.ts';
 import { createWasmBackend, type WasmBackend } from '../src/backend/wasm/backend.ts';
-import { MODEL_NAMES } from '../src/io/model-file.ts';
+import { MODEL_NAMES, readModelFile, writeModelFile, type ModelConfigInput, type WeightInput } from '../src/io/model-file.ts';
+import { readSafetensors } from '../src/io/safetensors.ts';
+import { structuredInitMask, type StructureKind } from '../src/sparse/structure.ts';
 import { fusedAttentionBackends } from '../src/nn/attention.ts';
 import { openPage, pageGlobal, requireChromium, serveFiles, type Cleanup } from './shared/chromium.ts';
 
@@ -52,8 +60,17 @@ interface RunResult {
   hex: string;
   head: number[];
   csrLayers: number;
+  /** The structured models' results, by file name (the runtime drivers). */
+  structured?: Record<string, RunResult>;
   error?: string;
 }
+
+/**
+ * The structured runs: structure, initial density, d_ff. fan_in's encoding is the smallest only where a row's
+ * column bytes undercut its bitmap plus fan_in's extra header part: at 5 % density on d_ff 256 the FFN
+ * convolutions qualify (the attention projections, 16 × 16, stay bitmask).
+ */
+const STRUCTURED = { 'model-fan_in.sc': ['fan_in', '0.05', '256'], 'model-block.sc': ['block', '0.3', '32'] } as const;
 
 function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -101,7 +118,7 @@ async function inDeno(work: string): Promise<RunResult> {
 async function inChromium(work: string, cleanup: Cleanup): Promise<RunResult> {
   requireChromium();
   writeFileSync(join(work, 'index.html'), '<!doctype html><meta charset="utf-8"><title>sparsecast infer</title><script type="module" src="./page.mjs"></script>\n');
-  const url = await serveFiles(work, ['index.html', 'page.mjs', 'result.mjs', 'infer.js', 'kernels.wasm', 'model.sc', 'window.json'], cleanup);
+  const url = await serveFiles(work, ['index.html', 'page.mjs', 'result.mjs', 'infer.js', 'kernels.wasm', 'model.sc', ...Object.keys(STRUCTURED), 'window.json'], cleanup);
   const { page, logs } = await openPage(url, cleanup);
   const r = await pageGlobal<RunResult>(page, '__result', logs, 60_000);
   if (r.error) throw new Error(`Chromium: ${r.error}\n${logs.join('\n')}`);
@@ -126,6 +143,8 @@ const forecaster :Workerd.Worker = (
     (name = "result.mjs", esModule = embed "result.mjs"),
     (name = "kernels.wasm", wasm = embed "kernels.wasm"),
     (name = "model.sc", data = embed "model.sc"),
+    (name = "model-fan_in.sc", data = embed "model-fan_in.sc"),
+    (name = "model-block.sc", data = embed "model-block.sc"),
     (name = "window.json", json = embed "window.json"),
   ],
   compatibilityDate = "2024-09-23",
@@ -159,6 +178,7 @@ describe('sparsecast/infer: one exported model in Node, Deno, Chromium and worke
   const cleanup: Cleanup = [];
   let sizes: Record<string, { bytes: number; gzip: number }> = {};
   let exported: Record<string, unknown> = {};
+  const exportedStructured: Record<string, Record<string, unknown>> = {};
   let predicted: Float32Array;
   const results = new Map<string, RunResult | Error>();
   let initError: unknown = null;
@@ -174,6 +194,12 @@ describe('sparsecast/infer: one exported model in Node, Deno, Chromium and worke
         '--d_model', '16', '--n_heads', '2', '--e_layers', '1', '--d_ff', '32', '--train_epochs', '1', '--max_train_batches', '10',
         '--method', 'pals', '--update_freq', '2', '--val_batches', '2', '--init_density', '0.3', '--out', runDir]);
       exported = lastJson(await cli(['export', '--checkpoint', runDir, '--out', join(work, 'model.sc')]));
+      for (const [file, [structure, density, dFf]] of Object.entries(STRUCTURED)) {
+        await cli(['train', '--data', 'data/ETTh1.csv', '--backend', 'wasm', '--seq_len', String(SEQ), '--label_len', '24', '--pred_len', '24',
+          '--d_model', '16', '--n_heads', '2', '--e_layers', '1', '--d_ff', dFf, '--train_epochs', '1', '--max_train_batches', '10',
+          '--method', 'pals', '--update_freq', '2', '--val_batches', '2', '--init_density', density, '--sparsity_structure', structure, '--out', join(work, `run-${structure}`)]);
+        exportedStructured[file] = lastJson(await cli(['export', '--checkpoint', join(work, `run-${structure}`), '--out', join(work, file)]));
+      }
       sizes = lastJson(await bundle);
       // The last seq_len rows of the data set, raw, in its column order.
       const lines = readFileSync(join(root, 'data', 'ETTh1.csv'), 'utf8').trim().split(/\r?\n/);
@@ -195,7 +221,7 @@ describe('sparsecast/infer: one exported model in Node, Deno, Chromium and worke
       const settled = await Promise.allSettled(runs.map(([, f]) => f()));
       settled.forEach((s, i) => results.set(runs[i]![0], s.status === 'fulfilled' ? s.value : (s.reason as Error)));
       for (const [k, r] of results) console.log(`${k}: ${r instanceof Error ? `ERROR ${r.message.slice(0, 300)}` : `${r.runtime}: ${r.head.map((v) => v.toFixed(4)).join(' ')} … (${r.n} values, ${r.csrLayers} CSR layers)`}`);
-      console.log(`bundle sizes: ${JSON.stringify(sizes)}; export: ${JSON.stringify(exported)}`);
+      console.log(`bundle sizes: ${JSON.stringify(sizes)}; export: ${JSON.stringify(exported)}; structured: ${JSON.stringify(exportedStructured)}`);
     } catch (e) {
       initError = e;
     }
@@ -251,6 +277,38 @@ describe('sparsecast/infer: one exported model in Node, Deno, Chromium and worke
     for (const name of ['deno', 'chromium', 'workerd']) expect(get(name).hex, name).toBe(node.hex);
   });
 
+  it('gives bit-identical forecasts of the structured models (fan_in, block encodings) in all four runtimes', () => {
+    expect((exportedStructured['model-fan_in.sc']!.encodings as Record<string, number>).fan_in).toBeGreaterThanOrEqual(4);
+    expect((exportedStructured['model-block.sc']!.encodings as Record<string, number>).block).toBeGreaterThan(5);
+    const node = get('node').structured!;
+    for (const file of Object.keys(STRUCTURED)) {
+      expect(node[file]!.n, file).toBe(24 * 7);
+      expect(node[file]!.head.every(Number.isFinite), file).toBe(true);
+      expect(node[file]!.csrLayers, file).toBe(exportedStructured[file]!.csr);
+      for (const name of ['deno', 'chromium', 'workerd']) expect(get(name).structured![file]!.hex, `${name} ${file}`).toBe(node[file]!.hex);
+    }
+  });
+
+  it("forecasts the structured models exactly as the library's forward of the same runs", async () => {
+    ready();
+    const win = JSON.parse(readFileSync(join(work, 'window.json'), 'utf8')) as { values: number[]; dates: string[] };
+    const full = await createWasmBackend();
+    engine.registerBackend(full);
+    engine.useBackend('wasm');
+    fusedAttentionBackends.delete('wasm'); // the inference module has no fused attention kernel
+    try {
+      for (const [file, [structure]] of Object.entries(STRUCTURED)) {
+        const run = loadRun(join(work, `run-${structure}`));
+        const y = await run.forecast({ values: Float32Array.from(win.values), dates: win.dates });
+        run.dispose();
+        const hex = Buffer.from(y.buffer, y.byteOffset, y.byteLength).toString('hex');
+        expect(hex, file).toBe(get('node').structured![file]!.hex);
+      }
+    } finally {
+      fusedAttentionBackends.add('wasm');
+    }
+  });
+
   it('agrees with the full kernels\' forecast to float rounding (they run FullAttention fused, the inference module unfused)', () => {
     const f32 = (hex: string) => new Float32Array(Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16))).buffer);
     const infer = f32(get('node').hex);
@@ -289,7 +347,18 @@ describe('export → infer for every model (wasm backend, from the sources)', ()
   const scaler = { mean: [9, 10, 11], std: [1.5, 2, 0.5], columns: ['a', 'b', 'c'] };
   let fullKernels: WasmBackend | undefined;
 
-  it.each([...MODEL_NAMES])('%s: the CSR and the dense export both forecast what the trained model forecasts', async (name) => {
+  // Every model with unstructured masks; the Transformer also with fan_in masks (a row ablated in each weight) and
+  // 2×2 block masks, whose files must forecast the model's own bits on every path.
+  const cases: Array<[string, StructureKind]> = [...MODEL_NAMES.map((n) => [n, 'unstructured'] as [string, StructureKind]), ['Transformer', 'fan_in'], ['Transformer', 'block']];
+  const maskOf = (structure: StructureKind, rng: Rng, shape: number[]): Uint8Array => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (structure === 'unstructured') return Uint8Array.from(rng.uniform(size), (u) => (u < 0.3 ? 1 : 0));
+    const mask = structuredInitMask({ kind: structure, blockSize: 2, ablation: 0 }, rng, shape, 0.3);
+    if (structure === 'fan_in' && shape[0]! > 1) mask.fill(0, size / shape[0]!, (2 * size) / shape[0]!); // row 1 ablated
+    return mask;
+  };
+
+  it.each(cases)('%s, %s masks: the sparse and the dense export both forecast what the trained model forecasts', async (name, structure) => {
     const dir = mkdtempSync(join(tmpdir(), `sparsecast-export-${name}-`));
     try {
       const inferKernels = await backendFor('wasm', async () => (await import('../src/infer/embedded-wasm.ts')).embeddedWasmModule());
@@ -306,7 +375,7 @@ describe('export → infer for every model (wasm backend, from the sources)', ()
         if (k.endsWith('running_var')) v = v.map(() => 1.7); // a trained buffer, different from the constructor's
         const isParam = model.namedParameters().some(([pk]) => pk === k);
         if (isParam && t.rank >= 2 && !tensors.has(`mask.${k}`)) {
-          const mask = Uint8Array.from(rng.uniform(t.size), (u) => (u < 0.3 ? 1 : 0));
+          const mask = maskOf(structure, rng, [...t.shape]);
           v = v.map((x, i) => (mask[i] ? x : 0));
           tensors.set(`mask.${k}`, { shape: [...t.shape], data: mask });
         }
@@ -342,16 +411,38 @@ describe('export → infer for every model (wasm backend, from the sources)', ()
         return (y.dataSync() as Float32Array).slice(-predLen * C).map((v, i) => v * scaler.std[i % C]! + scaler.mean[i % C]!);
       }));
       model.dispose();
-      for (const threshold of [1, 0]) {
-        const { bytes, summary } = await exportRun(dir, { csrThreshold: threshold });
+      const structured = structure !== 'unstructured';
+      // Structured: also a file with every masked weight forced into the structure's encoding (the size rule may
+      // prefer the bitmask on these small weights), from the dense export's weights and the masks.
+      const files: Array<[string, () => Promise<{ bytes: Uint8Array; summary?: { csr: number } }>]> = [[1, 0], [1, 0.5, 0]][+structured]!
+        .map((t) => [`threshold ${t}`, () => exportRun(dir, { csrThreshold: t })]);
+      if (structured) {
+        files.push([`all ${structure}`, async () => {
+          const d = readModelFile((await exportRun(dir, { csrThreshold: 0 })).bytes);
+          const masks = readSafetensors(readFileSync(join(dir, 'model.safetensors'))).tensors;
+          const weights: WeightInput[] = [...d.dense].map(([k, v]) => {
+            const m = masks.get(`mask.${k}`)?.data as Uint8Array | undefined;
+            return m ? { name: k, shape: v.shape, data: v.data, mask: m, encoding: structure, block: 2 } : { name: k, shape: v.shape, data: v.data };
+          });
+          const { format: _f, formatVersion: _v, sparsecast: _s, sparse: _p, csrThreshold: _t, ...rest } = d.config;
+          const bytes = writeModelFile(rest as ModelConfigInput, weights, { csrThreshold: 1 });
+          expect(new Set([...readModelFile(bytes).csr.values()].map((c) => c.encoding))).toEqual(new Set([structure]));
+          return { bytes };
+        }]);
+      }
+      for (const [what, make] of files) {
+        const { bytes, summary } = await make();
+        const threshold = readModelFile(bytes).config.csrThreshold;
         const f = await loadForecaster(bytes);
         const y = f.forecast({ values: raw, dates });
         const kinds = [...f.layers.values()];
         f.dispose();
         if (threshold === 1) expect(kinds.filter((k) => k !== 'dense').length, `${name} CSR layers`).toBeGreaterThan(0);
-        else expect(summary.csr).toBe(0);
+        if (threshold === 0) expect(summary!.csr).toBe(0);
         expect(y.length).toBe(predLen * C);
-        for (let i = 0; i < y.length; i++) expect(Math.abs(y[i]! - ref[i]!), `${name} threshold ${threshold} value ${i}`).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(ref[i]!)));
+        for (let i = 0; i < y.length; i++) expect(Math.abs(y[i]! - ref[i]!), `${name} ${what} value ${i}`).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(ref[i]!)));
+        // Structured files give the model's own bits (same kernels; CSR and dense-masked sum alike on wasm).
+        if (structured) expect(Buffer.from(y.buffer).equals(Buffer.from(ref.buffer)), `${name} ${structure} ${what}: bits`).toBe(true);
         // The full kernels (the library's wasm backend) give the same bits: same kernel source, built for size.
         // The inference module has no fused attention kernel, so FullAttention runs unfused on both here (the
         // fused kernel agrees to float rounding only: tested above).
@@ -362,7 +453,7 @@ describe('export → infer for every model (wasm backend, from the sources)', ()
           const g = createForecaster(bytes, fullKernels);
           const y2 = g.forecast({ values: raw, dates });
           g.dispose();
-          expect(Buffer.from(y2.buffer).equals(Buffer.from(y.buffer)), `${name} threshold ${threshold}: inference vs full kernels`).toBe(true);
+          expect(Buffer.from(y2.buffer).equals(Buffer.from(y.buffer)), `${name} ${what}: inference vs full kernels`).toBe(true);
         } finally {
           fusedAttentionBackends.add('wasm');
           engine.registerBackend(inferKernels);

@@ -1,8 +1,9 @@
 /**
- * The model file loader (src/io/model-file.ts) against thousands of seeded corruptions of a valid file: byte
+ * The model file loader (src/io/model-file.ts) against thousands of seeded corruptions of a valid file that
+ * holds every encoding (dense, CSR, bitmask, fan_in, block: test/fixtures/infer/synthetic-model.ts): byte
  * flips, truncations, header-length edits, header edits (dtypes, shapes, offsets, entries, metadata and
- * config fields) and CSR content edits — the last two re-sealed with a correct CRC so that they reach the
- * deeper checks. Every outcome must be a clear `model file: …` Error or a successful load, never another
+ * config fields) and sparse content edits (values, indices, bitmaps) — the last two re-sealed with a correct
+ * CRC so that they reach the deeper checks. Hand-made corruptions of each encoding check the messages. Every outcome must be a clear `model file: …` Error or a successful load, never another
  * exception (TypeError, RangeError, a wasm trap), and each load is time-bounded. Files that still load are
  * bound to a model and run once on the wasm backend: a clear error or a finite forecast.
  */
@@ -12,7 +13,7 @@ import {
   csrIndexTypes, readModelFile, sealModelFile, writeModelFile, SPARSECAST_VERSION, type ModelFile,
 } from '../src/io/model-file.ts';
 import { loadForecaster } from '../src/infer/index.ts';
-import { syntheticModelFile } from './fixtures/infer/synthetic-model.ts';
+import { SYNTHETIC_CONFIG, syntheticModelFile, syntheticWeights } from './fixtures/infer/synthetic-model.ts';
 import { mulberry32 as prng } from './shared/mulberry32.ts';
 
 interface Parts {
@@ -137,10 +138,10 @@ const MUTATIONS: Record<string, Mutation> = {
     }
     return join(p, true);
   },
-  /** Overwrite bytes inside a CSR index or value tensor (row_ptr, col, values). Re-sealed. */
-  csrData(r, base) {
+  /** Overwrite bytes inside a sparse part (values, col, row_ptr, bits, rows) of any encoding. Re-sealed. */
+  sparseData(r, base) {
     const p = split(base);
-    const names = Object.keys(p.header).filter((k) => /\.csr\./.test(k));
+    const names = Object.keys(p.header).filter((k) => /\.(csr|bitmask|fan_in|block)\./.test(k));
     const e = p.header[pick(r, names)] as { dtype: string; data_offsets: [number, number] };
     const [b, end] = e.data_offsets;
     if (end > b) {
@@ -159,23 +160,132 @@ const ALLOWED = /^(model file|forecast): /;
 describe('model file loader under fuzzing', () => {
   const base = syntheticModelFile();
 
-  it('writes a file that reads back exactly, with the narrowest CSR index types', () => {
+  it('writes a file that reads back exactly: every encoding, the narrowest CSR index types', () => {
     const f: ModelFile = readModelFile(base);
     expect(f.config.model).toBe('Transformer');
     expect(f.config.sparsecast).toBe(SPARSECAST_VERSION);
-    expect(f.csr.size).toBeGreaterThan(10);
+    expect(f.config.formatVersion).toBe(2);
+    expect(new Set([...f.csr.values()].map((c) => c.encoding))).toEqual(new Set(['csr', 'bitmask', 'fan_in', 'block']));
     const { header } = split(base);
     const dtypes = new Set(Object.entries(header).filter(([k]) => k.includes('.csr.col') || k.includes('.csr.row_ptr')).map(([k, v]) => `${k.split('.csr.')[1]}:${(v as { dtype: string }).dtype}`));
     expect(dtypes).toEqual(new Set(['col:U8', 'col:U16', 'row_ptr:U8', 'row_ptr:U16']));
     expect(csrIndexTypes(256, 255)).toEqual({ col: 'U8', rowPtr: 'U8' });
     expect(csrIndexTypes(257, 256)).toEqual({ col: 'U16', rowPtr: 'U16' });
     expect(csrIndexTypes(65537, 65536)).toEqual({ col: 'I32', rowPtr: 'I32' });
-    // The CSR values are the masked weights, in row-major order.
-    const conv = f.csr.get('encoder.attn_layers.0.conv1.weight')!;
-    expect(conv.shape).toEqual([260, 8, 1]);
-    expect(conv.rowPtr[conv.rows]).toBe(conv.nnz);
+    // Every weight decodes to exactly what was written: the masked weights' bits, entry for entry, and the
+    // pattern is the mask's.
+    for (const w of syntheticWeights()) {
+      const c = f.csr.get(w.name);
+      if (!c) {
+        expect(Buffer.from(f.dense.get(w.name)!.data.buffer).equals(Buffer.from(w.data.buffer)), w.name).toBe(true);
+        continue;
+      }
+      expect(c.encoding, w.name).toBe(w.encoding);
+      const dense = new Float32Array(c.rows * c.cols);
+      const mask = new Uint8Array(c.rows * c.cols);
+      for (let r = 0; r < c.rows; r++) {
+        for (let p = c.rowPtr[r]!; p < c.rowPtr[r + 1]!; p++) {
+          dense[r * c.cols + c.colIdx[p]!] = c.values[p]!;
+          mask[r * c.cols + c.colIdx[p]!] = 1;
+        }
+      }
+      expect(Buffer.from(dense.buffer).equals(Buffer.from(w.data.buffer)), w.name).toBe(true);
+      expect(mask, w.name).toEqual(w.mask);
+    }
+    // fan_in drops the ablated rows: its values are [live rows, k].
+    const fan = header['decoder.layers.0.conv1.weight.fan_in.values'] as { shape: number[] };
+    expect(fan.shape).toEqual([258, 3]);
+    expect((header['decoder.layers.0.conv1.weight.fan_in.rows'] as { shape: number[] }).shape).toEqual([33]);
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(SPARSECAST_VERSION).toBe(pkg.version);
+  });
+
+  it('refuses hand-made corruptions of each encoding with errors that name the tensor and the problem', () => {
+    /** Edit the parsed file (header and data), re-seal it, and return the load error's message. */
+    const refuse = (edit: (p: Parts, at: (name: string) => Uint8Array) => void): string => {
+      const p = split(base);
+      edit(p, (name) => {
+        const [b, e] = (p.header[name] as { data_offsets: [number, number] }).data_offsets;
+        return p.data.subarray(b, e);
+      });
+      try {
+        readModelFile(join(p, true));
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'loaded';
+    };
+    const sparse = (p: Parts) => {
+      const meta = p.header.__metadata__ as Record<string, string>;
+      const cfg = JSON.parse(meta.config!) as { sparse: Record<string, Record<string, unknown>> };
+      return { cfg, save: () => (meta.config = JSON.stringify(cfg)) };
+    };
+    const bm = 'decoder.projection.weight.bitmask';
+    const bl = 'decoder.layers.0.conv2.weight.block';
+    const fi = 'decoder.layers.0.conv1.weight.fan_in';
+    // bitmask: one bit more than there are values; a padding bit; a short bitmap; values of another dtype.
+    expect(refuse((_, at) => {
+      const bits = at(`${bm}.bits`);
+      for (let i = 0; i < 24; i++) if (!(bits[i >> 3]! & (1 << (i & 7)))) return void (bits[i >> 3] = bits[i >> 3]! | (1 << (i & 7)));
+    })).toMatch(/^model file: 'decoder\.projection\.weight': the bitmask bitmap makes 10 entries active; there are 9 values$/);
+    // (130 tiles of 4×4 in [8, 260]: 17 bytes, the last 6 bits padding; 260 rows: 33 bytes, 4 bits padding.)
+    expect(refuse((_, at) => void (at(`${bl}.bits`)[16] = at(`${bl}.bits`)[16]! | 0x80))).toMatch(/'decoder\.layers\.0\.conv2\.weight\.block\.bits' must hold 130 bits in 17 bytes, padding bits 0/);
+    expect(refuse((_, at) => void (at(`${fi}.rows`)[32] = at(`${fi}.rows`)[32]! | 0x10))).toMatch(/'decoder\.layers\.0\.conv1\.weight\.fan_in\.rows' must hold 260 bits in 33 bytes, padding bits 0/);
+    expect(refuse((p) => ((p.header[`${bm}.bits`] as { dtype: string }).dtype = 'I8'))).toMatch(/tensor 'decoder\.projection\.weight\.bitmask\.bits' must be U8 of rank 1, got I8/);
+    expect(refuse((p) => {
+      const e = p.header[`${bm}.values`] as { shape: number[] };
+      e.shape = [3, 3];
+    })).toMatch(/tensor 'decoder\.projection\.weight\.bitmask\.values' must be F32 of rank 1, got F32 \[3, 3\]/);
+    // block: a tile switched on; B changed so the bitmap's length no longer fits; B out of range.
+    expect(refuse((_, at) => void (at(`${bl}.bits`)[0] = at(`${bl}.bits`)[0]! ^ 1))).toMatch(/'decoder\.layers\.0\.conv2\.weight': the block bitmap makes \d+ entries active; there are \d+ values/);
+    expect(refuse((p) => {
+      const { cfg, save } = sparse(p);
+      cfg.sparse['decoder.layers.0.conv2.weight']!.block = 8;
+      save();
+    })).toMatch(/'decoder\.layers\.0\.conv2\.weight\.block\.bits' must hold 33 bits in 5 bytes/);
+    expect(refuse((p) => {
+      const { cfg, save } = sparse(p);
+      cfg.sparse['decoder.layers.0.conv2.weight']!.block = 1;
+      save();
+    })).toMatch(/config\.sparse\['decoder\.layers\.0\.conv2\.weight'\]\.block = 1 is outside \[2, 65536\]/);
+    // fan_in: a dead row marked live; a column out of range; columns not increasing.
+    expect(refuse((_, at) => void (at(`${fi}.rows`)[0] = at(`${fi}.rows`)[0]! | 2))).toMatch(/'decoder\.layers\.0\.conv1\.weight': the fan_in bitmap makes 777 entries active; there are 774 values/);
+    expect(refuse((_, at) => void (at(`${fi}.col`)[5] = 9))).toMatch(/'decoder\.layers\.0\.conv1\.weight': column index 9 at entry 5 \(row \d+\) is outside \[0, 8\)/);
+    expect(refuse((_, at) => {
+      const col = at(`${fi}.col`);
+      [col[0], col[1]] = [col[1]!, col[0]!];
+    })).toMatch(/'decoder\.layers\.0\.conv1\.weight': column indices of row 0 do not increase at entry 1/);
+    // The config and the parts must agree: a missing part, an unknown encoding, a part nobody lists.
+    expect(refuse((p) => {
+      p.header[`${fi}.live`] = p.header[`${fi}.rows`];
+      delete p.header[`${fi}.rows`];
+    })).toMatch(/config lists 'decoder\.layers\.0\.conv1\.weight' as fan_in but tensor 'decoder\.layers\.0\.conv1\.weight\.fan_in\.rows' is missing/);
+    expect(refuse((p) => {
+      const { cfg, save } = sparse(p);
+      cfg.sparse['decoder.layers.0.conv1.weight']!.encoding = 'coo';
+      save();
+    })).toMatch(/config\.sparse\['decoder\.layers\.0\.conv1\.weight'\]\.encoding must be one of csr, bitmask, fan_in, block, got "coo"/);
+    expect(refuse((p) => {
+      const { cfg, save } = sparse(p);
+      cfg.sparse['decoder.layers.0.conv1.weight']!.encoding = 'bitmask';
+      save();
+    })).toMatch(/config lists 'decoder\.layers\.0\.conv1\.weight' as bitmask but tensor 'decoder\.layers\.0\.conv1\.weight\.bitmask\.values' is missing/);
+    expect(refuse((p) => {
+      const { cfg, save } = sparse(p);
+      delete cfg.sparse['decoder.projection.weight'];
+      save();
+    })).toMatch(/tensor 'decoder\.projection\.weight\.bitmask\.(values|bits)' is a sparse part the config does not list/);
+    // CSR keeps its checks.
+    expect(refuse((_, at) => void (at('encoder.attn_layers.0.conv1.weight.csr.row_ptr')[4] = 0))).toMatch(/'encoder\.attn_layers\.0\.conv1\.weight': row_ptr decreases or passes nnz/);
+    // Version: a version-2 layout labelled 1 is read as version 1 (a `csr` map) and refused; 3 is unknown.
+    expect(refuse((p) => ((p.header.__metadata__ as Record<string, string>).format_version = '1'))).toMatch(/config\.formatVersion = 2 is outside \[1, 1\]/);
+    expect(refuse((p) => ((p.header.__metadata__ as Record<string, string>).format_version = '3'))).toMatch(/format version "3" is not supported \(this reader knows 1 to 2\)/);
+    // The writer refuses an encoding that does not apply to the mask.
+    const w = syntheticWeights();
+    const proj = w.find((x) => x.name === 'decoder.projection.weight')!;
+    expect(() => writeModelFile(SYNTHETIC_CONFIG, w.map((x) => (x === proj ? { ...x, encoding: 'fan_in' as const } : x)))).toThrow(/encodeSparse: 'decoder\.projection\.weight' is not a fan_in mask/);
+    expect(() => writeModelFile(SYNTHETIC_CONFIG, w.map((x) => (x === proj ? { ...x, encoding: 'block' as const, block: 2 } : x)))).toThrow(/encodeSparse: 'decoder\.projection\.weight' is not a mask of whole 2×2 blocks/);
+    expect(() => writeModelFile(SYNTHETIC_CONFIG, w.map((x) => (x.name === 'decoder.projection.bias' ? { ...x, encoding: 'csr' as const } : x)))).toThrow(/cannot be stored as csr: only a masked weight of rank ≥ 2/);
   });
 
   it('refuses a few hand-made corruptions with errors that name the problem', () => {
@@ -190,6 +300,7 @@ describe('model file loader under fuzzing', () => {
     (p.header.__metadata__ as Record<string, string>).config = JSON.stringify(cfg);
     expect(() => readModelFile(join(p, true))).toThrow(/model file: config.cfg.dModel 8 is not divisible by nHeads 3/);
     expect(() => writeModelFile({} as never, [{ name: 'a.csr.col', shape: [1], data: new Float32Array(1) }])).toThrow(/collides/);
+    expect(() => writeModelFile({} as never, [{ name: 'a.block.bits', shape: [1], data: new Float32Array(1) }])).toThrow(/collides/);
   });
 
   it('gives only clear errors (or a valid load) for 3000 seeded corruptions, each within a second', async () => {
@@ -247,7 +358,7 @@ describe('model file loader under fuzzing', () => {
     for (const k of kinds) expect(counts[k]!.refused, k).toBeGreaterThan(0);
     expect(messages.size).toBeGreaterThan(25);
     const all = [...messages].join('\n');
-    for (const re of [/checksum/, /row_ptr/, /column ind/, /config\.cfg/, /config\.scaler/, /data section|belong to no tensor|overlaps/, /dtype|is I|is U|is F/]) {
+    for (const re of [/checksum/, /row_ptr/, /column ind/, /config\.cfg/, /config\.scaler/, /data section|belong to no tensor|overlaps/, /dtype|is I|is U|is F|must be/, /bitmap makes/]) {
       expect(all, String(re)).toMatch(re);
     }
   }, 120_000);

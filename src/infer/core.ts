@@ -1,10 +1,15 @@
 /**
  * Forward-only forecasting from an exported model file (src/io/model-file.ts): build the model the config
- * names, bind its weights — CSR weights of Linear layers (and kernel-size-1 convolutions, which are Linear on
- * the channel axis) run through the `denseCsrT` kernel; other CSR weights (wider convolutions, Fourier and
- * LSTM weights) are expanded to dense because the model reads them whole — and turn a raw window into a
- * de-normalised forecast, building the time features of the window and of the forecast steps as
- * `sparsecast predict` does.
+ * names, bind its weights and turn a raw window into a de-normalised forecast, building the time features of the
+ * window and of the forecast steps as `sparsecast predict` does.
+ *
+ * Sparse weights arrive decoded to CSR whatever their encoding (CSR, bitmask, fan_in, block:
+ * src/io/sparse-encoding.ts). Those below the file's CSR threshold density in Linear layers (and kernel-size-1
+ * convolutions, which are Linear on the channel axis) run through the `denseCsrT` kernel, as training's sparse
+ * execution and the version-1 files did; the others are expanded to dense: at or above the threshold because
+ * the dense GEMM is faster there (the encoding only makes the file small), wider convolutions, Fourier and LSTM
+ * weights because the model reads them whole. Both paths sum each output in increasing column order with the
+ * masked entries exactly 0, so the forecast is the same bits either way on wasm.
  *
  * No autograd runs here (every forward is inside `noGrad`; the inference bundle also replaces the tape by a
  * no-op), no file or network access: the caller passes the bytes.
@@ -27,22 +32,24 @@ import { createModel, type ForecastConfig } from '../models/index.ts';
 import { FEDformer } from '../models/fedformer.ts';
 import type { Forecaster as ForecastModule } from '../models/forecaster.ts';
 import { encodeWindow, type ForecastWindow } from './window.ts';
-import { readModelFile, type CsrWeight, type ModelConfig, type ModelFile } from '../io/model-file.ts';
+import { modelFileError as fail, readModelFile, type CsrWeight, type ModelConfig, type ModelFile } from '../io/model-file.ts';
 
 export type { ForecastWindow } from './window.ts';
+
+export type LayerPath = 'dense' | 'csr' | 'csr→dense' | 'sparse→dense';
 
 export interface Forecaster {
   /** Forecast pred_len steps after the window: de-normalised, row-major [pred_len × C]. */
   forecast(window: ForecastWindow): Float32Array;
   readonly config: ModelConfig;
-  /** How each stored weight runs: 'dense', 'csr' (denseCsrT kernel) or 'csr→dense' (expanded). */
-  readonly layers: ReadonlyMap<string, 'dense' | 'csr' | 'csr→dense'>;
+  /**
+   * How each stored weight runs: 'dense' (stored dense), 'csr' (stored sparse, denseCsrT kernel), 'csr→dense'
+   * (stored sparse, below the threshold, expanded as the model reads it whole), 'sparse→dense' (stored sparse at
+   * or above the threshold density, expanded: the dense product is faster there).
+   */
+  readonly layers: ReadonlyMap<string, LayerPath>;
   /** Free the model's tensors. */
   dispose(): void;
-}
-
-function fail(what: string): never {
-  throw new Error(`model file: ${what}`);
 }
 
 function children(m: Module): Map<string, Module> {
@@ -86,7 +93,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 /** Build the config's model on `backend` and load the file's weights into it (checking names and shapes). */
 export function bindModelFile(file: ModelFile, backend: Backend): {
-  model: ForecastModule; layers: Map<string, 'dense' | 'csr' | 'csr→dense'>; sparse: Csr[];
+  model: ForecastModule; layers: Map<string, LayerPath>; sparse: Csr[];
 } {
   const { config } = file;
   const cfg: ForecastConfig = { ...config.cfg };
@@ -95,7 +102,7 @@ export function bindModelFile(file: ModelFile, backend: Backend): {
     ? new FEDformer(rng, cfg, { ...config.modelOptions })
     : createModel(config.model, rng, cfg);
   model.eval();
-  const layers = new Map<string, 'dense' | 'csr' | 'csr→dense'>();
+  const layers = new Map<string, LayerPath>();
   const sparse: Csr[] = [];
   try {
     const params = new Map<string, Tensor>();
@@ -107,17 +114,15 @@ export function bindModelFile(file: ModelFile, backend: Backend): {
     }
     const buffers = new Map(model.namedBuffers().filter(([, t]) => !seen.has(t)));
     const values = new Map<string, Float32Array>();
-    for (const [name, d] of file.dense) {
-      const t = params.get(name) ?? buffers.get(name);
-      if (!t) fail(`tensor '${name}' is not a parameter or buffer of ${config.model}`);
+    for (const [name, d] of [...file.dense, ...file.csr]) {
+      const dense = file.dense.has(name); // a sparse weight must be a parameter; a dense tensor may be a buffer
+      const t = params.get(name) ?? (dense ? buffers.get(name) : undefined);
+      if (!t) fail(`tensor '${name}' is not a parameter${dense ? ' or buffer' : ''} of ${config.model}`);
       if (!sameShape(t.shape, d.shape)) fail(`tensor '${name}' has shape [${d.shape.join(', ')}]; ${config.model} expects [${t.shape.join(', ')}]`);
-      values.set(name, d.data);
-      layers.set(name, 'dense');
-    }
-    for (const [name, c] of file.csr) {
-      const t = params.get(name);
-      if (!t) fail(`CSR weight '${name}' is not a parameter of ${config.model}`);
-      if (!sameShape(t.shape, c.shape)) fail(`CSR weight '${name}' has shape [${c.shape.join(', ')}]; ${config.model} expects [${t.shape.join(', ')}]`);
+      if (dense) {
+        values.set(name, (d as { data: Float32Array }).data);
+        layers.set(name, 'dense');
+      }
     }
     const missing = [...params.keys()].filter((k) => !file.dense.has(k) && !file.csr.has(k));
     if (missing.length) fail(`${config.model} parameters missing from the file: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (and ${missing.length - 5} more)` : ''}`);
@@ -129,7 +134,8 @@ export function bindModelFile(file: ModelFile, backend: Backend): {
       const asLinear = owner instanceof Linear && leaf === 'weight';
       const asConv1 = owner instanceof Conv1d && leaf === 'weight' && owner.kernelSize === 1 && (owner.cfg.stride ?? 1) === 1
         && (owner.cfg.padding ?? 0) === 0 && (owner.cfg.dilation ?? 1) === 1;
-      if (asLinear || asConv1) {
+      const below = c.nnz < config.csrThreshold * c.rows * c.cols;
+      if ((asLinear || asConv1) && below) {
         const w = Csr.fromArrays(c.rowPtr, c.colIdx, c.values, [c.rows, c.cols], { backend: backend.name });
         sparse.push(w);
         const bias = (owner as Linear | Conv1d).bias;
@@ -144,7 +150,7 @@ export function bindModelFile(file: ModelFile, backend: Backend): {
         layers.set(name, 'csr');
       } else {
         assignInPlace(t, tensor(csrToHostDense(c), t.shape, { backend: backend.name }));
-        layers.set(name, 'csr→dense');
+        layers.set(name, below ? 'csr→dense' : 'sparse→dense');
       }
     }
   } catch (e) {

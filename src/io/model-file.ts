@@ -5,44 +5,52 @@
  * data), with:
  *
  * - `__metadata__` (strings only, as safetensors requires):
- *   - `format`: `"sparsecast-model"`, `format_version`: `"1"`;
+ *   - `format`: `"sparsecast-model"`, `format_version`: `"2"` (this writer; `"1"` files are read too);
  *   - `config`: a JSON document (`ModelConfig` below): model name, hyper-parameters (`cfg`, TSLib names in
  *     camelCase), features / target, scaler statistics and column order, time-feature settings
  *     (`timeF` encoding, frequency code, feature count), model options the constructor cannot re-derive
- *     (FEDformer's drawn frequency indices), the sparsecast version that wrote it, the CSR threshold used, and
- *     `csr`: `{ <weight name>: <dense shape> }` for every weight stored as CSR;
+ *     (FEDformer's drawn frequency indices), the sparsecast version that wrote it, the CSR threshold, and
+ *     `sparse`: `{ <weight name>: { encoding, shape, block? } }` for every weight stored sparse (version 1:
+ *     `csr`: `{ <weight name>: <dense shape> }`, every one of them CSR);
  *   - `crc32`: CRC-32 (IEEE) of the whole file, computed with these 8 hex digits set to `00000000`, so any
  *     flipped byte — header, config or weights — is refused.
  * - tensors, under the model's state-dict names (Time-Series-Library keys):
- *   - dense layers: `<name>` F32 with the parameter's shape;
- *   - masked layers whose density is below the threshold (default 0.5): `<name>.csr.values` F32 [nnz],
- *     `<name>.csr.col` [nnz] and `<name>.csr.row_ptr` [rows + 1], with rows = shape[0] and cols = the product of
- *     the other dims (a conv weight [out, in, k] is a [out, in·k] matrix). Column indices use the narrowest
- *     type that holds cols − 1 (U8 for cols ≤ 256, U16 for cols ≤ 65536, else I32); row_ptr the narrowest
- *     that holds nnz (U8 ≤ 255, U16 ≤ 65535, else I32). Within a row, columns strictly increase;
+ *   - dense weights: `<name>` F32 with the parameter's shape;
+ *   - masked weights (rank ≥ 2, with a mask) in the smallest exact encoding among dense, CSR, bitmask, fan_in
+ *     and block, as parts `<name>.<encoding>.<part>` — the layouts, byte formulas and the rule are in
+ *     sparse-encoding.ts. With the CSR threshold at 0 every weight is stored dense (the dense twin);
  *   - buffers only where they differ from what the model's constructor makes (the sinusoidal position tables
  *     `…position_embedding.pe` are left out and rebuilt); a shared parameter (FEDformer's Fourier weights)
  *     appears once, under its first state-dict key.
+ * How a sparse weight runs is the loader's choice (src/infer/core.ts), not the file's: below the CSR threshold
+ * (default 0.5 density) through the CSR kernel, at or above it expanded to dense, as the dense GEMM is faster there.
+ * Version 2 changed the layout (encodings other than CSR, `sparse` for `csr`); a version-1 file is a version-2
+ * file whose sparse weights are all CSR, and loads as one.
  *
  * `readModelFile` checks the container (header length, JSON, every entry's dtype, shape and byte range, no
  * overlap or gap), the format and version, the CRC, every config field's presence, type and range (and
  * their consistency: scaler length = channels, label_len ≤ seq_len, d_model divisible by n_heads, a size
- * bound against the stored tensors), every weight (F32, finite) and every CSR triple (dtypes, lengths, row_ptr
- * from 0 non-decreasing to nnz, column indices < cols and increasing within each row). Whatever is wrong is
- * named in an Error starting with `model file:`. Whether the tensors fit the model the config builds (names,
- * shapes) is checked where the model is built (`bindModelFile` in src/infer/core.ts), also with `model file:`
- * errors.
+ * bound against the stored tensors), every weight (F32, finite) and every sparse weight: its parts (dtypes,
+ * ranks, lengths, bit counts against value counts, padding bits: sparse-encoding.ts), then the CSR it decodes
+ * to (row_ptr from 0 non-decreasing to nnz, column indices < cols and increasing within each row). Whatever is
+ * wrong is named in an Error starting with `model file:`. Whether the tensors fit the model the config builds
+ * (names, shapes) is checked where the model is built (`bindModelFile` in src/infer/core.ts), also with
+ * `model file:` errors.
  */
 import { readSafetensors, writeSafetensors, type SafeArray, type SafeDType } from './safetensors.ts';
 import { crc32 } from './crc32.ts';
+import {
+  SPARSE_ENCODINGS, chooseEncoding, decodeSparse, encodeSparse, encodingCosts, indexWidth,
+  type CsrWeight, type SparseEncoding, type SparseEntry, type WeightEncoding,
+} from './sparse-encoding.ts';
 import { TIME_FEATURE_COUNTS } from '../data/time-features.ts';
 import type { ForecastConfig } from '../models/config.ts';
 
 export const MODEL_FORMAT = 'sparsecast-model';
-export const MODEL_FORMAT_VERSION = 1;
+export const MODEL_FORMAT_VERSION = 2;
 /** The sparsecast version written into exported files (kept equal to package.json's by a test). */
 export const SPARSECAST_VERSION = '0.1.0';
-/** Masked layers below this density are stored as CSR (`--csr_threshold`). */
+/** Sparse weights below this density run through the CSR kernel (`--csr_threshold`); 0 writes every weight dense. */
 export const DEFAULT_CSR_THRESHOLD = 0.5;
 /**
  * Upper bound on the elements a file may describe (dense tensors plus the dense shapes of CSR weights): 2^26
@@ -71,24 +79,17 @@ export interface ModelConfig {
   /** FEDformer: the frequency indices drawn at construction (the constructor gets them back). */
   modelOptions?: { encoderIndex?: number[]; decoderIndex?: number[]; crossIndexQ?: number[]; crossIndexKv?: number[] };
   csrThreshold: number;
-  /** Weight name → dense shape, for every weight stored as CSR. */
-  csr: Record<string, number[]>;
+  /** Weight name → encoding and dense shape, for every weight stored sparse (a version-1 file's `csr`, as CSR). */
+  sparse: Record<string, SparseEntry>;
 }
 
-export interface CsrWeight {
-  shape: number[];
-  rows: number;
-  cols: number;
-  nnz: number;
-  rowPtr: Int32Array;
-  colIdx: Int32Array;
-  values: Float32Array;
-}
+export type { CsrWeight, SparseEncoding, SparseEntry, WeightEncoding };
 
 export interface ModelFile {
   config: ModelConfig;
   /** Dense tensors by name (parameters stored dense, and buffers). */
   dense: Map<string, { shape: number[]; data: Float32Array }>;
+  /** Sparse weights, whatever their encoding, decoded to CSR. */
   csr: Map<string, CsrWeight>;
 }
 
@@ -98,10 +99,14 @@ export interface WeightInput {
   data: Float32Array;
   /** The layer's 0/1 mask (same size), for masked layers. */
   mask?: Uint8Array;
+  /** Store it in this encoding instead of the smallest (it must apply to the mask; a sparse one needs a mask). */
+  encoding?: WeightEncoding;
+  /** B of a forced `block` encoding (else the largest B the mask is made of). */
+  block?: number;
 }
 
 /** What `writeModelFile` needs besides the weights (format fields, csr and threshold are filled in). */
-export type ModelConfigInput = Omit<ModelConfig, 'format' | 'formatVersion' | 'csr' | 'csrThreshold' | 'sparsecast'>;
+export type ModelConfigInput = Omit<ModelConfig, 'format' | 'formatVersion' | 'sparse' | 'csrThreshold' | 'sparsecast'>;
 
 // ---- CRC-32 (the shared implementation in crc32.ts) ----------------------------------------------
 
@@ -138,65 +143,52 @@ export function sealModelFile(bytes: Uint8Array): Uint8Array {
 
 // ---- writing ------------------------------------------------------------------------------------------
 
-function indexArray(maxValue: number, n: number): Uint8Array | Uint16Array | Int32Array {
-  if (maxValue <= 0xff) return new Uint8Array(n);
-  if (maxValue <= 0xffff) return new Uint16Array(n);
-  return new Int32Array(n);
-}
-
 /** The narrowest index types (as the file stores them) for a CSR matrix with `cols` columns and `nnz` entries. */
 export function csrIndexTypes(cols: number, nnz: number): { col: SafeDType; rowPtr: SafeDType } {
-  const name = (a: Uint8Array | Uint16Array | Int32Array): SafeDType => (a instanceof Uint8Array ? 'U8' : a instanceof Uint16Array ? 'U16' : 'I32');
-  return { col: name(indexArray(Math.max(cols - 1, 0), 0)), rowPtr: name(indexArray(nnz, 0)) };
+  const name = (w: number): SafeDType => (w === 1 ? 'U8' : w === 2 ? 'U16' : 'I32');
+  return { col: name(indexWidth(Math.max(cols - 1, 0))), rowPtr: name(indexWidth(nnz)) };
 }
 
+const PART_NAME = /\.(csr|bitmask|fan_in|block)\.\w+$/;
+
 /**
- * Serialise a model: dense weights as F32, masked weights whose density (mask ones / size) is below
- * `csrThreshold` as CSR of the mask's pattern. Returns the sealed file bytes.
+ * Serialise a model: every masked weight (rank ≥ 2) in its smallest exact encoding (sparse-encoding.ts; below
+ * `csrThreshold` density a sparse one, so that it runs as CSR) unless `csrThreshold` is 0 (every weight dense:
+ * the dense twin) or the input forces one; other weights dense F32.
+ * Returns the sealed file bytes.
  */
 export function writeModelFile(config: ModelConfigInput, weights: WeightInput[], opts: { csrThreshold?: number } = {}): Uint8Array {
   const threshold = opts.csrThreshold ?? DEFAULT_CSR_THRESHOLD;
   if (!(threshold >= 0 && threshold <= 1)) throw new Error(`writeModelFile: csrThreshold must be in [0, 1], got ${threshold}`);
   const tensors = new Map<string, { shape: number[]; data: SafeArray }>();
-  const csr: Record<string, number[]> = {};
+  const sparse: Record<string, SparseEntry> = {};
   for (const w of weights) {
     const size = w.shape.reduce((a, b) => a * b, 1);
     if (w.data.length !== size) throw new Error(`writeModelFile: '${w.name}' has ${w.data.length} values for shape [${w.shape.join(', ')}]`);
-    if (/\.csr\.(values|col|row_ptr)$/.test(w.name)) throw new Error(`writeModelFile: tensor name '${w.name}' collides with the CSR naming scheme`);
-    let ones = size;
-    if (w.mask) {
-      if (w.mask.length !== size) throw new Error(`writeModelFile: the mask of '${w.name}' has ${w.mask.length} entries for ${size} weights`);
-      ones = 0;
-      for (let i = 0; i < size; i++) if (w.mask[i]) ones++;
+    if (PART_NAME.test(w.name)) throw new Error(`writeModelFile: tensor name '${w.name}' collides with the sparse parts' naming scheme`);
+    if (w.mask && w.mask.length !== size) throw new Error(`writeModelFile: the mask of '${w.name}' has ${w.mask.length} entries for ${size} weights`);
+    const maskable = w.mask !== undefined && w.shape.length >= 2 && size > 0;
+    if (w.encoding !== undefined && w.encoding !== 'dense' && !maskable) {
+      throw new Error(`writeModelFile: '${w.name}' cannot be stored as ${w.encoding}: only a masked weight of rank ≥ 2 is stored sparse`);
     }
-    if (!w.mask || w.shape.length < 2 || size === 0 || ones / size >= threshold) {
+    let ones = 0;
+    for (let i = 0; maskable && i < size; i++) ones += w.mask![i]!;
+    const rule = maskable && threshold > 0 && w.encoding === undefined ? chooseEncoding(w.shape, w.mask!, w.name.length, ones < threshold * size) : null;
+    const choice = w.encoding ?? rule?.encoding ?? 'dense';
+    if (choice === 'dense') {
       tensors.set(w.name, { shape: w.shape, data: w.data });
       continue;
     }
-    const rows = w.shape[0]!;
-    const cols = size / rows;
-    const values = new Float32Array(ones);
-    const col = indexArray(Math.max(cols - 1, 0), ones);
-    const rowPtr = indexArray(ones, rows + 1);
-    let p = 0;
-    for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) {
-        const i = r * cols + c;
-        if (!w.mask[i]) continue;
-        values[p] = w.data[i]!;
-        col[p] = c;
-        p++;
-      }
-      rowPtr[r + 1] = p;
-    }
-    csr[w.name] = [...w.shape];
-    tensors.set(`${w.name}.csr.values`, { shape: [ones], data: values });
-    tensors.set(`${w.name}.csr.col`, { shape: [ones], data: col });
-    tensors.set(`${w.name}.csr.row_ptr`, { shape: [rows + 1], data: rowPtr });
+    // B: the rule's, the input's, or the largest the mask is made of.
+    const block = choice !== 'block' ? undefined
+      : rule?.block ?? w.block ?? encodingCosts(w.shape, w.mask!, 0).find((e) => e.encoding === 'block')?.block;
+    const { entry, tensors: parts } = encodeSparse(w.name, w.shape, w.data, w.mask!, choice, block);
+    sparse[w.name] = entry;
+    for (const [k, t] of parts) tensors.set(k, t);
   }
   const full: ModelConfig = {
     format: MODEL_FORMAT, formatVersion: MODEL_FORMAT_VERSION, sparsecast: SPARSECAST_VERSION,
-    ...config, csrThreshold: threshold, csr,
+    ...config, csrThreshold: threshold, sparse,
   };
   const bytes = writeSafetensors(tensors, {
     format: MODEL_FORMAT, format_version: String(MODEL_FORMAT_VERSION), config: JSON.stringify(full), crc32: '00000000',
@@ -206,9 +198,11 @@ export function writeModelFile(config: ModelConfigInput, weights: WeightInput[],
 
 // ---- reading ------------------------------------------------------------------------------------------
 
+/** Throws the reader's error, `model file: <what>` (exported as modelFileError: binding a file to a model fails alike). */
 function fail(what: string): never {
   throw new Error(`model file: ${what}`);
 }
+export { fail as modelFileError };
 
 type Obj = Record<string, unknown>;
 
@@ -311,7 +305,7 @@ function minParams(model: ExportedModelName, c: ModelHyperParams): number {
   }
 }
 
-function validateConfig(text: string): ModelConfig {
+function validateConfig(text: string, version: string): ModelConfig {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -320,7 +314,8 @@ function validateConfig(text: string): ModelConfig {
   }
   if (!isObj(raw)) fail('the config metadata is not a JSON object');
   if (raw.format !== MODEL_FORMAT) fail(`config.format must be '${MODEL_FORMAT}', got ${JSON.stringify(raw.format) ?? 'nothing'}`);
-  const formatVersion = int(raw, 'formatVersion', 1, 1, 'config');
+  // The config's version is the metadata's (checked there to be 1 or 2): a range of one value.
+  const formatVersion = int(raw, 'formatVersion', +version, +version, 'config');
   const sparsecast = str(raw, 'sparsecast');
   const model = oneOf(raw, 'model', MODEL_NAMES);
   const cfg = validateCfg(raw.cfg, model);
@@ -351,19 +346,26 @@ function validateConfig(text: string): ModelConfig {
   const count = int(tf, 'count', 1, 6, 'config.timeFeatures');
   if (count !== TIME_FEATURE_COUNT[cfg.freq]) fail(`config.timeFeatures.count ${count} does not match freq '${cfg.freq}' (${TIME_FEATURE_COUNT[cfg.freq]})`);
   const csrThreshold = num(raw, 'csrThreshold', 0, 1, 'config');
-  const csrRaw = raw.csr;
-  if (!isObj(csrRaw)) fail('config.csr must be an object mapping weight names to dense shapes');
-  const csr: Record<string, number[]> = {};
-  for (const [name, shape] of Object.entries(csrRaw)) {
-    const s = intArray(shape, `config.csr['${name}']`, 0, MAX_MODEL_ELEMENTS, 8);
-    if (s.length < 2) fail(`config.csr['${name}'] must have rank ≥ 2, got [${s.join(', ')}]`);
-    csr[name] = s;
+  // Version 1 lists CSR weights as `csr: {name: shape}`; version 2 every sparse weight as `sparse: {name: entry}`.
+  const v1 = formatVersion === 1;
+  const key = v1 ? 'csr' : 'sparse';
+  const listed = raw[key];
+  if (!isObj(listed)) fail(`config.${key} must be an object`);
+  const sparse: Record<string, SparseEntry> = {};
+  for (const [name, v] of Object.entries(listed)) {
+    const where = `config.${key}['${name}']`;
+    // (Object(): a non-object entry fails on its missing encoding below, with its name.)
+    const e = v1 ? { encoding: 'csr', shape: v } : Object(v) as Obj;
+    const encoding = oneOf(e, 'encoding', SPARSE_ENCODINGS, where);
+    const shape = intArray(e.shape, where, 0, MAX_MODEL_ELEMENTS, 8);
+    if (shape.length < 2) fail(`${where} must have rank ≥ 2, got [${shape.join(', ')}]`);
+    sparse[name] = { encoding, shape, block: encoding === 'block' ? int(e, 'block', 2, 65536, where) : undefined };
   }
   const out: ModelConfig = {
     format: MODEL_FORMAT, formatVersion, sparsecast, model, cfg, features, target,
     scaler: { mean, std, columns: columns as string[] },
     timeFeatures: { encoding: 'timeF', freq: cfg.freq, count },
-    csrThreshold, csr,
+    csrThreshold, sparse,
   };
   if (raw.modelOptions !== undefined) {
     const mo = raw.modelOptions;
@@ -375,11 +377,6 @@ function validateConfig(text: string): ModelConfig {
     out.modelOptions = opts;
   }
   return out;
-}
-
-function toIndex(name: string, t: { dtype: SafeDType; data: SafeArray }): Int32Array {
-  if (t.dtype !== 'U8' && t.dtype !== 'U16' && t.dtype !== 'I32') fail(`tensor '${name}' is ${t.dtype}; CSR indices are U8, U16 or I32`);
-  return Int32Array.from(t.data as Uint8Array | Uint16Array | Int32Array);
 }
 
 function checkFinite(name: string, a: Float32Array): void {
@@ -394,7 +391,8 @@ export function readModelFile(bytes: Uint8Array): ModelFile {
   const st = readSafetensors(bytes, 'model file');
   const meta = st.metadata;
   if (meta.format !== MODEL_FORMAT) fail(`not a sparsecast model (metadata format ${JSON.stringify(meta.format) ?? 'missing'}, expected '${MODEL_FORMAT}')`);
-  if (meta.format_version !== String(MODEL_FORMAT_VERSION)) fail(`format version ${JSON.stringify(meta.format_version) ?? 'missing'} is not supported (this reader knows ${MODEL_FORMAT_VERSION})`);
+  const version = meta.format_version;
+  if (version !== '1' && version !== String(MODEL_FORMAT_VERSION)) fail(`format version ${JSON.stringify(version) ?? 'missing'} is not supported (this reader knows 1 to ${MODEL_FORMAT_VERSION})`);
   const crc = meta.crc32;
   if (typeof crc !== 'string' || !/^[0-9a-f]{8}$/.test(crc)) fail(`metadata crc32 must be 8 lowercase hex digits, got ${JSON.stringify(crc) ?? 'nothing'}`);
   const headerEnd = 8 + Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
@@ -403,59 +401,50 @@ export function readModelFile(bytes: Uint8Array): ModelFile {
   const actual = fileCrc(bytes, at).toString(16).padStart(8, '0');
   if (actual !== crc) fail(`checksum mismatch: the file's CRC-32 is ${actual}, its header says ${crc} (the file is corrupt or was edited)`);
   if (typeof meta.config !== 'string') fail('metadata has no config');
-  const config = validateConfig(meta.config);
+  const config = validateConfig(meta.config, version);
 
   const dense = new Map<string, { shape: number[]; data: Float32Array }>();
   const csr = new Map<string, CsrWeight>();
   let elements = 0;
-  const csrParts = new Set<string>();
-  for (const [name, shape] of Object.entries(config.csr)) {
-    const parts = ['values', 'col', 'row_ptr'].map((p) => `${name}.csr.${p}`);
-    const [vT, cT, rT] = parts.map((p) => st.tensors.get(p));
-    parts.forEach((p, i) => {
-      if (![vT, cT, rT][i]) fail(`config.csr lists '${name}' but tensor '${p}' is missing`);
-      csrParts.add(p);
-    });
-    const rows = shape[0]!;
-    const cols = shape.slice(1).reduce((a, b) => a * b, 1);
-    const size = rows * cols;
-    if (!Number.isSafeInteger(size) || size > MAX_MODEL_ELEMENTS) fail(`config.csr['${name}'] shape [${shape.join(', ')}] exceeds ${MAX_MODEL_ELEMENTS} elements`);
-    elements += size;
-    if (elements > MAX_MODEL_ELEMENTS) fail(`the tensors describe more than ${MAX_MODEL_ELEMENTS} elements`);
-    if (vT!.dtype !== 'F32') fail(`tensor '${parts[0]}' is ${vT!.dtype}; CSR values are F32`);
-    for (const [p, t] of [[parts[0]!, vT!], [parts[1]!, cT!], [parts[2]!, rT!]] as const) {
-      if (t.shape.length !== 1) fail(`tensor '${p}' must be 1-D, got [${t.shape.join(', ')}]`);
-    }
-    const values = vT!.data as Float32Array;
-    const colIdx = toIndex(parts[1]!, cT!);
-    const rowPtr = toIndex(parts[2]!, rT!);
-    const nnz = values.length;
+  /** Add n elements to the running total, refusing more than MAX_MODEL_ELEMENTS (a forged shape allocates nothing). */
+  const count = (n: number) => {
+    elements += n;
+    if (!(elements <= MAX_MODEL_ELEMENTS)) fail(`the tensors describe more than ${MAX_MODEL_ELEMENTS} elements`);
+  };
+  const parts = new Set<string>();
+  for (const [name, entry] of Object.entries(config.sparse)) {
+    const { shape, encoding } = entry;
+    count(shape.reduce((a, b) => a * b, 1));
+    // The decoder asks for each part its encoding has (sparse-encoding.ts); each is claimed as it is read.
+    const c = decodeSparse(name, entry, (p) => {
+      const part = `${name}.${encoding}.${p}`;
+      parts.add(part);
+      return st.tensors.get(part) ?? fail(`config lists '${name}' as ${encoding} but tensor '${part}' is missing`);
+    }, fail);
+    const { rows, cols, nnz, rowPtr, colIdx } = c;
     if (colIdx.length !== nnz) fail(`'${name}': ${colIdx.length} column indices for ${nnz} values`);
-    if (nnz > size) fail(`'${name}': ${nnz} stored values exceed the ${size} entries of [${shape.join(', ')}]`);
-    if (rowPtr.length !== rows + 1) fail(`'${name}': row_ptr has ${rowPtr.length} entries; [${shape.join(', ')}] has ${rows} rows, so ${rows + 1}`);
-    if (rowPtr[0] !== 0) fail(`'${name}': row_ptr[0] = ${rowPtr[0]} must be 0`);
+    if (rowPtr.length !== rows + 1 || rowPtr[0] !== 0 || rowPtr[rows] !== nnz) {
+      fail(`'${name}': row_ptr must hold ${rows + 1} entries (rows + 1) from 0 to nnz = ${nnz}, got ${rowPtr.length} from ${rowPtr[0]} to ${rowPtr[rowPtr.length - 1]}`);
+    }
     for (let r = 0; r < rows; r++) {
       const a = rowPtr[r]!;
       const b = rowPtr[r + 1]!;
-      if (b < a) fail(`'${name}': row_ptr decreases at row ${r} (${a} → ${b})`);
-      if (b > nnz) fail(`'${name}': row_ptr[${r + 1}] = ${b} exceeds nnz = ${nnz}`);
+      if (!(a <= b && b <= nnz)) fail(`'${name}': row_ptr decreases or passes nnz = ${nnz} at row ${r} (${a} → ${b})`);
       for (let p = a; p < b; p++) {
-        const c = colIdx[p]!;
-        if (c < 0 || c >= cols) fail(`'${name}': column index ${c} at entry ${p} (row ${r}) is outside [0, ${cols})`);
-        if (p > a && c <= colIdx[p - 1]!) fail(`'${name}': column indices of row ${r} do not increase at entry ${p} (${colIdx[p - 1]} then ${c})`);
+        const col = colIdx[p]!;
+        if (col < 0 || col >= cols) fail(`'${name}': column index ${col} at entry ${p} (row ${r}) is outside [0, ${cols})`);
+        if (p > a && col <= colIdx[p - 1]!) fail(`'${name}': column indices of row ${r} do not increase at entry ${p} (${colIdx[p - 1]} then ${col})`);
       }
     }
-    if (rowPtr[rows] !== nnz) fail(`'${name}': row_ptr ends at ${rowPtr[rows]}, not at nnz = ${nnz}`);
-    checkFinite(parts[0]!, values);
-    csr.set(name, { shape: [...shape], rows, cols, nnz, rowPtr, colIdx, values });
+    checkFinite(`${name}.${encoding}.values`, c.values);
+    csr.set(name, c);
   }
   for (const [name, t] of st.tensors) {
-    if (csrParts.has(name)) continue;
-    if (/\.csr\.(values|col|row_ptr)$/.test(name)) fail(`tensor '${name}' is a CSR part of a weight that config.csr does not list`);
-    if (config.csr[name]) fail(`'${name}' is stored both dense and as CSR`);
+    if (parts.has(name)) continue;
+    if (PART_NAME.test(name)) fail(`tensor '${name}' is a sparse part the config does not list`);
+    if (config.sparse[name]) fail(`'${name}' is stored both dense and as ${config.sparse[name]!.encoding}`);
     if (t.dtype !== 'F32') fail(`tensor '${name}' is ${t.dtype}; weights are F32`);
-    elements += t.data.length;
-    if (elements > MAX_MODEL_ELEMENTS) fail(`the tensors describe more than ${MAX_MODEL_ELEMENTS} elements`);
+    count(t.data.length);
     checkFinite(name, t.data as Float32Array);
     dense.set(name, { shape: t.shape, data: t.data as Float32Array });
   }

@@ -1,6 +1,7 @@
 /**
  * A trained model → one `.sc` model file (layout in src/io/model-file.ts) for `sparsecast/infer`: weights,
- * masked layers sparser than the threshold as CSR, scaler statistics, column names and time-feature settings.
+ * masked layers in their smallest exact encoding (dense, CSR, bitmask, fan_in, block: src/io/sparse-encoding.ts),
+ * scaler statistics, column names and time-feature settings.
  * Works on any backend (weights are read asynchronously) and needs no file system: `sparsecast export`, the
  * demo's worker and the library all write through here. The file is read back and bound to a fresh model
  * before it is returned: what we write, we can load.
@@ -15,7 +16,7 @@ import type { Forecaster } from '../models/forecaster.ts';
 import { FEDformer } from '../models/fedformer.ts';
 import {
   DEFAULT_CSR_THRESHOLD, MODEL_NAMES, TIME_FEATURE_COUNT, readModelFile, writeModelFile,
-  type ExportedModelName, type ModelConfigInput, type WeightInput,
+  type ExportedModelName, type ModelConfigInput, type WeightEncoding, type WeightInput,
 } from '../io/model-file.ts';
 import { bindModelFile } from '../infer/core.ts';
 import type { RunInfo } from './run-forecaster.ts';
@@ -29,7 +30,10 @@ export interface ExportSource {
 }
 
 export interface ExportOptions {
-  /** Masked layers with density below this are stored as CSR (default 0.5; 0: none, 1: all masked layers). */
+  /**
+   * Masked layers with density below this run through the CSR kernel at load, the others dense (default 0.5;
+   * 1: every masked Linear layer). 0 writes the dense twin: every layer stored and run dense.
+   */
   csrThreshold?: number;
 }
 
@@ -39,11 +43,15 @@ export interface ExportSummary {
   model: string;
   /** Weights stored dense. */
   dense: number;
-  /** Weights stored as CSR and run by the CSR kernel. */
+  /** Weights stored sparse and run by the CSR kernel. */
   csr: number;
-  /** Weights stored as CSR and expanded to dense at load (not a Linear / 1×1 convolution weight). */
+  /** Weights stored sparse below the threshold and expanded to dense at load (not a Linear / 1×1 convolution weight). */
   csr_expanded: number;
-  /** Numbers stored: dense elements plus CSR non-zeros. */
+  /** Weights stored sparse at or above the threshold density, expanded to dense at load (the dense product is faster). */
+  sparse_dense: number;
+  /** Parameters per stored encoding (dense, csr, bitmask, fan_in, block; buffers not counted). */
+  encodings: Record<WeightEncoding, number>;
+  /** Numbers stored: dense elements plus the sparse weights' active values. */
   stored_values: number;
   /** Trainable parameters (the dense count). */
   params: number;
@@ -130,13 +138,21 @@ export async function exportModel(source: ExportSource, opts: ExportOptions = {}
     return k;
   });
   let stored = 0;
-  for (const c of check.csr.values()) stored += c.nnz;
-  for (const d of check.dense.values()) stored += d.data.length;
+  const encodings: Record<WeightEncoding, number> = { dense: 0, csr: 0, bitmask: 0, fan_in: 0, block: 0 };
+  for (const c of check.csr.values()) {
+    stored += c.nnz;
+    encodings[c.encoding]++;
+  }
+  for (const [name, d] of check.dense) {
+    stored += d.data.length;
+    if (!buffers.has(name)) encodings.dense++;
+  }
+  const count = (k: string) => kinds.filter((x) => x === k).length;
   return {
     bytes,
     summary: {
-      bytes: bytes.length, model: info.model, dense: kinds.filter((k) => k === 'dense').length,
-      csr: kinds.filter((k) => k === 'csr').length, csr_expanded: kinds.filter((k) => k === 'csr→dense').length,
+      bytes: bytes.length, model: info.model, dense: count('dense'), csr: count('csr'), csr_expanded: count('csr→dense'),
+      sparse_dense: count('sparse→dense'), encodings,
       stored_values: stored, params: weights.filter((w) => !buffers.has(w.name)).reduce((a, w) => a + w.data.length, 0),
       csr_threshold: check.config.csrThreshold,
     },
