@@ -3,7 +3,8 @@
 // inference kernels loaded on demand by dist/infer.js when no module is passed (dist/infer-wasm.js), and the
 // plain-TypeScript kernels loaded on demand for `backend: 'js'` (dist/infer-js.js).
 //
-// The autograd tape is replaced by a no-op `record` (src/infer/no-tape.ts), so no tape or backward code ships;
+// The autograd tape is replaced by a no-op `record` (src/infer/no-tape.ts), so no tape or backward code ships
+// (and the multi-threaded GEMM plans by a stub, src/infer/no-gemm-threads.ts: the entry never has threads);
 // esbuild drops the calls to the empty `record`, and a second minify pass over each bundle drops the gradient
 // helpers only those calls referenced. Afterwards the bundles are checked: no `node:` imports, no eval / new
 // Function, no tape, no training or CSV code, no JS kernels in the entries; and the sizes are printed (gzip).
@@ -20,8 +21,12 @@ const outdir = process.argv[2] ? resolve(process.argv[2]) : join(root, 'dist');
 const tape = join(root, 'src', 'autograd', 'tape.ts');
 const noTape = join(root, 'src', 'infer', 'no-tape.ts');
 const backendsTs = join(root, 'src', 'infer', 'backends.ts');
+const gemmParallel = join(root, 'src', 'backend', 'wasm', 'kernels', 'gemm-parallel.ts');
+const noGemmThreads = join(root, 'src', 'infer', 'no-gemm-threads.ts');
 
-/** Route the tape to the no-op, and the on-demand parts (embedded kernels, JS kernels) to their own files. */
+/**
+ * Route the tape to the no-op, the multi-threaded GEMM plans to a stub (the inference backend has no thread
+ * pool), and the on-demand parts (embedded kernels, JS kernels) to their own files. */
 const inferPlugin = {
   name: 'sparsecast-infer',
   setup(b) {
@@ -29,6 +34,7 @@ const inferPlugin = {
       const p = resolve(args.resolveDir, args.path);
       return p === tape ? { path: noTape } : undefined;
     });
+    b.onResolve({ filter: /gemm-parallel\.ts$/ }, (args) => (resolve(args.resolveDir, args.path) === gemmParallel ? { path: noGemmThreads } : undefined));
     b.onResolve({ filter: /embedded-wasm\.ts$/ }, (args) => (args.importer.endsWith(join('infer', 'index.ts')) ? { path: './infer-wasm.js', external: true } : undefined));
     b.onResolve({ filter: /js-backend\.ts$/ }, (args) => (args.importer === backendsTs ? { path: './infer-js.js', external: true } : undefined));
   },

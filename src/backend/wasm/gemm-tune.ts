@@ -117,7 +117,8 @@ const COMPACT_CANDIDATES: readonly GemmBlocking[] = [
 
 type Fn = (...args: number[]) => number;
 
-const cache = new Map<string, GemmTuneEntry>();
+// Pure annotations: a bundle that never tunes (sparsecast/infer) drops this module's state with its code.
+const cache = /* @__PURE__ */ new Map<string, GemmTuneEntry>();
 
 /** The build a runtime runs ('wasm' or 'wasm-relaxed'): the two pack A differently and want different blocks. */
 export function gemmBuild(rt: WasmRuntime): string {
@@ -170,7 +171,7 @@ function fillSeeded(view: Float32Array, at: number, size: number, seed: number):
  * Process CPU time in ms where the runtime has it (Node, Deno's Node compatibility), else wall time: on a
  * shared machine other processes inflate wall time but not the CPU time of a kernel on the calling thread.
  */
-const cpuClock: () => number = (() => {
+const cpuClock: () => number = /* @__PURE__ */ (() => {
   const p = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process;
   if (p?.cpuUsage) {
     const cu = p.cpuUsage.bind(p);
