@@ -7,6 +7,8 @@ import { build } from 'esbuild';
 export async function buildCliBundle() {
   await build({
     bundle: true, format: 'esm', target: 'es2022', sourcemap: true, logLevel: 'warning',
+    // As the library bundles (build-dist.mjs): whitespace and syntax minified, names kept.
+    minifyWhitespace: true, minifySyntax: true, keepNames: true,
     entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', external: ['webgpu', 'bullmq', 'ioredis'],
   });
 }

@@ -79,7 +79,10 @@ function layersRan(e: Record<string, unknown>): string {
   const byFormat = e.sparse_layers as Record<string, number> | undefined;
   if (byFormat && typeof byFormat === 'object') {
     const parts = Object.entries(byFormat).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
-    const guard = e.sparse_guard === 'dense' ? ' (guard: dense)' : '';
+    // sparse_fallback: per workload (infer, infer_b1, step), whether the whole-model guard ran it dense.
+    const fb = e.sparse_fallback as Record<string, boolean> | undefined;
+    const back = fb && typeof fb === 'object' ? Object.entries(fb).filter(([, v]) => v).map(([k]) => k) : [];
+    const guard = back.length ? ` (guard: ${back.join(', ')} dense)` : '';
     return (parts.length ? parts.join(', ') : 'all dense') + guard;
   }
   return typeof e.csr_layers === 'number' ? `${e.csr_layers} csr` : '–';
