@@ -431,6 +431,10 @@ describe('the whole-model guard (wasm)', () => {
     infer(64); // other rows: the verdict does not apply, the layer's own trial decides
     const at64 = ex.layers.get('fc.weight')!.trials().find((t) => t.m === 64)!;
     expect(ex.paths()['fc.weight']).toBe(at64.chosen);
+    // A guard of other rows (whatever its verdict) neither decides nor erases the verdict on 512 rows.
+    expect((await ex.guard('forward', () => infer(64), 3)).rows).toEqual([64]);
+    infer();
+    expect(ex.paths()['fc.weight']).toBe('dense');
     const slowDense = await ex.guard('forward', () => {
       infer();
       if (ex.shared.forceDense) burn(30);

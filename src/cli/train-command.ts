@@ -268,8 +268,9 @@ export function resultJson(spec: RunSpec, parts: RunParts, trainer: Trainer, r: 
  * `step_ms_sparse`, `csr_layers` (how many masked layers ran as CSR in the batch inference), `sparse_layers`
  * (layers per sparse format in the batch inference, e.g. {"bsr": 19}; {} when all ran dense) and
  * `sparse_fallback` (per workload — infer, infer_b1, step — whether the guard sent the whole model back to
- * dense), `sparse_trial_ms` / `sparse_trial_cpu_ms` (what the per-layer trials cost, wall and CPU). Each figure is a median after a warm-up: of 3 runs
- * for the batch figures, of 15 for batch 1, whose few milliseconds a scheduler hiccup would otherwise swing.
+ * dense), `sparse_trial_ms` / `sparse_trial_cpu_ms` (what the per-layer trials cost, wall and CPU). Each figure is a median after a warm-up,
+ * dense and sparse interleaved in the same rounds: of 5 runs each for the batch figures, of 21 for batch 1,
+ * whose few milliseconds a scheduler hiccup would otherwise swing.
  * Empty when the run has no sparse execution. Runs after the final test, so the dropout draws it makes change
  * nothing reported.
  */
@@ -281,37 +282,54 @@ export async function sparseExecutionTimes(trainer: Trainer, ds: ForecastDataset
   const one = ds.batch('test', [0]);
   const trainBatch = ds.batch('train', Array.from({ length: Math.min(batchSize, ds.count('train')) }, (_, i) => i));
   const prev = [...ex.layers.values()][0]?.opts.mode ?? 'auto';
-  const median = async (runs: number, fn: () => unknown) => {
-    await fn();
-    const t: number[] = [];
-    for (let i = 0; i < runs; i++) {
+  /**
+   * Dense and sparse timed in the same rounds, the order alternating (drift and other processes hit both
+   * alike), after a warm-up of each; medians of `rounds` each. Timing all-dense first and sparse afterwards
+   * let a busy spell land on one side only (the same model measured 46 and 69 ms dense in two runs).
+   */
+  const interleaved = async (rounds: number, fn: () => unknown) => {
+    const timeOnce = async (mode: 'dense' | 'auto') => {
+      ex.setOptions({ mode });
       const t0 = performance.now();
       await fn();
-      t.push(performance.now() - t0);
+      return performance.now() - t0;
+    };
+    await timeOnce('dense');
+    await timeOnce('auto');
+    const dense: number[] = [];
+    const sparse: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      if (r % 2 === 0) {
+        dense.push(await timeOnce('dense'));
+        sparse.push(await timeOnce('auto'));
+      } else {
+        sparse.push(await timeOnce('auto'));
+        dense.push(await timeOnce('dense'));
+      }
     }
-    return +t.sort((a, b) => a - b)[runs >> 1]!.toFixed(2);
-  };
-  const time = async (mode: 'dense' | 'auto') => {
-    ex.setOptions({ mode });
-    // 'auto': each workload's whole-model guard right before it is timed (its warm-up runs the layer trials).
-    const guard = async (pass: 'forward' | 'training', run: () => unknown) => (mode === 'auto' ? (await ex.guard(pass, run, 3)).fell_back : false);
-    const inferBack = await guard('forward', () => trainer.predict(batch));
-    const infer = await median(3, () => trainer.predict(batch));
-    const csr = Object.values(ex.paths()).filter((p) => p === 'csr').length; // the paths the batch took
-    const formats = ex.sparseLayers();
-    const b1Back = await guard('forward', () => trainer.predict(one));
-    const inferB1 = await median(15, () => trainer.predict(one));
-    const stepBack = await guard('training', () => trainer.lossAndGradients(trainBatch));
-    const step = await median(3, () => trainer.lossAndGradients(trainBatch));
-    return { infer, inferB1, step, csr, formats, fallback: { infer: inferBack, infer_b1: b1Back, step: stepBack } };
+    const med = (xs: number[]) => +xs.sort((a, b) => a - b)[xs.length >> 1]!.toFixed(2);
+    return { dense: med(dense), sparse: med(sparse) };
   };
   try {
-    const dense = await time('dense');
-    const sparse = await time('auto');
+    ex.setOptions({ mode: 'auto' });
+    // Each workload: auto's whole-model guard (its warm-up runs the layer trials), then the timing. The guard
+    // keeps one verdict per row count, so batch 32's stands while batch 1's is taken.
+    const inferBack = (await ex.guard('forward', () => trainer.predict(batch), 3)).fell_back;
+    await trainer.predict(batch);
+    const csr = Object.values(ex.paths()).filter((p) => p === 'csr').length; // the paths the batch took
+    const formats = ex.sparseLayers();
+    const infer = await interleaved(5, () => trainer.predict(batch));
+    ex.setOptions({ mode: 'auto' });
+    const b1Back = (await ex.guard('forward', () => trainer.predict(one), 3)).fell_back;
+    const inferB1 = await interleaved(21, () => trainer.predict(one));
+    ex.setOptions({ mode: 'auto' });
+    const stepBack = (await ex.guard('training', () => trainer.lossAndGradients(trainBatch), 3)).fell_back;
+    const step = await interleaved(5, () => trainer.lossAndGradients(trainBatch));
     return {
-      infer_ms_dense: dense.infer, infer_ms_sparse: sparse.infer, infer_b1_ms_dense: dense.inferB1, infer_b1_ms_sparse: sparse.inferB1,
-      step_ms_dense: dense.step, step_ms_sparse: sparse.step, csr_layers: sparse.csr, sparse_layers: sparse.formats,
-      sparse_fallback: sparse.fallback, sparse_trial_ms: +ex.shared.trialMs.toFixed(1), sparse_trial_cpu_ms: +ex.shared.trialCpuMs.toFixed(1),
+      infer_ms_dense: infer.dense, infer_ms_sparse: infer.sparse, infer_b1_ms_dense: inferB1.dense, infer_b1_ms_sparse: inferB1.sparse,
+      step_ms_dense: step.dense, step_ms_sparse: step.sparse, csr_layers: csr, sparse_layers: formats,
+      sparse_fallback: { infer: inferBack, infer_b1: b1Back, step: stepBack }, sparse_trial_ms: +ex.shared.trialMs.toFixed(1),
+      sparse_trial_cpu_ms: +ex.shared.trialCpuMs.toFixed(1),
     };
   } finally {
     ex.setOptions({ mode: prev });

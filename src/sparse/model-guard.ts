@@ -43,12 +43,16 @@ const median = (xs: number[]) => {
 export async function guardModel(ex: SparseExecution, pass: Pass, run: () => unknown, rounds = 5): Promise<GuardResult> {
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`sparse execution guard: rounds must be a positive integer, got ${rounds}`);
   const shared = ex.shared;
-  // A new verdict for this pass: forget the old ones (they may cover other row counts of the same pass).
-  for (const key of [...shared.denseFallback]) if (key.startsWith(`${pass}:`)) shared.denseFallback.delete(key);
+  // A new verdict for the row counts this run reaches: the pass's verdicts are lifted for the warm-up (which must
+  // take the per-layer choice to run its trials), and those of other row counts put back after it — a verdict
+  // on batch-1 inference neither decides nor erases batch 32's.
+  const stashed = [...shared.denseFallback].filter((k) => k.startsWith(`${pass}:`));
+  for (const k of stashed) shared.denseFallback.delete(k);
   shared.forceDense = false;
   for (const e of ex.layers.values()) e.lastKey = null;
   await run(); // warm-up; runs the per-layer trials still pending
   const keys = new Set([...ex.layers.values()].map((e) => e.lastKey).filter((k): k is string => k !== null && k.startsWith(`${pass}:`)));
+  for (const k of stashed) if (!keys.has(k)) shared.denseFallback.add(k);
   const rows = [...keys].map((k) => Number(k.slice(pass.length + 1))).sort((a, b) => a - b);
   const paths = Object.values(ex.paths()) as Array<ExecPath | null>;
   const chosen_layers = ex.sparseLayers();
