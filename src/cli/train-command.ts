@@ -314,16 +314,16 @@ export async function sparseExecutionTimes(trainer: Trainer, ds: ForecastDataset
     ex.setOptions({ mode: 'auto' });
     // Each workload: auto's whole-model guard (its warm-up runs the layer trials), then the timing. The guard
     // keeps one verdict per row count, so batch 32's stands while batch 1's is taken.
-    const inferBack = (await ex.guard('forward', () => trainer.predict(batch), 3)).fell_back;
+    const inferBack = (await ex.guard('forward', () => trainer.predict(batch), 5)).fell_back;
     await trainer.predict(batch);
     const csr = Object.values(ex.paths()).filter((p) => p === 'csr').length; // the paths the batch took
     const formats = ex.sparseLayers();
     const infer = await interleaved(5, () => trainer.predict(batch));
     ex.setOptions({ mode: 'auto' });
-    const b1Back = (await ex.guard('forward', () => trainer.predict(one), 3)).fell_back;
+    const b1Back = (await ex.guard('forward', () => trainer.predict(one), 7)).fell_back;
     const inferB1 = await interleaved(21, () => trainer.predict(one));
     ex.setOptions({ mode: 'auto' });
-    const stepBack = (await ex.guard('training', () => trainer.lossAndGradients(trainBatch), 3)).fell_back;
+    const stepBack = (await ex.guard('training', () => trainer.lossAndGradients(trainBatch), 5)).fell_back;
     const step = await interleaved(5, () => trainer.lossAndGradients(trainBatch));
     return {
       infer_ms_dense: infer.dense, infer_ms_sparse: infer.sparse, infer_b1_ms_dense: inferB1.dense, infer_b1_ms_sparse: inferB1.sparse,
