@@ -33,6 +33,7 @@ import type { Tensor } from '../src/tensor/tensor.ts';
 import { engine } from '../src/tensor/engine.ts';
 import { crossoverEntry, randomMask, transposeMask } from '../src/sparse/crossover.ts';
 import { emit } from './stats.ts';
+import { trialData as rand } from '../src/backend/timing.ts';
 
 export const SPARSITY_SHAPES = {
   full: [[3072, 512, 512], [3072, 512, 2048], [3072, 2048, 512]],
@@ -43,16 +44,6 @@ export const SWEEP_DENSITIES = [1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 
 type Pattern = 'unstructured' | '2:4' | '1:4' | 'block4x4';
 type Pass = 'forward' | 'backward';
 type SparseKernel = 'csr' | 'bsr4x4';
-
-function rand(size: number, seed: number): Float32Array {
-  const out = new Float32Array(size);
-  let s = seed >>> 0;
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 4294967296 - 0.5;
-  }
-  return out;
-}
 
 /** A mask [n, k] of the pattern at `density` (seeded). */
 export function patternMask(pattern: Pattern, n: number, k: number, density: number, seed = 7): Uint8Array {

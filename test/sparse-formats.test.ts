@@ -19,7 +19,7 @@ import { enableSparseExecution, type ExecMode } from '../src/sparse/sparse-exec.
 import { BsrPattern } from '../src/sparse/exec-bsr.ts';
 import { fanInPattern } from '../src/sparse/exec-fan-in.ts';
 import { candidates, maskSignature, materialChange } from '../src/sparse/path-choice.ts';
-import { cpuClock } from '../src/sparse/crossover.ts';
+import { cpuClock } from '../src/backend/timing.ts';
 import { structuredInitMask, UNSTRUCTURED } from '../src/sparse/structure.ts';
 import { createModel } from '../src/models/index.ts';
 import { defaultConfig } from '../src/models/config.ts';

@@ -24,6 +24,7 @@
  * them (each run waits for its result) and fills the cache.
  */
 import type { Backend, CsrStorage, Storage } from '../backend/kernels.ts';
+import { cpuClock, trialData as rand } from '../backend/timing.ts';
 
 export type Pass = 'forward' | 'training';
 
@@ -48,16 +49,6 @@ const cache = new Map<string, CrossoverEntry>();
 
 function key(backend: string, m: number, n: number, k: number, pass: Pass): string {
   return `${backend}:${Math.min(m, TRIAL_ROWS)}x${n}x${k}:${pass}`;
-}
-
-function rand(size: number, seed: number): Float32Array {
-  const out = new Float32Array(size);
-  let s = seed >>> 0;
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 4294967296 - 0.5;
-  }
-  return out;
 }
 
 /** A random u8 mask of `size` entries with about `density`·size ones (seeded) and its count. */
@@ -98,21 +89,6 @@ async function timeOnce(be: Backend, fn: () => Storage[]): Promise<number> {
   return ms;
 }
 
-/**
- * Process CPU time in ms where the runtime has it (Node, Deno's Node compatibility), else wall time: on a
- * shared machine other processes inflate wall time but not the CPU time of a single-threaded kernel.
- */
-export const cpuClock: () => number = (() => {
-  const p = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process;
-  if (p?.cpuUsage) {
-    const cu = p.cpuUsage.bind(p);
-    return () => {
-      const u = cu();
-      return (u.user + u.system) / 1000;
-    };
-  }
-  return () => performance.now();
-})();
 
 function timeOnceSync(be: Backend, fn: () => Storage[]): number {
   const t0 = cpuClock();

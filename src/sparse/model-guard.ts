@@ -15,7 +15,7 @@
  * 'training'), and leave no state behind that changes a later run: gradients it makes are the caller's to free,
  * and with dropout on it draws random numbers (run it in eval mode, or before any draw that matters).
  */
-import { cpuClock } from './crossover.ts';
+import { cpuClock } from '../backend/timing.ts';
 import type { ExecPath, SparseFormat } from './exec-format.ts';
 import type { Pass } from './path-choice.ts';
 import type { SparseExecution } from './sparse-exec.ts';

@@ -25,7 +25,7 @@
 import type { Backend, Storage } from '../backend/kernels.ts';
 import { bsrBlockCount } from './exec-bsr.ts';
 import type { ExecPath, FormatExec, SparseFormat } from './exec-format.ts';
-import { cpuClock } from './crossover.ts';
+import { cpuClock, trialData as rand } from '../backend/timing.ts';
 
 export type Pass = 'forward' | 'training';
 
@@ -101,16 +101,6 @@ export interface PathTrial {
   trialMs: number;
   /** The same in process CPU ms (wall time on a shared machine counts other processes too). */
   trialCpuMs: number;
-}
-
-function rand(size: number, seed: number): Float32Array {
-  const out = new Float32Array(size);
-  let s = seed >>> 0;
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 4294967296 - 0.5;
-  }
-  return out;
 }
 
 /**

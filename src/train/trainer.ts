@@ -174,16 +174,7 @@ export class Trainer {
     const offset = this.modelRng.offset;
     const run = () => {
       this.model.eval();
-      const loss = tidy(() => {
-        const { out, target } = this.forward(b);
-        return engine.keep(mseLoss(out, target));
-      });
-      try {
-        backward(loss);
-      } finally {
-        this.adam.zeroGrad();
-        loss.dispose();
-      }
+      this.gradientsDropped(b);
     };
     try {
       await ex.guard('training', run, 3);
@@ -263,6 +254,11 @@ export class Trainer {
    */
   lossAndGradients(b: Batch): void {
     this.model.train();
+    this.gradientsDropped(b);
+  }
+
+  /** Forward, loss and backward of one batch in the model's current mode; the gradients are dropped. */
+  private gradientsDropped(b: Batch): void {
     const loss = tidy(() => {
       const { out, target } = this.forward(b);
       return engine.keep(mseLoss(out, target));

@@ -36,6 +36,7 @@
  * chosen blocking to every thread's share.
  */
 import type { WasmRuntime } from './runtime.ts';
+import { cpuClock } from '../timing.ts';
 
 /**
  * A blocking of the dense GEMM: depth KC, rows MC (a multiple of 4), columns NC (a multiple of 8), and whether
@@ -167,21 +168,6 @@ function fillSeeded(view: Float32Array, at: number, size: number, seed: number):
   }
 }
 
-/**
- * Process CPU time in ms where the runtime has it (Node, Deno's Node compatibility), else wall time: on a
- * shared machine other processes inflate wall time but not the CPU time of a kernel on the calling thread.
- */
-const cpuClock: () => number = /* @__PURE__ */ (() => {
-  const p = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process;
-  if (p?.cpuUsage) {
-    const cu = p.cpuUsage.bind(p);
-    return () => {
-      const u = cu();
-      return (u.user + u.system) / 1000;
-    };
-  }
-  return () => performance.now();
-})();
 
 /**
  * The candidates that differ on an m×n×k product (op(A) transposed: transA), first of each kind kept: a KC ≥ k
