@@ -2,7 +2,7 @@
 // refuses an unknown flag naming the closest known one, refuses an out-of-range value naming the flag and the
 // range, and writes no --out folder when it refuses; --help, -h and --version answer with exit code 0. Each
 // case below was a reproduced defect (a flag silently ignored, or a bad value failing late and obscurely).
-import { describe, expect, it, beforeAll } from 'vitest';
+import { describe, expect, it, beforeAll, vi } from 'vitest';
 import { runCliAsync } from './shared/cli.ts';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -186,6 +186,23 @@ describe('parseCommandArgs', () => {
     expect(a.flags.get('train_epochs')).toBe('10');
     expect(a.switches.has('resume')).toBe(true);
     expect(a.flags.get('data')).toBe(DATA);
+  });
+
+  it('a model flag the model does not read is accepted, as TSLib accepts it, with a warning naming its readers', () => {
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let lines: string[];
+    try {
+      train('--model', 'Transformer', '--p_hidden_dims', '32,32', '--factor', '3');
+      train('--model', 'NSTransformer', '--p_hidden_dims', '32,32');
+      train('--model', 'Informer', '--factor', '3', '--distil');
+      lines = spy.mock.calls.map((c) => String(c[0]));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines).toEqual([
+      'warning: --p_hidden_dims is read by NSTransformer only; --model Transformer trains the same without it\n',
+      'warning: --factor is read by Informer, Autoformer only; --model Transformer trains the same without it\n',
+    ]);
   });
 
   it('TSLib flags without a counterpart get a hint, not a guess', () => {
