@@ -65,24 +65,8 @@ export function denseFanInTWasm(rt: WasmRuntime, x: Storage, m: number, w: FanIn
   const K = 'denseFanInT';
   checkDim(K, 'm', m);
   const p = validateFanIn(rt, K, w);
-  const nIn = w.cols;
-  const n = w.rows;
-  checkSize(K, `x [${m}, ${nIn}]`, x, m * nIn, 'f32');
-  const out = rt.alloc(m * n, 'f32', false);
-  const px = rt.ptr(x, K);
-  const wsBytes = rt.exports.denseFanInTWorkspaceBytes as Fn;
-  const T = threadsFor(rt, w.live * w.k * m, MIN_SPARSE_MACS_PER_THREAD);
-  rt.withTemp((tmp) => {
-    rt.parallel('denseFanInT', splitRange(m, T, 4).map(([r0, r1]) => {
-      if (r1 <= r0) return null;
-      const bytes = wsBytes(r1 - r0, nIn, n);
-      return [
-        r1 - r0, nIn, px + 4 * r0 * nIn, n, w.k, w.live, p.liveRows, p.colIdx, p.values, out.ptr + 4 * r0 * n,
-        bytes > 0 ? tmp.bytes(bytes) : 0,
-      ];
-    }));
-  });
-  return out;
+  checkSize(K, `x [${m}, ${w.cols}]`, x, m * w.cols, 'f32');
+  return fanInRowSplit(rt, K, m, w, p, rt.ptr(x, K), w.cols, w.rows);
 }
 
 export function denseToFanInWasm(
@@ -137,18 +121,27 @@ export function fanInDenseWasm(rt: WasmRuntime, g: Storage, m: number, w: FanInS
   checkDim(K, 'm', m);
   const p = validateFanIn(rt, K, w);
   checkBackwardInputs(K, m, w, g);
-  const n = w.rows;
-  const nIn = w.cols;
-  const out = rt.alloc(m * nIn, 'f32', false);
-  const pg = rt.ptr(g, K);
-  const wsBytes = rt.exports.fanInDenseWorkspaceBytes as Fn;
+  return fanInRowSplit(rt, K, m, w, p, rt.ptr(g, K), w.rows, w.cols);
+}
+
+/**
+ * The row split shared by the two fan-in products over the condensed W: `kernel` (denseFanInT: in = X [m, cols],
+ * out [m, rows]; fanInDense: in = G [m, rows], out [m, cols]) on rows [r0, r1) of its input per thread, each
+ * with its own workspace (`<kernel>WorkspaceBytes(rows, inWidth, outWidth)`).
+ */
+function fanInRowSplit(
+  rt: WasmRuntime, kernel: 'denseFanInT' | 'fanInDense', m: number, w: FanInStorage, p: ReturnType<typeof validateFanIn>,
+  pIn: number, inWidth: number, outWidth: number,
+): Storage {
+  const out = rt.alloc(m * outWidth, 'f32', false);
+  const wsBytes = rt.exports[`${kernel}WorkspaceBytes`] as Fn;
   const T = threadsFor(rt, w.live * w.k * m, MIN_SPARSE_MACS_PER_THREAD);
   rt.withTemp((tmp) => {
-    rt.parallel('fanInDense', splitRange(m, T, 4).map(([r0, r1]) => {
+    rt.parallel(kernel, splitRange(m, T, 4).map(([r0, r1]) => {
       if (r1 <= r0) return null;
-      const bytes = wsBytes(r1 - r0, n, nIn);
+      const bytes = wsBytes(r1 - r0, inWidth, outWidth);
       return [
-        r1 - r0, n, pg + 4 * r0 * n, nIn, w.k, w.live, p.liveRows, p.colIdx, p.values, out.ptr + 4 * r0 * nIn,
+        r1 - r0, inWidth, pIn + 4 * r0 * inWidth, outWidth, w.k, w.live, p.liveRows, p.colIdx, p.values, out.ptr + 4 * r0 * outWidth,
         bytes > 0 ? tmp.bytes(bytes) : 0,
       ];
     }));
