@@ -7,7 +7,7 @@
  * file. Then the README's Library examples: each code block equals its file, and both files run.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -164,6 +164,18 @@ describe('loadRun: a saved run → the forecaster of sparsecast/infer', () => {
       const cli = runCli(['eval', '--checkpoint', dir]);
       expect(cli.status, cli.stderr).toBe(0);
       expect((JSON.parse(cli.stdout.trim()) as { mse: number }).mse).toBe(+fitted.result.test.mse.toFixed(6));
+      // A run saved without a data file: eval says what it needs instead of guessing one.
+      const bare = join(work, 'run-no-data');
+      mkdirSync(bare);
+      const { data: _data, ...config } = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+      writeFileSync(join(bare, 'config.json'), JSON.stringify(config));
+      copyFileSync(join(dir, 'model.safetensors'), join(bare, 'model.safetensors'));
+      const noData = runCli(['eval', '--checkpoint', bare]);
+      expect(noData.status).toBe(1);
+      expect(noData.stderr).toMatch(/run-no-data\/config\.json records no data file; pass --data FILE/);
+      const withData = runCli(['eval', '--checkpoint', bare, '--data', 'data/ETTh1.csv']);
+      expect(withData.status, withData.stderr).toBe(0);
+      expect(JSON.parse(withData.stdout.trim()).mse).toBe(+fitted.result.test.mse.toFixed(6));
     } finally {
       loaded.dispose();
       fromBytes.dispose();
@@ -194,6 +206,19 @@ describe('loadRun: a saved run → the forecaster of sparsecast/infer', () => {
       const after = await run.forecastAfter(run.dataset(table, { purpose: 'predict', file: 'ETTh1.csv' }));
       const rows = readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').slice(1).map(Number));
       expect(rows.flat()).toEqual(Array.from(after.values, (v) => +v.toPrecision(7)));
+      // `sparsecast eval` goes through the same loader: train's JSON line again, field for field (the run's
+      // training record copied from it), and the sparse-execution timings of the loaded, masked model.
+      const e = runCli(['eval', '--checkpoint', dir]);
+      expect(e.status, e.stderr).toBe(0);
+      const evaluated = JSON.parse(e.stdout.trim()) as Record<string, unknown>;
+      for (const k of ['model', 'data', 'pred_len', 'method', 'backend', 'mse', 'mae', 'params', 'nnz', 'sparsity', 'masked_sparsity', 'flops_dense',
+        'flops_sparse', 'epochs_run', 'train_seconds', 'best_val', 'controller_seconds', 'naive_mse', 'naive_mae', 'val_batches']) {
+        expect(evaluated[k], k).toEqual(reported[k]);
+      }
+      expect(evaluated.method).toBe('pals');
+      for (const k of ['infer_ms_dense', 'infer_ms_sparse', 'infer_b1_ms_dense', 'infer_b1_ms_sparse', 'step_ms_dense', 'step_ms_sparse']) {
+        expect(evaluated[k], k).toBeGreaterThan(0);
+      }
     } finally {
       run.dispose();
     }

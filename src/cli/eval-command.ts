@@ -7,89 +7,120 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCommandArgs } from './flags.ts';
+import type { ParsedArgs } from './args.ts';
 import { EVAL, PREDICT } from './commands.ts';
 import { initBackend, threadsFlag } from './backends.ts';
-import { loadRun } from '../run/load-run.ts';
+import { loadRun, readRunConfig } from '../run/load-run.ts';
+import type { RunForecaster } from '../run/run-forecaster.ts';
+import type { SavedRunConfig } from '../run/saved-run.ts';
 import { parseCsvBytes } from '../data/csv.ts';
-import { buildRun, resultJson, sparseExecutionTimes, type RunParts, type RunSpec, type TrainedData } from './train-command.ts';
-import { readModelWeights } from '../io/model-weights.ts';
+import type { Batch, ForecastDataset } from '../data/forecast-dataset.ts';
+import { resultJson, sparseExecutionTimes, type ResultFields, type TimedWorkloads } from './train-command.ts';
 import { assertFiniteMetrics } from './result-check.ts';
-import { Trainer } from '../train/trainer.ts';
 import { loadCheckpoint } from '../train/checkpoint.ts';
-import { timeFeatures, toEpochMs, type CalendarTime } from '../data/time-features.ts';
-import type { Batch } from '../data/forecast-dataset.ts';
+import { naiveRepeatLast } from '../train/baseline.ts';
+import { gradientsDropped } from '../train/forecast-loss.ts';
+import { toEpochMs } from '../data/time-features.ts';
 import { exitOnInterrupt } from './interrupt.ts';
 import { yieldToEventLoop } from '../train/yield.ts';
 
-interface SavedRun extends RunSpec {
-  scaler: { mean: number[]; std: number[]; columns: string[] };
+/** Warnings of the data readers go to stderr, one line each, so stdout keeps its one JSON line. */
+const warn = (message: string) => process.stderr.write(`warning: ${message}\n`);
+
+/** A setting `sparsecast train` records in config.json (a library-saved run may lack it). */
+function recorded<T>(config: SavedRunConfig, key: string, ok: (v: unknown) => boolean): T | undefined {
+  const v = config[key];
+  return v !== undefined && ok(v) ? (v as T) : undefined;
 }
 
-function readRun(dir: string): SavedRun {
-  const path = join(dir, 'config.json');
-  if (!existsSync(path)) throw new Error(`sparsecast: ${dir} has no config.json (is it a --out folder of sparsecast train?)`);
-  const run = JSON.parse(readFileSync(path, 'utf8')) as SavedRun;
-  if (!Array.isArray(run.scaler?.columns)) throw new Error(`${path}: no scaler.columns; the trained column names are needed to read a data file by name`);
-  return run;
+/** `--backend` / `--threads`, else the run's recorded ones (wasm, one thread by default), initialised. */
+async function initRunBackend(args: ParsedArgs, config: SavedRunConfig): Promise<string> {
+  const backend = args.flags.get('backend') ?? recorded<string>(config, 'backend', (v) => typeof v === 'string') ?? 'wasm';
+  const threads = args.flags.has('threads') ? threadsFlag(args) : recorded<number>(config, 'threads', Number.isInteger);
+  await initBackend(backend, { threads });
+  return backend;
 }
 
-/** The trained scaler and column names (not refit on the file: the model learned these statistics). */
-function trainedData(run: SavedRun, purpose: TrainedData['purpose']): TrainedData {
-  return { scaler: { mean: Float32Array.from(run.scaler.mean), std: Float32Array.from(run.scaler.std) }, columns: run.scaler.columns, purpose };
-}
-
-/** `eval` and `predict`'s bare switches. */
-
-/** Load model.safetensors (TSLib keys, optional `mask.<name>`) into a built run. */
-function loadModel(dir: string, parts: RunParts): void {
-  const path = join(dir, 'model.safetensors');
-  const file = readModelWeights(path);
-  const values = new Map<string, Float32Array>();
-  const masks = new Map<string, Uint8Array>();
-  for (const [k, t] of file.tensors) {
-    if (k.startsWith('mask.')) masks.set(k.slice(5), t.data as Uint8Array);
-    else {
-      if (t.dtype !== 'F32') throw new Error(`${path}: tensor '${k}' is ${t.dtype}; model weights must be F32`);
-      values.set(k, t.data as Float32Array);
+/**
+ * The run's training record for the JSON line: the figures train printed (result.json), else what its last
+ * checkpoint recorded; none for a run saved without either (a library `saveRun`, an import).
+ */
+function trainingRecord(dir: string): ResultFields['training'] {
+  const result = join(dir, 'result.json');
+  if (existsSync(result)) {
+    const r = JSON.parse(readFileSync(result, 'utf8')) as Record<string, unknown>;
+    if (typeof r.epochs_run === 'number' && typeof r.train_seconds === 'number') {
+      return {
+        epochsRun: r.epochs_run, trainSeconds: r.train_seconds, bestVal: typeof r.best_val === 'number' ? r.best_val : NaN,
+        controllerSeconds: typeof r.controller_seconds === 'number' ? r.controller_seconds : undefined,
+      };
     }
   }
-  parts.model.loadStateDict(values);
-  const m = parts.controller.masking;
-  if (m) {
-    for (const l of m.layers) if (!masks.has(l.name)) masks.set(l.name, new Uint8Array(l.param.size).fill(1));
-    m.load(masks);
-  }
+  const ckpt = join(dir, 'checkpoint.safetensors');
+  if (!existsSync(ckpt)) return undefined;
+  const state = loadCheckpoint(ckpt).state as { history?: unknown[]; trainSeconds?: number; bestVal?: number };
+  return { epochsRun: state.history?.length ?? 0, trainSeconds: state.trainSeconds ?? 0, bestVal: state.bestVal ?? NaN };
+}
+
+/**
+ * A loaded run's timed workloads for sparseExecutionTimes: its forecasts, and a training pass (forward and
+ * backward in train mode, gradients dropped) of the same model — what a step of fine-tuning it would cost.
+ */
+function runWorkloads(run: RunForecaster, ds: ForecastDataset): TimedWorkloads {
+  const { seqLen, labelLen, predLen, features } = ds.opts;
+  const shape = { seqLen, labelLen, predLen, features, channels: ds.channels, markDim: ds.markDim };
+  return {
+    sparseExec: run.sparseExecution,
+    predict: (b: Batch) => run.predict(b),
+    lossAndGradients: (b: Batch) => {
+      run.model.train();
+      try {
+        gradientsDropped(run.model, b, shape);
+      } finally {
+        run.model.eval();
+      }
+    },
+  };
 }
 
 export async function evalCommand(argv: string[]): Promise<void> {
   const args = parseCommandArgs(EVAL, argv);
   const dir = args.flags.get('checkpoint')!;
-  const run = readRun(dir);
+  // The saved run → forecaster (src/run/load-run.ts, the library's loader, as predict and export use it): the
+  // model, its masks and the trained scaler; no training data set, sparsity controller or Trainer.
+  const config = readRunConfig(dir);
   const interrupt = exitOnInterrupt('eval');
-  if (args.flags.has('backend')) run.backend = args.flags.get('backend')!;
-  if (args.flags.has('threads')) run.threads = threadsFlag(args);
-  run.strictDates = args.switches.has('strict_dates');
+  const batchSize = recorded<number>(config, 'batchSize', Number.isInteger) ?? 32;
   // The test split of the given file (TSLib's borders for the run's data kind), else of the training file;
   // the JSON line's `data` names the file scored.
-  const spec: SavedRun = { ...run, data: args.flags.get('data') ?? run.data };
-  process.stderr.write(`eval: scoring ${dir} on the test split of ${spec.data}\n`);
-  const parts = await buildRun(spec, spec.data, trainedData(run, 'eval'));
-  loadModel(dir, parts);
-  const trainer = new Trainer(parts.model, parts.ds, parts.modelRng, { ...spec, epochs: spec.epochs, controller: parts.controller });
-  const test = (await trainer.evaluate('test')).metrics;
-  const state = existsSync(join(dir, 'checkpoint.safetensors')) ? (loadCheckpoint(join(dir, 'checkpoint.safetensors')).state as { history?: unknown[]; trainSeconds?: number; bestVal?: number }) : {};
-  const json = {
-    ...resultJson(spec, parts, trainer, {
-      test, epochsRun: state.history?.length ?? 0, trainSeconds: state.trainSeconds ?? 0, bestVal: state.bestVal ?? NaN,
-    }),
-    ...(await sparseExecutionTimes(trainer, parts.ds, spec.batchSize)),
-  };
-  interrupt.dispose();
-  console.log(JSON.stringify(json));
-  trainer.dispose();
-  parts.controller.dispose();
-  parts.model.dispose();
-  assertFiniteMetrics('sparsecast eval', json);
+  const data = args.flags.get('data') ?? recorded<string>(config, 'data', (v) => typeof v === 'string');
+  if (!data) throw new Error(`sparsecast eval: ${join(dir, 'config.json')} records no data file; pass --data FILE`);
+  process.stderr.write(`eval: scoring ${dir} on the test split of ${data}\n`);
+  const backend = await initRunBackend(args, config);
+  const run = loadRun(dir);
+  try {
+    const table = parseCsvBytes(readFileSync(data), { file: data, onWarning: warn });
+    const ds = run.dataset(table, { purpose: 'eval', file: data, batchSize, strictDates: args.switches.has('strict_dates'), onWarning: warn });
+    const test = (await run.evaluate(ds, { batchSize })).metrics;
+    const sparse = config.sparse as { method?: unknown } | undefined;
+    const valBatches = recorded<number>(config, 'valBatches', Number.isInteger);
+    const json = {
+      ...resultJson({
+        model: run.info.model, data, predLen: run.config.predLen, backend,
+        method: typeof sparse?.method === 'string' ? sparse.method : run.masks.size ? 'masked' : 'dense',
+        test, naive: naiveRepeatLast(ds, batchSize), accounting: run.accounting(), flops: run.flops(),
+        training: trainingRecord(dir), valBatches,
+      }),
+      // The file's test windows stand in for training batches in the step timing: only their shape matters,
+      // and a file given with --data need not hold the run's training rows.
+      ...(await sparseExecutionTimes(runWorkloads(run, ds), ds, batchSize, 'test')),
+    };
+    interrupt.dispose();
+    console.log(JSON.stringify(json));
+    assertFiniteMetrics('sparsecast eval', json);
+  } finally {
+    run.dispose();
+  }
 }
 
 function formatDate(t: number): string {
@@ -103,20 +134,16 @@ export async function predictCommand(argv: string[]): Promise<void> {
   const dir = args.flags.get('checkpoint')!;
   const data = args.flags.get('data')!;
   const out = args.flags.get('out') ?? 'forecast.csv';
-  const spec = readRun(dir);
+  const config = readRunConfig(dir);
   const interrupt = exitOnInterrupt('predict');
   process.stderr.write(`predict: forecasting the end of ${data} with ${dir}\n`);
-  spec.strictDates = args.switches.has('strict_dates');
-  if (args.flags.has('backend')) spec.backend = args.flags.get('backend')!;
-  if (args.flags.has('threads')) spec.threads = threadsFlag(args);
   // The saved run → forecaster (src/run/load-run.ts, the library's loader): no training data set, controller or
   // Trainer, only the model, its masks and the trained scaler. The file needs seq_len rows; they are its last.
-  await initBackend(spec.backend, { threads: spec.threads });
+  await initRunBackend(args, config);
   const run = loadRun(dir);
-  const warn = (message: string) => process.stderr.write(`warning: ${message}\n`);
   try {
     const table = parseCsvBytes(readFileSync(data), { file: data, onWarning: warn });
-    const ds = run.dataset(table, { purpose: 'predict', file: data, strictDates: spec.strictDates, onWarning: warn });
+    const ds = run.dataset(table, { purpose: 'predict', file: data, strictDates: args.switches.has('strict_dates'), onWarning: warn });
     const { values, times } = await run.forecastAfter(ds);
     await yieldToEventLoop(); // a signal that came during the forecast exits here, before the file is written
     const C = ds.columns.length;

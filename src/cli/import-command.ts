@@ -13,7 +13,8 @@ import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCommandArgs } from './flags.ts';
 import { IMPORT } from './commands.ts';
-import { buildRun, specFromArgs } from './train-command.ts';
+import { runData, specFromArgs } from './train-command.ts';
+import { initBackend } from './backends.ts';
 import { acquireRunLock, LOCK_NAME } from './run-lock.ts';
 import { readRunFile } from '../io/checksum.ts';
 import { tslibWeights } from '../run/tslib-import.ts';
@@ -47,10 +48,8 @@ export async function importCommand(argv: string[]): Promise<void> {
     if (present.length) throw new Error(`sparsecast import: --out ${out} is not empty (${present.slice(0, 5).join(', ')}${present.length > 5 ? ', …' : ''}); import into a new or empty folder`);
     const file = readStateDict(weightsPath);
     // The data set (its training split's scaler and its channel count) and the full config, as train builds them.
-    const parts = await buildRun(spec);
-    parts.controller.dispose();
-    parts.model.dispose();
-    const { ds, cfg } = parts;
+    await initBackend(spec.backend, { threads: spec.threads });
+    const { ds, cfg } = runData(spec);
     const info: RunInfo = {
       model: spec.model as ModelName, cfg, seed: spec.seed, features: spec.features, target: spec.target, kind: spec.kind,
       scaler: { mean: Array.from(ds.scaler.mean), std: Array.from(ds.scaler.std), columns: ds.columns },

@@ -9,13 +9,14 @@ import { engine } from '../tensor/engine.ts';
 import { Rng } from '../tensor/random.ts';
 import { parseCsvBytes } from '../data/csv.ts';
 import { decodeText } from '../data/decode.ts';
-import { matchTrainedColumns } from '../data/columns.ts';
-import { ForecastDataset, type Features } from '../data/forecast-dataset.ts';
-import { inferKind, type DataKind, type Scaler } from '../data/dataset.ts';
+import { ForecastDataset, type Batch, type Features } from '../data/forecast-dataset.ts';
+import { inferKind, type DataKind, type Split } from '../data/dataset.ts';
 import { parseDate, toEpochMs } from '../data/time-features.ts';
 import { createModel, defaultConfig, PRESETS, type ForecastConfig } from '../models/index.ts';
 import { Trainer, type TrainResult, type Forecaster } from '../train/trainer.ts';
 import type { Metrics } from '../train/metrics.ts';
+import type { Accounting } from '../run/run-forecaster.ts';
+import type { SparseExecution } from '../sparse/sparse-exec.ts';
 import { naiveRepeatLast } from '../train/baseline.ts';
 import type { SparsityController } from '../sparse/controller.ts';
 import type { Masking } from '../sparse/masking.ts';
@@ -198,42 +199,30 @@ export interface RunParts {
   sparseRng: Rng;
 }
 
-/**
- * A trained run's view of a data file (eval and predict): its scaler and column names from config.json, and
- * what the file is for — eval scores its test split (TSLib's borders for the run's data kind), predict
- * forecasts after its end.
- */
-export interface TrainedData {
-  scaler: Scaler;
-  columns: string[];
-  purpose: 'eval' | 'predict';
-}
-
 /** Warnings of the data readers go to stderr, one line each, so stdout keeps its one JSON line. */
 const warn = (message: string) => process.stderr.write(`warning: ${message}\n`);
 
 /**
- * Data set, model and sparse controller of a run, from its spec (train, eval and predict share this). The data
- * set is built, and a short or unreadable file refused, before the caller writes anything.
+ * The data set of a run (its training split fits the scaler) and the model's full config for its channel
+ * count: train and import share this. A short or unreadable file is refused before the caller writes anything.
  */
-export async function buildRun(spec: RunSpec, dataPath = spec.data, trained?: TrainedData): Promise<RunParts> {
-  await initBackend(spec.backend, { threads: spec.threads });
-  let table = parseCsvBytes(readFileSync(dataPath), { file: dataPath, requireColumn: trained ? undefined : spec.target, onWarning: warn });
-  // A trained model's channels are its trained columns by name, whatever their order in this file.
-  if (trained) table = matchTrainedColumns(table, { columns: trained.columns, features: spec.features }, dataPath);
+export function runData(spec: RunSpec): { ds: ForecastDataset; cfg: ForecastConfig } {
+  const table = parseCsvBytes(readFileSync(spec.data), { file: spec.data, requireColumn: spec.target, onWarning: warn });
   const ds = new ForecastDataset(table, {
     kind: spec.kind, features: spec.features, target: spec.target, seqLen: spec.cfg.seqLen, labelLen: spec.cfg.labelLen,
-    predLen: spec.cfg.predLen, freq: spec.cfg.freq, file: dataPath, scaler: trained?.scaler,
-    whole: trained?.purpose === 'predict',
-    splits: trained?.purpose === 'eval' ? ['test'] : undefined,
+    predLen: spec.cfg.predLen, freq: spec.cfg.freq, file: spec.data,
     // Every pass drops its last partial batch: a split with fewer windows than a batch would report NaN.
-    batchSize: trained?.purpose === 'predict' ? undefined : spec.batchSize,
+    batchSize: spec.batchSize,
     strictDates: spec.strictDates, onWarning: warn,
   });
-  if (trained && ds.columns.join('\0') !== trained.columns.join('\0')) {
-    throw new Error(`${dataPath}: internal: data columns ${ds.columns.join(', ')} differ from the model's ${trained.columns.join(', ')}`);
-  }
   const cfg: ForecastConfig = { ...defaultConfig(ds.channels), ...spec.cfg, encIn: ds.channels, decIn: ds.channels, cOut: ds.channels };
+  return { ds, cfg };
+}
+
+/** Data set, model and sparse controller of a training run, from its spec, on its backend. */
+export async function buildRun(spec: RunSpec): Promise<RunParts> {
+  await initBackend(spec.backend, { threads: spec.threads });
+  const { ds, cfg } = runData(spec);
   const modelRng = new Rng(spec.seed);
   const model = createModel(spec.model, modelRng, cfg);
   const sparseRng = new Rng(spec.seed + 4 * 2 ** 32);
@@ -241,21 +230,46 @@ export async function buildRun(spec: RunSpec, dataPath = spec.data, trained?: Tr
   return { ds, cfg, model, modelRng, controller, sparseRng };
 }
 
+/** What a run's JSON line reports, from wherever it was measured (a finished training run, or eval's loaded run). */
+export interface ResultFields {
+  model: string;
+  /** The data file scored (its base name is printed). */
+  data: string;
+  predLen: number;
+  method: string;
+  backend: string;
+  test: Metrics;
+  /** The naive repeat-last forecast's metrics on the same windows. */
+  naive: Metrics;
+  accounting: Pick<Accounting, 'params' | 'nnz' | 'sparsity' | 'maskedSparsity'>;
+  flops: { dense: number; sparse: number };
+  /** The training record: train's own figures; eval copies the run's (absent for a run saved without them). */
+  training?: { epochsRun: number; trainSeconds: number; bestVal: number; controllerSeconds?: number };
+  valBatches?: number;
+}
+
 /** The one-line JSON result of a run (train and eval print the same fields). */
-export function resultJson(spec: RunSpec, parts: RunParts, trainer: Trainer, r: { test: Metrics; epochsRun: number; trainSeconds: number; bestVal: number }): Record<string, unknown> {
-  const masking = parts.controller.masking!;
-  const density = new Map(masking.layers.map((l) => [l.param.storage!, l.active / l.param.size] as const));
-  const flops = trainer.forwardFlops((w) => density.get(w) ?? 1);
-  const naive = naiveRepeatLast(parts.ds, spec.batchSize);
+export function resultJson(r: ResultFields): Record<string, unknown> {
+  const t = r.training;
   return {
-    model: spec.model, data: basename(spec.data), pred_len: parts.cfg.predLen, method: parts.controller.method, backend: spec.backend,
-    mse: round(r.test.mse), mae: round(r.test.mae), params: masking.denseParams, nnz: masking.nnz(), sparsity: round(masking.sparsity()),
-    masked_sparsity: round(masking.maskedSparsity()), flops_dense: flops.dense, flops_sparse: flops.sparse,
-    epochs_run: r.epochsRun, train_seconds: +r.trainSeconds.toFixed(2), best_val: round(r.bestVal),
-    controller_seconds: +parts.controller.seconds.toFixed(2),
-    naive_mse: round(naive.mse), naive_mae: round(naive.mae),
-    ...(spec.valBatches !== undefined ? { val_batches: spec.valBatches } : {}),
+    model: r.model, data: basename(r.data), pred_len: r.predLen, method: r.method, backend: r.backend,
+    mse: round(r.test.mse), mae: round(r.test.mae), params: r.accounting.params, nnz: r.accounting.nnz, sparsity: round(r.accounting.sparsity),
+    masked_sparsity: round(r.accounting.maskedSparsity), flops_dense: r.flops.dense, flops_sparse: r.flops.sparse,
+    ...(t ? { epochs_run: t.epochsRun, train_seconds: +t.trainSeconds.toFixed(2), best_val: round(t.bestVal) } : {}),
+    ...(t?.controllerSeconds !== undefined ? { controller_seconds: +t.controllerSeconds.toFixed(2) } : {}),
+    naive_mse: round(r.naive.mse), naive_mae: round(r.naive.mae),
+    ...(r.valBatches !== undefined ? { val_batches: r.valBatches } : {}),
   };
+}
+
+/** The masked layers' timed workloads: a Trainer, or eval's loaded run (src/cli/eval-command.ts). */
+export interface TimedWorkloads {
+  /** Sparse execution of the masked layers; null when the model has none (nothing to time). */
+  readonly sparseExec: SparseExecution | null;
+  /** Forecast one batch (eval mode). */
+  predict(b: Batch): Promise<unknown>;
+  /** Forward + backward of one batch in train mode, the gradients dropped (no optimizer step). */
+  lossAndGradients(b: Batch): void;
 }
 
 /**
@@ -274,13 +288,13 @@ export function resultJson(spec: RunSpec, parts: RunParts, trainer: Trainer, r: 
  * Empty when the run has no sparse execution. Runs after the final test, so the dropout draws it makes change
  * nothing reported.
  */
-export async function sparseExecutionTimes(trainer: Trainer, ds: ForecastDataset, batchSize: number): Promise<Record<string, unknown>> {
+export async function sparseExecutionTimes(trainer: TimedWorkloads, ds: ForecastDataset, batchSize: number, stepSplit: Split = 'train'): Promise<Record<string, unknown>> {
   const ex = trainer.sparseExec;
   const n = Math.min(batchSize, ds.count('test'));
-  if (!ex || n === 0) return {};
+  if (!ex || n === 0 || ds.count(stepSplit) === 0) return {};
   const batch = ds.batch('test', Array.from({ length: n }, (_, i) => i));
   const one = ds.batch('test', [0]);
-  const trainBatch = ds.batch('train', Array.from({ length: Math.min(batchSize, ds.count('train')) }, (_, i) => i));
+  const trainBatch = ds.batch(stepSplit, Array.from({ length: Math.min(batchSize, ds.count(stepSplit)) }, (_, i) => i));
   const prev = [...ex.layers.values()][0]?.opts.mode ?? 'auto';
   /**
    * Dense and sparse timed in the same rounds, the order alternating (drift and other processes hit both
@@ -438,7 +452,13 @@ async function trainRun(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean
   }
   const masking = controller.masking!;
   const json = {
-    ...resultJson(spec, parts, trainer, result),
+    ...resultJson({
+      model: spec.model, data: spec.data, predLen: cfg.predLen, method: controller.method, backend: spec.backend,
+      test: result.test, naive: naiveRepeatLast(ds, spec.batchSize), flops: trainer.forwardFlops(masking.flopDensity()),
+      accounting: { params: masking.denseParams, nnz: masking.nnz(), sparsity: masking.sparsity(), maskedSparsity: masking.maskedSparsity() },
+      training: { epochsRun: result.epochsRun, trainSeconds: result.trainSeconds, bestVal: result.bestVal, controllerSeconds: controller.seconds },
+      valBatches: spec.valBatches,
+    }),
     ...(await sparseExecutionTimes(trainer, ds, spec.batchSize)),
   };
   if (out) {

@@ -47,6 +47,17 @@ export interface Batch {
   yMark: Float32Array;
 }
 
+/**
+ * TSLib's decoder input for a batch: per window, the label_len known steps of y, then pred_len zeros
+ * ([B, label + pred, C]; the model never sees the values it forecasts).
+ */
+export function decoderInput(b: Batch, labelLen: number, predLen: number, channels: number): Float32Array {
+  const yLen = labelLen + predLen;
+  const dec = new Float32Array(b.size * yLen * channels);
+  for (let i = 0; i < b.size; i++) dec.set(b.y.subarray(i * yLen * channels, (i * yLen + labelLen) * channels), i * yLen * channels);
+  return dec;
+}
+
 export class ForecastDataset {
   /** Scaled values [rows, channels] in model column order. */
   readonly data: Float32Array;

@@ -24,7 +24,7 @@ import { enableSparseExecution, type SparseExecOptions, type SparseExecution } f
 import { SplitScore, type Metrics } from '../train/metrics.ts';
 import type { CsvTable } from '../data/csv.ts';
 import { matchTrainedColumns } from '../data/columns.ts';
-import { ForecastDataset, type Batch, type Features } from '../data/forecast-dataset.ts';
+import { decoderInput, ForecastDataset, type Batch, type Features } from '../data/forecast-dataset.ts';
 import { inferKind, type DataKind, type Split } from '../data/dataset.ts';
 import { TIME_FEATURE_COUNTS, timeFeatures, toEpochMs, type CalendarTime } from '../data/time-features.ts';
 import { decodeForecast, encodeWindow, type ForecastWindow, type WindowSpec } from '../infer/window.ts';
@@ -204,12 +204,7 @@ export class RunForecaster {
   /** Normalised forecasts [B, pred_len, C] for a batch of a data set (built with `dataset()`). */
   async predict(b: Batch): Promise<Float32Array> {
     const { labelLen, predLen } = this.info.cfg;
-    const C = this.mean.length;
-    const yLen = labelLen + predLen;
-    // Decoder input: the label_len known steps of y, then pred_len zeros (TSLib's dec_inp).
-    const dec = new Float32Array(b.size * yLen * C);
-    for (let i = 0; i < b.size; i++) dec.set(b.y.subarray(i * yLen * C, (i * yLen + labelLen) * C), i * yLen * C);
-    return this.forward(b.size, b.x, b.xMark, dec, b.yMark);
+    return this.forward(b.size, b.x, b.xMark, decoderInput(b, labelLen, predLen, this.mean.length), b.yMark);
   }
 
   /**
@@ -315,13 +310,12 @@ export class RunForecaster {
     const C = this.mean.length;
     const F = this.spec.timeFeatures.count;
     const yLen = labelLen + predLen;
-    const density = new Map<Storage, number>(this.masking.layers.map((l) => [l.param.storage!, l.active / l.param.size] as const));
     // Autograd stays on, as in the Trainer's count: it is how weight views are recognised as weights.
     const { records } = this.onModelBackend(() => measureFlops(() => tidy(() => {
       this.model.forward(tensor(new Float32Array(seqLen * C), [1, seqLen, C]), tensor(new Float32Array(seqLen * F), [1, seqLen, F]),
         tensor(new Float32Array(yLen * C), [1, yLen, C]), tensor(new Float32Array(yLen * F), [1, yLen, F]));
     })));
-    return summarizeFlops(records, (w) => density.get(w) ?? 1);
+    return summarizeFlops(records, this.masking.flopDensity());
   }
 
   /** Free the model, the masks' device copies and any sparse-execution copies. */

@@ -10,6 +10,7 @@ import { tensor } from '../ops/creation.ts';
 import { mul } from '../ops/binary.ts';
 import { assignInPlace } from '../tensor/assign.ts';
 import type { Module } from '../nn/module.ts';
+import type { Storage } from '../backend/kernels.ts';
 import { countActive } from './criteria.ts';
 import { structureViolation, UNSTRUCTURED, type MaskStructure } from './structure.ts';
 import { assertBinaryMask } from '../io/value-checks.ts';
@@ -76,6 +77,15 @@ export class Masking {
   /** Sparsity over the masked parameters only. */
   maskedSparsity(): number {
     return 1 - this.nnz() / this.maskedParams;
+  }
+
+  /**
+   * Each masked weight's density by its storage, 1 for any other tensor: the FLOP counter's view of the
+   * model (src/tensor/flops.ts scales a product by the density of the weight it reads).
+   */
+  flopDensity(): (weight: Storage) => number {
+    const density = new Map<Storage, number>(this.layers.map((l) => [l.param.storage!, l.active / l.param.size] as const));
+    return (w) => density.get(w) ?? 1;
   }
 
   layerDensity(name: string): number {

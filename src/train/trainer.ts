@@ -13,14 +13,14 @@ import { Rng } from '../tensor/random.ts';
 import { engine, tidy } from '../tensor/engine.ts';
 import { tensor } from '../ops/creation.ts';
 import { sliceAxis } from '../ops/movement.ts';
-import { mseLoss } from '../ops/nn.ts';
 import { backward } from '../autograd/backward.ts';
 import { Adam } from './adam.ts';
 import { EarlyStopping } from './early-stopping.ts';
 import { adjustedLearningRate, type LrAdjust } from './lr-schedule.ts';
 import { SplitScore, type Metrics } from './metrics.ts';
 import { loadCheckpoint, saveCheckpoint, type CheckpointData } from './checkpoint.ts';
-import type { Batch, ForecastDataset } from '../data/forecast-dataset.ts';
+import { decoderInput, type Batch, type ForecastDataset } from '../data/forecast-dataset.ts';
+import { batchLoss, forwardBatch, gradientsDropped, type BatchShape } from './forecast-loss.ts';
 import type { Split } from '../data/dataset.ts';
 import type { SafeArray } from '../io/safetensors.ts';
 import type { Storage } from '../backend/kernels.ts';
@@ -131,7 +131,6 @@ class EvaluationStopped extends Error {}
 export class Trainer {
   readonly adam: Adam;
   private readonly dataRng: Rng;
-  private readonly fDim: number;
   /** Seconds spent in validation / test passes (the controller's cost when it evaluates). */
   evalSeconds = 0;
   /** Sparse execution of the masked layers, when on (see TrainOptions.sparseExecution). */
@@ -145,8 +144,6 @@ export class Trainer {
   ) {
     this.adam = new Adam(model.parameters(), { lr: opts.learningRate });
     this.dataRng = new Rng(opts.seed + 2 ** 32);
-    // TSLib: f_dim = -1 for MS (only the target channel is scored), else all channels.
-    this.fDim = data.opts.features === 'MS' ? data.channels - 1 : 0;
     const masking = opts.controller?.masking;
     this.sparseExec = masking && opts.sparseExecution !== false
       ? enableSparseExecution(model, masking, opts.sparseExecution ?? {})
@@ -185,34 +182,14 @@ export class Trainer {
     this.guardedAtTrials = ex.shared.passTrials.training;
   }
 
-  /** Decoder input: the label_len known steps of y followed by pred_len zeros. */
-  private decoderInput(b: Batch): Float32Array {
-    const { labelLen, predLen } = this.data.opts;
-    const C = this.data.channels;
-    const yLen = labelLen + predLen;
-    const dec = new Float32Array(b.size * yLen * C);
-    for (let i = 0; i < b.size; i++) dec.set(b.y.subarray(i * yLen * C, (i * yLen + labelLen) * C), i * yLen * C);
-    return dec;
-  }
-
-  /** The scored part: last pred_len steps, channels from f_dim on. */
-  private scored(t: Tensor): Tensor {
-    const p = sliceAxis(t, 1, t.shape[1]! - this.data.opts.predLen, this.data.opts.predLen);
-    return this.fDim === 0 ? p : sliceAxis(p, 2, this.fDim, this.data.channels - this.fDim);
+  /** The batch's window sizes and scored channels (src/train/forecast-loss.ts). */
+  private get shape(): BatchShape {
+    const { seqLen, labelLen, predLen, features } = this.data.opts;
+    return { seqLen, labelLen, predLen, features, channels: this.data.channels, markDim: this.data.markDim };
   }
 
   private forward(b: Batch): { out: Tensor; target: Tensor } {
-    const { seqLen, labelLen, predLen } = this.data.opts;
-    const C = this.data.channels;
-    const F = this.data.markDim;
-    const yLen = labelLen + predLen;
-    const xEnc = tensor(b.x, [b.size, seqLen, C]);
-    const xMark = tensor(b.xMark, [b.size, seqLen, F]);
-    const xDec = tensor(this.decoderInput(b), [b.size, yLen, C]);
-    const yMark = tensor(b.yMark, [b.size, yLen, F]);
-    const y = tensor(b.y, [b.size, yLen, C]);
-    const out = this.scored(this.model.forward(xEnc, xMark, xDec, yMark));
-    return { out, target: this.scored(y) };
+    return forwardBatch(this.model, b, this.shape);
   }
 
   /**
@@ -225,10 +202,7 @@ export class Trainer {
     const c0 = this.opts.controller;
     // Dense weight gradients this step? Only sparse execution's 'sparse-between-updates' mode reads it.
     if (c0?.masking) c0.masking.denseGradients = ctx && c0.needsDenseGradients ? c0.needsDenseGradients(ctx) : true;
-    const loss = tidy(() => {
-      const { out, target } = this.forward(b);
-      return engine.keep(mseLoss(out, target));
-    });
+    const loss = batchLoss(this.model, b, this.shape);
     try {
       const value = (await loss.data())[0]!;
       if (!Number.isFinite(value)) return value;
@@ -259,16 +233,7 @@ export class Trainer {
 
   /** Forward, loss and backward of one batch in the model's current mode; the gradients are dropped. */
   private gradientsDropped(b: Batch): void {
-    const loss = tidy(() => {
-      const { out, target } = this.forward(b);
-      return engine.keep(mseLoss(out, target));
-    });
-    try {
-      backward(loss);
-    } finally {
-      this.adam.zeroGrad();
-      loss.dispose();
-    }
+    gradientsDropped(this.model, b, this.shape);
   }
 
   private sparseContext(step: number, epoch: number, itersPerEpoch: number): SparseStepContext {
@@ -308,7 +273,7 @@ export class Trainer {
       tidy(() => {
         const y = this.model.forward(
           tensor(b.x, [b.size, seqLen, C]), tensor(b.xMark, [b.size, seqLen, F]),
-          tensor(this.decoderInput(b), [b.size, yLen, C]), tensor(b.yMark, [b.size, yLen, F]),
+          tensor(decoderInput(b, labelLen, predLen, C), [b.size, yLen, C]), tensor(b.yMark, [b.size, yLen, F]),
         );
         return engine.keep(sliceAxis(y, 1, y.shape[1]! - predLen, predLen));
       }),
