@@ -42,7 +42,7 @@ const horizons = list('horizons', '24,36,48,60');
 const seeds = list('seeds', '2020,2021,2022');
 const models = list('models', 'Transformer,NSTransformer');
 // ΔT 5: the reference's ILI script (PALS-REFERENCE.md: its other scripts pass 20, which on ILI's 19 batches an
-// epoch would leave PALS six decisions in all).
+// epoch would leave PALS five decisions in all).
 const methods: Record<string, string[]> = { dense: ['--method', 'dense'], PALS: ['--method', 'pals', '--lambda', '1.1', '--gamma', '1.1', '--update_freq', '5'] };
 const tabulateOnly = args.includes('--tabulate_only');
 const runsFile = 'docs/runs/full.jsonl';

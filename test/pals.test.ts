@@ -13,6 +13,10 @@ import { PalsRule, pruneCount, regrowCount } from '../src/sparse/pals.ts';
 import { magnitudeDeath, gradientGrowth, kthSmallest } from '../src/sparse/criteria.ts';
 import { cosineZeta, cubicDensity } from '../src/sparse/schedules.ts';
 import { inUpdateWindow, updateLayer } from '../src/sparse/controller.ts';
+import { palsDecisionCount } from '../src/sparse/pals-controller.ts';
+import { palsDecisionWarning, runData, specFromArgs } from '../src/cli/train-command.ts';
+import { parseCommandArgs } from '../src/cli/flags.ts';
+import { TRAIN } from '../src/cli/commands.ts';
 import { allocateDensities } from '../src/sparse/density.ts';
 import { Masking } from '../src/sparse/masking.ts';
 import { Module } from '../src/nn/module.ts';
@@ -170,6 +174,24 @@ describe('schedules and windows', () => {
     expect(ok(30)).toBe(false);
     expect(ok(680)).toBe(true);
     expect(ok(700)).toBe(false);
+  });
+
+  it('decision count of a run, and the warning when PALS would barely act (national_illness at ΔT 20)', () => {
+    // national_illness: 19 training batches an epoch, 10 epochs, window of ⌊20/3⌋ + 1 = 7 epochs → final_iter
+    // ⌊133 / ΔT⌋, decisions at t = ΔT, 2ΔT, … with ⌊t / ΔT⌋ below it: 5 at ΔT 20 (t = 20 … 100), 25 at ΔT 5.
+    expect(palsDecisionCount(20, 19, 10)).toBe(5);
+    expect(palsDecisionCount(5, 19, 10)).toBe(25);
+    expect(palsDecisionCount(5, 30, 2)).toBe(11); // the end-to-end run below counts its updates: 11
+    expect(palsDecisionCount(20, 100, 10)).toBe(34); // t = 20 … 680 (the window test above)
+    const spec = (...extra: string[]) => specFromArgs(parseCommandArgs(TRAIN, ['--data', 'data/ETTh1.csv', '--seq_len', '48',
+      '--label_len', '24', '--pred_len', '24', '--max_train_batches', '19', '--method', 'pals', ...extra]));
+    const at20 = spec();
+    const { ds } = runData(at20);
+    expect(palsDecisionWarning(at20, ds)).toBe('PALS takes only 5 sparsity decisions in this run (19 training batches an epoch × 10 epochs, ' +
+      'one every --update_freq 20 steps within its update window), so it will stay close to dense; --update_freq 5 would take 25 ' +
+      "(the reference's national_illness script passes 5)");
+    expect(palsDecisionWarning(spec('--update_freq', '5'), ds)).toBeNull();
+    expect(palsDecisionWarning(spec('--max_train_batches', '100'), ds)).toBeNull(); // 34 decisions
   });
 
   it('ERK gives small layers more density and hits the target overall', () => {

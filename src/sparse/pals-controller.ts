@@ -37,7 +37,7 @@ export class PalsController implements SparsityController {
   }
 
   private finalEpoch(ctx: SparseStepContext): number {
-    return Math.floor((2 / 3) * ctx.totalEpochs) + 1;
+    return palsFinalEpoch(ctx.totalEpochs);
   }
 
   needsDenseGradients(ctx: SparseStepContext): boolean {
@@ -86,4 +86,22 @@ export class PalsController implements SparsityController {
   dispose(): void {
     this.masking.dispose();
   }
+}
+
+/** The reference's update window: decisions stop after the first ⌊2/3 · epochs⌋ + 1 epochs. */
+function palsFinalEpoch(totalEpochs: number): number {
+  return Math.floor((2 / 3) * totalEpochs) + 1;
+}
+
+/**
+ * How many sparsity decisions PALS takes in a run that trains every epoch to the end (early stopping can only
+ * take fewer): steps 1 … epochs × itersPerEpoch, a decision every `updateFrequency` steps inside the window.
+ */
+export function palsDecisionCount(updateFrequency: number, itersPerEpoch: number, epochs: number): number {
+  const final = palsFinalEpoch(epochs);
+  let n = 0;
+  for (let step = updateFrequency; step <= epochs * itersPerEpoch; step += updateFrequency) {
+    if (inUpdateWindow(step, updateFrequency, itersPerEpoch, 0, final)) n++;
+  }
+  return n;
 }
