@@ -37,6 +37,9 @@ const HELP = `\`npm run bench -- <name> [--json] [--backend wasm|js|webgpu] [--r
           for the size thresholds; \`--model\` estimates the speedup on a machine without an idle core)
   gemm-blocking  our GEMM at each of the blocking tuner's candidates, full size, interleaved, against the
             choice of the tuner's short trial (bench/gemm-blocking.ts; \`--shapes\`, \`--relaxed\`)
+  infer   one forecast (batch 1) of the Transformer through sparsecast/infer (dist/infer.js when built) beside
+          the PyTorch peer's eval forward at batch 1 and the library's RunForecaster (bench/infer.ts; \`--preset\`,
+          \`--densities\` adds static masks exported as sparsecast export writes them, \`--no-peer\`)
   attention  fused vs unfused attention, forward and forward+backward, at the Transformer's shapes
             (bench/attention.ts; \`--preset small|full|all\`, \`--backend wasm|js|webgpu\`)
 \`--threads N\` (other benches): the registered wasm backend runs its kernels on N threads (default 1).
@@ -72,6 +75,7 @@ const READS: Record<string, Flag[]> = {
   threads: ['only', 'sweep', 'model'],
   'gemm-blocking': ['shapes', 'relaxed'],
   attention: ['backend', 'preset'],
+  infer: ['preset', 'densities', 'no-peer'],
 };
 
 function fail(message: string): never {
@@ -209,6 +213,13 @@ switch (name) {
     }
     await benchAttention({ json, backend, runs, preset: flag('preset') as 'small' | 'full' | 'all' | undefined });
     if (backend === 'webgpu') process.exit(0);
+    break;
+  }
+  case 'infer': {
+    const { benchInfer } = await import('./infer.ts');
+    const preset = flag('preset');
+    if (preset !== undefined && preset !== 'small' && preset !== 'full') fail(`--preset must be small or full, got '${preset}'`);
+    await benchInfer({ json, runs, preset, densities, peer: !args.has('no-peer') });
     break;
   }
   default:

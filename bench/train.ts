@@ -72,10 +72,10 @@ async function epochRun(json: boolean, ds: ForecastDataset, backend: string, pre
  * The PyTorch peer (bench/peers/torch_transformer_step.py, one thread) in the same run, when a Python with
  * torch is available: $SPARSECAST_TORCH_PYTHON, else python3. Reported as unavailable otherwise.
  */
-function torchPeer(json: boolean, preset: string, extra: string[] = []): void {
+export function torchPeer(json: boolean, preset: string, extra: string[] = [], bench = 'train'): void {
   const python = process.env.SPARSECAST_TORCH_PYTHON ?? 'python3';
   const script = join(dirname(fileURLToPath(import.meta.url)), 'peers', 'torch_transformer_step.py');
   const r = spawnSync(python, [script, preset, ...extra], { encoding: 'utf8' });
   if (r.status === 0) process.stdout.write(json ? r.stdout : r.stdout.replace(/[{}"]/g, ''));
-  else emit(json, { bench: 'train', impl: 'pytorch', model: 'Transformer', preset, unavailable: `no torch in ${python} (set SPARSECAST_TORCH_PYTHON)` });
+  else emit(json, { bench, impl: 'pytorch', model: 'Transformer', preset, unavailable: `no torch in ${python} (set SPARSECAST_TORCH_PYTHON)` });
 }

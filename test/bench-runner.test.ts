@@ -14,7 +14,7 @@ describe('bench runner flags', () => {
     [['sparsity', '--densities', '0.5,2'], /--densities expects densities in \(0, 1\], got '2'/],
     [['fan-in', '--m', 'x'], /--m expects a positive integer, got 'x'/],
     [['block', '--full'], /--small \/ --full choose the GPU block shape: they go with --backend webgpu/],
-    [['nonesuch'], /unknown benchmark 'nonesuch' \(choose: matmul, .*attention\)/],
+    [['nonesuch'], /unknown benchmark 'nonesuch' \(choose: matmul, .*attention, infer\)/],
     [['matmul', 'block'], /one benchmark at a time/],
   ])('%j is refused', (args, message) => {
     const r = bench(...args);
@@ -29,4 +29,21 @@ describe('bench runner flags', () => {
     expect(r.stdout).toMatch(/^`npm run bench -- <name>/);
     expect(r.stdout).toMatch(/bsr-backward {2}the BSR 4×4 gradient products/);
   });
+
+  it('infer: one JSON line per file through sparsecast/infer and the library, the peer said unavailable without torch', () => {
+    const r = bench('infer', '--json', '--runs', '5', '--densities', '0.1');
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const ours = lines.filter((l) => String(l.impl).startsWith('sparsecast-infer'));
+    expect(ours.map((l) => l.density)).toEqual([1, 0.1]);
+    for (const l of ours) {
+      expect(l).toMatchObject({ bench: 'infer', model: 'Transformer', preset: 'small', batch: 1, runs: 5 });
+      expect(l.ms).toBeGreaterThan(0);
+    }
+    // The masked file is smaller and runs its sparse layers through the CSR kernel.
+    expect(ours[1]!.file_bytes as number).toBeLessThan((ours[0]!.file_bytes as number) / 3);
+    expect((ours[1]!.layers as Record<string, number>).csr).toBeGreaterThan(0);
+    expect(lines.some((l) => l.impl === 'sparsecast-library (RunForecaster)')).toBe(true);
+    expect(lines.filter((l) => l.impl === 'pytorch')).toHaveLength(1);
+  }, 120_000);
 });

@@ -8,6 +8,8 @@ Prints one JSON line: {"bench":"train","impl":"pytorch","model":"Transformer","p
 With `--epoch STEPS EVAL_BATCHES`: one epoch as TSLib's loop runs it instead (STEPS training steps in train mode,
 then EVAL_BATCHES forward passes in eval mode under no_grad, each with its MSE loss taken as a Python float as
 TSLib's vali() does), timed end to end: {"bench":"train-epoch","impl":"pytorch",...,"epoch_s":...}.
+With `--infer RUNS`: the median of RUNS eval-mode forwards of one window (batch 1) under no_grad, the peer of
+`npm run bench -- infer`: {"bench":"infer","impl":"pytorch",...,"batch":1,"ms":...}.
 """
 import json
 import math
@@ -24,6 +26,7 @@ torch.manual_seed(2020)
 PRESETS = {"small": (64, 4, 2, 1, 256), "full": (512, 8, 2, 1, 2048)}
 preset = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("--") else "small"
 epoch = sys.argv.index("--epoch") if "--epoch" in sys.argv else None
+infer = sys.argv.index("--infer") if "--infer" in sys.argv else None
 D, H, E_LAYERS, D_LAYERS, DFF = PRESETS[preset]
 B, SEQ, LABEL, PRED, C, MARKS, DROPOUT = 32, 96, 48, 96, 7, 4, 0.05
 
@@ -148,6 +151,16 @@ def median_ms(fn, runs=7, warmup=2):
     ts.sort()
     return ts[len(ts) // 2]
 
+
+if infer is not None:
+    # Online forecasting: one window (batch 1), eval mode, no_grad — what `sparsecast/infer`'s forecast() does.
+    runs = int(sys.argv[infer + 1])
+    model.eval()
+    with torch.no_grad():
+        b1_ms = median_ms(lambda: model(x[:1], xm[:1], dec[:1], ym[:1]), runs=runs, warmup=5)
+    print(json.dumps({"bench": "infer", "impl": "pytorch", "model": "Transformer", "preset": preset, "threads": torch.get_num_threads(),
+                      "torch": torch.__version__, "batch": 1, "runs": runs, "ms": round(b1_ms, 3)}))
+    sys.exit(0)
 
 if epoch is not None:
     steps, eval_batches = int(sys.argv[epoch + 1]), int(sys.argv[epoch + 2])
