@@ -2,17 +2,14 @@
 // forward, both backward products, mask changes and value refreshes, a whole small Transformer at ~80%
 // sparsity — and the measured crossover (src/sparse/crossover.ts).
 import { describe, expect, it } from 'vitest';
+import { LinearConvPair, forwardBackward, randomMask } from './shared/forward-backward.ts';
 import '../src/tensor/tensor.ts';
 import { engine, tidy } from '../src/tensor/engine.ts';
 import { Rng } from '../src/tensor/random.ts';
 import { createJsBackend } from '../src/backend/js/backend.ts';
 import { createWasmBackendSync } from '../src/backend/wasm/backend.ts';
-import { backward } from '../src/autograd/backward.ts';
 import * as op from '../src/ops/index.ts';
 import type { Tensor } from '../src/tensor/tensor.ts';
-import { Module } from '../src/nn/module.ts';
-import { Linear } from '../src/nn/linear.ts';
-import { Conv1d } from '../src/nn/conv1d.ts';
 import { Masking } from '../src/sparse/masking.ts';
 import { enableSparseExecution } from '../src/sparse/sparse-exec.ts';
 import { clearCrossoverCache, crossoverDensity, crossoverEntry, crossoverTable, loadCrossoverTable } from '../src/sparse/crossover.ts';
@@ -22,43 +19,6 @@ import { defaultConfig } from '../src/models/config.ts';
 engine.registerBackend(createJsBackend());
 engine.registerBackend(createWasmBackendSync());
 
-class Two extends Module {
-  readonly fc: Linear;
-  readonly conv: Conv1d;
-  constructor(rng: Rng) {
-    super();
-    this.fc = this.module('fc', new Linear(rng, 24, 40));
-    this.conv = this.module('conv', new Conv1d(rng, 40, 16, 1));
-  }
-  forward(x: Tensor): Tensor {
-    return this.conv.forwardChannelsLast(op.gelu(this.fc.forward(x)));
-  }
-}
-
-function randomMask(rng: Rng, size: number, density: number): Uint8Array {
-  const u = rng.uniform(size);
-  return Uint8Array.from(u, (v) => (v < density ? 1 : 0));
-}
-
-/** Forward + backward of `model` on x; returns the output, dx and every parameter's gradient (host copies). */
-function run(model: Module, fwd: (x: Tensor) => Tensor, xData: Float32Array, xShape: number[]): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  for (const p of model.parameters()) {
-    p.grad?.dispose();
-    p.grad = null;
-  }
-  tidy(() => {
-    const x = op.tensor(xData, xShape);
-    x.requiresGrad = true;
-    const y = fwd(x);
-    out.set('y', Float32Array.from(y.dataSync() as Float32Array));
-    backward(op.mean(op.square(y)));
-    out.set('dx', Float32Array.from(x.grad!.dataSync() as Float32Array));
-    x.grad!.dispose();
-  });
-  for (const [name, p] of model.namedParameters()) out.set(`d.${name}`, Float32Array.from(p.grad!.dataSync() as Float32Array));
-  return out;
-}
 
 function expectClose(a: Map<string, Float32Array>, b: Map<string, Float32Array>, tol = 0): void {
   expect([...a.keys()]).toEqual([...b.keys()]);
@@ -80,23 +40,23 @@ describe.each([['wasm', 0], ['js', 1e-5]] as const)('sparse execution on %s', (b
   it('Linear and Conv1d(k=1): CSR forward, dX and dW equal the dense-masked path', () => {
     engine.useBackend(backend);
     const rng = new Rng(3);
-    const model = new Two(rng);
+    const model = new LinearConvPair(rng, 24, 40, 16);
     const masking = new Masking(model, new Map([['fc.weight', 0.3], ['conv.weight', 0.2]]), (_, size, d) => randomMask(rng, size, d));
     masking.apply();
     const xData = new Rng(9).normal(5 * 7 * 24);
     const fwd = (x: Tensor) => model.forward(x);
-    const dense = run(model, fwd, xData, [5, 7, 24]);
+    const dense = forwardBackward(model, fwd, xData, [5, 7, 24]);
     const ex = enableSparseExecution(model, masking, { mode: 'sparse' });
-    const sparse = run(model, fwd, xData, [5, 7, 24]);
+    const sparse = forwardBackward(model, fwd, xData, [5, 7, 24]);
     expect(ex.paths()).toEqual({ 'fc.weight': 'csr', 'conv.weight': 'csr' });
     // Same summation order, inactive weights exactly 0: bit for bit.
     expectClose(sparse, dense, tol);
     // Weight gradient only at active positions (sddmm) between topology updates.
     ex.setOptions({ weightGrad: 'sparse-between-updates' });
     masking.denseGradients = false;
-    const sd = run(model, fwd, xData, [5, 7, 24]);
+    const sd = forwardBackward(model, fwd, xData, [5, 7, 24]);
     ex.setOptions({ mode: 'dense' });
-    const dm = run(model, fwd, xData, [5, 7, 24]); // dense path masks its weight gradient the same way
+    const dm = forwardBackward(model, fwd, xData, [5, 7, 24]); // dense path masks its weight gradient the same way
     expectClose(sd, dm, tol);
     for (const l of masking.layers) {
       const g = sd.get(`d.${l.name}`)!;
@@ -106,7 +66,7 @@ describe.each([['wasm', 0], ['js', 1e-5]] as const)('sparse execution on %s', (b
     // On an update step the dense gradient is back.
     masking.denseGradients = true;
     ex.setOptions({ mode: 'sparse' });
-    expectClose(run(model, fwd, xData, [5, 7, 24]), dense, tol);
+    expectClose(forwardBackward(model, fwd, xData, [5, 7, 24]), dense, tol);
     ex.dispose();
     masking.dispose();
     model.dispose();
@@ -115,13 +75,13 @@ describe.each([['wasm', 0], ['js', 1e-5]] as const)('sparse execution on %s', (b
   it('rebuilds the CSR when the mask changes and refreshes its values after each optimizer step', () => {
     engine.useBackend(backend);
     const rng = new Rng(5);
-    const model = new Two(rng);
+    const model = new LinearConvPair(rng, 24, 40, 16);
     const masking = new Masking(model, new Map([['fc.weight', 0.5], ['conv.weight', 0.5]]), (_, size, d) => randomMask(rng, size, d));
     masking.apply();
     const ex = enableSparseExecution(model, masking, { mode: 'sparse', patternUpdate: 'incremental' });
     const xData = new Rng(2).normal(3 * 24);
     const fwd = (x: Tensor) => model.forward(x);
-    run(model, fwd, xData, [3, 24]); // builds the CSR
+    forwardBackward(model, fwd, xData, [3, 24], { keepGradients: true }); // builds the CSR; its gradients make the step below
     // An "optimizer step": change every weight, re-mask; then a topology update on fc.
     engine.noGrad(() => {
       for (const p of model.parameters()) {
@@ -136,19 +96,19 @@ describe.each([['wasm', 0], ['js', 1e-5]] as const)('sparse execution on %s', (b
     const l = masking.layers.find((x) => x.name === 'fc.weight')!;
     masking.setMask(l, randomMask(rng, l.param.size, 0.25));
     masking.apply();
-    const sparse = run(model, fwd, xData, [3, 24]);
+    const sparse = forwardBackward(model, fwd, xData, [3, 24]);
     // The topology update went through the incremental pattern update (rows of W and of Wᵀ rebuilt).
     expect(ex.layers.get('fc.weight')!.lastRebuiltRows).toEqual([40, 24]);
     ex.setOptions({ mode: 'dense' });
-    const dense = run(model, fwd, xData, [3, 24]);
+    const dense = forwardBackward(model, fwd, xData, [3, 24]);
     expectClose(sparse, dense, tol);
     // Empty and full masks.
     masking.setMask(l, new Uint8Array(l.param.size));
     masking.apply();
     ex.setOptions({ mode: 'sparse' });
-    const empty = run(model, fwd, xData, [3, 24]);
+    const empty = forwardBackward(model, fwd, xData, [3, 24]);
     ex.setOptions({ mode: 'dense' });
-    expectClose(empty, run(model, fwd, xData, [3, 24]), tol);
+    expectClose(empty, forwardBackward(model, fwd, xData, [3, 24]), tol);
     ex.dispose();
     masking.dispose();
     model.dispose();
@@ -175,9 +135,9 @@ describe('sparse execution of a whole small Transformer (wasm)', () => {
       (model as unknown as { forward: (...a: (Tensor | null)[]) => Tensor }).forward(
         x, op.tensor(xMark, [B, 24, 4]), op.tensor(xDec, [B, 24, 3]), op.tensor(yMark, [B, 24, 4]),
       );
-    const dense = run(model, fwd, xEnc, [B, 24, 3]);
+    const dense = forwardBackward(model, fwd, xEnc, [B, 24, 3]);
     const ex = enableSparseExecution(model, masking, { mode: 'sparse' });
-    const sparse = run(model, fwd, xEnc, [B, 24, 3]);
+    const sparse = forwardBackward(model, fwd, xEnc, [B, 24, 3]);
     const paths = Object.values(ex.paths());
     expect(paths.filter((p) => p === 'csr').length).toBeGreaterThan(10); // q/k/v/o projections, FFN convs, head
     expect(paths.every((p) => p === 'csr')).toBe(true);

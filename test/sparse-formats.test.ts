@@ -4,16 +4,16 @@
 // host BSR pattern against the kernel's denseToBsr; the per-layer timed choice (cache, material mask changes);
 // the whole-model guard; and device memory returning to where it was.
 import { describe, expect, it } from 'vitest';
+import { LinearConvPair, forwardBackward, randomMask } from './shared/forward-backward.ts';
+import { backward } from '../src/autograd/backward.ts';
+import { Module } from '../src/nn/module.ts';
+import { Linear } from '../src/nn/linear.ts';
 import '../src/tensor/tensor.ts';
 import { engine, tidy } from '../src/tensor/engine.ts';
 import { Rng } from '../src/tensor/random.ts';
 import { createWasmBackendSync } from '../src/backend/wasm/backend.ts';
-import { backward } from '../src/autograd/backward.ts';
 import * as op from '../src/ops/index.ts';
 import type { Tensor } from '../src/tensor/tensor.ts';
-import { Module } from '../src/nn/module.ts';
-import { Linear } from '../src/nn/linear.ts';
-import { Conv1d } from '../src/nn/conv1d.ts';
 import { Masking } from '../src/sparse/masking.ts';
 import { enableSparseExecution, type ExecMode } from '../src/sparse/sparse-exec.ts';
 import { BsrPattern } from '../src/sparse/exec-bsr.ts';
@@ -28,18 +28,6 @@ import { Adam } from '../src/train/adam.ts';
 engine.registerBackend(createWasmBackendSync());
 engine.useBackend('wasm');
 
-class Two extends Module {
-  readonly fc: Linear;
-  readonly conv: Conv1d;
-  constructor(rng: Rng) {
-    super();
-    this.fc = this.module('fc', new Linear(rng, 22, 38));
-    this.conv = this.module('conv', new Conv1d(rng, 38, 14, 1));
-  }
-  forward(x: Tensor): Tensor {
-    return this.conv.forwardChannelsLast(op.gelu(this.fc.forward(x)));
-  }
-}
 
 /** A constant fan-in mask of a weight shape with a quarter of its rows dead (ablated neurons). */
 function fanInMask(rng: Rng, shape: readonly number[], density: number): Uint8Array {
@@ -52,34 +40,6 @@ function fanInMask(rng: Rng, shape: readonly number[], density: number): Uint8Ar
 
 function blockMask(rng: Rng, shape: readonly number[], density: number): Uint8Array {
   return structuredInitMask({ ...UNSTRUCTURED, kind: 'block', blockSize: 4 }, rng, shape, density);
-}
-
-function randomMask(rng: Rng, size: number, density: number): Uint8Array {
-  return Uint8Array.from(rng.uniform(size), (v) => (v < density ? 1 : 0));
-}
-
-/** Forward + backward; the output, dx and every parameter's gradient (host copies). */
-function run(model: Module, fwd: (x: Tensor) => Tensor, xData: Float32Array, xShape: number[]): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  for (const p of model.parameters()) {
-    p.grad?.dispose();
-    p.grad = null;
-  }
-  tidy(() => {
-    const x = op.tensor(xData, xShape);
-    x.requiresGrad = true;
-    const y = fwd(x);
-    out.set('y', Float32Array.from(y.dataSync() as Float32Array));
-    backward(op.mean(op.square(y)));
-    out.set('dx', Float32Array.from(x.grad!.dataSync() as Float32Array));
-    x.grad!.dispose();
-  });
-  for (const [name, p] of model.namedParameters()) {
-    out.set(`d.${name}`, Float32Array.from(p.grad!.dataSync() as Float32Array));
-    p.grad!.dispose();
-    p.grad = null;
-  }
-  return out;
 }
 
 function expectSame(a: Map<string, Float32Array>, b: Map<string, Float32Array>, what: string): void {
@@ -99,27 +59,27 @@ describe('every sparse format equals the dense-masked path bit for bit (wasm)', 
     it(`Linear [38, 22] and Conv1d(k=1) [14, 38]: forward, dX, dW — ${maskKind} masks`, () => {
       const before = engine.memory();
       const rng = new Rng(3);
-      const model = new Two(rng);
+      const model = new LinearConvPair(rng, 22, 38, 14);
       const masking = new Masking(model, new Map([['fc.weight', 0.3], ['conv.weight', 0.25]]), (name, _, d) =>
         makeMask(rng, name === 'fc.weight' ? [38, 22] : [14, 38, 1], d));
       masking.apply();
       const xData = new Rng(9).normal(5 * 7 * 22);
       const fwd = (x: Tensor) => model.forward(x);
-      const dense = run(model, fwd, xData, [5, 7, 22]);
+      const dense = forwardBackward(model, fwd, xData, [5, 7, 22]);
       const ex = enableSparseExecution(model, masking, { mode: 'dense' });
       const formats = maskKind === '4×4 blocks' ? FORMATS.filter((f) => f !== 'fan_in') : FORMATS;
       for (const f of formats) {
         ex.setOptions({ mode: f, weightGrad: 'dense' });
         masking.denseGradients = true;
-        const sparse = run(model, fwd, xData, [5, 7, 22]);
+        const sparse = forwardBackward(model, fwd, xData, [5, 7, 22]);
         expect(Object.values(ex.paths())).toEqual([f, f]);
         expectSame(sparse, dense, f);
         // 'sparse-between-updates': the gradient at the stored positions only, as the dense path masks it.
         ex.setOptions({ weightGrad: 'sparse-between-updates' });
         masking.denseGradients = false;
-        const sd = run(model, fwd, xData, [5, 7, 22]);
+        const sd = forwardBackward(model, fwd, xData, [5, 7, 22]);
         ex.setOptions({ mode: 'dense' });
-        const dm = run(model, fwd, xData, [5, 7, 22]);
+        const dm = forwardBackward(model, fwd, xData, [5, 7, 22]);
         expectSame(sd, dm, `${f} sparse dW`);
         for (const l of masking.layers) {
           const g = sd.get(`d.${l.name}`)!;
@@ -141,7 +101,7 @@ describe('every sparse format equals the dense-masked path bit for bit (wasm)', 
 
   it('follows mask changes and weight updates in every format; fan_in refuses a mask without constant fan-in', () => {
     const rng = new Rng(5);
-    const model = new Two(rng);
+    const model = new LinearConvPair(rng, 22, 38, 14);
     const masking = new Masking(model, new Map([['fc.weight', 0.5], ['conv.weight', 0.5]]), (name, _, d) =>
       fanInMask(rng, name === 'fc.weight' ? [38, 22] : [14, 38, 1], d));
     masking.apply();
@@ -150,7 +110,7 @@ describe('every sparse format equals the dense-masked path bit for bit (wasm)', 
     const fwd = (x: Tensor) => model.forward(x);
     for (const f of FORMATS) {
       ex.setOptions({ mode: f });
-      run(model, fwd, xData, [3, 22]); // builds the format
+      forwardBackward(model, fwd, xData, [3, 22]); // builds the format
     }
     // An "optimizer step" on every weight, re-masked, then a topology update on fc (still constant fan-in).
     engine.noGrad(() => {
@@ -167,24 +127,24 @@ describe('every sparse format equals the dense-masked path bit for bit (wasm)', 
     masking.setMask(l, fanInMask(rng, [38, 22], 0.2));
     masking.apply();
     ex.setOptions({ mode: 'dense' });
-    const dense = run(model, fwd, xData, [3, 22]);
+    const dense = forwardBackward(model, fwd, xData, [3, 22]);
     for (const f of FORMATS) {
       ex.setOptions({ mode: f });
-      expectSame(run(model, fwd, xData, [3, 22]), dense, `${f} after updates`);
+      expectSame(forwardBackward(model, fwd, xData, [3, 22]), dense, `${f} after updates`);
     }
     // An empty layer (every neuron ablated) in every format, and 'auto' timing its candidates on it.
     masking.setMask(l, new Uint8Array(l.param.size));
     masking.apply();
     ex.setOptions({ mode: 'dense' });
-    const empty = run(model, fwd, xData, [3, 22]);
+    const empty = forwardBackward(model, fwd, xData, [3, 22]);
     for (const f of [...FORMATS, 'auto'] as const) {
       ex.setOptions({ mode: f });
-      expectSame(run(model, fwd, xData, [3, 22]), empty, `${f} on an empty mask`);
+      expectSame(forwardBackward(model, fwd, xData, [3, 22]), empty, `${f} on an empty mask`);
     }
     masking.setMask(l, randomMask(rng, l.param.size, 0.4));
     masking.apply();
     ex.setOptions({ mode: 'fan_in' });
-    expect(() => run(model, fwd, xData, [3, 22])).toThrow(/fc\.weight \[38, 22\] cannot run as fan_in: fan_in: row \d+ keeps \d+ inputs/);
+    expect(() => forwardBackward(model, fwd, xData, [3, 22])).toThrow(/fc\.weight \[38, 22\] cannot run as fan_in: fan_in: row \d+ keeps \d+ inputs/);
     ex.dispose();
     masking.dispose();
     model.dispose();
@@ -272,7 +232,7 @@ describe('a whole small Transformer through every format (wasm)', () => {
     const trainSteps = (mode: ExecMode) => {
       const { model, masking, fwd, data, B } = transformer(11);
       const ex = enableSparseExecution(model, masking, { mode });
-      const grads = run(model, fwd, data.xEnc, [B, 24, 3]);
+      const grads = forwardBackward(model, fwd, data.xEnc, [B, 24, 3]);
       const paths = Object.values(ex.paths());
       const adam = new Adam(model.parameters(), { lr: 1e-2 });
       for (let s = 0; s < 3; s++) {
