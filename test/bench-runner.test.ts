@@ -2,6 +2,7 @@
 // bad number is refused with exit 2 before anything runs, instead of running something other than what was asked.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 const bench = (...args: string[]) =>
   spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', 'bench/run.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -21,6 +22,12 @@ describe('bench runner flags', () => {
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stdout).toBe('');
+  });
+
+  it("the README's list of benchmarks is the runner's", () => {
+    const listed = /`npm run bench -- ((?:[a-z-]+\|)+[a-z-]+)\s+--json`/.exec(readFileSync('README.md', 'utf8'))?.[1]?.split('|');
+    const known = /\(choose: ([a-z, -]+)\)/.exec(bench('nonesuch').stderr)?.[1]?.split(', ');
+    expect(listed?.sort()).toEqual(known?.sort());
   });
 
   it('--help prints the benchmarks and exits 0 without running one', () => {
