@@ -127,6 +127,17 @@ describe('loadRun: a saved run → the forecaster of sparsecast/infer', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
+  it('evaluate turns the event loop between batches (signals and timers are not held off for a whole split)', async () => {
+    const f = fitted.forecaster;
+    const evalDs = f.dataset(table, { purpose: 'eval', file: 'ETTh1.csv' });
+    let done = false;
+    let ranDuring = false;
+    setImmediate(() => (ranDuring = !done));
+    await f.evaluate(evalDs, { maxBatches: 2 });
+    done = true;
+    expect(ranDuring).toBe(true);
+  });
+
   it('fit: trained, masked, with the best weights and their test score', async () => {
     const { forecaster, result } = fitted;
     expect(result.epochsRun).toBe(1);

@@ -25,7 +25,7 @@ import { mul } from '../src/ops/binary.ts';
 import { sum } from '../src/ops/reduce.ts';
 import { loadForecaster } from '../src/infer/index.ts';
 import { resumeCommandLine, shellQuote, watchInterrupts } from '../src/cli/interrupt.ts';
-import { yieldToEventLoop } from '../src/train/yield.ts';
+import { yieldToEventLoop } from '../src/backend/yield.ts';
 import { syntheticModelFile } from './fixtures/infer/synthetic-model.ts';
 import { BIN } from './shared/cli.ts';
 

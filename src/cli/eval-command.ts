@@ -22,7 +22,7 @@ import { naiveRepeatLast } from '../train/baseline.ts';
 import { gradientsDropped } from '../train/forecast-loss.ts';
 import { toEpochMs } from '../data/time-features.ts';
 import { exitOnInterrupt } from './interrupt.ts';
-import { yieldToEventLoop } from '../train/yield.ts';
+import { yieldToEventLoop } from '../backend/yield.ts';
 
 /** Warnings of the data readers go to stderr, one line each, so stdout keeps its one JSON line. */
 const warn = (message: string) => process.stderr.write(`warning: ${message}\n`);

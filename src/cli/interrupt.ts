@@ -5,7 +5,7 @@
  * scripts and job runners see the run as interrupted, not failed (1) and not finished (0).
  *
  * The command's work must return to the event loop now and then for the handler to run at all (the
- * trainer does, see src/train/yield.ts).
+ * trainer does, see src/backend/yield.ts).
  */
 export type StopSignal = 'SIGINT' | 'SIGTERM';
 

@@ -35,6 +35,7 @@ import type { Growth, UpdateRecord } from '../sparse/controller.ts';
 import type { DensityInit } from '../sparse/density.ts';
 import type { StructureKind } from '../sparse/structure.ts';
 import { palsDecisionCount } from '../sparse/pals-controller.ts';
+import { yieldToEventLoop } from '../backend/yield.ts';
 import { readUpdates, writeSparsityPlots } from './sparsity-plots.ts';
 import { writeForecastPlots } from './forecast-plots.ts';
 import { acquireRunLock } from './run-lock.ts';
@@ -336,6 +337,7 @@ export async function sparseExecutionTimes(trainer: TimedWorkloads, ds: Forecast
     const dense: number[] = [];
     const sparse: number[] = [];
     for (let r = 0; r < rounds; r++) {
+      await yieldToEventLoop(); // outside the timed calls: signals and a worker's lock renewal get their turn
       if (r % 2 === 0) {
         dense.push(await timeOnce('dense'));
         sparse.push(await timeOnce('auto'));

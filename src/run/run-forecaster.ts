@@ -22,6 +22,7 @@ import { Masking } from '../sparse/masking.ts';
 import { layerDensities } from '../sparse/controller.ts';
 import { enableSparseExecution, type SparseExecOptions, type SparseExecution } from '../sparse/sparse-exec.ts';
 import { SplitScore, type Metrics } from '../train/metrics.ts';
+import { yieldToEventLoop } from '../backend/yield.ts';
 import type { CsvTable } from '../data/csv.ts';
 import { matchTrainedColumns } from '../data/columns.ts';
 import { decoderInput, ForecastDataset, type Batch, type Features } from '../data/forecast-dataset.ts';
@@ -245,6 +246,9 @@ export class RunForecaster {
     const score = new SplitScore();
     const batches = ds.batches(split, batchSize, split === 'test' ? null : new Rng(this.info.seed + 3 * 2 ** 32));
     for (const ids of batches.slice(0, opts.maxBatches ?? Infinity)) {
+      // Wasm reads settle as microtasks: without a turn of the event loop per batch, a long split would hold
+      // off signal handlers (Ctrl-C), timers and a worker's messages until the whole split is scored.
+      await yieldToEventLoop();
       const b = ds.batch(split, ids);
       const pred = await this.predict(b);
       const w = C - f0;

@@ -16,6 +16,7 @@
  * and with dropout on it draws random numbers (run it in eval mode, or before any draw that matters).
  */
 import { cpuClock } from '../backend/timing.ts';
+import { yieldToEventLoop } from '../backend/yield.ts';
 import type { ExecPath, SparseFormat } from './exec-format.ts';
 import type { Pass } from './path-choice.ts';
 import type { SparseExecution } from './sparse-exec.ts';
@@ -74,6 +75,7 @@ export async function guardModel(ex: SparseExecution, pass: Pass, run: () => unk
   const chosen: number[] = [];
   const dense: number[] = [];
   for (let r = 0; r < rounds; r++) {
+    await yieldToEventLoop(); // between timed runs: a full-size model's rounds take seconds (signals, lock renewal)
     if (r % 2 === 0) {
       chosen.push(await time(false));
       dense.push(await time(true));

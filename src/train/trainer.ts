@@ -28,7 +28,7 @@ import { measureFlops, summarizeFlops } from '../tensor/flops.ts';
 import type { SparsityController, UpdateRecord, SparseStepContext } from '../sparse/controller.ts';
 import { enableSparseExecution, type SparseExecOptions, type SparseExecution } from '../sparse/sparse-exec.ts';
 import type { Forecaster } from '../models/forecaster.ts';
-import { yieldToEventLoop } from './yield.ts';
+import { yieldToEventLoop } from '../backend/yield.ts';
 
 // The model interface lives with the models; re-exported here for the imports that predate the move.
 export type { Forecaster } from '../models/forecaster.ts';
