@@ -9,12 +9,7 @@
 // r's block row in storage order and within a block over c = 0..3, i.e. increasing k, one multiply and one
 // add per step in the default build: the same sum denseCsrT forms for the CSR of the same blocks (zeros
 // stored), and the same bits on the 8-row panel and the small-m paths below.
-import { transpose4Store } from './common.ts';
-
-@inline function madd(acc: v128, a: v128, b: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
-  return f32x4.add(acc, f32x4.mul(a, b));
-}
+import { madd, transpose4Store } from './common.ts';
 
 /** Bytes of workspace denseBsrT needs (m ≥ 8): one packed panel of 8 X rows (k padded to a multiple of 4) and an 8×4 edge tile. */
 export function denseBsrTWorkspaceBytes(m: i32, k: i32, n: i32): i32 {

@@ -95,3 +95,12 @@ export function threadScratchBytes(): i32 {
   v128.store(d + 2 * step, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
   v128.store(d + 3 * step, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
 }
+
+/**
+ * acc + a·b on f32x4: a separate multiply and add in the default build (the same bits on every engine), the
+ * relaxed build's fused multiply-add (f32x4.relaxed_madd, which may or may not fuse) there.
+ */
+@inline export function madd(acc: v128, a: v128, b: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}

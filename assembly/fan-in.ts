@@ -11,11 +11,8 @@
 import { denseCsrTWorkspaceBytes, sparseTranspose } from './sparse';
 import { csrTTileRows } from './csr-tiles';
 import { gemm } from './gemm';
-
-@inline function madd(acc: v128, a: v128, b: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
-  return f32x4.add(acc, f32x4.mul(a, b));
-}
+import { sampledRowDots } from './sampled-dots.ts';
+import { madd } from './common.ts';
 
 /**
  * Bytes of workspace denseFanInT needs: the Xᵀ tile (nIn × mb) and the transposed output tile (n × mb), tiled by
@@ -336,13 +333,6 @@ export function fanInSddmm(
   for (let t0 = 0; t0 < m; t0 += tb) fanInSddmmBlock(j0, j1, m, k, t0, min(m, t0 + tb), liveRows, colIdx, gT, xT, out);
 }
 
-@inline function gatherCol4(b0: usize, b1: usize, b2: usize, b3: usize, tb: usize): v128 {
-  let col = f32x4.splat(load<f32>(b0 + tb));
-  col = f32x4.replace_lane(col, 1, load<f32>(b1 + tb));
-  col = f32x4.replace_lane(col, 2, load<f32>(b2 + tb));
-  return f32x4.replace_lane(col, 3, load<f32>(b3 + tb));
-}
-
 function fanInSddmmBlock(
   j0: i32, j1: i32, m: i32, k: i32, t0: i32, t1: i32, liveRows: usize, colIdx: usize, gT: usize, xT: usize,
   out: usize,
@@ -351,70 +341,7 @@ function fanInSddmmBlock(
   const first = t0 == 0;
   for (let j = j0; j < j1; j++) {
     const ar = gT + <usize>load<i32>(liveRows + (<usize>j << 2)) * mbytes;
-    const q1 = (j + 1) * k;
-    let q = j * k;
-    for (; q + 8 <= q1; q += 8) {
-      const cp = colIdx + (<usize>q << 1);
-      const op = out + (<usize>q << 2);
-      const b0 = xT + <usize>load<u16>(cp) * mbytes;
-      const b1 = xT + <usize>load<u16>(cp, 2) * mbytes;
-      const b2 = xT + <usize>load<u16>(cp, 4) * mbytes;
-      const b3 = xT + <usize>load<u16>(cp, 6) * mbytes;
-      const b4 = xT + <usize>load<u16>(cp, 8) * mbytes;
-      const b5 = xT + <usize>load<u16>(cp, 10) * mbytes;
-      const b6 = xT + <usize>load<u16>(cp, 12) * mbytes;
-      const b7 = xT + <usize>load<u16>(cp, 14) * mbytes;
-      let acc = first ? f32x4.splat(0) : v128.load(op);
-      let acd = first ? f32x4.splat(0) : v128.load(op, 16);
-      let t = t0;
-      for (; t + 2 <= t1; t += 2) {
-        const tb = <usize>t << 2;
-        // Entries 0..3 (and 4..7) at i = t, t+1: pairs interleave into columns with two shuffles each.
-        const x0 = v128.load64_zero(b0 + tb), x1 = v128.load64_zero(b1 + tb);
-        const x2 = v128.load64_zero(b2 + tb), x3 = v128.load64_zero(b3 + tb);
-        const u0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5);
-        const u1 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
-        const a0 = v128.load32_splat(ar + tb);
-        const a1 = v128.load32_splat(ar + tb, 4);
-        acc = madd(acc, a0, v128.shuffle<f32>(u0, u1, 0, 1, 4, 5));
-        const y0 = v128.load64_zero(b4 + tb), y1 = v128.load64_zero(b5 + tb);
-        const y2 = v128.load64_zero(b6 + tb), y3 = v128.load64_zero(b7 + tb);
-        const w0 = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5);
-        const w1 = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5);
-        acd = madd(acd, a0, v128.shuffle<f32>(w0, w1, 0, 1, 4, 5));
-        acc = madd(acc, a1, v128.shuffle<f32>(u0, u1, 2, 3, 6, 7));
-        acd = madd(acd, a1, v128.shuffle<f32>(w0, w1, 2, 3, 6, 7));
-      }
-      for (; t < t1; t++) {
-        const tb = <usize>t << 2;
-        const av = v128.load32_splat(ar + tb);
-        acc = madd(acc, av, gatherCol4(b0, b1, b2, b3, tb));
-        acd = madd(acd, av, gatherCol4(b4, b5, b6, b7, tb));
-      }
-      v128.store(op, acc);
-      v128.store(op, acd, 16);
-    }
-    for (; q + 4 <= q1; q += 4) {
-      const cp = colIdx + (<usize>q << 1);
-      const op = out + (<usize>q << 2);
-      const b0 = xT + <usize>load<u16>(cp) * mbytes;
-      const b1 = xT + <usize>load<u16>(cp, 2) * mbytes;
-      const b2 = xT + <usize>load<u16>(cp, 4) * mbytes;
-      const b3 = xT + <usize>load<u16>(cp, 6) * mbytes;
-      let acc = first ? f32x4.splat(0) : v128.load(op);
-      for (let t = t0; t < t1; t++) {
-        const tb = <usize>t << 2;
-        acc = madd(acc, v128.load32_splat(ar + tb), gatherCol4(b0, b1, b2, b3, tb));
-      }
-      v128.store(op, acc);
-    }
-    for (; q < q1; q++) {
-      const br = xT + <usize>load<u16>(colIdx + (<usize>q << 1)) * mbytes;
-      const op = out + (<usize>q << 2);
-      let s: f32 = first ? 0 : load<f32>(op);
-      for (let t = t0; t < t1; t++) s += load<f32>(ar + (<usize>t << 2)) * load<f32>(br + (<usize>t << 2));
-      store<f32>(op, s);
-    }
+    sampledRowDots<u16>(j * k, (j + 1) * k, colIdx, ar, xT, mbytes, t0, t1, first, out);
   }
 }
 

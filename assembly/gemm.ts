@@ -25,7 +25,7 @@
 // pointer (V8 unrolls it itself); the default build's is unrolled by 4 with an exit test between the steps
 // (see mk4x8), which keeps the loads of each step in their own block. Per k step the default build runs 16 FP ops + 6 loads + ~3-5 loop ops, close to the
 // dispatch width; the relaxed build's 8 FMAs make it FMA-port bound (~87% of the 58.6 GFLOP/s peak).
-import { edgeScratch, transpose4Store } from './common.ts';
+import { edgeScratch, madd, transpose4Store } from './common.ts';
 
 const NR: i32 = 8;
 const MR: i32 = 4;
@@ -78,11 +78,6 @@ const NC: i32 = 1024;
 const DIRECT_A_MAX_N: i32 = 64;
 
 // Edge micro-tiles (MR × NR) run on a scratch tile: edgeScratch() in common.ts (one per thread).
-
-@inline function madd(acc: v128, a: v128, b: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
-  return f32x4.add(acc, f32x4.mul(a, b));
-}
 
 // 4×8 micro-kernel: C[4][8] (+)= Apanel[kc][4] · Bpanel[kc][8], k in increasing order (A values packed
 // pre-broadcast, 16 bytes each, when A_SPLAT).

@@ -10,11 +10,8 @@
 
 import { gemm } from './gemm';
 import { csrTTileRows } from './csr-tiles';
-
-@inline function madd(acc: v128, a: v128, b: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
-  return f32x4.add(acc, f32x4.mul(a, b));
-}
+import { sampledRowDots } from './sampled-dots.ts';
+import { madd } from './common.ts';
 
 @inline function maddf(acc: f32, a: f32, b: f32): f32 {
   return acc + a * b;
@@ -220,84 +217,15 @@ export function sddmm(
   for (let t0 = 0; t0 < k; t0 += tb) sddmmBlock(m, k, t0, min(k, t0 + tb), a, bt, rowPtr, colIdx, out);
 }
 
-@inline function gather4(b0: usize, b1: usize, b2: usize, b3: usize, tb: usize): v128 {
-  let col = f32x4.splat(load<f32>(b0 + tb));
-  col = f32x4.replace_lane(col, 1, load<f32>(b1 + tb));
-  col = f32x4.replace_lane(col, 2, load<f32>(b2 + tb));
-  return f32x4.replace_lane(col, 3, load<f32>(b3 + tb));
-}
-
 function sddmmBlock(
   m: i32, k: i32, t0: i32, t1: i32, a: usize, bt: usize, rowPtr: usize, colIdx: usize, out: usize,
 ): void {
   const kb = <usize>k << 2;
   const first = t0 == 0;
   for (let i = 0; i < m; i++) {
-    const ar = a + <usize>i * kb;
+    const p0 = load<i32>(rowPtr + (<usize>i << 2));
     const p1 = load<i32>(rowPtr + (<usize>(i + 1) << 2));
-    let p = load<i32>(rowPtr + (<usize>i << 2));
-    for (; p + 8 <= p1; p += 8) {
-      const cp = colIdx + (<usize>p << 2);
-      const op = out + (<usize>p << 2);
-      const b0 = bt + <usize>load<i32>(cp) * kb;
-      const b1 = bt + <usize>load<i32>(cp, 4) * kb;
-      const b2 = bt + <usize>load<i32>(cp, 8) * kb;
-      const b3 = bt + <usize>load<i32>(cp, 12) * kb;
-      const b4 = bt + <usize>load<i32>(cp, 16) * kb;
-      const b5 = bt + <usize>load<i32>(cp, 20) * kb;
-      const b6 = bt + <usize>load<i32>(cp, 24) * kb;
-      const b7 = bt + <usize>load<i32>(cp, 28) * kb;
-      let acc = first ? f32x4.splat(0) : v128.load(op);
-      let acd = first ? f32x4.splat(0) : v128.load(op, 16);
-      let t = t0;
-      for (; t + 2 <= t1; t += 2) {
-        const tb = <usize>t << 2;
-        // Rows j0..j3 (and j4..j7) at t, t+1: pairs interleave into columns with two shuffles each.
-        const x0 = v128.load64_zero(b0 + tb), x1 = v128.load64_zero(b1 + tb);
-        const x2 = v128.load64_zero(b2 + tb), x3 = v128.load64_zero(b3 + tb);
-        const u0 = v128.shuffle<f32>(x0, x1, 0, 4, 1, 5); // b0[t] b1[t] b0[t+1] b1[t+1]
-        const u1 = v128.shuffle<f32>(x2, x3, 0, 4, 1, 5);
-        const a0 = v128.load32_splat(ar + tb);
-        const a1 = v128.load32_splat(ar + tb, 4);
-        acc = madd(acc, a0, v128.shuffle<f32>(u0, u1, 0, 1, 4, 5));
-        const y0 = v128.load64_zero(b4 + tb), y1 = v128.load64_zero(b5 + tb);
-        const y2 = v128.load64_zero(b6 + tb), y3 = v128.load64_zero(b7 + tb);
-        const w0 = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5);
-        const w1 = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5);
-        acd = madd(acd, a0, v128.shuffle<f32>(w0, w1, 0, 1, 4, 5));
-        acc = madd(acc, a1, v128.shuffle<f32>(u0, u1, 2, 3, 6, 7));
-        acd = madd(acd, a1, v128.shuffle<f32>(w0, w1, 2, 3, 6, 7));
-      }
-      for (; t < t1; t++) {
-        const tb = <usize>t << 2;
-        const av = v128.load32_splat(ar + tb);
-        acc = madd(acc, av, gather4(b0, b1, b2, b3, tb));
-        acd = madd(acd, av, gather4(b4, b5, b6, b7, tb));
-      }
-      v128.store(op, acc);
-      v128.store(op, acd, 16);
-    }
-    for (; p + 4 <= p1; p += 4) {
-      const cp = colIdx + (<usize>p << 2);
-      const op = out + (<usize>p << 2);
-      const b0 = bt + <usize>load<i32>(cp) * kb;
-      const b1 = bt + <usize>load<i32>(cp, 4) * kb;
-      const b2 = bt + <usize>load<i32>(cp, 8) * kb;
-      const b3 = bt + <usize>load<i32>(cp, 12) * kb;
-      let acc = first ? f32x4.splat(0) : v128.load(op);
-      for (let t = t0; t < t1; t++) {
-        const tb = <usize>t << 2;
-        acc = madd(acc, v128.load32_splat(ar + tb), gather4(b0, b1, b2, b3, tb));
-      }
-      v128.store(op, acc);
-    }
-    for (; p < p1; p++) {
-      const br = bt + <usize>load<i32>(colIdx + (<usize>p << 2)) * kb;
-      const op = out + (<usize>p << 2);
-      let s: f32 = first ? 0 : load<f32>(op);
-      for (let t = t0; t < t1; t++) s = maddf(s, load<f32>(ar + (<usize>t << 2)), load<f32>(br + (<usize>t << 2)));
-      store<f32>(op, s);
-    }
+    sampledRowDots<i32>(p0, p1, colIdx, a + <usize>i * kb, bt, kb, t0, t1, first, out);
   }
 }
 
