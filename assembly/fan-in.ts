@@ -12,6 +12,7 @@ import { denseCsrTWorkspaceBytes, sparseTranspose } from './sparse';
 import { csrTTileRows } from './csr-tiles';
 import { gemm } from './gemm';
 import { sampledRowDots } from './sampled-dots.ts';
+import { sparseRowPanel } from './sparse-row-panel.ts';
 import { madd } from './common.ts';
 
 /**
@@ -79,72 +80,7 @@ function fanInTile(
   const rb = <usize>rows << 2;
   for (let j = 0; j < live; j++) {
     const orow = oT + <usize>load<i32>(liveRows + (<usize>j << 2)) * rb;
-    const q0 = j * k;
-    const q1 = q0 + k;
-    const vp = values + (<usize>q0 << 2);
-    const cp = colIdx + (<usize>q0 << 1);
-    let i = 0;
-    // 32 rows of X at a time: 8 accumulators stay in registers over the row's k entries.
-    for (; i + 32 <= rows; i += 32) {
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-      let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
-      const base = xT + (<usize>i << 2);
-      let t: usize = 0;
-      const kk = <usize>k;
-      // Two entries per iteration (each accumulator still adds them in order): twice the independent loads in
-      // flight per loop test, as spmm does.
-      for (; t + 1 < kk; t += 2) {
-        const v = v128.load32_splat(vp + (t << 2));
-        const w = v128.load32_splat(vp + (t << 2), 4);
-        const br = base + <usize>load<u16>(cp + (t << 1)) * rb;
-        const bs = base + <usize>load<u16>(cp + (t << 1), 2) * rb;
-        a0 = madd(madd(a0, v, v128.load(br, 0)), w, v128.load(bs, 0));
-        a1 = madd(madd(a1, v, v128.load(br, 16)), w, v128.load(bs, 16));
-        a2 = madd(madd(a2, v, v128.load(br, 32)), w, v128.load(bs, 32));
-        a3 = madd(madd(a3, v, v128.load(br, 48)), w, v128.load(bs, 48));
-        a4 = madd(madd(a4, v, v128.load(br, 64)), w, v128.load(bs, 64));
-        a5 = madd(madd(a5, v, v128.load(br, 80)), w, v128.load(bs, 80));
-        a6 = madd(madd(a6, v, v128.load(br, 96)), w, v128.load(bs, 96));
-        a7 = madd(madd(a7, v, v128.load(br, 112)), w, v128.load(bs, 112));
-      }
-      if (t < kk) {
-        const v = v128.load32_splat(vp + (t << 2));
-        const br = base + <usize>load<u16>(cp + (t << 1)) * rb;
-        a0 = madd(a0, v, v128.load(br, 0));
-        a1 = madd(a1, v, v128.load(br, 16));
-        a2 = madd(a2, v, v128.load(br, 32));
-        a3 = madd(a3, v, v128.load(br, 48));
-        a4 = madd(a4, v, v128.load(br, 64));
-        a5 = madd(a5, v, v128.load(br, 80));
-        a6 = madd(a6, v, v128.load(br, 96));
-        a7 = madd(a7, v, v128.load(br, 112));
-      }
-      const o = orow + (<usize>i << 2);
-      v128.store(o, a0, 0);
-      v128.store(o, a1, 16);
-      v128.store(o, a2, 32);
-      v128.store(o, a3, 48);
-      v128.store(o, a4, 64);
-      v128.store(o, a5, 80);
-      v128.store(o, a6, 96);
-      v128.store(o, a7, 112);
-    }
-    for (; i + 4 <= rows; i += 4) {
-      let a0 = f32x4.splat(0);
-      const base = xT + (<usize>i << 2);
-      for (let q = q0; q < q1; q++) {
-        a0 = madd(a0, v128.load32_splat(values + (<usize>q << 2)), v128.load(base + <usize>load<u16>(colIdx + (<usize>q << 1)) * rb));
-      }
-      v128.store(orow + (<usize>i << 2), a0);
-    }
-    for (; i < rows; i++) {
-      let s: f32 = 0;
-      const base = xT + (<usize>i << 2);
-      for (let q = q0; q < q1; q++) {
-        s += load<f32>(values + (<usize>q << 2)) * load<f32>(base + <usize>load<u16>(colIdx + (<usize>q << 1)) * rb);
-      }
-      store<f32>(orow + (<usize>i << 2), s);
-    }
+    sparseRowPanel<u16>(j * k, (j + 1) * k, colIdx, values, xT, rb, 0, rows, orow);
   }
 }
 

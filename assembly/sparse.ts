@@ -11,6 +11,7 @@
 import { gemm } from './gemm';
 import { csrTTileRows } from './csr-tiles';
 import { sampledRowDots } from './sampled-dots.ts';
+import { sparseRowPanel } from './sparse-row-panel.ts';
 import { madd } from './common.ts';
 
 @inline function maddf(acc: f32, a: f32, b: f32): f32 {
@@ -38,70 +39,7 @@ function spmmCols(
   for (let i = 0; i < rows; i++) {
     const p0 = load<i32>(rowPtr + (<usize>i << 2));
     const p1 = load<i32>(rowPtr + (<usize>(i + 1) << 2));
-    const orow = out + <usize>i * nb;
-    let j = jStart;
-    // 32 columns at a time: 8 accumulators stay in registers over the row's stored entries.
-    for (; j + 32 <= jEnd; j += 32) {
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-      let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
-      const jb = <usize>j << 2;
-      let p = p0;
-      // Two stored entries per iteration (each accumulator still adds them in order p, p + 1): twice the
-      // independent loads in flight per loop test (+20% at full density, +8% at 10%).
-      for (; p + 1 < p1; p += 2) {
-        const v = v128.load32_splat(values + (<usize>p << 2));
-        const w = v128.load32_splat(values + (<usize>p << 2), 4);
-        const br = b + <usize>load<i32>(colIdx + (<usize>p << 2)) * nb + jb;
-        const bs = b + <usize>load<i32>(colIdx + (<usize>p << 2), 4) * nb + jb;
-        a0 = madd(madd(a0, v, v128.load(br, 0)), w, v128.load(bs, 0));
-        a1 = madd(madd(a1, v, v128.load(br, 16)), w, v128.load(bs, 16));
-        a2 = madd(madd(a2, v, v128.load(br, 32)), w, v128.load(bs, 32));
-        a3 = madd(madd(a3, v, v128.load(br, 48)), w, v128.load(bs, 48));
-        a4 = madd(madd(a4, v, v128.load(br, 64)), w, v128.load(bs, 64));
-        a5 = madd(madd(a5, v, v128.load(br, 80)), w, v128.load(bs, 80));
-        a6 = madd(madd(a6, v, v128.load(br, 96)), w, v128.load(bs, 96));
-        a7 = madd(madd(a7, v, v128.load(br, 112)), w, v128.load(bs, 112));
-      }
-      for (; p < p1; p++) {
-        const v = v128.load32_splat(values + (<usize>p << 2));
-        const br = b + <usize>load<i32>(colIdx + (<usize>p << 2)) * nb + jb;
-        a0 = madd(a0, v, v128.load(br, 0));
-        a1 = madd(a1, v, v128.load(br, 16));
-        a2 = madd(a2, v, v128.load(br, 32));
-        a3 = madd(a3, v, v128.load(br, 48));
-        a4 = madd(a4, v, v128.load(br, 64));
-        a5 = madd(a5, v, v128.load(br, 80));
-        a6 = madd(a6, v, v128.load(br, 96));
-        a7 = madd(a7, v, v128.load(br, 112));
-      }
-      const o = orow + jb;
-      v128.store(o, a0, 0);
-      v128.store(o, a1, 16);
-      v128.store(o, a2, 32);
-      v128.store(o, a3, 48);
-      v128.store(o, a4, 64);
-      v128.store(o, a5, 80);
-      v128.store(o, a6, 96);
-      v128.store(o, a7, 112);
-    }
-    for (; j + 4 <= jEnd; j += 4) {
-      let a0 = f32x4.splat(0);
-      const jb = <usize>j << 2;
-      for (let p = p0; p < p1; p++) {
-        const v = v128.load32_splat(values + (<usize>p << 2));
-        const br = b + <usize>load<i32>(colIdx + (<usize>p << 2)) * nb + jb;
-        a0 = madd(a0, v, v128.load(br));
-      }
-      v128.store(orow + jb, a0);
-    }
-    for (; j < jEnd; j++) {
-      let s: f32 = 0;
-      const jb = <usize>j << 2;
-      for (let p = p0; p < p1; p++) {
-        s = maddf(s, load<f32>(values + (<usize>p << 2)), load<f32>(b + <usize>load<i32>(colIdx + (<usize>p << 2)) * nb + jb));
-      }
-      store<f32>(orow + jb, s);
-    }
+    sparseRowPanel<i32>(p0, p1, colIdx, values, b, nb, jStart, jEnd, out + <usize>i * nb);
   }
 }
 
