@@ -222,7 +222,7 @@ function tabulate(unfinished: string[] | null): void {
     const perEpoch = ili.map((r) => Number(r.train_seconds) / Number(r.epochs_run)).filter(Number.isFinite).sort((a, b) => a - b);
     const secs = ili.map((r) => Number(r.train_seconds)).filter(Number.isFinite).sort((a, b) => a - b);
     lines.push(`**Time:** an epoch (19 training batches and the validation pass) took ${perEpoch[0]!.toFixed(0)}–${perEpoch[perEpoch.length - 1]!.toFixed(0)} s ` +
-      `on one thread with the other worker beside it, a run ${secs[0]!.toFixed(0)}–${secs[secs.length - 1]!.toFixed(0)} s of training ` +
+      `on one thread with the other worker beside it (and, for some runs, builds and tests on the same two cores), a run ${secs[0]!.toFixed(0)}–${secs[secs.length - 1]!.toFixed(0)} s of training ` +
       `(early stopping ends some before 10 epochs); the inference column is the PALS runs' own timing by the CLI of the trained model, ` +
       `its masked layers dense (the dense twin) against sparse execution, interleaved in one process while the other worker trained.`, '');
   }
