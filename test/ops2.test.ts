@@ -541,6 +541,26 @@ describe.each(['js', 'wasm'])('ops2 forward on %s', (backend) => {
 });
 
 describe('ops2 errors', () => {
+  it("wasm conv1d kernels name the op and the mismatched shapes (the kernel contract, below the ops' checks)", () => {
+    const k = engine.getBackend('wasm').kernels;
+    tidy(() => {
+      engine.useBackend('wasm');
+      const x = tensor(new Float32Array(2 * 3 * 8), [2, 3, 8]);
+      const w = tensor(new Float32Array(4 * 3 * 3), [4, 3, 3]);
+      const w2 = tensor(new Float32Array(4 * 2 * 3), [4, 2, 3]);
+      const geo = { stride: 1, dilation: 1, padLeft: 0, padRight: 0 };
+      expect(() => k.conv1d({ x: x.storage!, xShape: [2, 3, 8], w: w2.storage!, wShape: [4, 2, 3], ...geo })).toThrow(/conv1d: x has 3 channels but w expects 2/);
+      expect(() => k.conv1d({ x: x.storage!, xShape: [2, 3], w: w.storage!, wShape: [4, 3, 3], ...geo })).toThrow(/conv1d: x must have rank 3, got \[2, 3\]/);
+      const dy = tensor(new Float32Array(2 * 4 * 5), [2, 4, 5]);
+      expect(() => k.conv1dBackwardInput(dy.storage!, [2, 4, 5], { xShape: [2, 3, 8], w: w.storage!, wShape: [4, 3, 3], ...geo }))
+        .toThrow(/conv1dBackwardInput: dy shape \[2, 4, 5\] does not match the forward output \[2, 4, 6\]/);
+      expect(() => k.conv1dBackwardWeight(dy.storage!, [2, 4, 5], { x: x.storage!, xShape: [2, 3, 8], wShape: [4, 3, 3], ...geo }))
+        .toThrow(/conv1dBackwardWeight: dy shape \[2, 4, 5\] does not match the forward output \[2, 4, 6\]/);
+      expect(() => k.conv1dBackwardWeight(dy.storage!, [2, 4, 6], { x: x.storage!, xShape: [2, 3, 8], wShape: [4, 3], ...geo }))
+        .toThrow(/conv1dBackwardWeight: wShape must have rank 3, got \[4, 3\]/);
+    });
+  });
+
   it('name the op and the shapes', () => {
     engine.useBackend('js');
     tidy(() => {

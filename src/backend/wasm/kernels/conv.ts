@@ -22,6 +22,34 @@ function checkGeometry(op: string, a: { stride: number; dilation: number; padLef
   }
 }
 
+interface ConvGeometry {
+  nb: number;
+  cin: number;
+  l: number;
+  cout: number;
+  k: number;
+  lout: number;
+}
+
+/**
+ * The checked shapes of a conv1d call: x [N, Cin, L] and w [Cout, Cin, K] (named as the call names them), the
+ * output length, and — for the backward kernels — dy, which must be the forward output's [N, Cout, Lout].
+ */
+function geometry(op: string, args: Omit<Conv1dArgs, 'x' | 'w'>, names: [string, string], dyShape?: readonly number[]): ConvGeometry {
+  checkGeometry(op, args);
+  const [nb, cin, l] = dims3(op, names[0], args.xShape);
+  const [cout, wcin, k] = dims3(op, names[1], args.wShape);
+  if (wcin !== cin) throw new Error(`${op}: x has ${cin} channels but w expects ${wcin}`);
+  const lout = outLength(l, k, args.stride, args.dilation, args.padLeft, args.padRight);
+  if (dyShape) {
+    const [dn, dc, dl] = dims3(op, 'dy', dyShape);
+    if (dn !== nb || dc !== cout || dl !== lout) {
+      throw new Error(`${op}: dy shape [${dyShape.join(', ')}] does not match the forward output [${nb}, ${cout}, ${lout}]`);
+    }
+  }
+  return { nb, cin, l, cout, k, lout };
+}
+
 export const convFamily: KernelFamily = (rt) => {
   const fwd = wasmFn(rt, 'conv1dFwd');
   const bwdIn = wasmFn(rt, 'conv1dBwdInput');
@@ -29,13 +57,9 @@ export const convFamily: KernelFamily = (rt) => {
   return {
     conv1d(args: Conv1dArgs): Storage {
       const op = 'conv1d';
-      checkGeometry(op, args);
-      const [nb, cin, l] = dims3(op, 'x', args.xShape);
-      const [cout, wcin, k] = dims3(op, 'w', args.wShape);
-      if (wcin !== cin) throw new Error(`${op}: x has ${cin} channels but w expects ${wcin}`);
+      const { nb, cin, l, cout, k, lout } = geometry(op, args, ['x', 'w']);
       inPtr(rt, op, args.x, nb * cin * l, 'x');
       inPtr(rt, op, args.w, cout * cin * k, 'w');
-      const lout = outLength(l, k, args.stride, args.dilation, args.padLeft, args.padRight);
       const out = rt.alloc(nb * cout * lout, 'f32', true);
       if (out.size === 0) return out;
       withF32(rt, args.x, (x) => withF32(rt, args.w, (w) => {
@@ -46,15 +70,7 @@ export const convFamily: KernelFamily = (rt) => {
 
     conv1dBackwardInput(dy: Storage, dyShape: number[], args: Omit<Conv1dArgs, 'x'>): Storage {
       const op = 'conv1dBackwardInput';
-      checkGeometry(op, args);
-      const [nb, cin, l] = dims3(op, 'xShape', args.xShape);
-      const [cout, wcin, k] = dims3(op, 'w', args.wShape);
-      if (wcin !== cin) throw new Error(`${op}: x has ${cin} channels but w expects ${wcin}`);
-      const lout = outLength(l, k, args.stride, args.dilation, args.padLeft, args.padRight);
-      const [dn, dc, dl] = dims3(op, 'dy', dyShape);
-      if (dn !== nb || dc !== cout || dl !== lout) {
-        throw new Error(`${op}: dy shape [${dyShape.join(', ')}] does not match the forward output [${nb}, ${cout}, ${lout}]`);
-      }
+      const { nb, cin, l, cout, k, lout } = geometry(op, args, ['xShape', 'w'], dyShape);
       inPtr(rt, op, dy, nb * cout * lout, 'dy');
       inPtr(rt, op, args.w, cout * cin * k, 'w');
       const dx = rt.alloc(nb * cin * l, 'f32', true);
@@ -67,15 +83,7 @@ export const convFamily: KernelFamily = (rt) => {
 
     conv1dBackwardWeight(dy: Storage, dyShape: number[], args: Omit<Conv1dArgs, 'w'>): Storage {
       const op = 'conv1dBackwardWeight';
-      checkGeometry(op, args);
-      const [nb, cin, l] = dims3(op, 'x', args.xShape);
-      const [cout, wcin, k] = dims3(op, 'wShape', args.wShape);
-      if (wcin !== cin) throw new Error(`${op}: x has ${cin} channels but w expects ${wcin}`);
-      const lout = outLength(l, k, args.stride, args.dilation, args.padLeft, args.padRight);
-      const [dn, dc, dl] = dims3(op, 'dy', dyShape);
-      if (dn !== nb || dc !== cout || dl !== lout) {
-        throw new Error(`${op}: dy shape [${dyShape.join(', ')}] does not match the forward output [${nb}, ${cout}, ${lout}]`);
-      }
+      const { nb, cin, l, cout, k, lout } = geometry(op, args, ['x', 'wShape'], dyShape);
       inPtr(rt, op, dy, nb * cout * lout, 'dy');
       inPtr(rt, op, args.x, nb * cin * l, 'x');
       const dw = rt.alloc(cout * cin * k, 'f32', true);
