@@ -20,7 +20,7 @@ import { BsrPattern } from '../src/sparse/exec-bsr.ts';
 import { fanInPattern } from '../src/sparse/exec-fan-in.ts';
 import { candidates, maskSignature, materialChange } from '../src/sparse/path-choice.ts';
 import { cpuClock } from '../src/backend/timing.ts';
-import { GUARD_MARGIN } from '../src/sparse/model-guard.ts';
+import { GUARD_MARGIN, GUARD_WARMUPS } from '../src/sparse/model-guard.ts';
 import { structuredInitMask, UNSTRUCTURED } from '../src/sparse/structure.ts';
 import { createModel } from '../src/models/index.ts';
 import { defaultConfig } from '../src/models/config.ts';
@@ -407,6 +407,24 @@ describe('the whole-model guard (wasm)', () => {
       if (ex.shared.forceDense) burn(30);
     }, 3);
     expect(slowDense).toMatchObject({ rows: [512], fell_back: false });
+    expect(slowDense.rounds).toBe(6); // a verdict to keep is confirmed by a second set of 3 rounds
+    // Dense slow only until the first set's rounds are over (a transient: a path cold at these rows), sparse
+    // slower from then on: the first set alone would keep the sparse paths; the confirming set falls back.
+    let denseRuns = 0;
+    const transient = await ex.guard('forward', () => {
+      infer();
+      if (ex.shared.forceDense) {
+        if (++denseRuns <= GUARD_WARMUPS + 3) burn(30);
+      } else burn(10);
+    }, 3);
+    expect(transient).toMatchObject({ rows: [512], fell_back: true, rounds: 6 });
+    expect(transient.chosen_ms!).toBeGreaterThan(transient.dense_ms!); // the deciding set's medians
+    infer();
+    expect(ex.paths()['fc.weight']).toBe('dense');
+    expect((await ex.guard('forward', () => {
+      infer();
+      if (ex.shared.forceDense) burn(30);
+    }, 3)).fell_back).toBe(false);
     infer();
     expect(ex.paths()['fc.weight']).not.toBe('dense');
     ex.dispose();
