@@ -17,6 +17,7 @@ import { DEFAULT_CSR_THRESHOLD } from '../io/model-file.ts';
 import { gridCombinations, passThroughArgs, runTrainArgs } from './sweep-plan.ts';
 import { describeMethodFlags, flagsMethodIgnores } from './method-flags.ts';
 import { modelFlagWarnings } from './model-flags.ts';
+import { warn } from './warn.ts';
 
 /** TSLib's run.py defaults, used for the other of --root_path / --data_path when only one is given. */
 const TSLIB_ROOT_PATH = './data/ETT/';
@@ -91,7 +92,7 @@ function finishTrain(args: ParsedArgs, cmd = 'train', dataHere = true): void {
   if (ignored.length) fail(`${ignored.map((f) => `--${f}`).join(', ')} ${ignored.length > 1 ? 'do' : 'does'} not apply to --method ${method} (${describeMethodFlags(method)})`);
   // One model per train run (a sweep's --model list reaches each run's own train): flags it ignores are warned of.
   const model = args.flags.get('model') ?? 'Transformer';
-  if (cmd === 'train') for (const w of modelFlagWarnings(model, [...args.flags.keys(), ...args.switches])) process.stderr.write(`warning: ${w}\n`);
+  if (cmd === 'train') for (const w of modelFlagWarnings(model, [...args.flags.keys(), ...args.switches])) warn(w);
   const dims = args.flags.get('p_hidden_dims');
   const layers = num(args, 'p_hidden_layers', 2);
   const dimCount = dims === undefined ? 2 : dims.split(/[, ]+/).filter(Boolean).length;

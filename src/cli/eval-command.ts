@@ -19,13 +19,13 @@ import { resultJson, sparseExecutionTimes, type ResultFields, type TimedWorkload
 import { assertFiniteMetrics } from './result-check.ts';
 import { loadCheckpoint } from '../train/checkpoint.ts';
 import { naiveRepeatLast } from '../train/baseline.ts';
-import { gradientsDropped } from '../train/forecast-loss.ts';
+import { batchShape, gradientsDropped } from '../train/forecast-loss.ts';
 import { toEpochMs } from '../data/time-features.ts';
 import { exitOnInterrupt } from './interrupt.ts';
 import { yieldToEventLoop } from '../backend/yield.ts';
+import { warn } from './warn.ts';
 
 /** Warnings of the data readers go to stderr, one line each, so stdout keeps its one JSON line. */
-const warn = (message: string) => process.stderr.write(`warning: ${message}\n`);
 
 /** A setting `sparsecast train` records in config.json (a library-saved run may lack it). */
 function recorded<T>(config: SavedRunConfig, key: string, ok: (v: unknown) => boolean): T | undefined {
@@ -67,8 +67,7 @@ function trainingRecord(dir: string): ResultFields['training'] {
  * backward in train mode, gradients dropped) of the same model — what a step of fine-tuning it would cost.
  */
 function runWorkloads(run: RunForecaster, ds: ForecastDataset): TimedWorkloads {
-  const { seqLen, labelLen, predLen, features } = ds.opts;
-  const shape = { seqLen, labelLen, predLen, features, channels: ds.channels, markDim: ds.markDim };
+  const shape = batchShape(ds);
   return {
     sparseExec: run.sparseExecution,
     predict: (b: Batch) => run.predict(b),

@@ -42,6 +42,7 @@ import { acquireRunLock } from './run-lock.ts';
 import { checkResume, fingerprintRun, fingerprintState, type RunFingerprint } from './run-fingerprint.ts';
 import { assertFiniteMetrics } from './result-check.ts';
 import { reportInterruptedRun, watchInterrupts, type StopSignal } from './interrupt.ts';
+import { warn } from './warn.ts';
 
 export interface RunSpec {
   data: string;
@@ -202,7 +203,6 @@ export interface RunParts {
 }
 
 /** Warnings of the data readers go to stderr, one line each, so stdout keeps its one JSON line. */
-const warn = (message: string) => process.stderr.write(`warning: ${message}\n`);
 
 /**
  * The data set of a run (its training split fits the scaler) and the model's full config for its channel

@@ -11,7 +11,7 @@ import { sliceAxis } from '../ops/movement.ts';
 import { mseLoss } from '../ops/nn.ts';
 import { backward } from '../autograd/backward.ts';
 import type { Forecaster } from '../models/forecaster.ts';
-import { decoderInput, type Batch, type Features } from '../data/forecast-dataset.ts';
+import { decoderInput, type Batch, type Features, type ForecastDataset } from '../data/forecast-dataset.ts';
 
 /** The window sizes of a batch and which channels are scored. */
 export interface BatchShape {
@@ -22,6 +22,12 @@ export interface BatchShape {
   /** Time-feature columns per step. */
   markDim: number;
   features: Features;
+}
+
+/** A data set's window sizes and scored channels. */
+export function batchShape(ds: ForecastDataset): BatchShape {
+  const { seqLen, labelLen, predLen, features } = ds.opts;
+  return { seqLen, labelLen, predLen, features, channels: ds.channels, markDim: ds.markDim };
 }
 
 /** TSLib's f_dim: MS scores the last (target) channel only, M and S every channel. */

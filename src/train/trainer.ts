@@ -20,7 +20,7 @@ import { adjustedLearningRate, type LrAdjust } from './lr-schedule.ts';
 import { SplitScore, type Metrics } from './metrics.ts';
 import { loadCheckpoint, saveCheckpoint, type CheckpointData } from './checkpoint.ts';
 import { decoderInput, type Batch, type ForecastDataset } from '../data/forecast-dataset.ts';
-import { batchLoss, forwardBatch, gradientsDropped, type BatchShape } from './forecast-loss.ts';
+import { batchLoss, batchShape, forwardBatch, gradientsDropped, type BatchShape } from './forecast-loss.ts';
 import type { Split } from '../data/dataset.ts';
 import type { SafeArray } from '../io/safetensors.ts';
 import type { Storage } from '../backend/kernels.ts';
@@ -184,8 +184,7 @@ export class Trainer {
 
   /** The batch's window sizes and scored channels (src/train/forecast-loss.ts). */
   private get shape(): BatchShape {
-    const { seqLen, labelLen, predLen, features } = this.data.opts;
-    return { seqLen, labelLen, predLen, features, channels: this.data.channels, markDim: this.data.markDim };
+    return batchShape(this.data);
   }
 
   private forward(b: Batch): { out: Tensor; target: Tensor } {
