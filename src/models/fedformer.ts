@@ -26,7 +26,8 @@ import {
   AutoformerDecoder, AutoformerDecoderLayer, AutoformerEncoder, AutoformerEncoderLayer, MyLayernorm,
 } from '../nn/autoformer-layers.ts';
 import type { AutoCorrelationLayer as AutoformerCorrelationLayer } from '../nn/autocorrelation.ts';
-import { AutoCorrelationLayer, FourierBlock, FourierCrossAttention, type ModeSelect } from '../nn/fourier-blocks.ts';
+import { FourierBlock, FourierCrossAttention, type ModeSelect } from '../nn/fourier-blocks.ts';
+import { AutoCorrelationLayer } from '../nn/autocorrelation.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Rng } from '../tensor/random.ts';
 import { add } from '../ops/binary.ts';

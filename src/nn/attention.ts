@@ -4,7 +4,7 @@
  */
 import { Module } from './module.ts';
 import type { Backend } from '../backend/kernels.ts';
-import { Linear } from './linear.ts';
+import { HeadProjections } from './head-projections.ts';
 import { Dropout } from './dropout.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Rng } from '../tensor/random.ts';
@@ -98,21 +98,9 @@ export class FullAttention extends Module implements InnerAttention {
   }
 }
 
-export class AttentionLayer extends Module {
-  readonly queryProjection: Linear;
-  readonly keyProjection: Linear;
-  readonly valueProjection: Linear;
-  readonly outProjection: Linear;
-
-  constructor(rng: Rng, readonly innerAttention: InnerAttention, readonly dModel: number, readonly nHeads: number, dKeys?: number, dValues?: number) {
-    super();
-    const dk = dKeys ?? Math.floor(dModel / nHeads);
-    const dv = dValues ?? Math.floor(dModel / nHeads);
-    this.module('inner_attention', innerAttention);
-    this.queryProjection = this.module('query_projection', new Linear(rng, dModel, dk * nHeads));
-    this.keyProjection = this.module('key_projection', new Linear(rng, dModel, dk * nHeads));
-    this.valueProjection = this.module('value_projection', new Linear(rng, dModel, dv * nHeads));
-    this.outProjection = this.module('out_projection', new Linear(rng, dv * nHeads, dModel));
+export class AttentionLayer extends HeadProjections {
+  constructor(rng: Rng, readonly innerAttention: InnerAttention, dModel: number, nHeads: number, dKeys?: number, dValues?: number) {
+    super(rng, 'inner_attention', innerAttention, dModel, nHeads, dKeys, dValues);
   }
 
   /** queries [B, L, d], keys/values [B, S, d] → [B, L, d]. */

@@ -25,7 +25,7 @@
  */
 import { Module } from './module.ts';
 import { Dropout } from './dropout.ts';
-import { Linear } from './linear.ts';
+import { HeadProjections } from './head-projections.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Rng } from '../tensor/random.ts';
 import { engine } from '../tensor/engine.ts';
@@ -53,7 +53,7 @@ export function meanCrossSpectrum(qf: Tensor, kf: Tensor): Tensor {
   return complex(re, im);
 }
 
-export class AutoCorrelation extends Module {
+export class AutoCorrelation extends Module implements InnerCorrelation {
   readonly dropout: Dropout;
 
   constructor(rng: Rng, readonly maskFlag = true, readonly factor = 1, attentionDropout = 0.1, readonly scale: number | null = null) {
@@ -128,22 +128,25 @@ export class AutoCorrelation extends Module {
   }
 }
 
-/** TSLib's AutoCorrelationLayer: q/k/v projections to heads, the inner correlation, out projection. */
-export class AutoCorrelationLayer extends Module {
-  readonly queryProjection: Linear;
-  readonly keyProjection: Linear;
-  readonly valueProjection: Linear;
-  readonly outProjection: Linear;
+/**
+ * The inner "correlation" slot of AutoCorrelationLayer: [B, L, H, E] ×3 → [B, L, H·E] as a view (AutoCorrelation: [B, L, H, D]; FEDformer's blocks: [B, H, E, L], which TSLib reads as [B, L, H·E] without a permute). `usesKeys` /
+ * `usesValues` false lets the layer skip projections whose result the block ignores (TSLib computes them
+ * and throws them away; the output is the same, and those projections get no gradient either way).
+ */
+export interface InnerCorrelation extends Module {
+  readonly usesKeys?: boolean;
+  readonly usesValues?: boolean;
+  forward(q: Tensor, k: Tensor | null, v: Tensor | null, mask: Tensor | null): Tensor;
+}
 
-  constructor(rng: Rng, readonly innerCorrelation: AutoCorrelation, readonly dModel: number, readonly nHeads: number, dKeys?: number, dValues?: number) {
-    super();
-    const dk = dKeys ?? Math.floor(dModel / nHeads);
-    const dv = dValues ?? Math.floor(dModel / nHeads);
-    this.module('inner_correlation', innerCorrelation);
-    this.queryProjection = this.module('query_projection', new Linear(rng, dModel, dk * nHeads));
-    this.keyProjection = this.module('key_projection', new Linear(rng, dModel, dk * nHeads));
-    this.valueProjection = this.module('value_projection', new Linear(rng, dModel, dv * nHeads));
-    this.outProjection = this.module('out_projection', new Linear(rng, dv * nHeads, dModel));
+/**
+ * TSLib's AutoCorrelationLayer (Autoformer's Auto-Correlation and FEDformer's Fourier blocks): Linear
+ * projections to H heads, the inner correlation on [B, L, H, E] views, its output viewed as [B, L, H·E], and
+ * the output projection.
+ */
+export class AutoCorrelationLayer extends HeadProjections {
+  constructor(rng: Rng, readonly innerCorrelation: InnerCorrelation, dModel: number, nHeads: number, dKeys?: number, dValues?: number) {
+    super(rng, 'inner_correlation', innerCorrelation, dModel, nHeads, dKeys, dValues);
   }
 
   /** queries [B, L, d], keys/values [B, S, d] → [B, L, d]. */
@@ -152,9 +155,10 @@ export class AutoCorrelationLayer extends Module {
     const s = keys.shape[1]!;
     const h = this.nHeads;
     const q = reshape(this.queryProjection.forward(queries), [b, l, h, -1]);
-    const k = reshape(this.keyProjection.forward(keys), [b, s, h, -1]);
-    const v = reshape(this.valueProjection.forward(values), [b, s, h, -1]);
-    const out = this.innerCorrelation.forward(q, k, v, mask); // [B, L, H, D]
+    const inner = this.innerCorrelation;
+    const k = inner.usesKeys === false ? null : reshape(this.keyProjection.forward(keys), [b, s, h, -1]);
+    const v = inner.usesValues === false ? null : reshape(this.valueProjection.forward(values), [b, s, h, -1]);
+    const out = inner.forward(q, k, v, mask);
     return this.outProjection.forward(reshape(out, [b, l, -1]));
   }
 }

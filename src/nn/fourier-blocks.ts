@@ -1,7 +1,7 @@
 /**
- * FEDformer's frequency-enhanced blocks as Time-Series-Library defines them (layers/FourierCorrelation.py)
- * and the AutoCorrelationLayer wrapper that projects queries/keys/values around them
- * (layers/AutoCorrelation.py).
+ * FEDformer's frequency-enhanced blocks as Time-Series-Library defines them (layers/FourierCorrelation.py),
+ * the inner correlations of the AutoCorrelationLayer that projects queries/keys/values around them
+ * (src/nn/autocorrelation.ts, TSLib's layers/AutoCorrelation.py).
  *
  * Complex weights. TSLib (current) keeps the real and imaginary parts of the complex weight as two real
  * parameters, `weights1` (real) and `weights2` (imaginary), each [H, d_model/H, d_model/H, modes], initialised
@@ -24,9 +24,9 @@
  * - FourierCrossAttention ignores the values, scales by 1/(in·out) before the inverse FFT.
  */
 import { Module } from './module.ts';
-import { Linear } from './linear.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Rng } from '../tensor/random.ts';
+import type { InnerCorrelation } from './autocorrelation.ts';
 import { full, tensor } from '../ops/creation.ts';
 import { add, div, mul } from '../ops/binary.ts';
 import { sqrt, square, tanh } from '../ops/unary.ts';
@@ -96,16 +96,6 @@ export interface FourierOptions {
   index?: readonly number[];
 }
 
-/**
- * The inner "correlation" slot of AutoCorrelationLayer: [B, L, H, E] ×3 → [B, H, E, L]. `usesKeys` /
- * `usesValues` false lets the layer skip projections whose result the block ignores (TSLib computes them
- * and throws them away; the output is the same, and those projections get no gradient either way).
- */
-export interface InnerCorrelation extends Module {
-  readonly usesKeys?: boolean;
-  readonly usesValues?: boolean;
-  forward(q: Tensor, k: Tensor | null, v: Tensor | null, mask: Tensor | null): Tensor;
-}
 
 /** FEDformer's Fourier enhanced block (self-attention replacement). */
 export class FourierBlock extends Module implements InnerCorrelation {
@@ -204,38 +194,4 @@ export class FourierCrossAttention extends Module implements InnerCorrelation {
   }
 }
 
-/**
- * TSLib's AutoCorrelationLayer: Linear projections to H heads, the inner correlation on [B, L, H, E] views,
- * its [B, H, E, L] output viewed as [B, L, H·E], and the output projection.
- */
-export class AutoCorrelationLayer extends Module {
-  readonly queryProjection: Linear;
-  readonly keyProjection: Linear;
-  readonly valueProjection: Linear;
-  readonly outProjection: Linear;
-
-  constructor(rng: Rng, readonly innerCorrelation: InnerCorrelation, readonly dModel: number, readonly nHeads: number, dKeys?: number, dValues?: number) {
-    super();
-    const dk = dKeys ?? Math.floor(dModel / nHeads);
-    const dv = dValues ?? Math.floor(dModel / nHeads);
-    this.module('inner_correlation', innerCorrelation);
-    this.queryProjection = this.module('query_projection', new Linear(rng, dModel, dk * nHeads));
-    this.keyProjection = this.module('key_projection', new Linear(rng, dModel, dk * nHeads));
-    this.valueProjection = this.module('value_projection', new Linear(rng, dModel, dv * nHeads));
-    this.outProjection = this.module('out_projection', new Linear(rng, dv * nHeads, dModel));
-  }
-
-  /** queries [B, L, d], keys/values [B, S, d] → [B, L, d]. */
-  forward(queries: Tensor, keys: Tensor, values: Tensor, mask: Tensor | null = null): Tensor {
-    const [b, l] = queries.shape as [number, number, number];
-    const s = keys.shape[1]!;
-    const h = this.nHeads;
-    const q = reshape(this.queryProjection.forward(queries), [b, l, h, -1]);
-    const inner = this.innerCorrelation;
-    const k = inner.usesKeys === false ? null : reshape(this.keyProjection.forward(keys), [b, s, h, -1]);
-    const v = inner.usesValues === false ? null : reshape(this.valueProjection.forward(values), [b, s, h, -1]);
-    const out = this.innerCorrelation.forward(q, k, v, mask);
-    return this.outProjection.forward(reshape(out, [b, l, -1]));
-  }
-}
 

@@ -14,12 +14,10 @@ export { uniformInit, normalInit } from './init.ts';
 export { FullAttention, AttentionLayer, causalMaskTensor, type InnerAttention } from './attention.ts';
 export { ProbAttention, ProbAttentionLayer } from './prob-attention.ts';
 export { DSAttention, DSAttentionLayer, NSEncoder, NSEncoderLayer, NSDecoder, NSDecoderLayer } from './ds-attention.ts';
-export { AutoCorrelation, AutoCorrelationLayer } from './autocorrelation.ts';
-// FEDformer's correlation layer has the same TSLib class name as Autoformer's; exported under a distinct one.
-export {
-  FourierBlock, FourierCrossAttention, AutoCorrelationLayer as FourierCorrelationLayer, frequencyModes,
-  type FourierOptions, type InnerCorrelation, type ModeSelect,
-} from './fourier-blocks.ts';
+// One AutoCorrelationLayer serves Autoformer's Auto-Correlation and FEDformer's Fourier blocks; the FEDformer
+// name is kept as an alias of it.
+export { AutoCorrelation, AutoCorrelationLayer, AutoCorrelationLayer as FourierCorrelationLayer, type InnerCorrelation } from './autocorrelation.ts';
+export { FourierBlock, FourierCrossAttention, frequencyModes, type FourierOptions, type ModeSelect } from './fourier-blocks.ts';
 export { Encoder, EncoderLayer, Decoder, DecoderLayer, type Activation } from './transformer-layers.ts';
 export { AutoformerEncoder, AutoformerEncoderLayer, AutoformerDecoder, AutoformerDecoderLayer, MyLayernorm } from './autoformer-layers.ts';
 export { DataEmbedding, TokenEmbedding, PositionalEmbedding, TimeFeatureEmbedding } from './embedding.ts';
