@@ -398,8 +398,14 @@ export function geluBackwardF32(dy: usize, x: usize, out: usize, n: i32): void {
   }
 }
 
-@inline function binND(
-  op: i32, isInt: bool, a: usize, b: usize, out: usize, rank: i32, shp: usize, sa: usize, sb: usize,
+/**
+ * The broadcast walk of a binary op (`cmp` false: f32 / i32 out, binRow) or a comparison (`cmp` true: u8 mask
+ * out, cmpRow): the last axis is one row call (its strides say whether an operand is a vector or a scalar
+ * there), the leading axes are walked by the counter at `cnt()`. `cmp`, `op` and `isInt` are constants at every
+ * call site, so each case compiles to its own straight loop.
+ */
+@inline function broadcastND(
+  cmp: bool, op: i32, isInt: bool, a: usize, b: usize, out: usize, rank: i32, shp: usize, sa: usize, sb: usize,
 ): void {
   const last = <usize>(rank - 1) << 2;
   const n = load<i32>(shp + last);
@@ -413,7 +419,8 @@ export function geluBackwardF32(dy: usize, x: usize, out: usize, n: i32): void {
   let oa = 0;
   let ob = 0;
   for (let r = 0; r < rows; r++) {
-    binRow(op, isInt, a + (<usize>oa << 2), ia, b + (<usize>ob << 2), ib, out + (<usize>(r * n) << 2), n);
+    if (cmp) cmpRow(op, isInt, a + (<usize>oa << 2), ia, b + (<usize>ob << 2), ib, out + <usize>(r * n), n);
+    else binRow(op, isInt, a + (<usize>oa << 2), ia, b + (<usize>ob << 2), ib, out + (<usize>(r * n) << 2), n);
     for (let d = rank - 2; d >= 0; d--) {
       const dp = <usize>d << 2;
       const c = load<i32>(cnt() + dp) + 1;
@@ -433,23 +440,23 @@ export function geluBackwardF32(dy: usize, x: usize, out: usize, n: i32): void {
 /** out = a op b with broadcasting; shp/sa/sb: i32[rank] (merged output shape and element strides). */
 export function binaryF32(op: i32, a: usize, b: usize, out: usize, rank: i32, shp: usize, sa: usize, sb: usize): void {
   switch (op) {
-    case 0: binND(0, false, a, b, out, rank, shp, sa, sb); break;
-    case 1: binND(1, false, a, b, out, rank, shp, sa, sb); break;
-    case 2: binND(2, false, a, b, out, rank, shp, sa, sb); break;
-    case 3: binND(3, false, a, b, out, rank, shp, sa, sb); break;
-    case 4: binND(4, false, a, b, out, rank, shp, sa, sb); break;
-    case 5: binND(5, false, a, b, out, rank, shp, sa, sb); break;
-    default: binND(6, false, a, b, out, rank, shp, sa, sb); break;
+    case 0: broadcastND(false, 0, false, a, b, out, rank, shp, sa, sb); break;
+    case 1: broadcastND(false, 1, false, a, b, out, rank, shp, sa, sb); break;
+    case 2: broadcastND(false, 2, false, a, b, out, rank, shp, sa, sb); break;
+    case 3: broadcastND(false, 3, false, a, b, out, rank, shp, sa, sb); break;
+    case 4: broadcastND(false, 4, false, a, b, out, rank, shp, sa, sb); break;
+    case 5: broadcastND(false, 5, false, a, b, out, rank, shp, sa, sb); break;
+    default: broadcastND(false, 6, false, a, b, out, rank, shp, sa, sb); break;
   }
 }
 
 export function binaryI32(op: i32, a: usize, b: usize, out: usize, rank: i32, shp: usize, sa: usize, sb: usize): void {
   switch (op) {
-    case 0: binND(0, true, a, b, out, rank, shp, sa, sb); break;
-    case 1: binND(1, true, a, b, out, rank, shp, sa, sb); break;
-    case 2: binND(2, true, a, b, out, rank, shp, sa, sb); break;
-    case 5: binND(5, true, a, b, out, rank, shp, sa, sb); break;
-    default: binND(6, true, a, b, out, rank, shp, sa, sb); break;
+    case 0: broadcastND(false, 0, true, a, b, out, rank, shp, sa, sb); break;
+    case 1: broadcastND(false, 1, true, a, b, out, rank, shp, sa, sb); break;
+    case 2: broadcastND(false, 2, true, a, b, out, rank, shp, sa, sb); break;
+    case 5: broadcastND(false, 5, true, a, b, out, rank, shp, sa, sb); break;
+    default: broadcastND(false, 6, true, a, b, out, rank, shp, sa, sb); break;
   }
 }
 
@@ -517,56 +524,24 @@ export function binaryI32(op: i32, a: usize, b: usize, out: usize, rank: i32, sh
   }
 }
 
-@inline function cmpND(
-  op: i32, isInt: bool, a: usize, b: usize, out: usize, rank: i32, shp: usize, sa: usize, sb: usize,
-): void {
-  const last = <usize>(rank - 1) << 2;
-  const n = load<i32>(shp + last);
-  const ia = load<i32>(sa + last);
-  const ib = load<i32>(sb + last);
-  let rows = 1;
-  for (let d = 0; d < rank - 1; d++) {
-    rows *= load<i32>(shp + (<usize>d << 2));
-    store<i32>(cnt() + (<usize>d << 2), 0);
-  }
-  let oa = 0;
-  let ob = 0;
-  for (let r = 0; r < rows; r++) {
-    cmpRow(op, isInt, a + (<usize>oa << 2), ia, b + (<usize>ob << 2), ib, out + <usize>(r * n), n);
-    for (let d = rank - 2; d >= 0; d--) {
-      const dp = <usize>d << 2;
-      const c = load<i32>(cnt() + dp) + 1;
-      oa += load<i32>(sa + dp);
-      ob += load<i32>(sb + dp);
-      if (c < load<i32>(shp + dp)) {
-        store<i32>(cnt() + dp, c);
-        break;
-      }
-      oa -= load<i32>(sa + dp) * c;
-      ob -= load<i32>(sb + dp) * c;
-      store<i32>(cnt() + dp, 0);
-    }
-  }
-}
-
 export function compare32(op: i32, isInt: i32, a: usize, b: usize, out: usize, rank: i32, shp: usize, sa: usize, sb: usize): void {
   if (isInt) {
     switch (op) {
-      case 0: cmpND(0, true, a, b, out, rank, shp, sa, sb); break;
-      case 1: cmpND(1, true, a, b, out, rank, shp, sa, sb); break;
-      case 2: cmpND(2, true, a, b, out, rank, shp, sa, sb); break;
-      case 3: cmpND(3, true, a, b, out, rank, shp, sa, sb); break;
-      case 4: cmpND(4, true, a, b, out, rank, shp, sa, sb); break;
-      default: cmpND(5, true, a, b, out, rank, shp, sa, sb); break;
+      case 0: broadcastND(true, 0, true, a, b, out, rank, shp, sa, sb); break;
+      case 1: broadcastND(true, 1, true, a, b, out, rank, shp, sa, sb); break;
+      case 2: broadcastND(true, 2, true, a, b, out, rank, shp, sa, sb); break;
+      case 3: broadcastND(true, 3, true, a, b, out, rank, shp, sa, sb); break;
+      case 4: broadcastND(true, 4, true, a, b, out, rank, shp, sa, sb); break;
+      default: broadcastND(true, 5, true, a, b, out, rank, shp, sa, sb); break;
     }
   } else {
     switch (op) {
-      case 0: cmpND(0, false, a, b, out, rank, shp, sa, sb); break;
-      case 1: cmpND(1, false, a, b, out, rank, shp, sa, sb); break;
-      case 2: cmpND(2, false, a, b, out, rank, shp, sa, sb); break;
-      case 3: cmpND(3, false, a, b, out, rank, shp, sa, sb); break;
-      case 4: cmpND(4, false, a, b, out, rank, shp, sa, sb); break;
-      default: cmpND(5, false, a, b, out, rank, shp, sa, sb); break;
+      case 0: broadcastND(true, 0, false, a, b, out, rank, shp, sa, sb); break;
+      case 1: broadcastND(true, 1, false, a, b, out, rank, shp, sa, sb); break;
+      case 2: broadcastND(true, 2, false, a, b, out, rank, shp, sa, sb); break;
+      case 3: broadcastND(true, 3, false, a, b, out, rank, shp, sa, sb); break;
+      case 4: broadcastND(true, 4, false, a, b, out, rank, shp, sa, sb); break;
+      default: broadcastND(true, 5, false, a, b, out, rank, shp, sa, sb); break;
     }
   }
 }
