@@ -12,6 +12,7 @@
 export { heapBase, isRelaxed } from './index';
 export { gemmWorkspaceBytes, gemm } from './gemm';
 export { denseCsrTWorkspaceBytes, denseCsrT } from './sparse';
+export { denseBsrTWorkspaceBytes, denseBsrT } from './bsr';
 export { fill32, fill8, castF32I32, castI32F32, cast32U8, castU8To32, castU8U8, unaryF32, binaryF32, binaryI32, compare32, where32 } from './elementwise';
 export { reduce3, divScalar, cumsum3 } from './reduce';
 export { softmaxRows } from './softmax';

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- infer [--preset small|full] [--runs N] [--densities 0.5,0.1]`: online forecasting — one window,
+ * `npm run bench -- infer [--preset small|full] [--runs N] [--densities 0.5,0.1] [--structure unstructured,block]`: online forecasting — one window,
  * batch 1 — of the Transformer (ETTh1, seq 96 / label 48 / pred 96, 7 channels) through `sparsecast/infer`, the
  * entry a user deploys: the built bundle dist/infer.js when it exists (`npm run build`), else its source. In the
  * same run: the PyTorch peer's eval forward of one window under no_grad on one thread
@@ -7,11 +7,12 @@
  * RunForecaster.forecast of the same model (the training engine's forward, for comparison).
  *
  * The dense model has random weights from seed 2020 (speed does not depend on their values). `--densities` adds
- * the same model with static unstructured masks at each density on every masked weight, exported as
- * `sparsecast export` writes it (CSR for the layers below the threshold), timed against the dense file in the
- * same rounds.
+ * the same model with static masks at each density (and each `--structure`) on every masked weight — unstructured,
+ * or `block`: whole 4×4 blocks (the `block` encoding, which the entry runs through denseBsrT) — exported as
+ * `sparsecast export` writes it (sparse kernels for the layers below the threshold), timed against the dense
+ * file in the same rounds.
  *
- * One JSON line per (impl, density): {"bench":"infer","impl","preset","batch":1,"density","ms","cpu_ms","runs",
+ * One JSON line per (impl, density): {"bench":"infer","impl","preset","batch":1,"density","structure","ms","cpu_ms","runs",
  * "layers" (how the entry runs each stored weight, counted),"cpu"} — medians of `runs` (default 51) after a
  * warm-up; files' sizes in "file_bytes".
  */
@@ -53,15 +54,32 @@ function interleavedMedians(fns: (() => unknown)[], runs: number, warmup = 5): {
   return fns.map((_, i) => ({ ms: +med(wall[i]!).toFixed(3), cpuMs: +med(cpu[i]!).toFixed(3) }));
 }
 
-/** Static unstructured masks at `density` on every masked weight (rank ≥ 2), from the seeded generator. */
-function staticMasks(f: RunForecaster, density: number, rng: Rng): Map<string, Uint8Array> {
+/**
+ * Static masks at `density` on every masked weight (rank ≥ 2), from the seeded generator: that share of the
+ * entries (unstructured), or of the 4×4 blocks the weight tiles into from its top-left corner (block; edge tiles
+ * partial).
+ */
+function staticMasks(f: RunForecaster, density: number, rng: Rng, structure: 'unstructured' | 'block'): Map<string, Uint8Array> {
   const masks = new Map<string, Uint8Array>();
   for (const [name, p] of f.model.namedParameters()) {
     if (p.rank < 2) continue;
     const m = new Uint8Array(p.size);
-    const order = rng.permutation(p.size);
-    const k = Math.round(density * p.size);
-    for (let i = 0; i < k; i++) m[order[i]!] = 1;
+    if (structure === 'block') {
+      const cols = p.shape[p.rank - 1]!;
+      const rows = p.size / cols;
+      const nbc = Math.ceil(cols / 4);
+      const nb = Math.ceil(rows / 4) * nbc;
+      const order = rng.permutation(nb);
+      for (let i = 0; i < Math.round(density * nb); i++) {
+        const b = order[i]!;
+        const r0 = Math.floor(b / nbc) * 4;
+        const c0 = (b % nbc) * 4;
+        for (let r = r0; r < Math.min(r0 + 4, rows); r++) for (let c = c0; c < Math.min(c0 + 4, cols); c++) m[r * cols + c] = 1;
+      }
+    } else {
+      const order = rng.permutation(p.size);
+      for (let i = 0; i < Math.round(density * p.size); i++) m[order[i]!] = 1;
+    }
     masks.set(name, m);
   }
   return masks;
@@ -73,7 +91,9 @@ function countPaths(layers: ReadonlyMap<string, string>): Record<string, number>
   return out;
 }
 
-export async function benchInfer(opts: { json: boolean; preset?: 'small' | 'full'; runs?: number; densities?: number[]; peer?: boolean }): Promise<void> {
+export async function benchInfer(opts: {
+  json: boolean; preset?: 'small' | 'full'; runs?: number; densities?: number[]; structures?: Array<'unstructured' | 'block'>; peer?: boolean;
+}): Promise<void> {
   const preset = opts.preset ?? 'small';
   const runs = opts.runs ?? 51;
   const cpu = cpus()[0]?.model ?? 'unknown';
@@ -97,14 +117,16 @@ export async function benchInfer(opts: { json: boolean; preset?: 'small' | 'full
   const { loadForecaster } = (await import(pathToFileURL(join(root, entry)).href)) as typeof import('../src/infer/index.ts');
 
   const dense = new RunForecaster(info, engine.noGrad(() => createModel('Transformer', new Rng(2020), cfg)), new Map(), { sparseExecution: false });
-  const files: { density: number; bytes: Uint8Array; f: InferForecaster }[] = [];
+  const files: { density: number; structure: string; bytes: Uint8Array; f: InferForecaster }[] = [];
   try {
     const denseBytes = (await exportModel(dense)).bytes;
-    files.push({ density: 1, bytes: denseBytes, f: await loadForecaster(denseBytes) });
-    for (const d of opts.densities ?? []) {
-      const masks = staticMasks(dense, d, new Rng(2020 + Math.round(d * 1000)));
-      const bytes = (await exportModel({ info, model: dense.model, masks })).bytes;
-      files.push({ density: d, bytes, f: await loadForecaster(bytes) });
+    files.push({ density: 1, structure: 'dense', bytes: denseBytes, f: await loadForecaster(denseBytes) });
+    for (const structure of opts.structures ?? ['unstructured']) {
+      for (const d of opts.densities ?? []) {
+        const masks = staticMasks(dense, d, new Rng(2020 + Math.round(d * 1000)), structure);
+        const bytes = (await exportModel({ info, model: dense.model, masks })).bytes;
+        files.push({ density: d, structure, bytes, f: await loadForecaster(bytes) });
+      }
     }
     // The library's forecaster of the same dense model, with a promise per call: timed by the same clock.
     const lib = await (async () => {
@@ -119,7 +141,7 @@ export async function benchInfer(opts: { json: boolean; preset?: 'small' | 'full
     })();
     const times = interleavedMedians(files.map((x) => () => x.f.forecast(window)), runs);
     files.forEach((x, i) => emit(opts.json, {
-      bench: 'infer', impl: `sparsecast-infer (${entry})`, model: 'Transformer', preset, batch: 1, density: x.density, ms: times[i]!.ms,
+      bench: 'infer', impl: `sparsecast-infer (${entry})`, model: 'Transformer', preset, batch: 1, density: x.density, structure: x.structure, ms: times[i]!.ms,
       cpu_ms: times[i]!.cpuMs, runs, file_bytes: x.bytes.length, layers: countPaths(x.f.layers), cpu,
     }));
     emit(opts.json, { bench: 'infer', impl: 'sparsecast-library (RunForecaster)', model: 'Transformer', preset, batch: 1, density: 1, ms: lib, runs: Math.min(runs, 21), cpu });

@@ -39,7 +39,8 @@ const HELP = `\`npm run bench -- <name> [--json] [--backend wasm|js|webgpu] [--r
             choice of the tuner's short trial (bench/gemm-blocking.ts; \`--shapes\`, \`--relaxed\`)
   infer   one forecast (batch 1) of the Transformer through sparsecast/infer (dist/infer.js when built) beside
           the PyTorch peer's eval forward at batch 1 and the library's RunForecaster (bench/infer.ts; \`--preset\`,
-          \`--densities\` adds static masks exported as sparsecast export writes them, \`--no-peer\`)
+          \`--densities\` adds static masks exported as sparsecast export writes them, \`--structure
+          unstructured,block\` their shapes (block: whole 4×4 blocks, run by denseBsrT), \`--no-peer\`)
   attention  fused vs unfused attention, forward and forward+backward, at the Transformer's shapes
             (bench/attention.ts; \`--preset small|full|all\`, \`--backend wasm|js|webgpu\`)
 \`--threads N\` (other benches): the registered wasm backend runs its kernels on N threads (default 1).
@@ -75,7 +76,7 @@ const READS: Record<string, Flag[]> = {
   threads: ['only', 'sweep', 'model'],
   'gemm-blocking': ['shapes', 'relaxed'],
   attention: ['backend', 'preset'],
-  infer: ['preset', 'densities', 'no-peer'],
+  infer: ['preset', 'densities', 'structure', 'no-peer'],
 };
 
 function fail(message: string): never {
@@ -219,7 +220,10 @@ switch (name) {
     const { benchInfer } = await import('./infer.ts');
     const preset = flag('preset');
     if (preset !== undefined && preset !== 'small' && preset !== 'full') fail(`--preset must be small or full, got '${preset}'`);
-    await benchInfer({ json, runs, preset, densities, peer: !args.has('no-peer') });
+    const structures = (flag('structure') ?? 'unstructured').split(',');
+    const bad = structures.filter((x) => x !== 'unstructured' && x !== 'block');
+    if (bad.length) fail(`--structure must be unstructured, block or both (comma-separated) for infer, got '${bad.join(',')}'`);
+    await benchInfer({ json, runs, preset, densities, structures: structures as Array<'unstructured' | 'block'>, peer: !args.has('no-peer') });
     break;
   }
   default:

@@ -34,6 +34,7 @@ import { engine } from '../src/tensor/engine.ts';
 import { crossoverEntry, randomMask, transposeMask } from '../src/sparse/crossover.ts';
 import { emit } from './stats.ts';
 import { trialData as rand } from '../src/backend/timing.ts';
+import { bsrBlockCount } from '../src/sparse/bsr-pattern.ts';
 
 export const SPARSITY_SHAPES = {
   full: [[3072, 512, 512], [3072, 512, 2048], [3072, 2048, 512]],
@@ -127,16 +128,6 @@ export interface SparsityRecord {
   dense_cpu_ms: number;
   sparse_cpu_ms: number;
   convert_ms: number;
-}
-
-/** Stored 4×4 blocks of a [n, k] mask (what denseToBsr needs to be told). */
-function bsrBlockCount(mask: Uint8Array, n: number, k: number): number {
-  const nbc = Math.ceil(k / 4);
-  const on = new Uint8Array(Math.ceil(n / 4) * nbc);
-  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) if (mask[i * k + j]) on[(i >> 2) * nbc + (j >> 2)] = 1;
-  let c = 0;
-  for (const v of on) c += v;
-  return c;
 }
 
 function measure(be: Backend, m: number, n: number, k: number, pattern: Pattern, density: number, pass: Pass, runs: number, kernel: SparseKernel = 'csr'): SparsityRecord {

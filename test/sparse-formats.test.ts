@@ -16,7 +16,7 @@ import * as op from '../src/ops/index.ts';
 import type { Tensor } from '../src/tensor/tensor.ts';
 import { Masking } from '../src/sparse/masking.ts';
 import { enableSparseExecution, type ExecMode } from '../src/sparse/sparse-exec.ts';
-import { BsrPattern } from '../src/sparse/exec-bsr.ts';
+import { BsrPattern } from '../src/sparse/bsr-pattern.ts';
 import { fanInPattern } from '../src/sparse/exec-fan-in.ts';
 import { candidates, maskSignature, materialChange } from '../src/sparse/path-choice.ts';
 import { cpuClock } from '../src/backend/timing.ts';

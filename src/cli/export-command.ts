@@ -6,7 +6,8 @@
  * exportModel, which reads the file back and binds it to a fresh model before the command reports success —
  * the same path as `io.exportModel` in code and the demo's Export button. Runs on the js backend, as before, so
  * the file does not depend on which backend this machine has.
- * Prints one JSON line: {out, bytes, model, dense, csr, csr_expanded, stored_values, params, csr_threshold}.
+ * Prints one JSON line: {out, bytes, model, dense, csr, bsr, csr_expanded, sparse_dense, encodings, stored_values, params,
+ * csr_threshold}.
  */
 import { writeFileSync } from 'node:fs';
 import { numberFlag } from './args.ts';

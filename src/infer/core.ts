@@ -5,8 +5,10 @@
  *
  * Sparse weights arrive decoded to CSR whatever their encoding (CSR, bitmask, fan_in, block:
  * src/io/sparse-encoding.ts). Those below the file's CSR threshold density in Linear layers (and kernel-size-1
- * convolutions, which are Linear on the channel axis) run through the `denseCsrT` kernel, as training's sparse
- * execution and the version-1 files did; the others are expanded to dense: at or above the threshold because
+ * convolutions, which are Linear on the channel axis) run sparse, as training's sparse execution and the
+ * version-1 files did: through the `denseBsrT` kernel when the file stores them as whole 4×4 blocks (the `block`
+ * encoding with B a multiple of 4; src/infer/block-weight.ts), else through `denseCsrT`. The others are
+ * expanded to dense: at or above the threshold because
  * the dense GEMM is faster there (the encoding only makes the file small), wider convolutions, Fourier and LSTM
  * weights because the model reads them whole. Both paths sum each output in increasing column order with the
  * masked entries exactly 0, so the forecast is the same bits either way on wasm.
@@ -28,6 +30,7 @@ import { reshape } from '../ops/reshape.ts';
 import { add } from '../ops/binary.ts';
 import { permute, sliceAxis } from '../ops/movement.ts';
 import { Csr, denseCsrT } from '../ops/sparse.ts';
+import { BlockWeight } from './block-weight.ts';
 import { createModel, type ForecastConfig } from '../models/index.ts';
 import { FEDformer } from '../models/fedformer.ts';
 import type { Forecaster as ForecastModule } from '../models/forecaster.ts';
@@ -36,14 +39,15 @@ import { modelFileError as fail, readModelFile, type CsrWeight, type ModelConfig
 
 export type { ForecastWindow } from './window.ts';
 
-export type LayerPath = 'dense' | 'csr' | 'csr→dense' | 'sparse→dense';
+export type LayerPath = 'dense' | 'csr' | 'bsr' | 'csr→dense' | 'sparse→dense';
 
 export interface Forecaster {
   /** Forecast pred_len steps after the window: de-normalised, row-major [pred_len × C]. */
   forecast(window: ForecastWindow): Float32Array;
   readonly config: ModelConfig;
   /**
-   * How each stored weight runs: 'dense' (stored dense), 'csr' (stored sparse, denseCsrT kernel), 'csr→dense'
+   * How each stored weight runs: 'dense' (stored dense), 'csr' (stored sparse, denseCsrT kernel), 'bsr' (stored
+   * as whole 4×4 blocks, denseBsrT kernel), 'csr→dense'
    * (stored sparse, below the threshold, expanded as the model reads it whole), 'sparse→dense' (stored sparse at
    * or above the threshold density, expanded: the dense product is faster there).
    */
@@ -68,13 +72,13 @@ function ownerOf(root: Module, name: string): Module | null {
   return m;
 }
 
-/** x [..., k] · Wᵀ (+ b) with W a CSR [n, k] → [..., n]. */
-function sparseLinear(x: Tensor, w: Csr, bias: Tensor | null): Tensor {
+/** x [..., k] · Wᵀ (+ b) with W [n, k] stored sparse (CSR or 4×4 blocks) → [..., n]. */
+function sparseLinear(x: Tensor, w: Csr | BlockWeight, bias: Tensor | null): Tensor {
   const lead = x.shape.slice(0, -1);
   const k = x.shape[x.rank - 1]!;
   const m = lead.reduce((a, b) => a * b, 1);
   const x2 = reshape(x, [m, k]);
-  let y = denseCsrT(x2, w);
+  let y = w instanceof Csr ? denseCsrT(x2, w) : w.product(x2);
   if (bias) y = add(y, bias);
   return reshape(y, [...lead, w.rows]);
 }
@@ -93,7 +97,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 /** Build the config's model on `backend` and load the file's weights into it (checking names and shapes). */
 export function bindModelFile(file: ModelFile, backend: Backend): {
-  model: ForecastModule; layers: Map<string, LayerPath>; sparse: Csr[];
+  model: ForecastModule; layers: Map<string, LayerPath>; sparse: Array<Csr | BlockWeight>;
 } {
   const { config } = file;
   const cfg: ForecastConfig = { ...config.cfg };
@@ -103,7 +107,7 @@ export function bindModelFile(file: ModelFile, backend: Backend): {
     : createModel(config.model, rng, cfg);
   model.eval();
   const layers = new Map<string, LayerPath>();
-  const sparse: Csr[] = [];
+  const sparse: Array<Csr | BlockWeight> = [];
   try {
     const params = new Map<string, Tensor>();
     const seen = new Set<Tensor>();
@@ -136,7 +140,9 @@ export function bindModelFile(file: ModelFile, backend: Backend): {
         && (owner.cfg.padding ?? 0) === 0 && (owner.cfg.dilation ?? 1) === 1;
       const below = c.nnz < config.csrThreshold * c.rows * c.cols;
       if ((asLinear || asConv1) && below) {
-        const w = Csr.fromArrays(c.rowPtr, c.colIdx, c.values, [c.rows, c.cols], { backend: backend.name });
+        const entry = config.sparse[name]!;
+        const blocks = entry.encoding === 'block' && entry.block! % 4 === 0; // whole 4×4 blocks: BsrStorage's
+        const w = blocks ? BlockWeight.fromCsr(c, backend.name) : Csr.fromArrays(c.rowPtr, c.colIdx, c.values, [c.rows, c.cols], { backend: backend.name });
         sparse.push(w);
         const bias = (owner as Linear | Conv1d).bias;
         if (asLinear) {
@@ -147,7 +153,7 @@ export function bindModelFile(file: ModelFile, backend: Backend): {
           conv.forward = (x: Tensor) => permute(sparseLinear(permute(x, [0, 2, 1]), w, bias), [0, 2, 1]);
         }
         t.dispose(); // the dense weight is never read again: a stray use fails loudly instead of using init values
-        layers.set(name, 'csr');
+        layers.set(name, blocks ? 'bsr' : 'csr');
       } else {
         assignInPlace(t, tensor(csrToHostDense(c), t.shape, { backend: backend.name }));
         layers.set(name, below ? 'csr→dense' : 'sparse→dense');

@@ -45,6 +45,8 @@ export interface ExportSummary {
   dense: number;
   /** Weights stored sparse and run by the CSR kernel. */
   csr: number;
+  /** Weights stored as whole 4×4 blocks (the `block` encoding, B a multiple of 4) and run by the BSR kernel. */
+  bsr: number;
   /** Weights stored sparse below the threshold and expanded to dense at load (not a Linear / 1×1 convolution weight). */
   csr_expanded: number;
   /** Weights stored sparse at or above the threshold density, expanded to dense at load (the dense product is faster). */
@@ -151,7 +153,7 @@ export async function exportModel(source: ExportSource, opts: ExportOptions = {}
   return {
     bytes,
     summary: {
-      bytes: bytes.length, model: info.model, dense: count('dense'), csr: count('csr'), csr_expanded: count('csr→dense'),
+      bytes: bytes.length, model: info.model, dense: count('dense'), csr: count('csr'), bsr: count('bsr'), csr_expanded: count('csr→dense'),
       sparse_dense: count('sparse→dense'), encodings,
       stored_values: stored, params: weights.filter((w) => !buffers.has(w.name)).reduce((a, w) => a + w.data.length, 0),
       csr_threshold: check.config.csrThreshold,

@@ -23,7 +23,7 @@
  * (`MaskSignature.material`), so PALS' small topology updates every ΔT steps cost nothing here.
  */
 import type { Backend, Storage } from '../backend/kernels.ts';
-import { bsrBlockCount } from './exec-bsr.ts';
+import { bsrBlockCount } from './bsr-pattern.ts';
 import type { ExecPath, FormatExec, SparseFormat } from './exec-format.ts';
 import { cpuClock, trialData as rand } from '../backend/timing.ts';
 

@@ -4,8 +4,9 @@
  * non-decreasing, ending at nblocks, every blockCol in [0, ceil(cols/4))) so a malformed matrix throws an Error
  * naming the kernel and the bad index instead of reading out of bounds.
  *
- * Kept out of FORWARD_FAMILIES (the inference module `sparsecast/infer` does not export these kernels): its
- * inference backend reports them missing by name.
+ * The forward product is in FORWARD_FAMILIES (`bsrForwardFamily`: the inference module runs block-encoded
+ * weights through it); the rest is kept out (the inference module does not export those kernels, and its
+ * backend reports them missing by name).
  *
  * Threads: denseBsrT splits the rows of X (independent output rows; each element still one sum in the
  * one-thread order); bsrSddmm splits the block rows of W (balanced by stored blocks, each thread with its own
@@ -126,8 +127,11 @@ export function bsrSddmmWasm(rt: WasmRuntime, g: Storage, x: Storage, m: number,
   return out;
 }
 
-export const bsrFamily: KernelFamily = (rt) => ({
+export const bsrForwardFamily: KernelFamily = (rt) => ({
   denseBsrT: (x, m, w) => denseBsrTWasm(rt, x, m, w),
+});
+
+export const bsrFamily: KernelFamily = (rt) => ({
   denseToBsr: (x, rows, cols, nblocks, mask) => denseToBsrWasm(rt, x, rows, cols, nblocks, mask),
   bsrToDense: (a) => bsrToDenseWasm(rt, a),
   bsrSddmm: (g, x, m, w) => bsrSddmmWasm(rt, g, x, m, w),

@@ -6,7 +6,7 @@ import type { Kernels } from '../../kernels.ts';
 import type { WasmRuntime } from '../runtime.ts';
 import { matmulFamily } from './matmul.ts';
 import { sparseFamily, sparseForwardFamily } from './sparse.ts';
-import { bsrFamily } from './bsr.ts';
+import { bsrFamily, bsrForwardFamily } from './bsr.ts';
 import { fanInFamily } from './fan-in.ts';
 import { creationFamily } from './creation.ts';
 import { elementwiseFamily } from './elementwise.ts';
@@ -28,6 +28,7 @@ export type KernelFamily = (rt: WasmRuntime) => Partial<Kernels>;
 export const FORWARD_FAMILIES: KernelFamily[] = [
   matmulFamily,
   sparseForwardFamily,
+  bsrForwardFamily,
   creationFamily,
   elementwiseFamily,
   reduceFamily,
@@ -38,7 +39,6 @@ export const FORWARD_FAMILIES: KernelFamily[] = [
   convFamily,
   poolFamily,
   fftFamily,
-  attentionFamily,
 ];
 
 /**
@@ -46,4 +46,4 @@ export const FORWARD_FAMILIES: KernelFamily[] = [
  * block-sparse (BSR) and constant fan-in kernels, dropout and the optimizer update, whose kernels the inference module does not have. Marked pure so bundles that use only
  * FORWARD_FAMILIES (sparsecast/infer) drop this list and that glue.
  */
-export const FAMILIES: KernelFamily[] = /* @__PURE__ */ FORWARD_FAMILIES.concat([sparseFamily, bsrFamily, fanInFamily, dropoutFamily, optimizerFamily]);
+export const FAMILIES: KernelFamily[] = /* @__PURE__ */ FORWARD_FAMILIES.concat([attentionFamily, sparseFamily, bsrFamily, fanInFamily, dropoutFamily, optimizerFamily]);
