@@ -133,3 +133,62 @@ describe('published-file quirks', () => {
     expect(readFileSync(path('f-bom.csv'))).toEqual(readFileSync(path('f-ordered.csv')));
   });
 });
+
+describe("predict's file and export's target", () => {
+  it('features MS: predict writes the date and the trained target column only; an ETT file whose --target is not its last column warns', () => {
+    const ms = path('run-ms');
+    const t = cli(['train', '--data', path('train.csv'), ...TINY, '--features', 'MS', '--out', ms]);
+    expect(t.status, t.stderr).toBe(0);
+    const p = cli(['predict', '--checkpoint', ms, '--data', path('train.csv'), '--out', path('f-ms.csv')]);
+    expect(p.status, p.stderr).toBe(0);
+    const lines = readFileSync(path('f-ms.csv'), 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('date,OT');
+    expect(lines).toHaveLength(25);
+    expect(lines.slice(1).every((l) => l.split(',').length === 2)).toBe(true);
+    // TSLib's Dataset_ETT scores the last column (OT) under MS whatever --target says.
+    const ett = cli(['train', '--data', 'data/ETTh1.csv', ...TINY, '--features', 'MS', '--target', 'HUFL']);
+    expect(ett.status, ett.stderr).toBe(0);
+    expect(ett.stderr).toMatch(/features MS on an ETTh file score its last column 'OT', as TSLib's Dataset_ETT does, not --target 'HUFL'/);
+  }, 120_000);
+
+  it('quotes a column name that holds a comma, so the forecast reads back with the same columns', () => {
+    const file = write('quoted.csv', ['a', 'b', 'OT'], { header: 'date,"a,1",b,OT' });
+    const q = path('run-quoted');
+    expect(cli(['train', '--data', file, ...TINY, '--out', q]).status).toBe(0);
+    const p = cli(['predict', '--checkpoint', q, '--data', file, '--out', path('f-quoted.csv')]);
+    expect(p.status, p.stderr).toBe(0);
+    const text = readFileSync(path('f-quoted.csv'), 'utf8');
+    expect(text.split('\n')[0]).toBe('date,"a,1",b,OT');
+    const e = cli(['eval', '--checkpoint', q, '--data', path('f-quoted.csv')]);
+    // Read back by name: the columns match (it is too short to score, which is a different refusal).
+    expect(e.stderr).not.toMatch(/columns do not match|fields as in the header/);
+  }, 120_000);
+
+  it('monthly data: predict dates the forecast by calendar months', () => {
+    const lines = ['date,a,OT'];
+    for (let i = 0; i < 300; i++) lines.push(`${new Date(Date.UTC(1990, i, 1)).toISOString().slice(0, 10)},${Math.sin(i / 5).toFixed(4)},${(i / 100).toFixed(4)}`);
+    writeFileSync(path('monthly.csv'), `${lines.join('\n')}\n`);
+    const m = path('run-monthly');
+    const t = cli(['train', '--data', path('monthly.csv'), '--model', 'DLinear', '--freq', 'm', '--seq_len', '24', '--label_len', '12', '--pred_len', '6',
+      '--train_epochs', '1', '--max_train_batches', '2', '--batch_size', '8', '--out', m]);
+    expect(t.status, t.stderr).toBe(0);
+    const p = cli(['predict', '--checkpoint', m, '--data', path('monthly.csv'), '--out', path('f-monthly.csv')]);
+    expect(p.status, p.stderr).toBe(0);
+    const dates = readFileSync(path('f-monthly.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]);
+    expect(dates).toEqual(['2015-01-01 00:00:00', '2015-02-01 00:00:00', '2015-03-01 00:00:00', '2015-04-01 00:00:00', '2015-05-01 00:00:00', '2015-06-01 00:00:00']);
+  }, 120_000);
+
+  it("export and predict refuse an --out that is one of the run's own files, a folder, or in a missing folder, before any work", () => {
+    const before = readFileSync(join(run, 'config.json'));
+    const ex = cli(['export', '--checkpoint', run, '--out', join(run, 'config.json')]);
+    expect(ex.status).not.toBe(0);
+    expect(ex.stderr).toContain(`sparsecast export: --out ${join(run, 'config.json')} would overwrite the run's own config.json`);
+    expect(readFileSync(join(run, 'config.json'))).toEqual(before);
+    const pr = cli(['predict', '--checkpoint', run, '--data', path('train.csv'), '--out', join(run, 'model.safetensors')]);
+    expect(pr.stderr).toContain("would overwrite the run's own model.safetensors");
+    expect(cli(['export', '--checkpoint', run, '--out', join(dir, 'no-such-folder', 'm.sc')]).stderr).toContain('which is not an existing folder');
+    expect(cli(['predict', '--checkpoint', run, '--data', path('train.csv'), '--out', dir]).stderr).toContain(`--out ${dir} is a folder`);
+    // Beside the run is fine.
+    expect(cli(['export', '--checkpoint', run, '--out', join(run, 'model.sc')]).status).toBe(0);
+  }, 120_000);
+});

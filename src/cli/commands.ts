@@ -229,7 +229,7 @@ export const PREDICT: CommandSpec = {
   flags: [
     { name: 'checkpoint', type: 'string', metavar: 'DIR', required: true, help: 'the --out folder of a train run' },
     ...DATA_FLAGS,
-    { name: 'out', type: 'string', metavar: 'FILE', default: 'forecast.csv', help: 'the forecast CSV to write' },
+    { name: 'out', type: 'string', metavar: 'FILE', default: 'forecast.csv', help: 'the forecast CSV to write (features MS: the date and the trained target column only)' },
     BACKEND,
     THREADS,
     STRICT_DATES,

@@ -4,7 +4,7 @@
  * forecast.csv` forecasts the pred_len steps after the file's last row, de-normalised, with their dates. Both
  * take the file's columns by name (the trained names in config.json) and normalise with the trained scaler.
  */
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCommandArgs } from './flags.ts';
 import type { ParsedArgs } from './args.ts';
@@ -24,6 +24,9 @@ import { toEpochMs } from '../data/time-features.ts';
 import { exitOnInterrupt } from './interrupt.ts';
 import { yieldToEventLoop } from '../backend/yield.ts';
 import { warn } from './warn.ts';
+import { checkOutFile } from './run-records.ts';
+import { csvRow } from '../data/csv-row.ts';
+import { writeFileAtomic } from '../train/checkpoint.ts';
 
 /** Warnings of the data readers go to stderr, one line each, so stdout keeps its one JSON line. */
 
@@ -133,6 +136,7 @@ export async function predictCommand(argv: string[]): Promise<void> {
   const dir = args.flags.get('checkpoint')!;
   const data = args.flags.get('data')!;
   const out = args.flags.get('out') ?? 'forecast.csv';
+  checkOutFile('predict', 'out', out, dir);
   const config = readRunConfig(dir);
   const interrupt = exitOnInterrupt('predict');
   process.stderr.write(`predict: forecasting the end of ${data} with ${dir}\n`);
@@ -146,9 +150,12 @@ export async function predictCommand(argv: string[]): Promise<void> {
     const { values, times } = await run.forecastAfter(ds);
     await yieldToEventLoop(); // a signal that came during the forecast exits here, before the file is written
     const C = ds.columns.length;
-    const lines = [['date', ...ds.columns].join(',')];
-    times.forEach((t, k) => lines.push([formatDate(t), ...Array.from(values.subarray(k * C, (k + 1) * C), (v) => String(+v.toPrecision(7)))].join(',')));
-    writeFileSync(out, `${lines.join('\n')}\n`);
+    // Features MS train the last channel only (TSLib's f_dim = −1: the target, moved last for custom files; an
+    // ETT file's last column): the model's other outputs are untrained, so only the scored column is written.
+    const first = run.info.features === 'MS' ? C - 1 : 0;
+    const lines = [csvRow(['date', ...ds.columns.slice(first)])];
+    times.forEach((t, k) => lines.push(csvRow([formatDate(t), ...Array.from(values.subarray(k * C + first, (k + 1) * C), (v) => String(+v.toPrecision(7)))])));
+    writeFileAtomic(out, new TextEncoder().encode(`${lines.join('\n')}\n`));
     process.stderr.write(`predict: ${run.config.predLen} steps after ${formatDate(toEpochMs(ds.dates[ds.dates.length - 1]!))} → ${out}\n`);
   } finally {
     run.dispose();

@@ -9,7 +9,6 @@
  * Prints one JSON line: {out, bytes, model, dense, csr, bsr, csr_expanded, sparse_dense, encodings, stored_values, params,
  * csr_threshold}.
  */
-import { writeFileSync } from 'node:fs';
 import { numberFlag } from './args.ts';
 import { parseCommandArgs } from './flags.ts';
 import { EXPORT } from './commands.ts';
@@ -17,6 +16,8 @@ import { DEFAULT_CSR_THRESHOLD } from '../io/model-file.ts';
 import { setBackend } from '../backend/set-backend.ts';
 import { loadRun } from '../run/load-run.ts';
 import { exportModel, type ExportSummary } from '../run/export-model.ts';
+import { writeFileAtomic } from '../train/checkpoint.ts';
+import { checkOutFile } from './run-records.ts';
 
 /** Build the export of a run folder; returns the file bytes and a summary. */
 export async function exportRun(dir: string, opts: { csrThreshold?: number } = {}): Promise<{ bytes: Uint8Array; summary: ExportSummary }> {
@@ -34,7 +35,8 @@ export async function exportCommand(argv: string[]): Promise<void> {
   const dir = args.flags.get('checkpoint')!;
   const out = args.flags.get('out')!;
   const csrThreshold = numberFlag(args, 'csr_threshold', DEFAULT_CSR_THRESHOLD);
+  checkOutFile('export', 'out', out, dir);
   const { bytes, summary } = await exportRun(dir, { csrThreshold });
-  writeFileSync(out, bytes);
+  writeFileAtomic(out, bytes); // a failure mid-write leaves any earlier file whole
   console.log(JSON.stringify({ out, ...summary }));
 }

@@ -79,6 +79,11 @@ export class ForecastDataset {
     if (opts.kind === 'custom') order = [...order.filter((i) => i !== targetIdx), targetIdx];
     if (features === 'S') order = [targetIdx];
     this.columns = order.map((i) => names[i]!);
+    // TSLib's Dataset_ETT keeps the file's column order and f_dim = −1 scores the last column whatever --target
+    // says; custom files move the target last, so there the two agree.
+    if (features === 'MS' && opts.kind !== 'custom' && targetIdx !== names.length - 1) {
+      opts.onWarning?.(`${opts.file}: features MS on an ${opts.kind} file score its last column '${names[names.length - 1]}', as TSLib's Dataset_ETT does, not --target '${target}' (features S, or a custom-kind file, forecast '${target}')`);
+    }
     this.channels = order.length;
     const raw = new Float32Array(table.rows * this.channels);
     for (let r = 0; r < table.rows; r++) {

@@ -6,14 +6,16 @@ import { toEpochMs, type CalendarTime } from './time-features.ts';
 
 /** Median gap in milliseconds between consecutive dates; null with fewer than two dates or no positive gap. */
 export function samplingInterval(dates: readonly CalendarTime[]): number | null {
+  return medianGap(dates.map(toEpochMs));
+}
+
+/** Median positive gap between consecutive times (epoch ms); null when there is none. */
+export function medianGap(ms: readonly number[]): number | null {
   const gaps: number[] = [];
-  for (let i = 1; i < dates.length; i++) {
-    const g = toEpochMs(dates[i]!) - toEpochMs(dates[i - 1]!);
-    if (g > 0) gaps.push(g);
-  }
+  for (let i = 1; i < ms.length; i++) if (ms[i]! > ms[i - 1]!) gaps.push(ms[i]! - ms[i - 1]!);
   if (gaps.length === 0) return null;
   gaps.sort((a, b) => a - b);
-  return gaps[Math.floor(gaps.length / 2)]!;
+  return gaps[gaps.length >> 1]!;
 }
 
 const UNITS: Array<[number, string]> = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'min'], [1000, 's']];

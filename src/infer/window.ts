@@ -5,6 +5,7 @@
  * features cover the window's dates and the forecast steps, which continue the spacing of the last two dates.
  */
 import { parseDate, timeFeatures, toEpochMs, type CalendarTime } from '../data/time-features.ts';
+import { futureTimes } from '../data/future-times.ts';
 
 export interface ForecastWindow {
   /** Raw (un-normalised) values, row-major [seq_len × C] in the model's column order (config.scaler.columns). */
@@ -31,11 +32,9 @@ export interface WindowSpec {
  */
 export type EncodedWindow = [x: Float32Array, marks: Float32Array, dec: Float32Array, yMark: Float32Array];
 
-function futureDates(last: number, step: number, n: number): CalendarTime[] {
-  return Array.from({ length: n }, (_, k) => {
-    const d = new Date(last + (k + 1) * step);
-    return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
-  });
+function calendar(t: number): CalendarTime {
+  const d = new Date(t);
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
 }
 
 /**
@@ -60,8 +59,8 @@ export function encodeWindow(spec: WindowSpec, mean: Float32Array, std: Float32A
   });
   const ms = times.map(toEpochMs);
   for (let i = 1; i < ms.length; i++) if (!(ms[i]! > ms[i - 1]!)) throw new Error(`forecast: window.dates must increase (index ${i - 1} → ${i})`);
-  const step = seqLen > 1 ? ms[seqLen - 1]! - ms[seqLen - 2]! : 0;
-  if (!(step > 0)) throw new Error('forecast: the window needs at least two timestamps to know the forecast steps');
+  const next = futureTimes(ms, predLen, freq);
+  if (!next) throw new Error('forecast: the window needs at least two timestamps to know the forecast steps');
   const x = new Float32Array(seqLen * C);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
@@ -70,7 +69,7 @@ export function encodeWindow(spec: WindowSpec, mean: Float32Array, std: Float32A
     if (!Number.isFinite(x[i]!)) throw new Error(`forecast: window.values[${i}] (row ${Math.floor(i / C)}, column ${columns[i % C]}) = ${v} ${Number.isFinite(v) ? 'overflows float32 once normalised' : 'is not finite'}`);
   }
   const marks = timeFeatures(times, freq).values;
-  const future = timeFeatures(futureDates(ms[seqLen - 1]!, step, predLen), freq).values;
+  const future = timeFeatures(next.map(calendar), freq).values;
   const yLen = labelLen + predLen;
   const dec = new Float32Array(yLen * C);
   dec.set(x.subarray((seqLen - labelLen) * C));

@@ -26,6 +26,7 @@ import { yieldToEventLoop } from '../backend/yield.ts';
 import type { CsvTable } from '../data/csv.ts';
 import { matchTrainedColumns } from '../data/columns.ts';
 import { decoderInput, ForecastDataset, type Batch, type Features } from '../data/forecast-dataset.ts';
+import { futureTimes } from '../data/future-times.ts';
 import { inferKind, type DataKind, type Split } from '../data/dataset.ts';
 import { TIME_FEATURE_COUNTS, timeFeatures, toEpochMs, type CalendarTime } from '../data/time-features.ts';
 import { decodeForecast, encodeWindow, type ForecastWindow, type WindowSpec } from '../infer/window.ts';
@@ -194,8 +195,9 @@ export class RunForecaster {
   }
 
   /**
-   * Forecast pred_len steps after a raw window: de-normalised, row-major [pred_len × C], for the steps that
-   * continue the spacing of the window's last two dates (as `sparsecast/infer`'s `forecast`).
+   * Forecast pred_len steps after a raw window: de-normalised, row-major [pred_len × C], for the steps after the
+   * window's last date by the run's freq (as `sparsecast/infer`'s `forecast`; src/data/future-times.ts). With
+   * features MS only the last channel (the target) is trained.
    */
   async forecast(window: ForecastWindow): Promise<Float32Array> {
     const [x, marks, dec, yMark] = encodeWindow(this.spec, this.mean, this.std, window);
@@ -270,19 +272,17 @@ export class RunForecaster {
 
   /**
    * Forecast the pred_len steps after a data set's last row (`dataset(table, { purpose: 'predict' })`):
-   * de-normalised [pred_len × C] and the steps' times (epoch ms, UTC), which continue the file's last positive
-   * time step (a repeated last timestamp, kept with a warning, is skipped over).
+   * de-normalised [pred_len × C] and the steps' times (epoch ms, UTC) after the file's last date, by the run's
+   * freq (src/data/future-times.ts: calendar months / years / weekdays, else the file's median step). With
+   * features MS only the last channel (the target) is trained; the others are the model's untrained outputs.
    */
   async forecastAfter(ds: ForecastDataset): Promise<{ values: Float32Array; times: number[] }> {
     const { seqLen, labelLen, predLen, freq } = this.info.cfg;
     const rows = ds.dates.length;
     const C = ds.channels;
     const F = ds.markDim;
-    const last = toEpochMs(ds.dates[rows - 1]!);
-    let step = 0;
-    for (let r = rows - 1; r > 0 && !(step > 0); r--) step = toEpochMs(ds.dates[r]!) - toEpochMs(ds.dates[r - 1]!);
-    if (!(step > 0)) throw new Error(`${ds.opts.file}: no two increasing dates; the forecast's dates need the file's time step`);
-    const times = Array.from({ length: predLen }, (_, k) => last + (k + 1) * step);
+    const times = futureTimes(ds.dates.map(toEpochMs), predLen, freq);
+    if (!times) throw new Error(`${ds.opts.file}: no two increasing dates; the forecast's dates need the file's time step`);
     const future: CalendarTime[] = times.map((t) => {
       const d = new Date(t);
       return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
