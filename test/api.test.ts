@@ -108,7 +108,7 @@ describe('loadRun: a saved run → the forecaster of sparsecast/infer', () => {
   let ds: data.ForecastDataset;
   let fitted: train.FitResult;
   const seqLen = 48;
-  let window: { values: Float32Array; dates: string[] };
+  let window: { values: Float64Array; dates: string[] };
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'sparsecast-api-'));

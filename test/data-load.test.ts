@@ -102,7 +102,7 @@ describe('data too short', () => {
   });
 
   it('predicting needs only seq_len rows', () => {
-    const scaler = { mean: new Float32Array(3), std: new Float32Array(3).fill(1) };
+    const scaler = { mean: new Float64Array(3), std: new Float64Array(3).fill(1) };
     expect(new ForecastDataset(parseCsv(csv(8)), opts({ whole: true, scaler })).dates).toHaveLength(8);
     expect(() => new ForecastDataset(parseCsv(csv(7)), opts({ whole: true, scaler, file: 'p.csv' }))).toThrow("p.csv: 7 data rows; forecasting after the file's end needs its last seq_len = 8 rows");
   });
@@ -160,5 +160,20 @@ describe('columns by name', () => {
     expect(t.header).toEqual(['date', 'OT']);
     expect(Array.from(t.values)).toEqual([3]);
     expect(() => matchTrainedColumns(parseCsv('date,z\n2020,9\n'), { columns: ['OT'], features: 'S' }, 's.csv')).toThrow(/missing 'OT'/);
+  });
+});
+
+describe('values in float64 until scaled (as pandas and StandardScaler have them)', () => {
+  it('a column with a large offset keeps its variation: scaled, it equals the same column without the offset', () => {
+    const rows = 500;
+    const lines = (offset: number) => ['date,a,OT', ...Array.from({ length: rows }, (_, i) =>
+      `${new Date(Date.UTC(2020, 0, 1, i)).toISOString().slice(0, 19).replace('T', ' ')},${(offset + Math.sin(i / 9) * 3).toFixed(3)},${(i / 100).toFixed(2)}`)].join('\n');
+    const o = { kind: 'custom' as const, features: 'M' as const, target: 'OT', seqLen: 24, labelLen: 12, predLen: 12, freq: 'h', file: 'meter.csv' };
+    const plain = new ForecastDataset(parseCsv(lines(0)), o);
+    const meter = new ForecastDataset(parseCsv(lines(1e8)), o);
+    const table = parseCsv(lines(1e8));
+    expect(new Set(Array.from({ length: rows }, (_, r) => table.values[r * 2])).size).toBeGreaterThan(400); // float32 kept 3
+    for (let r = 0; r < rows; r++) expect(Math.abs(meter.data[r * 2]! - plain.data[r * 2]!), `row ${r}`).toBeLessThan(1e-5);
+    expect(meter.scaler.mean[0]).toBeCloseTo(1e8 + plain.scaler.mean[0]!, 6);
   });
 });

@@ -36,7 +36,7 @@ export function matchTrainedColumns(table: CsvTable, trained: TrainedColumns, fi
   }
   const from = trained.columns.map((c) => index.get(c)!);
   const cols = from.length;
-  const values = new Float32Array(table.rows * cols);
+  const values = new Float64Array(table.rows * cols);
   for (let r = 0; r < table.rows; r++) {
     for (let c = 0; c < cols; c++) values[r * cols + c] = table.values[r * table.cols + from[c]!]!;
   }

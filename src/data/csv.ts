@@ -14,8 +14,13 @@ export interface CsvTable {
   header: string[];
   /** Raw date strings (the column named `date`), one per row. */
   dates: string[];
-  /** Row-major values of the numeric columns, [rows, header.length - 1]. */
-  values: Float32Array;
+  /**
+   * Row-major values of the numeric columns, [rows, header.length - 1], in float64 as pandas reads them: the
+   * scaler is fit and applied before anything is rounded to float32 (TSLib's order), so a column with a large
+   * offset (a meter reading of 1e8 + small changes) keeps its variation — read as float32 it kept 3 distinct
+   * values of 171.
+   */
+  values: Float64Array;
   rows: number;
   cols: number;
   /** The file line (from 1) each row starts on, for messages; absent for tables not read from a file. */
@@ -152,7 +157,7 @@ export function parseCsv(chunks: string | Iterable<string>, opts: CsvOptions = {
   // Field index of the date and of each value column.
   let dateField = 0;
   let valueFields: number[] = [];
-  let values = new Float32Array(1024);
+  let values = new Float64Array(1024);
   let n = 0;
   let cols = 0;
   const last: number[] = [];
@@ -186,7 +191,7 @@ export function parseCsv(chunks: string | Iterable<string>, opts: CsvOptions = {
     dates.push(date);
     lines.push(line);
     if (n + cols > values.length) {
-      const grown = new Float32Array(values.length * 2 + cols);
+      const grown = new Float64Array(values.length * 2 + cols);
       grown.set(values);
       values = grown;
     }

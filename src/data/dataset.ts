@@ -97,15 +97,16 @@ export function inferKind(file: string): DataKind {
   return 'custom';
 }
 
+/** Per-column statistics in float64, as sklearn's StandardScaler keeps them. */
 export interface Scaler {
-  mean: Float32Array;
-  std: Float32Array;
+  mean: Float64Array;
+  std: Float64Array;
 }
 
 /** Per-column mean and (population) standard deviation over rows [start, end), like sklearn's StandardScaler. */
-export function fitScaler(values: Float32Array, cols: number, start: number, end: number): Scaler {
-  const mean = new Float32Array(cols);
-  const std = new Float32Array(cols);
+export function fitScaler(values: ArrayLike<number>, cols: number, start: number, end: number): Scaler {
+  const mean = new Float64Array(cols);
+  const std = new Float64Array(cols);
   for (let c = 0; c < cols; c++) {
     let s = 0;
     for (let r = start; r < end; r++) s += values[r * cols + c]!;
@@ -119,7 +120,8 @@ export function fitScaler(values: Float32Array, cols: number, start: number, end
   return { mean, std };
 }
 
-export function applyScaler(values: Float32Array, cols: number, scaler: Scaler): Float32Array {
+/** (x − mean) / std in float64, rounded once to float32 (the model's precision). */
+export function applyScaler(values: ArrayLike<number>, cols: number, scaler: Scaler): Float32Array {
   const out = new Float32Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const c = i % cols;

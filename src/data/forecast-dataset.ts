@@ -85,7 +85,7 @@ export class ForecastDataset {
       opts.onWarning?.(`${opts.file}: features MS on an ${opts.kind} file score its last column '${names[names.length - 1]}', as TSLib's Dataset_ETT does, not --target '${target}' (features S, or a custom-kind file, forecast '${target}')`);
     }
     this.channels = order.length;
-    const raw = new Float32Array(table.rows * this.channels);
+    const raw = new Float64Array(table.rows * this.channels);
     for (let r = 0; r < table.rows; r++) {
       for (let c = 0; c < this.channels; c++) raw[r * this.channels + c] = table.values[r * table.cols + order[c]!]!;
     }

@@ -176,8 +176,8 @@ export function createForecaster(bytes: Uint8Array, backend: Backend): Forecaste
   const { seqLen, labelLen, predLen } = config.cfg;
   const C = config.cfg.encIn;
   const F = config.timeFeatures.count;
-  const mean = Float32Array.from(config.scaler.mean);
-  const std = Float32Array.from(config.scaler.std);
+  const mean = Float64Array.from(config.scaler.mean);
+  const std = Float64Array.from(config.scaler.std);
   let disposed = false;
   const at = (i: number) => `row ${Math.floor(i / C)}, column ${config.scaler.columns[i % C]}`;
 

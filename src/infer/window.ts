@@ -8,8 +8,11 @@ import { parseDate, timeFeatures, toEpochMs, type CalendarTime } from '../data/t
 import { futureTimes } from '../data/future-times.ts';
 
 export interface ForecastWindow {
-  /** Raw (un-normalised) values, row-major [seq_len × C] in the model's column order (config.scaler.columns). */
-  values: Float32Array;
+  /**
+   * Raw (un-normalised) values, row-major [seq_len × C] in the model's column order (config.scaler.columns);
+   * float64 (as `parseCsv` reads a file) keeps what float32 would round away before normalising.
+   */
+  values: Float32Array | Float64Array;
   /** The seq_len timestamps of the rows ('2018-06-26 19:00:00', ISO 8601, …); the forecast continues their spacing. */
   dates: string[];
 }
@@ -41,13 +44,13 @@ function calendar(t: number): CalendarTime {
  * Check a window and build its model inputs, normalised with the trained `mean` / `std` (one per channel);
  * errors start with `forecast:` and name the problem.
  */
-export function encodeWindow(spec: WindowSpec, mean: Float32Array, std: Float32Array, window: ForecastWindow): EncodedWindow {
+export function encodeWindow(spec: WindowSpec, mean: Float64Array, std: Float64Array, window: ForecastWindow): EncodedWindow {
   const { seqLen, labelLen, predLen, freq } = spec.cfg;
   const { columns } = spec.scaler;
   const C = mean.length;
   const F = spec.timeFeatures.count;
   const { values, dates } = window ?? ({} as ForecastWindow);
-  if (!(values instanceof Float32Array)) throw new Error('forecast: window.values must be a Float32Array');
+  if (!(values instanceof Float32Array || values instanceof Float64Array)) throw new Error('forecast: window.values must be a Float32Array or Float64Array');
   if (values.length !== seqLen * C) {
     throw new Error(`forecast: window.values has ${values.length} numbers; the model needs seq_len × channels = ${seqLen} × ${C} = ${seqLen * C} (columns ${columns.join(', ')})`);
   }
@@ -64,7 +67,8 @@ export function encodeWindow(spec: WindowSpec, mean: Float32Array, std: Float32A
   const x = new Float32Array(seqLen * C);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    // Normalised in float32, as the model computes: a finite value far enough out overflows here already.
+    // Normalised in float64 with the float64 scaler, then rounded once to the model's float32 (TSLib's order): a
+    // finite value far enough out overflows here already.
     x[i] = (v - mean[i % C]!) / std[i % C]!;
     if (!Number.isFinite(x[i]!)) throw new Error(`forecast: window.values[${i}] (row ${Math.floor(i / C)}, column ${columns[i % C]}) = ${v} ${Number.isFinite(v) ? 'overflows float32 once normalised' : 'is not finite'}`);
   }
@@ -83,7 +87,7 @@ export function encodeWindow(spec: WindowSpec, mean: Float32Array, std: Float32A
  * The model's normalised forecast [pred_len × C] back in raw units. A value that is not finite (weights or inputs
  * that overflow float32 inside the model) throws, naming its row and column: a NaN forecast is never returned.
  */
-export function decodeForecast(predLen: number, mean: Float32Array, std: Float32Array, out: ArrayLike<number>, columns?: readonly string[]): Float32Array {
+export function decodeForecast(predLen: number, mean: Float64Array, std: Float64Array, out: ArrayLike<number>, columns?: readonly string[]): Float32Array {
   const C = mean.length;
   const res = new Float32Array(predLen * C);
   for (let i = 0; i < res.length; i++) {

@@ -100,8 +100,8 @@ export class RunForecaster {
   private readonly masking: Masking;
   private readonly sparseExec: SparseExecution | null;
   private readonly spec: WindowSpec;
-  private readonly mean: Float32Array;
-  private readonly std: Float32Array;
+  private readonly mean: Float64Array;
+  private readonly std: Float64Array;
   /** The backend the model's weights live on: inputs go there whatever backend is current. */
   private readonly backendName: string;
   private disposed = false;
@@ -124,8 +124,8 @@ export class RunForecaster {
     const masked = this.masking.layers.some((l) => l.active < l.param.size);
     this.sparseExec = masked && opts.sparseExecution !== false ? enableSparseExecution(model, this.masking, opts.sparseExecution ?? {}) : null;
     this.spec = { cfg: info.cfg, scaler: info.scaler, timeFeatures: { count: TIME_FEATURE_COUNTS[info.cfg.freq] ?? 1 } };
-    this.mean = Float32Array.from(info.scaler.mean);
-    this.std = Float32Array.from(info.scaler.std);
+    this.mean = Float64Array.from(info.scaler.mean);
+    this.std = Float64Array.from(info.scaler.std);
   }
 
   /**
