@@ -180,7 +180,7 @@ describe('parseCommandArgs', () => {
   const train = (...argv: string[]) => parseCommandArgs(TRAIN, ['--data', DATA, ...argv]);
 
   it('keeps the raw strings, switches and the last of a repeated flag', () => {
-    const a = train('--seq_len', '48', '--pred_len=24', '--resume', '--train_epochs', '2', '--train_epochs', '10');
+    const a = train('--seq_len', '48', '--pred_len=24', '--resume', '--out', 'run', '--train_epochs', '2', '--train_epochs', '10');
     expect(a.flags.get('seq_len')).toBe('48');
     expect(a.flags.get('pred_len')).toBe('24');
     expect(a.flags.get('train_epochs')).toBe('10');

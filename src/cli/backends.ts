@@ -17,6 +17,15 @@ export function threadsFlag(args: ParsedArgs): number {
   return t;
 }
 
+/**
+ * The warning for a `--threads` the user gave to a backend that has no use for it: the threads are the wasm
+ * kernels' (js runs on the main thread, webgpu on the GPU); undefined when none is due.
+ */
+export function threadsIgnoredWarning(args: ParsedArgs, backend: string): string | undefined {
+  if (!args.flags.has('threads') || backend === 'wasm') return undefined;
+  return `--threads ${args.flags.get('threads')} sets the wasm kernels' threads; --backend ${backend} runs the same without it (--backend wasm uses them)`;
+}
+
 export async function initBackend(name: string, opts: InitOptions = {}): Promise<void> {
   if (!engine.hasBackend('js')) engine.registerBackend(createJsBackend());
   if (name === 'wasm' && !engine.hasBackend('wasm')) engine.registerBackend(await createWasmBackend({ threads: opts.threads ?? 1 }));

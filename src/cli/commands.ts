@@ -5,7 +5,7 @@
  * what is accepted. Everything here is checked before a command reads a model or writes a file.
  */
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ParsedArgs } from './args.ts';
 import { FlagError, checkValue, parseCommandArgs, type CommandSpec, type FlagSpec } from './flags.ts';
 import { didYouMean } from './did-you-mean.ts';
@@ -15,8 +15,11 @@ import { MAX_POSITIONS } from '../nn/embedding.ts';
 import { TIME_FEATURE_COUNTS } from '../data/time-features.ts';
 import { DEFAULT_CSR_THRESHOLD } from '../io/model-file.ts';
 import { gridCombinations, passThroughArgs, runTrainArgs } from './sweep-plan.ts';
+import { runName } from './sweep-axes.ts';
 import { describeMethodFlags, flagsMethodIgnores } from './method-flags.ts';
 import { modelFlagWarnings } from './model-flags.ts';
+import { threadsIgnoredWarning } from './backends.ts';
+import { autoCorrelationDelays, autoCorrelationLags } from '../nn/autocorrelation.ts';
 import { warn } from './warn.ts';
 
 /** TSLib's run.py defaults, used for the other of --root_path / --data_path when only one is given. */
@@ -68,12 +71,39 @@ function resolveData(cmd: string, args: ParsedArgs, required: boolean, mustExist
 
 const num = (args: ParsedArgs, name: string, fallback: number): number => Number(args.flags.get(name) ?? fallback);
 
+/** How a train argv is checked: where its data lives and where its warnings go. */
+interface TrainCheck {
+  /** The data file must exist here (a queued sweep's runs read theirs on the workers' machines). */
+  dataHere: boolean;
+  /** A train run writes them to stderr; a sweep gathers its runs' and shows each once; re-checks drop them. */
+  onWarning: (message: string) => void;
+}
+
+const TRAIN_HERE: TrainCheck = { dataHere: true, onWarning: warn };
+
+/**
+ * Autoformer's Auto-Correlation runs on windows of seq_len (encoder) and label_len + pred_len (decoder) steps:
+ * each needs a lag to correlate (2 steps at least; TSLib's irfft fails on 1), and its int(factor · ln L) delays
+ * must be among those lags. The first rule broken, or undefined.
+ */
+function autoCorrelationLengthError(model: string, factor: number, windows: [string, number][]): string | undefined {
+  for (const [flags, length] of windows) {
+    if (length < 2) return `--model ${model} needs ${flags} of at least 2 (its Auto-Correlation correlates lags of the window, and a 1-step window has none), got ${length}`;
+    const delays = autoCorrelationDelays(factor, length);
+    const lags = autoCorrelationLags(length);
+    if (delays > lags) return `--factor ${factor} makes --model ${model} aggregate int(${factor}·ln ${length}) = ${delays} delays of the ${lags} lags a window of ${flags} = ${length} has; lower --factor or lengthen the window`;
+  }
+  return undefined;
+}
+
 /** Train's rules between flags (each flag's own range is in the table). */
-function finishTrain(args: ParsedArgs, cmd = 'train', dataHere = true): void {
-  resolveData(cmd, args, true, dataHere);
+function finishTrain(args: ParsedArgs, check: TrainCheck = TRAIN_HERE): void {
+  const cmd = 'train';
+  resolveData(cmd, args, true, check.dataHere);
   const fail = (message: string): never => {
     throw new FlagError(`sparsecast ${cmd}: ${message}`);
   };
+  const model = args.flags.get('model') ?? 'Transformer';
   const preset = PRESETS[(args.flags.get('preset') ?? 'small') as keyof typeof PRESETS];
   const seqLen = num(args, 'seq_len', 96);
   const labelLen = num(args, 'label_len', 48);
@@ -81,6 +111,10 @@ function finishTrain(args: ParsedArgs, cmd = 'train', dataHere = true): void {
   if (labelLen > seqLen) fail(`--label_len ${labelLen} must be at most --seq_len ${seqLen} (the decoder's start token is the window's tail)`);
   // The decoder reads label_len + pred_len positions of the same sinusoidal table as the encoder.
   if (labelLen + predLen > MAX_POSITIONS) fail(`--label_len + --pred_len must be at most ${MAX_POSITIONS} (the position table's length), got ${labelLen} + ${predLen}`);
+  if (model === 'Autoformer') {
+    const error = autoCorrelationLengthError(model, num(args, 'factor', 1), [['--seq_len', seqLen], ['--label_len + --pred_len', labelLen + predLen]]);
+    if (error) fail(error);
+  }
   const dModel = num(args, 'd_model', preset.dModel);
   const nHeads = num(args, 'n_heads', preset.nHeads);
   if (dModel % nHeads !== 0) fail(`--d_model ${dModel} is not divisible by --n_heads ${nHeads}`);
@@ -90,13 +124,24 @@ function finishTrain(args: ParsedArgs, cmd = 'train', dataHere = true): void {
   const method = args.flags.get('method') ?? 'dense';
   const ignored = flagsMethodIgnores(method, [...args.flags.keys(), ...args.switches]);
   if (ignored.length) fail(`${ignored.map((f) => `--${f}`).join(', ')} ${ignored.length > 1 ? 'do' : 'does'} not apply to --method ${method} (${describeMethodFlags(method)})`);
-  // One model per train run (a sweep's --model list reaches each run's own train): flags it ignores are warned of.
-  const model = args.flags.get('model') ?? 'Transformer';
-  if (cmd === 'train') for (const w of modelFlagWarnings(model, [...args.flags.keys(), ...args.switches])) warn(w);
   const dims = args.flags.get('p_hidden_dims');
   const layers = num(args, 'p_hidden_layers', 2);
   const dimCount = dims === undefined ? 2 : dims.split(/[, ]+/).filter(Boolean).length;
   if (dimCount < layers) fail(`--p_hidden_dims has ${dimCount} entries; --p_hidden_layers ${layers} needs at least that many`);
+  // The Trainer would only say it has no checkpoint path; the run folder is what is missing.
+  if (args.switches.has('resume') && !args.flags.has('out')) fail('--resume needs --out DIR (the run folder holding checkpoint.safetensors)');
+  // One model per train run (a sweep's --model list reaches each run's own train): flags it ignores are warned of.
+  for (const w of modelFlagWarnings(model, [...args.flags.keys(), ...args.switches])) check.onWarning(w);
+  const threads = threadsIgnoredWarning(args, args.flags.get('backend') ?? 'wasm');
+  if (threads) check.onWarning(threads);
+  if (args.flags.has('checkpoint_every') && !args.flags.has('out')) {
+    check.onWarning(`--checkpoint_every ${args.flags.get('checkpoint_every')} has nothing to do without --out DIR (checkpoints are saved into the run folder); this run saves none`);
+  }
+}
+
+/** Train's table with its rules checked as `check` says. */
+function trainSpec(check: TrainCheck): CommandSpec {
+  return { ...TRAIN, finish: (args) => finishTrain(args, check) };
 }
 
 export const TRAIN: CommandSpec = {
@@ -205,11 +250,16 @@ export const IMPORT: CommandSpec = {
     const layers = num(args, 'p_hidden_layers', 2);
     const dimCount = dims === undefined ? 2 : dims.split(/[, ]+/).filter(Boolean).length;
     if (dimCount < layers) fail(`--p_hidden_dims has ${dimCount} entries; --p_hidden_layers ${layers} needs at least that many`);
+    const threads = threadsIgnoredWarning(args, args.flags.get('backend') ?? 'wasm');
+    if (threads) warn(threads);
   },
 };
 
 /** Train's table and rules for a run that will read its data on another machine (a queued sweep's workers). */
-export const TRAIN_ELSEWHERE: CommandSpec = { ...TRAIN, finish: (args) => finishTrain(args, 'train', false) };
+export const TRAIN_ELSEWHERE: CommandSpec = trainSpec({ dataHere: false, onWarning: () => {} });
+
+/** Train's table and rules for a second look at a run's flags (a resumed sweep's finished runs): no warnings again. */
+export const TRAIN_RECHECK: CommandSpec = trainSpec({ dataHere: true, onWarning: () => {} });
 
 export const EVAL: CommandSpec = {
   name: 'eval',
@@ -250,6 +300,21 @@ const SWEEP_OWN: FlagSpec[] = [
   { name: 'wait', type: 'switch', help: 'with --queue: block until every run of NAME is done (or one failed for good)' },
   { name: 'poll_ms', type: 'integer', min: 100, max: 60_000, default: '2000', help: 'with --wait: how often to look' },
 ];
+/**
+ * A value a --grid axis (or an axis list: --seed 1,1) gives twice, as its flag reads it (seed=1,01 and
+ * data=a.csv,./a.csv are the same runs twice): the first spelling and the repeat, or undefined.
+ */
+function repeatedGridValue(f: FlagSpec, values: readonly string[]): [first: string, again: string] | undefined {
+  const same = (v: string) => (f.type === 'number' || f.type === 'integer' ? String(Number(v)) : f.name === 'data' ? resolve(v) : v);
+  const seen = new Map<string, string>();
+  for (const v of values) {
+    const first = seen.get(same(v));
+    if (first !== undefined) return [first, v];
+    seen.set(same(v), v);
+  }
+  return undefined;
+}
+
 /** The sweep flags that mean something only for a queued sweep. */
 const QUEUE_ONLY = ['name', 'status', 'collect', 'wait', 'poll_ms'];
 export const SWEEP_OWN_NAMES: ReadonlySet<string> = new Set(SWEEP_OWN.map((f) => f.name));
@@ -294,6 +359,12 @@ export const SWEEP: CommandSpec = {
       if (args.flags.has(key)) throw new FlagError(`sparsecast sweep: --${key} is both a flag and a --grid key; give it once`);
       const values = word.slice(eq + 1).split(',').filter((v) => v !== '');
       if (!values.length) throw new FlagError(`sparsecast sweep: --grid ${key} has no values`);
+      const repeated = repeatedGridValue(f, values);
+      if (repeated) {
+        const [first, again] = repeated;
+        const what = first === again ? `${first} twice` : `the same value twice (${first} and ${again})`;
+        throw new FlagError(`sparsecast sweep: ${key}=${values.join(',')} gives ${what}; a repeated value trains the same run again, so give each value once`);
+      }
       for (const v of values) {
         try {
           checkValue(SWEEP, f, v);
@@ -303,18 +374,23 @@ export const SWEEP: CommandSpec = {
       }
       grid.set(key, values);
     }
-    // Each run's flags pass train's own rules now, not minutes into the sweep.
+    // Each run's flags pass train's own rules now, not minutes into the sweep; their warnings show here, each
+    // once (the runs' own stderr is the sweep's only when one fails).
     if (!words.length) return;
     const pass = passThroughArgs(args, TRAIN, SWEEP_OWN_NAMES);
+    const warnings = new Set<string>();
+    const runCheck = trainSpec({ dataHere: !queued, onWarning: (w) => warnings.add(w) });
     for (const combo of gridCombinations(grid)) {
       try {
-        parseCommandArgs(queued ? TRAIN_ELSEWHERE : TRAIN, runTrainArgs(pass, combo).argv);
+        // Every run gets its own --out (a local sweep's subfolder, a worker's artifacts folder).
+        parseCommandArgs(runCheck, [...runTrainArgs(pass, combo).argv, `--out=${join(args.flags.get('out') ?? 'sweep', runName(combo))}`]);
       } catch (e) {
         if (!(e instanceof FlagError)) throw e;
         const at = Object.entries(combo).map(([k, v]) => `${k}=${v}`).join(' ');
         throw new FlagError(`${e.message.replace(/^sparsecast train: /, 'sparsecast sweep: ')} (in the run ${at})`);
       }
     }
+    for (const w of warnings) warn(w);
   },
 };
 
@@ -374,6 +450,8 @@ export const BENCH: CommandSpec = {
     for (const f of train ? BENCH_STUDY_ONLY : BENCH_TRAIN_ONLY) {
       if (args.flags.has(f)) throw new FlagError(`sparsecast bench: --${f} applies to bench sparsity ${train ? 'without' : 'with'} --train`);
     }
+    const threads = threadsIgnoredWarning(args, args.flags.get('backend') ?? 'wasm');
+    if (threads) warn(threads);
     if (train && args.flags.get('preset') === 'all') throw new FlagError("sparsecast bench: --preset must be small or full with --train, got 'all'");
     const shapes = args.flags.get('shapes');
     if (shapes !== undefined && !shapes.split(',').every((s) => /^\d+x\d+x\d+$/.test(s) && s.split('x').every((v) => Number(v) > 0))) {

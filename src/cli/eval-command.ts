@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseCommandArgs } from './flags.ts';
 import type { ParsedArgs } from './args.ts';
 import { EVAL, PREDICT } from './commands.ts';
-import { initBackend, threadsFlag } from './backends.ts';
+import { initBackend, threadsFlag, threadsIgnoredWarning } from './backends.ts';
 import { loadRun, readRunConfig } from '../run/load-run.ts';
 import type { RunForecaster } from '../run/run-forecaster.ts';
 import type { SavedRunConfig } from '../run/saved-run.ts';
@@ -40,6 +40,9 @@ function recorded<T>(config: SavedRunConfig, key: string, ok: (v: unknown) => bo
 async function initRunBackend(args: ParsedArgs, config: SavedRunConfig): Promise<string> {
   const backend = args.flags.get('backend') ?? recorded<string>(config, 'backend', (v) => typeof v === 'string') ?? 'wasm';
   const threads = args.flags.has('threads') ? threadsFlag(args) : recorded<number>(config, 'threads', Number.isInteger);
+  // The backend may be the run's recorded one, so this is known only here, not in the flag table's rules.
+  const ignored = threadsIgnoredWarning(args, backend);
+  if (ignored) warn(ignored);
   await initBackend(backend, { threads });
   return backend;
 }

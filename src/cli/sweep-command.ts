@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { acquireRunLock } from './run-lock.ts';
 import { numberFlag } from './args.ts';
 import { parseCommandArgs } from './flags.ts';
-import { SWEEP, SWEEP_OWN_NAMES, TRAIN } from './commands.ts';
+import { SWEEP, SWEEP_OWN_NAMES, TRAIN, TRAIN_RECHECK } from './commands.ts';
 import { gridCombinations, gridFromWords, passThroughArgs, runTrainArgs } from './sweep-plan.ts';
 import { SIGNAL_EXIT_CODE, watchInterrupts, type InterruptWatch } from './interrupt.ts';
 import { reportInterruptedSweep } from './sweep-interrupt.ts';
@@ -47,7 +47,7 @@ function runFolderState(dir: string, trainArgv: string[]): 'finished' | 'stopped
   if (!existsSync(checkpoint)) return 'new';
   if (!existsSync(join(dir, 'result.json'))) return 'stopped';
   try {
-    checkResume(checkpoint, fingerprintRun(specFromArgs(parseCommandArgs(TRAIN, trainArgv))));
+    checkResume(checkpoint, fingerprintRun(specFromArgs(parseCommandArgs(TRAIN_RECHECK, trainArgv))));
   } catch (e) {
     throw new Error(`sparsecast sweep --resume: ${dir} holds a finished run of other flags or data, so its result cannot stand for this one: ${(e as Error).message.replace(/^sparsecast train --resume: /, '')}`);
   }

@@ -3,7 +3,7 @@
  * flag names. Progress on stderr, exactly one JSON line on stdout, and in --out DIR: the checkpoint, the
  * best weights, `log.jsonl`, `result.txt` (TSLib style), `config.json` and SVG plots.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { engine } from '../tensor/engine.ts';
 import { Rng } from '../tensor/random.ts';
@@ -414,8 +414,25 @@ function refuseUnfinishedRun(out: string): void {
   }
 }
 
-/** What a fresh (not --resume) run removes from its --out before it starts: the results of an earlier run there. */
-const STALE_ON_FRESH_RUN = ['model.safetensors', 'result.json', 'best.safetensors', 'checkpoint.safetensors', 'log.jsonl', 'report.html'];
+/**
+ * What a fresh (not --resume) run removes from its --out before it starts: every file an earlier run wrote there
+ * that this one does not rewrite at its start (config.json is rewritten, sparsity.jsonl emptied). Plots
+ * included: a dense run writes no sparsity.svg / layer-density.svg, so a sparse run's would stay beside it, and a
+ * run that fails would leave the earlier run's loss and forecast plots (and result.txt's metrics, which report
+ * reads when result.json is missing) under its own config.json.
+ */
+const STALE_ON_FRESH_RUN = [
+  'model.safetensors', 'result.json', 'result.txt', 'best.safetensors', 'checkpoint.safetensors', 'log.jsonl', 'report.html',
+  'loss.svg', 'sparsity.svg', 'layer-density.svg',
+];
+/** writeForecastPlots' forecast-<k>.svg (the report inlines every one it finds). */
+const STALE_FORECAST_PLOT = /^forecast-\d+\.svg$/;
+
+/** Remove an earlier run's files from `out` (see STALE_ON_FRESH_RUN). */
+function removeStaleRunFiles(out: string): void {
+  const forecastPlots = readdirSync(out).filter((f) => STALE_FORECAST_PLOT.test(f));
+  for (const f of [...STALE_ON_FRESH_RUN, ...forecastPlots]) rmSync(join(out, f), { force: true });
+}
 
 async function trainRun(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean; fingerprint?: RunFingerprint }): Promise<RunOutcome> {
   const parts = await buildRun(spec);
@@ -429,7 +446,7 @@ async function trainRun(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean
     // A fresh run into a folder that holds an earlier run's results replaces them: its config.json is
     // rewritten below, and an old model.safetensors or result.json beside it would pair that config with
     // another run's weights (eval, predict and export read them together) until this run writes its own.
-    if (!opts.resume) for (const f of STALE_ON_FRESH_RUN) rmSync(join(out, f), { force: true });
+    if (!opts.resume) removeStaleRunFiles(out);
     if (!opts.resume) writeFileSync(join(out, 'sparsity.jsonl'), '');
     writeFileSync(join(out, 'config.json'), JSON.stringify({ ...spec, cfg, scaler: { mean: Array.from(ds.scaler.mean), std: Array.from(ds.scaler.std), columns: ds.columns } }, null, 2));
   }

@@ -53,6 +53,20 @@ export function meanCrossSpectrum(qf: Tensor, kf: Tensor): Tensor {
   return complex(re, im);
 }
 
+/**
+ * How many lags a window of `length` steps has to correlate: irfft's default output length 2·(m − 1) for the
+ * m = ⌊length/2⌋ + 1 bins of its rfft, as torch.fft.irfft in TSLib. A window needs at least 2 steps (1 step
+ * gives 0 lags, which irfft refuses).
+ */
+export function autoCorrelationLags(length: number): number {
+  return 2 * Math.floor(length / 2);
+}
+
+/** How many delays Auto-Correlation aggregates over a window of `length` steps: TSLib's int(factor · ln L). */
+export function autoCorrelationDelays(factor: number, length: number): number {
+  return Math.floor(factor * Math.log(length));
+}
+
 export class AutoCorrelation extends Module implements InnerCorrelation {
   readonly dropout: Dropout;
 
@@ -62,7 +76,7 @@ export class AutoCorrelation extends Module implements InnerCorrelation {
   }
 
   private topK(length: number): number {
-    return Math.floor(this.factor * Math.log(length));
+    return autoCorrelationDelays(this.factor, length);
   }
 
   /**
