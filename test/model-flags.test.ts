@@ -24,7 +24,7 @@ const BASE = defaultConfig(3, {
 /** Each flag of MODEL_FLAGS as a config change. */
 const CHANGED: Record<string, Partial<ForecastConfig>> = {
   d_model: { dModel: 32 }, n_heads: { nHeads: 4 }, e_layers: { eLayers: 3 }, d_layers: { dLayers: 2 }, d_ff: { dFf: 48 },
-  dropout: { dropout: 0.5 }, activation: { activation: 'relu' }, freq: { freq: 't' }, factor: { factor: 3 }, moving_avg: { movingAvg: 7 },
+  dropout: { dropout: 0.5 }, activation: { activation: 'relu' }, factor: { factor: 3 }, moving_avg: { movingAvg: 7 },
   distil: { distil: false }, modes: { modes: 2 }, mode_select: { modeSelect: 'low' }, p_hidden_dims: { pHiddenDims: [12, 12] },
   p_hidden_layers: { pHiddenLayers: 1 },
 };

@@ -1,6 +1,7 @@
 /**
  * Which forecasters read each model flag (the protocol's flags — seq_len, label_len, pred_len, features, … —
- * are read by every model). Read off the model sources (src/models/*.ts) and checked against them by
+ * are read by every model; so is --freq, which DLinear's network ignores but which dates every model's forecast,
+ * src/data/future-times.ts). Read off the model sources (src/models/*.ts) and checked against them by
  * test/model-flags.test.ts, which builds each model with and without each flag's value. TSLib's run.py accepts
  * every flag for every model and its own scripts pass some to models that ignore them (`--factor 3` to the
  * Transformer, `--d_model 512` to DLinear), so `sparsecast train` accepts them as TSLib does — with a warning
@@ -20,8 +21,6 @@ export const MODEL_FLAGS: Readonly<Record<string, readonly string[]>> = {
   d_ff: ENCODER_DECODERS,
   dropout: ENCODER_DECODERS,
   activation: ENCODER_DECODERS,
-  // The time features' count: the embeddings' and the LSTM's input width; DLinear reads the values only.
-  freq: [...ENCODER_DECODERS, 'LSTM'],
   factor: ['Informer', 'Autoformer'],
   moving_avg: ['Autoformer', 'FEDformer', 'DLinear'],
   distil: ['Informer'],
