@@ -19,7 +19,8 @@ describe('csv reader', () => {
     expect(() => parseCsv('date,a\n2016,\n', { file: 'e.csv' })).toThrow(/e\.csv:2:6: a number in column 'a', found an empty cell/);
     expect(() => parseCsv('date,a\n2016,1,2\n', { file: 'f.csv' })).toThrow(/f\.csv:2:.*2 fields as in the header, found 3/);
     expect(() => parseCsv('time,a\n', { file: 'h.csv' })).toThrow(CsvError);
-    expect(() => parseCsv('date,a\n2016,"1\n', { file: 'q.csv' })).toThrow(/closing quote/);
+    // An unclosed quote is reported where it opens, not where the file ends.
+    expect(() => parseCsv('date,a\n2016,"1\n2017,2\n2018,3\n', { file: 'q.csv' })).toThrow('q.csv:2:6: a quote opened here is never closed (the file ends at line 5 inside it)');
     expect(() => parseCsv('date,a\n2016,1e999\n', { file: 'i.csv' })).toThrow(/f32 range/);
   });
 

@@ -29,6 +29,23 @@ describe('decoding', () => {
     expect(t.header).toEqual(['date', 'OT']);
   });
 
+  it('reads UTF-16 with its byte-order mark (with a warning) and refuses NUL bytes elsewhere, naming where', () => {
+    const text = 'date,OT\n2020-01-01,1\n';
+    const le = new Uint8Array(2 + 2 * text.length);
+    le.set([0xff, 0xfe]);
+    for (let i = 0; i < text.length; i++) le[2 + 2 * i] = text.charCodeAt(i);
+    const d = decodeText(le, 'u.csv');
+    expect(d.text).toBe(text);
+    expect(d.warnings[0]).toMatch(/^u\.csv: UTF-16 \(little-endian, byte-order mark FF FE\)/);
+    const be = new Uint8Array(2 + 2 * text.length);
+    be.set([0xfe, 0xff]);
+    for (let i = 0; i < text.length; i++) be[3 + 2 * i] = text.charCodeAt(i);
+    expect(decodeText(be, 'b.csv').text).toBe(text);
+    // Without the mark: the first NUL byte, by line and column.
+    expect(() => decodeText(le.subarray(2), 'n.csv')).toThrow(/^n\.csv:1:2: a NUL byte — a binary file, or UTF-16 text without its byte-order mark/);
+    expect(() => decodeText(bytes('date,OT\n2020', [0], ',1\n'), 'z.csv')).toThrow(/^z\.csv:2:5: a NUL byte/);
+  });
+
   it('reads a file that is not UTF-8 as Latin-1, naming the first such line and column', () => {
     // weather.csv style: "W/m²" with the single byte 0xB2, "°C" with 0xB0.
     const d = decodeText(bytes('date,SWDR (W/m', [0xb2], '),T (', [0xb0], 'C)\n2020-01-01,1,2\n'), 'w.csv');

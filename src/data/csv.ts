@@ -60,6 +60,9 @@ export class CsvTokenizer {
   private fieldStartCol = 1;
   private recordLine = 1;
   private pendingCR = false;
+  /** Where the open quoted field began: an unclosed quote is reported there, not at the end of the file. */
+  private quoteLine = 1;
+  private quoteCol = 1;
 
   constructor(
     private readonly file: string,
@@ -98,6 +101,8 @@ export class CsvTokenizer {
           throw new CsvError(this.file, this.line, this.col, 'a quote inside an unquoted field; quote the whole field');
         }
         this.inQuotes = true;
+        this.quoteLine = this.line;
+        this.quoteCol = this.col;
         this.col++;
         continue;
       }
@@ -125,7 +130,9 @@ export class CsvTokenizer {
   }
 
   end(): void {
-    if (this.inQuotes) throw new CsvError(this.file, this.line, this.col, 'a closing quote before the end of the file');
+    if (this.inQuotes) {
+      throw new CsvError(this.file, this.quoteLine, this.quoteCol, `a quote opened here is never closed (the file ends at line ${this.line} inside it)`);
+    }
     this.endRecord();
   }
 
@@ -201,7 +208,7 @@ export function parseCsv(chunks: string | Iterable<string>, opts: CsvOptions = {
       let v: number;
       if (raw === '') {
         if (fill === 'error') {
-          throw new CsvError(file, line, fieldCols[f]!, `a number in column '${header[c + 1]}', found an empty cell (see the fillEmpty option)`);
+          throw new CsvError(file, line, fieldCols[f]!, `a number in column '${header[c + 1]}', found an empty cell (pandas would read NaN there and TSLib train on NaN: fill the cell or drop the row; parseCsv in code takes fillEmpty 'previous' or 'zero')`);
         }
         v = fill === 'zero' ? 0 : (last[c] ?? 0);
       } else {
