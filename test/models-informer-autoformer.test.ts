@@ -401,3 +401,26 @@ describe('learns ETTh1 on wasm (small preset, 2 × 30 batches)', () => {
     m.dispose();
   }, 400_000);
 });
+
+describe('Informer in eval mode', () => {
+  it('forecasts one window twice with one answer, and eval passes leave the training draws alone', () => {
+    engine.useBackend('wasm');
+    const cfg = tiny({ dropout: 0.1 });
+    const x = makeInputs(cfg, 2, 5);
+    const m = createModel('Informer', new Rng(9), cfg);
+    const twin = createModel('Informer', new Rng(9), cfg);
+    try {
+      m.eval();
+      const [a, b] = tidy(() => [run(m, cfg, 2, x).dataSync() as Float32Array, run(m, cfg, 2, x).dataSync() as Float32Array]);
+      expect(b).toEqual(a);
+      // A training forward after eval passes draws what it would have drawn without them.
+      m.train();
+      const after = tidy(() => run(m, cfg, 2, x).dataSync() as Float32Array);
+      const plain = tidy(() => run(twin, cfg, 2, x).dataSync() as Float32Array);
+      expect(after).toEqual(plain);
+    } finally {
+      m.dispose();
+      twin.dispose();
+    }
+  });
+});

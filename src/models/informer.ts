@@ -15,7 +15,7 @@ import { Decoder, DecoderLayer, EncoderLayer } from '../nn/transformer-layers.ts
 import { LayerNorm } from '../nn/layer-norm.ts';
 import { Linear } from '../nn/linear.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import type { Rng } from '../tensor/random.ts';
+import { Rng } from '../tensor/random.ts';
 import { sliceAxis } from '../ops/movement.ts';
 import type { ForecastConfig } from './config.ts';
 
@@ -24,12 +24,23 @@ export class Informer extends Module {
   readonly decEmbedding: DataEmbedding;
   readonly encoder: DistilEncoder;
   readonly decoder: Decoder;
+  /**
+   * ProbSparse's key samples in eval mode: every eval forward draws them from a copy of the model's stream that
+   * starts where the first eval forward found it, so forecasting one window twice gives one answer (drawn on,
+   * the model's stream gave a new table, and a new forecast, each time) and eval passes leave the stream — the
+   * training draws — alone. Training forwards draw on as TSLib's torch.randint does. A loaded model's first eval
+   * forward finds its stream elsewhere than the trainer's did, so `eval` may score a run slightly differently
+   * from train's final test.
+   */
+  private evalOffset: number | null = null;
+  private evalStream: Rng | null = null;
 
-  constructor(rng: Rng, readonly cfg: ForecastConfig) {
+  constructor(private readonly rng: Rng, readonly cfg: ForecastConfig) {
     super();
     const c = cfg;
+    const sampler = () => (this.training ? rng : this.evalStream ?? rng);
     const probLayer = (mask: boolean) =>
-      new ProbAttentionLayer(rng, new ProbAttention(rng, mask, c.factor, c.dropout), c.dModel, c.nHeads);
+      new ProbAttentionLayer(rng, new ProbAttention(rng, mask, c.factor, c.dropout, null, sampler), c.dModel, c.nHeads);
     this.encEmbedding = this.module('enc_embedding', new DataEmbedding(rng, c.encIn, c.dModel, c.freq, c.dropout));
     this.decEmbedding = this.module('dec_embedding', new DataEmbedding(rng, c.decIn, c.dModel, c.freq, c.dropout));
     this.encoder = this.module('encoder', new DistilEncoder(
@@ -48,6 +59,10 @@ export class Informer extends Module {
 
   /** x_enc [B, seq, C], x_mark_enc [B, seq, F], x_dec [B, label+pred, C], x_mark_dec → [B, pred, c_out]. */
   forward(xEnc: Tensor, xMarkEnc: Tensor | null, xDec: Tensor, xMarkDec: Tensor | null): Tensor {
+    if (!this.training) {
+      this.evalOffset ??= this.rng.offset;
+      this.evalStream = new Rng(this.rng.seed, this.evalOffset);
+    }
     const enc = this.encoder.forward(this.encEmbedding.forward(xEnc, xMarkEnc));
     const dec = this.decoder.forward(this.decEmbedding.forward(xDec, xMarkDec), enc);
     return sliceAxis(dec, 1, dec.shape[1]! - this.cfg.predLen, this.cfg.predLen);

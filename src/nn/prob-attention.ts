@@ -5,7 +5,8 @@
  * For queries [B, H, L_Q, E], keys [B, H, L_K, E], values [B, H, L_K, D]:
  * 1. sample_k = factor·⌈ln L_K⌉ (at most L_K) key positions are drawn per query, uniformly with
  *    replacement, one [L_Q, sample_k] index table shared by every batch row and head (TSLib's
- *    `torch.randint(L_K, (L_Q, sample_k))`; here from the seeded Rng, drawn on every forward, train or eval);
+ *    `torch.randint(L_K, (L_Q, sample_k))`; here from the seeded Rng, drawn on every forward — from the
+ *    generator `sampler` gives, which the Informer points at a copy of its stream in eval mode, see there);
  * 2. the sparsity measure M = max_s(q·k_s) − Σ_s(q·k_s) / L_K over the sampled scores (TSLib divides by
  *    L_K, not by sample_k);
  * 3. the u = factor·⌈ln L_Q⌉ (at most L_Q) queries with the largest M are chosen (topk);
@@ -55,11 +56,13 @@ export class ProbAttention extends Module implements InnerAttention {
   readonly dropout: Dropout;
 
   constructor(
-    private readonly rng: Rng,
+    rng: Rng,
     readonly maskFlag: boolean,
     readonly factor = 5,
     attentionDropout = 0.1,
     readonly scale: number | null = null,
+    /** Where each forward's key samples come from (default: `rng`, drawn on). */
+    private readonly sampler: () => Rng = () => rng,
   ) {
     super();
     this.dropout = this.module('dropout', new Dropout(rng, attentionDropout));
@@ -142,7 +145,7 @@ export class ProbAttention extends Module implements InnerAttention {
     const backend = q.backend.name;
     const sampleK = probSampleCount(this.factor, lk);
     const u = probSampleCount(this.factor, lq);
-    const sample = probSampleIndices(this.rng, lq, lk, sampleK);
+    const sample = probSampleIndices(this.sampler(), lq, lk, sampleK);
     const top = this.selectQueries(q, k, sample, sampleK, u); // [B, H, u]
     const top4 = reshape(top, [b, h, u, 1]);
 
