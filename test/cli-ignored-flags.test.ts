@@ -145,3 +145,15 @@ describe('Autoformer windows', () => {
     expect(fed.status, fed.stderr).toBe(0);
   });
 });
+
+describe('d_model and n_heads', () => {
+  it('only models with attention heads need d_model divisible by n_heads', async () => {
+    const [lstm, transformer] = await Promise.all([
+      cli(['train', '--model', 'LSTM', ...B, '--d_model', '30']),
+      cli(['train', '--model', 'Transformer', ...B, '--d_model', '30']),
+    ]);
+    expect(lstm.status, lstm.stderr).toBe(0);
+    expect(transformer.status).not.toBe(0);
+    expect(transformer.stderr).toContain('--d_model 30 is not divisible by --n_heads 4'); // the small preset's 4 heads
+  }, 120_000);
+});

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import type { ParsedArgs } from './args.ts';
 import { FlagError, checkValue, parseCommandArgs, type CommandSpec, type FlagSpec } from './flags.ts';
 import { didYouMean } from './did-you-mean.ts';
-import { modelNames, PRESETS } from '../models/index.ts';
+import { hasHeads, modelNames, PRESETS } from '../models/index.ts';
 import { METHODS, DEFAULT_SPARSE } from '../sparse/methods.ts';
 import { MAX_POSITIONS } from '../nn/embedding.ts';
 import { TIME_FEATURE_COUNTS } from '../data/time-features.ts';
@@ -117,7 +117,7 @@ function finishTrain(args: ParsedArgs, check: TrainCheck = TRAIN_HERE): void {
   }
   const dModel = num(args, 'd_model', preset.dModel);
   const nHeads = num(args, 'n_heads', preset.nHeads);
-  if (dModel % nHeads !== 0) fail(`--d_model ${dModel} is not divisible by --n_heads ${nHeads}`);
+  if (hasHeads(model) && dModel % nHeads !== 0) fail(`--d_model ${dModel} is not divisible by --n_heads ${nHeads}`);
   const sMin = num(args, 's_min', DEFAULT_SPARSE.sMin);
   const sMax = num(args, 's_max', DEFAULT_SPARSE.sMax);
   if (!(sMin < sMax)) fail(`--s_min ${sMin} must be less than --s_max ${sMax}`);
@@ -245,7 +245,7 @@ export const IMPORT: CommandSpec = {
     if (labelLen > seqLen) fail(`--label_len ${labelLen} must be at most --seq_len ${seqLen}`);
     const dModel = num(args, 'd_model', preset.dModel);
     const nHeads = num(args, 'n_heads', preset.nHeads);
-    if (dModel % nHeads !== 0) fail(`--d_model ${dModel} is not divisible by --n_heads ${nHeads}`);
+    if (hasHeads(args.flags.get('model') ?? 'Transformer') && dModel % nHeads !== 0) fail(`--d_model ${dModel} is not divisible by --n_heads ${nHeads}`);
     const dims = args.flags.get('p_hidden_dims');
     const layers = num(args, 'p_hidden_layers', 2);
     const dimCount = dims === undefined ? 2 : dims.split(/[, ]+/).filter(Boolean).length;

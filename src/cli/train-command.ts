@@ -12,7 +12,7 @@ import { decodeText } from '../data/decode.ts';
 import { ForecastDataset, type Batch, type Features } from '../data/forecast-dataset.ts';
 import { inferKind, type DataKind, type Split } from '../data/dataset.ts';
 import { parseDate, toEpochMs } from '../data/time-features.ts';
-import { createModel, defaultConfig, PRESETS, type ForecastConfig } from '../models/index.ts';
+import { createModel, defaultConfig, hasHeads, PRESETS, type ForecastConfig } from '../models/index.ts';
 import { Trainer, type TrainResult, type Forecaster } from '../train/trainer.ts';
 import type { Metrics } from '../train/metrics.ts';
 import type { Accounting } from '../run/run-forecaster.ts';
@@ -127,7 +127,7 @@ export function specFromArgs(args: ParsedArgs): RunSpec {
   };
   if (cfg.activation !== 'gelu' && cfg.activation !== 'relu') throw new Error(`sparsecast train: --activation must be gelu or relu, got '${cfg.activation}'`);
   if (cfg.modeSelect !== undefined && cfg.modeSelect !== 'random' && cfg.modeSelect !== 'low') throw new Error(`sparsecast train: --mode_select must be random or low, got '${cfg.modeSelect}'`);
-  if (cfg.dModel! % cfg.nHeads! !== 0) throw new Error(`sparsecast train: --d_model ${cfg.dModel} is not divisible by --n_heads ${cfg.nHeads}`);
+  if (hasHeads(f('model') ?? 'Transformer') && cfg.dModel! % cfg.nHeads! !== 0) throw new Error(`sparsecast train: --d_model ${cfg.dModel} is not divisible by --n_heads ${cfg.nHeads}`);
   const maxB = f('max_train_batches');
   const growth = (f('growth') ?? 'gradient') as Growth;
   if (!['gradient', 'random', 'momentum'].includes(growth)) throw new Error(`sparsecast train: --growth must be gradient, random or momentum, got '${growth}'`);

@@ -247,7 +247,7 @@ function intArray(v: unknown, where: string, lo: number, hi: number, maxLen: num
 
 const MAX_LEN = 100_000;
 const MAX_CHANNELS = 10_000;
-/** Models with the sinusoidal position table (5000 rows in TSLib). */
+/** Models with the sinusoidal position table (5000 rows in TSLib) — the ones with attention heads, too. */
 const POSITIONAL = new Set<string>(['Transformer', 'Informer', 'Autoformer', 'FEDformer', 'NSTransformer']);
 
 function validateCfg(raw: unknown, model: ExportedModelName): ModelHyperParams {
@@ -263,7 +263,7 @@ function validateCfg(raw: unknown, model: ExportedModelName): ModelHyperParams {
   const cOut = int(raw, 'cOut', 1, MAX_CHANNELS);
   const dModel = int(raw, 'dModel', 1, 16384);
   const nHeads = int(raw, 'nHeads', 1, dModel);
-  if (dModel % nHeads !== 0) fail(`config.cfg.dModel ${dModel} is not divisible by nHeads ${nHeads}`);
+  if (POSITIONAL.has(model) && dModel % nHeads !== 0) fail(`config.cfg.dModel ${dModel} is not divisible by nHeads ${nHeads}`);
   const cfg: ModelHyperParams = {
     seqLen, labelLen, predLen, encIn, decIn, cOut, dModel, nHeads,
     eLayers: int(raw, 'eLayers', 0, 64),

@@ -6,7 +6,7 @@
  * generators from the same seed), so it trains the same weights.
  */
 import { Rng } from '../tensor/random.ts';
-import { createModel, defaultConfig, type ModelName } from '../models/index.ts';
+import { createModel, defaultConfig, hasHeads, type ModelName } from '../models/index.ts';
 import type { ForecastConfig } from '../models/config.ts';
 import type { ForecastDataset } from '../data/forecast-dataset.ts';
 import { createController, DEFAULT_SPARSE, METHODS, type SparseOptions } from '../sparse/methods.ts';
@@ -84,7 +84,7 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
   const { seqLen, labelLen, predLen, freq } = ds.opts;
   const C = ds.channels;
   const cfg: ForecastConfig = { ...defaultConfig(C), freq, ...opts.config, seqLen, labelLen, predLen, encIn: C, decIn: C, cOut: C };
-  if (cfg.dModel % cfg.nHeads !== 0) throw new Error(`fit: dModel ${cfg.dModel} is not divisible by nHeads ${cfg.nHeads}`);
+  if (hasHeads(opts.model) && cfg.dModel % cfg.nHeads !== 0) throw new Error(`fit: dModel ${cfg.dModel} is not divisible by nHeads ${cfg.nHeads}`);
   // The generators of `sparsecast train`, offset per purpose so their streams never overlap.
   const modelRng = new Rng(seed);
   const model = createModel(opts.model, modelRng, cfg);
