@@ -25,14 +25,6 @@ const REGISTRY: Partial<Record<ModelName, (rng: Rng, cfg: ForecastConfig) => For
   Autoformer: (rng, cfg) => new Autoformer(rng, cfg),
 };
 
-/**
- * Whether a model splits d_model into n_heads attention heads (so d_model must divide by n_heads): every
- * encoder-decoder here; DLinear and LSTM have no heads and read neither flag's ratio.
- */
-export function hasHeads(model: string): boolean {
-  return model !== 'DLinear' && model !== 'LSTM';
-}
-
 /** The model names `createModel` knows. */
 export function modelNames(): string[] {
   return Object.keys(REGISTRY);

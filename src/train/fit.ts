@@ -6,7 +6,8 @@
  * generators from the same seed), so it trains the same weights.
  */
 import { Rng } from '../tensor/random.ts';
-import { createModel, defaultConfig, hasHeads, type ModelName } from '../models/index.ts';
+import { createModel, defaultConfig, type ModelName } from '../models/index.ts';
+import { hasHeads } from '../models/heads.ts';
 import type { ForecastConfig } from '../models/config.ts';
 import type { ForecastDataset } from '../data/forecast-dataset.ts';
 import { createController, DEFAULT_SPARSE, METHODS, type SparseOptions } from '../sparse/methods.ts';
