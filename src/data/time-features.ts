@@ -33,6 +33,12 @@ export function toEpochMs(t: CalendarTime): number {
   return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second);
 }
 
+/** The wall-clock time of epoch ms read as UTC: toEpochMs's inverse (forecast steps back to calendar dates). */
+export function fromEpochMs(ms: number): CalendarTime {
+  const d = new Date(ms);
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
+}
+
 function dayOfWeek(t: CalendarTime): number {
   // pandas: Monday = 0 … Sunday = 6.
   return (new Date(Date.UTC(t.year, t.month - 1, t.day)).getUTCDay() + 6) % 7;

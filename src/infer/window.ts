@@ -4,7 +4,7 @@
  * loaded runs so both feed a model the same bits. Values are normalised with the trained scaler; the time
  * features cover the window's dates and the forecast steps, which continue the spacing of the last two dates.
  */
-import { parseDate, timeFeatures, toEpochMs, type CalendarTime } from '../data/time-features.ts';
+import { fromEpochMs, parseDate, timeFeatures, toEpochMs } from '../data/time-features.ts';
 import { futureTimes } from '../data/future-times.ts';
 
 export interface ForecastWindow {
@@ -34,11 +34,6 @@ export interface WindowSpec {
  * as small as it was before this code was shared.
  */
 export type EncodedWindow = [x: Float32Array, marks: Float32Array, dec: Float32Array, yMark: Float32Array];
-
-function calendar(t: number): CalendarTime {
-  const d = new Date(t);
-  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
-}
 
 /**
  * Check a window and build its model inputs, normalised with the trained `mean` / `std` (one per channel);
@@ -73,7 +68,7 @@ export function encodeWindow(spec: WindowSpec, mean: Float64Array, std: Float64A
     if (!Number.isFinite(x[i]!)) throw new Error(`forecast: window.values[${i}] (row ${Math.floor(i / C)}, column ${columns[i % C]}) = ${v} ${Number.isFinite(v) ? 'overflows float32 once normalised' : 'is not finite'}`);
   }
   const marks = timeFeatures(times, freq).values;
-  const future = timeFeatures(next.map(calendar), freq).values;
+  const future = timeFeatures(next.map(fromEpochMs), freq).values;
   const yLen = labelLen + predLen;
   const dec = new Float32Array(yLen * C);
   dec.set(x.subarray((seqLen - labelLen) * C));

@@ -28,7 +28,7 @@ import { matchTrainedColumns } from '../data/columns.ts';
 import { decoderInput, ForecastDataset, type Batch, type Features } from '../data/forecast-dataset.ts';
 import { futureTimes } from '../data/future-times.ts';
 import { inferKind, type DataKind, type Split } from '../data/dataset.ts';
-import { TIME_FEATURE_COUNTS, timeFeatures, toEpochMs, type CalendarTime } from '../data/time-features.ts';
+import { TIME_FEATURE_COUNTS, timeFeatures, fromEpochMs, toEpochMs } from '../data/time-features.ts';
 import { decodeForecast, encodeWindow, type ForecastWindow, type WindowSpec } from '../infer/window.ts';
 
 /** What a trained model is, apart from its weights: the `config.json` of a run folder, minus run bookkeeping. */
@@ -283,10 +283,7 @@ export class RunForecaster {
     const F = ds.markDim;
     const times = futureTimes(ds.dates.map(toEpochMs), predLen, freq);
     if (!times) throw new Error(`${ds.opts.file}: no two increasing dates; the forecast's dates need the file's time step`);
-    const future: CalendarTime[] = times.map((t) => {
-      const d = new Date(t);
-      return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
-    });
+    const future = times.map(fromEpochMs);
     const s = rows - seqLen;
     const yLen = labelLen + predLen;
     const dec = new Float32Array(yLen * C);
