@@ -62,6 +62,25 @@ def tslib_model(name, cfg):
     return module.Model(configs)
 
 
+def stand_in_for_reformer():
+    """TSLib's layers/SelfAttention_Family.py imports reformer_pytorch at module level for its ReformerLayer,
+    which none of the models compared here use. Where that package is not installed (it is not on every
+    package index), an empty module stands in, so that the import succeeds; using its LSHSelfAttention fails."""
+    try:
+        import reformer_pytorch  # noqa: F401
+    except ImportError:
+        import types
+
+        stand_in = types.ModuleType("reformer_pytorch")
+
+        class LSHSelfAttention:  # noqa: D401
+            def __init__(self, *args, **kwargs):
+                raise ImportError("reformer_pytorch is not installed (TSLib's Reformer needs it)")
+
+        stand_in.LSHSelfAttention = LSHSelfAttention
+        sys.modules["reformer_pytorch"] = stand_in
+
+
 def last_window(run, data):
     """The encoder / decoder inputs of the window after DATA's last row, as `sparsecast predict` builds them:
     the trained columns by name, the trained scaler, TSLib's time features, future dates continuing the step."""
@@ -128,6 +147,7 @@ def main():
     ap.add_argument("--data", required=True, help="the CSV the run was trained on")
     args = ap.parse_args()
     sys.path.insert(0, os.path.abspath(args.tslib))  # TSLib's `models` and `utils` packages
+    stand_in_for_reformer()
     run = json.load(open(os.path.join(args.run, "config.json")))
     name = run["model"]
     if name == "LSTM":
@@ -164,7 +184,10 @@ def main():
                     if p.dim() >= 2:
                         p.view(-1)[torch.randperm(p.numel())[: int(0.7 * p.numel())]] = 0.0
             weights = os.path.join(tmp, "state.safetensors")
-            save_file({k: v.contiguous() for k, v in fresh.state_dict().items()}, weights)
+            # clone: TSLib's FEDformer passes one FourierBlock to every encoder layer, so two keys share a
+            # tensor, which save_file refuses; the file then holds the same values under both keys, as
+            # torch.save of the state dict would.
+            save_file({k: v.contiguous().clone() for k, v in fresh.state_dict().items()}, weights)
             out = os.path.join(tmp, "imported")
             subprocess.run([*CLI, "import", "--weights", weights, "--data", args.data, *import_flags(run), "--out", out], check=True)
             ok &= compare("in: forecast", our_forecast(out, args.data, tmp), tslib_forecast(fresh, run, args.data), run["scaler"]["std"], loose)
