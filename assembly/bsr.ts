@@ -9,7 +9,7 @@
 // r's block row in storage order and within a block over c = 0..3, i.e. increasing k, one multiply and one
 // add per step in the default build: the same sum denseCsrT forms for the CSR of the same blocks (zeros
 // stored), and the same bits on the 8-row panel and the small-m paths below.
-import { madd, transpose4Store } from './common.ts';
+import { addRowBias, madd, transpose4Store } from './common.ts';
 
 /** Bytes of workspace denseBsrT needs (m ≥ 8): one packed panel of 8 X rows (k padded to a multiple of 4) and an 8×4 edge tile. */
 export function denseBsrTWorkspaceBytes(m: i32, k: i32, n: i32): i32 {
@@ -67,10 +67,11 @@ function packPanel(x: usize, m: i32, k: i32, i0: i32, panel: usize): void {
  * 128-byte stride, plus two transposes: 12–15% slower at 5% and 10% density with the same inner loop.)
  *
  * m < 8: each row of X is read directly, one block column (f32x4 of the 4 rows' weights) times a broadcast x
- * at a time. Each output element is the same sum in the same order on both paths.
+ * at a time. Each output element is the same sum in the same order on both paths. bias (0: none) is added to each
+ * finished sum (addRowBias, per 8-row panel).
  */
 export function denseBsrT(
-  m: i32, k: i32, x: usize, n: i32, blockPtr: usize, blockCol: usize, values: usize, out: usize, ws: usize,
+  m: i32, k: i32, x: usize, n: i32, blockPtr: usize, blockCol: usize, values: usize, out: usize, ws: usize, bias: usize,
 ): void {
   const nbr = (n + 3) >> 2;
   const nb = <usize>n << 2; // bytes per out row
@@ -156,7 +157,10 @@ export function denseBsrT(
           }
         }
       }
+      // Per panel, while it is in cache (the size-optimised inference build adds it once at the end instead).
+      if (ASC_SHRINK_LEVEL == 0) addRowBias(orow, vr, n, bias);
     }
+    if (ASC_SHRINK_LEVEL > 0) addRowBias(out, m, n, bias);
     return;
   }
   const kb = <usize>k << 2;
@@ -184,6 +188,7 @@ export function denseBsrT(
       if (r > 3) store<f32>(o, f32x4.extract_lane(acc, 3), 12);
     }
   }
+  addRowBias(out, m, n, bias);
 }
 
 /** Whether position (i, j) is kept: mask[i, j] != 0 when `mask` is non-zero, else x[i, j] != 0 (NaN kept). */

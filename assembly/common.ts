@@ -104,3 +104,26 @@ export function threadScratchBytes(): i32 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
   return f32x4.add(acc, f32x4.mul(a, b));
 }
+
+/**
+ * out[i][j] += bias[j] for rows i < rows of n floats (row-major, n apart): a Linear layer's bias after its
+ * sparse product, added to each finished sum as the GEMM's write-back adds it, so the bits are those of a
+ * separate add; called per output tile while the tile is still in cache. bias = 0: nothing to add.
+ */
+export function addRowBias(out: usize, rows: i32, n: i32, bias: usize): void {
+  if (bias == 0) return;
+  // The size-optimised inference build adds lane by lane (the same f32 adds; its 60 kB budget has no room for
+  // the vector loop).
+  const n4 = ASC_SHRINK_LEVEL > 0 ? 0 : n & ~3;
+  for (let i = 0; i < rows; i++) {
+    const o = out + ((<usize>i * <usize>n) << 2);
+    for (let j = 0; j < n4; j += 4) {
+      const p = o + (<usize>j << 2);
+      v128.store(p, f32x4.add(v128.load(p), v128.load(bias + (<usize>j << 2))));
+    }
+    for (let j = n4; j < n; j++) {
+      const p = o + (<usize>j << 2);
+      store<f32>(p, load<f32>(p) + load<f32>(bias + (<usize>j << 2)));
+    }
+  }
+}

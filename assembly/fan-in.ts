@@ -13,7 +13,7 @@ import { csrTTileRows } from './csr-tiles';
 import { gemm } from './gemm';
 import { sampledRowDots } from './sampled-dots.ts';
 import { sparseRowPanel } from './sparse-row-panel.ts';
-import { madd } from './common.ts';
+import { addRowBias, madd } from './common.ts';
 
 /**
  * Bytes of workspace denseFanInT needs: the Xᵀ tile (nIn × mb) and the transposed output tile (n × mb), tiled by
@@ -29,11 +29,12 @@ export function denseFanInTWorkspaceBytes(m: i32, nIn: i32, n: i32): i32 {
  * then streams its k columns over the tile, 32 rows of X per register block, so each weight and each index is
  * loaded once per 32 rows of X. The fixed k needs no row pointers and the u16 indices halve the index traffic
  * of CSR. Rows that are not live stay 0 in the transposed output tile (zeroed per tile height; tiles only write live
- * rows), which is transposed into out.
+ * rows), which is transposed into out. bias (0: none) is added to each finished sum (addRowBias, per tile); rows
+ * that are not live then hold the bias alone, as a dense Linear of the masked weight gives.
  */
 export function denseFanInT(
   m: i32, nIn: i32, x: usize, n: i32, k: i32, live: i32, liveRows: usize, colIdx: usize, values: usize,
-  out: usize, ws: usize,
+  out: usize, ws: usize, bias: usize,
 ): void {
   if (m >= 8) {
     const mb = csrTTileRows(m, n);
@@ -49,7 +50,9 @@ export function denseFanInT(
       }
       sparseTranspose(x + ((<usize>i0 * <usize>nIn) << 2), rows, nIn, xT);
       fanInTile(rows, k, live, liveRows, colIdx, values, xT, oT);
-      sparseTranspose(oT, n, rows, out + ((<usize>i0 * <usize>n) << 2));
+      const o = out + ((<usize>i0 * <usize>n) << 2);
+      sparseTranspose(oT, n, rows, o);
+      addRowBias(o, rows, n, bias);
     }
     return;
   }
@@ -68,6 +71,7 @@ export function denseFanInT(
       store<f32>(orow + (<usize>load<i32>(liveRows + (<usize>j << 2)) << 2), s);
     }
   }
+  addRowBias(out, m, n, bias);
 }
 
 /**

@@ -12,7 +12,7 @@ import { gemm } from './gemm';
 import { csrTTileRows } from './csr-tiles';
 import { sampledRowDots } from './sampled-dots.ts';
 import { sparseRowPanel } from './sparse-row-panel.ts';
-import { madd } from './common.ts';
+import { addRowBias, madd } from './common.ts';
 
 @inline function maddf(acc: f32, a: f32, b: f32): f32 {
   return acc + a * b;
@@ -99,12 +99,13 @@ export function denseCsrTWorkspaceBytes(m: i32, k: i32, n: i32): i32 {
  * are mb·4 bytes apart instead of m·4: with m a multiple of 1024 (3072 = 32·96 batch rows) a whole-matrix Xᵀ
  * put every row of a column panel in the same few cache sets, and the panel thrashed L1 and L2 (the tiles
  * made the 10%-density forward 1.7× faster). For small m it gathers X directly. Each output element is the
- * same sum in the same order either way. (Sweeping the reduced dimension in L1-sized chunks, with partial
+ * same sum in the same order either way; bias (0: none) is added to each finished sum (addRowBias, per tile).
+ * (Sweeping the reduced dimension in L1-sized chunks, with partial
  * sums kept in the output tile, measured 1.5× slower: the per-chunk scans and reloads cost more than the
  * L2 hits they save.)
  */
 export function denseCsrT(
-  m: i32, k: i32, x: usize, n: i32, rowPtr: usize, colIdx: usize, values: usize, out: usize, ws: usize,
+  m: i32, k: i32, x: usize, n: i32, rowPtr: usize, colIdx: usize, values: usize, out: usize, ws: usize, bias: usize,
 ): void {
   if (m >= 8) {
     const mb = csrTTileRows(m, n);
@@ -114,8 +115,12 @@ export function denseCsrT(
       const rows = min(mb, m - i0);
       sparseTranspose(x + ((<usize>i0 * <usize>k) << 2), rows, k, xT);
       spmmCols(n, rows, 0, rows, rowPtr, colIdx, values, xT, oT);
-      sparseTranspose(oT, n, rows, out + ((<usize>i0 * <usize>n) << 2));
+      const o = out + ((<usize>i0 * <usize>n) << 2);
+      sparseTranspose(oT, n, rows, o);
+      // Per tile, while it is in cache (the size-optimised inference build adds it once at the end instead).
+      if (ASC_SHRINK_LEVEL == 0) addRowBias(o, rows, n, bias);
     }
+    if (ASC_SHRINK_LEVEL > 0) addRowBias(out, m, n, bias);
     return;
   }
   const kb = <usize>k << 2;
@@ -132,6 +137,7 @@ export function denseCsrT(
       store<f32>(orow + (<usize>j << 2), s);
     }
   }
+  addRowBias(out, m, n, bias);
 }
 
 /**

@@ -9,10 +9,17 @@
  * cannot touch. Prints one markdown table per batch size, ready for bench/RESULTS.md.
  *
  *   node --experimental-wasm-relaxed-simd --import tsx scripts/profile-infer.ts [--batch 1,32] [--runs N]
- *     [--preset small|full] [--model Transformer]
+ *     [--preset small|full] [--model Transformer] [--density D --structure unstructured|fan_in|block
+ *     --exec bsr|csr|fan_in|auto]
+ *
+ * With --density, every weight of rank ≥ 2 is masked at that density (static, profile-setup.ts) and runs
+ * through sparse execution in the --exec mode (default: the structure's own format), and the paths the
+ * forward took are printed: where the time of a sparse model's forward goes.
  */
 import { engine } from '../src/tensor/engine.ts';
 import { profiledRun } from './profile-setup.ts';
+import type { ExecMode } from '../src/sparse/sparse-exec.ts';
+import type { StructureKind } from '../src/sparse/structure.ts';
 import { profileBackend, type KernelStat } from '../src/backend/profiler.ts';
 
 const args = process.argv.slice(2);
@@ -23,7 +30,11 @@ const runsFor = (B: number) => Number(flag('--runs') ?? (B === 1 ? 200 : 30));
 const preset = (flag('--preset') ?? 'small') as 'small' | 'full';
 const name = flag('--model') ?? 'Transformer';
 
-const { ds, tr } = await profiledRun(name, preset);
+const density = flag('--density');
+const structure = (flag('--structure') ?? 'block') as StructureKind;
+const ownFormat = { unstructured: 'csr', fan_in: 'fan_in', block: 'bsr' } as const;
+const sparse = density === undefined ? undefined : { density: Number(density), structure, mode: (flag('--exec') ?? ownFormat[structure]) as ExecMode };
+const { ds, tr, exec } = await profiledRun(name, preset, sparse);
 const backend = engine.backend;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
@@ -45,7 +56,8 @@ function wrapMethod(stats: Map<string, KernelStat>, obj: Record<string, unknown>
   };
 }
 
-console.log(`# ${name} ${preset}, wasm, one thread, Trainer.predict on ETTh1 test windows`);
+console.log(`# ${name} ${preset}, wasm, one thread, Trainer.predict on ETTh1 test windows` +
+  (sparse ? `; every rank ≥ 2 weight at density ${sparse.density} (${sparse.structure} masks), sparse execution '${sparse.mode}'` : ''));
 for (const B of batches) {
   const batch = ds.batch('test', Array.from({ length: B }, (_, i) => i));
   const runs = runsFor(B);
@@ -107,4 +119,5 @@ for (const B of batches) {
   console.log(`wall ms / forward, median: ${median(wall).toFixed(2)} unprofiled (min ${Math.min(...wall).toFixed(2)}), ${pWallMs.toFixed(2)} profiled (min ${Math.min(...profiledWall).toFixed(2)})`);
   console.log(`kernel ms / forward, median: ${median(kernel).toFixed(2)} (min ${Math.min(...kernel).toFixed(2)}); outside kernels, median: ${outside.toFixed(2)} ms (${((100 * outside) / pWallMs).toFixed(1)}% of the profiled wall)`);
   console.log(`kernel calls / forward: ${kernelCalls.toFixed(0)}; tensors made / forward: ${(tensors / runs).toFixed(0)}; outside-kernel time per kernel call: ${((1000 * outside) / kernelCalls).toFixed(1)} µs`);
+  if (exec) console.log(`paths of the masked layers: ${JSON.stringify(exec.sparseLayers())} sparse, ${Object.values(exec.paths()).filter((p) => p === 'dense').length} dense`);
 }

@@ -211,6 +211,10 @@ describe.each(['js', 'wasm', 'webgpu'])('gradcheck ops2 on %s', (backend) => {
       use();
       await check((x, v, rp, ci) => denseCsrT(x!, csr(rp!, ci!, v!)), [rand([2, 4]), rand([5]), ...pattern()]);
     });
+    it('denseCsrT with a bias (dense input, values and the fused bias)', async () => {
+      use();
+      await check((x, v, b, rp, ci) => denseCsrT(x!, csr(rp!, ci!, v!), b!), [rand([2, 4]), rand([5]), rand([3]), ...pattern()]);
+    });
     for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
       it(`sddmm transA=${transA} transB=${transB}`, async () => {
         use();

@@ -375,8 +375,12 @@ export interface Kernels {
   // ---- sparse -----------------------------------------------------------------------------------
   /** CSR A [m, k] × dense B [k, n] → dense [m, n]. */
   spmm(a: CsrStorage, b: Storage, n: number): Storage;
-  /** Dense X [m, k] × (CSR W [n, k])ᵀ → dense [m, n]: a Linear layer with a sparse weight. */
-  denseCsrT(x: Storage, m: number, w: CsrStorage): Storage;
+  /**
+   * Dense X [m, k] × (CSR W [n, k])ᵀ (+ bias [n]) → dense [m, n]: a Linear layer with a sparse weight. The bias
+   * is added once to each finished sum, as matmul's fused bias is (wasm and webgpu: the bits of a separate add;
+   * js: to its f64 sum before rounding, as its matmul does), so a sparse Linear needs no add pass of its own.
+   */
+  denseCsrT(x: Storage, m: number, w: CsrStorage, bias?: Storage): Storage;
   /**
    * Sampled dense-dense product at the pattern's positions: for each stored (i, j) of `pattern`,
    * out[p] = Σ_t op(A)[i, t] · op(B)[t, j] with op(A) [m, k], op(B) [k, n]. Returns f32[nnz].
@@ -402,9 +406,9 @@ export interface Kernels {
    * is multiplied, and out rows beyond n are not produced. Summation order (js and wasm): out[i, r] is summed
    * from 0 over the stored blocks of r's block row in storage order (increasing block column, as denseToBsr
    * builds them), and within a block over c = 0..3: increasing k, one multiply and one add per step — the order
-   * denseCsrT uses for the CSR of the same blocks with their zeros stored.
+   * denseCsrT uses for the CSR of the same blocks with their zeros stored. bias [n]: as denseCsrT's.
    */
-  denseBsrT(x: Storage, m: number, w: BsrStorage): Storage;
+  denseBsrT(x: Storage, m: number, w: BsrStorage, bias?: Storage): Storage;
   /**
    * Dense [rows, cols] → BSR with 4×4 blocks: a block is stored when any of its positions is kept (mask != 0,
    * or x != 0 with NaN kept when there is no mask). Positions of a stored block that are not kept (masked out,
@@ -418,11 +422,12 @@ export interface Kernels {
   bsrToDense(a: BsrStorage): Storage;
   /**
    * Dense X [m, n_in] × (fan-in W [n_out, n_in])ᵀ → dense [m, n_out]: denseCsrT's role for a constant fan-in
-   * weight (no bias, as denseCsrT). Rows of W that are not live give 0. Summation order (js and wasm): out[i, r]
+   * weight. Rows of W that are not live give 0 (plus the bias). Summation order (js and wasm): out[i, r]
    * is summed from 0 over the k entries of r in storage order (increasing column), one multiply and one add per
-   * step — denseCsrT's order for the CSR of the same mask, so the two agree bit for bit on a backend.
+   * step — denseCsrT's order for the CSR of the same mask, so the two agree bit for bit on a backend. bias [n]:
+   * as denseCsrT's.
    */
-  denseFanInT(x: Storage, m: number, w: FanInStorage): Storage;
+  denseFanInT(x: Storage, m: number, w: FanInStorage, bias?: Storage): Storage;
   /**
    * Dense [rows, cols] → fan-in storage keeping positions where mask (u8) is non-zero, or x != 0 (NaN kept)
    * without a mask (masked-in zeros are stored). The caller passes `k` and `live` (as denseToCsr's nnz, so sizes

@@ -59,15 +59,15 @@ export class BlockWeight {
       tensor(Int32Array.from(blockCol), [blockCol.length], i32), tensor(vals, [vals.length], { backend, dtype: 'f32' }));
   }
 
-  /** X [m, cols] · Wᵀ → [m, rows]. */
-  product(x2: Tensor): Tensor {
+  /** X [m, cols] · Wᵀ (+ bias [rows], added in the kernel) → [m, rows]. */
+  product(x2: Tensor, bias: Tensor | null): Tensor {
     const op = 'denseBsrT';
     const m = x2.shape[0]!;
     const w: BsrStorage = {
       rows: this.rows, cols: this.cols, nblocks: this.nblocks,
       blockPtr: this.blockPtr.use(op), blockCol: this.blockCol.use(op), values: this.values.use(op),
     };
-    return wrap(x2.backend.kernels.denseBsrT(x2.use(op), m, w), [m, this.rows], x2.backend);
+    return wrap(x2.backend.kernels.denseBsrT(x2.use(op), m, w, bias?.use(op)), [m, this.rows], x2.backend);
   }
 
   dispose(): void {

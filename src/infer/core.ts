@@ -26,10 +26,10 @@ import { Module } from '../nn/module.ts';
 import { Linear } from '../nn/linear.ts';
 import { Conv1d } from '../nn/conv1d.ts';
 import { tensor } from '../ops/creation.ts';
+import { wrap } from '../ops/util.ts';
 import { reshape } from '../ops/reshape.ts';
-import { add } from '../ops/binary.ts';
 import { permute, sliceAxis } from '../ops/movement.ts';
-import { Csr, denseCsrT } from '../ops/sparse.ts';
+import { Csr } from '../ops/sparse.ts';
 import { BlockWeight } from './block-weight.ts';
 import { createModel, type ForecastConfig } from '../models/index.ts';
 import { FEDformer } from '../models/fedformer.ts';
@@ -78,8 +78,12 @@ function sparseLinear(x: Tensor, w: Csr | BlockWeight, bias: Tensor | null): Ten
   const k = x.shape[x.rank - 1]!;
   const m = lead.reduce((a, b) => a * b, 1);
   const x2 = reshape(x, [m, k]);
-  let y = w instanceof Csr ? denseCsrT(x2, w) : w.product(x2);
-  if (bias) y = add(y, bias);
+  // The kernels directly (both add the bias to each finished sum): no tape here, and the denseCsrT op's
+  // autograd would only add bytes to the entry.
+  const op = 'sparseLinear';
+  const y = w instanceof Csr
+    ? wrap(x2.backend.kernels.denseCsrT(x2.use(op), m, w.storage(op), bias?.use(op)), [m, w.rows], x2.backend)
+    : w.product(x2, bias);
   return reshape(y, [...lead, w.rows]);
 }
 

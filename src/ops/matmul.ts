@@ -7,7 +7,7 @@ import { record } from '../autograd/tape.ts';
 import { countFlops, isWeight } from '../tensor/flops.ts';
 import { broadcastShapes, shapeToString, sizeOf } from '../tensor/shape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { checkDtype, storages, wrap } from './util.ts';
+import { checkBias, checkDtype, storages, wrap } from './util.ts';
 import { unbroadcast } from './binary.ts';
 import { reshape } from './reshape.ts';
 import { sum } from './reduce.ts';
@@ -93,12 +93,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   if (x.rank === 0 || x.shape[x.rank - 1] !== inF) {
     throw new Error(`${op}: input ${shapeToString(x.shape)} does not match weight ${shapeToString(weight.shape)} (last dim must be ${inF})`);
   }
-  if (bias) {
-    checkDtype(op, bias, ['f32'], 'bias');
-    if (bias.rank !== 1 || bias.shape[0] !== outF) {
-      throw new Error(`${op}: bias has shape ${shapeToString(bias.shape)}; expected [${outF}] for weight ${shapeToString(weight.shape)}`);
-    }
-  }
+  if (bias) checkBias(op, bias, outF, shapeToString(weight.shape));
   const x2 = reshape(x, [sizeOf(x.shape.slice(0, -1)), inF]);
   const ins = bias ? [x2, weight, bias] : [x2, weight];
   const { backend, s } = storages(op, ...ins);

@@ -21,7 +21,7 @@ import { record } from '../autograd/tape.ts';
 import { engine } from '../tensor/engine.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { shapeToString } from '../tensor/shape.ts';
-import { checkDtype, checkInt, checkRank, storages, wrap } from './util.ts';
+import { checkBias, checkDtype, checkInt, checkRank, storages, wrap } from './util.ts';
 import { add, mul } from './binary.ts';
 import { tensor } from './creation.ts';
 import { reshape } from './reshape.ts';
@@ -337,23 +337,26 @@ export function spmm(a: Csr, b: Tensor): Tensor {
 }
 
 /**
- * Dense X [m, k] × (CSR W [n, k])ᵀ → dense [m, n]: a Linear layer with a sparse weight (x·Wᵀ). Differentiable
- * in X and in W's values (via sddmm, so the weight gradient exists only at the stored positions).
+ * Dense X [m, k] × (CSR W [n, k])ᵀ (+ bias [n]) → dense [m, n]: a Linear layer with a sparse weight
+ * (x·Wᵀ + b, the bias added in the kernel as `linear` fuses it). Differentiable in X, in W's values (via sddmm,
+ * so the weight gradient exists only at the stored positions) and in the bias.
  */
-export function denseCsrT(x: Tensor, w: Csr): Tensor {
+export function denseCsrT(x: Tensor, w: Csr, bias?: Tensor | null): Tensor {
   const op = 'denseCsrT';
   checkRank(op, x, 2, 'dense operand');
   checkDtype(op, x, ['f32'], 'dense operand');
   if (x.shape[1] !== w.cols) {
     throw new Error(`${op}: dense ${shapeToString(x.shape)} × (CSR [${w.rows}, ${w.cols}])ᵀ: inner dimensions ${x.shape[1]} vs ${w.cols}`);
   }
+  if (bias) checkBias(op, bias, w.rows, `CSR [${w.rows}, ${w.cols}]`);
   const cs = csrArg(op, w, x);
   const m = x.shape[0]!;
   const backend = w.backend;
-  const out = wrap(backend.kernels.denseCsrT(x.use(op), m, cs), [m, w.rows], backend);
-  record(op, [x, w.values], [out], ([g]) => [
+  const out = wrap(backend.kernels.denseCsrT(x.use(op), m, cs, bias?.use(op)), [m, w.rows], backend);
+  record(op, bias ? [x, w.values, bias] : [x, w.values], [out], ([g]) => [
     x.requiresGrad ? matmul(g!, csrToDense(w)) : null,
     w.values.requiresGrad ? sddmm(g!, x, w, { transA: true }) : null,
+    ...(bias ? [bias.requiresGrad ? sum(g!, 0) : null] : []),
   ], [w.rowPtr, w.colIdx]);
   return out;
 }

@@ -26,6 +26,14 @@ export function checkDtype(op: string, t: Tensor, allowed: readonly DType[], wha
   }
 }
 
+/** A Linear layer's bias: f32 [out] for a weight described as `weight` (its shape, in the message). */
+export function checkBias(op: string, bias: Tensor, out: number, weight: string): void {
+  checkDtype(op, bias, ['f32'], 'bias');
+  if (bias.rank !== 1 || bias.shape[0] !== out) {
+    throw new Error(`${op}: bias has shape ${shapeToString(bias.shape)}; expected [${out}] for weight ${weight}`);
+  }
+}
+
 export function checkRank(op: string, t: Tensor, rank: number | [number, number], what = 'input'): void {
   const [lo, hi] = typeof rank === 'number' ? [rank, rank] : rank;
   if (t.rank < lo || t.rank > hi) {

@@ -63,8 +63,8 @@ export class BsrExec implements FormatExec {
     return { rows: d.pattern.rows, cols: d.pattern.cols, nblocks: d.pattern.nblocks, blockPtr: d.blockPtr, blockCol: d.blockCol, values: d.values! };
   }
 
-  forward(x: Storage, m: number): Storage {
-    return this.ctx.backend.kernels.denseBsrT(x, m, this.storage(this.w!));
+  forward(x: Storage, m: number, bias?: Storage): Storage {
+    return this.ctx.backend.kernels.denseBsrT(x, m, this.storage(this.w!), bias);
   }
 
   inputGrad(g: Storage, m: number): Storage {

@@ -71,11 +71,16 @@ export class CompactExec implements FormatExec {
     return out;
   }
 
-  forward(x: Storage, m: number): Storage {
+  forward(x: Storage, m: number, bias?: Storage): Storage {
     const { n, k, backend: be } = this.ctx;
-    if (!this.live) return be.kernels.fill(m * n, 'f32', 0);
-    const yc = be.kernels.matmul({ a: x, b: this.wc!, aShape: [m, k], bShape: [this.live, k], transA: false, transB: true });
-    return this.scatter(yc, [m, this.live], 1);
+    const y = this.live
+      ? this.scatter(be.kernels.matmul({ a: x, b: this.wc!, aShape: [m, k], bShape: [this.live, k], transA: false, transB: true }), [m, this.live], 1)
+      : be.kernels.fill(m * n, 'f32', 0);
+    if (!bias) return y;
+    // After the scatter: an ablated row's output is its bias alone, as the dense Linear of the masked weight gives.
+    const yb = be.kernels.binary('add', y, [m, n], bias, [n]);
+    be.free(y);
+    return yb;
   }
 
   /** G's live columns [m, live] (G itself when every row is live: the caller must not free it then). */

@@ -84,8 +84,8 @@ export class CsrExec implements FormatExec {
     return { rows, cols, nnz: this.nnz, rowPtr: d.rowPtr, colIdx: d.colIdx, values: d.values! };
   }
 
-  forward(x: Storage, m: number): Storage {
-    return this.ctx.backend.kernels.denseCsrT(x, m, this.storage(this.w!, this.ctx.n, this.ctx.k));
+  forward(x: Storage, m: number, bias?: Storage): Storage {
+    return this.ctx.backend.kernels.denseCsrT(x, m, this.storage(this.w!, this.ctx.n, this.ctx.k), bias);
   }
 
   inputGrad(g: Storage, m: number): Storage {

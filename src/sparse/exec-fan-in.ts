@@ -86,8 +86,8 @@ export class FanInExec implements FormatExec {
     return { rows: this.ctx.n, cols: this.ctx.k, k: h.k, live: h.liveRows.length, liveRows: d.liveRows, colIdx: d.colIdx, values: d.values! };
   }
 
-  forward(x: Storage, m: number): Storage {
-    return this.ctx.backend.kernels.denseFanInT(x, m, this.storage());
+  forward(x: Storage, m: number, bias?: Storage): Storage {
+    return this.ctx.backend.kernels.denseFanInT(x, m, this.storage(), bias);
   }
 
   inputGrad(g: Storage, m: number): Storage {

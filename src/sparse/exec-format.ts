@@ -28,8 +28,8 @@ export interface FormatExec {
   setMask(mask: Uint8Array): void;
   /** Re-read W's values (W [n, k] as stored on the backend, already masked). Called after `setMask`. */
   setValues(weight: Storage): void;
-  /** y = X·Wᵀ → [m, n] (no bias). */
-  forward(x: Storage, m: number): Storage;
+  /** y = X·Wᵀ (+ bias [n], added once to each finished sum as matmul's fused bias is) → [m, n]. */
+  forward(x: Storage, m: number, bias?: Storage): Storage;
   /** dX = G·W → [m, k]. */
   inputGrad(g: Storage, m: number): Storage;
   /** Dense [n, k]: (Gᵀ·X) at W's active positions, 0 elsewhere. */

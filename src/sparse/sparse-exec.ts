@@ -26,7 +26,7 @@
  * The choice ('auto'), on backends that read synchronously (wasm): by a short timed trial of the candidates on
  * the layer's real shape and mask for the pass in use (src/sparse/path-choice.ts), cached per (backend, layer,
  * mask version, pass, rows) and measured again only when the mask changes materially. A per-layer choice can
- * still lose for the whole model (caches, the scatter and bias adds around the products, many small layers), so
+ * still lose for the whole model (caches, the scatters around some products, many small layers), so
  * `SparseExecution.guard` times the whole model's forward or training pass with the chosen paths against
  * all-dense, interleaved, in CPU time, and when the choice is not faster every layer of the model runs dense for
  * that pass ('auto' is then never slower than dense, as measured).
@@ -48,7 +48,7 @@ import type { Tensor } from '../tensor/tensor.ts';
 import { Module } from '../nn/module.ts';
 import { Linear, type LinearExecutor } from '../nn/linear.ts';
 import { Conv1d } from '../nn/conv1d.ts';
-import { add, mul } from '../ops/binary.ts';
+import { mul } from '../ops/binary.ts';
 import { linear, matmul } from '../ops/matmul.ts';
 import { reshape } from '../ops/reshape.ts';
 import { sum } from '../ops/reduce.ts';
@@ -271,35 +271,36 @@ export class SparseLinearExec implements LinearExecutor {
     }
     const exec = this.ensure(path);
     const x2 = reshape(x, [m, k]);
-    let y2 = this.sparseLinear(exec, x2, weight, m, training);
-    if (bias) {
-      const yb = add(y2, bias);
-      y2.dispose();
-      y2 = yb;
-    }
+    const y2 = this.sparseLinear(exec, x2, weight, bias, m, training);
     const y = reshape(y2, [...lead, n]);
     x2.dispose();
     y2.dispose();
     return y;
   }
 
-  /** y = X·Wᵀ through a format; backward as the module comment says. */
-  private sparseLinear(exec: FormatExec, x2: Tensor, weight: Tensor, m: number, training: boolean): Tensor {
+  /**
+   * y = X·Wᵀ (+ bias) through a format; backward as the module comment says. The bias goes into the product's
+   * kernel (added once to each finished sum, as linear's fused bias is): no add op, no extra tensor and pass.
+   */
+  private sparseLinear(exec: FormatExec, x2: Tensor, weight: Tensor, bias: Tensor | null, m: number, training: boolean): Tensor {
     const op = `sparseLinear(${exec.format})`;
     const n = this.outFeatures;
     const k = this.inFeatures;
     const backend = x2.backend;
+    if (bias && (bias.rank !== 1 || bias.shape[0] !== n || bias.dtype !== 'f32')) {
+      throw new Error(`${op}: bias is ${bias.dtype} ${JSON.stringify(bias.shape)}; expected f32 [${n}] for weight [${n}, ${k}]`);
+    }
     countFlops('sparseLinear', 2 * m * n * k, weight);
-    const y = wrap(exec.forward(x2.use(op), m), [m, n], backend);
+    const y = wrap(exec.forward(x2.use(op), m, bias?.use(op)), [m, n], backend);
     const sparseDw = training && this.maskedWeightGrad();
-    record(op, [x2, weight], [y], ([g]) => {
+    record(op, bias ? [x2, weight, bias] : [x2, weight], [y], ([g]) => {
       let dx: Tensor | null = null;
       let dw: Tensor | null = null;
       if (x2.requiresGrad) dx = wrap(exec.inputGrad(g!.use(op), m), [m, k], backend);
       if (weight.requiresGrad) {
         dw = sparseDw ? wrap(exec.weightGradAtPattern(g!.use(op), x2.use(op), m), [n, k], backend) : matmul(g!, x2, { transA: true });
       }
-      return [dx, dw];
+      return bias ? [dx, dw, bias.requiresGrad ? sum(g!, 0) : null] : [dx, dw];
     });
     return y;
   }

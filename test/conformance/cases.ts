@@ -1097,13 +1097,19 @@ function denseCsrTCases(): ConformanceCase[] {
     [3, 5, 4, 0, []],
     [0, 5, 4, 0.5, []],
   ];
-  return specs.map(([m, kk, n, density, empty]) => {
+  return specs.flatMap(([m, kk, n, density, empty]) => {
     const d = new Data(`denseCsrT ${m} ${kk} ${n} ${density}`);
     const x = d.normal(m * kk);
     const w = hostCsr(d, n, kk, density, empty);
-    return mk('denseCsrT', `[${m},${kk}] × ([${n},${kk}] nnz ${w.nnz})ᵀ`, red(kk), [x, ...csrInputs(w)], (k, s) => [
-      k.denseCsrT(s[0]!, m, csrFrom(w, s, 1)),
-    ]);
+    const bias = d.normal(n);
+    const label = `[${m},${kk}] × ([${n},${kk}] nnz ${w.nnz})ᵀ`;
+    return [
+      mk('denseCsrT', label, red(kk), [x, ...csrInputs(w)], (k, s) => [k.denseCsrT(s[0]!, m, csrFrom(w, s, 1))]),
+      // The fused bias (the last input): one more term per output.
+      mk('denseCsrT', `${label} + bias`, red(kk + 1), [x, ...csrInputs(w), bias], (k, s) => [
+        k.denseCsrT(s[0]!, m, csrFrom(w, s, 1), s[s.length - 1]!),
+      ]),
+    ];
   });
 }
 
@@ -1182,13 +1188,19 @@ function denseBsrTCases(): ConformanceCase[] {
     [9, 0, 5, 1, []],
     [9, 6, 0, 1, []],
   ];
-  return specs.map(([m, kk, n, density, empty]) => {
+  return specs.flatMap(([m, kk, n, density, empty]) => {
     const d = new Data(`denseBsrT ${m} ${kk} ${n} ${density}`);
     const x = d.normal(m * kk);
     const w = hostBsr(d, n, kk, density, empty);
-    return mk('denseBsrT', `[${m},${kk}] × ([${n},${kk}] ${w.nblocks} blocks)ᵀ`, red(Math.ceil(kk / 4) * 4), [x, ...bsrInputs(w)], (k, s) => [
-      k.denseBsrT(s[0]!, m, bsrFrom(w, s, 1)),
-    ]);
+    const bias = d.normal(n);
+    const label = `[${m},${kk}] × ([${n},${kk}] ${w.nblocks} blocks)ᵀ`;
+    const terms = Math.ceil(kk / 4) * 4;
+    return [
+      mk('denseBsrT', label, red(terms), [x, ...bsrInputs(w)], (k, s) => [k.denseBsrT(s[0]!, m, bsrFrom(w, s, 1))]),
+      mk('denseBsrT', `${label} + bias`, red(terms + 1), [x, ...bsrInputs(w), bias], (k, s) => [
+        k.denseBsrT(s[0]!, m, bsrFrom(w, s, 1), s[s.length - 1]!),
+      ]),
+    ];
   });
 }
 
@@ -1254,13 +1266,19 @@ const FAN_IN_SPECS: Array<[number, number, number, number, number[]]> = [
 ];
 
 function denseFanInTCases(): ConformanceCase[] {
-  return FAN_IN_SPECS.map(([m, kk, n, fan, dead]) => {
+  return FAN_IN_SPECS.flatMap(([m, kk, n, fan, dead]) => {
     const d = new Data(`denseFanInT ${m} ${kk} ${n} ${fan}`);
     const x = d.normal(m * kk);
     const w = hostFanIn(d, n, kk, fan, dead);
-    return mk('denseFanInT', `[${m},${kk}] × ([${n},${kk}] k ${fan}, ${w.live} live)ᵀ`, red(kk), [x, ...fanInInputs(w)], (k, s) => [
-      k.denseFanInT(s[0]!, m, fanInFrom(w, s, 1)),
-    ]);
+    const bias = d.normal(n);
+    const label = `[${m},${kk}] × ([${n},${kk}] k ${fan}, ${w.live} live)ᵀ`;
+    return [
+      mk('denseFanInT', label, red(kk), [x, ...fanInInputs(w)], (k, s) => [k.denseFanInT(s[0]!, m, fanInFrom(w, s, 1))]),
+      // Rows that are not live hold the bias alone.
+      mk('denseFanInT', `${label} + bias`, red(kk + 1), [x, ...fanInInputs(w), bias], (k, s) => [
+        k.denseFanInT(s[0]!, m, fanInFrom(w, s, 1), s[s.length - 1]!),
+      ]),
+    ];
   });
 }
 

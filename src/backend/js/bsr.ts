@@ -49,13 +49,14 @@ export function checkBsr(op: string, a: BsrStorage, what = 'BSR matrix'): BsrArr
 
 export function bsrKernels(heap: JsHeap): Pick<Kernels, 'denseBsrT' | 'denseToBsr' | 'bsrToDense' | 'bsrSddmm'> {
   return {
-    denseBsrT(x: Storage, m: number, w: BsrStorage): Storage {
+    denseBsrT(x: Storage, m: number, w: BsrStorage, bias?: Storage): Storage {
       const op = 'denseBsrT';
       if (!(Number.isInteger(m) && m >= 0)) throw new Error(`${op}: m must be a non-negative integer, got ${m}`);
       const { blockPtr, blockCol, values } = checkBsr(op, w, 'W');
       const k = w.cols;
       const n = w.rows;
       const dense = input(op, x, m * k, undefined, `X [${m}, ${k}]`);
+      const b = bias ? input(op, bias, n, 'f32', `bias [${n}]`) : undefined;
       const out = new Float32Array(m * n);
       const [nbr] = bsrGrid(n, k);
       const acc = new Float64Array(4);
@@ -71,7 +72,7 @@ export function bsrKernels(heap: JsHeap): Pick<Kernels, 'denseBsrT' | 'denseToBs
               for (let r = 0; r < 4; r++) acc[r]! += values[v + r]! * xv;
             }
           }
-          for (let r = 0; r < 4 && 4 * bi + r < n; r++) out[i * n + 4 * bi + r] = acc[r]!;
+          for (let r = 0; r < 4 && 4 * bi + r < n; r++) out[i * n + 4 * bi + r] = b ? acc[r]! + b[4 * bi + r]! : acc[r]!;
         }
       }
       return heap.adopt(out);

@@ -63,7 +63,7 @@ export function fanInKernels(
   heap: JsHeap,
 ): Pick<Kernels, 'denseFanInT' | 'denseToFanIn' | 'fanInToDense' | 'fanInDense' | 'fanInSddmm'> {
   return {
-    denseFanInT(x: Storage, m: number, w: FanInStorage): Storage {
+    denseFanInT(x: Storage, m: number, w: FanInStorage, bias?: Storage): Storage {
       const op = 'denseFanInT';
       if (!(Number.isInteger(m) && m >= 0)) throw new Error(`${op}: m must be a non-negative integer, got ${m}`);
       const { liveRows, colIdx, values } = checkFanIn(op, w, 'W');
@@ -71,7 +71,9 @@ export function fanInKernels(
       const nIn = w.cols;
       const n = w.rows;
       const dense = input(op, x, m * nIn, undefined, `X [${m}, ${nIn}]`);
-      const out = new Float32Array(m * n); // rows that are not live stay 0
+      const b = bias ? input(op, bias, n, 'f32', `bias [${n}]`) : undefined;
+      const out = new Float32Array(m * n); // rows that are not live stay 0 (plus the bias)
+      if (b) for (let i = 0; i < m; i++) out.set(b, i * n);
       const cols = new Int32Array(live * k);
       for (let q = 0; q < live * k; q++) cols[q] = fanInCol(colIdx, q);
       for (let i = 0; i < m; i++) {
@@ -79,6 +81,7 @@ export function fanInKernels(
         for (let j = 0; j < live; j++) {
           let acc = 0;
           for (let q = j * k; q < (j + 1) * k; q++) acc += values[q]! * dense[xi + cols[q]!]!;
+          if (b) acc += b[liveRows[j]!]!;
           out[i * n + liveRows[j]!] = acc;
         }
       }

@@ -59,17 +59,19 @@ export function sparseKernels(heap: JsHeap): Pick<Kernels, 'spmm' | 'denseCsrT' 
       return heap.adopt(out);
     },
 
-    denseCsrT(x: Storage, m: number, w: CsrStorage): Storage {
+    denseCsrT(x: Storage, m: number, w: CsrStorage, bias?: Storage): Storage {
       const { rowPtr, colIdx, values } = checkCsr('denseCsrT', w, 'W');
       const k = w.cols;
       const n = w.rows;
       const dense = input('denseCsrT', x, m * k, undefined, 'X');
+      const b = bias ? input('denseCsrT', bias, n, 'f32', `bias [${n}]`) : undefined;
       const out = new Float32Array(m * n);
       for (let i = 0; i < m; i++) {
         for (let r = 0; r < n; r++) {
-          // out[i, r] = Σ_p W[r, colIdx[p]] · X[i, colIdx[p]], p in storage order.
+          // out[i, r] = Σ_p W[r, colIdx[p]] · X[i, colIdx[p]], p in storage order (+ bias[r], as matmul adds it).
           let acc = 0;
           for (let p = rowPtr[r]!; p < rowPtr[r + 1]!; p++) acc += values[p]! * dense[i * k + colIdx[p]!]!;
+          if (b) acc += b[r]!;
           out[i * n + r] = acc;
         }
       }

@@ -19,6 +19,7 @@ import { denseToCsrAsync, sparseKernels } from './kernels/sparse.ts';
 import { bsrKernels } from './kernels/bsr.ts';
 import { fanInKernels } from './kernels/fan-in.ts';
 import { attentionKernels } from './kernels/attention.ts';
+import { withSparseBias } from './kernels/sparse-bias.ts';
 
 export interface WebGpuBackendOptions extends AcquireOptions, WebGpuRuntimeOptions {
   /** Run the short matmul tile trial now (default true); otherwise a conservative tile is used. */
@@ -46,6 +47,7 @@ export class WebGpuBackend implements Backend {
       ...fanInKernels(rt),
       ...attentionKernels(rt),
     };
+    Object.assign(impl, withSparseBias(impl as Kernels, (s) => rt.free(s)));
     const missing: string[] = [];
     for (const k of KERNEL_NAMES) {
       if (typeof impl[k] !== 'function') {

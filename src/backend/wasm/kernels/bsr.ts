@@ -15,7 +15,7 @@
 import type { BsrStorage, Storage } from '../../kernels.ts';
 import type { WasmRuntime } from '../runtime.ts';
 import type { KernelFamily } from './index.ts';
-import { checkDim, checkSize, fail } from './util.ts';
+import { biasPtr, checkDim, checkSize, fail } from './util.ts';
 import { MIN_SPARSE_MACS_PER_THREAD, splitCsrRows, splitRange, threadsFor } from './parallel.ts';
 
 type Fn = (...args: number[]) => number;
@@ -53,13 +53,14 @@ export function validateBsr(
   return { blockPtr, blockCol, values };
 }
 
-export function denseBsrTWasm(rt: WasmRuntime, x: Storage, m: number, w: BsrStorage): Storage {
+export function denseBsrTWasm(rt: WasmRuntime, x: Storage, m: number, w: BsrStorage, bias?: Storage): Storage {
   const K = 'denseBsrT';
   checkDim(K, 'm', m);
   const p = validateBsr(rt, K, w);
   const k = w.cols;
   const n = w.rows;
   checkSize(K, `x [${m}, ${k}]`, x, m * k, 'f32');
+  const pb = biasPtr(rt, K, bias, n);
   const out = rt.alloc(m * n, 'f32', false);
   const px = rt.ptr(x, K);
   const wsBytes = rt.exports.denseBsrTWorkspaceBytes as Fn;
@@ -68,7 +69,7 @@ export function denseBsrTWasm(rt: WasmRuntime, x: Storage, m: number, w: BsrStor
     rt.parallel('denseBsrT', splitRange(m, T, 8).map(([r0, r1]) => {
       if (r1 <= r0) return null;
       const bytes = wsBytes(r1 - r0, k, n);
-      return [r1 - r0, k, px + 4 * r0 * k, n, p.blockPtr, p.blockCol, p.values, out.ptr + 4 * r0 * n, bytes > 0 ? tmp.bytes(bytes) : 0];
+      return [r1 - r0, k, px + 4 * r0 * k, n, p.blockPtr, p.blockCol, p.values, out.ptr + 4 * r0 * n, bytes > 0 ? tmp.bytes(bytes) : 0, pb];
     }));
   });
   return out;
@@ -128,7 +129,7 @@ export function bsrSddmmWasm(rt: WasmRuntime, g: Storage, x: Storage, m: number,
 }
 
 export const bsrForwardFamily: KernelFamily = (rt) => ({
-  denseBsrT: (x, m, w) => denseBsrTWasm(rt, x, m, w),
+  denseBsrT: (x, m, w, bias) => denseBsrTWasm(rt, x, m, w, bias),
 });
 
 export const bsrFamily: KernelFamily = (rt) => ({

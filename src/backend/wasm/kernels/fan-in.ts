@@ -17,7 +17,7 @@
 import type { FanInStorage, Storage } from '../../kernels.ts';
 import type { WasmRuntime } from '../runtime.ts';
 import type { KernelFamily } from './index.ts';
-import { checkDim, checkSize, fail } from './util.ts';
+import { biasPtr, checkDim, checkSize, fail } from './util.ts';
 import { MIN_GEMM_FLOPS_PER_THREAD, MIN_SPARSE_MACS_PER_THREAD, splitRange, threadsFor } from './parallel.ts';
 import { SDDMM_DENSE_FRACTION } from './sparse.ts';
 
@@ -61,12 +61,12 @@ export function validateFanIn(
   return { liveRows, colIdx, values };
 }
 
-export function denseFanInTWasm(rt: WasmRuntime, x: Storage, m: number, w: FanInStorage): Storage {
+export function denseFanInTWasm(rt: WasmRuntime, x: Storage, m: number, w: FanInStorage, bias?: Storage): Storage {
   const K = 'denseFanInT';
   checkDim(K, 'm', m);
   const p = validateFanIn(rt, K, w);
   checkSize(K, `x [${m}, ${w.cols}]`, x, m * w.cols, 'f32');
-  return fanInRowSplit(rt, K, m, w, p, rt.ptr(x, K), w.cols, w.rows);
+  return fanInRowSplit(rt, K, m, w, p, rt.ptr(x, K), w.cols, w.rows, [biasPtr(rt, K, bias, w.rows)]);
 }
 
 export function denseToFanInWasm(
@@ -127,11 +127,12 @@ export function fanInDenseWasm(rt: WasmRuntime, g: Storage, m: number, w: FanInS
 /**
  * The row split shared by the two fan-in products over the condensed W: `kernel` (denseFanInT: in = X [m, cols],
  * out [m, rows]; fanInDense: in = G [m, rows], out [m, cols]) on rows [r0, r1) of its input per thread, each
- * with its own workspace (`<kernel>WorkspaceBytes(rows, inWidth, outWidth)`).
+ * with its own workspace (`<kernel>WorkspaceBytes(rows, inWidth, outWidth)`); `extra`: arguments after the
+ * workspace (denseFanInT's bias address).
  */
 function fanInRowSplit(
   rt: WasmRuntime, kernel: 'denseFanInT' | 'fanInDense', m: number, w: FanInStorage, p: ReturnType<typeof validateFanIn>,
-  pIn: number, inWidth: number, outWidth: number,
+  pIn: number, inWidth: number, outWidth: number, extra: number[] = [],
 ): Storage {
   const out = rt.alloc(m * outWidth, 'f32', false);
   const wsBytes = rt.exports[`${kernel}WorkspaceBytes`] as Fn;
@@ -142,7 +143,7 @@ function fanInRowSplit(
       const bytes = wsBytes(r1 - r0, inWidth, outWidth);
       return [
         r1 - r0, inWidth, pIn + 4 * r0 * inWidth, outWidth, w.k, w.live, p.liveRows, p.colIdx, p.values, out.ptr + 4 * r0 * outWidth,
-        bytes > 0 ? tmp.bytes(bytes) : 0,
+        bytes > 0 ? tmp.bytes(bytes) : 0, ...extra,
       ];
     }));
   });
@@ -188,7 +189,7 @@ export function fanInSddmmWasm(rt: WasmRuntime, g: Storage, x: Storage, m: numbe
 }
 
 export const fanInFamily: KernelFamily = (rt) => ({
-  denseFanInT: (x, m, w) => denseFanInTWasm(rt, x, m, w),
+  denseFanInT: (x, m, w, bias) => denseFanInTWasm(rt, x, m, w, bias),
   denseToFanIn: (x, rows, cols, k, live, mask) => denseToFanInWasm(rt, x, rows, cols, k, live, mask),
   fanInToDense: (a) => fanInToDenseWasm(rt, a),
   fanInDense: (g, m, w) => fanInDenseWasm(rt, g, m, w),

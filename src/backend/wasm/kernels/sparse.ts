@@ -10,7 +10,7 @@
 import type { CsrStorage, Storage } from '../../kernels.ts';
 import type { WasmRuntime } from '../runtime.ts';
 import type { KernelFamily } from './index.ts';
-import { checkDim, checkSize, fail } from './util.ts';
+import { biasPtr, checkDim, checkSize, fail } from './util.ts';
 import { MIN_GEMM_FLOPS_PER_THREAD, MIN_SPARSE_MACS_PER_THREAD, splitCsrRows, splitRange, threadsFor } from './parallel.ts';
 
 type Fn = (...args: number[]) => number;
@@ -65,13 +65,14 @@ export function spmmWasm(rt: WasmRuntime, a: CsrStorage, b: Storage, n: number):
   return out;
 }
 
-export function denseCsrTWasm(rt: WasmRuntime, x: Storage, m: number, w: CsrStorage): Storage {
+export function denseCsrTWasm(rt: WasmRuntime, x: Storage, m: number, w: CsrStorage, bias?: Storage): Storage {
   const K = 'denseCsrT';
   checkDim(K, 'm', m);
   const p = validateCsr(rt, K, w);
   const k = w.cols;
   const n = w.rows;
   checkSize(K, 'x', x, m * k, 'f32');
+  const pb = biasPtr(rt, K, bias, n);
   const out = rt.alloc(m * n, 'f32', false);
   const px = rt.ptr(x, K);
   const wsBytes = rt.exports.denseCsrTWorkspaceBytes as Fn;
@@ -81,7 +82,7 @@ export function denseCsrTWasm(rt: WasmRuntime, x: Storage, m: number, w: CsrStor
     rt.parallel('denseCsrT', splitRange(m, T, 4).map(([r0, r1]) => {
       if (r1 <= r0) return null;
       const bytes = wsBytes(r1 - r0, k, n);
-      return [r1 - r0, k, px + 4 * r0 * k, n, p.rowPtr, p.colIdx, p.values, out.ptr + 4 * r0 * n, bytes > 0 ? tmp.bytes(bytes) : 0];
+      return [r1 - r0, k, px + 4 * r0 * k, n, p.rowPtr, p.colIdx, p.values, out.ptr + 4 * r0 * n, bytes > 0 ? tmp.bytes(bytes) : 0, pb];
     }));
   });
   return out;
@@ -212,7 +213,7 @@ export function maskedTopKWasm(rt: WasmRuntime, x: Storage, candidates: Storage,
 
 /** What inference runs: a CSR weight applied as x · Wᵀ (the other sparse kernels serve sparse training). */
 export const sparseForwardFamily: KernelFamily = (rt) => ({
-  denseCsrT: (x, m, w) => denseCsrTWasm(rt, x, m, w),
+  denseCsrT: (x, m, w, bias) => denseCsrTWasm(rt, x, m, w, bias),
 });
 
 export const sparseFamily: KernelFamily = (rt) => ({

@@ -131,3 +131,10 @@ export function checkSize(kernel: string, what: string, s: Storage, size: number
 export function checkDim(kernel: string, what: string, v: number): void {
   if (!Number.isInteger(v) || v < 0) fail(kernel, `${what} must be a non-negative integer, got ${v}`);
 }
+
+/** The address of an optional bias [n] (f32) for the sparse Linear products, or 0 (the kernels' "no bias"). */
+export function biasPtr(rt: WasmRuntime, kernel: string, bias: Storage | undefined, n: number): number {
+  if (!bias) return 0;
+  checkSize(kernel, `bias [${n}]`, bias, n, 'f32');
+  return rt.ptr(bias, kernel);
+}
