@@ -270,6 +270,40 @@ const tsxApi = pathToFileURL(join(root, 'node_modules/tsx/dist/esm/api/index.mjs
 // `sparsecast` and `sparsecast/infer` resolve to the sources through tsconfig.json's paths.
 const env = { ...process.env, TSX_TSCONFIG_PATH: join(root, 'tsconfig.json') };
 
+describe('train.fit refuses what it would not train as asked, naming the option', () => {
+  // Each was accepted: a misspelled key or an out-of-range value trained something else (or, batchSize 0, hung).
+  let ds: data.ForecastDataset;
+  const base = (): train.FitOptions => ({ model: 'Transformer', data: ds, config: { dModel: 8, nHeads: 2 }, epochs: 1, maxTrainBatches: 1 });
+  beforeAll(() => {
+    const table = data.parseCsvBytes(readFileSync(join(root, 'data/ETTh1.csv')), { file: 'ETTh1.csv' });
+    ds = new data.ForecastDataset(table, { kind: 'ETTh', features: 'M', target: 'OT', seqLen: 24, labelLen: 12, predLen: 12, freq: 'h', file: 'ETTh1.csv' });
+  });
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['a misspelled key', { learning_rate: 0.1 }, /fit: unknown option learning_rate; did you mean learningRate\?/],
+    ['epochs 0', { epochs: 0 }, /fit: epochs must be an integer at least 1, got 0/],
+    ['epochs 1.5', { epochs: 1.5 }, /fit: epochs must be an integer at least 1, got 1\.5/],
+    ['a negative learning rate', { learningRate: -1 }, /fit: learningRate must be a number greater than 0, got -1/],
+    ['batchSize 0 (hung)', { batchSize: 0 }, /fit: batchSize must be an integer at least 1/],
+    ['a batch larger than the val split (NaN scores)', { batchSize: 2870 }, /fit: batchSize 2870 is more than the 2869 windows of ETTh1\.csv's val split/],
+    ['maxTrainBatches -1 (trained the whole epoch)', { maxTrainBatches: -1 }, /fit: maxTrainBatches must be an integer at least 1, got -1/],
+    ['a density above 1', { method: 'rigl', sparse: { density: 2 } }, /fit: sparse\.density must be a number greater than 0 and at most 1, got 2/],
+    ['updateFrequency 0', { method: 'pals', sparse: { updateFrequency: 0 } }, /fit: sparse\.updateFrequency must be an integer at least 1, got 0/],
+    ['an unknown sparse key', { method: 'pals', sparse: { updateFreq: 5 } }, /fit: unknown option sparse\.updateFreq/],
+    ['a sparse option the method does not read', { method: 'rigl', sparse: { lambda: 2 } }, /fit: method 'rigl' does not read sparse\.lambda; it reads .*sparse\.density/],
+    ['valBatches without PALS', { valBatches: 2 }, /fit: method 'dense' does not read valBatches/],
+    ['an unknown growth', { method: 'pals', sparse: { growth: 'bogus' } }, /fit: sparse\.growth must be one of gradient, random, momentum/],
+    ['a config key in TSLib spelling', { config: { d_model: 8 } }, /fit: unknown option config\.d_model; did you mean config\.dModel\?/],
+    ['a config seqLen other than the data\'s', { config: { dModel: 8, nHeads: 2, seqLen: 48 } }, /fit: config\.seqLen 48 differs from the data set's 24/],
+    ['an unknown activation', { config: { dModel: 8, nHeads: 2, activation: 'tanh' } }, /fit: config\.activation must be one of gelu, relu/],
+    ['checkpointEvery without checkpointDir', { checkpointEvery: 5 }, /fit: checkpointEvery needs checkpointDir/],
+  ];
+  for (const [what, over, message] of cases) {
+    it(what, async () => {
+      await expect(train.fit({ ...base(), ...over } as train.FitOptions)).rejects.toThrow(message);
+    });
+  }
+});
+
 describe('README Library examples', () => {
   for (const file of ['examples/train-pals.ts', 'examples/browser-worker.ts']) {
     it(`${file} is the README's block, verbatim`, () => {
