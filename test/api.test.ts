@@ -304,6 +304,32 @@ describe('train.fit refuses what it would not train as asked, naming the option'
   }
 });
 
+describe('io.runFromBytes refuses an edited config.json it would forecast wrongly with', () => {
+  // Each loaded: a std of 0 failed every forecast with a misleading 'overflows float32', a negative one mirrored
+  // the forecasts, a labelLen past seqLen read the decoder's start token from before the window.
+  const config = (over: (c: Record<string, any>) => void) => {
+    const c: Record<string, any> = {
+      model: 'Transformer', seed: 1, features: 'M', target: 'OT', kind: 'ETTh',
+      cfg: { seqLen: 24, labelLen: 12, predLen: 12, dModel: 8, nHeads: 2 },
+      scaler: { mean: [1, 2], std: [3, 4], columns: ['a', 'OT'] },
+    };
+    over(c);
+    return JSON.stringify(c);
+  };
+  const cases: [string, (c: Record<string, any>) => void, RegExp][] = [
+    ['a std of 0', (c) => (c.scaler.std[1] = 0), /config\.json: scaler\.std\[1\] = 0 must be a positive number/],
+    ['a negative std', (c) => (c.scaler.std[0] = -1), /config\.json: scaler\.std\[0\] = -1 must be a positive number/],
+    ['a null mean', (c) => (c.scaler.mean[0] = null), /config\.json: scaler\.mean\[0\] = null is not a finite number/],
+    ['labelLen past seqLen', (c) => (c.cfg.labelLen = 48), /config\.json: cfg\.labelLen must be an integer in \[0, seqLen 24\], got 48/],
+    ['nHeads that do not split dModel', (c) => (c.cfg.nHeads = 3), /config\.json: cfg\.dModel 8 is not divisible by cfg\.nHeads 3/],
+  ];
+  for (const [what, over, message] of cases) {
+    it(what, () => {
+      expect(() => io.runFromBytes(config(over), new Uint8Array(0))).toThrow(message);
+    });
+  }
+});
+
 describe('README Library examples', () => {
   for (const file of ['examples/train-pals.ts', 'examples/browser-worker.ts']) {
     it(`${file} is the README's block, verbatim`, () => {
