@@ -138,6 +138,21 @@ describe('loadRun: a saved run → the forecaster of sparsecast/infer', () => {
     expect(ranDuring).toBe(true);
   });
 
+  it('evaluate and dataset refuse what would score NaN, hang or fail unreadably, naming the option', async () => {
+    const f = fitted.forecaster;
+    const evalDs = f.dataset(table, { purpose: 'eval', file: 'ETTh1.csv' });
+    // Were: 'undefined is not iterable', out of memory (batchSize 0), NaN (maxBatches 0, a batch over the split),
+    // an ignored misspelled option, and a data set of other lengths fed to the model.
+    await expect(f.evaluate(evalDs, { split: 'bogus' as never })).rejects.toThrow('evaluate: split must be train, val or test, got "bogus"');
+    await expect(f.evaluate(evalDs, { batchSize: 0 })).rejects.toThrow('evaluate: batchSize must be a positive integer, got 0');
+    await expect(f.evaluate(evalDs, { maxBatches: 0 })).rejects.toThrow('evaluate: maxBatches must be a positive integer, got 0');
+    await expect(f.evaluate(evalDs, { batchSize: 10000 })).rejects.toThrow(/evaluate: the test split of ETTh1\.csv has \d+ windows, fewer than one batch of 10000/);
+    await expect(f.evaluate(evalDs, { maxBatch: 1 } as never)).rejects.toThrow('evaluate: unknown option maxBatch');
+    const other = new data.ForecastDataset(table, { kind: 'ETTh', features: 'M', target: 'OT', seqLen: 24, labelLen: 12, predLen: 12, freq: 'h', file: 'ETTh1.csv' });
+    await expect(f.evaluate(other)).rejects.toThrow("evaluate: the data set's seqLen 24 differs from the model's 48");
+    expect(() => f.dataset(table, { purpose: 'bogus' as never })).toThrow("dataset: purpose must be 'eval' or 'predict', got \"bogus\"");
+  });
+
   it('fit: trained, masked, with the best weights and their test score', async () => {
     const { forecaster, result } = fitted;
     expect(result.epochsRun).toBe(1);
