@@ -138,6 +138,23 @@ describe('loadRun: a saved run → the forecaster of sparsecast/infer', () => {
     expect(ranDuring).toBe(true);
   });
 
+  it('evaluate and dataset refuse what would score NaN, hang or fail unreadably, naming the option', async () => {
+    const f = fitted.forecaster;
+    const evalDs = f.dataset(table, { purpose: 'eval', file: 'ETTh1.csv' });
+    // Were: 'undefined is not iterable', out of memory (batchSize 0), NaN (maxBatches 0, a batch over the split),
+    // an ignored misspelled option, and a data set of other lengths fed to the model.
+    await expect(f.evaluate(evalDs, { split: 'bogus' as never })).rejects.toThrow('evaluate: split must be train, val or test, got "bogus"');
+    await expect(f.evaluate(evalDs, { batchSize: 0 })).rejects.toThrow('evaluate: batchSize must be a positive integer, got 0');
+    await expect(f.evaluate(evalDs, { maxBatches: 0 })).rejects.toThrow('evaluate: maxBatches must be a positive integer, got 0');
+    await expect(f.evaluate(evalDs, { batchSize: 10000 })).rejects.toThrow(/evaluate: the test split of ETTh1\.csv has \d+ windows, fewer than one batch of 10000/);
+    await expect(f.evaluate(evalDs, { maxBatch: 1 } as never)).rejects.toThrow('evaluate: unknown option maxBatch');
+    const other = new data.ForecastDataset(table, { kind: 'ETTh', features: 'M', target: 'OT', seqLen: 24, labelLen: 12, predLen: 12, freq: 'h', file: 'ETTh1.csv' });
+    await expect(f.evaluate(other)).rejects.toThrow("evaluate: the data set's seqLen 24 differs from the model's 48");
+    expect(() => f.dataset(table, { purpose: 'bogus' as never })).toThrow("dataset: purpose must be 'eval' or 'predict', got \"bogus\"");
+    // Was: exported at the default threshold, the option ignored.
+    await expect(io.exportModel(f, { csr_threshold: 0 } as never)).rejects.toThrow('exportModel: unknown option csr_threshold; did you mean csrThreshold?');
+  });
+
   it('fit: trained, masked, with the best weights and their test score', async () => {
     const { forecaster, result } = fitted;
     expect(result.epochsRun).toBe(1);
@@ -269,6 +286,66 @@ const tsx = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
 const tsxApi = pathToFileURL(join(root, 'node_modules/tsx/dist/esm/api/index.mjs')).href;
 // `sparsecast` and `sparsecast/infer` resolve to the sources through tsconfig.json's paths.
 const env = { ...process.env, TSX_TSCONFIG_PATH: join(root, 'tsconfig.json') };
+
+describe('train.fit refuses what it would not train as asked, naming the option', () => {
+  // Each was accepted: a misspelled key or an out-of-range value trained something else (or, batchSize 0, hung).
+  let ds: data.ForecastDataset;
+  const base = (): train.FitOptions => ({ model: 'Transformer', data: ds, config: { dModel: 8, nHeads: 2 }, epochs: 1, maxTrainBatches: 1 });
+  beforeAll(() => {
+    const table = data.parseCsvBytes(readFileSync(join(root, 'data/ETTh1.csv')), { file: 'ETTh1.csv' });
+    ds = new data.ForecastDataset(table, { kind: 'ETTh', features: 'M', target: 'OT', seqLen: 24, labelLen: 12, predLen: 12, freq: 'h', file: 'ETTh1.csv' });
+  });
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['a misspelled key', { learning_rate: 0.1 }, /fit: unknown option learning_rate; did you mean learningRate\?/],
+    ['epochs 0', { epochs: 0 }, /fit: epochs must be an integer at least 1, got 0/],
+    ['epochs 1.5', { epochs: 1.5 }, /fit: epochs must be an integer at least 1, got 1\.5/],
+    ['a negative learning rate', { learningRate: -1 }, /fit: learningRate must be a number greater than 0, got -1/],
+    ['batchSize 0 (hung)', { batchSize: 0 }, /fit: batchSize must be an integer at least 1/],
+    ['a batch larger than the val split (NaN scores)', { batchSize: 2870 }, /fit: batchSize 2870 is more than the 2869 windows of ETTh1\.csv's val split/],
+    ['maxTrainBatches -1 (trained the whole epoch)', { maxTrainBatches: -1 }, /fit: maxTrainBatches must be an integer at least 1, got -1/],
+    ['a density above 1', { method: 'rigl', sparse: { density: 2 } }, /fit: sparse\.density must be a number greater than 0 and at most 1, got 2/],
+    ['updateFrequency 0', { method: 'pals', sparse: { updateFrequency: 0 } }, /fit: sparse\.updateFrequency must be an integer at least 1, got 0/],
+    ['an unknown sparse key', { method: 'pals', sparse: { updateFreq: 5 } }, /fit: unknown option sparse\.updateFreq/],
+    ['a sparse option the method does not read', { method: 'rigl', sparse: { lambda: 2 } }, /fit: method 'rigl' does not read sparse\.lambda; it reads .*sparse\.density/],
+    ['valBatches without PALS', { valBatches: 2 }, /fit: method 'dense' does not read valBatches/],
+    ['an unknown growth', { method: 'pals', sparse: { growth: 'bogus' } }, /fit: sparse\.growth must be one of gradient, random, momentum/],
+    ['a config key in TSLib spelling', { config: { d_model: 8 } }, /fit: unknown option config\.d_model; did you mean config\.dModel\?/],
+    ['a config seqLen other than the data\'s', { config: { dModel: 8, nHeads: 2, seqLen: 48 } }, /fit: config\.seqLen 48 differs from the data set's 24/],
+    ['an unknown activation', { config: { dModel: 8, nHeads: 2, activation: 'tanh' } }, /fit: config\.activation must be one of gelu, relu/],
+    ['checkpointEvery without checkpointDir', { checkpointEvery: 5 }, /fit: checkpointEvery needs checkpointDir/],
+  ];
+  for (const [what, over, message] of cases) {
+    it(what, async () => {
+      await expect(train.fit({ ...base(), ...over } as train.FitOptions)).rejects.toThrow(message);
+    });
+  }
+});
+
+describe('io.runFromBytes refuses an edited config.json it would forecast wrongly with', () => {
+  // Each loaded: a std of 0 failed every forecast with a misleading 'overflows float32', a negative one mirrored
+  // the forecasts, a labelLen past seqLen read the decoder's start token from before the window.
+  const config = (over: (c: Record<string, any>) => void) => {
+    const c: Record<string, any> = {
+      model: 'Transformer', seed: 1, features: 'M', target: 'OT', kind: 'ETTh',
+      cfg: { seqLen: 24, labelLen: 12, predLen: 12, dModel: 8, nHeads: 2 },
+      scaler: { mean: [1, 2], std: [3, 4], columns: ['a', 'OT'] },
+    };
+    over(c);
+    return JSON.stringify(c);
+  };
+  const cases: [string, (c: Record<string, any>) => void, RegExp][] = [
+    ['a std of 0', (c) => (c.scaler.std[1] = 0), /config\.json: scaler\.std\[1\] = 0 must be a positive number/],
+    ['a negative std', (c) => (c.scaler.std[0] = -1), /config\.json: scaler\.std\[0\] = -1 must be a positive number/],
+    ['a null mean', (c) => (c.scaler.mean[0] = null), /config\.json: scaler\.mean\[0\] = null is not a finite number/],
+    ['labelLen past seqLen', (c) => (c.cfg.labelLen = 48), /config\.json: cfg\.labelLen must be an integer in \[0, seqLen 24\], got 48/],
+    ['nHeads that do not split dModel', (c) => (c.cfg.nHeads = 3), /config\.json: cfg\.dModel 8 is not divisible by cfg\.nHeads 3/],
+  ];
+  for (const [what, over, message] of cases) {
+    it(what, () => {
+      expect(() => io.runFromBytes(config(over), new Uint8Array(0))).toThrow(message);
+    });
+  }
+});
 
 describe('README Library examples', () => {
   for (const file of ['examples/train-pals.ts', 'examples/browser-worker.ts']) {

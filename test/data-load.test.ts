@@ -125,6 +125,27 @@ describe('data too short', () => {
   });
 });
 
+describe('options', () => {
+  // Each was accepted: features 'X' read as M, kind 'bogus' as custom, seqLen 2.5 gave 8626.5 windows, labelLen
+  // past seqLen read the decoder's start token from before the window, a scaler std of 0 made every value NaN.
+  const table = () => parseCsv(csv(100));
+  const cases: [string, Partial<DatasetOptions>, string][] = [
+    ['an unknown features', { features: 'X' as never }, 'ForecastDataset: features (--features) must be M, S or MS, got "X"'],
+    ['an unknown kind', { kind: 'bogus' as never }, 'ForecastDataset: kind (--data_kind) must be ETTh, ETTm or custom'],
+    ['seqLen 0', { seqLen: 0 }, 'ForecastDataset: seqLen (--seq_len) must be an integer at least 1, got 0'],
+    ['a fractional seqLen', { seqLen: 2.5 }, 'ForecastDataset: seqLen (--seq_len) must be an integer at least 1, got 2.5'],
+    ['predLen 0', { predLen: 0 }, 'ForecastDataset: predLen (--pred_len) must be an integer at least 1, got 0'],
+    ['labelLen above seqLen', { labelLen: 9 }, 'ForecastDataset: labelLen (--label_len) must be an integer in [0, 8], got 9'],
+    ['batchSize 0', { batchSize: 0 }, 'ForecastDataset: batchSize (--batch_size) must be an integer at least 1, got 0'],
+    ['a scaler std of 0', { scaler: { mean: Float64Array.of(0, 0, 0), std: Float64Array.of(1, 0, 1) } }, 'ForecastDataset: scaler.std[1] = 0 must be a positive number'],
+  ];
+  for (const [what, o, message] of cases) {
+    it(`refuses ${what}, naming the option`, () => {
+      expect(() => new ForecastDataset(table(), opts(o))).toThrow(message);
+    });
+  }
+});
+
 describe('date order', () => {
   /** 60 hourly rows with row 30 repeating row 29's time and row 45 going back an hour. */
   const text = () => {

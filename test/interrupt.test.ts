@@ -371,4 +371,13 @@ describe('forecast() never returns non-finite numbers', () => {
     expect(() => f.forecast({ values: inf, dates })).toThrow(/^forecast: window\.values\[7\] \(row 2, column b\) = Infinity is not finite/);
     f.dispose();
   });
+
+  it('names a date given as a Date object as such (its message read as if ISO 8601 were refused)', async () => {
+    const f = await loadForecaster(syntheticModelFile(), { backend: 'js' });
+    const values = Float32Array.from({ length: 16 * 3 }, (_, k) => Math.sin(k));
+    const dates: unknown[] = Array.from({ length: 16 }, (_, k) => new Date(Date.UTC(2020, 0, 1, k)).toISOString());
+    dates[3] = new Date(Date.UTC(2020, 0, 1, 3));
+    expect(() => f.forecast({ values, dates: dates as string[] })).toThrow('forecast: window.dates[3] is not a string (object) like 2016-07-01 00:00:00');
+    f.dispose();
+  });
 });

@@ -6,6 +6,7 @@
 import type { CsvTable } from './csv.ts';
 import { applyScaler, checkSplitSizes, fitScaler, splitBorders, type DataKind, type Scaler, type Split } from './dataset.ts';
 import { checkDateOrder } from './date-order.ts';
+import { checkDatasetOptions } from './dataset-options.ts';
 import { parseDate, timeFeatures, toEpochMs, type CalendarTime } from './time-features.ts';
 import type { Rng } from '../tensor/random.ts';
 
@@ -70,6 +71,7 @@ export class ForecastDataset {
   readonly dates: CalendarTime[];
 
   constructor(table: CsvTable, readonly opts: DatasetOptions) {
+    checkDatasetOptions(opts);
     const { target, features } = opts;
     const names = table.header.slice(1);
     const targetIdx = names.indexOf(target);

@@ -52,7 +52,8 @@ export function encodeWindow(spec: WindowSpec, mean: Float64Array, std: Float64A
   if (!Array.isArray(dates) || dates.length !== seqLen) throw new Error(`forecast: window.dates must list ${seqLen} timestamps, got ${Array.isArray(dates) ? dates.length : typeof dates}`);
   const times = dates.map((d, i) => {
     const t = typeof d === 'string' ? parseDate(d) : null;
-    if (!t) throw new Error(`forecast: window.dates[${i}] = ${JSON.stringify(d)} is not a date like 2016-07-01 00:00:00`);
+    // (A Date object would print as an ISO string, which reads as if ISO 8601 were refused.)
+    if (!t) throw new Error(`forecast: window.dates[${i}] ${typeof d === 'string' ? `= ${JSON.stringify(d)} is not a date` : `is not a string (${typeof d})`} like 2016-07-01 00:00:00`);
     return t;
   });
   const ms = times.map(toEpochMs);

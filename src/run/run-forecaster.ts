@@ -79,6 +79,29 @@ export interface EvaluateOptions {
   maxBatches?: number;
 }
 
+/**
+ * What `evaluate` scores must be windows of this model cut into at least one batch: an unknown split failed
+ * with 'undefined is not iterable', batchSize 0 looped until out of memory, and maxBatches 0 or a split with
+ * fewer windows than a batch scored NaN.
+ */
+function checkEvaluate(ds: ForecastDataset, opts: EvaluateOptions, cfg: ForecastConfig, channels: number): void {
+  const split = opts.split ?? 'test';
+  const batchSize = opts.batchSize ?? 32;
+  const fail = (what: string): never => {
+    throw new Error(`evaluate: ${what}`);
+  };
+  for (const k of Object.keys(opts)) if (!['batchSize', 'split', 'maxBatches'].includes(k)) fail(`unknown option ${k} (options: batchSize, split, maxBatches)`);
+  if (!['train', 'val', 'test'].includes(split)) fail(`split must be train, val or test, got ${JSON.stringify(split)}`);
+  if (!(Number.isSafeInteger(batchSize) && batchSize >= 1)) fail(`batchSize must be a positive integer, got ${batchSize}`);
+  if (opts.maxBatches !== undefined && !(Number.isSafeInteger(opts.maxBatches) && opts.maxBatches >= 1)) fail(`maxBatches must be a positive integer, got ${opts.maxBatches}`);
+  for (const k of ['seqLen', 'labelLen', 'predLen'] as const) {
+    if (ds.opts[k] !== cfg[k]) fail(`the data set's ${k} ${ds.opts[k]} differs from the model's ${cfg[k]} (forecaster.dataset(table, { purpose: 'eval' }) builds it for the model)`);
+  }
+  if (ds.channels !== channels) fail(`the data set has ${ds.channels} channels, the model ${channels}`);
+  const n = ds.count(split);
+  if (n < batchSize) fail(`the ${split} split of ${ds.opts.file} has ${n} windows, fewer than one batch of ${batchSize} (the last partial batch is dropped, as TSLib does); pass a smaller batchSize`);
+}
+
 export interface DatasetFor {
   /** 'eval': the file's test split (its borders per the run's data kind); 'predict': its last seq_len rows. */
   purpose: 'eval' | 'predict';
@@ -217,6 +240,7 @@ export class RunForecaster {
   dataset(table: CsvTable, opts: DatasetFor): ForecastDataset {
     const { features, target, cfg, scaler } = this.info;
     const file = opts.file ?? '<data>';
+    if (opts.purpose !== 'eval' && opts.purpose !== 'predict') throw new Error(`dataset: purpose must be 'eval' or 'predict', got ${JSON.stringify(opts.purpose)}`);
     const matched = matchTrainedColumns(table, { columns: scaler.columns, features }, file);
     const ds = new ForecastDataset(matched, {
       kind: opts.kind ?? this.info.kind ?? inferKind(file), features, target, seqLen: cfg.seqLen, labelLen: cfg.labelLen,
@@ -246,6 +270,7 @@ export class RunForecaster {
     const f0 = ds.opts.features === 'MS' ? C - 1 : 0;
     const yLen = labelLen + predLen;
     const score = new SplitScore();
+    checkEvaluate(ds, opts, this.info.cfg, this.mean.length);
     const batches = ds.batches(split, batchSize, split === 'test' ? null : new Rng(this.info.seed + 3 * 2 ** 32));
     for (const ids of batches.slice(0, opts.maxBatches ?? Infinity)) {
       // Wasm reads settle as microtasks: without a turn of the event loop per batch, a long split would hold

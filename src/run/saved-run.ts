@@ -8,6 +8,7 @@ import type { SafeArray, SafetensorsFile } from '../io/safetensors.ts';
 import { readRunFile, writeRunFile } from '../io/checksum.ts';
 import { assertRunTensorValues } from '../io/value-checks.ts';
 import { defaultConfig } from '../models/config.ts';
+import { hasHeads } from '../models/heads.ts';
 import { MODEL_NAMES } from '../io/model-file.ts';
 import type { ModelName } from '../models/index.ts';
 import { RunForecaster, hostStateDict, type RunForecasterOptions, type RunInfo } from './run-forecaster.ts';
@@ -28,11 +29,19 @@ export function parseRunConfig(json: unknown, file = 'config.json'): SavedRunCon
     fail('no scaler { mean, std, columns }: the trained statistics and column names are needed to read data for the model');
   }
   if (s!.mean.length !== s!.columns.length || s!.std.length !== s!.columns.length) fail(`scaler has ${s!.columns.length} columns but ${s!.mean.length} means and ${s!.std.length} deviations`);
+  // Forecasts divide by the deviations: an edited zero, negative or non-finite one gave NaN or mirrored forecasts.
+  s!.mean.forEach((m, i) => Number.isFinite(m) || fail(`scaler.mean[${i}] = ${JSON.stringify(m)} is not a finite number`));
+  s!.std.forEach((d, i) => (typeof d === 'number' && d > 0 && Number.isFinite(d)) || fail(`scaler.std[${i}] = ${JSON.stringify(d)} must be a positive number`));
   if (typeof run.cfg !== 'object' || run.cfg === null) fail('no cfg (model hyper-parameters)');
   if (!Number.isInteger(run.seed)) fail(`seed must be an integer, got ${JSON.stringify(run.seed)}`);
   if (run.features !== 'M' && run.features !== 'S' && run.features !== 'MS') fail(`features must be M, S or MS, got ${JSON.stringify(run.features)}`);
   if (typeof run.target !== 'string') fail('no target column name');
-  return { ...(run as SavedRunConfig), cfg: { ...defaultConfig(s!.columns.length), ...run.cfg } };
+  const cfg = { ...defaultConfig(s!.columns.length), ...run.cfg };
+  // What the model file's reader (src/io/model-file.ts) refuses too: windows it cannot cut, heads that do not split d_model.
+  for (const k of ['seqLen', 'predLen'] as const) if (!(Number.isSafeInteger(cfg[k]) && cfg[k] >= 1)) fail(`cfg.${k} must be a positive integer, got ${JSON.stringify(cfg[k])}`);
+  if (!(Number.isSafeInteger(cfg.labelLen) && cfg.labelLen >= 0 && cfg.labelLen <= cfg.seqLen)) fail(`cfg.labelLen must be an integer in [0, seqLen ${cfg.seqLen}], got ${JSON.stringify(cfg.labelLen)}`);
+  if (hasHeads(run.model!) && !(Number.isSafeInteger(cfg.nHeads) && cfg.nHeads >= 1 && cfg.dModel % cfg.nHeads === 0)) fail(`cfg.dModel ${cfg.dModel} is not divisible by cfg.nHeads ${cfg.nHeads}`);
+  return { ...(run as SavedRunConfig), cfg };
 }
 
 /** Weights and masks of a `model.safetensors`, checked for dtypes. */

@@ -17,6 +17,7 @@ import { RunForecaster, type RunInfo } from '../run/run-forecaster.ts';
 import { engine } from '../tensor/engine.ts';
 import { Trainer, type EpochLog, type TrainResult } from './trainer.ts';
 import type { LrAdjust } from './lr-schedule.ts';
+import { checkFitOptions } from './fit-options.ts';
 
 export interface FitOptions {
   /** Time-Series-Library model name: Transformer, Informer, Autoformer, FEDformer, NSTransformer, DLinear, LSTM. */
@@ -81,7 +82,8 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
   const ds = opts.data;
   const seed = opts.seed ?? 2020;
   const method = opts.method ?? 'dense';
-  if (!(method in METHODS)) throw new Error(`fit: unknown method '${method}' (${Object.keys(METHODS).join(', ')})`);
+  if (typeof method !== 'string' || !Object.hasOwn(METHODS, method)) throw new Error(`fit: unknown method '${method}' (${Object.keys(METHODS).join(', ')})`);
+  checkFitOptions(opts, method);
   const { seqLen, labelLen, predLen, freq } = ds.opts;
   const C = ds.channels;
   const cfg: ForecastConfig = { ...defaultConfig(C), freq, ...opts.config, seqLen, labelLen, predLen, encIn: C, decIn: C, cOut: C };
