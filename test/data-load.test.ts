@@ -138,6 +138,8 @@ describe('options', () => {
     ['labelLen above seqLen', { labelLen: 9 }, 'ForecastDataset: labelLen (--label_len) must be an integer in [0, 8], got 9'],
     ['batchSize 0', { batchSize: 0 }, 'ForecastDataset: batchSize (--batch_size) must be an integer at least 1, got 0'],
     ['a scaler std of 0', { scaler: { mean: Float64Array.of(0, 0, 0), std: Float64Array.of(1, 0, 1) } }, 'ForecastDataset: scaler.std[1] = 0 must be a positive number'],
+    // A misspelled option was ignored: the CLI flag's spelling ran without strict date checks.
+    ['a misspelled option', { strict_dates: true } as never, 'ForecastDataset: unknown option strict_dates; did you mean strictDates?'],
   ];
   for (const [what, o, message] of cases) {
     it(`refuses ${what}, naming the option`, () => {
