@@ -91,6 +91,9 @@ const SPARSE: Record<Exclude<keyof SparseOptions, 'method'>, Rule & { flag: stri
   fanInAblation: { min: 0, max: 1, flag: 'fan_in_ablation' },
 };
 
+/** The tables above, for the test that holds them to the `sparsecast train` flags' ranges (test/fit-options.test.ts). */
+export const FIT_RULES = { top: TOP, config: CONFIG, sparse: SPARSE } as const;
+
 function fail(what: string): never {
   throw new Error(`fit: ${what}`);
 }
