@@ -252,6 +252,34 @@ describe('loadRun: a saved run → the forecaster of sparsecast/infer', () => {
     }
   });
 
+  it('a config.json edited after training is refused where the weights would load as another model (library and CLI)', async () => {
+    // Each edit keeps every weight's shape, so the run loaded and forecast as a model it was never trained as.
+    const edits: Array<[string, (c: Record<string, any>) => void, RegExp]> = [
+      ['the horizon', (c) => (c.cfg.predLen = 24), /cfg\.predLen is 24 but the weights were trained with 12/],
+      ['the heads at the same width', (c) => (c.cfg.nHeads = 4), /cfg\.nHeads is 4 but the weights were trained with 2/],
+      ['the activation', (c) => (c.cfg.activation = 'relu'), /cfg\.activation is "relu" but the weights were trained with "gelu"/],
+      ['a scaler mean', (c) => (c.scaler.mean[0] += 1), /scaler\.mean\.0 is .* but the weights were trained with/],
+    ];
+    for (const dir of [join(work, 'run'), join(work, 'cli-run')]) {
+      const original = readFileSync(join(dir, 'config.json'), 'utf8');
+      for (const [what, edit, message] of edits) {
+        const edited = join(work, `edited-${what.replace(/\W+/g, '-')}`);
+        mkdirSync(edited, { recursive: true });
+        const c = JSON.parse(original) as Record<string, any>;
+        edit(c);
+        writeFileSync(join(edited, 'config.json'), JSON.stringify(c));
+        copyFileSync(join(dir, 'model.safetensors'), join(edited, 'model.safetensors'));
+        expect(() => io.loadRun(edited), `${dir}: ${what}`).toThrow(message);
+        expect(() => io.runFromBytes(JSON.stringify(c), readFileSync(join(dir, 'model.safetensors'))), `${dir}: ${what}`).toThrow(message);
+        const cli = runCli(['eval', '--checkpoint', edited, '--data', 'data/ETTh1.csv']);
+        expect(cli.status, `${dir}: ${what}`).toBe(1);
+        expect(cli.stderr).toMatch(/config\.json does not describe the model its weights were trained as \(was it edited\?\)/);
+      }
+      // The untouched folder still loads.
+      io.loadRun(dir).dispose();
+    }
+  });
+
   it('io.exportModel writes the file `sparsecast export` writes from the saved folder, and sparsecast/infer forecasts what the run does', async () => {
     const dir = join(work, 'run');
     const { bytes, summary } = await io.exportModel(fitted.forecaster);

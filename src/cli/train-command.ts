@@ -23,6 +23,7 @@ import type { SparsityController } from '../sparse/controller.ts';
 import type { Masking } from '../sparse/masking.ts';
 import type { SafeArray } from '../io/safetensors.ts';
 import { writeRunFile } from '../io/checksum.ts';
+import { trainedAsMetadata, type TrainedAs } from '../run/trained-as.ts';
 import type { LrAdjust } from '../train/lr-schedule.ts';
 import { numberFlag, type ParsedArgs } from './args.ts';
 import { parseCommandArgs } from './flags.ts';
@@ -442,6 +443,7 @@ async function trainRun(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean
   if (fewDecisions) warn(fewDecisions);
   const updates: UpdateRecord[] = [];
   const out = spec.out;
+  const scaler = { mean: Array.from(ds.scaler.mean), std: Array.from(ds.scaler.std), columns: ds.columns };
   if (out) {
     mkdirSync(out, { recursive: true });
     // A fresh run into a folder that holds an earlier run's results replaces them: its config.json is
@@ -449,7 +451,7 @@ async function trainRun(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean
     // another run's weights (eval, predict and export read them together) until this run writes its own.
     if (!opts.resume) removeStaleRunFiles(out);
     if (!opts.resume) writeFileSync(join(out, 'sparsity.jsonl'), '');
-    writeFileSync(join(out, 'config.json'), JSON.stringify({ ...spec, cfg, scaler: { mean: Array.from(ds.scaler.mean), std: Array.from(ds.scaler.std), columns: ds.columns } }, null, 2));
+    writeFileSync(join(out, 'config.json'), JSON.stringify({ ...spec, cfg, scaler }, null, 2));
   }
   const progress = new Progress(process.stderr, spec.epochs);
   const interrupt = watchInterrupts({
@@ -516,7 +518,7 @@ async function trainRun(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean
       { name: 'test', values: result.history.map((h) => h.test_loss), x: result.history.map((h) => h.epoch), color: '#2ca02c', dashed: true },
     ], { xLabel: 'epoch', yLabel: 'MSE (normalised)' }));
     await writeForecastPlots(trainer, ds, out, spec.model);
-    await writeModelFile(out, model, masking);
+    await writeModelFile(out, model, masking, { model: spec.model, seed: spec.seed, features: spec.features, target: spec.target, cfg, scaler });
     if (controller.method !== 'dense') writeSparsityPlots(out, readUpdates(join(out, 'sparsity.jsonl')), masking, spec.model);
   }
   controller.dispose();
@@ -526,11 +528,11 @@ async function trainRun(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean
 }
 
 /** The best weights under their TSLib state-dict names (plus masks as `mask.<name>` u8), for PyTorch interop. */
-async function writeModelFile(out: string, model: Forecaster, masking: Masking): Promise<void> {
+async function writeModelFile(out: string, model: Forecaster, masking: Masking, info: TrainedAs): Promise<void> {
   const tensors = new Map<string, { shape: number[]; data: SafeArray }>();
   for (const [k, t] of model.stateDict()) tensors.set(k, { shape: [...t.shape], data: (await t.data()) as SafeArray });
   for (const l of masking.layers) if (l.active < l.param.size) tensors.set(`mask.${l.name}`, { shape: [...l.param.shape], data: l.mask });
-  writeFileAtomic(join(out, 'model.safetensors'), writeRunFile(tensors, { format: 'pt' }));
+  writeFileAtomic(join(out, 'model.safetensors'), writeRunFile(tensors, { format: 'pt', ...trainedAsMetadata(info) }));
 }
 
 function round(v: number): number {

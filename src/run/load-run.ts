@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../train/checkpoint.ts';
 import type { RunForecaster, RunForecasterOptions } from './run-forecaster.ts';
 import { RunForecaster as Forecaster } from './run-forecaster.ts';
 import { parseRunConfig, runFiles, runWeights, type SavedRunConfig } from './saved-run.ts';
+import { checkTrainedAs } from './trained-as.ts';
 
 /** Read and check a run's `model.safetensors`: checksum, finite weights, 0/1 masks (src/io/model-weights.ts). */
 export function readRunWeights(path: string): SafetensorsFile {
@@ -37,7 +38,9 @@ export function readRunConfig(dir: string): SavedRunConfig {
 export function loadRun(dir: string, opts: RunForecasterOptions = {}): RunForecaster {
   const info = readRunConfig(dir);
   const path = join(dir, 'model.safetensors');
-  const { weights, masks } = runWeights(readRunWeights(path), path);
+  const file = readRunWeights(path);
+  checkTrainedAs(info, file.metadata, join(dir, 'config.json'));
+  const { weights, masks } = runWeights(file, path);
   return Forecaster.fromWeights(info, weights, masks, opts);
 }
 

@@ -12,6 +12,7 @@ import { hasHeads } from '../models/heads.ts';
 import { MODEL_NAMES } from '../io/model-file.ts';
 import type { ModelName } from '../models/index.ts';
 import { RunForecaster, hostStateDict, type RunForecasterOptions, type RunInfo } from './run-forecaster.ts';
+import { checkTrainedAs, trainedAsMetadata } from './trained-as.ts';
 
 /** `config.json` of a run folder: the run info and whatever else the writer recorded (epochs, learning rate, …). */
 export type SavedRunConfig = RunInfo & Record<string, unknown>;
@@ -69,6 +70,7 @@ export function runFromBytes(config: string | object, weights: Uint8Array, opts:
   // Verified like a file on disk: checksum (a foreign, checksum-less file is accepted), finite values, 0/1 masks.
   const file = readRunFile(weights, 'model.safetensors', { foreign: 'accept' });
   assertRunTensorValues('model.safetensors', file.tensors);
+  checkTrainedAs(info, file.metadata, 'config.json');
   const w = runWeights(file);
   return RunForecaster.fromWeights(info, w.weights, w.masks, opts);
 }
@@ -92,5 +94,5 @@ export async function runFiles(f: RunForecaster, extra: Record<string, unknown> 
   // `extra` may replace recorded settings (the data path, say) but not what the weights were trained as.
   const { model, cfg, seed, features, target, kind, scaler } = f.info;
   const config = { ...f.info, ...extra, model, cfg, seed, features, target, kind, scaler };
-  return { config: `${JSON.stringify(config, null, 2)}\n`, weights: writeRunFile(tensors, { format: 'pt' }) };
+  return { config: `${JSON.stringify(config, null, 2)}\n`, weights: writeRunFile(tensors, { format: 'pt', ...trainedAsMetadata(f.info) }) };
 }
