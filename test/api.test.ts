@@ -347,6 +347,9 @@ describe('train.fit refuses what it would not train as asked, naming the option'
       await expect(train.fit({ ...base(), ...over } as train.FitOptions)).rejects.toThrow(message);
     });
   }
+  it('no options object at all (a TypeError about reading data of null before)', async () => {
+    await expect(train.fit(null as never)).rejects.toThrow('fit: expects an options object { model, data, … }, got null');
+  });
 });
 
 describe('io.runFromBytes refuses an edited config.json it would forecast wrongly with', () => {

@@ -79,6 +79,8 @@ export interface FitResult {
 
 /** Train a forecaster on a data set; see `FitOptions` for the defaults (those of `sparsecast train`). */
 export async function fit(opts: FitOptions): Promise<FitResult> {
+  // Before any field is read: fit(null) failed with a TypeError about reading 'data' of null.
+  if (typeof opts !== 'object' || opts === null) throw new Error(`fit: expects an options object { model, data, … }, got ${opts === null ? 'null' : typeof opts}`);
   const ds = opts.data;
   const seed = opts.seed ?? 2020;
   const method = opts.method ?? 'dense';
