@@ -372,6 +372,10 @@ describe('forecast() never returns non-finite numbers', () => {
     f.dispose();
   });
 
+  it('loadForecaster refuses an unknown option (wasm_module fell back to compiling the embedded bytes, which edge runtimes forbid)', async () => {
+    await expect(loadForecaster(syntheticModelFile(), { wasm_module: {} } as never)).rejects.toThrow('loadForecaster: unknown option wasm_module (wasmModule, backend)');
+  });
+
   it('names a date given as a Date object as such (its message read as if ISO 8601 were refused)', async () => {
     const f = await loadForecaster(syntheticModelFile(), { backend: 'js' });
     const values = Float32Array.from({ length: 16 * 3 }, (_, k) => Math.sin(k));

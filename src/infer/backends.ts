@@ -59,6 +59,8 @@ export async function backendFor(kind: InferBackend, module: () => Promise<WebAs
 
 export async function load(modelBytes: Uint8Array, opts: LoadOptions, fallback: () => Promise<WebAssembly.Module>): Promise<Forecaster> {
   if (!(modelBytes instanceof Uint8Array)) throw new Error('loadForecaster: modelBytes must be a Uint8Array (e.g. new Uint8Array(await res.arrayBuffer()))');
+  // A misspelled option (wasm_module) would fall back to compiling the embedded bytes, which edge runtimes forbid.
+  for (const k in opts) if (k !== 'wasmModule' && k !== 'backend') throw new Error(`loadForecaster: unknown option ${k} (wasmModule, backend)`);
   const kind = opts.backend ?? 'wasm';
   const backend = await backendFor(kind, async () => {
     if (opts.wasmModule !== undefined) {
