@@ -25,12 +25,18 @@ export function trainedAsMetadata(info: TrainedAs): Record<string, string> {
   return { [TRAINED_AS_KEY]: JSON.stringify(record(info)) };
 }
 
-/** `a.b.c` paths of the leaves where two JSON values differ (arrays by index), at most `limit` of them. */
+/**
+ * `a.b.c` paths of the leaves where `now` differs from `trained` (arrays by index), at most `limit` of them. Only
+ * the record's keys are compared: a field a later version adds to config.json (with its default) is not an edit.
+ */
 function differences(trained: unknown, now: unknown, path: string, out: string[], limit: number): void {
   if (out.length >= limit) return;
+  if (Array.isArray(trained) && Array.isArray(now) && trained.length !== now.length) {
+    out.push(`${path} has ${now.length} entries but the weights were trained with ${trained.length}`);
+    return;
+  }
   if (typeof trained === 'object' && trained !== null && typeof now === 'object' && now !== null) {
-    const keys = new Set([...Object.keys(trained), ...Object.keys(now)]);
-    for (const k of keys) {
+    for (const k of Object.keys(trained)) {
       differences((trained as Record<string, unknown>)[k], (now as Record<string, unknown>)[k], path ? `${path}.${k}` : k, out, limit);
     }
     return;
