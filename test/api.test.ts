@@ -151,6 +151,8 @@ describe('loadRun: a saved run → the forecaster of sparsecast/infer', () => {
     const other = new data.ForecastDataset(table, { kind: 'ETTh', features: 'M', target: 'OT', seqLen: 24, labelLen: 12, predLen: 12, freq: 'h', file: 'ETTh1.csv' });
     await expect(f.evaluate(other)).rejects.toThrow("evaluate: the data set's seqLen 24 differs from the model's 48");
     expect(() => f.dataset(table, { purpose: 'bogus' as never })).toThrow("dataset: purpose must be 'eval' or 'predict', got \"bogus\"");
+    // A misspelled option was ignored: strict_dates read no dates strictly.
+    expect(() => f.dataset(table, { purpose: 'eval', strict_dates: true } as never)).toThrow('dataset: unknown option strict_dates; did you mean strictDates?');
     // Was: exported at the default threshold, the option ignored.
     await expect(io.exportModel(f, { csr_threshold: 0 } as never)).rejects.toThrow('exportModel: unknown option csr_threshold; did you mean csrThreshold?');
   });

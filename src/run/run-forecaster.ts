@@ -27,6 +27,7 @@ import type { CsvTable } from '../data/csv.ts';
 import { matchTrainedColumns } from '../data/columns.ts';
 import { decoderInput, ForecastDataset, type Batch, type Features } from '../data/forecast-dataset.ts';
 import { futureTimes } from '../data/future-times.ts';
+import { didYouMean } from '../cli/did-you-mean.ts';
 import { inferKind, type DataKind, type Split } from '../data/dataset.ts';
 import { TIME_FEATURE_COUNTS, timeFeatures, fromEpochMs, toEpochMs } from '../data/time-features.ts';
 import { decodeForecast, encodeWindow, type ForecastWindow, type WindowSpec } from '../infer/window.ts';
@@ -114,6 +115,9 @@ export interface DatasetFor {
   strictDates?: boolean;
   onWarning?: (message: string) => void;
 }
+
+/** Every option `dataset` reads: another key is a misspelling that would be ignored (strict_dates, batch_size). */
+const DATASET_FOR_KEYS: ReadonlyArray<keyof DatasetFor> = ['purpose', 'file', 'batchSize', 'kind', 'strictDates', 'onWarning'];
 
 export class RunForecaster {
   /** The model (eval mode). Owned by this object: `dispose()` frees it. */
@@ -241,6 +245,11 @@ export class RunForecaster {
     const { features, target, cfg, scaler } = this.info;
     const file = opts.file ?? '<data>';
     if (opts.purpose !== 'eval' && opts.purpose !== 'predict') throw new Error(`dataset: purpose must be 'eval' or 'predict', got ${JSON.stringify(opts.purpose)}`);
+    for (const k of Object.keys(opts)) {
+      if ((DATASET_FOR_KEYS as readonly string[]).includes(k)) continue;
+      const guess = didYouMean(k, DATASET_FOR_KEYS);
+      throw new Error(`dataset: unknown option ${k}${guess ? `; did you mean ${guess}?` : ` (options: ${DATASET_FOR_KEYS.join(', ')})`}`);
+    }
     const matched = matchTrainedColumns(table, { columns: scaler.columns, features }, file);
     const ds = new ForecastDataset(matched, {
       kind: opts.kind ?? this.info.kind ?? inferKind(file), features, target, seqLen: cfg.seqLen, labelLen: cfg.labelLen,
