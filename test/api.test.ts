@@ -147,7 +147,7 @@ describe('loadRun: a saved run → the forecaster of sparsecast/infer', () => {
     await expect(f.evaluate(evalDs, { batchSize: 0 })).rejects.toThrow('evaluate: batchSize must be a positive integer, got 0');
     await expect(f.evaluate(evalDs, { maxBatches: 0 })).rejects.toThrow('evaluate: maxBatches must be a positive integer, got 0');
     await expect(f.evaluate(evalDs, { batchSize: 10000 })).rejects.toThrow(/evaluate: the test split of ETTh1\.csv has \d+ windows, fewer than one batch of 10000/);
-    await expect(f.evaluate(evalDs, { maxBatch: 1 } as never)).rejects.toThrow('evaluate: unknown option maxBatch');
+    await expect(f.evaluate(evalDs, { maxBatch: 1 } as never)).rejects.toThrow('evaluate: unknown option maxBatch; did you mean maxBatches?');
     const other = new data.ForecastDataset(table, { kind: 'ETTh', features: 'M', target: 'OT', seqLen: 24, labelLen: 12, predLen: 12, freq: 'h', file: 'ETTh1.csv' });
     await expect(f.evaluate(other)).rejects.toThrow("evaluate: the data set's seqLen 24 differs from the model's 48");
     expect(() => f.dataset(table, { purpose: 'bogus' as never })).toThrow("dataset: purpose must be 'eval' or 'predict', got \"bogus\"");

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { didYouMean, editDistance } from '../src/cli/did-you-mean.ts';
+import { didYouMean, editDistance, refuseUnknownKeys } from '../src/cli/did-you-mean.ts';
 import { parseCommandArgs, FlagError } from '../src/cli/flags.ts';
 import { TRAIN, SWEEP, COMMANDS } from '../src/cli/commands.ts';
 
@@ -173,6 +173,15 @@ describe('did-you-mean', () => {
     expect(didYouMean('ouput', ['checkpoint', 'data', 'out'])).toBe('out');
     expect(didYouMean('zzzzzz', names)).toBeUndefined();
     expect(didYouMean('x', ['out'])).toBeUndefined();
+  });
+
+  it('refuses the first unknown key of an options object, with the nearest name or the list', () => {
+    const known = ['batchSize', 'split', 'maxBatches'];
+    expect(() => refuseUnknownKeys('evaluate', { split: 'val', batchSize: 8 }, known)).not.toThrow();
+    expect(() => refuseUnknownKeys('evaluate', {}, known)).not.toThrow();
+    expect(() => refuseUnknownKeys('evaluate', { split: 'val', batch_size: 8 }, known)).toThrow(/^evaluate: unknown option batch_size; did you mean batchSize\?$/);
+    expect(() => refuseUnknownKeys('evaluate', { zzzzzz: 1 }, known)).toThrow(/^evaluate: unknown option zzzzzz \(options: batchSize, split, maxBatches\)$/);
+    expect(() => refuseUnknownKeys('fit', { densty: 0.5 }, ['updateFrequency', 'density'], 'sparse.')).toThrow(/^fit: unknown option sparse\.densty; did you mean sparse\.density\?$/);
   });
 });
 

@@ -54,3 +54,17 @@ export function didYouMean(name: string, candidates: readonly string[]): string 
   }
   return best;
 }
+
+/**
+ * Throws `<what>: unknown option <key>` for the first key of `opts` not in `known`, with the nearest known name
+ * or else the list of them. An options object is how the library is driven, and a misspelt key (`strict_dates`,
+ * `csr_threshold`) would otherwise be ignored and the default used without a word. `prefix` names a nested
+ * object's keys as the caller spells them (`sparse.`).
+ */
+export function refuseUnknownKeys(what: string, opts: object, known: readonly string[], prefix = ''): void {
+  for (const k of Object.keys(opts)) {
+    if (known.includes(k)) continue;
+    const guess = didYouMean(k, known);
+    throw new Error(`${what}: unknown option ${prefix}${k}${guess ? `; did you mean ${prefix}${guess}?` : ` (options: ${known.join(', ')})`}`);
+  }
+}

@@ -4,7 +4,7 @@
  * start token read from before the file's first row), and a `features` or `kind` outside TSLib's set was read as
  * 'M' or 'custom' without a word. Each is refused naming the option (and the `sparsecast train` flag it is).
  */
-import { didYouMean } from '../cli/did-you-mean.ts';
+import { refuseUnknownKeys } from '../cli/did-you-mean.ts';
 import type { DatasetOptions } from './forecast-dataset.ts';
 
 /** Every option ForecastDataset reads: any other key is a misspelling that would otherwise be ignored. */
@@ -26,11 +26,7 @@ function checkInt(name: string, flag: string, v: unknown, min: number, max = Inf
 /** Throws, naming the option, when `opts` cannot describe TSLib windows. */
 export function checkDatasetOptions(opts: DatasetOptions): void {
   if (typeof opts !== 'object' || opts === null) fail('expects options { kind, features, target, seqLen, labelLen, predLen, freq, file }');
-  for (const k of Object.keys(opts)) {
-    if ((KNOWN as readonly string[]).includes(k)) continue;
-    const guess = didYouMean(k, KNOWN as readonly string[]);
-    fail(`unknown option ${k}${guess ? `; did you mean ${guess}?` : ` (options: ${KNOWN.join(', ')})`}`);
-  }
+  refuseUnknownKeys('ForecastDataset', opts, KNOWN);
   if (!['M', 'S', 'MS'].includes(opts.features)) fail(`features (--features) must be M, S or MS, got ${JSON.stringify(opts.features)}`);
   if (!['ETTh', 'ETTm', 'custom'].includes(opts.kind)) fail(`kind (--data_kind) must be ETTh, ETTm or custom (data.inferKind(file) picks one by name), got ${JSON.stringify(opts.kind)}`);
   if (typeof opts.target !== 'string') fail(`target (--target) must be a column name, got ${JSON.stringify(opts.target)}`);

@@ -20,6 +20,7 @@ import {
 } from '../io/model-file.ts';
 import { bindModelFile } from '../infer/core.ts';
 import type { RunInfo } from './run-forecaster.ts';
+import { refuseUnknownKeys } from '../cli/did-you-mean.ts';
 
 /** What an export needs: a model, what it is, and its masks (a `RunForecaster` is one). */
 export interface ExportSource {
@@ -84,7 +85,7 @@ function onJs<T>(fn: () => T): T {
 export async function exportModel(source: ExportSource, opts: ExportOptions = {}): Promise<{ bytes: Uint8Array; summary: ExportSummary }> {
   const { info, model, masks } = source;
   // The one option: a misspelling (csr_threshold, the CLI's flag) would export at the default threshold.
-  for (const k of Object.keys(opts)) if (k !== 'csrThreshold') throw new Error(`exportModel: unknown option ${k}${k.toLowerCase().replace(/_/g, '') === 'csrthreshold' ? '; did you mean csrThreshold?' : ' (options: csrThreshold)'}`);
+  refuseUnknownKeys('exportModel', opts, ['csrThreshold']);
   const csrThreshold = opts.csrThreshold ?? DEFAULT_CSR_THRESHOLD;
   if (!(csrThreshold >= 0 && csrThreshold <= 1)) throw new Error(`exportModel: csrThreshold must be in [0, 1], got ${csrThreshold}`);
   if (!MODEL_NAMES.includes(info.model as ExportedModelName)) throw new Error(`exportModel: unknown model '${info.model}'`);

@@ -27,7 +27,7 @@ import type { CsvTable } from '../data/csv.ts';
 import { matchTrainedColumns } from '../data/columns.ts';
 import { decoderInput, ForecastDataset, type Batch, type Features } from '../data/forecast-dataset.ts';
 import { futureTimes } from '../data/future-times.ts';
-import { didYouMean } from '../cli/did-you-mean.ts';
+import { refuseUnknownKeys } from '../cli/did-you-mean.ts';
 import { inferKind, type DataKind, type Split } from '../data/dataset.ts';
 import { TIME_FEATURE_COUNTS, timeFeatures, fromEpochMs, toEpochMs } from '../data/time-features.ts';
 import { decodeForecast, encodeWindow, type ForecastWindow, type WindowSpec } from '../infer/window.ts';
@@ -91,7 +91,7 @@ function checkEvaluate(ds: ForecastDataset, opts: EvaluateOptions, cfg: Forecast
   const fail = (what: string): never => {
     throw new Error(`evaluate: ${what}`);
   };
-  for (const k of Object.keys(opts)) if (!['batchSize', 'split', 'maxBatches'].includes(k)) fail(`unknown option ${k} (options: batchSize, split, maxBatches)`);
+  refuseUnknownKeys('evaluate', opts, ['batchSize', 'split', 'maxBatches']);
   if (!['train', 'val', 'test'].includes(split)) fail(`split must be train, val or test, got ${JSON.stringify(split)}`);
   if (!(Number.isSafeInteger(batchSize) && batchSize >= 1)) fail(`batchSize must be a positive integer, got ${batchSize}`);
   if (opts.maxBatches !== undefined && !(Number.isSafeInteger(opts.maxBatches) && opts.maxBatches >= 1)) fail(`maxBatches must be a positive integer, got ${opts.maxBatches}`);
@@ -245,11 +245,7 @@ export class RunForecaster {
     const { features, target, cfg, scaler } = this.info;
     const file = opts.file ?? '<data>';
     if (opts.purpose !== 'eval' && opts.purpose !== 'predict') throw new Error(`dataset: purpose must be 'eval' or 'predict', got ${JSON.stringify(opts.purpose)}`);
-    for (const k of Object.keys(opts)) {
-      if ((DATASET_FOR_KEYS as readonly string[]).includes(k)) continue;
-      const guess = didYouMean(k, DATASET_FOR_KEYS);
-      throw new Error(`dataset: unknown option ${k}${guess ? `; did you mean ${guess}?` : ` (options: ${DATASET_FOR_KEYS.join(', ')})`}`);
-    }
+    refuseUnknownKeys('dataset', opts, DATASET_FOR_KEYS);
     const matched = matchTrainedColumns(table, { columns: scaler.columns, features }, file);
     const ds = new ForecastDataset(matched, {
       kind: opts.kind ?? this.info.kind ?? inferKind(file), features, target, seqLen: cfg.seqLen, labelLen: cfg.labelLen,

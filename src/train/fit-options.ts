@@ -6,7 +6,7 @@
  * matching `sparsecast train` flags (src/cli/commands.ts), and a sparse option the chosen method does not read
  * is refused as the CLI refuses its flag (src/cli/method-flags.ts).
  */
-import { didYouMean } from '../cli/did-you-mean.ts';
+import { refuseUnknownKeys } from '../cli/did-you-mean.ts';
 import { METHOD_FLAGS } from '../cli/method-flags.ts';
 import type { ForecastConfig } from '../models/config.ts';
 import type { SparseOptions } from '../sparse/methods.ts';
@@ -122,14 +122,8 @@ function checkValue(name: string, v: unknown, rule: Rule): void {
 
 /** Every key of `o` known to `rules`, each value allowed by its rule; `where` prefixes the names ('sparse.'). */
 function checkKeys(o: object, rules: Record<string, Rule>, where: string, extra: readonly string[] = []): void {
-  const known = [...Object.keys(rules), ...extra];
-  for (const [k, v] of Object.entries(o)) {
-    if (!known.includes(k)) {
-      const guess = didYouMean(k, known);
-      fail(`unknown option ${where}${k}${guess ? `; did you mean ${where}${guess}?` : ` (options: ${known.join(', ')})`}`);
-    }
-    if (rules[k]) checkValue(`${where}${k}`, v, rules[k]!);
-  }
+  refuseUnknownKeys('fit', o, [...Object.keys(rules), ...extra], where);
+  for (const [k, v] of Object.entries(o)) if (rules[k]) checkValue(`${where}${k}`, v, rules[k]!);
 }
 
 /** Throws, naming the option, when `opts` holds a key `fit` does not read or a value it cannot train with. */
