@@ -168,6 +168,21 @@ describe('date order', () => {
     expect(Array.from(ds.marks.subarray(30 * F, 31 * F))).toEqual(Array.from(ds.marks.subarray(29 * F, 30 * F)));
   });
 
+  it('names the file, line, column and column name of a date it cannot read, wherever the date column is', () => {
+    // The date column third, after a quoted cell: its column counts the quotes, from 1.
+    const lines = csv(60, 'a,b,date,OT').split('\n').map((l, i) => {
+      if (i === 0) return l;
+      const [d, a, b, ot] = l.split(',');
+      return l === '' ? l : `"${a}",${b},${i === 20 ? '2020-13-45 99:00:00' : d},${ot}`;
+    });
+    lines[0] = 'a,b,date,OT';
+    const line21 = lines[20]!;
+    const col = line21.indexOf('2020-13') + 1;
+    expect(() => new ForecastDataset(parseCsv(lines.join('\n')), opts({ file: 'bad.csv' }))).toThrow(
+      new RegExp(`^bad\\.csv:21:${col}: column 'date': a date like 2016-07-01 00:00:00, 1990/1/1 0:00 or ISO 8601, found '2020-13-45 99:00:00'$`),
+    );
+  });
+
   it('refuses them with strictDates, naming the line', () => {
     expect(() => new ForecastDataset(parseCsv(text()), opts({ file: 'dup.csv', strictDates: true }))).toThrow(
       /^dup\.csv:32: dates in increasing order \(--strict_dates\), found '2020-01-02 05:00:00' repeats .*; 2 such rows in all$/,

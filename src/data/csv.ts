@@ -25,6 +25,8 @@ export interface CsvTable {
   cols: number;
   /** The file line (from 1) each row starts on, for messages; absent for tables not read from a file. */
   lines?: number[];
+  /** The column (from 1) each row's date cell starts at, for messages; absent for tables not read from a file. */
+  dateColumns?: number[];
 }
 
 export interface CsvOptions {
@@ -161,6 +163,7 @@ export function parseCsv(chunks: string | Iterable<string>, opts: CsvOptions = {
   let header: string[] | null = null;
   const dates: string[] = [];
   const lines: number[] = [];
+  const dateColumns: number[] = [];
   // Field index of the date and of each value column.
   let dateField = 0;
   let valueFields: number[] = [];
@@ -197,6 +200,7 @@ export function parseCsv(chunks: string | Iterable<string>, opts: CsvOptions = {
     if (date === '') throw new CsvError(file, line, fieldCols[dateField]!, 'a date, found an empty cell');
     dates.push(date);
     lines.push(line);
+    dateColumns.push(fieldCols[dateField]!);
     if (n + cols > values.length) {
       const grown = new Float64Array(values.length * 2 + cols);
       grown.set(values);
@@ -229,7 +233,7 @@ export function parseCsv(chunks: string | Iterable<string>, opts: CsvOptions = {
   tok.end();
   if (header === null) throw new CsvError(file, 1, 1, 'a header row, found an empty file');
   const h = header as string[];
-  return { header: h, dates, values: values.slice(0, n), rows: dates.length, cols, lines };
+  return { header: h, dates, values: values.slice(0, n), rows: dates.length, cols, lines, dateColumns };
 }
 
 /**

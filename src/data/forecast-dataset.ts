@@ -111,7 +111,8 @@ export class ForecastDataset {
     this.dates = table.dates.map((d, i) => {
       const t = parseDate(d);
       // Without recorded lines: +2, one header line, and lines count from 1.
-      if (!t) throw new Error(`${opts.file}:${table.lines?.[i] ?? i + 2}: a date like 2016-07-01 00:00:00, 1990/1/1 0:00 or ISO 8601, found '${d}'`);
+      const where = `${opts.file}:${table.lines?.[i] ?? i + 2}${table.dateColumns ? `:${table.dateColumns[i]}` : ''}`;
+      if (!t) throw new Error(`${where}: column 'date': a date like 2016-07-01 00:00:00, 1990/1/1 0:00 or ISO 8601, found '${d}'`);
       return t;
     });
     const warning = checkDateOrder(opts.file, table, this.dates.map(toEpochMs), opts.strictDates ?? false);
