@@ -1,6 +1,9 @@
 // How a queued sweep names its runs, without Redis: axis lists expand like --grid keys (in the local sweep too),
 // the config hash ignores flag order and the flags that do not change a result, and job ids are deterministic.
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { axisListsAsGrid, runName } from '../src/cli/sweep-axes.ts';
 import { parseCommandArgs } from '../src/cli/flags.ts';
 import { SWEEP } from '../src/cli/commands.ts';
@@ -23,6 +26,20 @@ describe('queue plan', () => {
     // Each listed value is checked with its flag's own rules, and a key listed twice is refused.
     expect(() => parseCommandArgs(SWEEP, axisListsAsGrid([...BASE, '--seed', '1,x', '--grid', 'lambda=1.1']))).toThrow(/--grid seed=1,x: .*--seed/);
     expect(() => parseCommandArgs(SWEEP, axisListsAsGrid([...BASE, '--seed', '1,2', '--grid', 'seed=3']))).toThrow(/--grid seed is given twice/);
+  });
+
+  it('reads --data naming one file with a comma in its name as that file, and a list of files as a list', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sc-axes-'));
+    const odd = join(dir, 'sales,2024.csv');
+    writeFileSync(odd, 'date,OT\n');
+    expect(axisListsAsGrid(['--data', odd, '--seed', '1,2'])).toEqual(['--grid', 'seed=1,2', '--data', odd]);
+    expect(axisListsAsGrid([`--data=${odd}`])).toEqual([`--data=${odd}`]);
+    const args = parseCommandArgs(SWEEP, axisListsAsGrid(['--data', odd, '--method', 'pals', '--grid', 'lambda=1.05,1.1']));
+    expect(args.flags.get('data')).toBe(odd);
+    expect(args.repeated?.get('grid')).toEqual(['lambda=1.05,1.1']);
+    // Not a file as a whole: a list, each value then checked as its own path by the sweep's parser.
+    expect(axisListsAsGrid(['--data', `${odd},data/ETTh1.csv`])).toEqual(['--grid', `data=${odd},data/ETTh1.csv`]);
+    expect(axisListsAsGrid(['--data', 'data/ETTh1.csv,data/ETTh2.csv'])).toEqual(['--grid', 'data=data/ETTh1.csv,data/ETTh2.csv']);
   });
 
   it('hashes the canonical train flags: order, --out, --threads and --resume do not matter', () => {

@@ -5,6 +5,8 @@
  * either way. A single value stays a plain train flag (and out of the table's columns).
  */
 
+import { existsSync } from 'node:fs';
+
 /** Train flags that may take a comma list in a sweep, each value becoming its own run. */
 export const AXIS_FLAGS = ['data', 'model', 'pred_len', 'method', 'seed'] as const;
 
@@ -21,7 +23,10 @@ export function axisListsAsGrid(argv: readonly string[]): string[] {
     const name = a.startsWith('--') ? a.slice(2, eq < 0 ? undefined : eq) : '';
     const inline = eq < 0 ? undefined : a.slice(eq + 1);
     const value = inline ?? argv[i + 1];
-    if ((AXIS_FLAGS as readonly string[]).includes(name) && value !== undefined && value.includes(',')) {
+    // A data file whose own name holds a comma ("sales,2024.csv") is one path, not a list: the whole name is
+    // tried as a file first (a list of existing files is never itself a file).
+    const oneFile = name === 'data' && value !== undefined && existsSync(value);
+    if ((AXIS_FLAGS as readonly string[]).includes(name) && value !== undefined && value.includes(',') && !oneFile) {
       words.push(`${name}=${value}`);
       if (inline === undefined) i++;
     } else {
