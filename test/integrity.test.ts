@@ -13,6 +13,7 @@ import { CHECKSUM_KEY, readRunFile, sealRunFile, writeRunFile } from '../src/io/
 import { crc32 } from '../src/io/crc32.ts';
 import { assertRunTensorValues } from '../src/io/value-checks.ts';
 import { acquireRunLock, LOCK_NAME } from '../src/cli/run-lock.ts';
+import { makeDir } from '../src/io/make-dir.ts';
 import { fingerprintDifferences, type RunFingerprint } from '../src/cli/run-fingerprint.ts';
 import { assertFiniteMetrics } from '../src/cli/result-check.ts';
 
@@ -155,6 +156,20 @@ describe('run lock (unit)', () => {
       `import { acquireRunLock } from './src/cli/run-lock.ts'; acquireRunLock(${JSON.stringify(dir)}, 'child'); process.exit(143);`], { encoding: 'utf8' });
     expect(child.status, child.stderr).toBe(143);
     expect(existsSync(path)).toBe(false);
+  });
+});
+
+describe('run folders (unit)', () => {
+  it('makeDir creates missing parents, accepts an existing folder, and refuses with the reason instead of hanging', () => {
+    const base = mkdtempSync(join(tmpdir(), 'sc-mkdir-'));
+    makeDir(join(base, 'a', 'b', 'c'));
+    expect(statSync(join(base, 'a', 'b', 'c')).isDirectory()).toBe(true);
+    makeDir(join(base, 'a', 'b'));
+    writeFileSync(join(base, 'file'), 'x');
+    expect(() => makeDir(join(base, 'file'), 'the --out folder')).toThrow(`cannot create the --out folder ${join(base, 'file')}: ${join(base, 'file')} exists and is not a folder`);
+    expect(() => makeDir(join(base, 'file', 'sub'))).toThrow(/cannot create the folder .*file\/sub: ENOTDIR/);
+    // /proc refuses a new entry with ENOENT though its parent exists: Node's recursive mkdir loops on that forever.
+    expect(() => makeDir('/proc/sparsecast-test/run')).toThrow(/^cannot create the folder \/proc\/sparsecast-test\/run: ENOENT: .*mkdir '\/proc\/sparsecast-test'/);
   });
 });
 
@@ -304,6 +319,13 @@ describe('integrity (cli)', () => {
     expect(p.status).not.toBe(0);
     expect(p.stderr).toMatch(/forecast: the output is (NaN|-?Infinity) at row \d+, column \w+ of the forecast/);
     expect(existsSync(csv)).toBe(false);
+  }, 60_000);
+
+  it('an --out folder that cannot be created is refused at once, naming the flag (was a hang under /proc)', () => {
+    const r = runCli([...TRAIN, '--out', '/proc/sparsecast-test/run'], { timeout: 50_000 });
+    expect(r.signal, 'killed: it hung').toBe(null);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^cannot create the --out folder \/proc\/sparsecast-test\/run: ENOENT/m);
   }, 60_000);
 
   it('a second run into a locked folder is refused; a stale lock is taken over with a warning', () => {

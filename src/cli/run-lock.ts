@@ -12,9 +12,10 @@
  *   over with a warning. A lock from another host cannot be checked from here: refused, with a hint to delete it
  *   if that run is dead.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, linkSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, linkSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { makeDir } from '../io/make-dir.ts';
 
 export const LOCK_NAME = '.sparsecast.lock';
 
@@ -86,7 +87,7 @@ function describe(l: LockInfo): string {
  * `warn` is told when a stale lock is taken over.
  */
 export function acquireRunLock(dir: string, command: string, warn: (msg: string) => void = (m) => process.stderr.write(`${m}\n`)): RunLock {
-  mkdirSync(dir, { recursive: true });
+  makeDir(dir, 'the --out folder');
   const path = resolve(dir, LOCK_NAME);
   const info: LockInfo = { pid: process.pid, hostname: hostname(), started: new Date().toISOString(), command };
   const text = `${JSON.stringify(info)}\n`;

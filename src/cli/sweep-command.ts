@@ -5,7 +5,7 @@
  * run, a JSON line for the selection, and writes the table as Markdown (and JSON lines) into --out.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { checkResume, fingerprintRun } from './run-fingerprint.ts';
 import { specFromArgs } from './train-command.ts';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { SIGNAL_EXIT_CODE, watchInterrupts, type InterruptWatch } from './interr
 import { reportInterruptedSweep } from './sweep-interrupt.ts';
 import { axisListsAsGrid, runName } from './sweep-axes.ts';
 import type { ParsedArgs } from './args.ts';
+import { makeDir } from '../io/make-dir.ts';
 
 export interface RunRow {
   config: Record<string, string>;
@@ -93,7 +94,7 @@ export async function sweepCommand(argv: string[], entry: string[] = [...process
   // With --queue the runs go to Redis for `sparsecast worker`s (src/cli/sweep-queue.ts) instead of local children.
   if (args.flags.has('queue')) return (await import('./sweep-queue.ts')).sweepQueueCommand(args);
   const { grid, select, jobs, out, pass, resume } = sweepPlan(args);
-  mkdirSync(out, { recursive: true });
+  makeDir(out, 'the --out folder');
   // One sweep per folder (each run's own subfolder is locked by its train process).
   const lock = acquireRunLock(out, `sparsecast sweep ${argv.join(' ')}`);
   try {

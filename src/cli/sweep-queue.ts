@@ -11,7 +11,7 @@
  *       how many runs are unfinished until all are done. --wait polls (every --poll_ms, default 2000) until they
  *       are, or until a run has failed for good, which it names.
  */
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlowProducer, Queue } from 'bullmq';
 import { checkReachable, QUEUE_NAME, redisOptions, safeUrl } from '../queue/connection.ts';
@@ -25,6 +25,7 @@ import { parseCommandArgs } from './flags.ts';
 import { SWEEP_OWN_NAMES, TRAIN, TRAIN_ELSEWHERE } from './commands.ts';
 import { gridFromWords, passThroughArgs } from './sweep-plan.ts';
 import { specFromArgs } from './train-command.ts';
+import { makeDir } from '../io/make-dir.ts';
 
 /** Times a run killed from outside (not by its own error, not by its worker's death) is tried again. */
 const RUN_ATTEMPTS = 3;
@@ -183,14 +184,14 @@ async function collectSweep(queue: Queue, a: QueueSweepArgs, where: string): Pro
     );
   }
   const out = a.out!;
-  mkdirSync(out, { recursive: true });
+  makeDir(out, 'the --out folder');
   const select = a.select ?? s.data.select;
   const rows: RunRow[] = s.runs.map((r) => ({ config: r.config, result: r.result!.result }));
   for (const [i, r] of s.runs.entries()) {
     console.log(JSON.stringify({ sweep: 'run', ...r.config, ...rows[i]!.result }));
     // Each run's folder, as in a local sweep's --out: the result line and the sparsity trajectory.
     const dir = join(out, runName(r.config));
-    mkdirSync(dir, { recursive: true });
+    makeDir(dir);
     writeFileSync(join(dir, 'result.json'), `${JSON.stringify(rows[i]!.result)}\n`);
     writeFileSync(join(dir, 'sparsity.jsonl'), r.result!.sparsity.map((u) => `${JSON.stringify(u)}\n`).join(''));
   }

@@ -3,7 +3,7 @@
  * flag names. Progress on stderr, exactly one JSON line on stdout, and in --out DIR: the checkpoint, the
  * best weights, `log.jsonl`, `result.txt` (TSLib style), `config.json` and SVG plots.
  */
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { engine } from '../tensor/engine.ts';
 import { Rng } from '../tensor/random.ts';
@@ -45,6 +45,7 @@ import { checkResume, fingerprintRun, fingerprintState, type RunFingerprint } fr
 import { assertFiniteMetrics } from './result-check.ts';
 import { reportInterruptedRun, watchInterrupts, type StopSignal } from './interrupt.ts';
 import { warn } from './warn.ts';
+import { makeDir } from '../io/make-dir.ts';
 
 export interface RunSpec {
   data: string;
@@ -445,7 +446,7 @@ async function trainRun(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean
   const out = spec.out;
   const scaler = { mean: Array.from(ds.scaler.mean), std: Array.from(ds.scaler.std), columns: ds.columns };
   if (out) {
-    mkdirSync(out, { recursive: true });
+    makeDir(out, 'the --out folder');
     // A fresh run into a folder that holds an earlier run's results replaces them: its config.json is
     // rewritten below, and an old model.safetensors or result.json beside it would pair that config with
     // another run's weights (eval, predict and export read them together) until this run writes its own.

@@ -14,7 +14,6 @@
  */
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { QUEUE_NAME, redisOptions, safeUrl } from './connection.ts';
@@ -22,6 +21,7 @@ import { ArtifactsLock } from './artifacts-lock.ts';
 import { readTrajectory, startTrain } from './train-child.ts';
 import { RUN_JOB, SELECT_JOB, describeConfig, type RunJobData, type RunJobResult, type SelectJobData, type SelectJobResult } from './jobs.ts';
 import { selectRun } from '../cli/sweep-command.ts';
+import { makeDir } from '../io/make-dir.ts';
 
 export interface WorkerOptions {
   url: string;
@@ -46,7 +46,7 @@ export class SweepWorker {
   private stopping = false;
 
   constructor(private readonly o: WorkerOptions) {
-    mkdirSync(o.artifacts, { recursive: true });
+    makeDir(o.artifacts, 'the --artifacts folder');
     this.worker = new Worker(QUEUE_NAME, (job, token) => this.process(job, token), {
       connection: { ...redisOptions(o.url), maxRetriesPerRequest: null },
       concurrency: o.concurrency,

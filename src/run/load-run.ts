@@ -3,7 +3,7 @@
  * `RunForecaster`; `saveRun(dir, forecaster)` writes them (atomically, so a crash never leaves half a file).
  * Every read of `model.safetensors` goes through `readRunWeights`, the one place to verify the file.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SafetensorsFile } from '../io/safetensors.ts';
 import { readModelWeights } from '../io/model-weights.ts';
@@ -12,6 +12,7 @@ import type { RunForecaster, RunForecasterOptions } from './run-forecaster.ts';
 import { RunForecaster as Forecaster } from './run-forecaster.ts';
 import { parseRunConfig, runFiles, runWeights, type SavedRunConfig } from './saved-run.ts';
 import { checkTrainedAs } from './trained-as.ts';
+import { makeDir } from '../io/make-dir.ts';
 
 /** Read and check a run's `model.safetensors`: checksum, finite weights, 0/1 masks (src/io/model-weights.ts). */
 export function readRunWeights(path: string): SafetensorsFile {
@@ -50,7 +51,7 @@ export function loadRun(dir: string, opts: RunForecasterOptions = {}): RunForeca
  */
 export async function saveRun(dir: string, f: RunForecaster, extra: Record<string, unknown> = {}): Promise<void> {
   const { config, weights } = await runFiles(f, extra);
-  mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   writeFileAtomic(join(dir, 'model.safetensors'), weights);
   writeFileAtomic(join(dir, 'config.json'), new TextEncoder().encode(config));
 }
