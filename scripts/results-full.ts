@@ -23,6 +23,10 @@
  * rows run on a stated, cut budget: `--exchange_epochs` (default 2) of TSLib's 10, `--exchange_seeds` (default
  * 2020); the table prints that budget above them.
  *
+ * The reference's λ × γ grid (`--grid_cells 48:NSTransformer:2020,…`, default none): for each named national_illness
+ * cell (horizon:model:seed) one more sweep, PALS at λ, γ ∈ {1.05, 1.1, 1.2} with the reference's selection (lowest
+ * validation loss), enqueued after everything else; its own section of the table, beside that seed's dense run.
+ *
  * Results: each finished sweep is collected (sparsecast sweep --collect) and its runs appended once to
  * docs/runs/full.jsonl ({sweep, config, result}); the Markdown is written from that file, with the budget, the
  * unfinished sweeps and the command that continues them.
@@ -79,6 +83,8 @@ interface Sweep {
   seed: string;
   method: string;
   argv: string[];
+  /** A λ × γ grid sweep (its runs are not the fixed-λ table's PALS runs). */
+  grid?: boolean;
 }
 const sweeps: Sweep[] = [];
 for (const h of horizons) for (const s of seeds) for (const [m, mf] of Object.entries(methods)) {
@@ -94,6 +100,24 @@ for (const h of exchangeHorizons) for (const s of exchangeSeeds) for (const [m, 
     argv: ['--data', join(dataDir, 'exchange_rate.csv'), '--model', models.join(','), '--pred_len', h, '--seed', s, ...mf, ...exchangeProtocol],
   });
 }
+
+/** The reference's grid (its run.py: lambda and gamma each in 1.05, 1.1, 1.2) and its "loss" selection. */
+const GRID_VALUES = ['1.05', '1.1', '1.2'];
+const gridCells = list('grid_cells', '').map((c) => {
+  const [h, model, seed, ...more] = c.split(':');
+  if (!h || !model || !seed || more.length || !/^\d+$/.test(h) || !/^\d+$/.test(seed)) throw new Error(`--grid_cells: each cell is HORIZON:MODEL:SEED (48:NSTransformer:2020), got '${c}'`);
+  return { h, model, seed };
+});
+for (const c of gridCells) {
+  sweeps.push({
+    name: `full-ili-${c.h}-palsgrid-${c.model.toLowerCase()}-${c.seed}`, data: 'national_illness.csv', horizon: c.h, seed: c.seed, method: 'PALS', grid: true,
+    argv: ['--data', join(dataDir, 'national_illness.csv'), '--model', c.model, '--pred_len', c.h, '--seed', c.seed, '--method', 'pals', '--update_freq', '5',
+      '--grid', `lambda=${GRID_VALUES.join(',')}`, `gamma=${GRID_VALUES.join(',')}`, '--select', 'loss', ...protocol],
+  });
+}
+const gridSweepNames = new Set(sweeps.filter((s) => s.grid).map((s) => s.name));
+/** A line of a grid sweep: by its name's pattern, so that a table made without --grid_cells still leaves them out. */
+const isGridRow = (r: { sweep: string }) => gridSweepNames.has(r.sweep) || r.sweep.includes('-palsgrid-');
 
 const cli = (a: string[]) => spawnSync(process.execPath, ['bin/sparsecast.js', ...a], { encoding: 'utf8' });
 
@@ -216,8 +240,54 @@ function tableLines(rows: Row[], data: string, hs: number[], paper: Record<strin
   return { lines, verdicts };
 }
 
+/**
+ * The λ × γ grid of single national_illness cells: every grid point, the run the reference's selection picks
+ * (lowest validation loss — the test set plays no part in it), and both beside the same seed's dense run and the
+ * fixed λ = γ = 1.1 run of the main table.
+ */
+function gridSection(gridRows: Row[], rows: Row[]): string[] {
+  const names = [...new Set([...sweeps.filter((s) => s.grid).map((s) => s.name), ...gridRows.map((r) => r.sweep)])];
+  if (!names.length) return [];
+  const lines = ['## national_illness: the reference\'s λ × γ grid and selection', ''];
+  lines.push(`PALS's reference trains λ, γ ∈ {${GRID_VALUES.join(', ')}} (9 runs) for each setting and keeps the run with the lowest ` +
+    'validation loss (`--select loss`). The main table runs λ = γ = 1.1 only; here the whole grid for single cells (horizon, model, seed), ' +
+    'same protocol, one sweep of the queue each.', '');
+  for (const name of names) {
+    const rs = gridRows.filter((r) => r.sweep === name);
+    const sw = sweeps.find((s) => s.name === name);
+    const [h, model, seed] = rs.length ? [rs[0]!.horizon, String(rs[0]!.model), rs[0]!.seed] : [Number(sw?.horizon), sw?.argv[sw.argv.indexOf('--model') + 1] ?? '?', Number(sw?.seed)];
+    lines.push(`### ${model}, horizon ${h}, seed ${seed}`, '');
+    if (rs.length < GRID_VALUES.length ** 2) {
+      lines.push(`Not finished: ${rs.length} of ${GRID_VALUES.length ** 2} runs collected (a sweep is collected when all its runs are done). The same command continues it.`, '');
+      continue;
+    }
+    const selected = rs.reduce((a, b) => (Number(b.best_val) < Number(a.best_val) ? b : a));
+    lines.push('| λ | γ | val loss | test MSE | test MAE | sparsity | epochs | selected |', `|${' --- |'.repeat(8)}`);
+    for (const r of rs) {
+      lines.push(`| ${r.lambda} | ${r.gamma} | ${Number(r.best_val).toFixed(4)} | ${Number(r.mse).toFixed(3)} | ${Number(r.mae).toFixed(3)} | ` +
+        `${Number(r.sparsity).toFixed(3)} | ${r.epochs_run} | ${r === selected ? '**by val loss**' : ''} |`);
+    }
+    lines.push('');
+    const dense = rows.find((r) => r.data === 'national_illness.csv' && r.model === model && r.horizon === h && r.seed === seed && r.method === 'dense');
+    const fixed = rows.find((r) => r.data === 'national_illness.csv' && r.model === model && r.horizon === h && r.seed === seed && r.method === 'pals');
+    const rel = (a: Row, b: Row | undefined) => (b ? ` (${Number(a.mse) >= Number(b.mse) ? '+' : '−'}${Math.abs(100 * (Number(a.mse) / Number(b.mse) - 1)).toFixed(1)}% against dense)` : '');
+    const best = rs.reduce((a, b) => (Number(b.mse) < Number(a.mse) ? b : a));
+    const msesSorted = rs.map((r) => Number(r.mse)).sort((a, b) => a - b);
+    lines.push(`**What it shows:** the selection picks λ = ${selected.lambda}, γ = ${selected.gamma}: test MSE ${Number(selected.mse).toFixed(3)} at ` +
+      `${(100 * Number(selected.sparsity)).toFixed(1)}% sparsity${rel(selected, dense)}` +
+      `${dense ? `; the same seed's dense run ${Number(dense.mse).toFixed(3)}` : ''}` +
+      `${fixed ? `, the fixed λ = γ = 1.1 run of the main table ${Number(fixed.mse).toFixed(3)}${rel(fixed, dense)}` : ''}. ` +
+      `Across the grid the test MSE runs ${msesSorted[0]!.toFixed(3)}–${msesSorted[msesSorted.length - 1]!.toFixed(3)} and the sparsity ` +
+      `${(100 * Math.min(...rs.map((r) => Number(r.sparsity)))).toFixed(1)}–${(100 * Math.max(...rs.map((r) => Number(r.sparsity)))).toFixed(1)}%; ` +
+      `the lowest test MSE (λ = ${best.lambda}, γ = ${best.gamma}, ${Number(best.mse).toFixed(3)}${rel(best, dense)}) is shown for scale only: picking by the test set is not a selection.`, '');
+  }
+  return lines;
+}
+
 function tabulate(unfinished: string[] | null): void {
-  const rows: Row[] = existsSync(runsFile) ? readFileSync(runsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row) : [];
+  const all: Row[] = existsSync(runsFile) ? readFileSync(runsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row) : [];
+  const rows = all.filter((r) => !isGridRow(r));
+  const gridRows = all.filter(isGridRow);
   const ili = rows.filter((r) => r.data === 'national_illness.csv');
   const lines: string[] = [];
   const cmd = `npx tsx scripts/results-full.ts ${args.filter((a) => a !== '--tabulate_only').join(' ')}`.trim();
@@ -229,8 +299,8 @@ function tabulate(unfinished: string[] | null): void {
   lines.push('**Protocol:** full preset (d_model 512, 8 heads, e_layers 2, d_layers 1, d_ff 2048, dropout 0.1), TSLib\'s national_illness ' +
     'script (seq_len 36, label_len 18, factor 3, batch 32, learning rate 1e-4, **every training batch, up to 10 epochs, early ' +
     'stopping with patience 3**, validation and test over all windows; NSTransformer\'s projector 32,32 × 2 layers), wasm ' +
-    'backend. PALS with λ = γ = 1.1 and ΔT 5 (the reference\'s ILI script; no λ × γ grid or selection: each grid point would multiply ' +
-    'the budget by 9). Mean ± sample standard deviation over the seeds that finished (the count in brackets).', '');
+    'backend. PALS with λ = γ = 1.1 and ΔT 5 (the reference\'s ILI script; no λ × γ grid or selection here: each grid point would multiply ' +
+    `the budget by 9${gridRows.length ? '; the grid for single cells is in its own section below' : ''}). Mean ± sample standard deviation over the seeds that finished (the count in brackets).`, '');
   const iliTable = tableLines(rows, 'national_illness.csv', horizons.map(Number), PAPER_NST);
   lines.push(...iliTable.lines, '');
   if (iliTable.verdicts.length) lines.push(`**What it shows:** ${iliTable.verdicts.join('; ')}. At the small preset PALS cost accuracy on every set (docs/results-sparse.md); a difference smaller than the seeds' spread is not a finding, unless every seed's pair says the same.`, '');
@@ -242,10 +312,11 @@ function tabulate(unfinished: string[] | null): void {
       `(early stopping ends some before 10 epochs); the inference column is the PALS runs' own timing by the CLI of the trained model, ` +
       `its masked layers dense (the dense twin) against sparse execution, interleaved in one process while the other worker trained.`, '');
   }
-  const iliSweeps = sweeps.filter((s) => s.data === 'national_illness.csv');
+  const iliSweeps = sweeps.filter((s) => s.data === 'national_illness.csv' && !s.grid);
   lines.push(`**Budget:** ${ili.length} of ${iliSweeps.length * models.length} runs finished (${iliSweeps.length} sweeps of ${models.length} runs: ` +
     `horizons ${horizons.join(' / ')} × seeds ${seeds.join(', ')} × dense, PALS). A full-size step takes seconds on this CPU, so the ` +
     `table grows with the time given to it.`, '');
+  lines.push(...gridSection(gridRows, rows));
   lines.push('## exchange_rate', '');
   const ex = rows.filter((r) => r.data === 'exchange_rate.csv');
   const exHs = [...new Set([...exchangeHorizons.map(Number), ...ex.map((r) => r.horizon)])].sort((a, b) => a - b);
