@@ -6,6 +6,7 @@ import { parseCsv, parseCsvBytes } from '../src/data/csv.ts';
 import { checkSplitSizes, splitBorders, splitsFit } from '../src/data/dataset.ts';
 import { ForecastDataset, type DatasetOptions } from '../src/data/forecast-dataset.ts';
 import { matchTrainedColumns } from '../src/data/columns.ts';
+import { float32Text } from '../src/data/float32-text.ts';
 
 const bytes = (...parts: (string | number[])[]) =>
   Uint8Array.from(parts.flatMap((p) => (typeof p === 'string' ? [...new TextEncoder().encode(p)] : p)));
@@ -230,5 +231,28 @@ describe('values in float64 until scaled (as pandas and StandardScaler have them
     expect(new Set(Array.from({ length: rows }, (_, r) => table.values[r * 2])).size).toBeGreaterThan(400); // float32 kept 3
     for (let r = 0; r < rows; r++) expect(Math.abs(meter.data[r * 2]! - plain.data[r * 2]!), `row ${r}`).toBeLessThan(1e-5);
     expect(meter.scaler.mean[0]).toBeCloseTo(1e8 + plain.scaler.mean[0]!, 6);
+  });
+});
+
+describe('float32 text', () => {
+  it('writes the shortest decimal that reads back as the same float32', () => {
+    expect(float32Text(0.1)).toBe('0.1');
+    expect(float32Text(Math.fround(0.1))).toBe('0.1');
+    expect(float32Text(1 / 3)).toBe('0.33333334');
+    expect(float32Text(16777217)).toBe('16777216');
+    expect(float32Text(-2.5)).toBe('-2.5');
+    expect(float32Text(3.4028234663852886e38)).toBe('3.4028235e+38');
+    expect(float32Text(1e-45)).toBe('1e-45');
+    // Every float32 round-trips, including those 7 significant digits cannot tell apart.
+    const bits = new Uint32Array(1);
+    const f = new Float32Array(bits.buffer);
+    let needed9 = 0;
+    for (let i = 0; i < 20000; i++) {
+      bits[0] = (Math.imul(i, 2654435761) >>> 0) & 0x7f7fffff;
+      const s = float32Text(f[0]!);
+      expect(Math.fround(Number(s))).toBe(f[0]);
+      if (Math.fround(+f[0]!.toPrecision(7)) !== f[0]) needed9++;
+    }
+    expect(needed9).toBeGreaterThan(0);
   });
 });

@@ -27,6 +27,7 @@ import { warn } from './warn.ts';
 import { checkOutFile } from './run-records.ts';
 import { csvRow } from '../data/csv-row.ts';
 import { writeFileAtomic } from '../train/checkpoint.ts';
+import { float32Text } from '../data/float32-text.ts';
 
 /** Warnings of the data readers go to stderr, one line each, so stdout keeps its one JSON line. */
 
@@ -157,7 +158,7 @@ export async function predictCommand(argv: string[]): Promise<void> {
     // ETT file's last column): the model's other outputs are untrained, so only the scored column is written.
     const first = run.info.features === 'MS' ? C - 1 : 0;
     const lines = [csvRow(['date', ...ds.columns.slice(first)])];
-    times.forEach((t, k) => lines.push(csvRow([formatDate(t), ...Array.from(values.subarray(k * C + first, (k + 1) * C), (v) => String(+v.toPrecision(7)))])));
+    times.forEach((t, k) => lines.push(csvRow([formatDate(t), ...Array.from(values.subarray(k * C + first, (k + 1) * C), float32Text)])));
     writeFileAtomic(out, new TextEncoder().encode(`${lines.join('\n')}\n`));
     process.stderr.write(`predict: ${run.config.predLen} steps after ${formatDate(toEpochMs(ds.dates[ds.dates.length - 1]!))} → ${out}\n`);
   } finally {
