@@ -7,6 +7,7 @@ import { checkSplitSizes, splitBorders, splitsFit } from '../src/data/dataset.ts
 import { ForecastDataset, type DatasetOptions } from '../src/data/forecast-dataset.ts';
 import { matchTrainedColumns } from '../src/data/columns.ts';
 import { float32Text } from '../src/data/float32-text.ts';
+import { calendarFreqMismatch } from '../src/data/sampling-interval.ts';
 
 const bytes = (...parts: (string | number[])[]) =>
   Uint8Array.from(parts.flatMap((p) => (typeof p === 'string' ? [...new TextEncoder().encode(p)] : p)));
@@ -254,5 +255,31 @@ describe('float32 text', () => {
       if (Math.fround(+f[0]!.toPrecision(7)) !== f[0]) needed9++;
     }
     expect(needed9).toBeGreaterThan(0);
+  });
+});
+
+describe('calendar --freq against the rows', () => {
+  const H = 3_600_000;
+  const D = 24 * H;
+  it('warns when m, a or b do not match the rows, and never for the frequencies that step by the data', () => {
+    expect(calendarFreqMismatch('m', H)).toBe("--freq m steps a forecast's dates by a calendar month, but the rows are 1 h apart (median): predict would date each step a calendar month after the one before and compute the decoder's time features from those dates; --freq h matches the rows");
+    expect(calendarFreqMismatch('b', 15 * 60_000)).toMatch(/by a weekday, but the rows are 15 min apart .*--freq t matches/);
+    expect(calendarFreqMismatch('a', 7 * D)).toMatch(/by a calendar year, but the rows are 7 d apart .*--freq w matches/);
+    expect(calendarFreqMismatch('3m', 91 * D)).toMatch(/^--freq 3m steps a forecast's dates by a calendar month \(a multiple is not stepped\), but the rows are 91 d apart/);
+    for (const gap of [28, 29, 30, 31]) expect(calendarFreqMismatch('m', gap * D)).toBeUndefined();
+    expect(calendarFreqMismatch('a', 365 * D)).toBeUndefined();
+    expect(calendarFreqMismatch('b', D)).toBeUndefined();
+    // TSLib's scripts run weekly ILI and 15-minute ETTm with its default 'h': those step by the data, no warning.
+    for (const f of ['h', 't', '15min', 's', 'd', 'w']) expect(calendarFreqMismatch(f, 7 * D)).toBeUndefined();
+    expect(calendarFreqMismatch('m', null)).toBeUndefined();
+  });
+
+  it('ForecastDataset says it once, naming the file', () => {
+    const warned: string[] = [];
+    new ForecastDataset(parseCsv(csv(60)), opts({ file: 'hourly.csv', freq: 'm', onWarning: (m) => warned.push(m) }));
+    expect(warned).toEqual([expect.stringMatching(/^hourly\.csv: --freq m steps a forecast's dates by a calendar month, but the rows are 1 h apart/)]);
+    const none: string[] = [];
+    new ForecastDataset(parseCsv(csv(60)), opts({ freq: 'h', onWarning: (m) => none.push(m) }));
+    expect(none).toEqual([]);
   });
 });

@@ -9,6 +9,7 @@ import { checkDateOrder } from './date-order.ts';
 import { checkDatasetOptions } from './dataset-options.ts';
 import { parseDate, timeFeatures, toEpochMs, type CalendarTime } from './time-features.ts';
 import type { Rng } from '../tensor/random.ts';
+import { calendarFreqMismatch, samplingInterval } from './sampling-interval.ts';
 
 export type Features = 'M' | 'S' | 'MS';
 
@@ -117,6 +118,8 @@ export class ForecastDataset {
     });
     const warning = checkDateOrder(opts.file, table, this.dates.map(toEpochMs), opts.strictDates ?? false);
     if (warning) opts.onWarning?.(warning);
+    const freqWarning = calendarFreqMismatch(opts.freq, samplingInterval(this.dates));
+    if (freqWarning) opts.onWarning?.(`${opts.file}: ${freqWarning}`);
     const tf = timeFeatures(this.dates, opts.freq);
     this.marks = tf.values;
     this.markDim = tf.count;
