@@ -168,6 +168,26 @@ describe('loadRun: a saved run → the forecaster of sparsecast/infer', () => {
     expect(again.metrics.mse).toBe(result.test.mse);
   });
 
+  it('fit keeps the best validation weights when a later epoch is worse (not the last weights)', async () => {
+    // A learning rate high enough that the second epoch's validation loss is worse than the first's.
+    const r = await train.fit({
+      model: 'Transformer', data: ds, config: { dModel: 16, nHeads: 2, eLayers: 1, dLayers: 1, dFf: 32 }, epochs: 2, maxTrainBatches: 6,
+      learningRate: 3e-2, lradj: 'constant', seed: 7, epochTest: false,
+    });
+    try {
+      const vals = r.result.history.map((h) => h.val_loss);
+      expect(vals).toHaveLength(2);
+      expect(vals[1]!, 'the case this test is about: the last epoch is not the best').toBeGreaterThan(vals[0]!);
+      expect(r.result.bestVal).toBe(vals[0]);
+      // The returned model scores the first epoch's validation loss, not the second's.
+      const val = (await r.forecaster.evaluate(ds, { split: 'val' })).metrics.mse;
+      expect(val).toBeCloseTo(vals[0]!, 9);
+      expect(Math.abs(val - vals[1]!)).toBeGreaterThan(1e-3);
+    } finally {
+      r.forecaster.dispose();
+    }
+  });
+
   it('saveRun → loadRun and runFromBytes: the same forecasts, bit for bit; eval of the test split equals fit\'s', async () => {
     const dir = join(work, 'run');
     await io.saveRun(dir, fitted.forecaster, { data: 'data/ETTh1.csv', batchSize: 32 });
