@@ -15,6 +15,9 @@ import { readSafetensors, writeSafetensors, type SafeArray } from '../src/io/saf
 import { readRunConfig, loadRun } from '../src/run/load-run.ts';
 import { tslibWeights } from '../src/run/tslib-import.ts';
 import { RunForecaster } from '../src/run/run-forecaster.ts';
+import { createModel, type ModelName } from '../src/models/index.ts';
+import { Rng } from '../src/tensor/random.ts';
+import type { ForecastConfig } from '../src/models/config.ts';
 import { parseCsvBytes } from '../src/data/csv.ts';
 
 engine.registerBackend(createWasmBackendSync());
@@ -41,6 +44,17 @@ function write(name: string, tensors: Tensors): string {
 
 function copy(t: Tensors): Tensors {
   return new Map([...t].map(([k, v]) => [k, { shape: [...v.shape], data: (v.data as Float32Array).slice() }]));
+}
+
+/** A freshly built model's state dict (what TSLib would save) for `model` at the trained run's config plus `cfg`. */
+function stateDictOf(model: ModelName, cfg: Partial<ForecastConfig>): Tensors {
+  const info = readRunConfig(join(dir, 'trained'));
+  const m = engine.noGrad(() => createModel(model, new Rng(info.seed), { ...info.cfg, ...cfg }));
+  try {
+    return new Map([...m.stateDict()].map(([k, t]) => [k, { shape: [...t.shape], data: (t.dataSync() as Float32Array).slice() }]));
+  } finally {
+    m.dispose();
+  }
 }
 
 function importRun(weights: string, out: string, extra: string[] = []) {
@@ -175,6 +189,34 @@ describe('sparsecast import', () => {
     expect(bad.stderr).toContain(`${damaged} is corrupt: checksum mismatch`);
   }, 300_000);
 
+  it("BatchNorm's int64 num_batches_tracked (an Informer with a distilling layer) imports, as F32", () => {
+    // PyTorch saves the counter as int64; --e_layers 2 gives Informer one ConvLayer with its BatchNorm1d.
+    const sd = stateDictOf('Informer', { eLayers: 2 });
+    const key = 'encoder.conv_layers.0.norm.num_batches_tracked';
+    expect(sd.get(key)!.shape).toEqual([]);
+    sd.set(key, { shape: [], data: BigInt64Array.of(1234n) });
+    const out = join(dir, 'informer-i64');
+    const r = importRun(write('informer-i64.safetensors', sd), out, ['--model', 'Informer', '--e_layers', '2']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(lastJson(r.stdout)).toMatchObject({ model: 'Informer', method: 'dense', masked_layers: 0, converted_f64: 0 });
+    const written = readSafetensors(readFileSync(join(out, 'model.safetensors')));
+    expect(written.tensors.get(key)).toMatchObject({ dtype: 'F32', shape: [] });
+    expect(Array.from(written.tensors.get(key)!.data as Float32Array)).toEqual([1234]);
+    expect([...written.tensors.keys()].sort()).toEqual([...sd.keys()].sort());
+  });
+
+  it("a FEDformer built with mode_select 'low' imports, its weights bit for bit", () => {
+    const sd = stateDictOf('FEDformer', { modeSelect: 'low' });
+    const out = join(dir, 'fedformer-low');
+    const r = importRun(write('fedformer-low.safetensors', sd), out, ['--model', 'FEDformer', '--mode_select', 'low']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(lastJson(r.stdout)).toMatchObject({ model: 'FEDformer', method: 'dense', masked_layers: 0 });
+    const written = readSafetensors(readFileSync(join(out, 'model.safetensors')));
+    expect([...written.tensors.keys()].sort()).toEqual([...sd.keys()].sort());
+    for (const [k, t] of sd) expect(Buffer.from((written.tensors.get(k)!.data as Float32Array).buffer).equals(Buffer.from((t.data as Float32Array).buffer)), k).toBe(true);
+    expect((JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { cfg: { modeSelect?: string } }).cfg.modeSelect).toBe('low');
+  });
+
   it('--keep_zeros keeps exact zeros as dense values (no masks)', () => {
     const out = join(dir, 'kept');
     const r = importRun(join(dir, 'zeroed.safetensors'), out, ['--keep_zeros']);
@@ -264,6 +306,24 @@ describe('sparsecast import refuses what does not fit, naming the file, the keys
     const err = refused(path);
     expect(err).toContain('unsupported dtype "F16"');
     expect(err).toContain('v.float()');
+  });
+
+  it('BF16 weights, with what to do', () => {
+    const header = new TextEncoder().encode(JSON.stringify({ 'decoder.projection.bias': { dtype: 'BF16', shape: [1], data_offsets: [0, 2] } }).padEnd(64, ' '));
+    const bytes = new Uint8Array(8 + header.length + 2);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(header, 8);
+    const path = join(dir, 'bf16.safetensors');
+    writeFileSync(path, bytes);
+    const err = refused(path);
+    expect(err).toContain('unsupported dtype "BF16"');
+    expect(err).toContain('v.float()');
+  });
+
+  it('int64 is taken only for num_batches_tracked: an I64 weight is refused', () => {
+    const t = copy(trained);
+    t.set('decoder.projection.bias', { shape: trained.get('decoder.projection.bias')!.shape, data: new BigInt64Array(7) });
+    expect(refused(write('i64.safetensors', t))).toContain("'decoder.projection.bias' is I64; weights must be F32 (or F64, rounded to F32)");
   });
 
   it("a FEDformer with random Fourier modes (not in TSLib's state dict)", () => {
