@@ -321,6 +321,35 @@ describe('integrity (cli)', () => {
     expect(existsSync(csv)).toBe(false);
   }, 60_000);
 
+  it('a NaN loss stops train with exit 1, naming the step and the last good checkpoint, or that none was saved', () => {
+    // An Adam step of 1e30 per weight: the second forward pass overflows.
+    const nanStep = (stderr: string) => {
+      const m = /train: loss is (?:NaN|-?Infinity) at epoch 1, step (\d+); stopped without updating the weights\./.exec(stderr);
+      expect(m, stderr).not.toBe(null);
+      return Number(m![1]);
+    };
+    // Checkpoints every step: the one of the step before is named, and it is there.
+    const d = join(root, 'nan-every');
+    const r = cli([...trainWith({ learning_rate: '1e30', checkpoint_every: '1' }), '--out', d]);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stdout).toBe('');
+    const step = nanStep(r.stderr);
+    expect(step).toBeGreaterThan(1);
+    expect(r.stderr).toContain(`The last good checkpoint is ${join(d, 'checkpoint.safetensors')}.`);
+    const ck = readRunFile(readFileSync(join(d, 'checkpoint.safetensors')), 'checkpoint.safetensors');
+    expect(JSON.parse(ck.metadata.sparsecast_state!).step).toBe(step - 1);
+    expect(existsSync(join(d, 'result.json'))).toBe(false);
+
+    // Before the first checkpoint (default: every 100 steps): no file is named as if it existed.
+    const e = join(root, 'nan-none');
+    const n = cli([...trainWith({ learning_rate: '1e30' }), '--out', e]);
+    expect(n.status, n.stderr).toBe(1);
+    expect(nanStep(n.stderr)).toBe(step);
+    expect(n.stderr).not.toMatch(/last good checkpoint is/);
+    expect(n.stderr).toMatch(/No checkpoint was saved before it .*there is none to resume from/);
+    expect(existsSync(join(e, 'checkpoint.safetensors'))).toBe(false);
+  }, 60_000);
+
   it('an --out folder that cannot be created is refused at once, naming the flag (was a hang under /proc)', () => {
     const r = runCli([...TRAIN, '--out', '/proc/sparsecast-test/run'], { timeout: 50_000 });
     expect(r.signal, 'killed: it hung').toBe(null);

@@ -340,6 +340,9 @@ export class Trainer {
     return tensors;
   }
 
+  /** Whether `checkpointPath` holds a checkpoint of this run (saved by it, or resumed from). */
+  private checkpointSaved = false;
+
   private async snapshot(state: RunState): Promise<void> {
     if (!this.opts.checkpointPath) return;
     const tensors = await this.modelTensors();
@@ -353,6 +356,7 @@ export class Trainer {
     const extra = this.opts.extraState?.save();
     const sparse = this.opts.controller ? { controller: this.opts.controller.state(), rngOffset: this.opts.sparseRng?.offset ?? 0 } : undefined;
     saveCheckpoint(this.opts.checkpointPath, { tensors, state: { ...state, extra, sparse, modelRngOffset: this.modelRng.offset, lr: this.adam.lr, adamT: this.adam.t } });
+    this.checkpointSaved = true;
   }
 
   /** The best weights and masks when kept in memory (`keepBest` without `bestPath`). */
@@ -416,6 +420,7 @@ export class Trainer {
     if (o.resume) {
       if (!o.checkpointPath) throw new Error('train: --resume needs a checkpoint path');
       st = this.restore(o.checkpointPath);
+      this.checkpointSaved = true;
       early.restore(st.early);
     }
     let interrupted = false;
@@ -437,7 +442,9 @@ export class Trainer {
           elapsed();
           throw new NonFiniteLossError(
             `train: loss is ${loss} at epoch ${st.epoch}, step ${st.step + 1}; stopped without updating the weights. ` +
-              (o.checkpointPath ? `The last good checkpoint is ${o.checkpointPath}.` : 'No checkpoint path was set.'),
+              (!o.checkpointPath ? 'No checkpoint path was set.'
+                : this.checkpointSaved ? `The last good checkpoint is ${o.checkpointPath}.`
+                : `No checkpoint was saved before it (the first was due ${o.checkpointEvery ? `after step ${o.checkpointEvery} or ` : ''}at the epoch end): there is none to resume from.`),
           );
         }
         st.batch++;
