@@ -310,7 +310,7 @@ describe('integrity (cli)', () => {
     (tensors.get('decoder.projection.weight')!.data as Float32Array).fill(3e38);
     writeFileSync(model, writeRunFile(tensors, { format: 'pt' }));
     const e = cli(['eval', '--checkpoint', d]);
-    expect(e.status).not.toBe(0);
+    expect(e.status, e.stderr).toBe(1);
     expect(e.stderr).toMatch(/sparsecast eval: the test mse is (NaN|Infinity)/);
     expect(JSON.parse(e.stdout.trim()).mse).toBe(null); // still printed, for diagnosis
     // predict has no metric to print: it refuses, naming where the forecast overflowed, and writes no file.
@@ -319,6 +319,22 @@ describe('integrity (cli)', () => {
     expect(p.status).not.toBe(0);
     expect(p.stderr).toMatch(/forecast: the output is (NaN|-?Infinity) at row \d+, column \w+ of the forecast/);
     expect(existsSync(csv)).toBe(false);
+  }, 60_000);
+
+  it('train: a non-finite test MSE / MAE prints the JSON line, then exits 1', () => {
+    // A custom file (70/10/20 split) whose test rows hold 1e30 in the target: training and validation see normal
+    // values, the final test pass overflows.
+    const data = join(root, 'huge-test.csv');
+    const lines = readFileSync('data/ETTh1.csv', 'utf8').split('\n').slice(0, 2001);
+    writeFileSync(data, `${lines.map((l, i) => (i < 1700 ? l : l.replace(/,[^,]*$/, ',1e30'))).join('\n')}\n`);
+    const d = join(root, 'huge-test');
+    const r = cli([...trainWith({ data }), '--out', d]);
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/sparsecast train: the test mse is (NaN|Infinity), mae is (NaN|Infinity) — a non-finite result/);
+    const line = JSON.parse(r.stdout.trim()) as { mse: unknown; mae: unknown; best_val: number };
+    expect(line.mse).toBe(null); // printed, for diagnosis
+    expect(line.mae).toBe(null);
+    expect(Number.isFinite(line.best_val)).toBe(true); // training itself went through
   }, 60_000);
 
   it('a NaN loss stops train with exit 1, naming the step and the last good checkpoint, or that none was saved', () => {
@@ -377,6 +393,19 @@ describe('integrity (cli)', () => {
     expect(existsSync(lock)).toBe(false);
   }, 120_000);
 
+  it('sweep holds DIR/.sparsecast.lock: a sweep into a folder locked by a live process is refused with 75', () => {
+    const d = join(root, 'sweep-locked');
+    makeDir(d, 'test');
+    const lock = join(d, LOCK_NAME);
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, hostname: hostname(), started: '2026-01-01T00:00:00.000Z', command: 'sparsecast sweep …' }));
+    const before = snapshot(d);
+    const r = cli(['sweep', ...TRAIN.slice(1), '--method', 'pals', '--grid', 'lambda=1.05,1.1', '--out', d]);
+    expect(r.status, r.stderr).toBe(75);
+    expect(r.stderr).toMatch(new RegExp(`is in use by another run \\(pid ${process.pid} on ${hostname().replace(/\./g, '\\.')}, started 2026-01-01T00:00:00\\.000Z`));
+    expect(r.stdout).toBe('');
+    expect(snapshot(d)).toEqual(before); // no run folder started, the lock left as it was
+  }, 60_000);
+
   it('a training started while another runs in the folder is refused; the first completes', async () => {
     const d = join(root, 'race');
     // Long enough (40 steps) that the second start lands well inside it even on a loaded machine.
@@ -418,5 +447,19 @@ describe('integrity (cli)', () => {
     const same = cli([...TRAIN, '--out', d, '--resume', '--threads', '2']);
     expect(same.status, same.stderr).toBe(0);
     expect(JSON.parse(same.stdout.trim()).mse).toBe(baseMse);
+  }, 120_000);
+
+  it('--resume may change --checkpoint_every, and --backend with a warning that it is no longer bit-identical', () => {
+    const d = copy();
+    const warning = /warning: resuming on backend js \(the checkpoint was written on wasm\): the result will be close to, not bit-identical with, an uninterrupted run/;
+    const every = cli([...TRAIN, '--out', d, '--resume', '--checkpoint_every', '1']);
+    expect(every.status, every.stderr).toBe(0);
+    expect(every.stderr).not.toMatch(/differ|warning: resuming on backend/);
+    expect(JSON.parse(every.stdout.trim()).mse).toBe(baseMse);
+
+    const js = cli([...TRAIN, '--out', d, '--resume', '--backend', 'js']);
+    expect(js.status, js.stderr).toBe(0);
+    expect(js.stderr).toMatch(warning);
+    expect(JSON.parse(js.stdout.trim()).backend).toBe('js');
   }, 120_000);
 });

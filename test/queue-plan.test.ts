@@ -9,6 +9,7 @@ import { parseCommandArgs } from '../src/cli/flags.ts';
 import { SWEEP } from '../src/cli/commands.ts';
 import { canonicalTrainArgv, checkSweepName, configHash, planRuns } from '../src/queue/run-plan.ts';
 import { runTrainArgs } from '../src/cli/sweep-plan.ts';
+import { selectRun } from '../src/cli/sweep-command.ts';
 import { redisOptions, safeUrl } from '../src/queue/connection.ts';
 
 const BASE = ['--data', 'data/ETTh1.csv', '--method', 'pals', '--d_model', '16', '--n_heads', '2'];
@@ -16,6 +17,26 @@ const BASE = ['--data', 'data/ETTh1.csv', '--method', 'pals', '--d_model', '16',
 const PASS = ['--data=data/ETTh1.csv', '--method=pals', '--d_model=16', '--n_heads=2'];
 
 describe('queue plan', () => {
+  it('selects as the reference does: loss = lowest val loss; sparsity = highest sparsity, val loss breaking ties', () => {
+    // best_val is the run's validation loss (the JSON line's key); neither the first row nor the extremes of the
+    // other column are the answer, and the two top-sparsity rows come worse-loss first.
+    const rows = [
+      { name: 'a', result: { best_val: 0.6, sparsity: 0.8, mse: 0.1 } },
+      { name: 'b', result: { best_val: 0.7, sparsity: 0.9, mse: 0.2 } },
+      { name: 'c', result: { best_val: 0.5, sparsity: 0.9, mse: 0.3 } },
+      { name: 'd', result: { best_val: 0.2, sparsity: 0.5, mse: 0.4 } },
+      { name: 'e', result: { best_val: 0.3, sparsity: 0.1, mse: 0.05 } },
+    ];
+    const before = JSON.stringify(rows);
+    expect(selectRun(rows, 'loss').name).toBe('d');
+    expect(selectRun(rows, 'sparsity').name).toBe('c');
+    // The tie-break holds whichever order the tied rows come in.
+    expect(selectRun([rows[2]!, rows[1]!, rows[0]!], 'sparsity').name).toBe('c');
+    // A strictly higher sparsity wins over a lower val loss.
+    expect(selectRun([rows[3]!, rows[0]!], 'sparsity').name).toBe('a');
+    expect(JSON.stringify(rows)).toBe(before); // the rows' order is the table's: not sorted in place
+  });
+
   it('expands axis lists before the grid keys, in the order given', () => {
     const argv = ['--pred_len', '96,192', '--seed=2020,2021', '--model', 'Transformer', '--p_hidden_dims', '64,64', '--grid', 'lambda=1.05,1.1'];
     expect(axisListsAsGrid(argv)).toEqual(['--grid', 'pred_len=96,192', 'seed=2020,2021', '--model', 'Transformer', '--p_hidden_dims', '64,64', '--grid', 'lambda=1.05,1.1']);
