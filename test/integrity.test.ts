@@ -335,7 +335,18 @@ describe('integrity (cli)', () => {
     expect(line.mse).toBe(null); // printed, for diagnosis
     expect(line.mae).toBe(null);
     expect(Number.isFinite(line.best_val)).toBe(true); // training itself went through
-  }, 60_000);
+
+    // Such a run in a sweep fails the sweep, and --resume does not take its result.json (null metrics read as 0).
+    const sweepDir = join(root, 'huge-sweep');
+    const sweep = (...extra: string[]) => cli(['sweep', ...trainWith({ data }).slice(1), '--grid', 'seed=1,2', '--jobs', '1', '--out', sweepDir, ...extra]);
+    const first = sweep();
+    expect(first.status, first.stderr).toBe(1);
+    expect(first.stderr).toMatch(/sweep: run .* failed \(exit 1\)/);
+    const again = sweep('--resume');
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/sparsecast sweep --resume: .*seed1 holds a run that failed with a non-finite result \(test mse is null, mae is null\); it cannot be reused/);
+    expect(existsSync(join(sweepDir, 'sweep.md'))).toBe(false);
+  }, 120_000);
 
   it('a NaN loss stops train with exit 1, naming the step and the last good checkpoint, or that none was saved', () => {
     // An Adam step of 1e30 per weight: the second forward pass overflows.

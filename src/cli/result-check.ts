@@ -7,11 +7,16 @@
 /** The metrics whose non-finite value fails the command. */
 const METRICS = ['mse', 'mae'] as const;
 
+/** The test metrics of a result line that are not finite numbers, as `mse is null`. */
+export function nonFiniteMetrics(json: Record<string, unknown>): string[] {
+  return METRICS.filter((k) => typeof json[k] !== 'number' || !Number.isFinite(json[k] as number)).map((k) => `${k} is ${String(json[k])}`);
+}
+
 export function assertFiniteMetrics(command: string, json: Record<string, unknown>): void {
   // A run stopped by Ctrl-C has no final test pass; its NaN metrics mean "not measured" and it says so.
   if (json.interrupted === true) return;
-  const bad = METRICS.filter((k) => typeof json[k] !== 'number' || !Number.isFinite(json[k] as number));
+  const bad = nonFiniteMetrics(json);
   if (bad.length) {
-    throw new Error(`${command}: the test ${bad.map((k) => `${k} is ${String(json[k])}`).join(', ')} — a non-finite result (diverged or broken weights); the JSON line above is not a valid result`);
+    throw new Error(`${command}: the test ${bad.join(', ')} — a non-finite result (diverged or broken weights); the JSON line above is not a valid result`);
   }
 }

@@ -10,6 +10,7 @@ import { checkResume, fingerprintRun } from './run-fingerprint.ts';
 import { specFromArgs } from './train-command.ts';
 import { join } from 'node:path';
 import { acquireRunLock } from './run-lock.ts';
+import { nonFiniteMetrics } from './result-check.ts';
 import { numberFlag } from './args.ts';
 import { parseCommandArgs } from './flags.ts';
 import { SWEEP, SWEEP_OWN_NAMES, TRAIN, TRAIN_RECHECK } from './commands.ts';
@@ -51,6 +52,12 @@ function runFolderState(dir: string, trainArgv: string[]): 'finished' | 'stopped
     checkResume(checkpoint, fingerprintRun(specFromArgs(parseCommandArgs(TRAIN_RECHECK, trainArgv))));
   } catch (e) {
     throw new Error(`sparsecast sweep --resume: ${dir} holds a finished run of other flags or data, so its result cannot stand for this one: ${(e as Error).message.replace(/^sparsecast train --resume: /, '')}`);
+  }
+  // A run whose test metrics were not finite failed (train exited 1 after writing its line): reused, its null
+  // metrics would read as 0 in the table and in the selection.
+  const bad = nonFiniteMetrics(JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as Record<string, unknown>);
+  if (bad.length) {
+    throw new Error(`sparsecast sweep --resume: ${dir} holds a run that failed with a non-finite result (test ${bad.join(', ')}); it cannot be reused, and the same flags would fail again (remove the folder to train it anew)`);
   }
   return 'finished';
 }
