@@ -176,6 +176,22 @@ describe("predict's file and export's target", () => {
     expect(p.status, p.stderr).toBe(0);
     const dates = readFileSync(path('f-monthly.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]);
     expect(dates).toEqual(['2015-01-01 00:00:00', '2015-02-01 00:00:00', '2015-03-01 00:00:00', '2015-04-01 00:00:00', '2015-05-01 00:00:00', '2015-06-01 00:00:00']);
+    expect(t.stderr + p.stderr).not.toMatch(/steps a forecast's dates/);
+  }, 120_000);
+
+  it('--freq m on daily rows: train and predict warn, naming the spacing and the freq that matches', () => {
+    const lines = ['date,a,OT'];
+    for (let i = 0; i < 300; i++) lines.push(`${new Date(Date.UTC(2020, 0, 1 + i)).toISOString().slice(0, 10)},${Math.sin(i / 5).toFixed(4)},${(i / 100).toFixed(4)}`);
+    writeFileSync(path('daily.csv'), `${lines.join('\n')}\n`);
+    const m = path('run-daily-m');
+    const t = cli(['train', '--data', path('daily.csv'), '--model', 'DLinear', '--freq', 'm', '--seq_len', '24', '--label_len', '12', '--pred_len', '6',
+      '--train_epochs', '1', '--max_train_batches', '2', '--batch_size', '8', '--out', m]);
+    expect(t.status, t.stderr).toBe(0);
+    const warning = /daily\.csv: --freq m steps a forecast's dates by a calendar month, but the rows are 1 d apart \(median\).*--freq d matches the rows/;
+    expect(t.stderr).toMatch(warning);
+    const p = cli(['predict', '--checkpoint', m, '--data', path('daily.csv'), '--out', path('f-daily.csv')]);
+    expect(p.status, p.stderr).toBe(0);
+    expect(p.stderr).toMatch(warning);
   }, 120_000);
 
   it("export and predict refuse an --out that is one of the run's own files, a folder, or in a missing folder, before any work", () => {
