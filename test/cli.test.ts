@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { readSafetensors } from '../src/io/safetensors.ts';
 
@@ -85,4 +86,26 @@ describe('cli', () => {
     const f = cli(['train', '--data', 'data/ETTh1.csv', '--threads', '0']);
     expect(f.stderr).toMatch(/--threads must be in \[1, 256\], got 0/);
   }, 120_000);
+});
+
+describe("scripts/main.sh (the README's main command), against the build the tests made", () => {
+  const main = (...args: string[]) => spawnSync('bash', ['scripts/main.sh', ...args], {
+    encoding: 'utf8', env: { ...process.env, SPARSECAST_SKIP_SETUP: '1' }, timeout: 300_000,
+  });
+  const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+
+  it('trains PALS by default and passes its arguments to train (--method dense drops --val_batches); the report is of --out', () => {
+    const base = mkdtempSync(join(tmpdir(), 'sc-main-'));
+    const cut = ['--train_epochs', '1', '--max_train_batches', '2'];
+    const pals = main(...cut, '--out', join(base, 'pals'));
+    expect(pals.status, pals.stderr).toBe(0);
+    expect(lastJson(pals.stdout)).toMatchObject({ model: 'Transformer', data: 'ETTh1.csv', method: 'pals', val_batches: 10, pred_len: 96 });
+    expect(existsSync(join(base, 'pals', 'report.html'))).toBe(true);
+    const dense = main(...cut, '--method', 'dense', `--out=${join(base, 'dense')}`);
+    expect(dense.status, dense.stderr).toBe(0);
+    const d = lastJson(dense.stdout);
+    expect(d.method).toBe('dense');
+    expect(d).not.toHaveProperty('val_batches');
+    expect(existsSync(join(base, 'dense', 'report.html'))).toBe(true);
+  }, 300_000);
 });
