@@ -220,6 +220,12 @@ describe('queue', () => {
     expect(md.split('\n').filter((line) => line.startsWith('| 20'))).toHaveLength(4);
     expect(md).toEqual(readFileSync(join(localOut, 'sweep.md'), 'utf8'));
     expect(readFileSync(join(dir, 'queued', 'seed2020_gamma1.3', 'sparsity.jsonl'), 'utf8').trim().split('\n').length).toBeGreaterThan(2);
+    // Each run's folder holds its result line, as a local sweep's run folder does: the run's own line, in the table.
+    for (const r of got) {
+      const result = JSON.parse(readFileSync(join(dir, 'queued', `seed${r.seed}_gamma${r.gamma}`, 'result.json'), 'utf8')) as Record<string, unknown>;
+      expect(result.mse).toBe(r.mse);
+      expect(result.sparsity).toBe(r.sparsity);
+    }
 
     b.proc.kill('SIGTERM');
     expect(await b.exit).toBe(143);
