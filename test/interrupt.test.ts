@@ -238,6 +238,11 @@ describe('Ctrl-C / SIGTERM in the CLI', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr.match(/its result is reused/g)).toHaveLength(2);
     expect(readFileSync(join(out, 'sweep.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).mse)).toEqual(rows.map((x) => x.mse));
+    // With another flag, a finished run's result does not stand for the new one: refused, naming the difference.
+    const changed = await runPrinted(whole!.replace('Continue the whole sweep: ', '').replace(/ --resume$/, ' --learning_rate 0.0002 --resume'));
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toMatch(/sparsecast sweep --resume: .*lambda1\.05 holds a finished run of other flags or data, so its result cannot stand for this one: [\s\S]*--learning_rate \(learningRate\): 0\.0001 → 0\.0002/);
+    expect(readFileSync(join(out, 'sweep.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).mse)).toEqual(rows.map((x) => x.mse));
   }, 180_000);
 });
 
