@@ -9,7 +9,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from './shared/cli.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -231,13 +231,13 @@ describe('queue', () => {
     expect(await b.exit).toBe(143);
   }, 240_000);
 
-  it('SIGTERM gives the job back; a Redis restart mid-run loses nothing', async () => {
+  it('SIGTERM and Ctrl-C give the job back (exit 143 / 130); a Redis restart mid-run loses nothing', async () => {
     // A fresh artifacts folder: the same run as the local sweep's seed 2021, γ 1.3, trained again from scratch.
     const artifacts = join(dir, 'artifacts-2');
     const e = await cli(['sweep', ...TRAIN, '--seed', '2021', '--grid', 'gamma=1.3', '--queue', url, '--name', 'term']);
     expect(e.status, e.stderr).toBe(0);
     const c = startWorker(artifacts, 'worker-c');
-    await waitFor('a checkpoint from worker C', () => checkpointedRun(artifacts, c.proc.pid!), 90_000, 50);
+    const run = await waitFor('a checkpoint from worker C', () => checkpointedRun(artifacts, c.proc.pid!), 90_000, 50);
     c.proc.kill('SIGTERM');
     expect(await c.exit).toBe(143);
     expect(c.log()).toMatch(/released to the queue/);
@@ -248,6 +248,17 @@ describe('queue', () => {
       const job = (await q.getJob(jobId))!;
       expect(await job.getState()).toBe('waiting');
       expect(job.attemptsMade).toBe(0);
+
+      // Ctrl-C does the same and exits 130: a worker that resumed the run and wrote a checkpoint of its own.
+      const before = statSync(join(run, 'checkpoint.safetensors')).mtimeMs;
+      const c2 = startWorker(artifacts, 'worker-c2');
+      await waitFor('a new checkpoint from worker C2', () => checkpointedRun(artifacts, c2.proc.pid!) && statSync(join(run, 'checkpoint.safetensors')).mtimeMs !== before, 90_000, 50);
+      c2.proc.kill('SIGINT');
+      expect(await c2.exit).toBe(130);
+      expect(c2.log()).toMatch(/resumed from the checkpoint[\s\S]*released to the queue/);
+      const again = (await q.getJob(jobId))!;
+      expect(await again.getState()).toBe('waiting');
+      expect(again.attemptsMade).toBe(0);
     } finally {
       await q.close();
     }
