@@ -86,8 +86,8 @@ interface Worker {
   exit: Promise<number | null>;
 }
 
-function startWorker(artifacts: string, name?: string): Worker {
-  const proc = spawn(process.execPath, [...CLI, 'worker', '--queue', url, '--artifacts', artifacts, '--lock_ms', '2000', ...(name ? ['--name', name] : [])], { stdio: ['ignore', 'ignore', 'pipe'] });
+function startWorker(artifacts: string, name?: string, extra: string[] = []): Worker {
+  const proc = spawn(process.execPath, [...CLI, 'worker', '--queue', url, '--artifacts', artifacts, '--lock_ms', '2000', ...(name ? ['--name', name] : []), ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   proc.stderr!.on('data', (d) => (log += d));
   workers.push(proc);
@@ -277,6 +277,20 @@ describe('queue', () => {
     d.proc.kill('SIGTERM');
     expect(await d.exit).toBe(143);
   }, 180_000);
+
+  it('--concurrency 2: one worker trains two runs at once', async () => {
+    const e = await cli(['sweep', ...TRAIN, '--seed', '2022', '--grid', 'gamma=1.05,1.2', '--queue', url, '--name', 'conc']);
+    expect(e.status, e.stderr).toBe(0);
+    const w = startWorker(join(dir, 'artifacts-conc'), 'worker-conc', ['--concurrency', '2']);
+    const collected = await cli(['sweep', '--queue', url, '--name', 'conc', '--collect', '--wait', '--poll_ms', '500', '--out', join(dir, 'conc')]);
+    expect(collected.status, collected.stderr + w.log()).toBe(0);
+    expect(rowsOf(readFileSync(join(dir, 'conc', 'sweep.jsonl'), 'utf8'))).toHaveLength(2);
+    // Both started before either finished.
+    const events = w.log().split('\n').filter((l) => / started in | done: /.test(l)).map((l) => (l.includes(' started in ') ? 'start' : 'done'));
+    expect(events).toEqual(['start', 'start', 'done', 'done']);
+    w.proc.kill('SIGTERM');
+    expect(await w.exit).toBe(143);
+  }, 120_000);
 
   it('a run that fails fails once, with its error, and is not retried', async () => {
     const bad = join(dir, 'bad.csv');
