@@ -1,6 +1,7 @@
 /**
  * Ctrl-C and SIGTERM for the CLI commands. The first signal asks the running command to stop where it can
- * save its state (train: a checkpoint at the last completed step); a second one exits at once. The exit
+ * save its state (train: a checkpoint at the last completed step); a second one exits without saving, once the
+ * step under way returns to the event loop (a synchronous kernel cannot be cut short). The exit
  * code is the shell's for death by that signal, 128 + its number: 130 for SIGINT, 143 for SIGTERM, so
  * scripts and job runners see the run as interrupted, not failed (1) and not finished (0).
  *
