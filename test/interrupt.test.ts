@@ -1,6 +1,6 @@
 // Ctrl-C and SIGTERM (src/cli/interrupt.ts): the real CLI, signalled mid-training, saves a checkpoint, exits
 // 130 / 143 without a result and prints the exact --resume command, which ends bit-identical to a run left
-// alone; a second signal exits at once; eval exits 130; a sweep passes the signal to its runs. In process: a
+// alone; a second signal exits without saving; eval exits 130; a sweep passes the signal to its runs. In process: a
 // stop inside an evaluation pass saves the state of the last step, so resuming redoes the epoch end. Also the
 // two guards of issue 13 part 8: forecast() refuses to return non-finite numbers, backward() refuses a graph
 // an earlier backward() released.
