@@ -9,7 +9,7 @@ import { checkDateOrder } from './date-order.ts';
 import { checkDatasetOptions } from './dataset-options.ts';
 import { parseDate, timeFeatures, toEpochMs, type CalendarTime } from './time-features.ts';
 import type { Rng } from '../tensor/random.ts';
-import { calendarFreqMismatch, samplingInterval } from './sampling-interval.ts';
+import { calendarFreqMismatch, medianGap } from './sampling-interval.ts';
 
 export type Features = 'M' | 'S' | 'MS';
 
@@ -116,9 +116,10 @@ export class ForecastDataset {
       if (!t) throw new Error(`${where}: column 'date': a date like 2016-07-01 00:00:00, 1990/1/1 0:00 or ISO 8601, found '${d}'`);
       return t;
     });
-    const warning = checkDateOrder(opts.file, table, this.dates.map(toEpochMs), opts.strictDates ?? false);
+    const ms = this.dates.map(toEpochMs);
+    const warning = checkDateOrder(opts.file, table, ms, opts.strictDates ?? false);
     if (warning) opts.onWarning?.(warning);
-    const freqWarning = calendarFreqMismatch(opts.freq, samplingInterval(this.dates));
+    const freqWarning = calendarFreqMismatch(opts.freq, medianGap(ms));
     if (freqWarning) opts.onWarning?.(`${opts.file}: ${freqWarning}`);
     const tf = timeFeatures(this.dates, opts.freq);
     this.marks = tf.values;

@@ -11,9 +11,8 @@
  * day forecasts on weekends and doubled the step after one missing row.
  */
 import { freqCode } from './time-features.ts';
-import { medianGap } from './sampling-interval.ts';
+import { DAY, medianGap } from './sampling-interval.ts';
 
-const DAY = 86_400_000;
 const daysIn = (y: number, m: number) => new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
 
 /** `n` times (epoch ms, UTC wall clock) after the last of `ms` (increasing); null when no step can be known. */

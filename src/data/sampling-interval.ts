@@ -26,7 +26,8 @@ export function intervalText(ms: number): string {
   return `${ms} ms`;
 }
 
-const DAY = 86_400_000;
+/** One day in milliseconds. */
+export const DAY = 86_400_000;
 
 /**
  * A warning when `freq` is a calendar frequency ('m', 'a', 'b') the rows are not spaced by. Those three step the
