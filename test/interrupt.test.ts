@@ -407,6 +407,16 @@ describe('forecast() never returns non-finite numbers', () => {
     await expect(loadForecaster(syntheticModelFile(), { wasm_module: {} } as never)).rejects.toThrow('loadForecaster: unknown option wasm_module (wasmModule, backend)');
   });
 
+  it('checks wasmModule on every call, also once the wasm kernels are loaded (a later wrong value was accepted silently)', async () => {
+    const f = await loadForecaster(syntheticModelFile());
+    f.dispose();
+    const wasm = readFileSync(new URL('../build/kernels-infer.wasm', import.meta.url));
+    await expect(loadForecaster(syntheticModelFile(), { wasmModule: wasm as never })).rejects.toThrow("loadForecaster: wasmModule must be a WebAssembly.Module (WebAssembly.compile(bytes), or import wasm from 'sparsecast/infer-kernels.wasm'), got Buffer");
+    await expect(loadForecaster(syntheticModelFile(), { wasmModule: null as never })).rejects.toThrow('got null');
+    const g = await loadForecaster(syntheticModelFile(), { wasmModule: await WebAssembly.compile(wasm) });
+    g.dispose();
+  });
+
   it('names a date given as a Date object as such (its message read as if ISO 8601 were refused)', async () => {
     const f = await loadForecaster(syntheticModelFile(), { backend: 'js' });
     const values = Float32Array.from({ length: 16 * 3 }, (_, k) => Math.sin(k));

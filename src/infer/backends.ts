@@ -15,7 +15,10 @@ import { createForecaster, type Forecaster } from './core.ts';
 export type InferBackend = 'wasm' | 'js';
 
 export interface LoadOptions {
-  /** The compiled kernels (`import wasm from 'sparsecast/infer-kernels.wasm'` on edge runtimes; `sparsecast/kernels.wasm` works too). */
+  /**
+   * The compiled kernels (`import wasm from 'sparsecast/infer-kernels.wasm'` on edge runtimes; `sparsecast/kernels.wasm`
+   * works too). The first wasm load instantiates it; later loads share that instance and only check theirs.
+   */
   wasmModule?: WebAssembly.Module;
   /** 'wasm' (default: bit-identical across runtimes, fast) or 'js' (plain TypeScript kernels). */
   backend?: InferBackend;
@@ -57,17 +60,24 @@ export async function backendFor(kind: InferBackend, module: () => Promise<WebAs
   return wasmBackend;
 }
 
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v !== 'object') return typeof v;
+  return (v as object).constructor?.name ?? 'object';
+}
+
 export async function load(modelBytes: Uint8Array, opts: LoadOptions, fallback: () => Promise<WebAssembly.Module>): Promise<Forecaster> {
   if (!(modelBytes instanceof Uint8Array)) throw new Error('loadForecaster: modelBytes must be a Uint8Array (e.g. new Uint8Array(await res.arrayBuffer()))');
   // A misspelled option (wasm_module) would fall back to compiling the embedded bytes, which edge runtimes forbid.
   for (const k in opts) if (k !== 'wasmModule' && k !== 'backend') throw new Error(`loadForecaster: unknown option ${k} (wasmModule, backend)`);
+  // Checked on every call: the module is only instantiated by the first wasm load (below), and a wrong value
+  // passed to a later call was accepted without a word.
+  if (opts.wasmModule !== undefined && !(opts.wasmModule instanceof WebAssembly.Module)) {
+    throw new Error(`loadForecaster: wasmModule must be a WebAssembly.Module (WebAssembly.compile(bytes), or import wasm from 'sparsecast/infer-kernels.wasm'), got ${describe(opts.wasmModule)}`);
+  }
   const kind = opts.backend ?? 'wasm';
-  const backend = await backendFor(kind, async () => {
-    if (opts.wasmModule !== undefined) {
-      if (!(opts.wasmModule instanceof WebAssembly.Module)) throw new Error('loadForecaster: wasmModule must be a WebAssembly.Module');
-      return opts.wasmModule;
-    }
-    return fallback();
-  });
+  // One wasm instance serves every forecaster of this realm: the first load's module is instantiated, and a
+  // later load's module is not (both builds carry the same forward kernels, so the numbers are the same).
+  const backend = await backendFor(kind, async () => opts.wasmModule ?? fallback());
   return createForecaster(modelBytes, backend);
 }
