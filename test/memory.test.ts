@@ -63,3 +63,21 @@ describe.each(['wasm', 'js'])('memory on %s', (backend) => {
     expect(engine.memory().perBackend[backend]).toEqual(before.perBackend[backend]);
   });
 });
+
+describe('memory on wasm: running out', () => {
+  it('names the kernel and its arguments, frees what the step made and leaves the backend usable', () => {
+    engine.useBackend('wasm');
+    const before = engine.memory();
+    // [70000, 8] · [8, 70000] is 19.6 GB of f32 output, past wasm32's 4 GiB: the message said only how many
+    // bytes were wanted, not which op of the program wanted them.
+    expect(() =>
+      tidy(() => {
+        op.matmul(op.ones([70000, 8]), op.ones([8, 70000]));
+      }),
+    ).toThrow(/^matmul\(\{a: f32\[560000\], b: f32\[560000\], aShape: \[70000, 8\], bShape: \[8, 70000\], transA: false, transB: false\}\): wasm: out of memory: 19600000000 bytes requested with \d+ in use \(wasm32 limit is 4 GiB\)$/);
+    expect(engine.memory().perBackend['wasm']).toEqual(before.perBackend['wasm']);
+    const y = op.add(op.ones([2, 2]), op.ones([2, 2]));
+    expect(Array.from(y.dataSync() as Float32Array)).toEqual([2, 2, 2, 2]);
+    y.dispose();
+  });
+});

@@ -42,6 +42,11 @@ function sizeClass(bytes: number): number {
   return Math.ceil(b / 65536) * 65536;
 }
 
+/** An allocation the wasm32 heap cannot serve; the backend adds the kernel and its arguments to the message. */
+export class WasmOutOfMemory extends Error {
+  override name = 'WasmOutOfMemory';
+}
+
 export class WasmRuntime {
   readonly exports: KernelExports;
   readonly memory: WebAssembly.Memory;
@@ -138,7 +143,7 @@ export class WasmRuntime {
       ptr = this.top;
       const end = ptr + cls;
       if (end > WASM32_MAX_BYTES) {
-        throw new Error(`wasm: out of memory: ${bytes} bytes requested with ${this.inUse} in use (wasm32 limit is 4 GiB)`);
+        throw new WasmOutOfMemory(`wasm: out of memory: ${bytes} bytes requested with ${this.inUse} in use (wasm32 limit is 4 GiB)`);
       }
       const have = this.memory.buffer.byteLength;
       if (end > have) {
@@ -151,7 +156,7 @@ export class WasmRuntime {
           try {
             this.memory.grow(pages);
           } catch {
-            throw new Error(`wasm: out of memory: cannot grow linear memory to ${end} bytes (${this.inUse} bytes in use)`);
+            throw new WasmOutOfMemory(`wasm: out of memory: cannot grow linear memory to ${end} bytes (${this.inUse} bytes in use)`);
           }
         }
       }
