@@ -70,7 +70,7 @@ const REFUSED: Array<[string, string[], RegExp]> = [
   ['--density 0', ['train', '--data', DATA, '--density', '0'], /--density must be in \(0, 1\], got 0/],
   ['--seq_len abc', ['train', '--data', DATA, '--seq_len', 'abc'], /--seq_len expects an integer in \[1, 5000\], got 'abc'/],
   ['--seq_len 1.5', ['train', '--data', DATA, '--seq_len', '1.5'], /--seq_len expects an integer/],
-  ['--is_training (TSLib)', ['train', '--is_training', '1', '--data', DATA], /--is_training is TSLib's; sparsecast has commands instead: train \/ eval/],
+  ['--is_training 0 (TSLib\'s test-only run)', ['train', '--is_training', '0', '--data', DATA], /--is_training 0: TSLib's test-only run \(0\) is 'sparsecast eval --checkpoint DIR' here/],
   ['--use_gpu (TSLib)', ['train', '--data', DATA, '--use_gpu', 'True'], /--use_gpu is TSLib's; .*--backend/],
   ['--data ETTh1 (a TSLib data-set name)', ['train', '--data', 'ETTh1'], /--data takes a CSV path, got 'ETTh1'/],
   ['--data with --root_path', ['train', '--data', DATA, '--root_path', join(root, 'data')], /--data and --root_path\/--data_path both name the data/],
@@ -215,7 +215,7 @@ describe('parseCommandArgs', () => {
   });
 
   it('TSLib flags without a counterpart get a hint, not a guess', () => {
-    expect(() => train('--itr', '1')).toThrow(/--itr is TSLib's; .*--seed/);
+    expect(() => train('--gpu', '0')).toThrow(/--gpu is TSLib's; choose the engine with --backend/);
     expect(() => train('--top_k', '5')).toThrow(/--top_k is a TSLib flag of a model or task sparsecast does not have/);
     expect(() => train('--num-workers', '4')).toThrow(/--num_workers is TSLib's/);
   });

@@ -22,6 +22,7 @@ import { modelFlagWarnings } from './model-flags.ts';
 import { threadsIgnoredWarning } from './backends.ts';
 import { autoCorrelationDelays, autoCorrelationLags } from '../nn/autocorrelation.ts';
 import { warn } from './warn.ts';
+import { TSLIB_RUN_FLAGS, isTslibLoaderName, tslibLoader, tslibRunFlagError, tslibSizeWarning } from './tslib-run-flags.ts';
 
 /** TSLib's run.py defaults, used for the other of --root_path / --data_path when only one is given. */
 const TSLIB_ROOT_PATH = './data/ETT/';
@@ -43,12 +44,19 @@ const TSLIB_DATA_NAMES = /^(ETTh1|ETTh2|ETTm1|ETTm2|custom|m4|PSM|MSL|SMAP|SMD|S
 
 /**
  * --root_path/--data_path become --data (TSLib joins them the same way); then --data must name a file. A TSLib
- * data-set name (`--data ETTh1`) is told apart from a mistyped path, since the fix differs.
+ * data-set name (`--data ETTh1`) is told apart from a mistyped path, since the fix differs. With `loaders`
+ * (train, import: the commands that split the data), `--data NAME` beside --root_path/--data_path is TSLib's
+ * loader and sets --data_kind.
  */
-function resolveData(cmd: string, args: ParsedArgs, required: boolean, mustExist = true): void {
+function resolveData(cmd: string, args: ParsedArgs, required: boolean, mustExist = true, loaders = false): void {
   const root = args.flags.get('root_path');
   const file = args.flags.get('data_path');
   if (root !== undefined || file !== undefined) {
+    // TSLib's scripts pass `--data custom` (its loader) beside the two: it picks the split (tslib-run-flags.ts).
+    if (loaders && isTslibLoaderName(args.flags.get('data') ?? '')) {
+      const error = tslibLoader(args);
+      if (error) throw new FlagError(`sparsecast ${cmd}: ${error}`);
+    }
     if (args.flags.has('data')) {
       throw new FlagError(`sparsecast ${cmd}: --data and --root_path/--data_path both name the data; give one (--data PATH, or TSLib's --root_path DIR --data_path FILE)`);
     }
@@ -100,10 +108,14 @@ function autoCorrelationLengthError(model: string, factor: number, windows: [str
 /** Train's rules between flags (each flag's own range is in the table). */
 function finishTrain(args: ParsedArgs, check: TrainCheck = TRAIN_HERE): void {
   const cmd = 'train';
-  resolveData(cmd, args, true, check.dataHere);
+  resolveData(cmd, args, true, check.dataHere, true);
   const fail = (message: string): never => {
     throw new FlagError(`sparsecast ${cmd}: ${message}`);
   };
+  const tslib = tslibRunFlagError(args);
+  if (tslib) fail(tslib);
+  const sizes = tslibSizeWarning(args);
+  if (sizes) check.onWarning(sizes);
   const model = args.flags.get('model') ?? 'Transformer';
   const preset = PRESETS[(args.flags.get('preset') ?? 'small') as keyof typeof PRESETS];
   const seqLen = num(args, 'seq_len', 96);
@@ -150,7 +162,7 @@ export const TRAIN: CommandSpec = {
   summary: 'Train a forecaster (TSLib long-term forecasting protocol); one JSON line on stdout, files in --out.',
   flags: [
     ...DATA_FLAGS,
-    { name: 'model', type: 'string', choices: modelNames(), default: 'Transformer', help: 'model' },
+    { name: 'model', type: 'string', choices: modelNames(), aliases: { Nonstationary_Transformer: 'NSTransformer' }, default: 'Transformer', help: "model (TSLib's Nonstationary_Transformer is NSTransformer)" },
     { name: 'preset', type: 'string', choices: ['small', 'full'], default: 'small', help: 'sizes for d_model, n_heads, e_layers, d_layers, d_ff, dropout' },
     { name: 'seq_len', type: 'integer', min: 1, max: MAX_POSITIONS, default: '96', help: 'input window length' },
     { name: 'label_len', type: 'integer', min: 0, max: MAX_POSITIONS, default: '48', help: 'decoder start-token length (at most seq_len)' },
@@ -172,7 +184,7 @@ export const TRAIN: CommandSpec = {
     { name: 'distil', type: 'switch', help: "turn Informer's distilling off (TSLib's store_false flag)" },
     { name: 'modes', type: 'integer', min: 1, default: '32', help: 'FEDformer: Fourier modes kept' },
     { name: 'mode_select', type: 'string', choices: ['random', 'low'], default: 'random', help: 'FEDformer: which modes' },
-    { name: 'p_hidden_dims', type: 'list', integerItems: true, min: 1, metavar: 'N,N', default: '128,128', help: 'NSTransformer: projector hidden sizes' },
+    { name: 'p_hidden_dims', type: 'list', integerItems: true, min: 1, nargs: true, metavar: 'N,N', default: '128,128', help: 'NSTransformer: projector hidden sizes (TSLib\'s N N also)' },
     { name: 'p_hidden_layers', type: 'integer', min: 1, default: '2', help: 'NSTransformer: projector hidden layers' },
     { name: 'train_epochs', type: 'integer', min: 1, default: '10', help: 'epochs' },
     { name: 'patience', type: 'integer', min: 1, default: '3', help: 'early-stopping patience (epochs)' },
@@ -206,6 +218,7 @@ export const TRAIN: CommandSpec = {
     { name: 'fan_in_ablation', type: 'number', min: 0, max: 1, default: '0.3', help: 'fan_in: a neuron with fewer salient weights than this × the layer\'s mean is removed whole (0: never)' },
     { name: 'val_batches', type: 'integer', min: 1, help: 'validation batches per sparsity decision (all when not given)' },
     STRICT_DATES,
+    ...TSLIB_RUN_FLAGS,
   ],
   finish: (args) => finishTrain(args),
 };
@@ -231,12 +244,18 @@ export const IMPORT: CommandSpec = {
     }),
     { name: 'out', type: 'string', metavar: 'DIR', required: true, help: 'the run folder to write (new or empty)' },
     { name: 'keep_zeros', type: 'switch', help: 'keep exact zeros of weights as dense values (default: each exact zero of a rank ≥ 2 weight is a pruned entry, a mask)' },
+    ...TSLIB_RUN_FLAGS,
   ],
   finish: (args) => {
-    resolveData('import', args, true);
+    resolveData('import', args, true, true, true);
     const fail = (message: string): never => {
       throw new FlagError(`sparsecast import: ${message}`);
     };
+    // The TSLib line that trained the weights may be a test-only one (--is_training 0): both describe them.
+    const tslib = tslibRunFlagError(args, { testOnly: true });
+    if (tslib) fail(tslib);
+    const sizes = tslibSizeWarning(args);
+    if (sizes) warn(sizes);
     const weights = args.flags.get('weights')!;
     if (!existsSync(weights)) fail(`--weights: no such file '${weights}'`);
     if (statSync(weights).isDirectory()) fail(`--weights '${weights}' is a folder; pass a .safetensors file`);

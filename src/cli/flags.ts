@@ -8,7 +8,8 @@
  * Tokenising is Node's `util.parseArgs` in strict mode. Two things are arranged before it sees the words:
  * a value flag's next word is its value even when it starts with `-` and looks like a number (`--learning_rate
  * -1` must reach the range check and be refused there, as TSLib's argparse hands it over), and a repeatable
- * flag (sweep's `--grid a=1,2 b=3`) collects the words after it.
+ * flag (sweep's `--grid a=1,2 b=3`) or an nargs list (TSLib's `--p_hidden_dims 256 256`) collects the words
+ * after it.
  */
 import { parseArgs as nodeParseArgs } from 'node:util';
 import type { ParsedArgs } from './args.ts';
@@ -39,6 +40,13 @@ export interface FlagSpec {
   required?: boolean;
   /** Takes several words after one occurrence and may repeat (sweep's --grid name=v1,v2 …). */
   repeatable?: boolean;
+  /**
+   * Takes the words after it as its items, as TSLib's `nargs='+'` flags do (`--p_hidden_dims 32 32`): the
+   * following words that are numbers (or comma lists of them), joined with commas. Lists only.
+   */
+  nargs?: boolean;
+  /** Values TSLib spells another way, stored as the spelling here (`Nonstationary_Transformer` → `NSTransformer`). */
+  aliases?: Readonly<Record<string, string>>;
   /** Declared for a feature another change brings: refused with this reason until then, never ignored. */
   pending?: string;
 }
@@ -56,13 +64,11 @@ export interface CommandSpec {
   notes?: string;
 }
 
-/** Flags Time-Series-Library's run.py takes that have no place here, with what to do instead. */
+/**
+ * Flags Time-Series-Library's run.py takes that have no place here, with what to do instead (the ones its
+ * scripts pass on every line are train's and import's own: tslib-run-flags.ts).
+ */
 const TSLIB_ONLY: Record<string, string> = {
-  is_training: "--is_training is TSLib's; sparsecast has commands instead: train / eval",
-  itr: "--itr is TSLib's; repeat a run with another --seed, or grid seeds with sparsecast sweep --grid seed=1,2,3",
-  des: "--des is TSLib's; name a run by its --out folder",
-  model_id: "--model_id is TSLib's; name a run by its --out folder",
-  task_name: "--task_name is TSLib's; sparsecast does long_term_forecast only",
   use_gpu: "--use_gpu is TSLib's; choose the engine with --backend wasm|js|webgpu",
   gpu: "--gpu is TSLib's; choose the engine with --backend wasm|js|webgpu",
   gpu_type: "--gpu_type is TSLib's; choose the engine with --backend wasm|js|webgpu",
@@ -71,11 +77,6 @@ const TSLIB_ONLY: Record<string, string> = {
   num_workers: "--num_workers is TSLib's; data loading is in-process here, use --threads N for the kernels",
   use_amp: "--use_amp is TSLib's; sparsecast trains in float32 only",
   checkpoints: "--checkpoints is TSLib's; checkpoints go into the --out folder",
-  enc_in: "--enc_in is TSLib's; sparsecast takes it from the data's columns (see --features)",
-  dec_in: "--dec_in is TSLib's; sparsecast takes it from the data's columns (see --features)",
-  c_out: "--c_out is TSLib's; sparsecast takes it from the data's columns (see --features)",
-  embed: "--embed is TSLib's; sparsecast uses the timeF embedding only",
-  loss: "--loss is TSLib's; sparsecast trains on MSE only",
   output_attention: "--output_attention is TSLib's; sparsecast does not return attention maps",
   inverse: "--inverse is TSLib's; sparsecast predict writes de-normalised values, metrics are on normalised ones as in TSLib",
   seasonal_patterns: '--seasonal_patterns is TSLib\'s (M4, short-term forecasting); sparsecast does long-term forecasting only',
@@ -89,6 +90,9 @@ const TSLIB_ONLY: Record<string, string> = {
 const NEGATIVE_NUMBER = /^-(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 /** What `Number` should accept from a flag: no blanks, hex, `Infinity` or empty strings (Number('') is 0). */
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** One word of a list flag's items: numbers, comma-separated (`32`, `32,32`). */
+const NUMBER_LIST = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?(,[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?)*$/i;
 
 export class FlagError extends Error {}
 
@@ -180,6 +184,16 @@ export function parseCommandArgs(cmd: CommandSpec, argv: readonly string[]): Par
       words.push(a);
     } else if (eq >= 0) {
       words.push(a);
+    } else if (f.nargs) {
+      const items: string[] = [];
+      while (i + 1 < argv.length && NUMBER_LIST.test(argv[i + 1]!)) items.push(argv[++i]!);
+      if (!items.length) {
+        const v = argv[i + 1];
+        // Not a number: the value check below names it.
+        if (v === undefined || (v.startsWith('-') && !NEGATIVE_NUMBER.test(v))) fail(cmd, `--${name} needs a value${v === undefined ? '' : `, got the flag ${v}`}`);
+        items.push(argv[++i]!);
+      }
+      words.push(`--${name}=${items.join(',')}`);
     } else if (f.repeatable) {
       let n = 0;
       while (i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) {
@@ -221,7 +235,7 @@ export function parseCommandArgs(cmd: CommandSpec, argv: readonly string[]): Par
       if (f.pending) fail(cmd, `--${f.name} is not yet supported: ${f.pending}`);
       if (f.type === 'switch') switches.add(f.name);
       else {
-        const v = t.value ?? '';
+        const v = f.aliases?.[t.value ?? ''] ?? t.value ?? '';
         checkValue(cmd, f, v);
         // A repeated value flag keeps the last, as argparse does (scripts/main.sh appends overrides).
         flags.set(f.name, v);

@@ -12,14 +12,16 @@
  * - `backend`: the same arithmetic in a different order, so a resumed run is no longer bit-identical to an
  *   uninterrupted one (a warning says so) but it is the same run — e.g. continuing on `js` where wasm is missing;
  * - `data` (the path): a moved or renamed file is accepted when its bytes are identical (size and SHA-256 are
- *   compared); if the name decides the split (`kind`), a changed kind is still refused.
+ *   compared); if the name decides the split (`kind`), a changed kind is still refused;
+ * - `labels` (TSLib's --model_id / --des) name the run and change nothing computed; `declared` (--enc_in …)
+ *   only restates the data's channels, which the data's SHA-256 already fixes.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { RunSpec } from './train-command.ts';
 import { loadCheckpoint } from '../train/checkpoint.ts';
 
-const MAY_CHANGE = ['out', 'threads', 'checkpointEvery', 'backend', 'data'] as const;
+const MAY_CHANGE = ['out', 'threads', 'checkpointEvery', 'backend', 'data', 'labels', 'declared'] as const;
 
 export interface RunFingerprint {
   /** The RunSpec without MAY_CHANGE keys, JSON-normal (undefined entries dropped). */

@@ -46,6 +46,7 @@ import { assertFiniteMetrics } from './result-check.ts';
 import { reportInterruptedRun, watchInterrupts, type StopSignal } from './interrupt.ts';
 import { warn } from './warn.ts';
 import { makeDir } from '../io/make-dir.ts';
+import { declaredChannels, declaredChannelsError, type DeclaredChannels } from './tslib-run-flags.ts';
 
 export interface RunSpec {
   data: string;
@@ -73,6 +74,15 @@ export interface RunSpec {
   valBatches?: number;
   /** `--strict_dates`: refuse repeated or out-of-order timestamps instead of warning and keeping them. */
   strictDates?: boolean;
+  /** TSLib's --model_id / --des: labels printed with the result (tslib-run-flags.ts). */
+  labels?: RunLabels;
+  /** TSLib's --enc_in / --dec_in / --c_out, checked against the data's channels when it is read. */
+  declared?: DeclaredChannels;
+}
+
+export interface RunLabels {
+  modelId?: string;
+  des?: string;
 }
 
 /** ETT files split by months; which months depends on the sampling interval (TSLib's data_dict by name). */
@@ -163,7 +173,10 @@ export function specFromArgs(args: ParsedArgs): RunSpec {
     if (!(v > 0 && v <= 1)) throw new Error(`sparsecast train: --${k} must be in (0, 1], got ${v}`);
   }
   const valB = f('val_batches');
+  const labels: RunLabels = { modelId: f('model_id'), des: f('des') };
   return {
+    ...(labels.modelId !== undefined || labels.des !== undefined ? { labels } : {}),
+    ...(declaredChannels(args) ? { declared: declaredChannels(args) } : {}),
     sparse,
     valBatches: valB === undefined ? undefined : numberFlag(args, 'val_batches', 0, true),
     data,
@@ -220,6 +233,8 @@ export function runData(spec: RunSpec): { ds: ForecastDataset; cfg: ForecastConf
     batchSize: spec.batchSize,
     strictDates: spec.strictDates, onWarning: warn,
   });
+  const declared = declaredChannelsError(spec.declared, ds.channels, spec.features, spec.data);
+  if (declared) throw new Error(declared);
   const cfg: ForecastConfig = { ...defaultConfig(ds.channels), ...spec.cfg, encIn: ds.channels, decIn: ds.channels, cOut: ds.channels };
   return { ds, cfg };
 }
@@ -273,6 +288,8 @@ export interface ResultFields {
   /** The training record: train's own figures; eval copies the run's (absent for a run saved without them). */
   training?: { epochsRun: number; trainSeconds: number; bestVal: number; controllerSeconds?: number };
   valBatches?: number;
+  /** TSLib's --model_id / --des, when the run was given them. */
+  labels?: RunLabels;
 }
 
 /** The one-line JSON result of a run (train and eval print the same fields). */
@@ -286,6 +303,8 @@ export function resultJson(r: ResultFields): Record<string, unknown> {
     ...(t?.controllerSeconds !== undefined ? { controller_seconds: +t.controllerSeconds.toFixed(2) } : {}),
     naive_mse: round(r.naive.mse), naive_mae: round(r.naive.mae),
     ...(r.valBatches !== undefined ? { val_batches: r.valBatches } : {}),
+    ...(r.labels?.modelId !== undefined ? { model_id: r.labels.modelId } : {}),
+    ...(r.labels?.des !== undefined ? { des: r.labels.des } : {}),
   };
 }
 
@@ -505,12 +524,15 @@ async function trainRun(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean
       test: result.test, naive: naiveRepeatLast(ds, spec.batchSize), flops: trainer.forwardFlops(masking.flopDensity()),
       accounting: { params: masking.denseParams, nnz: masking.nnz(), sparsity: masking.sparsity(), maskedSparsity: masking.maskedSparsity() },
       training: { epochsRun: result.epochsRun, trainSeconds: result.trainSeconds, bestVal: result.bestVal, controllerSeconds: controller.seconds },
-      valBatches: spec.valBatches,
+      valBatches: spec.valBatches, labels: spec.labels,
     }),
     ...(await sparseExecutionTimes(trainer, ds, spec.batchSize)),
   };
   if (out) {
-    const setting = `${spec.model}_${basename(spec.data).replace(/\.csv$/, '')}_ft${spec.features}_sl${cfg.seqLen}_ll${cfg.labelLen}_pl${cfg.predLen}_dm${cfg.dModel}_nh${cfg.nHeads}_el${cfg.eLayers}_dl${cfg.dLayers}_df${cfg.dFf}_seed${spec.seed}`;
+    // TSLib's setting line, its model_id first and des last when the run has them.
+    const id = spec.labels?.modelId !== undefined ? `${spec.labels.modelId}_` : '';
+    const des = spec.labels?.des !== undefined ? `_${spec.labels.des}` : '';
+    const setting = `${id}${spec.model}_${basename(spec.data).replace(/\.csv$/, '')}_ft${spec.features}_sl${cfg.seqLen}_ll${cfg.labelLen}_pl${cfg.predLen}_dm${cfg.dModel}_nh${cfg.nHeads}_el${cfg.eLayers}_dl${cfg.dLayers}_df${cfg.dFf}_seed${spec.seed}${des}`;
     appendFileSync(join(out, 'result.txt'), `${setting}  \nmse:${result.test.mse}, mae:${result.test.mae}, rmse:${result.test.rmse}, mape:${result.test.mape}, mspe:${result.test.mspe}\n\n`);
     writeFileSync(join(out, 'result.json'), `${JSON.stringify(json)}\n`);
     writeFileSync(join(out, 'loss.svg'), lineChart(`${spec.model} on ${basename(spec.data)}: loss per epoch`, [
