@@ -36,6 +36,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
+import { PRESETS } from '../src/models/config.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {
@@ -296,7 +297,10 @@ function tabulate(unfinished: string[] | null): void {
     `(${workers} on this machine, one kernel thread each; CPU: ${cpus()[0]?.model ?? 'unknown'}), collected with \`sparsecast sweep --collect\`. ` +
     `Every run's JSON line is in \`${runsFile}\`.`, '');
   lines.push('## national_illness', '');
-  lines.push('**Protocol:** full preset (d_model 512, 8 heads, e_layers 2, d_layers 1, d_ff 2048, dropout 0.1), TSLib\'s national_illness ' +
+  // The sizes as the runs had them (the PALS reference's arg_utils defaults; TSLib's run.py has dropout 0.1).
+  const p = PRESETS.full;
+  lines.push(`**Protocol:** full preset (d_model ${p.dModel}, ${p.nHeads} heads, e_layers ${p.eLayers}, d_layers ${p.dLayers}, d_ff ${p.dFf}, dropout ${p.dropout}: ` +
+    'the PALS reference\'s defaults), TSLib\'s national_illness ' +
     'script (seq_len 36, label_len 18, factor 3, batch 32, learning rate 1e-4, **every training batch, up to 10 epochs, early ' +
     'stopping with patience 3**, validation and test over all windows; NSTransformer\'s projector 32,32 × 2 layers), wasm ' +
     'backend. PALS with λ = γ = 1.1 and ΔT 5 (the reference\'s ILI script; no λ × γ grid or selection here: each grid point would multiply ' +
