@@ -42,6 +42,26 @@ describe('csv reader', () => {
     expect(s.mean[6]).toBeCloseTo(m / 8640, 4);
   });
 
+  it('leaves a constant column unscaled by sklearn\'s rule, also where its mean does not round exactly', () => {
+    // 0.1 repeated sums to a mean 9e-16 off, so the standard deviation came out 9e-16, not 0: the column was
+    // scaled to -1 throughout and a later 0.2 to ~1e14. sklearn's _is_constant_feature calls a variance within
+    // the two-pass rounding error constant (var ≤ n·ε·var + (n·mean·ε)²) and keeps std 1.
+    const n = 560;
+    const values = new Float64Array(3 * (n + 1));
+    for (let r = 0; r <= n; r++) {
+      values[3 * r] = r < n ? 0.1 : 0.2; // constant over the fitted rows, then it moves
+      values[3 * r + 1] = 1 + (r % 2 ? 1e-10 : -1e-10); // tiny but real variation: scaled (sklearn scales it too)
+      values[3 * r + 2] = 5;
+    }
+    const constant: Array<[number, number]> = [];
+    const s = fitScaler(values, 3, 0, n, (c, v) => constant.push([c, v]));
+    expect(constant).toEqual([[0, 0.1], [2, 5]]);
+    expect([s.std[0], s.std[2]]).toEqual([1, 1]);
+    expect(s.std[1]! / 1e-10).toBeCloseTo(1, 5);
+    expect(Math.abs((0.1 - s.mean[0]!) / s.std[0]!)).toBeLessThan(1e-14);
+    expect((0.2 - s.mean[0]!) / s.std[0]!).toBeCloseTo(0.1, 12);
+  });
+
   it('uses the 70/10/20 split for exchange_rate', () => {
     const t = parseCsv(readFileSync('data/exchange_rate.csv', 'utf8'));
     expect(t.rows).toBe(7588);

@@ -79,6 +79,17 @@ describe('csv layout', () => {
   });
 });
 
+describe('a constant column', () => {
+  it('is warned of, naming the file, the column and its value', () => {
+    const rows = Array.from({ length: 400 }, (_, i) => `2020-01-01 ${String(i % 24).padStart(2, '0')}:00:00,0.1,${Math.sin(i)},${Math.cos(i)}`);
+    const warned: string[] = [];
+    new ForecastDataset(parseCsv(`date,a,b,OT\n${rows.join('\n')}\n`), { ...opts({ file: 'c.csv' }), onWarning: (m) => warned.push(m) });
+    expect(warned.filter((w) => w.includes('constant'))).toEqual([
+      "c.csv: column 'a' is constant over the 280 training rows (0.1): it is centred and not scaled (std 1), as TSLib's StandardScaler leaves it, and gives the model nothing to learn from there",
+    ]);
+  });
+});
+
 describe('data too short', () => {
   it('refuses a header-only file naming it', () => {
     expect(() => new ForecastDataset(parseCsv('date,a,b,OT\n'), opts({ file: 'empty.csv' }))).toThrow('empty.csv: no data rows after the header');

@@ -103,19 +103,29 @@ export interface Scaler {
   std: Float64Array;
 }
 
-/** Per-column mean and (population) standard deviation over rows [start, end), like sklearn's StandardScaler. */
-export function fitScaler(values: ArrayLike<number>, cols: number, start: number, end: number): Scaler {
+/**
+ * Per-column mean and (population) standard deviation over rows [start, end), like sklearn's StandardScaler.
+ * A column sklearn finds constant keeps std 1 (it is only centred): its rule (`_is_constant_feature`) calls a
+ * variance constant when it is within the float64 rounding error of the two-pass computation, var ≤ n·ε·var +
+ * (n·mean·ε)². Testing std for exactly 0, as this did, missed the constant columns whose mean does not round
+ * exactly (0.1 repeated: std 9e-16), scaled them to ±1 and scaled later rows that differ by ~1e15.
+ * `onConstant` hears each such column (its index and its first training value).
+ */
+export function fitScaler(values: ArrayLike<number>, cols: number, start: number, end: number, onConstant?: (col: number, value: number) => void): Scaler {
   const mean = new Float64Array(cols);
   const std = new Float64Array(cols);
+  const n = end - start;
   for (let c = 0; c < cols; c++) {
     let s = 0;
     for (let r = start; r < end; r++) s += values[r * cols + c]!;
-    const m = s / (end - start);
+    const m = s / n;
     let v = 0;
     for (let r = start; r < end; r++) v += (values[r * cols + c]! - m) ** 2;
+    const variance = v / n;
     mean[c] = m;
-    // sklearn leaves a constant column unscaled (std 1) rather than dividing by zero.
-    std[c] = Math.sqrt(v / (end - start)) || 1;
+    const constant = variance <= n * Number.EPSILON * variance + (n * m * Number.EPSILON) ** 2;
+    std[c] = constant ? 1 : Math.sqrt(variance);
+    if (constant) onConstant?.(c, values[start * cols + c]!);
   }
   return { mean, std };
 }

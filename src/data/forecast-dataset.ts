@@ -107,7 +107,10 @@ export class ForecastDataset {
     if (opts.scaler && opts.scaler.mean.length !== this.channels) {
       throw new Error(`${opts.file}: the model's scaler has ${opts.scaler.mean.length} channels, the data ${this.channels}`);
     }
-    this.scaler = opts.scaler ?? fitScaler(raw, this.channels, this.borders.train[0], this.borders.train[1]);
+    const [trainStart, trainEnd] = this.borders.train;
+    this.scaler = opts.scaler ?? fitScaler(raw, this.channels, trainStart, trainEnd, (c, value) => opts.onWarning?.(
+      `${opts.file}: column '${this.columns[c]}' is constant over the ${trainEnd - trainStart} training rows (${value}): it is centred and not scaled (std 1), as TSLib's StandardScaler leaves it, and gives the model nothing to learn from there`,
+    ));
     this.data = applyScaler(raw, this.channels, this.scaler);
     this.dates = table.dates.map((d, i) => {
       const t = parseDate(d);
