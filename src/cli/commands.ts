@@ -30,6 +30,9 @@ const TSLIB_DATA_PATH = 'ETTh1.csv';
 
 const BACKEND: FlagSpec = { name: 'backend', type: 'string', choices: ['wasm', 'js', 'webgpu'], default: 'wasm', help: 'compute engine' };
 const THREADS: FlagSpec = { name: 'threads', type: 'integer', min: 1, max: 256, default: '1', help: 'wasm kernel threads (the same results for any count)' };
+const INVERSE: FlagSpec = {
+  name: 'inverse', type: 'switch', help: "test metrics on de-normalised values, the data's units (TSLib's --inverse; default: normalised, as TSLib and the papers report)",
+};
 const STRICT_DATES: FlagSpec = {
   name: 'strict_dates', type: 'switch', help: 'refuse a data file with repeated or out-of-order dates (by default they are kept in file order with a warning, as TSLib does)',
 };
@@ -198,6 +201,7 @@ export const TRAIN: CommandSpec = {
     { name: 'out', type: 'string', metavar: 'DIR', help: 'folder for checkpoints, logs, result, plots (none: nothing written)' },
     { name: 'max_train_batches', type: 'integer', min: 1, help: 'stop each epoch after N training batches' },
     { name: 'no_epoch_test', type: 'switch', help: 'skip the per-epoch test pass (the final test still runs)' },
+    INVERSE,
     { name: 'checkpoint_every', type: 'integer', min: 0, default: '100', help: 'checkpoint every N steps (0: at epoch ends only)' },
     { name: 'resume', type: 'switch', help: "continue from --out's checkpoint" },
     { name: 'method', type: 'string', choices: Object.keys(METHODS), default: DEFAULT_SPARSE.method, help: 'sparse training method' },
@@ -289,6 +293,7 @@ export const EVAL: CommandSpec = {
     BACKEND,
     THREADS,
     { name: 'data', type: 'string', metavar: 'PATH', help: 'score the test split of this CSV instead of the training file (columns matched by name, the trained scaler)' },
+    INVERSE,
     STRICT_DATES,
   ],
 };

@@ -15,7 +15,7 @@ import type { RunForecaster } from '../run/run-forecaster.ts';
 import type { SavedRunConfig } from '../run/saved-run.ts';
 import { parseCsvBytes } from '../data/csv.ts';
 import type { Batch, ForecastDataset } from '../data/forecast-dataset.ts';
-import { resultJson, sparseExecutionTimes, type ResultFields, type TimedWorkloads } from './train-command.ts';
+import { resultJson, sparseExecutionTimes, type ResultFields, type RunLabels, type TimedWorkloads } from './train-command.ts';
 import { assertFiniteMetrics } from './result-check.ts';
 import { loadCheckpoint } from '../train/checkpoint.ts';
 import { naiveRepeatLast } from '../train/baseline.ts';
@@ -107,15 +107,16 @@ export async function evalCommand(argv: string[]): Promise<void> {
   try {
     const table = parseCsvBytes(readFileSync(data), { file: data, onWarning: warn });
     const ds = run.dataset(table, { purpose: 'eval', file: data, batchSize, strictDates: args.switches.has('strict_dates'), onWarning: warn });
-    const test = (await run.evaluate(ds, { batchSize })).metrics;
+    const inverse = args.switches.has('inverse');
+    const test = (await run.evaluate(ds, { batchSize, inverse })).metrics;
     const sparse = config.sparse as { method?: unknown } | undefined;
     const valBatches = recorded<number>(config, 'valBatches', Number.isInteger);
     const json = {
       ...resultJson({
         model: run.info.model, data, predLen: run.config.predLen, backend,
         method: typeof sparse?.method === 'string' ? sparse.method : run.masks.size ? 'masked' : 'dense',
-        test, naive: naiveRepeatLast(ds, batchSize), accounting: run.accounting(), flops: run.flops(),
-        training: trainingRecord(dir), valBatches,
+        test, naive: naiveRepeatLast(ds, batchSize, inverse), inverse, accounting: run.accounting(), flops: run.flops(),
+        training: trainingRecord(dir), valBatches, labels: recorded<RunLabels>(config, 'labels', (v) => typeof v === 'object' && v !== null),
       }),
       // The file's test windows stand in for training batches in the step timing: only their shape matters,
       // and a file given with --data need not hold the run's training rows.

@@ -78,7 +78,6 @@ const TSLIB_ONLY: Record<string, string> = {
   use_amp: "--use_amp is TSLib's; sparsecast trains in float32 only",
   checkpoints: "--checkpoints is TSLib's; checkpoints go into the --out folder",
   output_attention: "--output_attention is TSLib's; sparsecast does not return attention maps",
-  inverse: "--inverse is TSLib's; sparsecast predict writes de-normalised values, metrics are on normalised ones as in TSLib",
   seasonal_patterns: '--seasonal_patterns is TSLib\'s (M4, short-term forecasting); sparsecast does long-term forecasting only',
   // Flags of TSLib models and tasks sparsecast does not have.
   ...Object.fromEntries(['top_k', 'num_kernels', 'expand', 'd_conv', 'channel_independence', 'decomp_method', 'use_norm',

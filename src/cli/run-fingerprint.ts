@@ -14,14 +14,15 @@
  * - `data` (the path): a moved or renamed file is accepted when its bytes are identical (size and SHA-256 are
  *   compared); if the name decides the split (`kind`), a changed kind is still refused;
  * - `labels` (TSLib's --model_id / --des) name the run and change nothing computed; `declared` (--enc_in …)
- *   only restates the data's channels, which the data's SHA-256 already fixes.
+ *   only restates the data's channels, which the data's SHA-256 already fixes; `inverse` changes only the units
+ *   of the final test's metrics, computed after training.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { RunSpec } from './train-command.ts';
 import { loadCheckpoint } from '../train/checkpoint.ts';
 
-const MAY_CHANGE = ['out', 'threads', 'checkpointEvery', 'backend', 'data', 'labels', 'declared'] as const;
+const MAY_CHANGE = ['out', 'threads', 'checkpointEvery', 'backend', 'data', 'labels', 'declared', 'inverse'] as const;
 
 export interface RunFingerprint {
   /** The RunSpec without MAY_CHANGE keys, JSON-normal (undefined entries dropped). */

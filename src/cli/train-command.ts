@@ -74,6 +74,8 @@ export interface RunSpec {
   valBatches?: number;
   /** `--strict_dates`: refuse repeated or out-of-order timestamps instead of warning and keeping them. */
   strictDates?: boolean;
+  /** `--inverse`: the final test's metrics (and the naive baseline's) on de-normalised values. */
+  inverse?: boolean;
   /** TSLib's --model_id / --des: labels printed with the result (tslib-run-flags.ts). */
   labels?: RunLabels;
   /** TSLib's --enc_in / --dec_in / --c_out, checked against the data's channels when it is read. */
@@ -197,6 +199,7 @@ export function specFromArgs(args: ParsedArgs): RunSpec {
     threads: threadsFlag(args),
     maxTrainBatches: maxB === undefined ? undefined : numberFlag(args, 'max_train_batches', 0, true),
     epochTest: !args.switches.has('no_epoch_test'),
+    ...(args.switches.has('inverse') ? { inverse: true } : {}),
     checkpointEvery: numberFlag(args, 'checkpoint_every', 100, true),
     out: f('out'),
   };
@@ -290,6 +293,8 @@ export interface ResultFields {
   valBatches?: number;
   /** TSLib's --model_id / --des, when the run was given them. */
   labels?: RunLabels;
+  /** The test and naive metrics are on de-normalised values (--inverse). */
+  inverse?: boolean;
 }
 
 /** The one-line JSON result of a run (train and eval print the same fields). */
@@ -297,7 +302,7 @@ export function resultJson(r: ResultFields): Record<string, unknown> {
   const t = r.training;
   return {
     model: r.model, data: basename(r.data), pred_len: r.predLen, method: r.method, backend: r.backend,
-    mse: round(r.test.mse), mae: round(r.test.mae), params: r.accounting.params, nnz: r.accounting.nnz, sparsity: round(r.accounting.sparsity),
+    mse: round(r.test.mse), mae: round(r.test.mae), ...(r.inverse ? { inverse: true } : {}), params: r.accounting.params, nnz: r.accounting.nnz, sparsity: round(r.accounting.sparsity),
     masked_sparsity: round(r.accounting.maskedSparsity), flops_dense: r.flops.dense, flops_sparse: r.flops.sparse,
     ...(t ? { epochs_run: t.epochsRun, train_seconds: +t.trainSeconds.toFixed(2), best_val: round(t.bestVal) } : {}),
     ...(t?.controllerSeconds !== undefined ? { controller_seconds: +t.controllerSeconds.toFixed(2) } : {}),
@@ -481,6 +486,7 @@ async function trainRun(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean
     epochs: spec.epochs, patience: spec.patience, batchSize: spec.batchSize, learningRate: spec.learningRate,
     lradj: spec.lradj, seed: spec.seed, maxTrainBatches: spec.maxTrainBatches,
     epochTest: spec.epochTest,
+    inverse: spec.inverse,
     checkpointPath: out ? join(out, 'checkpoint.safetensors') : undefined,
     bestPath: out ? join(out, 'best.safetensors') : undefined,
     checkpointEvery: out ? spec.checkpointEvery : 0,
@@ -521,7 +527,7 @@ async function trainRun(spec: RunSpec, opts: { resume?: boolean; quiet?: boolean
   const json = {
     ...resultJson({
       model: spec.model, data: spec.data, predLen: cfg.predLen, method: controller.method, backend: spec.backend,
-      test: result.test, naive: naiveRepeatLast(ds, spec.batchSize), flops: trainer.forwardFlops(masking.flopDensity()),
+      test: result.test, naive: naiveRepeatLast(ds, spec.batchSize, spec.inverse), inverse: spec.inverse, flops: trainer.forwardFlops(masking.flopDensity()),
       accounting: { params: masking.denseParams, nnz: masking.nnz(), sparsity: masking.sparsity(), maskedSparsity: masking.maskedSparsity() },
       training: { epochsRun: result.epochsRun, trainSeconds: result.trainSeconds, bestVal: result.bestVal, controllerSeconds: controller.seconds },
       valBatches: spec.valBatches, labels: spec.labels,

@@ -21,7 +21,7 @@ import type { Forecaster } from '../models/forecaster.ts';
 import { Masking } from '../sparse/masking.ts';
 import { layerDensities } from '../sparse/controller.ts';
 import { enableSparseExecution, type SparseExecOptions, type SparseExecution } from '../sparse/sparse-exec.ts';
-import { SplitScore, type Metrics } from '../train/metrics.ts';
+import { SplitScore, scoredChannelScale, type Metrics } from '../train/metrics.ts';
 import { yieldToEventLoop } from '../backend/yield.ts';
 import type { CsvTable } from '../data/csv.ts';
 import { matchTrainedColumns } from '../data/columns.ts';
@@ -78,6 +78,8 @@ export interface EvaluateOptions {
   split?: Split;
   /** Score only the first N batches. */
   maxBatches?: number;
+  /** Score de-normalised values, the data's own units (TSLib's --inverse); default false: normalised, as TSLib reports. */
+  inverse?: boolean;
 }
 
 /**
@@ -91,7 +93,8 @@ function checkEvaluate(ds: ForecastDataset, opts: EvaluateOptions, cfg: Forecast
   const fail = (what: string): never => {
     throw new Error(`evaluate: ${what}`);
   };
-  refuseUnknownKeys('evaluate', opts, ['batchSize', 'split', 'maxBatches']);
+  refuseUnknownKeys('evaluate', opts, ['batchSize', 'split', 'maxBatches', 'inverse']);
+  if (opts.inverse !== undefined && typeof opts.inverse !== 'boolean') fail(`inverse must be true or false, got ${JSON.stringify(opts.inverse)}`);
   if (!['train', 'val', 'test'].includes(split)) fail(`split must be train, val or test, got ${JSON.stringify(split)}`);
   if (!(Number.isSafeInteger(batchSize) && batchSize >= 1)) fail(`batchSize must be a positive integer, got ${batchSize}`);
   if (opts.maxBatches !== undefined && !(Number.isSafeInteger(opts.maxBatches) && opts.maxBatches >= 1)) fail(`maxBatches must be a positive integer, got ${opts.maxBatches}`);
@@ -264,7 +267,8 @@ export class RunForecaster {
 
   /**
    * TSLib's scoring of a split: the mean per-batch MSE (`loss`) and MSE / MAE / RMSE / MAPE / MSPE over every
-   * window (`metrics`), on normalised values, the last pred_len steps (features MS: the target channel only).
+   * window (`metrics`), on normalised values (de-normalised with `inverse`), the last pred_len steps (features
+   * MS: the target channel only).
    * Test batches go in order; train and val in the Trainer's seeded order.
    */
   async evaluate(ds: ForecastDataset, opts: EvaluateOptions = {}): Promise<{ loss: number; metrics: Metrics }> {
@@ -274,8 +278,8 @@ export class RunForecaster {
     const C = ds.channels;
     const f0 = ds.opts.features === 'MS' ? C - 1 : 0;
     const yLen = labelLen + predLen;
-    const score = new SplitScore();
     checkEvaluate(ds, opts, this.info.cfg, this.mean.length);
+    const score = new SplitScore(opts.inverse ? scoredChannelScale(ds.scaler, ds.opts.features) : undefined);
     const batches = ds.batches(split, batchSize, split === 'test' ? null : new Rng(this.info.seed + 3 * 2 ** 32));
     for (const ids of batches.slice(0, opts.maxBatches ?? Infinity)) {
       // Wasm reads settle as microtasks: without a turn of the event loop per batch, a long split would hold

@@ -1,12 +1,13 @@
 /**
  * The naive repeat-last baseline: every forecast step equals the last observed value of its channel. Scored
  * on exactly the windows the model's test pass uses (TSLib's test loader: in order, drop_last), on
- * normalised values, over the channels the model is scored on.
+ * normalised values (de-normalised with `inverse`, as the model's test then is), over the channels the model
+ * is scored on.
  */
 import type { ForecastDataset } from '../data/forecast-dataset.ts';
-import { MetricAccumulator, type Metrics } from './metrics.ts';
+import { MetricAccumulator, denormalize, scoredChannelScale, type Metrics } from './metrics.ts';
 
-export function naiveRepeatLast(ds: ForecastDataset, batchSize: number): Metrics {
+export function naiveRepeatLast(ds: ForecastDataset, batchSize: number, inverse = false): Metrics {
   const { seqLen, labelLen, predLen } = ds.opts;
   const C = ds.channels;
   const from = ds.opts.features === 'MS' ? C - 1 : 0;
@@ -24,7 +25,12 @@ export function naiveRepeatLast(ds: ForecastDataset, batchSize: number): Metrics
         }
       }
     }
-    acc.add(pred, truth);
+    if (inverse) {
+      const scale = scoredChannelScale(ds.scaler, ds.opts.features);
+      acc.add(denormalize(pred, scale), denormalize(truth, scale));
+    } else {
+      acc.add(pred, truth);
+    }
   }
   return acc.result();
 }

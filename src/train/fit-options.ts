@@ -42,6 +42,7 @@ const TOP: Record<keyof FitOptions, Rule> = {
   maxTrainBatches: INT1,
   valBatches: INT1,
   epochTest: { type: 'boolean' },
+  inverse: { type: 'boolean' },
   checkpointDir: { type: 'string' },
   checkpointEvery: { integer: true, min: 0 },
   resume: { type: 'boolean' },

@@ -48,6 +48,8 @@ export interface FitOptions {
   valBatches?: number;
   /** Score the test split after every epoch (default true; only `EpochLog.test_loss` reads it). */
   epochTest?: boolean;
+  /** Score the final test on de-normalised values, the data's own units (TSLib's --inverse; default false). */
+  inverse?: boolean;
   /**
    * Node: a folder for `checkpoint.safetensors` (every `checkpointEvery` steps and each epoch end) and
    * `best.safetensors`; with `resume`, continue from its checkpoint. Without it the best weights are kept in
@@ -101,7 +103,7 @@ export async function fit(opts: FitOptions): Promise<FitResult> {
   const trainer = new Trainer(model, ds, modelRng, {
     epochs: opts.epochs ?? 10, patience: opts.patience ?? 3, batchSize: opts.batchSize ?? 32,
     learningRate: opts.learningRate ?? 1e-4, lradj: opts.lradj ?? 'type1', seed,
-    maxTrainBatches: opts.maxTrainBatches, epochTest: opts.epochTest, valBatches: opts.valBatches,
+    maxTrainBatches: opts.maxTrainBatches, epochTest: opts.epochTest, inverse: opts.inverse, valBatches: opts.valBatches,
     checkpointPath: dir ? `${dir}/checkpoint.safetensors` : undefined,
     bestPath: dir ? `${dir}/best.safetensors` : undefined,
     keepBest: !dir,

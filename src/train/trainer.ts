@@ -17,7 +17,7 @@ import { backward } from '../autograd/backward.ts';
 import { Adam } from './adam.ts';
 import { EarlyStopping } from './early-stopping.ts';
 import { adjustedLearningRate, type LrAdjust } from './lr-schedule.ts';
-import { SplitScore, type Metrics } from './metrics.ts';
+import { SplitScore, scoredChannelScale, type Metrics } from './metrics.ts';
 import { loadCheckpoint, saveCheckpoint, type CheckpointData } from './checkpoint.ts';
 import { decoderInput, type Batch, type ForecastDataset } from '../data/forecast-dataset.ts';
 import { batchLoss, batchShape, forwardBatch, gradientsDropped, type BatchShape } from './forecast-loss.ts';
@@ -47,6 +47,11 @@ export interface TrainOptions {
    * loss plot; false skips it (logged as NaN) to save time on long benchmark runs. The final test is unchanged.
    */
   epochTest?: boolean;
+  /**
+   * Score the final test on de-normalised values, the data's own units (TSLib's --inverse); validation, early
+   * stopping and the per-epoch losses stay on normalised values, as in TSLib.
+   */
+  inverse?: boolean;
   /** Where `checkpoint.safetensors` and `best.safetensors` go; none → no files. */
   checkpointPath?: string;
   bestPath?: string;
@@ -297,22 +302,23 @@ export class Trainer {
   }
 
   /**
-   * Mean per-batch MSE over a split (TSLib's vali), and full metrics over all its windows. Yields to the event
-   * loop before each batch; with `stoppable`, throws EvaluationStopped there once `shouldStop` is true.
+   * Mean per-batch MSE over a split (TSLib's vali), and full metrics over all its windows (with `inverse`, on
+   * de-normalised values). Yields to the event loop before each batch; with `stoppable`, throws
+   * EvaluationStopped there once `shouldStop` is true.
    */
-  async evaluate(split: Split, maxBatches = Infinity, stoppable = false): Promise<{ loss: number; metrics: Metrics }> {
+  async evaluate(split: Split, maxBatches = Infinity, stoppable = false, inverse = false): Promise<{ loss: number; metrics: Metrics }> {
     const t0 = performance.now();
     this.model.eval();
     try {
-      return await this.evaluatePass(split, maxBatches, stoppable);
+      return await this.evaluatePass(split, maxBatches, stoppable, inverse);
     } finally {
       this.model.train();
       this.evalSeconds += (performance.now() - t0) / 1000;
     }
   }
 
-  private async evaluatePass(split: Split, maxBatches: number, stoppable: boolean): Promise<{ loss: number; metrics: Metrics }> {
-    const score = new SplitScore();
+  private async evaluatePass(split: Split, maxBatches: number, stoppable: boolean, inverse: boolean): Promise<{ loss: number; metrics: Metrics }> {
+    const score = new SplitScore(inverse ? scoredChannelScale(this.data.scaler, this.data.opts.features) : undefined);
     const batches = this.data.batches(split, this.opts.batchSize, split === 'test' ? null : new Rng(this.opts.seed + 3 * 2 ** 32));
     for (const ids of batches.slice(0, maxBatches)) {
       await yieldToEventLoop();
@@ -501,7 +507,7 @@ export class Trainer {
     let test: Metrics = { mse: NaN, mae: NaN, rmse: NaN, mape: NaN, mspe: NaN };
     if (!interrupted) {
       try {
-        test = (await this.evaluate('test', Infinity, true)).metrics;
+        test = (await this.evaluate('test', Infinity, true, o.inverse === true)).metrics;
       } catch (e) {
         if (!(e instanceof EvaluationStopped)) throw e;
         // Training is complete and its last epoch-end checkpoint is current (the best weights loaded above are
