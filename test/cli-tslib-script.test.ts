@@ -102,6 +102,9 @@ describe('a TSLib script line, parsed', () => {
     const testOnly = NST_ETTH1_LINE.map((w, i) => (NST_ETTH1_LINE[i - 1] === '--is_training' ? '0' : w));
     expect(() => parseTrain([...testOnly, '--weights', join(weights, 'none.safetensors'), '--out', 'x'], IMPORT))
       .toThrow(/^sparsecast import: --weights: no such file/);
+    // A sweep's model list takes TSLib's name too, as the model it is (so naming it twice is a repeat).
+    expect(() => parseTrain(['--data', 'data/ETTh1.csv', '--grid', 'model=Nonstationary_Transformer,DLinear'], SWEEP)).not.toThrow();
+    expect(() => parseTrain(['--data', 'data/ETTh1.csv', '--grid', 'model=Nonstationary_Transformer,NSTransformer'], SWEEP)).toThrow(/model=NSTransformer,NSTransformer gives NSTransformer twice/);
     const sweep = parseTrain([...NST_ETTH1_LINE, '--grid', 'seed=1,2'], SWEEP);
     expect(sweep.flags.get('model')).toBe('NSTransformer');
     expect(sweep.warnings).toHaveLength(2);

@@ -382,7 +382,8 @@ export const SWEEP: CommandSpec = {
       if (f.type === 'switch') throw new FlagError(`sparsecast sweep: --grid ${key}: a switch has no values to grid; run the sweep with and without --${key}`);
       if (grid.has(key)) throw new FlagError(`sparsecast sweep: --grid ${key} is given twice`);
       if (args.flags.has(key)) throw new FlagError(`sparsecast sweep: --${key} is both a flag and a --grid key; give it once`);
-      const values = word.slice(eq + 1).split(',').filter((v) => v !== '');
+      // TSLib's spellings (Nonstationary_Transformer) become this CLI's before the repeat check and the runs' names.
+      const values = word.slice(eq + 1).split(',').filter((v) => v !== '').map((v) => f.aliases?.[v] ?? v);
       if (!values.length) throw new FlagError(`sparsecast sweep: --grid ${key} has no values`);
       const repeated = repeatedGridValue(f, values);
       if (repeated) {
