@@ -15,7 +15,7 @@ const { forecaster, result } = await train.fit({
   config: { dModel: 16, nHeads: 2, dFf: 32 }, epochs: 2, maxTrainBatches: 20, learningRate: 1e-3,
   onUpdate: (u) => console.log(`step ${u.step}: ${u.decision}, sparsity ${u.sparsity.toFixed(3)}`),
 });
-const test = await forecaster.evaluate(ds); // the test split, normalised values
+const test = await forecaster.evaluate(ds); // the test split, normalised values ({ inverse: true }: the data's units)
 console.log(`test MSE ${test.metrics.mse.toFixed(4)} (fit: ${result.test.mse.toFixed(4)}), sparsity ${forecaster.accounting().sparsity.toFixed(3)}`);
 
 await io.saveRun('runs/pals', forecaster); // config.json + model.safetensors: io.loadRun, sparsecast eval/predict/export

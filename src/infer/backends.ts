@@ -60,12 +60,6 @@ export async function backendFor(kind: InferBackend, module: () => Promise<WebAs
   return wasmBackend;
 }
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v !== 'object') return typeof v;
-  return (v as object).constructor?.name ?? 'object';
-}
-
 export async function load(modelBytes: Uint8Array, opts: LoadOptions, fallback: () => Promise<WebAssembly.Module>): Promise<Forecaster> {
   if (!(modelBytes instanceof Uint8Array)) throw new Error('loadForecaster: modelBytes must be a Uint8Array (e.g. new Uint8Array(await res.arrayBuffer()))');
   // A misspelled option (wasm_module) would fall back to compiling the embedded bytes, which edge runtimes forbid.
@@ -73,7 +67,7 @@ export async function load(modelBytes: Uint8Array, opts: LoadOptions, fallback: 
   // Checked on every call: the module is only instantiated by the first wasm load (below), and a wrong value
   // passed to a later call was accepted without a word.
   if (opts.wasmModule !== undefined && !(opts.wasmModule instanceof WebAssembly.Module)) {
-    throw new Error(`loadForecaster: wasmModule must be a WebAssembly.Module (WebAssembly.compile(bytes), or import wasm from 'sparsecast/infer-kernels.wasm'), got ${describe(opts.wasmModule)}`);
+    throw new Error('loadForecaster: wasmModule must be a WebAssembly.Module');
   }
   const kind = opts.backend ?? 'wasm';
   // One wasm instance serves every forecaster of this realm: the first load's module is instantiated, and a

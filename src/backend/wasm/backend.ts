@@ -11,7 +11,8 @@
  */
 import type { AnyTypedArray, Backend, DType, KernelName, Kernels, Storage } from '../kernels.ts';
 import { KERNEL_NAMES } from '../kernels.ts';
-import { WasmOutOfMemory, WasmRuntime } from './runtime.ts';
+import { WasmRuntime } from './runtime.ts';
+import { nameOutOfMemory } from './kernel-errors.ts';
 import { FAMILIES, type KernelFamily } from './kernels/index.ts';
 import { ThreadPool, threadSupport } from './threads.ts';
 import { installGemmTuner } from './gemm-tune.ts';
@@ -50,7 +51,10 @@ export interface WasmBackendOptions {
 /** The backend over a runtime, its GEMM blocking tuned per CPU unless opts.gemmTune is false. */
 function fullBackend(rt: WasmRuntime, opts: WasmBackendOptions): WasmBackend {
   if (opts.gemmTune ?? true) installGemmTuner(rt);
-  return new WasmBackend(rt, FAMILIES);
+  const backend = new WasmBackend(rt, FAMILIES);
+  // Not in sparsecast/infer's backend (its bundle's size budget): there an allocation failure says its bytes only.
+  nameOutOfMemory(backend.kernels);
+  return backend;
 }
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
@@ -84,16 +88,6 @@ const OPTIONAL_EXPORTS: Partial<Record<KernelName, string>> = {
   adam: 'adamUpdate',
 };
 
-/** A kernel argument in a line: storages as dtype[size], shapes as [2, 3], option objects field by field. */
-function describeArg(a: unknown, depth: number): string {
-  if (Array.isArray(a)) return depth > 1 ? `[${a.length}]` : `[${a.map((x) => describeArg(x, depth + 1)).join(', ')}]`;
-  if (a === null || typeof a !== 'object') return typeof a === 'string' ? a : String(a);
-  const o = a as Record<string, unknown>;
-  if (typeof o['dtype'] === 'string' && typeof o['size'] === 'number') return `${o['dtype']}[${o['size']}]`;
-  if (depth > 0) return '{…}';
-  return `{${Object.entries(o).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${describeArg(v, depth + 1)}`).join(', ')}}`;
-}
-
 export class WasmBackend implements Backend {
   readonly name = 'wasm' as const;
   readonly kernels: Kernels;
@@ -112,19 +106,6 @@ export class WasmBackend implements Backend {
       this.missing.add(name);
       merged[name] = (() => {
         throw new Error(`wasm: kernel '${name}' is not in this backend (sparsecast/infer installs the forward kernels only)`);
-      }) as never;
-    }
-    // An allocation failing inside a kernel said only how many bytes it wanted; the kernel and its arguments'
-    // sizes and shapes say which op of the user's program asked for them.
-    for (const name of Object.keys(merged) as KernelName[]) {
-      const run = merged[name] as (...args: unknown[]) => unknown;
-      merged[name] = ((...args: unknown[]) => {
-        try {
-          return run(...args);
-        } catch (e) {
-          if (!(e instanceof WasmOutOfMemory)) throw e;
-          throw new WasmOutOfMemory(`${name}(${args.map((a) => describeArg(a, 0)).join(', ')}): ${e.message}`, { cause: e });
-        }
       }) as never;
     }
     this.kernels = merged as Kernels;

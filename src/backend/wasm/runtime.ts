@@ -42,10 +42,11 @@ function sizeClass(bytes: number): number {
   return Math.ceil(b / 65536) * 65536;
 }
 
-/** An allocation the wasm32 heap cannot serve; the backend adds the kernel and its arguments to the message. */
-export class WasmOutOfMemory extends Error {
-  override name = 'WasmOutOfMemory';
-}
+/**
+ * How an allocation the wasm32 heap cannot serve begins its message; kernel-errors.ts adds the kernel and its
+ * arguments to such an error (a prefix, not an Error subclass: sparsecast/infer's bundle is at its size budget).
+ */
+export const OUT_OF_MEMORY = 'wasm: out of memory';
 
 export class WasmRuntime {
   readonly exports: KernelExports;
@@ -143,7 +144,7 @@ export class WasmRuntime {
       ptr = this.top;
       const end = ptr + cls;
       if (end > WASM32_MAX_BYTES) {
-        throw new WasmOutOfMemory(`wasm: out of memory: ${bytes} bytes requested with ${this.inUse} in use (wasm32 limit is 4 GiB)`);
+        throw new Error(`${OUT_OF_MEMORY}: ${bytes} bytes requested with ${this.inUse} in use (wasm32 limit is 4 GiB)`);
       }
       const have = this.memory.buffer.byteLength;
       if (end > have) {
@@ -156,7 +157,7 @@ export class WasmRuntime {
           try {
             this.memory.grow(pages);
           } catch {
-            throw new WasmOutOfMemory(`wasm: out of memory: cannot grow linear memory to ${end} bytes (${this.inUse} bytes in use)`);
+            throw new Error(`${OUT_OF_MEMORY}: cannot grow linear memory to ${end} bytes (${this.inUse} bytes in use)`);
           }
         }
       }
