@@ -63,6 +63,16 @@ const outMd = 'docs/results-full.md';
 const protocol = ['--preset', 'full', '--seq_len', '36', '--label_len', '18', '--e_layers', '2', '--d_layers', '1', '--factor', '3',
   '--batch_size', '32', '--learning_rate', '0.0001', '--train_epochs', '10', '--patience', '3', '--p_hidden_dims', '32,32',
   '--p_hidden_layers', '2', '--backend', 'wasm', '--threads', '1', '--no_epoch_test'];
+/**
+ * NSTransformer's projector per horizon in TSLib's national_illness script and the PALS reference's (the same):
+ * 32,32 at 24 and 36, 16,16 at 48, 8,8 at 60. The first runs here took 32,32 at every horizon (in `protocol`);
+ * NSTransformer at 48 and 60 runs in sweeps of its own, named with the projector (`-nst-p16`), and the earlier
+ * 32,32 rows are shown apart from the table (legacyRow).
+ */
+const ILI_PROJECTOR: Record<string, string> = { 24: '32,32', 36: '32,32', 48: '16,16', 60: '8,8' };
+const projectorArgs = (h: string) => (ILI_PROJECTOR[h] && ILI_PROJECTOR[h] !== '32,32' ? ['--p_hidden_dims', ILI_PROJECTOR[h]!] : []);
+/** The suffix of a sweep whose NSTransformer runs take the script's projector where it is not 32,32. */
+const projectorSuffix = (h: string) => (projectorArgs(h).length ? `-nst-p${ILI_PROJECTOR[h]!.split(',')[0]}` : '');
 
 /**
  * TSLib's Exchange scripts (Transformer / Nonstationary_Transformer at pred_len 96), full preset, every batch of
@@ -89,10 +99,20 @@ interface Sweep {
 }
 const sweeps: Sweep[] = [];
 for (const h of horizons) for (const s of seeds) for (const [m, mf] of Object.entries(methods)) {
-  sweeps.push({
-    name: `full-ili-${h}-${m.toLowerCase()}-${s}`, data: 'national_illness.csv', horizon: h, seed: s, method: m,
-    argv: ['--data', join(dataDir, 'national_illness.csv'), '--model', models.join(','), '--pred_len', h, '--seed', s, ...mf, ...protocol],
-  });
+  const ownProjector = projectorSuffix(h) !== '' && models.includes('NSTransformer');
+  const shared = ownProjector ? models.filter((x) => x !== 'NSTransformer') : models;
+  if (shared.length) {
+    sweeps.push({
+      name: `full-ili-${h}-${m.toLowerCase()}-${s}`, data: 'national_illness.csv', horizon: h, seed: s, method: m,
+      argv: ['--data', join(dataDir, 'national_illness.csv'), '--model', shared.join(','), '--pred_len', h, '--seed', s, ...mf, ...protocol],
+    });
+  }
+  if (ownProjector) {
+    sweeps.push({
+      name: `full-ili-${h}-${m.toLowerCase()}-${s}${projectorSuffix(h)}`, data: 'national_illness.csv', horizon: h, seed: s, method: m,
+      argv: ['--data', join(dataDir, 'national_illness.csv'), '--model', 'NSTransformer', '--pred_len', h, '--seed', s, ...mf, ...protocol, ...projectorArgs(h)],
+    });
+  }
 }
 // After every ILI sweep, so that what finishes first are the ILI rows (the queue hands out jobs in order).
 for (const h of exchangeHorizons) for (const s of exchangeSeeds) for (const [m, mf] of Object.entries(exchangeMethods)) {
@@ -110,12 +130,16 @@ const gridCells = list('grid_cells', '').map((c) => {
   return { h, model, seed };
 });
 for (const c of gridCells) {
+  const own = c.model === 'NSTransformer' ? projectorSuffix(c.h) : '';
   sweeps.push({
-    name: `full-ili-${c.h}-palsgrid-${c.model.toLowerCase()}-${c.seed}`, data: 'national_illness.csv', horizon: c.h, seed: c.seed, method: 'PALS', grid: true,
+    name: `full-ili-${c.h}-palsgrid-${c.model.toLowerCase()}-${c.seed}${own}`, data: 'national_illness.csv', horizon: c.h, seed: c.seed, method: 'PALS', grid: true,
     argv: ['--data', join(dataDir, 'national_illness.csv'), '--model', c.model, '--pred_len', c.h, '--seed', c.seed, '--method', 'pals', '--update_freq', '5',
-      '--grid', `lambda=${GRID_VALUES.join(',')}`, `gamma=${GRID_VALUES.join(',')}`, '--select', 'loss', ...protocol],
+      '--grid', `lambda=${GRID_VALUES.join(',')}`, `gamma=${GRID_VALUES.join(',')}`, '--select', 'loss', ...protocol, ...(own ? projectorArgs(c.h) : [])],
   });
 }
+// --sweeps REGEX: enqueue and collect only the sweeps whose names match (a rerun of some cells on a queue of its own).
+const only = flag('sweeps', '');
+if (only) sweeps.splice(0, sweeps.length, ...sweeps.filter((s) => new RegExp(only).test(s.name)));
 const gridSweepNames = new Set(sweeps.filter((s) => s.grid).map((s) => s.name));
 /** A line of a grid sweep: by its name's pattern, so that a table made without --grid_cells still leaves them out. */
 const isGridRow = (r: { sweep: string }) => gridSweepNames.has(r.sweep) || r.sweep.includes('-palsgrid-');
@@ -257,7 +281,9 @@ function gridSection(gridRows: Row[], rows: Row[]): string[] {
     const rs = gridRows.filter((r) => r.sweep === name);
     const sw = sweeps.find((s) => s.name === name);
     const [h, model, seed] = rs.length ? [rs[0]!.horizon, String(rs[0]!.model), rs[0]!.seed] : [Number(sw?.horizon), sw?.argv[sw.argv.indexOf('--model') + 1] ?? '?', Number(sw?.seed)];
-    lines.push(`### ${model}, horizon ${h}, seed ${seed}`, '');
+    const projector = model === 'NSTransformer' ? (/-nst-p(\d+)$/.exec(name)?.[1] ?? '32') : '';
+    const scriptProjector = ILI_PROJECTOR[h]?.split(',')[0];
+    lines.push(`### ${model}, horizon ${h}, seed ${seed}${projector ? `, projector ${projector},${projector}${projector !== scriptProjector ? ` (the first runs'; the scripts' is ${scriptProjector},${scriptProjector})` : ''}` : ''}`, '');
     if (rs.length < GRID_VALUES.length ** 2) {
       lines.push(`Not finished: ${rs.length} of ${GRID_VALUES.length ** 2} runs collected (a sweep is collected when all its runs are done). The same command continues it.`, '');
       continue;
@@ -269,8 +295,10 @@ function gridSection(gridRows: Row[], rows: Row[]): string[] {
         `${Number(r.sparsity).toFixed(3)} | ${r.epochs_run} | ${r === selected ? '**by val loss**' : ''} |`);
     }
     lines.push('');
-    const dense = rows.find((r) => r.data === 'national_illness.csv' && r.model === model && r.horizon === h && r.seed === seed && r.method === 'dense');
-    const fixed = rows.find((r) => r.data === 'national_illness.csv' && r.model === model && r.horizon === h && r.seed === seed && r.method === 'pals');
+    // The same seed's dense and fixed-λ runs with the same projector as the grid.
+    const same = (r: Row) => r.data === 'national_illness.csv' && r.model === model && r.horizon === h && r.seed === seed && (model !== 'NSTransformer' || projectorOfRow(r) === `${projector},${projector}`);
+    const dense = rows.find((r) => same(r) && r.method === 'dense');
+    const fixed = rows.find((r) => same(r) && r.method === 'pals');
     const rel = (a: Row, b: Row | undefined) => (b ? ` (${Number(a.mse) >= Number(b.mse) ? '+' : '−'}${Math.abs(100 * (Number(a.mse) / Number(b.mse) - 1)).toFixed(1)}% against dense)` : '');
     const best = rs.reduce((a, b) => (Number(b.mse) < Number(a.mse) ? b : a));
     const msesSorted = rs.map((r) => Number(r.mse)).sort((a, b) => a - b);
@@ -285,9 +313,21 @@ function gridSection(gridRows: Row[], rows: Row[]): string[] {
   return lines;
 }
 
+/** The projector an ILI NSTransformer row ran with: its sweep's suffix (-nst-p16), else the first runs' 32,32. */
+function projectorOfRow(r: Row): string {
+  const m = /-nst-p(\d+)$/.exec(r.sweep);
+  return m ? `${m[1]},${m[1]}` : '32,32';
+}
+
+/** An ILI NSTransformer row whose projector is not its horizon's in the scripts (the first runs at 48 and 60). */
+function legacyRow(r: Row): boolean {
+  return r.data === 'national_illness.csv' && r.model === 'NSTransformer' && ILI_PROJECTOR[r.horizon] !== undefined && projectorOfRow(r) !== ILI_PROJECTOR[r.horizon];
+}
+
 function tabulate(unfinished: string[] | null): void {
   const all: Row[] = existsSync(runsFile) ? readFileSync(runsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row) : [];
-  const rows = all.filter((r) => !isGridRow(r));
+  const rows = all.filter((r) => !isGridRow(r) && !legacyRow(r));
+  const legacy = all.filter((r) => !isGridRow(r) && legacyRow(r));
   const gridRows = all.filter(isGridRow);
   const ili = rows.filter((r) => r.data === 'national_illness.csv');
   const lines: string[] = [];
@@ -302,7 +342,8 @@ function tabulate(unfinished: string[] | null): void {
   lines.push(`**Protocol:** full preset (d_model ${p.dModel}, ${p.nHeads} heads, e_layers ${p.eLayers}, d_layers ${p.dLayers}, d_ff ${p.dFf}, dropout ${p.dropout}: ` +
     'the PALS reference\'s defaults), TSLib\'s national_illness ' +
     'script (seq_len 36, label_len 18, factor 3, batch 32, learning rate 1e-4, **every training batch, up to 10 epochs, early ' +
-    'stopping with patience 3**, validation and test over all windows; NSTransformer\'s projector 32,32 × 2 layers), wasm ' +
+    'stopping with patience 3**, validation and test over all windows; NSTransformer\'s projector 32,32 at 24 and 36, 16,16 at 48, 8,8 at 60, ' +
+    '2 layers, as the script and the PALS reference\'s give it), wasm ' +
     'backend. PALS with λ = γ = 1.1 and ΔT 5 (the reference\'s ILI script; no λ × γ grid or selection here: each grid point would multiply ' +
     `the budget by 9${gridRows.length ? '; the grid for single cells is in its own section below' : ''}). Mean ± sample standard deviation over the seeds that finished (the count in brackets).`, '');
   const iliTable = tableLines(rows, 'national_illness.csv', horizons.map(Number), PAPER_NST);
@@ -317,10 +358,19 @@ function tabulate(unfinished: string[] | null): void {
       `its masked layers dense (the dense twin) against sparse execution, interleaved in one process while the other worker trained.`, '');
   }
   const iliSweeps = sweeps.filter((s) => s.data === 'national_illness.csv' && !s.grid);
-  lines.push(`**Budget:** ${ili.length} of ${iliSweeps.length * models.length} runs finished (${iliSweeps.length} sweeps of ${models.length} runs: ` +
-    `horizons ${horizons.join(' / ')} × seeds ${seeds.join(', ')} × dense, PALS). A full-size step takes seconds on this CPU, so the ` +
+  const expected = iliSweeps.reduce((n, s) => n + s.argv[s.argv.indexOf('--model') + 1]!.split(',').length, 0);
+  lines.push(`**Budget:** ${ili.length} of ${expected} runs finished (${models.join(', ')} × horizons ${horizons.join(' / ')} × seeds ` +
+    `${seeds.join(', ')} × dense, PALS, in ${iliSweeps.length} sweeps). A full-size step takes seconds on this CPU, so the ` +
     `table grows with the time given to it.`, '');
-  lines.push(...gridSection(gridRows, rows));
+  if (legacy.length) {
+    lines.push('### NSTransformer at 48 and 60 with the 32,32 projector (the first runs)', '');
+    lines.push('The first runs of this table gave NSTransformer the 32,32 projector at every horizon; the scripts give it 16,16 at 48 and ' +
+      '8,8 at 60, which the table above runs. The earlier runs, same protocol otherwise, kept here (the grid section below is of them too):', '');
+    const legacyTable = tableLines(legacy, 'national_illness.csv', [...new Set(legacy.map((r) => r.horizon))].sort((a, b) => a - b), PAPER_NST);
+    lines.push(...legacyTable.lines, '');
+    if (legacyTable.verdicts.length) lines.push(`**What they showed:** ${legacyTable.verdicts.join('; ')}.`, '');
+  }
+  lines.push(...gridSection(gridRows, [...rows, ...legacy]));
   lines.push('## exchange_rate', '');
   const ex = rows.filter((r) => r.data === 'exchange_rate.csv');
   const exHs = [...new Set([...exchangeHorizons.map(Number), ...ex.map((r) => r.horizon)])].sort((a, b) => a - b);
@@ -328,7 +378,8 @@ function tabulate(unfinished: string[] | null): void {
     const epochs = [...new Set(ex.map((r) => Number(r.epochs_run)))].sort((a, b) => a - b);
     lines.push(`**Budget (cut short):** ${epochs.join(' / ')} epoch${epochs.length === 1 && epochs[0] === 1 ? '' : 's'} of every training batch (TSLib trains up to 10), ` +
       `seeds ${[...new Set(ex.map((r) => r.seed))].join(', ')}; TSLib's Exchange scripts otherwise (seq_len 96, label_len 48, factor 3, batch 32, ` +
-      'learning rate 1e-4; NSTransformer\'s projector 256,256 × 2 layers); PALS λ = γ = 1.1 at ΔT 20. The paper trained to convergence: ' +
+      'learning rate 1e-4; NSTransformer\'s projector 256,256 × 2 layers, TSLib\'s: the PALS reference\'s script, behind the paper\'s figures, ' +
+      'gives 16,16); PALS λ = γ = 1.1 at ΔT 20. The paper trained to convergence: ' +
       'a cut-short row says how far each method gets on the same budget, not where it ends.', '');
     const exTable = tableLines(rows, 'exchange_rate.csv', exHs, PAPER_NST_EXCHANGE);
     lines.push(...exTable.lines, '');
