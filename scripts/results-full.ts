@@ -110,7 +110,8 @@ for (const h of horizons) for (const s of seeds) for (const [m, mf] of Object.en
   if (ownProjector) {
     sweeps.push({
       name: `full-ili-${h}-${m.toLowerCase()}-${s}${projectorSuffix(h)}`, data: 'national_illness.csv', horizon: h, seed: s, method: m,
-      argv: ['--data', join(dataDir, 'national_illness.csv'), '--model', 'NSTransformer', '--pred_len', h, '--seed', s, ...mf, ...protocol, ...projectorArgs(h)],
+      // One model is no sweep: a one-value --grid makes it one (a sweep needs a grid or a list).
+      argv: ['--data', join(dataDir, 'national_illness.csv'), '--grid', 'model=NSTransformer', '--pred_len', h, '--seed', s, ...mf, ...protocol, ...projectorArgs(h)],
     });
   }
 }
@@ -358,7 +359,8 @@ function tabulate(unfinished: string[] | null): void {
       `its masked layers dense (the dense twin) against sparse execution, interleaved in one process while the other worker trained.`, '');
   }
   const iliSweeps = sweeps.filter((s) => s.data === 'national_illness.csv' && !s.grid);
-  const expected = iliSweeps.reduce((n, s) => n + s.argv[s.argv.indexOf('--model') + 1]!.split(',').length, 0);
+  const modelsOf = (s: Sweep) => (s.argv.includes('--model') ? s.argv[s.argv.indexOf('--model') + 1]!.split(',').length : 1);
+  const expected = iliSweeps.reduce((n, s) => n + modelsOf(s), 0);
   lines.push(`**Budget:** ${ili.length} of ${expected} runs finished (${models.join(', ')} × horizons ${horizons.join(' / ')} × seeds ` +
     `${seeds.join(', ')} × dense, PALS, in ${iliSweeps.length} sweeps). A full-size step takes seconds on this CPU, so the ` +
     `table grows with the time given to it.`, '');
