@@ -98,20 +98,21 @@ interface Sweep {
   grid?: boolean;
 }
 const sweeps: Sweep[] = [];
+/** A list of models is a sweep axis; one model alone is no sweep, so it goes as a one-value --grid. */
+const modelArgs = (ms: string[]) => (ms.length > 1 ? ['--model', ms.join(',')] : ['--grid', `model=${ms[0]}`]);
 for (const h of horizons) for (const s of seeds) for (const [m, mf] of Object.entries(methods)) {
   const ownProjector = projectorSuffix(h) !== '' && models.includes('NSTransformer');
   const shared = ownProjector ? models.filter((x) => x !== 'NSTransformer') : models;
   if (shared.length) {
     sweeps.push({
       name: `full-ili-${h}-${m.toLowerCase()}-${s}`, data: 'national_illness.csv', horizon: h, seed: s, method: m,
-      argv: ['--data', join(dataDir, 'national_illness.csv'), '--model', shared.join(','), '--pred_len', h, '--seed', s, ...mf, ...protocol],
+      argv: ['--data', join(dataDir, 'national_illness.csv'), ...modelArgs(shared), '--pred_len', h, '--seed', s, ...mf, ...protocol],
     });
   }
   if (ownProjector) {
     sweeps.push({
       name: `full-ili-${h}-${m.toLowerCase()}-${s}${projectorSuffix(h)}`, data: 'national_illness.csv', horizon: h, seed: s, method: m,
-      // One model is no sweep: a one-value --grid makes it one (a sweep needs a grid or a list).
-      argv: ['--data', join(dataDir, 'national_illness.csv'), '--grid', 'model=NSTransformer', '--pred_len', h, '--seed', s, ...mf, ...protocol, ...projectorArgs(h)],
+      argv: ['--data', join(dataDir, 'national_illness.csv'), ...modelArgs(['NSTransformer']), '--pred_len', h, '--seed', s, ...mf, ...protocol, ...projectorArgs(h)],
     });
   }
 }
@@ -119,7 +120,7 @@ for (const h of horizons) for (const s of seeds) for (const [m, mf] of Object.en
 for (const h of exchangeHorizons) for (const s of exchangeSeeds) for (const [m, mf] of Object.entries(exchangeMethods)) {
   sweeps.push({
     name: `full-exchange-${h}-e${exchangeEpochs}-${m.toLowerCase()}-${s}`, data: 'exchange_rate.csv', horizon: h, seed: s, method: m,
-    argv: ['--data', join(dataDir, 'exchange_rate.csv'), '--model', models.join(','), '--pred_len', h, '--seed', s, ...mf, ...exchangeProtocol],
+    argv: ['--data', join(dataDir, 'exchange_rate.csv'), ...modelArgs(models), '--pred_len', h, '--seed', s, ...mf, ...exchangeProtocol],
   });
 }
 
@@ -163,7 +164,8 @@ async function startRedis(): Promise<{ url: string; proc: ChildProcess }> {
   mkdirSync(dir, { recursive: true });
   if (spawnSync('redis-server', ['--version']).error) throw new Error('redis-server is not installed: run bash scripts/setup-system.sh');
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir], { stdio: 'ignore' });
+  // Its own process group: a Ctrl-C in the terminal must not stop Redis while the workers give their jobs back.
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir], { stdio: 'ignore', detached: true });
   const t0 = Date.now();
   while (spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout?.trim() !== 'PONG') {
     if (Date.now() - t0 > 15_000) throw new Error(`redis-server on port ${port} did not answer within 15 s`);
@@ -417,9 +419,14 @@ async function main(): Promise<void> {
   let redis: ChildProcess | null = null;
   if (!url) ({ url, proc: redis } = await startRedis());
   const procs: ChildProcess[] = [];
-  const stop = async () => {
-    for (const p of procs) p.kill('SIGTERM');
-    await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
+  // One SIGTERM per worker, however often stop() is called: a second one makes a worker exit without its checkpoint.
+  let stopped: Promise<unknown> | null = null;
+  const stop = () => {
+    stopped ??= (() => {
+      for (const p of procs) p.kill('SIGTERM');
+      return Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
+    })();
+    return stopped;
   };
   try {
     for (const s of sweeps) {
@@ -430,15 +437,30 @@ async function main(): Promise<void> {
     if (!flag('queue', '')) {
       for (let i = 0; i < workers; i++) {
         const log = join(home, `worker-${i}.log`);
-        const w = spawn(process.execPath, ['bin/sparsecast.js', 'worker', '--queue', url, '--artifacts', artifacts, '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        // Detached: the signal that stops this script reaches each worker once, from stop(); a second (a Ctrl-C
+        // reaching the whole terminal group as well) would make it exit without checkpointing.
+        const w = spawn(process.execPath, ['bin/sparsecast.js', 'worker', '--queue', url, '--artifacts', artifacts, '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
         w.stdout!.on('data', (b) => appendFileSync(log, b));
         w.stderr!.on('data', (b) => appendFileSync(log, b));
         procs.push(w);
       }
     }
+    // Ctrl-C / SIGTERM: the workers stop their runs at a checkpoint and give the jobs back before this exits (it
+    // died at once before, and the workers, their log pipes closed, lost the runs under way).
+    let stopping = false;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      console.error(`results-full: ${sig}: the workers stop at a checkpoint and give their jobs back; the same command continues`);
+      process.exitCode = sig === 'SIGINT' ? 130 : 143;
+      // The loop below sees `stopping` within 30 s, collects and tabulates what finished, and stops Redis.
+      void stop();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     const deadline = Date.now() + minutes * 60_000;
     let unfinished = collect(url);
-    while (unfinished.length && Date.now() < deadline) {
+    while (unfinished.length && Date.now() < deadline && !stopping) {
       await new Promise((r) => setTimeout(r, 30_000));
       unfinished = collect(url);
       tabulate(unfinished);

@@ -246,6 +246,24 @@ describe('Ctrl-C / SIGTERM in the CLI', () => {
   }, 180_000);
 });
 
+describe('output nobody reads', () => {
+  it('a run whose stdout and stderr close (| head, a dead parent) trains on and writes its files; it died with EPIPE, saving nothing', async () => {
+    const out = join(tmp('closed'), 'run');
+    const exit = await new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, [BIN, ...TRAIN, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // At the first progress line, the reader goes away: both pipes closed, as `| head -1` closes them.
+      child.stderr!.once('data', () => {
+        child.stdout!.destroy();
+        child.stderr!.destroy();
+      });
+      child.on('close', resolve);
+    });
+    expect(exit).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')).epochs_run).toBe(2);
+    expect(existsSync(join(out, 'checkpoint.safetensors'))).toBe(true);
+  }, 120_000);
+});
+
 describe('yieldToEventLoop', () => {
   it('lets pending macrotasks run (setImmediate; the MessageChannel fallback of browsers and Deno)', async () => {
     const g = globalThis as { setImmediate?: unknown };

@@ -9,6 +9,7 @@ import { benchCommand } from './bench-command.ts';
 import { COMMANDS } from './commands.ts';
 import { commandHelp } from './flags.ts';
 import { didYouMean } from './did-you-mean.ts';
+import { surviveClosedOutput } from './closed-output.ts';
 // A JSON import: tsx reads it from the sources, esbuild inlines it into dist/cli.js, so both report the
 // package's own version without finding package.json at run time.
 import pkg from '../../package.json' with { type: 'json' };
@@ -42,6 +43,7 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 }
 
 export async function main(argv: string[]): Promise<void> {
+  surviveClosedOutput();
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     const about = command === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
