@@ -12,6 +12,11 @@ export interface ParsedArgs {
   positionals?: string[];
   /** Every value of a repeatable flag (sweep's --grid), in order; `flags` holds the last. */
   repeated?: Map<string, string[]>;
+  /**
+   * How a flag was typed where it was another program's spelling of it (`--loss_freedom_factor 1.1` for
+   * --lambda, `--method PALS`): flag name → the words as typed, for rules that depend on the spelling.
+   */
+  spelled?: Map<string, string>;
 }
 
 export function numberFlag(args: ParsedArgs, name: string, fallback: number, integer = false): number {

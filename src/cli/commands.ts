@@ -22,6 +22,7 @@ import { modelFlagWarnings } from './model-flags.ts';
 import { threadsIgnoredWarning } from './backends.ts';
 import { autoCorrelationDelays, autoCorrelationLags } from '../nn/autocorrelation.ts';
 import { warn } from './warn.ts';
+import { REFERENCE_FLAGS, REFERENCE_NAMES, REFERENCE_VALUES, referenceSparse } from './pals-reference-flags.ts';
 import { TSLIB_RUN_FLAGS, isTslibLoaderName, tslibLoader, tslibRunFlagError, tslibSizeWarning } from './tslib-run-flags.ts';
 
 /** TSLib's run.py defaults, used for the other of --root_path / --data_path when only one is given. */
@@ -117,6 +118,8 @@ function finishTrain(args: ParsedArgs, check: TrainCheck = TRAIN_HERE): void {
   };
   const tslib = tslibRunFlagError(args);
   if (tslib) fail(tslib);
+  const sparseChoice = referenceSparse(args, fail);
+  if (sparseChoice) check.onWarning(sparseChoice);
   const sizes = tslibSizeWarning(args);
   if (sizes) check.onWarning(sizes);
   const model = args.flags.get('model') ?? 'Transformer';
@@ -165,7 +168,7 @@ export const TRAIN: CommandSpec = {
   summary: 'Train a forecaster (TSLib long-term forecasting protocol); one JSON line on stdout, files in --out.',
   flags: [
     ...DATA_FLAGS,
-    { name: 'model', type: 'string', choices: modelNames(), aliases: { Nonstationary_Transformer: 'NSTransformer' }, default: 'Transformer', help: "model (TSLib's Nonstationary_Transformer is NSTransformer)" },
+    { name: 'model', type: 'string', choices: modelNames(), aliases: { Nonstationary_Transformer: 'NSTransformer', ...REFERENCE_VALUES.model }, default: 'Transformer', help: "model (TSLib's Nonstationary_Transformer, the PALS reference's ns_Transformer: NSTransformer)" },
     { name: 'preset', type: 'string', choices: ['small', 'full'], default: 'small', help: 'sizes for d_model, n_heads, e_layers, d_layers, d_ff, dropout' },
     { name: 'seq_len', type: 'integer', min: 1, max: MAX_POSITIONS, default: '96', help: 'input window length' },
     { name: 'label_len', type: 'integer', min: 0, max: MAX_POSITIONS, default: '48', help: 'decoder start-token length (at most seq_len)' },
@@ -204,18 +207,18 @@ export const TRAIN: CommandSpec = {
     INVERSE,
     { name: 'checkpoint_every', type: 'integer', min: 0, default: '100', help: 'checkpoint every N steps (0: at epoch ends only)' },
     { name: 'resume', type: 'switch', help: "continue from --out's checkpoint" },
-    { name: 'method', type: 'string', choices: Object.keys(METHODS), default: DEFAULT_SPARSE.method, help: 'sparse training method' },
-    { name: 'lambda', type: 'number', min: 1, minOpen: true, default: `${DEFAULT_SPARSE.lambda}`, help: 'PALS: expand/shrink factor' },
-    { name: 'gamma', type: 'number', min: 1, minOpen: true, default: `${DEFAULT_SPARSE.gamma}`, help: 'PALS: loss-ratio tolerance' },
-    { name: 'update_freq', type: 'integer', min: 1, default: `${DEFAULT_SPARSE.updateFrequency}`, help: 'steps between mask updates' },
+    { name: 'method', type: 'string', choices: Object.keys(METHODS), aliases: REFERENCE_VALUES.method, default: DEFAULT_SPARSE.method, help: 'sparse training method (the reference\'s PALS, GraNet too, with --sparse)' },
+    { name: 'lambda', type: 'number', min: 1, minOpen: true, altNames: REFERENCE_NAMES.lambda, default: `${DEFAULT_SPARSE.lambda}`, help: 'PALS: expand/shrink factor (the reference\'s --loss_freedom_factor)' },
+    { name: 'gamma', type: 'number', min: 1, minOpen: true, altNames: REFERENCE_NAMES.gamma, default: `${DEFAULT_SPARSE.gamma}`, help: 'PALS: loss-ratio tolerance (the reference\'s --prune_rate_factor)' },
+    { name: 'update_freq', type: 'integer', min: 1, altNames: REFERENCE_NAMES.update_freq, default: `${DEFAULT_SPARSE.updateFrequency}`, help: 'steps between mask updates (the reference\'s --update-frequency)' },
     { name: 's_min', type: 'number', min: 0, minOpen: true, max: 1, maxOpen: true, default: `${DEFAULT_SPARSE.sMin}`, help: 'PALS: lowest sparsity (less than s_max)' },
     { name: 's_max', type: 'number', min: 0, minOpen: true, max: 1, maxOpen: true, default: `${DEFAULT_SPARSE.sMax}`, help: 'PALS: highest sparsity' },
-    { name: 'init_density', type: 'number', min: 0, minOpen: true, max: 1, default: `${DEFAULT_SPARSE.initDensity}`, help: 'PALS, GraNet: starting density' },
-    { name: 'final_density', type: 'number', min: 0, minOpen: true, max: 1, default: `${DEFAULT_SPARSE.finalDensity}`, help: 'GraNet: final density' },
+    { name: 'init_density', type: 'number', min: 0, minOpen: true, max: 1, altNames: REFERENCE_NAMES.init_density, default: `${DEFAULT_SPARSE.initDensity}`, help: 'PALS, GraNet: starting density' },
+    { name: 'final_density', type: 'number', min: 0, minOpen: true, max: 1, altNames: REFERENCE_NAMES.final_density, default: `${DEFAULT_SPARSE.finalDensity}`, help: 'GraNet: final density' },
     { name: 'density', type: 'number', min: 0, minOpen: true, max: 1, default: `${DEFAULT_SPARSE.density}`, help: 'RigL, SET, static: density' },
-    { name: 'zeta', type: 'number', min: 0, minOpen: true, max: 1, default: `${DEFAULT_SPARSE.zeta}`, help: 'fraction of active weights pruned and regrown per update' },
+    { name: 'zeta', type: 'number', min: 0, minOpen: true, max: 1, altNames: REFERENCE_NAMES.zeta, default: `${DEFAULT_SPARSE.zeta}`, help: 'fraction of active weights pruned and regrown per update' },
     { name: 'growth', type: 'string', choices: ['gradient', 'random', 'momentum'], default: DEFAULT_SPARSE.growth, help: 'regrowth criterion' },
-    { name: 'density_init', type: 'string', choices: ['uniform', 'erk'], default: DEFAULT_SPARSE.densityInit, help: 'per-layer density distribution' },
+    { name: 'density_init', type: 'string', choices: ['uniform', 'erk'], aliases: REFERENCE_VALUES.density_init, altNames: REFERENCE_NAMES.density_init, default: DEFAULT_SPARSE.densityInit, help: 'per-layer density distribution' },
     { name: 'no_expand', type: 'switch', help: 'PALS: never expand' },
     { name: 'sparsity_structure', type: 'string', choices: ['unstructured', 'fan_in', 'block'], default: 'unstructured', help: 'which weights a sparse method takes and gives: any (the reference), the same fan-in per output neuron, or whole B×B blocks' },
     { name: 'block_size', type: 'integer', min: 1, max: 64, default: '4', help: 'B of --sparsity_structure block' },
@@ -223,6 +226,7 @@ export const TRAIN: CommandSpec = {
     { name: 'val_batches', type: 'integer', min: 1, help: 'validation batches per sparsity decision (all when not given)' },
     STRICT_DATES,
     ...TSLIB_RUN_FLAGS,
+    ...REFERENCE_FLAGS,
   ],
   finish: (args) => finishTrain(args),
 };

@@ -47,6 +47,11 @@ export interface FlagSpec {
   nargs?: boolean;
   /** Values TSLib spells another way, stored as the spelling here (`Nonstationary_Transformer` → `NSTransformer`). */
   aliases?: Readonly<Record<string, string>>;
+  /**
+   * Other names of the flag, as the PALS reference's run.py spells it (`loss_freedom_factor` for lambda,
+   * `update-frequency` for update_freq; dashes and underscores alike): read as this flag.
+   */
+  altNames?: readonly string[];
   /** Declared for a feature another change brings: refused with this reason until then, never ignored. */
   pending?: string;
 }
@@ -161,6 +166,8 @@ function unknownFlag(cmd: CommandSpec, typed: string): never {
  */
 export function parseCommandArgs(cmd: CommandSpec, argv: readonly string[]): ParsedArgs {
   const byName = new Map(cmd.flags.map((f) => [f.name, f] as const));
+  const byAltName = new Map(cmd.flags.flatMap((f) => (f.altNames ?? []).map((n) => [n.replace(/-/g, '_'), f] as const)));
+  const spelled = new Map<string, string>();
   // Rewrite to forms util.parseArgs reads without guessing: `--name=value` for value flags.
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -175,14 +182,16 @@ export function parseCommandArgs(cmd: CommandSpec, argv: readonly string[]): Par
     }
     if (!a.startsWith('--')) unknownFlag(cmd, a);
     const eq = a.indexOf('=');
-    const name = a.slice(2, eq < 0 ? undefined : eq);
-    const f = byName.get(name);
+    const typed = a.slice(2, eq < 0 ? undefined : eq);
+    const f = byName.get(typed) ?? byAltName.get(typed.replace(/-/g, '_'));
     if (!f) unknownFlag(cmd, a);
+    const name = f.name;
+    if (name !== typed) spelled.set(name, `--${typed}`);
     if (f.type === 'switch') {
       if (eq >= 0) fail(cmd, `--${name} is a switch and takes no value, got '${a}'`);
-      words.push(a);
+      words.push(`--${name}`);
     } else if (eq >= 0) {
-      words.push(a);
+      words.push(`--${name}${a.slice(eq)}`);
     } else if (f.nargs) {
       const items: string[] = [];
       while (i + 1 < argv.length && NUMBER_LIST.test(argv[i + 1]!)) items.push(argv[++i]!);
@@ -235,6 +244,7 @@ export function parseCommandArgs(cmd: CommandSpec, argv: readonly string[]): Par
       if (f.type === 'switch') switches.add(f.name);
       else {
         const v = f.aliases?.[t.value ?? ''] ?? t.value ?? '';
+        if (v !== t.value) spelled.set(f.name, `${spelled.get(f.name) ?? `--${f.name}`} ${t.value}`);
         checkValue(cmd, f, v);
         // A repeated value flag keeps the last, as argparse does (scripts/main.sh appends overrides).
         flags.set(f.name, v);
@@ -245,7 +255,7 @@ export function parseCommandArgs(cmd: CommandSpec, argv: readonly string[]): Par
     }
     previous = undefined;
   }
-  const args: ParsedArgs = { command: positionals[0], flags, switches, positionals, repeated };
+  const args: ParsedArgs = { command: positionals[0], flags, switches, positionals, repeated, spelled };
   for (const f of cmd.flags) if (f.required && !flags.has(f.name)) fail(cmd, `--${f.name} ${f.metavar ?? 'VALUE'} is required`);
   cmd.finish?.(args);
   return args;

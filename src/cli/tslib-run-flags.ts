@@ -23,7 +23,7 @@ export const TSLIB_RUN_FLAGS: readonly FlagSpec[] = [
   { name: 'is_training', type: 'integer', metavar: '1', help: "TSLib run.py's: 1 (TSLib's 0, test only, is sparsecast eval)" },
   { name: 'itr', type: 'integer', metavar: '1', help: "TSLib run.py's: 1 (for repeats: --seed, or sweep --grid seed=…)" },
   { name: 'embed', type: 'string', metavar: 'timeF', help: "TSLib run.py's: timeF, the only embedding here" },
-  { name: 'loss', type: 'string', metavar: 'MSE', help: "TSLib run.py's: MSE, the only training loss here" },
+  { name: 'loss', type: 'string', metavar: 'MSE', help: "TSLib run.py's: MSE (or mse), the only training loss here" },
   { name: 'enc_in', type: 'integer', min: 1, help: "TSLib run.py's: encoder channels, checked against the data (M, MS: its columns; S: 1)" },
   { name: 'dec_in', type: 'integer', min: 1, help: "TSLib run.py's: decoder channels, checked like --enc_in" },
   { name: 'c_out', type: 'integer', min: 1, help: "TSLib run.py's: output channels, checked like --enc_in (MS outputs every channel, as TSLib's scripts set it)" },
@@ -55,7 +55,8 @@ export function tslibRunFlagError(args: ParsedArgs, opts: { testOnly?: boolean }
   const embed = f('embed');
   if (embed !== undefined && embed !== 'timeF') return `--embed ${embed}: sparsecast has the timeF embedding only (TSLib's default)`;
   const loss = f('loss');
-  if (loss !== undefined && loss !== 'MSE') return `--loss ${loss}: sparsecast trains on MSE only (TSLib's default)`;
+  // TSLib's default is MSE, the PALS reference's mse: the same loss.
+  if (loss !== undefined && loss.toUpperCase() !== 'MSE') return `--loss ${loss}: sparsecast trains on MSE only (TSLib's default)`;
   return undefined;
 }
 
