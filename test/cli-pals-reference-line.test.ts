@@ -3,14 +3,14 @@
 // --prune_rate_factor for γ, --update-frequency, --init-density, --final-density, --prune-rate, --sparse-init),
 // its values (--method PALS / GraNet, --sparse-init ERK, --model ns_Transformer) and its --sparse switch, read as
 // the reference reads them. Each was an unknown flag or value before.
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCommandArgs } from '../src/cli/flags.ts';
 import { TRAIN } from '../src/cli/commands.ts';
 import { runCliAsync } from './shared/cli.ts';
+import { parseInRepo } from './shared/parse-in-repo.ts';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -23,17 +23,7 @@ const REFERENCE_LINE = ['--is_training', '1', '--root_path', './data/', '--data_
   '--enc_in', '7', '--dec_in', '7', '--c_out', '7', '--des', 'Exp_h32_l2', '--p_hidden_dims', '32', '32', '--p_hidden_layers', '2', '--seed', '2020',
   '--sparse', '--method', 'PALS', '--update-frequency', '5', '--init-density', '1', '--sparse-init', 'ERK'];
 
-function parse(argv: string[]): { flags: Map<string, string>; warnings: string[] } {
-  const cwd = process.cwd();
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    process.chdir(root);
-    return { flags: parseCommandArgs(TRAIN, argv).flags, warnings: spy.mock.calls.map((c) => String(c[0])) };
-  } finally {
-    process.chdir(cwd);
-    spy.mockRestore();
-  }
-}
+const parse = (argv: string[]) => parseInRepo(TRAIN, argv);
 
 describe('the PALS reference\'s spellings', () => {
   it('its ILI PALS line: method, ΔT, starting density, ERK, NSTransformer, the custom split, the projector', () => {

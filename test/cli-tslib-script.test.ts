@@ -4,14 +4,15 @@
 // were each refused before, one at a time. Each is held to what the run does: a value TSLib would act on
 // differently is refused naming the flag, the channel counts are checked against the data, the loader picks the
 // split as TSLib's does, and a line that sets no size is told that TSLib's default model is the full-size one.
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCommandArgs } from '../src/cli/flags.ts';
+import type { CommandSpec } from '../src/cli/flags.ts';
 import { IMPORT, SWEEP, TRAIN } from '../src/cli/commands.ts';
 import { runCliAsync } from './shared/cli.ts';
+import { parseInRepo } from './shared/parse-in-repo.ts';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -24,19 +25,8 @@ const NST_ETTH1_LINE = ['--task_name', 'long_term_forecast', '--is_training', '1
   '--label_len', '48', '--pred_len', '96', '--e_layers', '2', '--d_layers', '1', '--factor', '3', '--enc_in', '7', '--dec_in', '7',
   '--c_out', '7', '--des', 'Exp', '--itr', '1', '--p_hidden_dims', '256', '256', '--p_hidden_layers', '2'];
 
-/** Parse `argv` as train in the repo root (the line's ./data/), returning the flags and the warnings written. */
-function parseTrain(argv: string[], spec = TRAIN): { flags: Map<string, string>; warnings: string[] } {
-  const cwd = process.cwd();
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    process.chdir(root);
-    const a = parseCommandArgs(spec, argv);
-    return { flags: a.flags, warnings: spy.mock.calls.map((c) => String(c[0])) };
-  } finally {
-    process.chdir(cwd);
-    spy.mockRestore();
-  }
-}
+/** Parse `argv` as `spec` (train by default) in the repo root, with the warnings it writes. */
+const parseTrain = (argv: string[], spec: CommandSpec = TRAIN) => parseInRepo(spec, argv);
 
 describe('a TSLib script line, parsed', () => {
   it('is accepted as written: the loader sets the split, the model name and the nargs list are read as TSLib means them', () => {
