@@ -5,11 +5,12 @@
  * rules, all before the command reads a model or writes a file. A flag that is silently ignored trains the
  * wrong model and reports its numbers as if it were the right one, so nothing unknown gets through.
  *
- * Tokenising is Node's `util.parseArgs` in strict mode. Two things are arranged before it sees the words:
+ * Tokenising is Node's `util.parseArgs` in strict mode. Three things are arranged before it sees the words:
  * a value flag's next word is its value even when it starts with `-` and looks like a number (`--learning_rate
- * -1` must reach the range check and be refused there, as TSLib's argparse hands it over), and a repeatable
- * flag (sweep's `--grid a=1,2 b=3`) or an nargs list (TSLib's `--p_hidden_dims 256 256`) collects the words
- * after it.
+ * -1` must reach the range check and be refused there, as TSLib's argparse hands it over); a repeatable flag
+ * (sweep's `--grid a=1,2 b=3`) or an nargs list (TSLib's `--p_hidden_dims 256 256`) collects the words after
+ * it; and a flag typed by another name of its (the PALS reference's `--update-frequency`) becomes its own name,
+ * the spelling kept in `spelled` for the rules that depend on it.
  */
 import { parseArgs as nodeParseArgs } from 'node:util';
 import type { ParsedArgs } from './args.ts';
