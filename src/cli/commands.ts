@@ -23,7 +23,7 @@ import { threadsIgnoredWarning } from './backends.ts';
 import { autoCorrelationDelays, autoCorrelationLags } from '../nn/autocorrelation.ts';
 import { warn } from './warn.ts';
 import { REFERENCE_FLAGS, REFERENCE_NAMES, REFERENCE_VALUES, referenceSparse } from './pals-reference-flags.ts';
-import { TSLIB_RUN_FLAGS, isTslibLoaderName, tslibLoader, tslibRunFlagError, tslibSizeWarning } from './tslib-run-flags.ts';
+import { TSLIB_RUN_FLAGS, tslibLoader, tslibRunFlagError, tslibSizeWarning } from './tslib-run-flags.ts';
 
 /** TSLib's run.py defaults, used for the other of --root_path / --data_path when only one is given. */
 const TSLIB_ROOT_PATH = './data/ETT/';
@@ -57,10 +57,8 @@ function resolveData(cmd: string, args: ParsedArgs, required: boolean, mustExist
   const file = args.flags.get('data_path');
   if (root !== undefined || file !== undefined) {
     // TSLib's scripts pass `--data custom` (its loader) beside the two: it picks the split (tslib-run-flags.ts).
-    if (loaders && isTslibLoaderName(args.flags.get('data') ?? '')) {
-      const error = tslibLoader(args);
-      if (error) throw new FlagError(`sparsecast ${cmd}: ${error}`);
-    }
+    const error = loaders ? tslibLoader(args) : undefined;
+    if (error) throw new FlagError(`sparsecast ${cmd}: ${error}`);
     if (args.flags.has('data')) {
       throw new FlagError(`sparsecast ${cmd}: --data and --root_path/--data_path both name the data; give one (--data PATH, or TSLib's --root_path DIR --data_path FILE)`);
     }

@@ -176,9 +176,10 @@ export function specFromArgs(args: ParsedArgs): RunSpec {
   }
   const valB = f('val_batches');
   const labels: RunLabels = { modelId: f('model_id'), des: f('des') };
+  const declared = declaredChannels(args);
   return {
     ...(labels.modelId !== undefined || labels.des !== undefined ? { labels } : {}),
-    ...(declaredChannels(args) ? { declared: declaredChannels(args) } : {}),
+    ...(declared ? { declared } : {}),
     sparse,
     valBatches: valB === undefined ? undefined : numberFlag(args, 'val_batches', 0, true),
     data,

@@ -84,11 +84,6 @@ export function tslibLoader(args: ParsedArgs): string | undefined {
   return undefined;
 }
 
-/** Whether --data is one of TSLib's loader names (so, beside --root_path / --data_path, not a path). */
-export function isTslibLoaderName(name: string): boolean {
-  return name in LOADER_KINDS || OTHER_LOADERS.includes(name);
-}
-
 /**
  * A warning for a TSLib script line that sets no model size: TSLib builds its full-size model by default, this
  * CLI the small preset, so the same line trains a different model here unless --preset full is added.

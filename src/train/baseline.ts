@@ -13,6 +13,7 @@ export function naiveRepeatLast(ds: ForecastDataset, batchSize: number, inverse 
   const from = ds.opts.features === 'MS' ? C - 1 : 0;
   const acc = new MetricAccumulator();
   const yLen = labelLen + predLen;
+  const scale = inverse ? scoredChannelScale(ds.scaler, ds.opts.features) : undefined;
   for (const ids of ds.batches('test', batchSize, null)) {
     const b = ds.batch('test', ids);
     const pred: number[] = [];
@@ -25,12 +26,8 @@ export function naiveRepeatLast(ds: ForecastDataset, batchSize: number, inverse 
         }
       }
     }
-    if (inverse) {
-      const scale = scoredChannelScale(ds.scaler, ds.opts.features);
-      acc.add(denormalize(pred, scale), denormalize(truth, scale));
-    } else {
-      acc.add(pred, truth);
-    }
+    if (scale) acc.add(denormalize(pred, scale), denormalize(truth, scale));
+    else acc.add(pred, truth);
   }
   return acc.result();
 }
